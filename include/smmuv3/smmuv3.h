@@ -1,0 +1,464 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * smmuv3: an out-of-tree Arm SMMUv3 driver - shared driver structures.
+ *
+ * One struct smmuv3_device per SMMU instance; one struct smmuv3_master per
+ * client device (a PCI function or platform device) with its stream IDs.
+ * Each .c file in module/ owns one responsibility and documents the locking
+ * of the structures it manages here.
+ */
+#ifndef SMMUV3_SMMUV3_H
+#define SMMUV3_SMMUV3_H
+
+#include <linux/bitfield.h>
+#include <linux/iommu.h>
+#include <linux/mutex.h>
+#include <linux/rbtree.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+
+#include <smmuv3/regs.h>
+
+struct dentry;
+struct platform_device;
+
+/* --- Features (features.c) --------------------------------------------- */
+
+/* Feature flags decoded from the ID registers and firmware. */
+#define SMMUV3_FEAT_S1			BIT(0)	/* stage-1 translation */
+#define SMMUV3_FEAT_S2			BIT(1)	/* stage-2 translation */
+#define SMMUV3_FEAT_COHERENT		BIT(2)	/* coherent table walks and queues */
+#define SMMUV3_FEAT_2LVL_STRTAB		BIT(3)
+#define SMMUV3_FEAT_2LVL_CDTAB		BIT(4)
+#define SMMUV3_FEAT_ATS			BIT(5)
+#define SMMUV3_FEAT_PRI			BIT(6)
+#define SMMUV3_FEAT_MSI			BIT(7)
+#define SMMUV3_FEAT_SEV			BIT(8)
+#define SMMUV3_FEAT_HYP			BIT(9)
+#define SMMUV3_FEAT_BTM			BIT(10)
+#define SMMUV3_FEAT_RANGE_INV		BIT(11)
+#define SMMUV3_FEAT_S2FWB		BIT(12)
+#define SMMUV3_FEAT_STALLS		BIT(13)
+#define SMMUV3_FEAT_STALL_FORCE		BIT(14)
+#define SMMUV3_FEAT_TT_LE		BIT(15)
+#define SMMUV3_FEAT_TT_BE		BIT(16)
+#define SMMUV3_FEAT_HA			BIT(17)	/* hardware access flag */
+#define SMMUV3_FEAT_HD			BIT(18)	/* hardware dirty state */
+#define SMMUV3_FEAT_VAX52		BIT(19)
+#define SMMUV3_FEAT_NESTING		(SMMUV3_FEAT_S1 | SMMUV3_FEAT_S2)
+
+/**
+ * struct smmuv3_idregs - raw identification registers of an instance
+ * @idr: IDR0..IDR5
+ * @iidr: implementation identification
+ * @aidr: architecture version
+ */
+struct smmuv3_idregs {
+	u32 idr[6];
+	u32 iidr;
+	u32 aidr;
+};
+
+/**
+ * struct smmuv3_features - what an instance can do, decoded once at probe
+ * @flags: SMMUV3_FEAT_*
+ * @ias: input address size of stage-2 (IPA bits)
+ * @oas: output address size in bits
+ * @sid_bits: stream ID width
+ * @ssid_bits: substream ID width (0: no substreams)
+ * @asid_bits: 8 or 16
+ * @vmid_bits: 8 or 16
+ * @cmdq_log2: largest command queue the instance supports (log2 entries)
+ * @evtq_log2: largest event queue (log2 entries)
+ * @priq_log2: largest PRI queue (log2 entries)
+ * @pgsize_bitmap: page and block sizes of the supported granules
+ * @bbml: break-before-make level (IDR3.BBML)
+ * @arch_minor: SMMUv3.x minor version from AIDR
+ * @iidr: implementation identification, for the log line only
+ *
+ * Immutable after probe; read without locks.
+ */
+struct smmuv3_features {
+	u32 flags;
+	u8 ias;
+	u8 oas;
+	u8 sid_bits;
+	u8 ssid_bits;
+	u8 asid_bits;
+	u8 vmid_bits;
+	u8 cmdq_log2;
+	u8 evtq_log2;
+	u8 priq_log2;
+	u8 bbml;
+	u8 arch_minor;
+	u32 iidr;
+	unsigned long pgsize_bitmap;
+};
+
+int smmuv3_decode_features(const struct smmuv3_idregs *regs, bool fw_coherent,
+			   struct smmuv3_features *feat);
+int smmuv3_format_features(const struct smmuv3_features *feat, char *buf,
+			   size_t len);
+unsigned int smmuv3_oas_to_bits(unsigned int oas_field);
+
+/* --- Commands (cmd.c) and the command queue (cmdq.c) ------------------- */
+
+/**
+ * struct smmuv3_cmd - a command before encoding
+ * @op: SMMUV3_OP_*
+ *
+ * Only the member matching @op is read by smmuv3_cmd_encode().
+ */
+struct smmuv3_cmd {
+	u8 op;
+	union {
+		/* PREFETCH_CFG, CFGI_STE, CFGI_CD, CFGI_CD_ALL, CFGI_ALL */
+		struct {
+			u32 sid;
+			u32 ssid;
+			bool leaf;
+		} cfgi;
+		/* TLBI_NH_*, TLBI_EL2_*, TLBI_S2_IPA, TLBI_S12_VMALL */
+		struct {
+			u16 asid;
+			u16 vmid;
+			u64 addr;
+			u8 num;		/* range: (num + 1) << scale pages */
+			u8 scale;
+			u8 tg;		/* 0: no range; 1: 4K, 2: 16K, 3: 64K */
+			u8 ttl;		/* level hint, 0: none */
+			bool leaf;
+		} tlbi;
+		/* ATC_INV */
+		struct {
+			u32 sid;
+			u32 ssid;
+			bool ssv;
+			bool global;
+			u64 addr;
+			u8 size;	/* log2 of the span in 4K pages */
+		} atc;
+		/* SYNC */
+		struct {
+			u8 cs;
+			u8 msh;
+			u8 msiattr;
+			u32 msidata;
+			u64 msiaddr;
+		} sync;
+		/* RESUME */
+		struct {
+			u32 sid;
+			u16 stag;
+			u8 resp;
+		} resume;
+		/* PRI_RESP */
+		struct {
+			u32 sid;
+			u32 ssid;
+			bool ssv;
+			u16 grpid;
+			u8 resp;
+		} pri;
+	};
+};
+
+int smmuv3_cmd_encode(const struct smmuv3_cmd *cmd, u64 out[SMMUV3_CMD_QWORDS]);
+
+/**
+ * struct smmuv3_queue - one circular queue in memory shared with the SMMU
+ * @base: the entries
+ * @dma: bus address of @base
+ * @log2size: log2 of the number of entries
+ * @ent_qwords: size of one entry in 64-bit words
+ * @prod_reg: the PROD register (page 0 for the command queue, page 1 else)
+ * @cons_reg: the CONS register
+ * @base_reg: value programmed into the Q_BASE register
+ *
+ * Indexes (PROD/CONS values) are the entry index with the wrap flag in bit
+ * @log2size, as in the registers.
+ */
+struct smmuv3_queue {
+	__le64 *base;
+	dma_addr_t dma;
+	u32 log2size;
+	u32 ent_qwords;
+	u32 __iomem *prod_reg;
+	u32 __iomem *cons_reg;
+	u64 base_reg;
+};
+
+/**
+ * struct smmuv3_cmdq - the command queue of an instance
+ * @q: the queue
+ * @lock: serialises producers: the space check, the entry writes, the PROD
+ *	update and the statistics below.  Held with interrupts off, never
+ *	across the wait for completion.
+ * @prod: absolute index of the next free entry (count of all commands ever
+ *	queued); the PROD register holds its low log2size + 1 bits.  Under
+ *	@lock.
+ * @cons: absolute index up to which the SMMU is known to have consumed
+ *	commands.  Monotonic; advanced with atomic64_try_cmpxchg() by anyone
+ *	who reads CONS, so waiters poll without taking @lock.
+ * @err_pos: absolute index of the last command the SMMU reported as bad,
+ *	or -1.  Written under @lock, read by waiters to fail their batch.
+ * @issued: commands queued, per opcode; under @lock, read racily.
+ * @syncs: CMD_SYNCs queued; under @lock, read racily.
+ * @timeouts: syncs that did not complete in time.
+ */
+struct smmuv3_cmdq {
+	struct smmuv3_queue q;
+	raw_spinlock_t lock;
+	u64 prod;
+	atomic64_t cons;
+	s64 err_pos;
+	u64 issued[256];
+	u64 syncs;
+	atomic64_t timeouts;
+};
+
+/* Commands gathered for one instance, submitted together. */
+#define SMMUV3_BATCH_MAX		64
+
+/**
+ * struct smmuv3_cmd_batch - commands for one instance, built on the stack
+ * @smmu: the instance whose queue receives them
+ * @num: number of encoded commands in @cmds
+ * @cmds: encoded commands
+ */
+struct smmuv3_cmd_batch {
+	struct smmuv3_device *smmu;
+	unsigned int num;
+	u64 cmds[SMMUV3_BATCH_MAX * SMMUV3_CMD_QWORDS];
+};
+
+/* --- Stream table (strtab.c) ------------------------------------------- */
+
+/* STEs per level-2 table: 2^8 STEs, 16KiB. */
+#define SMMUV3_STRTAB_SPLIT		8
+#define SMMUV3_L2_STES			(1 << SMMUV3_STRTAB_SPLIT)
+
+/**
+ * struct smmuv3_strtab - the stream table of an instance
+ * @two_level: a level-1 table of descriptors pointing at level-2 tables
+ * @ste: linear table (when !@two_level)
+ * @ste_dma: bus address of @ste
+ * @num_ste: entries in the linear table
+ * @l1: level-1 descriptors (when @two_level)
+ * @l1_dma: bus address of @l1
+ * @num_l1: entries in @l1
+ * @l2: CPU addresses of the level-2 tables, NULL until first used
+ * @sid_bits: stream IDs the table covers (may be fewer than the SMMU's)
+ * @base_reg: value for STRTAB_BASE
+ * @cfg_reg: value for STRTAB_BASE_CFG
+ *
+ * Level-2 tables are allocated when the first device using one of their
+ * stream IDs is probed and live until the instance goes away.  @l2 and @l1
+ * are changed under smmuv3_device.streams_mutex.
+ */
+struct smmuv3_strtab {
+	bool two_level;
+	__le64 *ste;
+	dma_addr_t ste_dma;
+	u32 num_ste;
+	__le64 *l1;
+	dma_addr_t l1_dma;
+	u32 num_l1;
+	__le64 **l2;
+	u8 sid_bits;
+	u64 base_reg;
+	u32 cfg_reg;
+};
+
+/* --- Live entry updates (entry_update.c) ------------------------------- */
+
+struct smmuv3_entry_writer;
+
+/**
+ * struct smmuv3_entry_writer_ops - how to update one kind of table entry
+ * @get_used: sets in @used the bits of @entry that the SMMU reads, given the
+ *	entry's own configuration
+ * @sync: makes the SMMU forget cached copies of the entry and waits
+ */
+struct smmuv3_entry_writer_ops {
+	void (*get_used)(const __le64 *entry, __le64 *used);
+	void (*sync)(struct smmuv3_entry_writer *writer);
+};
+
+/**
+ * struct smmuv3_entry_writer - context of one entry update
+ * @ops: entry-specific operations
+ * @num_qwords: size of the entry (8 for STEs and CDs)
+ * @nr_syncs: syncs issued so far (for tests and statistics)
+ */
+struct smmuv3_entry_writer {
+	const struct smmuv3_entry_writer_ops *ops;
+	unsigned int num_qwords;
+	unsigned int nr_syncs;
+};
+
+void smmuv3_entry_update(struct smmuv3_entry_writer *writer, __le64 *entry,
+			 const __le64 *target);
+void smmuv3_ste_get_used(const __le64 *ste, __le64 *used);
+void smmuv3_ste_make_abort(__le64 *ste);
+void smmuv3_ste_make_bypass(__le64 *ste);
+
+/* --- Devices behind an instance (master.c) ----------------------------- */
+
+/**
+ * struct smmuv3_stream - one stream ID of a master
+ * @sid: the stream ID
+ * @master: its owner
+ * @node: in smmuv3_device.streams, keyed by @sid
+ */
+struct smmuv3_stream {
+	u32 sid;
+	struct smmuv3_master *master;
+	struct rb_node node;
+};
+
+/**
+ * struct smmuv3_master - a client device of an instance
+ * @smmu: the instance the device is behind
+ * @dev: the device
+ * @streams: its stream IDs, from the firmware description
+ * @num_streams: number of @streams
+ * @ssid_bits: substream ID width the device may use
+ *
+ * Created by probe_device and freed by release_device; the iommu core
+ * serialises attach, detach and release per group.
+ */
+struct smmuv3_master {
+	struct smmuv3_device *smmu;
+	struct device *dev;
+	struct smmuv3_stream *streams;
+	unsigned int num_streams;
+	u8 ssid_bits;
+};
+
+/* --- Faults and errors (faults.c) -------------------------------------- */
+
+/**
+ * struct smmuv3_fault_stats - event and error counters of an instance
+ * @events: event records received, by event type
+ * @events_lost: event queue overflows seen
+ * @gerrors: global errors seen, by GERROR bit
+ *
+ * Updated only by the event and global-error handlers; read racily.
+ */
+struct smmuv3_fault_stats {
+	atomic64_t events[256];
+	atomic64_t events_lost;
+	atomic64_t gerrors[9];
+};
+
+/* --- An SMMU instance (probe.c) ---------------------------------------- */
+
+/**
+ * struct smmuv3_device - one SMMUv3 instance
+ * @dev: the platform device
+ * @base: register page 0
+ * @page1: register page 1 (the same as @base on page-0-only implementations)
+ * @ioaddr: physical address of the registers, for names
+ * @name: instance name, also its name under /sys/class/iommu
+ * @feat: decoded features
+ * @idregs: raw ID registers, as read at probe
+ * @cmdq: the command queue
+ * @evtq: the event queue
+ * @strtab: the stream table
+ * @streams: rb-tree of struct smmuv3_stream by stream ID
+ * @streams_mutex: protects @streams and level-2 stream table allocation
+ * @iommu: registration with the iommu core
+ * @irq_evtq: event queue interrupt, or 0 when combined
+ * @irq_gerror: global error interrupt, or 0 when combined
+ * @irq_combined: the single interrupt of implementations that have one
+ * @faults: event and error counters
+ * @gerror_lock: serialises handling of GERROR/GERRORN, which the global
+ *	error interrupt and command-queue waiters may both do
+ * @debugfs: this instance's debugfs directory
+ * @node: in the list of instances (probe.c), under its mutex
+ */
+struct smmuv3_device {
+	struct device *dev;
+	void __iomem *base;
+	void __iomem *page1;
+	phys_addr_t ioaddr;
+	char name[32];
+	struct smmuv3_features feat;
+	struct smmuv3_idregs idregs;
+	struct smmuv3_cmdq cmdq;
+	struct smmuv3_queue evtq;
+	struct smmuv3_strtab strtab;
+	struct rb_root streams;
+	struct mutex streams_mutex;
+	struct iommu_device iommu;
+	int irq_evtq;
+	int irq_gerror;
+	int irq_combined;
+	struct smmuv3_fault_stats faults;
+	raw_spinlock_t gerror_lock;
+	struct dentry *debugfs;
+	struct list_head node;
+};
+
+/* probe.c */
+extern const struct iommu_ops smmuv3_ops;
+struct smmuv3_device *smmuv3_find_instance(const struct fwnode_handle *fwnode);
+int smmuv3_write_ack(struct smmuv3_device *smmu, u32 reg, u32 ack_reg, u32 val);
+
+/* queue.c: memory for the command and event queues */
+int smmuv3_queue_alloc(struct smmuv3_device *smmu, struct smmuv3_queue *q,
+		       unsigned int log2size, unsigned int ent_qwords,
+		       unsigned long prod_off, unsigned long cons_off,
+		       const char *name);
+
+/* cmdq.c */
+int smmuv3_cmdq_init(struct smmuv3_device *smmu);
+int smmuv3_cmdq_issue(struct smmuv3_device *smmu, const u64 *cmds,
+		      unsigned int num, bool sync);
+int smmuv3_cmdq_issue_one(struct smmuv3_device *smmu,
+			  const struct smmuv3_cmd *cmd, bool sync);
+void smmuv3_cmdq_fix_error(struct smmuv3_device *smmu);
+void smmuv3_batch_init(struct smmuv3_cmd_batch *batch,
+		       struct smmuv3_device *smmu);
+int smmuv3_batch_add(struct smmuv3_cmd_batch *batch,
+		     const struct smmuv3_cmd *cmd);
+int smmuv3_batch_submit(struct smmuv3_cmd_batch *batch);
+
+/* strtab.c */
+int smmuv3_strtab_init(struct smmuv3_device *smmu);
+int smmuv3_strtab_prepare_sid(struct smmuv3_device *smmu, u32 sid);
+__le64 *smmuv3_strtab_ste(struct smmuv3_device *smmu, u32 sid);
+void smmuv3_strtab_init_abort(struct smmuv3_device *smmu, __le64 *stes,
+			      unsigned int num);
+void smmuv3_install_ste(struct smmuv3_master *master, const __le64 *target);
+
+/* master.c */
+struct iommu_device *smmuv3_probe_device(struct device *dev);
+void smmuv3_release_device(struct device *dev);
+struct iommu_group *smmuv3_device_group(struct device *dev);
+int smmuv3_of_xlate(struct device *dev, const struct of_phandle_args *args);
+struct smmuv3_master *smmuv3_find_master(struct smmuv3_device *smmu, u32 sid);
+
+/* domain.c */
+extern struct iommu_domain smmuv3_identity_domain;
+extern struct iommu_domain smmuv3_blocked_domain;
+
+/* faults.c */
+int smmuv3_faults_init(struct smmuv3_device *smmu);
+int smmuv3_setup_irqs(struct smmuv3_device *smmu);
+void smmuv3_handle_gerror(struct smmuv3_device *smmu);
+const char *smmuv3_event_name(u8 id);
+
+/* debugfs.c */
+void smmuv3_debugfs_init(void);
+void smmuv3_debugfs_exit(void);
+void smmuv3_debugfs_add(struct smmuv3_device *smmu);
+void smmuv3_debugfs_remove(struct smmuv3_device *smmu);
+
+static inline struct smmuv3_master *smmuv3_dev_master(struct device *dev)
+{
+	return dev_iommu_priv_get(dev);
+}
+
+#endif /* SMMUV3_SMMUV3_H */

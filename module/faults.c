@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Faults and errors: the event queue, global errors, and their interrupts.
+ *
+ * Events are consumed by a threaded handler (it may look up the master of a
+ * stream under smmuv3_device.streams_mutex); global errors are handled in
+ * hard interrupt context and by command-queue waiters that find the queue
+ * stopped, serialised by smmuv3_device.gerror_lock.  Every message is
+ * ratelimited: a device can raise events as fast as it can issue DMA.
+ */
+#include <linux/interrupt.h>
+#include <linux/io.h>
+#include <linux/platform_device.h>
+
+#include <smmuv3/smmuv3.h>
+
+static const char * const smmuv3_event_names[] = {
+	[SMMUV3_EVT_F_UUT] = "F_UUT",
+	[SMMUV3_EVT_C_BAD_STREAMID] = "C_BAD_STREAMID",
+	[SMMUV3_EVT_F_STE_FETCH] = "F_STE_FETCH",
+	[SMMUV3_EVT_C_BAD_STE] = "C_BAD_STE",
+	[SMMUV3_EVT_F_BAD_ATS_TREQ] = "F_BAD_ATS_TREQ",
+	[SMMUV3_EVT_F_STREAM_DISABLED] = "F_STREAM_DISABLED",
+	[SMMUV3_EVT_F_TRANSL_FORBIDDEN] = "F_TRANSL_FORBIDDEN",
+	[SMMUV3_EVT_C_BAD_SUBSTREAMID] = "C_BAD_SUBSTREAMID",
+	[SMMUV3_EVT_F_CD_FETCH] = "F_CD_FETCH",
+	[SMMUV3_EVT_C_BAD_CD] = "C_BAD_CD",
+	[SMMUV3_EVT_F_WALK_EABT] = "F_WALK_EABT",
+	[SMMUV3_EVT_F_TRANSLATION] = "F_TRANSLATION",
+	[SMMUV3_EVT_F_ADDR_SIZE] = "F_ADDR_SIZE",
+	[SMMUV3_EVT_F_ACCESS] = "F_ACCESS",
+	[SMMUV3_EVT_F_PERMISSION] = "F_PERMISSION",
+	[SMMUV3_EVT_F_TLB_CONFLICT] = "F_TLB_CONFLICT",
+	[SMMUV3_EVT_F_CFG_CONFLICT] = "F_CFG_CONFLICT",
+	[SMMUV3_EVT_E_PAGE_REQUEST] = "E_PAGE_REQUEST",
+	[SMMUV3_EVT_F_VMS_FETCH] = "F_VMS_FETCH",
+};
+
+/**
+ * smmuv3_event_name() - name of an event type
+ * @id: the event record's type field
+ *
+ * Return: the architected name, or NULL for an unknown type.
+ */
+const char *smmuv3_event_name(u8 id)
+{
+	return id < ARRAY_SIZE(smmuv3_event_names) ? smmuv3_event_names[id] : NULL;
+}
+
+static const char * const smmuv3_gerror_names[] = {
+	"command queue error",
+	NULL,
+	"event queue write abort",
+	"PRI queue write abort",
+	"command queue MSI abort",
+	"event queue MSI abort",
+	"PRI queue MSI abort",
+	"GERROR MSI abort",
+	"service failure mode",
+};
+
+/* Faults that describe a transaction: they carry an address. */
+static bool smmuv3_event_has_addr(u8 id)
+{
+	switch (id) {
+	case SMMUV3_EVT_F_TRANSLATION:
+	case SMMUV3_EVT_F_ADDR_SIZE:
+	case SMMUV3_EVT_F_ACCESS:
+	case SMMUV3_EVT_F_PERMISSION:
+	case SMMUV3_EVT_F_TRANSL_FORBIDDEN:
+	case SMMUV3_EVT_F_WALK_EABT:
+	case SMMUV3_EVT_F_TLB_CONFLICT:
+	case SMMUV3_EVT_F_UUT:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void smmuv3_handle_event(struct smmuv3_device *smmu, const u64 *evt)
+{
+	u8 id = FIELD_GET(SMMUV3_EVT0_ID, evt[0]);
+	u32 sid = FIELD_GET(SMMUV3_EVT0_SID, evt[0]);
+	const char *name = smmuv3_event_name(id);
+	struct smmuv3_master *master;
+	char ssid[16] = "-";
+
+	atomic64_inc(&smmu->faults.events[id]);
+
+	if (evt[0] & SMMUV3_EVT0_SSV)
+		snprintf(ssid, sizeof(ssid), "%#llx",
+			 FIELD_GET(SMMUV3_EVT0_SSID, evt[0]));
+
+	mutex_lock(&smmu->streams_mutex);
+	master = smmuv3_find_master(smmu, sid);
+	if (smmuv3_event_has_addr(id))
+		dev_err_ratelimited(smmu->dev,
+				    "event %s (%#x) from %s sid %#x ssid %s: %s%s%s addr %#llx ipa %#llx\n",
+				    name ?: "?", id,
+				    master ? dev_name(master->dev) : "unknown device",
+				    sid, ssid,
+				    evt[1] & SMMUV3_EVT1_RNW ? "read" : "write",
+				    evt[1] & SMMUV3_EVT1_IND ? " insn" : "",
+				    evt[1] & SMMUV3_EVT1_S2 ? " stage-2" : "",
+				    evt[2],
+				    evt[3] & SMMUV3_EVT3_IPA);
+	else
+		dev_err_ratelimited(smmu->dev,
+				    "event %s (%#x) from %s sid %#x ssid %s: %#llx %#llx %#llx %#llx\n",
+				    name ?: "?", id,
+				    master ? dev_name(master->dev) : "unknown device",
+				    sid, ssid, evt[0], evt[1], evt[2], evt[3]);
+	mutex_unlock(&smmu->streams_mutex);
+}
+
+static irqreturn_t smmuv3_evtq_thread(int irq, void *data)
+{
+	struct smmuv3_device *smmu = data;
+	struct smmuv3_queue *q = &smmu->evtq;
+	u32 size = 1U << q->log2size;
+	u32 mask = (2U << q->log2size) - 1;
+	u32 cons = readl_relaxed(q->cons_reg);
+	u32 prod;
+
+	do {
+		/* readl(): entries are read after PROD */
+		prod = readl(q->prod_reg);
+		if ((prod ^ cons) & SMMUV3_Q_OVF) {
+			atomic64_inc(&smmu->faults.events_lost);
+			dev_err_ratelimited(smmu->dev,
+					    "event queue overflow: events lost\n");
+		}
+		while ((cons & mask) != (prod & mask)) {
+			const __le64 *ent = q->base + (cons & (size - 1)) *
+						      SMMUV3_EVT_QWORDS;
+			u64 evt[SMMUV3_EVT_QWORDS];
+			int i;
+
+			for (i = 0; i < SMMUV3_EVT_QWORDS; i++)
+				evt[i] = le64_to_cpu(ent[i]);
+			cons = (cons & SMMUV3_Q_OVF) | ((cons + 1) & mask);
+			smmuv3_handle_event(smmu, evt);
+		}
+		/* Acknowledge the overflow, and free the entries once read. */
+		cons = (cons & mask) | (prod & SMMUV3_Q_OVF);
+		mb();
+		writel_relaxed(cons, q->cons_reg);
+	} while (readl_relaxed(q->prod_reg) != prod);
+
+	return IRQ_HANDLED;
+}
+
+/**
+ * smmuv3_handle_gerror() - handle and acknowledge active global errors
+ * @smmu: the instance
+ *
+ * Safe in any context; serialised by smmuv3_device.gerror_lock.
+ */
+void smmuv3_handle_gerror(struct smmuv3_device *smmu)
+{
+	unsigned long flags, active;
+	u32 gerror;
+	int bit;
+
+	raw_spin_lock_irqsave(&smmu->gerror_lock, flags);
+	gerror = readl_relaxed(smmu->base + SMMUV3_GERROR);
+	active = (gerror ^ readl_relaxed(smmu->base + SMMUV3_GERRORN)) &
+		 SMMUV3_GERROR_ALL;
+	if (!active)
+		goto out;
+
+	for_each_set_bit(bit, &active, ARRAY_SIZE(smmuv3_gerror_names)) {
+		atomic64_inc(&smmu->faults.gerrors[bit]);
+		if (BIT(bit) == SMMUV3_GERROR_CMDQ_ERR)
+			smmuv3_cmdq_fix_error(smmu);
+		else
+			dev_err_ratelimited(smmu->dev, "global error: %s\n",
+					    smmuv3_gerror_names[bit]);
+	}
+	if (active & SMMUV3_GERROR_SFM_ERR)
+		dev_err_ratelimited(smmu->dev,
+				    "service failure mode: the SMMU stopped translating\n");
+	/* Toggling GERRORN to match GERROR acknowledges the errors. */
+	writel(gerror, smmu->base + SMMUV3_GERRORN);
+out:
+	raw_spin_unlock_irqrestore(&smmu->gerror_lock, flags);
+}
+
+static irqreturn_t smmuv3_gerror_irq(int irq, void *data)
+{
+	smmuv3_handle_gerror(data);
+	return IRQ_HANDLED;
+}
+
+static irqreturn_t smmuv3_combined_irq(int irq, void *data)
+{
+	smmuv3_handle_gerror(data);
+	return IRQ_WAKE_THREAD;
+}
+
+/**
+ * smmuv3_faults_init() - allocate the event queue
+ * @smmu: the instance
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int smmuv3_faults_init(struct smmuv3_device *smmu)
+{
+	/* 1024 entries (32KiB); the SMMU may allow fewer. */
+	return smmuv3_queue_alloc(smmu, &smmu->evtq,
+				  min(smmu->feat.evtq_log2, 10),
+				  SMMUV3_EVT_QWORDS, SMMUV3_PAGE1_OFFSET + SMMUV3_EVTQ_PROD,
+				  SMMUV3_PAGE1_OFFSET + SMMUV3_EVTQ_CONS, "event");
+}
+
+/**
+ * smmuv3_setup_irqs() - request the wired interrupts of an instance
+ * @smmu: the instance, with IRQ_CTRL cleared
+ *
+ * Firmware gives either one "combined" interrupt or separate "eventq" and
+ * "gerror" ones (the PRI queue and CMD_SYNC interrupts are not used).
+ *
+ * Return: 0 or a negative errno.
+ */
+int smmuv3_setup_irqs(struct smmuv3_device *smmu)
+{
+	struct device *dev = smmu->dev;
+	int ret;
+
+	if (smmu->irq_combined > 0)
+		return devm_request_threaded_irq(dev, smmu->irq_combined,
+						 smmuv3_combined_irq,
+						 smmuv3_evtq_thread, IRQF_ONESHOT,
+						 "smmuv3-combined", smmu);
+
+	if (smmu->irq_evtq <= 0 || smmu->irq_gerror <= 0) {
+		dev_err(dev, "firmware gives no eventq/gerror interrupts\n");
+		return -ENXIO;
+	}
+	ret = devm_request_threaded_irq(dev, smmu->irq_evtq, NULL,
+					smmuv3_evtq_thread, IRQF_ONESHOT,
+					"smmuv3-evtq", smmu);
+	if (ret)
+		return ret;
+	return devm_request_irq(dev, smmu->irq_gerror, smmuv3_gerror_irq, 0,
+				"smmuv3-gerror", smmu);
+}

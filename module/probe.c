@@ -1,0 +1,420 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Probe and reset of SMMUv3 instances, registration with the iommu core,
+ * and the module itself.
+ *
+ * Instances come from the device tree ("arm,smmu-v3") or from ACPI IORT,
+ * whose code creates "arm-smmu-v3" platform devices.  All memory and
+ * interrupts are device-managed, so every failed probe unwinds by itself;
+ * the remaining steps (the SMMU's own state, debugfs, the iommu core) are
+ * undone explicitly in reverse order.
+ */
+#include <linux/dma-map-ops.h>
+#include <linux/dma-mapping.h>
+#include <linux/io.h>
+#include <linux/iopoll.h>
+#include <linux/module.h>
+#include <linux/of.h>
+#include <linux/platform_device.h>
+
+#include <smmuv3/smmuv3.h>
+
+/* Register acknowledgements: generous, as QEMU under TCG can be slow. */
+#define SMMUV3_ACK_TIMEOUT_US	(100 * USEC_PER_MSEC)
+
+/*
+ * Instances by firmware node, for probe_device (the iommu core does not yet
+ * tell us the instance at that point).  An instance is listed from just
+ * before its registration with the iommu core until just after its removal.
+ */
+static LIST_HEAD(smmuv3_instances);
+static DEFINE_MUTEX(smmuv3_instances_mutex);
+
+/**
+ * smmuv3_find_instance() - the registered instance with a firmware node
+ * @fwnode: the node from a device's fwspec
+ *
+ * Return: the instance, or NULL.
+ */
+struct smmuv3_device *smmuv3_find_instance(const struct fwnode_handle *fwnode)
+{
+	struct smmuv3_device *smmu, *found = NULL;
+
+	mutex_lock(&smmuv3_instances_mutex);
+	list_for_each_entry(smmu, &smmuv3_instances, node) {
+		if (dev_fwnode(smmu->dev) == fwnode) {
+			found = smmu;
+			break;
+		}
+	}
+	mutex_unlock(&smmuv3_instances_mutex);
+	return found;
+}
+
+/**
+ * smmuv3_write_ack() - write a register and wait for its acknowledgement
+ * @smmu: the instance
+ * @reg: the register (CR0, IRQ_CTRL)
+ * @ack_reg: its acknowledgement register
+ * @val: the value
+ *
+ * Return: 0 or -ETIMEDOUT.
+ */
+int smmuv3_write_ack(struct smmuv3_device *smmu, u32 reg, u32 ack_reg, u32 val)
+{
+	u32 ack;
+	int ret;
+
+	writel_relaxed(val, smmu->base + reg);
+	ret = readl_relaxed_poll_timeout(smmu->base + ack_reg, ack, ack == val,
+					 1, SMMUV3_ACK_TIMEOUT_US);
+	if (ret)
+		dev_err(smmu->dev, "register %#x not acknowledged (%#x, want %#x)\n",
+			reg, ack, val);
+	return ret;
+}
+
+static int smmuv3_update_gbpa(struct smmuv3_device *smmu, u32 set, u32 clr)
+{
+	void __iomem *reg = smmu->base + SMMUV3_GBPA;
+	u32 val;
+	int ret;
+
+	ret = readl_relaxed_poll_timeout(reg, val, !(val & SMMUV3_GBPA_UPDATE),
+					 1, SMMUV3_ACK_TIMEOUT_US);
+	if (ret)
+		goto timeout;
+	writel_relaxed(((val & ~clr) | set) | SMMUV3_GBPA_UPDATE, reg);
+	ret = readl_relaxed_poll_timeout(reg, val, !(val & SMMUV3_GBPA_UPDATE),
+					 1, SMMUV3_ACK_TIMEOUT_US);
+	if (!ret)
+		return 0;
+timeout:
+	dev_err(smmu->dev, "GBPA update timed out\n");
+	return ret;
+}
+
+static void smmuv3_disable(struct smmuv3_device *smmu)
+{
+	smmuv3_write_ack(smmu, SMMUV3_IRQ_CTRL, SMMUV3_IRQ_CTRLACK, 0);
+	smmuv3_write_ack(smmu, SMMUV3_CR0, SMMUV3_CR0ACK, 0);
+}
+
+static int smmuv3_invalidate_all(struct smmuv3_device *smmu)
+{
+	u64 cmds[3 * SMMUV3_CMD_QWORDS];
+	struct smmuv3_cmd cmd = { .op = SMMUV3_OP_CFGI_ALL };
+	unsigned int n = 0;
+
+	smmuv3_cmd_encode(&cmd, &cmds[n++ * SMMUV3_CMD_QWORDS]);
+	if (smmu->feat.flags & SMMUV3_FEAT_HYP) {
+		cmd.op = SMMUV3_OP_TLBI_EL2_ALL;
+		smmuv3_cmd_encode(&cmd, &cmds[n++ * SMMUV3_CMD_QWORDS]);
+	}
+	cmd.op = SMMUV3_OP_TLBI_NSNH_ALL;
+	smmuv3_cmd_encode(&cmd, &cmds[n++ * SMMUV3_CMD_QWORDS]);
+	return smmuv3_cmdq_issue(smmu, cmds, n, true);
+}
+
+/*
+ * Bring the SMMU from whatever state firmware left it in to translating
+ * through our tables.  Incoming traffic aborts while the SMMU is disabled.
+ */
+static int smmuv3_reset(struct smmuv3_device *smmu)
+{
+	bool coherent = smmu->feat.flags & SMMUV3_FEAT_COHERENT;
+	u32 enables, cr1, sh, cache;
+	int ret;
+
+	ret = smmuv3_update_gbpa(smmu, SMMUV3_GBPA_ABORT, 0);
+	if (ret)
+		return ret;
+	ret = smmuv3_write_ack(smmu, SMMUV3_CR0, SMMUV3_CR0ACK, 0);
+	if (ret)
+		return ret;
+	/* Forget global errors from before us. */
+	writel_relaxed(readl_relaxed(smmu->base + SMMUV3_GERROR),
+		       smmu->base + SMMUV3_GERRORN);
+
+	sh = coherent ? SMMUV3_SH_ISH : SMMUV3_SH_NSH;
+	cache = coherent ? SMMUV3_CACHE_WB : SMMUV3_CACHE_NC;
+	cr1 = FIELD_PREP(SMMUV3_CR1_TABLE_SH, sh) |
+	      FIELD_PREP(SMMUV3_CR1_TABLE_OC, cache) |
+	      FIELD_PREP(SMMUV3_CR1_TABLE_IC, cache) |
+	      FIELD_PREP(SMMUV3_CR1_QUEUE_SH, sh) |
+	      FIELD_PREP(SMMUV3_CR1_QUEUE_OC, cache) |
+	      FIELD_PREP(SMMUV3_CR1_QUEUE_IC, cache);
+	writel_relaxed(cr1, smmu->base + SMMUV3_CR1);
+	writel_relaxed(SMMUV3_CR2_PTM | SMMUV3_CR2_RECINVSID,
+		       smmu->base + SMMUV3_CR2);
+
+	writeq_relaxed(smmu->strtab.base_reg, smmu->base + SMMUV3_STRTAB_BASE);
+	writel_relaxed(smmu->strtab.cfg_reg, smmu->base + SMMUV3_STRTAB_BASE_CFG);
+
+	writeq_relaxed(smmu->cmdq.q.base_reg, smmu->base + SMMUV3_CMDQ_BASE);
+	writel_relaxed(0, smmu->cmdq.q.prod_reg);
+	writel_relaxed(0, smmu->cmdq.q.cons_reg);
+	enables = SMMUV3_CR0_CMDQEN;
+	ret = smmuv3_write_ack(smmu, SMMUV3_CR0, SMMUV3_CR0ACK, enables);
+	if (ret)
+		return ret;
+
+	/* Nothing cached from before us may survive. */
+	ret = smmuv3_invalidate_all(smmu);
+	if (ret)
+		goto err_disable;
+
+	writeq_relaxed(smmu->evtq.base_reg, smmu->base + SMMUV3_EVTQ_BASE);
+	writel_relaxed(0, smmu->evtq.prod_reg);
+	writel_relaxed(0, smmu->evtq.cons_reg);
+	enables |= SMMUV3_CR0_EVTQEN;
+	ret = smmuv3_write_ack(smmu, SMMUV3_CR0, SMMUV3_CR0ACK, enables);
+	if (ret)
+		goto err_disable;
+
+	ret = smmuv3_write_ack(smmu, SMMUV3_IRQ_CTRL, SMMUV3_IRQ_CTRLACK, 0);
+	if (ret)
+		goto err_disable;
+	if (smmu->feat.flags & SMMUV3_FEAT_MSI) {
+		/* Wired interrupts only: an MSI address of zero sends none. */
+		writeq_relaxed(0, smmu->base + SMMUV3_GERROR_IRQ_CFG0);
+		writeq_relaxed(0, smmu->base + SMMUV3_EVTQ_IRQ_CFG0);
+		writeq_relaxed(0, smmu->base + SMMUV3_PRIQ_IRQ_CFG0);
+	}
+	ret = smmuv3_setup_irqs(smmu);
+	if (ret)
+		goto err_disable;
+	ret = smmuv3_write_ack(smmu, SMMUV3_IRQ_CTRL, SMMUV3_IRQ_CTRLACK,
+			       SMMUV3_IRQ_CTRL_GERROR | SMMUV3_IRQ_CTRL_EVTQ);
+	if (ret)
+		goto err_disable;
+
+	enables |= SMMUV3_CR0_SMMUEN;
+	ret = smmuv3_write_ack(smmu, SMMUV3_CR0, SMMUV3_CR0ACK, enables);
+	if (ret)
+		goto err_disable;
+	return 0;
+
+err_disable:
+	smmuv3_disable(smmu);
+	return ret;
+}
+
+static bool smmuv3_capable(struct device *dev, enum iommu_cap cap)
+{
+	struct smmuv3_master *master = smmuv3_dev_master(dev);
+
+	switch (cap) {
+	case IOMMU_CAP_CACHE_COHERENCY:
+		return master->smmu->feat.flags & SMMUV3_FEAT_COHERENT;
+	case IOMMU_CAP_NOEXEC:
+		return true;
+	default:
+		return false;
+	}
+}
+
+const struct iommu_ops smmuv3_ops = {
+	.identity_domain = &smmuv3_identity_domain,
+	.blocked_domain = &smmuv3_blocked_domain,
+	.release_domain = &smmuv3_blocked_domain,
+	.capable = smmuv3_capable,
+	.probe_device = smmuv3_probe_device,
+	.release_device = smmuv3_release_device,
+	.device_group = smmuv3_device_group,
+	.of_xlate = smmuv3_of_xlate,
+	.owner = THIS_MODULE,
+};
+
+static int smmuv3_map_registers(struct smmuv3_device *smmu,
+				struct platform_device *pdev)
+{
+	struct resource *res = platform_get_resource(pdev, IORESOURCE_MEM, 0);
+	struct resource page;
+
+	if (!res || resource_size(res) < SMMUV3_MMIO_SIZE) {
+		dev_err(smmu->dev, "MMIO region missing or smaller than %#x\n",
+			SMMUV3_MMIO_SIZE);
+		return -EINVAL;
+	}
+	smmu->ioaddr = res->start;
+
+	/* Two 64KiB pages: the rest of the region may belong to a PMCG. */
+	page = DEFINE_RES_MEM(res->start, SZ_64K);
+	smmu->base = devm_ioremap_resource(smmu->dev, &page);
+	if (IS_ERR(smmu->base))
+		return PTR_ERR(smmu->base);
+	page = DEFINE_RES_MEM(res->start + SMMUV3_PAGE1_OFFSET, SZ_64K);
+	smmu->page1 = devm_ioremap_resource(smmu->dev, &page);
+	return PTR_ERR_OR_ZERO(smmu->page1);
+}
+
+static void smmuv3_read_idregs(struct smmuv3_device *smmu)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(smmu->idregs.idr); i++)
+		smmu->idregs.idr[i] = readl_relaxed(smmu->base + SMMUV3_IDR0 +
+						    4 * i);
+	smmu->idregs.iidr = readl_relaxed(smmu->base + SMMUV3_IIDR);
+	smmu->idregs.aidr = readl_relaxed(smmu->base + SMMUV3_AIDR);
+}
+
+static int smmuv3_probe(struct platform_device *pdev)
+{
+	struct device *dev = &pdev->dev;
+	struct smmuv3_device *smmu;
+	char line[256];
+	int ret;
+
+	smmu = devm_kzalloc(dev, sizeof(*smmu), GFP_KERNEL);
+	if (!smmu)
+		return -ENOMEM;
+	smmu->dev = dev;
+	smmu->streams = RB_ROOT;
+	mutex_init(&smmu->streams_mutex);
+	raw_spin_lock_init(&smmu->gerror_lock);
+	INIT_LIST_HEAD(&smmu->node);
+	platform_set_drvdata(pdev, smmu);
+
+	ret = smmuv3_map_registers(smmu, pdev);
+	if (ret)
+		return ret;
+	snprintf(smmu->name, sizeof(smmu->name), "smmuv3.%llx",
+		 (unsigned long long)smmu->ioaddr);
+
+	smmu->irq_combined = platform_get_irq_byname_optional(pdev, "combined");
+	if (smmu->irq_combined <= 0) {
+		smmu->irq_evtq = platform_get_irq_byname_optional(pdev, "eventq");
+		smmu->irq_gerror = platform_get_irq_byname_optional(pdev, "gerror");
+	}
+
+	smmuv3_read_idregs(smmu);
+	ret = smmuv3_decode_features(&smmu->idregs, dev_is_dma_coherent(dev),
+				     &smmu->feat);
+	if (ret) {
+		dev_err(dev, "unsupported SMMU (IDR0 %#x IDR1 %#x IDR5 %#x)\n",
+			smmu->idregs.idr[0], smmu->idregs.idr[1],
+			smmu->idregs.idr[5]);
+		return ret;
+	}
+	smmuv3_format_features(&smmu->feat, line, sizeof(line));
+	dev_info(dev, "%s: %s\n", smmu->name, line);
+
+	ret = dma_set_mask_and_coherent(dev, DMA_BIT_MASK(smmu->feat.oas));
+	if (ret) {
+		ret = dma_set_mask_and_coherent(dev, DMA_BIT_MASK(32));
+		if (ret) {
+			dev_err(dev, "no usable DMA mask\n");
+			return ret;
+		}
+	}
+
+	ret = smmuv3_cmdq_init(smmu);
+	if (ret)
+		return ret;
+	ret = smmuv3_faults_init(smmu);
+	if (ret)
+		return ret;
+	ret = smmuv3_strtab_init(smmu);
+	if (ret)
+		return ret;
+
+	ret = smmuv3_reset(smmu);
+	if (ret)
+		return ret;
+
+	smmuv3_debugfs_add(smmu);
+	if (smmu->feat.ssid_bits)
+		smmu->iommu.max_pasids = 1U << smmu->feat.ssid_bits;
+
+	ret = iommu_device_sysfs_add(&smmu->iommu, dev, NULL, "%s", smmu->name);
+	if (ret)
+		goto err_debugfs;
+
+	mutex_lock(&smmuv3_instances_mutex);
+	list_add_tail(&smmu->node, &smmuv3_instances);
+	mutex_unlock(&smmuv3_instances_mutex);
+
+	ret = iommu_device_register(&smmu->iommu, &smmuv3_ops, dev);
+	if (ret)
+		goto err_unlist;
+	return 0;
+
+err_unlist:
+	mutex_lock(&smmuv3_instances_mutex);
+	list_del(&smmu->node);
+	mutex_unlock(&smmuv3_instances_mutex);
+	iommu_device_sysfs_remove(&smmu->iommu);
+err_debugfs:
+	smmuv3_debugfs_remove(smmu);
+	smmuv3_disable(smmu);
+	return ret;
+}
+
+static void smmuv3_remove(struct platform_device *pdev)
+{
+	struct smmuv3_device *smmu = platform_get_drvdata(pdev);
+
+	iommu_device_unregister(&smmu->iommu);
+	mutex_lock(&smmuv3_instances_mutex);
+	list_del(&smmu->node);
+	mutex_unlock(&smmuv3_instances_mutex);
+	iommu_device_sysfs_remove(&smmu->iommu);
+	smmuv3_debugfs_remove(smmu);
+	smmuv3_disable(smmu);
+}
+
+static void smmuv3_shutdown(struct platform_device *pdev)
+{
+	smmuv3_disable(platform_get_drvdata(pdev));
+}
+
+static const struct of_device_id smmuv3_of_match[] = {
+	{ .compatible = "arm,smmu-v3" },
+	{ }
+};
+MODULE_DEVICE_TABLE(of, smmuv3_of_match);
+
+/* The platform devices ACPI IORT creates for SMMUv3 nodes. */
+static const struct platform_device_id smmuv3_platform_ids[] = {
+	{ .name = "arm-smmu-v3" },
+	{ }
+};
+MODULE_DEVICE_TABLE(platform, smmuv3_platform_ids);
+
+static struct platform_driver smmuv3_platform_driver = {
+	.driver = {
+		.name = "smmuv3",
+		.of_match_table = smmuv3_of_match,
+		/* Unbinding an IOMMU under its devices' feet is not supported. */
+		.suppress_bind_attrs = true,
+	},
+	.id_table = smmuv3_platform_ids,
+	.probe = smmuv3_probe,
+	.remove = smmuv3_remove,
+	.shutdown = smmuv3_shutdown,
+};
+
+/* Not arm_smmu_driver_init: initcall_blacklist keeps the in-tree one off. */
+static int __init smmuv3_module_init(void)
+{
+	int ret;
+
+	smmuv3_debugfs_init();
+	ret = platform_driver_register(&smmuv3_platform_driver);
+	if (ret)
+		smmuv3_debugfs_exit();
+	return ret;
+}
+module_init(smmuv3_module_init);
+
+static void __exit smmuv3_module_exit(void)
+{
+	platform_driver_unregister(&smmuv3_platform_driver);
+	smmuv3_debugfs_exit();
+}
+module_exit(smmuv3_module_exit);
+
+MODULE_DESCRIPTION("Arm SMMUv3 IOMMU driver (out of tree)");
+MODULE_LICENSE("GPL");
