@@ -3,9 +3,12 @@
  * debugfs: /sys/kernel/debug/smmuv3/<instance>/
  *
  *   features  the decoded feature line and the raw ID registers
- *   stats     commands queued by opcode, CMD_SYNCs, timeouts, events by
- *             type, global errors
+ *   stats     commands queued by opcode, CMD_SYNCs, timeouts, ASIDs and
+ *             VMIDs in use, events by type, global errors
  *   streams   stream ID, device and STE words of every probed stream
+ *
+ * and /sys/kernel/debug/smmuv3/domains: every paging domain with its
+ * invalidation array (instance, type, ID, users).
  *
  * Counters are read racily: they are statistics, not state.
  */
@@ -88,6 +91,9 @@ static int smmuv3_stats_show(struct seq_file *s, void *unused)
 			seq_printf(s, "event %s %lld\n",
 				   smmuv3_event_name(i) ?: "unknown", n);
 	}
+	seq_printf(s, "asids_used %d\nvmids_used %d\n",
+		   atomic_read(&smmu->tags.asids_used),
+		   atomic_read(&smmu->tags.vmids_used));
 	seq_printf(s, "events_lost %lld\n",
 		   (s64)atomic64_read(&smmu->faults.events_lost));
 	for (i = 0; i < ARRAY_SIZE(smmu->faults.gerrors); i++) {
@@ -123,6 +129,13 @@ static int smmuv3_streams_show(struct seq_file *s, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(smmuv3_streams);
 
+static int smmuv3_domains_show(struct seq_file *s, void *unused)
+{
+	smmuv3_debugfs_domains_show(s);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(smmuv3_domains);
+
 /**
  * smmuv3_debugfs_add() - create the directory of an instance
  * @smmu: the instance
@@ -152,6 +165,8 @@ void smmuv3_debugfs_remove(struct smmuv3_device *smmu)
 void smmuv3_debugfs_init(void)
 {
 	smmuv3_debugfs_root = debugfs_create_dir("smmuv3", NULL);
+	debugfs_create_file("domains", 0444, smmuv3_debugfs_root, NULL,
+			    &smmuv3_domains_fops);
 }
 
 /** smmuv3_debugfs_exit() - remove /sys/kernel/debug/smmuv3 */

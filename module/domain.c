@@ -1,21 +1,84 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Domains: the identity and blocked domains, which need no page table and
- * no IOTLB tag.  Each is a single static object shared by every device of
- * every instance; attaching one writes a bypass or abort STE for each of
- * the device's streams.  The iommu core serialises attaches per group.
+ * Domains and attachment.
+ *
+ * The identity and blocked domains need no page table and no IOTLB tag:
+ * each is a single static object shared by every device of every instance.
+ *
+ * A paging domain owns an io-pgtable and an invalidation array.  It may be
+ * attached to devices behind any instance whose features fit its table.
+ * Attaching a device:
+ *
+ *  1. gets the domain's tag on the device's instance (reused while it has
+ *     users, else a new ASID/VMID) and merges it into a new copy of the
+ *     domain's array, published with RCU, under the domain's mutex;
+ *  2. installs the CD and STE that use the tag, after a full barrier, so
+ *     that any invalidation after a page table change sees the new entry;
+ *  3. drops the device's entries from the array of the domain it was
+ *     attached to, which flushes and frees tags left without users.
+ *
+ * The iommu core serialises attaches per group; domains' mutexes are never
+ * nested.
  */
 #include <linux/iommu.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
 
 #include <smmuv3/smmuv3.h>
+
+/* All paging domains, for instance removal and debugfs. */
+static LIST_HEAD(smmuv3_domains);
+static DEFINE_MUTEX(smmuv3_domains_mutex);
+static DEFINE_IDA(smmuv3_domain_ids);
+
+/* Drop an attachment's entries from its domain; cannot fail. */
+static void smmuv3_domain_unref(struct smmuv3_domain *domain,
+				const struct smmuv3_inv *invs, unsigned int num)
+{
+	struct smmuv3_invs *cur, *clean;
+
+	mutex_lock(&domain->mutex);
+	cur = rcu_dereference_protected(domain->invs,
+					lockdep_is_held(&domain->mutex));
+	if (smmuv3_invs_unref(cur, invs, num, smmuv3_tag_unused, NULL)) {
+		/* Trash is only skipped by readers: purging may wait. */
+		clean = smmuv3_invs_purge(cur, NULL);
+		if (clean) {
+			rcu_assign_pointer(domain->invs, clean);
+			kfree_rcu(cur, rcu);
+		}
+	}
+	mutex_unlock(&domain->mutex);
+}
+
+/*
+ * Forget the master's previous paging attachment, once its new STE and CD
+ * no longer use it.
+ */
+static void smmuv3_master_detach(struct smmuv3_master *master, bool clear_cd)
+{
+	struct smmuv3_attach *old = master->attach;
+	__le64 cd[SMMUV3_CD_QWORDS] = {};
+
+	if (!old)
+		return;
+	master->attach = NULL;
+	/* A CD that no STE uses should not keep an ID about to be freed. */
+	if (clear_cd && old->domain->stage == SMMUV3_STAGE_1)
+		smmuv3_write_cd(master, 0, cd);
+	smmuv3_domain_unref(old->domain, old->invs, old->num_invs);
+	kfree(old);
+}
 
 static int smmuv3_attach_identity(struct iommu_domain *domain,
 				  struct device *dev, struct iommu_domain *old)
 {
+	struct smmuv3_master *master = smmuv3_dev_master(dev);
 	__le64 ste[SMMUV3_STE_QWORDS];
 
 	smmuv3_ste_make_bypass(ste);
-	smmuv3_install_ste(smmuv3_dev_master(dev), ste);
+	smmuv3_install_ste(master, ste);
+	smmuv3_master_detach(master, true);
 	return 0;
 }
 
@@ -32,10 +95,12 @@ struct iommu_domain smmuv3_identity_domain = {
 static int smmuv3_attach_blocked(struct iommu_domain *domain,
 				 struct device *dev, struct iommu_domain *old)
 {
+	struct smmuv3_master *master = smmuv3_dev_master(dev);
 	__le64 ste[SMMUV3_STE_QWORDS];
 
 	smmuv3_ste_make_abort(ste);
-	smmuv3_install_ste(smmuv3_dev_master(dev), ste);
+	smmuv3_install_ste(master, ste);
+	smmuv3_master_detach(master, true);
 	return 0;
 }
 
@@ -51,3 +116,387 @@ struct iommu_domain smmuv3_blocked_domain = {
 	.type = IOMMU_DOMAIN_BLOCKED,
 	.ops = &smmuv3_blocked_ops,
 };
+
+/* --- Paging domains ----------------------------------------------------- */
+
+static void smmuv3_tlb_flush_all(void *cookie)
+{
+	smmuv3_domain_inv_all(cookie);
+}
+
+static void smmuv3_tlb_flush_walk(unsigned long iova, size_t size,
+				  size_t granule, void *cookie)
+{
+	smmuv3_domain_inv_range(cookie, iova, size, granule, false);
+}
+
+static void smmuv3_tlb_add_page(struct iommu_iotlb_gather *gather,
+				unsigned long iova, size_t granule, void *cookie)
+{
+	struct smmuv3_domain *domain = cookie;
+
+	iommu_iotlb_gather_add_page(&domain->domain, gather, iova, granule);
+}
+
+static const struct iommu_flush_ops smmuv3_flush_ops = {
+	.tlb_flush_all = smmuv3_tlb_flush_all,
+	.tlb_flush_walk = smmuv3_tlb_flush_walk,
+	.tlb_add_page = smmuv3_tlb_add_page,
+};
+
+/* Input address bits of a stage-1 table on an instance. */
+static unsigned int smmuv3_s1_ias(const struct smmuv3_device *smmu)
+{
+	return min_t(unsigned int, VA_BITS,
+		     smmu->feat.flags & SMMUV3_FEAT_VAX52 ? 52 : 48);
+}
+
+/**
+ * smmuv3_domain_compatible() - may a domain's table be used by an instance
+ * @domain: the domain
+ * @smmu: the instance
+ *
+ * The instance must walk the table as its creator does: the stage, every
+ * page size (the granule above all), the address sizes, coherency of the
+ * walk and the S2FWB attribute format.
+ *
+ * Return: 0, or -EINVAL (the iommu core then tries another domain).
+ */
+int smmuv3_domain_compatible(const struct smmuv3_domain *domain,
+			     const struct smmuv3_device *smmu)
+{
+	const struct io_pgtable_cfg *cfg = &domain->pgtbl_cfg;
+	u32 flags = smmu->feat.flags;
+	u32 need;
+
+	if (smmu == domain->owner)
+		return 0;
+	need = domain->stage == SMMUV3_STAGE_1 ? SMMUV3_FEAT_S1 : SMMUV3_FEAT_S2;
+	if (domain->nest_parent)
+		need = SMMUV3_FEAT_NESTING;
+	if ((flags & need) != need)
+		return -EINVAL;
+	if (cfg->pgsize_bitmap & ~smmu->feat.pgsize_bitmap)
+		return -EINVAL;
+	if (cfg->oas > smmu->feat.oas)
+		return -EINVAL;
+	if (cfg->ias > (domain->stage == SMMUV3_STAGE_1 ?
+			smmuv3_s1_ias(smmu) : smmu->feat.ias))
+		return -EINVAL;
+	if (cfg->coherent_walk && !(flags & SMMUV3_FEAT_COHERENT))
+		return -EINVAL;
+	if ((cfg->quirks & IO_PGTABLE_QUIRK_ARM_S2FWB) &&
+	    !(flags & SMMUV3_FEAT_S2FWB))
+		return -EINVAL;
+	return 0;
+}
+
+static int smmuv3_attach_paging(struct iommu_domain *dom, struct device *dev,
+				struct iommu_domain *old)
+{
+	struct smmuv3_master *master = smmuv3_dev_master(dev);
+	struct smmuv3_domain *domain = to_smmuv3_domain(dom);
+	bool s1 = domain->stage == SMMUV3_STAGE_1;
+	struct smmuv3_invs *cur, *merged;
+	__le64 ste[SMMUV3_STE_QWORDS];
+	__le64 cd[SMMUV3_CD_QWORDS];
+	struct smmuv3_attach *attach;
+	int fresh, ret;
+
+	ret = smmuv3_domain_compatible(domain, master->smmu);
+	if (ret)
+		return ret;
+	if (s1 && !master->cdtab) {
+		ret = smmuv3_cdtab_alloc(master);
+		if (ret)
+			return ret;
+	}
+	attach = kzalloc(struct_size(attach, invs, 1), GFP_KERNEL);
+	if (!attach)
+		return -ENOMEM;
+	attach->num_invs = 1;
+	attach->domain = domain;
+
+	mutex_lock(&domain->mutex);
+	fresh = smmuv3_tag_get(domain, master->smmu, &attach->invs[0]);
+	if (fresh < 0) {
+		mutex_unlock(&domain->mutex);
+		kfree(attach);
+		return fresh;
+	}
+	cur = rcu_dereference_protected(domain->invs,
+					lockdep_is_held(&domain->mutex));
+	merged = smmuv3_invs_merge(cur, attach->invs, attach->num_invs);
+	if (!merged) {
+		if (fresh)
+			smmuv3_tag_free(&attach->invs[0]);
+		mutex_unlock(&domain->mutex);
+		kfree(attach);
+		return -ENOMEM;
+	}
+	rcu_assign_pointer(domain->invs, merged);
+	if (cur)
+		kfree_rcu(cur, rcu);
+	mutex_unlock(&domain->mutex);
+
+	/* Pairs with smmuv3_domain_invalidate(): array before tables. */
+	smp_mb();
+
+	if (s1) {
+		smmuv3_cd_make_s1(cd, domain, attach->invs[0].id);
+		ret = smmuv3_write_cd(master, 0, cd);
+		if (ret) {
+			smmuv3_domain_unref(domain, attach->invs,
+					    attach->num_invs);
+			kfree(attach);
+			return ret;
+		}
+		smmuv3_ste_make_s1(ste, master);
+	} else {
+		smmuv3_ste_make_s2(ste, domain, attach->invs[0].id);
+	}
+	smmuv3_install_ste(master, ste);
+
+	/* CD 0 now belongs to the new stage-1 domain, if any. */
+	smmuv3_master_detach(master, !s1);
+	master->attach = attach;
+	return 0;
+}
+
+static int smmuv3_map_pages(struct iommu_domain *dom, unsigned long iova,
+			    phys_addr_t paddr, size_t pgsize, size_t pgcount,
+			    int prot, gfp_t gfp, size_t *mapped)
+{
+	struct io_pgtable_ops *ops = to_smmuv3_domain(dom)->pgtbl_ops;
+
+	return ops->map_pages(ops, iova, paddr, pgsize, pgcount, prot, gfp,
+			      mapped);
+}
+
+static size_t smmuv3_unmap_pages(struct iommu_domain *dom, unsigned long iova,
+				 size_t pgsize, size_t pgcount,
+				 struct iommu_iotlb_gather *gather)
+{
+	struct io_pgtable_ops *ops = to_smmuv3_domain(dom)->pgtbl_ops;
+
+	return ops->unmap_pages(ops, iova, pgsize, pgcount, gather);
+}
+
+static void smmuv3_flush_iotlb_all(struct iommu_domain *dom)
+{
+	smmuv3_domain_inv_all(to_smmuv3_domain(dom));
+}
+
+static void smmuv3_iotlb_sync(struct iommu_domain *dom,
+			      struct iommu_iotlb_gather *gather)
+{
+	if (!gather->pgsize)
+		return;
+	smmuv3_domain_inv_range(to_smmuv3_domain(dom), gather->start,
+				gather->end - gather->start + 1,
+				gather->pgsize, true);
+}
+
+static phys_addr_t smmuv3_iova_to_phys(struct iommu_domain *dom,
+				       dma_addr_t iova)
+{
+	struct io_pgtable_ops *ops = to_smmuv3_domain(dom)->pgtbl_ops;
+
+	return ops->iova_to_phys(ops, iova);
+}
+
+static void smmuv3_domain_free(struct iommu_domain *dom)
+{
+	struct smmuv3_domain *domain = to_smmuv3_domain(dom);
+
+	mutex_lock(&smmuv3_domains_mutex);
+	list_del(&domain->node);
+	mutex_unlock(&smmuv3_domains_mutex);
+
+	/* No attachment is left, so every tag was flushed and freed. */
+	free_io_pgtable_ops(domain->pgtbl_ops);
+	kfree(rcu_dereference_protected(domain->invs, true));
+	ida_free(&smmuv3_domain_ids, domain->id);
+	mutex_destroy(&domain->mutex);
+	kfree(domain);
+}
+
+static const struct iommu_domain_ops smmuv3_paging_ops = {
+	.attach_dev = smmuv3_attach_paging,
+	.map_pages = smmuv3_map_pages,
+	.unmap_pages = smmuv3_unmap_pages,
+	.flush_iotlb_all = smmuv3_flush_iotlb_all,
+	.iotlb_sync = smmuv3_iotlb_sync,
+	.iova_to_phys = smmuv3_iova_to_phys,
+	.free = smmuv3_domain_free,
+};
+
+static int smmuv3_domain_init_pgtable(struct smmuv3_domain *domain,
+				      struct smmuv3_device *smmu)
+{
+	struct io_pgtable_cfg *cfg = &domain->pgtbl_cfg;
+	enum io_pgtable_fmt fmt;
+
+	*cfg = (struct io_pgtable_cfg){
+		.pgsize_bitmap = smmu->feat.pgsize_bitmap,
+		.oas = smmu->feat.oas,
+		.coherent_walk = smmu->feat.flags & SMMUV3_FEAT_COHERENT,
+		.tlb = &smmuv3_flush_ops,
+		.iommu_dev = smmu->dev,
+	};
+	if (domain->stage == SMMUV3_STAGE_1) {
+		fmt = ARM_64_LPAE_S1;
+		cfg->ias = smmuv3_s1_ias(smmu);
+	} else {
+		fmt = ARM_64_LPAE_S2;
+		cfg->ias = smmu->feat.ias;
+		if (smmu->feat.flags & SMMUV3_FEAT_S2FWB)
+			cfg->quirks |= IO_PGTABLE_QUIRK_ARM_S2FWB;
+	}
+
+	domain->pgtbl_ops = alloc_io_pgtable_ops(fmt, cfg, domain);
+	if (!domain->pgtbl_ops)
+		return -ENOMEM;
+	domain->domain.pgsize_bitmap = cfg->pgsize_bitmap;
+	domain->domain.geometry.aperture_end = (1ULL << cfg->ias) - 1;
+	domain->domain.geometry.force_aperture = true;
+	return 0;
+}
+
+/**
+ * smmuv3_domain_alloc_paging_flags() - allocate a paging domain
+ * @dev: a device the domain is first meant for; its instance creates the
+ *	table
+ * @flags: IOMMU_HWPT_ALLOC_* flags; NEST_PARENT asks for a stage 2 that
+ *	nested domains can use
+ * @user_data: must be NULL: paging domains take no driver data
+ *
+ * Return: the domain, or ERR_PTR(-EOPNOTSUPP) for what is not supported.
+ */
+struct iommu_domain *
+smmuv3_domain_alloc_paging_flags(struct device *dev, u32 flags,
+				 const struct iommu_user_data *user_data)
+{
+	struct smmuv3_device *smmu = smmuv3_dev_master(dev)->smmu;
+	const u32 supported = IOMMU_HWPT_ALLOC_NEST_PARENT |
+			      IOMMU_HWPT_ALLOC_PASID;
+	struct smmuv3_domain *domain;
+	int ret;
+
+	if (user_data || (flags & ~supported))
+		return ERR_PTR(-EOPNOTSUPP);
+	if ((flags & IOMMU_HWPT_ALLOC_NEST_PARENT) &&
+	    ((smmu->feat.flags & SMMUV3_FEAT_NESTING) != SMMUV3_FEAT_NESTING ||
+	     (flags & IOMMU_HWPT_ALLOC_PASID)))
+		return ERR_PTR(-EOPNOTSUPP);
+	if ((flags & IOMMU_HWPT_ALLOC_PASID) &&
+	    !(smmu->feat.flags & SMMUV3_FEAT_S1))
+		return ERR_PTR(-EOPNOTSUPP);
+
+	domain = kzalloc(sizeof(*domain), GFP_KERNEL);
+	if (!domain)
+		return ERR_PTR(-ENOMEM);
+	mutex_init(&domain->mutex);
+	domain->owner = smmu;
+	domain->nest_parent = flags & IOMMU_HWPT_ALLOC_NEST_PARENT;
+	domain->stage = (!domain->nest_parent &&
+			 (smmu->feat.flags & SMMUV3_FEAT_S1)) ?
+			SMMUV3_STAGE_1 : SMMUV3_STAGE_2;
+
+	ret = ida_alloc(&smmuv3_domain_ids, GFP_KERNEL);
+	if (ret < 0)
+		goto err_free;
+	domain->id = ret;
+	ret = smmuv3_domain_init_pgtable(domain, smmu);
+	if (ret)
+		goto err_id;
+	domain->domain.ops = &smmuv3_paging_ops;
+
+	mutex_lock(&smmuv3_domains_mutex);
+	list_add_tail(&domain->node, &smmuv3_domains);
+	mutex_unlock(&smmuv3_domains_mutex);
+	return &domain->domain;
+
+err_id:
+	ida_free(&smmuv3_domain_ids, domain->id);
+err_free:
+	mutex_destroy(&domain->mutex);
+	kfree(domain);
+	return ERR_PTR(ret);
+}
+
+/**
+ * smmuv3_domains_drop_instance() - remove an instance from every domain
+ * @smmu: an instance being removed, with no device attached behind it
+ *
+ * Its entries may remain as trash; drop them, then wait until no
+ * invalidation can still be using one.
+ */
+void smmuv3_domains_drop_instance(struct smmuv3_device *smmu)
+{
+	struct smmuv3_domain *domain;
+
+	mutex_lock(&smmuv3_domains_mutex);
+	list_for_each_entry(domain, &smmuv3_domains, node) {
+		struct smmuv3_invs *cur, *clean;
+
+		mutex_lock(&domain->mutex);
+		cur = rcu_dereference_protected(domain->invs,
+						lockdep_is_held(&domain->mutex));
+		/*
+		 * Without memory the entries stay as trash: walkers skip
+		 * them and sorting compares only their address.
+		 */
+		clean = cur ? smmuv3_invs_purge(cur, smmu) : NULL;
+		if (clean) {
+			rcu_assign_pointer(domain->invs, clean);
+			kfree_rcu(cur, rcu);
+		}
+		mutex_unlock(&domain->mutex);
+	}
+	mutex_unlock(&smmuv3_domains_mutex);
+	synchronize_rcu();
+}
+
+/**
+ * smmuv3_release_attachments() - forget a released master's attachment
+ * @master: the master, already attached to the release (blocked) domain
+ */
+void smmuv3_release_attachments(struct smmuv3_master *master)
+{
+	smmuv3_master_detach(master, false);
+	smmuv3_cdtab_free(master);
+}
+
+/**
+ * smmuv3_debugfs_domains_show() - print every paging domain's array
+ * @s: the seq_file
+ */
+void smmuv3_debugfs_domains_show(struct seq_file *s)
+{
+	struct smmuv3_domain *domain;
+
+	mutex_lock(&smmuv3_domains_mutex);
+	list_for_each_entry(domain, &smmuv3_domains, node) {
+		struct smmuv3_invs *invs;
+		unsigned int i;
+
+		mutex_lock(&domain->mutex);
+		invs = rcu_dereference_protected(domain->invs,
+						 lockdep_is_held(&domain->mutex));
+		seq_printf(s, "domain %u stage %d%s pgsize %#lx entries %u\n",
+			   domain->id, domain->stage == SMMUV3_STAGE_1 ? 1 : 2,
+			   domain->nest_parent ? " nest-parent" : "",
+			   domain->domain.pgsize_bitmap, invs ? invs->num : 0);
+		for (i = 0; invs && i < invs->num; i++) {
+			const struct smmuv3_inv *inv = &invs->inv[i];
+
+			/* Trash may name an instance that is gone. */
+			seq_printf(s, "  %s type %u id %u ssid %u users %d\n",
+				   inv->users ? inv->smmu->name : "-",
+				   inv->type, inv->id, inv->ssid, inv->users);
+		}
+		mutex_unlock(&domain->mutex);
+	}
+	mutex_unlock(&smmuv3_domains_mutex);
+}

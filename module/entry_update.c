@@ -96,7 +96,7 @@ void smmuv3_entry_update(struct smmuv3_entry_writer *writer, __le64 *entry,
 	}
 
 	/* Break-before-make, keeping everything but V of word 0 meanwhile. */
-	step[0] = entry[0] & ~cpu_to_le64(SMMUV3_STE0_V);
+	step[0] = entry[0] & ~cpu_to_le64(writer->ops->v_bit);
 	if (smmuv3_entry_set(entry, step, 1, BIT(0)))
 		smmuv3_entry_sync(writer);
 	if (smmuv3_entry_set(entry, target, num, GENMASK(num - 1, 1)))

@@ -160,6 +160,7 @@ void smmuv3_release_device(struct device *dev)
 	struct smmuv3_master *master = smmuv3_dev_master(dev);
 	struct smmuv3_device *smmu = master->smmu;
 
+	smmuv3_release_attachments(master);
 	mutex_lock(&smmu->streams_mutex);
 	smmuv3_remove_streams(master, master->num_streams);
 	mutex_unlock(&smmu->streams_mutex);

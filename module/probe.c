@@ -29,6 +29,7 @@
  */
 static LIST_HEAD(smmuv3_instances);
 static DEFINE_MUTEX(smmuv3_instances_mutex);
+static DEFINE_IDA(smmuv3_instance_ids);
 
 /**
  * smmuv3_find_instance() - the registered instance with a firmware node
@@ -208,10 +209,35 @@ static bool smmuv3_capable(struct device *dev, enum iommu_cap cap)
 	case IOMMU_CAP_CACHE_COHERENCY:
 		return master->smmu->feat.flags & SMMUV3_FEAT_COHERENT;
 	case IOMMU_CAP_NOEXEC:
+	case IOMMU_CAP_DEFERRED_FLUSH:
 		return true;
 	default:
 		return false;
 	}
+}
+
+/*
+ * Exported by the iommu core (drivers/iommu/dma-iommu.c) but declared only
+ * in a header private to drivers/iommu, which header packages do not ship.
+ */
+void iommu_dma_get_resv_regions(struct device *dev, struct list_head *list);
+
+/* The window where MSI doorbells are mapped in DMA domains. */
+#define SMMUV3_MSI_IOVA_BASE	0x8000000
+#define SMMUV3_MSI_IOVA_LENGTH	0x100000
+
+static void smmuv3_get_resv_regions(struct device *dev, struct list_head *head)
+{
+	struct iommu_resv_region *msi;
+
+	msi = iommu_alloc_resv_region(SMMUV3_MSI_IOVA_BASE,
+				      SMMUV3_MSI_IOVA_LENGTH,
+				      IOMMU_WRITE | IOMMU_NOEXEC | IOMMU_MMIO,
+				      IOMMU_RESV_SW_MSI, GFP_KERNEL);
+	if (!msi)
+		return;
+	list_add_tail(&msi->list, head);
+	iommu_dma_get_resv_regions(dev, head);
 }
 
 const struct iommu_ops smmuv3_ops = {
@@ -219,6 +245,9 @@ const struct iommu_ops smmuv3_ops = {
 	.blocked_domain = &smmuv3_blocked_domain,
 	.release_domain = &smmuv3_blocked_domain,
 	.capable = smmuv3_capable,
+	.hw_info = smmuv3_hw_info,
+	.domain_alloc_paging_flags = smmuv3_domain_alloc_paging_flags,
+	.get_resv_regions = smmuv3_get_resv_regions,
 	.probe_device = smmuv3_probe_device,
 	.release_device = smmuv3_release_device,
 	.device_group = smmuv3_device_group,
@@ -275,11 +304,16 @@ static int smmuv3_probe(struct platform_device *pdev)
 	mutex_init(&smmu->streams_mutex);
 	raw_spin_lock_init(&smmu->gerror_lock);
 	INIT_LIST_HEAD(&smmu->node);
+	smmuv3_tags_init(smmu);
 	platform_set_drvdata(pdev, smmu);
 
 	ret = smmuv3_map_registers(smmu, pdev);
 	if (ret)
 		return ret;
+	ret = ida_alloc(&smmuv3_instance_ids, GFP_KERNEL);
+	if (ret < 0)
+		return ret;
+	smmu->instance = ret;
 	snprintf(smmu->name, sizeof(smmu->name), "smmuv3.%llx",
 		 (unsigned long long)smmu->ioaddr);
 
@@ -296,7 +330,7 @@ static int smmuv3_probe(struct platform_device *pdev)
 		dev_err(dev, "unsupported SMMU (IDR0 %#x IDR1 %#x IDR5 %#x)\n",
 			smmu->idregs.idr[0], smmu->idregs.idr[1],
 			smmu->idregs.idr[5]);
-		return ret;
+		goto err_id;
 	}
 	smmuv3_format_features(&smmu->feat, line, sizeof(line));
 	dev_info(dev, "%s: %s\n", smmu->name, line);
@@ -306,23 +340,23 @@ static int smmuv3_probe(struct platform_device *pdev)
 		ret = dma_set_mask_and_coherent(dev, DMA_BIT_MASK(32));
 		if (ret) {
 			dev_err(dev, "no usable DMA mask\n");
-			return ret;
+			goto err_id;
 		}
 	}
 
 	ret = smmuv3_cmdq_init(smmu);
 	if (ret)
-		return ret;
+		goto err_id;
 	ret = smmuv3_faults_init(smmu);
 	if (ret)
-		return ret;
+		goto err_id;
 	ret = smmuv3_strtab_init(smmu);
 	if (ret)
-		return ret;
+		goto err_id;
 
 	ret = smmuv3_reset(smmu);
 	if (ret)
-		return ret;
+		goto err_id;
 
 	smmuv3_debugfs_add(smmu);
 	if (smmu->feat.ssid_bits)
@@ -349,6 +383,8 @@ err_unlist:
 err_debugfs:
 	smmuv3_debugfs_remove(smmu);
 	smmuv3_disable(smmu);
+err_id:
+	ida_free(&smmuv3_instance_ids, smmu->instance);
 	return ret;
 }
 
@@ -360,9 +396,16 @@ static void smmuv3_remove(struct platform_device *pdev)
 	mutex_lock(&smmuv3_instances_mutex);
 	list_del(&smmu->node);
 	mutex_unlock(&smmuv3_instances_mutex);
+	/*
+	 * Shared domains may still list us and invalidations may be running:
+	 * wait for them while the command queue still works.
+	 */
+	smmuv3_domains_drop_instance(smmu);
 	iommu_device_sysfs_remove(&smmu->iommu);
 	smmuv3_debugfs_remove(smmu);
 	smmuv3_disable(smmu);
+	smmuv3_tags_destroy(smmu);
+	ida_free(&smmuv3_instance_ids, smmu->instance);
 }
 
 static void smmuv3_shutdown(struct platform_device *pdev)

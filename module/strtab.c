@@ -197,6 +197,7 @@ static void smmuv3_ste_writer_sync(struct smmuv3_entry_writer *writer)
 static const struct smmuv3_entry_writer_ops smmuv3_ste_writer_ops = {
 	.get_used = smmuv3_ste_get_used,
 	.sync = smmuv3_ste_writer_sync,
+	.v_bit = SMMUV3_STE0_V,
 };
 
 /**
@@ -225,4 +226,66 @@ void smmuv3_install_ste(struct smmuv3_master *master, const __le64 *target)
 				    smmuv3_strtab_ste(master->smmu, w.sid),
 				    target);
 	}
+}
+
+/**
+ * smmuv3_ste_make_s1() - an STE translating through the master's CD table
+ * @ste: SMMUV3_STE_QWORDS words of result
+ * @master: the master, with a CD table
+ *
+ * Traffic without a substream uses CD 0.
+ */
+void smmuv3_ste_make_s1(__le64 *ste, const struct smmuv3_master *master)
+{
+	const struct smmuv3_cdtab *tab = master->cdtab;
+	u32 flags = master->smmu->feat.flags;
+	u64 w1;
+
+	memset(ste, 0, SMMUV3_STE_SIZE);
+	ste[0] = cpu_to_le64(SMMUV3_STE0_V |
+			     FIELD_PREP(SMMUV3_STE0_CFG, SMMUV3_STE_CFG_S1) |
+			     FIELD_PREP(SMMUV3_STE0_S1FMT, tab->s1fmt) |
+			     (tab->dma & SMMUV3_STE0_S1CTXPTR) |
+			     FIELD_PREP(SMMUV3_STE0_S1CDMAX, tab->s1cdmax));
+	w1 = FIELD_PREP(SMMUV3_STE1_S1DSS, SMMUV3_S1DSS_SSID0) |
+	     FIELD_PREP(SMMUV3_STE1_S1CIR, SMMUV3_CACHE_WBRA) |
+	     FIELD_PREP(SMMUV3_STE1_S1COR, SMMUV3_CACHE_WBRA) |
+	     FIELD_PREP(SMMUV3_STE1_S1CSH, SMMUV3_SH_ISH) |
+	     FIELD_PREP(SMMUV3_STE1_STRW, SMMUV3_STRW_NSEL1);
+	/* CDs never ask for stalls; forbid them where they are optional. */
+	if ((flags & SMMUV3_FEAT_STALLS) && !(flags & SMMUV3_FEAT_STALL_FORCE))
+		w1 |= SMMUV3_STE1_S1STALLD;
+	ste[1] = cpu_to_le64(w1);
+}
+
+/**
+ * smmuv3_ste_make_s2() - an STE translating through a stage-2 domain
+ * @ste: SMMUV3_STE_QWORDS words of result
+ * @domain: a stage-2 paging domain
+ * @vmid: the domain's tag on the instance
+ */
+void smmuv3_ste_make_s2(__le64 *ste, const struct smmuv3_domain *domain,
+			u16 vmid)
+{
+	const struct io_pgtable_cfg *cfg = &domain->pgtbl_cfg;
+	typeof(cfg->arm_lpae_s2_cfg.vtcr) *vtcr = &cfg->arm_lpae_s2_cfg.vtcr;
+
+	memset(ste, 0, SMMUV3_STE_SIZE);
+	ste[0] = cpu_to_le64(SMMUV3_STE0_V |
+			     FIELD_PREP(SMMUV3_STE0_CFG, SMMUV3_STE_CFG_S2));
+	ste[1] = cpu_to_le64(FIELD_PREP(SMMUV3_STE1_SHCFG,
+					SMMUV3_SHCFG_INCOMING));
+	ste[2] = cpu_to_le64(FIELD_PREP(SMMUV3_STE2_S2VMID, vmid) |
+			     FIELD_PREP(SMMUV3_STE2_S2T0SZ, vtcr->tsz) |
+			     FIELD_PREP(SMMUV3_STE2_S2SL0, vtcr->sl) |
+			     FIELD_PREP(SMMUV3_STE2_S2IR0, vtcr->irgn) |
+			     FIELD_PREP(SMMUV3_STE2_S2OR0, vtcr->orgn) |
+			     FIELD_PREP(SMMUV3_STE2_S2SH0, vtcr->sh) |
+			     FIELD_PREP(SMMUV3_STE2_S2TG, vtcr->tg) |
+			     FIELD_PREP(SMMUV3_STE2_S2PS, vtcr->ps) |
+			     SMMUV3_STE2_S2AA64 | SMMUV3_STE2_S2PTW |
+			     SMMUV3_STE2_S2R |
+			     (cfg->quirks & IO_PGTABLE_QUIRK_ARM_S2FWB ?
+			      SMMUV3_STE2_S2FWB : 0));
+	ste[3] = cpu_to_le64(cfg->arm_lpae_s2_cfg.vttbr & SMMUV3_STE3_S2TTB);
 }

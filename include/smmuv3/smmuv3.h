@@ -11,16 +11,21 @@
 #define SMMUV3_SMMUV3_H
 
 #include <linux/bitfield.h>
+#include <linux/idr.h>
+#include <linux/io-pgtable.h>
 #include <linux/iommu.h>
 #include <linux/mutex.h>
 #include <linux/rbtree.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 
+#include <smmuv3/invs.h>
 #include <smmuv3/regs.h>
 
 struct dentry;
+struct io_pgtable_ops;
 struct platform_device;
+struct seq_file;
 
 /* --- Features (features.c) --------------------------------------------- */
 
@@ -279,10 +284,12 @@ struct smmuv3_entry_writer;
  * @get_used: sets in @used the bits of @entry that the SMMU reads, given the
  *	entry's own configuration
  * @sync: makes the SMMU forget cached copies of the entry and waits
+ * @v_bit: the valid bit in word 0 (SMMUV3_STE0_V, SMMUV3_CD0_V)
  */
 struct smmuv3_entry_writer_ops {
 	void (*get_used)(const __le64 *entry, __le64 *used);
 	void (*sync)(struct smmuv3_entry_writer *writer);
+	u64 v_bit;
 };
 
 /**
@@ -324,9 +331,12 @@ struct smmuv3_stream {
  * @streams: its stream IDs, from the firmware description
  * @num_streams: number of @streams
  * @ssid_bits: substream ID width the device may use
+ * @cdtab: context descriptor table, allocated at the first stage-1 attach
+ * @attach: what the device's RID (substream 0) is attached to
  *
  * Created by probe_device and freed by release_device; the iommu core
- * serialises attach, detach and release per group.
+ * serialises attach, detach and release per group, so @cdtab and @attach
+ * have a single writer.
  */
 struct smmuv3_master {
 	struct smmuv3_device *smmu;
@@ -334,6 +344,8 @@ struct smmuv3_master {
 	struct smmuv3_stream *streams;
 	unsigned int num_streams;
 	u8 ssid_bits;
+	struct smmuv3_cdtab *cdtab;
+	struct smmuv3_attach *attach;
 };
 
 /* --- Faults and errors (faults.c) -------------------------------------- */
@@ -350,6 +362,110 @@ struct smmuv3_fault_stats {
 	atomic64_t events[256];
 	atomic64_t events_lost;
 	atomic64_t gerrors[9];
+};
+
+/* --- IOTLB tags (tags.c) ----------------------------------------------- */
+
+/**
+ * struct smmuv3_tags - ASIDs and VMIDs of one instance
+ * @asids: allocated ASIDs (0 is never used)
+ * @vmids: allocated VMIDs (0 is never used)
+ * @asids_used: ASIDs allocated now, for debugfs and tests
+ * @vmids_used: VMIDs allocated now
+ *
+ * An ID is allocated when a domain is first attached to a device behind the
+ * instance, shared by every device of that domain behind it, and flushed
+ * from the instance's TLBs before it is freed.  The IDAs lock themselves;
+ * which domain owns which ID is recorded only in the domains' invalidation
+ * arrays, changed under each domain's mutex.
+ */
+struct smmuv3_tags {
+	struct ida asids;
+	struct ida vmids;
+	atomic_t asids_used;
+	atomic_t vmids_used;
+};
+
+/* --- Domains (domain.c) ------------------------------------------------ */
+
+/**
+ * enum smmuv3_stage - the translation a paging domain's table is for
+ * @SMMUV3_STAGE_1: stage 1, through a context descriptor, tagged by ASID
+ * @SMMUV3_STAGE_2: stage 2, in the STE, tagged by VMID
+ */
+enum smmuv3_stage {
+	SMMUV3_STAGE_1,
+	SMMUV3_STAGE_2,
+};
+
+/**
+ * struct smmuv3_domain - a paging domain
+ * @domain: the core's view
+ * @stage: stage 1 or 2
+ * @nest_parent: a stage-2 that nested domains may use as their parent
+ * @pgtbl_ops: the io-pgtable
+ * @pgtbl_cfg: its configuration: what any instance needs to walk it
+ * @owner: the instance the table was created for (its device does cache
+ *	maintenance of the table); others share it only if compatible
+ * @mutex: serialises changes of @invs and the finding and allocation of tags
+ * @invs: the invalidation array, RCU-published (see struct smmuv3_invs)
+ * @node: in the list of all paging domains, for instance removal
+ * @id: a number for debugfs
+ */
+struct smmuv3_domain {
+	struct iommu_domain domain;
+	enum smmuv3_stage stage;
+	bool nest_parent;
+	struct io_pgtable_ops *pgtbl_ops;
+	struct io_pgtable_cfg pgtbl_cfg;
+	struct smmuv3_device *owner;
+	struct mutex mutex;
+	struct smmuv3_invs __rcu *invs;
+	struct list_head node;
+	u32 id;
+};
+
+static inline struct smmuv3_domain *to_smmuv3_domain(struct iommu_domain *dom)
+{
+	return container_of(dom, struct smmuv3_domain, domain);
+}
+
+/**
+ * struct smmuv3_attach - a device's attachment to a paging domain
+ * @domain: the domain
+ * @num_invs: entries this attachment added to the domain's array
+ * @invs: those entries (the tag first, then ATS entries)
+ *
+ * Kept by the master so that detach removes exactly what attach added.
+ */
+struct smmuv3_attach {
+	struct smmuv3_domain *domain;
+	unsigned int num_invs;
+	struct smmuv3_inv invs[] __counted_by(num_invs);
+};
+
+/* --- Context descriptors (cd.c) ---------------------------------------- */
+
+/**
+ * struct smmuv3_cdtab - a master's table of context descriptors
+ * @two_level: level-1 descriptors point at level-2 leaves of CDs
+ * @cds: linear table, or the level-1 table
+ * @dma: bus address of @cds
+ * @num: entries in @cds
+ * @l2: level-2 leaves (two-level only)
+ * @l2_dma: their bus addresses
+ * @s1fmt: STE.S1FMT for this table
+ * @s1cdmax: STE.S1CDMAX for this table (log2 of the substreams)
+ */
+struct smmuv3_cdtab {
+	bool two_level;
+	__le64 *cds;
+	dma_addr_t dma;
+	unsigned int num;
+	__le64 **l2;
+	dma_addr_t *l2_dma;
+	u8 s1fmt;
+	u8 s1cdmax;
 };
 
 /* --- An SMMU instance (probe.c) ---------------------------------------- */
@@ -377,6 +493,9 @@ struct smmuv3_fault_stats {
  *	error interrupt and command-queue waiters may both do
  * @debugfs: this instance's debugfs directory
  * @node: in the list of instances (probe.c), under its mutex
+ * @instance: a number unique among live instances; orders invalidation
+ *	entries
+ * @tags: the ASID and VMID allocators
  */
 struct smmuv3_device {
 	struct device *dev;
@@ -399,6 +518,8 @@ struct smmuv3_device {
 	raw_spinlock_t gerror_lock;
 	struct dentry *debugfs;
 	struct list_head node;
+	u32 instance;
+	struct smmuv3_tags tags;
 };
 
 /* probe.c */
@@ -432,6 +553,34 @@ __le64 *smmuv3_strtab_ste(struct smmuv3_device *smmu, u32 sid);
 void smmuv3_strtab_init_abort(struct smmuv3_device *smmu, __le64 *stes,
 			      unsigned int num);
 void smmuv3_install_ste(struct smmuv3_master *master, const __le64 *target);
+void smmuv3_ste_make_s1(__le64 *ste, const struct smmuv3_master *master);
+void smmuv3_ste_make_s2(__le64 *ste, const struct smmuv3_domain *domain,
+			u16 vmid);
+
+/* cd.c */
+int smmuv3_cdtab_alloc(struct smmuv3_master *master);
+void smmuv3_cdtab_free(struct smmuv3_master *master);
+__le64 *smmuv3_cdtab_cd(struct smmuv3_master *master, u32 ssid);
+void smmuv3_cd_get_used(const __le64 *cd, __le64 *used);
+void smmuv3_cd_make_s1(__le64 *cd, const struct smmuv3_domain *domain,
+		       u16 asid);
+int smmuv3_write_cd(struct smmuv3_master *master, u32 ssid,
+		    const __le64 *target);
+
+/* tags.c */
+void smmuv3_tags_init(struct smmuv3_device *smmu);
+void smmuv3_tags_destroy(struct smmuv3_device *smmu);
+int smmuv3_tag_alloc_id(struct smmuv3_device *smmu, u8 type, u32 *id);
+void smmuv3_tag_flush(const struct smmuv3_inv *tag);
+void smmuv3_tag_free(const struct smmuv3_inv *tag);
+int smmuv3_tag_get(struct smmuv3_domain *domain, struct smmuv3_device *smmu,
+		   struct smmuv3_inv *tag);
+void smmuv3_tag_unused(const struct smmuv3_inv *inv, void *arg);
+
+/* invalidate.c */
+void smmuv3_domain_inv_range(struct smmuv3_domain *domain, unsigned long iova,
+			     size_t size, size_t granule, bool leaf);
+void smmuv3_domain_inv_all(struct smmuv3_domain *domain);
 
 /* master.c */
 struct iommu_device *smmuv3_probe_device(struct device *dev);
@@ -443,6 +592,18 @@ struct smmuv3_master *smmuv3_find_master(struct smmuv3_device *smmu, u32 sid);
 /* domain.c */
 extern struct iommu_domain smmuv3_identity_domain;
 extern struct iommu_domain smmuv3_blocked_domain;
+struct iommu_domain *
+smmuv3_domain_alloc_paging_flags(struct device *dev, u32 flags,
+				 const struct iommu_user_data *user_data);
+int smmuv3_domain_compatible(const struct smmuv3_domain *domain,
+			     const struct smmuv3_device *smmu);
+void smmuv3_domains_drop_instance(struct smmuv3_device *smmu);
+void smmuv3_release_attachments(struct smmuv3_master *master);
+void smmuv3_debugfs_domains_show(struct seq_file *s);
+
+/* iommufd.c */
+void *smmuv3_hw_info(struct device *dev, u32 *length,
+		     enum iommu_hw_info_type *type);
 
 /* faults.c */
 int smmuv3_faults_init(struct smmuv3_device *smmu);

@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Context descriptors: a master's CD table (one CD per substream, linear or
+ * two-level), stage-1 CDs built from a domain's page table and a tag, and
+ * their live updates.
+ *
+ * A master's table is allocated at its first stage-1 attach and freed at
+ * release; the iommu core serialises a master's attaches, so each CD has a
+ * single writer.  Level-2 leaves are allocated on first use.
+ */
+#include <linux/dma-mapping.h>
+#include <linux/slab.h>
+#include <kunit/visibility.h>
+
+#include <smmuv3/smmuv3.h>
+
+/* Leaves of 1024 CDs (64KiB), S1FMT = 64K_L2. */
+#define SMMUV3_CD_SPLIT		10
+#define SMMUV3_CD_L2_ENTRIES	(1U << SMMUV3_CD_SPLIT)
+/* A linear table of at most 1024 CDs when two levels are unsupported. */
+#define SMMUV3_CD_LINEAR_MAX_BITS 10
+
+/**
+ * smmuv3_cdtab_alloc() - allocate a master's context descriptor table
+ * @master: the master
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int smmuv3_cdtab_alloc(struct smmuv3_master *master)
+{
+	struct smmuv3_device *smmu = master->smmu;
+	struct smmuv3_cdtab *tab;
+	unsigned int bits = master->ssid_bits;
+	size_t bytes;
+
+	tab = kzalloc(sizeof(*tab), GFP_KERNEL);
+	if (!tab)
+		return -ENOMEM;
+
+	if ((smmu->feat.flags & SMMUV3_FEAT_2LVL_CDTAB) &&
+	    bits > SMMUV3_CD_SPLIT) {
+		tab->two_level = true;
+		tab->s1fmt = SMMUV3_S1FMT_64K_L2;
+		tab->num = 1U << (bits - SMMUV3_CD_SPLIT);
+		tab->l2 = kcalloc(tab->num, sizeof(*tab->l2), GFP_KERNEL);
+		tab->l2_dma = kcalloc(tab->num, sizeof(*tab->l2_dma), GFP_KERNEL);
+		if (!tab->l2 || !tab->l2_dma)
+			goto err;
+		bytes = tab->num * sizeof(u64);
+	} else {
+		bits = min(bits, SMMUV3_CD_LINEAR_MAX_BITS);
+		tab->s1fmt = SMMUV3_S1FMT_LINEAR;
+		tab->num = 1U << bits;
+		bytes = tab->num * SMMUV3_CD_SIZE;
+	}
+	tab->s1cdmax = bits;
+	tab->cds = dma_alloc_coherent(smmu->dev, bytes, &tab->dma, GFP_KERNEL);
+	if (!tab->cds)
+		goto err;
+	master->cdtab = tab;
+	return 0;
+
+err:
+	kfree(tab->l2);
+	kfree(tab->l2_dma);
+	kfree(tab);
+	return -ENOMEM;
+}
+
+/**
+ * smmuv3_cdtab_free() - free a master's table
+ * @master: the master; no STE points at the table any more
+ */
+void smmuv3_cdtab_free(struct smmuv3_master *master)
+{
+	struct smmuv3_cdtab *tab = master->cdtab;
+	struct device *dev = master->smmu->dev;
+	unsigned int i;
+
+	if (!tab)
+		return;
+	if (tab->two_level) {
+		for (i = 0; i < tab->num; i++)
+			if (tab->l2[i])
+				dma_free_coherent(dev, SMMUV3_CD_L2_ENTRIES * SMMUV3_CD_SIZE,
+						  tab->l2[i], tab->l2_dma[i]);
+		dma_free_coherent(dev, tab->num * sizeof(u64), tab->cds, tab->dma);
+	} else {
+		dma_free_coherent(dev, tab->num * SMMUV3_CD_SIZE, tab->cds, tab->dma);
+	}
+	kfree(tab->l2);
+	kfree(tab->l2_dma);
+	kfree(tab);
+	master->cdtab = NULL;
+}
+
+/**
+ * smmuv3_cdtab_cd() - the CD of a substream, allocating its leaf if needed
+ * @master: the master, with a table
+ * @ssid: the substream; must be below 2^S1CDMAX
+ *
+ * Return: the CD, or NULL if a leaf could not be allocated.
+ */
+__le64 *smmuv3_cdtab_cd(struct smmuv3_master *master, u32 ssid)
+{
+	struct smmuv3_cdtab *tab = master->cdtab;
+	unsigned int idx = ssid >> SMMUV3_CD_SPLIT;
+
+	if (!tab->two_level)
+		return tab->cds + ssid * SMMUV3_CD_QWORDS;
+
+	if (!tab->l2[idx]) {
+		tab->l2[idx] = dma_alloc_coherent(master->smmu->dev,
+						  SMMUV3_CD_L2_ENTRIES * SMMUV3_CD_SIZE,
+						  &tab->l2_dma[idx], GFP_KERNEL);
+		if (!tab->l2[idx])
+			return NULL;
+		/* The zeroed leaf is visible before the descriptor. */
+		dma_wmb();
+		WRITE_ONCE(tab->cds[idx],
+			   cpu_to_le64(SMMUV3_L1CD_V |
+				       (tab->l2_dma[idx] & SMMUV3_L1CD_L2PTR)));
+	}
+	return tab->l2[idx] + (ssid & (SMMUV3_CD_L2_ENTRIES - 1)) *
+			      SMMUV3_CD_QWORDS;
+}
+
+/**
+ * smmuv3_cd_get_used() - the bits of a CD the SMMU interprets
+ * @cd: the CD
+ * @used: SMMUV3_CD_QWORDS words of result
+ */
+void smmuv3_cd_get_used(const __le64 *cd, __le64 *used)
+{
+	u64 w0 = le64_to_cpu(cd[0]);
+
+	memset(used, 0, SMMUV3_CD_SIZE);
+	used[0] = cpu_to_le64(SMMUV3_CD0_V);
+	if (!(w0 & SMMUV3_CD0_V))
+		return;
+	used[0] = cpu_to_le64(SMMUV3_CD0_T0SZ | SMMUV3_CD0_TG0 |
+			      SMMUV3_CD0_IRGN0 | SMMUV3_CD0_ORGN0 |
+			      SMMUV3_CD0_SH0 | SMMUV3_CD0_EPD0 |
+			      SMMUV3_CD0_ENDI | SMMUV3_CD0_EPD1 |
+			      SMMUV3_CD0_V | SMMUV3_CD0_IPS |
+			      SMMUV3_CD0_AFFD | SMMUV3_CD0_WXN |
+			      SMMUV3_CD0_UWXN | SMMUV3_CD0_TBI0 |
+			      SMMUV3_CD0_PAN | SMMUV3_CD0_AA64 |
+			      SMMUV3_CD0_HD | SMMUV3_CD0_HA | SMMUV3_CD0_S |
+			      SMMUV3_CD0_R | SMMUV3_CD0_A | SMMUV3_CD0_ASET |
+			      SMMUV3_CD0_ASID);
+	/* With walks disabled, the table base is not read. */
+	if (!(w0 & SMMUV3_CD0_EPD0))
+		used[1] = cpu_to_le64(SMMUV3_CD1_TTB0);
+	used[3] = cpu_to_le64(SMMUV3_CD3_MAIR);
+}
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_cd_get_used);
+
+/**
+ * smmuv3_cd_make_s1() - a CD translating through a stage-1 domain
+ * @cd: SMMUV3_CD_QWORDS words of result
+ * @domain: a stage-1 paging domain
+ * @asid: the domain's tag on the instance
+ */
+void smmuv3_cd_make_s1(__le64 *cd, const struct smmuv3_domain *domain,
+		       u16 asid)
+{
+	const struct io_pgtable_cfg *cfg = &domain->pgtbl_cfg;
+	typeof(cfg->arm_lpae_s1_cfg.tcr) *tcr = &cfg->arm_lpae_s1_cfg.tcr;
+
+	memset(cd, 0, SMMUV3_CD_SIZE);
+	cd[0] = cpu_to_le64(FIELD_PREP(SMMUV3_CD0_T0SZ, tcr->tsz) |
+			    FIELD_PREP(SMMUV3_CD0_TG0, tcr->tg) |
+			    FIELD_PREP(SMMUV3_CD0_IRGN0, tcr->irgn) |
+			    FIELD_PREP(SMMUV3_CD0_ORGN0, tcr->orgn) |
+			    FIELD_PREP(SMMUV3_CD0_SH0, tcr->sh) |
+			    FIELD_PREP(SMMUV3_CD0_IPS, tcr->ips) |
+			    SMMUV3_CD0_EPD1 | SMMUV3_CD0_V |
+			    SMMUV3_CD0_AA64 | SMMUV3_CD0_R | SMMUV3_CD0_A |
+			    SMMUV3_CD0_ASET |
+			    FIELD_PREP(SMMUV3_CD0_ASID, asid));
+	if (cfg->quirks & IO_PGTABLE_QUIRK_ARM_HD)
+		cd[0] |= cpu_to_le64(SMMUV3_CD0_HA | SMMUV3_CD0_HD);
+	cd[1] = cpu_to_le64(cfg->arm_lpae_s1_cfg.ttbr & SMMUV3_CD1_TTB0);
+	cd[3] = cpu_to_le64(cfg->arm_lpae_s1_cfg.mair);
+}
+
+/* One CD update on every stream of a master: CFGI_CD each, one CMD_SYNC. */
+struct smmuv3_cd_writer {
+	struct smmuv3_entry_writer writer;
+	struct smmuv3_master *master;
+	u32 ssid;
+};
+
+static void smmuv3_cd_writer_sync(struct smmuv3_entry_writer *writer)
+{
+	struct smmuv3_cd_writer *w =
+		container_of(writer, struct smmuv3_cd_writer, writer);
+	struct smmuv3_master *master = w->master;
+	struct smmuv3_cmd_batch batch;
+	struct smmuv3_cmd cmd = {
+		.op = SMMUV3_OP_CFGI_CD,
+		.cfgi = { .ssid = w->ssid, .leaf = true },
+	};
+	unsigned int i;
+
+	smmuv3_batch_init(&batch, master->smmu);
+	for (i = 0; i < master->num_streams; i++) {
+		cmd.cfgi.sid = master->streams[i].sid;
+		smmuv3_batch_add(&batch, &cmd);
+	}
+	smmuv3_batch_submit(&batch);
+}
+
+static const struct smmuv3_entry_writer_ops smmuv3_cd_writer_ops = {
+	.get_used = smmuv3_cd_get_used,
+	.sync = smmuv3_cd_writer_sync,
+	.v_bit = SMMUV3_CD0_V,
+};
+
+/**
+ * smmuv3_write_cd() - update a live CD of a master
+ * @master: the master, with a table
+ * @ssid: the substream
+ * @target: the new CD
+ *
+ * Return: 0, or -ENOMEM if the substream's leaf could not be allocated.
+ */
+int smmuv3_write_cd(struct smmuv3_master *master, u32 ssid,
+		    const __le64 *target)
+{
+	struct smmuv3_cd_writer w = {
+		.writer = {
+			.ops = &smmuv3_cd_writer_ops,
+			.num_qwords = SMMUV3_CD_QWORDS,
+		},
+		.master = master,
+		.ssid = ssid,
+	};
+	__le64 *cd = smmuv3_cdtab_cd(master, ssid);
+
+	if (!cd)
+		return -ENOMEM;
+	smmuv3_entry_update(&w.writer, cd, target);
+	return 0;
+}
