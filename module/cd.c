@@ -16,7 +16,7 @@
 
 /* Leaves of 1024 CDs (64KiB), S1FMT = 64K_L2. */
 #define SMMUV3_CD_SPLIT		10
-#define SMMUV3_CD_L2_ENTRIES	(1U << SMMUV3_CD_SPLIT)
+#define SMMUV3_CD_L2_ENTRIES	BIT(SMMUV3_CD_SPLIT)
 /* A linear table of at most 1024 CDs when two levels are unsupported. */
 #define SMMUV3_CD_LINEAR_MAX_BITS 10
 
@@ -33,7 +33,7 @@ int smmuv3_cdtab_alloc(struct smmuv3_master *master)
 	unsigned int bits = master->ssid_bits;
 	size_t bytes;
 
-	tab = kzalloc(sizeof(*tab), GFP_KERNEL);
+	tab = kzalloc_obj(*tab, GFP_KERNEL);
 	if (!tab)
 		return -ENOMEM;
 

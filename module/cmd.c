@@ -12,8 +12,12 @@
 #include <smmuv3/smmuv3.h>
 
 /* FIELD_PREP() for run-time values: truncate to the field instead of checking. */
-#define SMMUV3_FIELD(mask, val) \
-	(((u64)(val) << __bf_shf(mask)) & (mask))
+static inline u64 smmuv3_field(u64 mask, u64 val)
+{
+	return (val << __bf_shf(mask)) & mask;
+}
+
+#define SMMUV3_FIELD(mask, val)	smmuv3_field(mask, val)
 
 static void smmuv3_encode_tlbi_range(const struct smmuv3_cmd *cmd, u64 *out)
 {

@@ -311,7 +311,7 @@ void smmuv3_cmdq_fix_error(struct smmuv3_device *smmu)
 		smmuv3_cmdq_write(cmdq, pos, sync);
 	WRITE_ONCE(cmdq->err_pos, pos);
 	raw_spin_unlock_irqrestore(&cmdq->lock, flags);
-	/* The new entry is visible before the acknowledgement (a writel()). */
+	/* The new entry is visible before the acknowledgment (a writel()). */
 	wmb();
 }
 

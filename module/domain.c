@@ -393,7 +393,7 @@ smmuv3_domain_alloc_paging_flags(struct device *dev, u32 flags,
 	    !(smmu->feat.flags & SMMUV3_FEAT_S1))
 		return ERR_PTR(-EOPNOTSUPP);
 
-	domain = kzalloc(sizeof(*domain), GFP_KERNEL);
+	domain = kzalloc_obj(*domain, GFP_KERNEL);
 	if (!domain)
 		return ERR_PTR(-ENOMEM);
 	mutex_init(&domain->mutex);

@@ -13,8 +13,9 @@
  * (get_used()).  The update goes in three steps:
  *
  *  1. Bits the current configuration ignores take their new values.
- *  2. If at most one word still differs on interpreted bits, writing it
- *     switches the configuration in one store ("hitless").  Otherwise the
+ *  2. If at most one word still differs on bits the new configuration
+ *     interprets, writing it switches the configuration in one store
+ *     ("hitless").  Otherwise the
  *     entry is made invalid (V=0) first, the other words are written, and
  *     word 0 last ("break-before-make": the SMMU aborts the traffic
  *     meanwhile).
@@ -79,7 +80,12 @@ void smmuv3_entry_update(struct smmuv3_entry_writer *writer, __le64 *entry,
 	/* Step 1: the new values of bits the SMMU does not look at now. */
 	for (i = 0; i < num; i++) {
 		step[i] = (entry[i] & cur_used[i]) | (target[i] & ~cur_used[i]);
-		if ((step[i] ^ target[i]) & (cur_used[i] | tgt_used[i]))
+		/*
+		 * Only bits the new configuration reads must change in the
+		 * switching store; the old one's leftovers are invisible to
+		 * it and go in step 3.
+		 */
+		if ((step[i] ^ target[i]) & tgt_used[i])
 			critical |= BIT(i);
 	}
 

@@ -143,6 +143,7 @@ static irqreturn_t smmuv3_evtq_thread(int irq, void *data)
 		}
 		/* Acknowledge the overflow, and free the entries once read. */
 		cons = (cons & mask) | (prod & SMMUV3_Q_OVF);
+		/* Entries are read before the SMMU may overwrite them. */
 		mb();
 		writel_relaxed(cons, q->cons_reg);
 	} while (readl_relaxed(q->prod_reg) != prod);

@@ -28,7 +28,7 @@ void *smmuv3_hw_info(struct device *dev, u32 *length,
 	    *type != IOMMU_HW_INFO_TYPE_ARM_SMMUV3)
 		return ERR_PTR(-EOPNOTSUPP);
 
-	info = kzalloc(sizeof(*info), GFP_KERNEL);
+	info = kzalloc_obj(*info, GFP_KERNEL);
 	if (!info)
 		return ERR_PTR(-ENOMEM);
 	for (i = 0; i < ARRAY_SIZE(info->idr); i++)

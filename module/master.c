@@ -122,7 +122,7 @@ struct iommu_device *smmuv3_probe_device(struct device *dev)
 	if (!smmu)
 		return ERR_PTR(-ENODEV);
 
-	master = kzalloc(sizeof(*master), GFP_KERNEL);
+	master = kzalloc_obj(*master, GFP_KERNEL);
 	if (!master)
 		return ERR_PTR(-ENOMEM);
 	master->streams = kcalloc(fwspec->num_ids, sizeof(*master->streams),

@@ -19,7 +19,7 @@
 
 #include <smmuv3/smmuv3.h>
 
-/* Register acknowledgements: generous, as QEMU under TCG can be slow. */
+/* Register acknowledgments: generous, as QEMU under TCG can be slow. */
 #define SMMUV3_ACK_TIMEOUT_US	(100 * USEC_PER_MSEC)
 
 /*
@@ -53,10 +53,10 @@ struct smmuv3_device *smmuv3_find_instance(const struct fwnode_handle *fwnode)
 }
 
 /**
- * smmuv3_write_ack() - write a register and wait for its acknowledgement
+ * smmuv3_write_ack() - write a register and wait for its acknowledgment
  * @smmu: the instance
  * @reg: the register (CR0, IRQ_CTRL)
- * @ack_reg: its acknowledgement register
+ * @ack_reg: its acknowledgment register
  * @val: the value
  *
  * Return: 0 or -ETIMEDOUT.

@@ -40,8 +40,9 @@ enum smmuv3_inv_type {
  * @users: attachments using the entry; 0 marks trash to be purged
  *
  * Entries of an array are sorted by (@smmu address, @type, @id, @ssid).
- * Only entries with @users are ever dereferenced.  A tag is the TLB entry of one domain on one instance: it holds
- * everything needed to flush and free its ID.
+ * Only entries with @users are ever dereferenced.  A tag is the TLB entry
+ * of one domain on one instance: it holds everything needed to flush and
+ * free its ID.
  */
 struct smmuv3_inv {
 	struct smmuv3_device *smmu;

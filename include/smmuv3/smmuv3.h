@@ -241,7 +241,7 @@ struct smmuv3_cmd_batch {
 
 /* STEs per level-2 table: 2^8 STEs, 16KiB. */
 #define SMMUV3_STRTAB_SPLIT		8
-#define SMMUV3_L2_STES			(1 << SMMUV3_STRTAB_SPLIT)
+#define SMMUV3_L2_STES			BIT(SMMUV3_STRTAB_SPLIT)
 
 /**
  * struct smmuv3_strtab - the stream table of an instance
@@ -419,7 +419,7 @@ struct smmuv3_domain {
 	struct io_pgtable_ops *pgtbl_ops;
 	struct io_pgtable_cfg pgtbl_cfg;
 	struct smmuv3_device *owner;
-	struct mutex mutex;
+	struct mutex mutex;	/* see @mutex above */
 	struct smmuv3_invs __rcu *invs;
 	struct list_head node;
 	u32 id;
@@ -509,7 +509,7 @@ struct smmuv3_device {
 	struct smmuv3_queue evtq;
 	struct smmuv3_strtab strtab;
 	struct rb_root streams;
-	struct mutex streams_mutex;
+	struct mutex streams_mutex;	/* see @streams_mutex above */
 	struct iommu_device iommu;
 	int irq_evtq;
 	int irq_gerror;
