@@ -93,9 +93,9 @@ int smmuv3_cmd_encode(const struct smmuv3_cmd *cmd, u64 out[SMMUV3_CMD_QWORDS])
 	case SMMUV3_OP_ATC_INV:
 		out[0] |= SMMUV3_FIELD(SMMUV3_CMD0_SID, cmd->atc.sid) |
 			  SMMUV3_FIELD(SMMUV3_CMD0_SSID, cmd->atc.ssid) |
-			  SMMUV3_FIELD(SMMUV3_CMD0_SSV, cmd->atc.ssv);
-		out[1] |= SMMUV3_FIELD(SMMUV3_CMD1_ATC_GLOBAL, cmd->atc.global) |
-			  SMMUV3_FIELD(SMMUV3_CMD1_ATC_SIZE, cmd->atc.size) |
+			  SMMUV3_FIELD(SMMUV3_CMD0_SSV, cmd->atc.ssv) |
+			  SMMUV3_FIELD(SMMUV3_CMD0_ATC_GLOBAL, cmd->atc.global);
+		out[1] |= SMMUV3_FIELD(SMMUV3_CMD1_ATC_SIZE, cmd->atc.size) |
 			  (cmd->atc.addr & SMMUV3_CMD1_ATC_ADDR);
 		break;
 	case SMMUV3_OP_PRI_RESP:

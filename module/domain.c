@@ -31,9 +31,16 @@ static LIST_HEAD(smmuv3_domains);
 static DEFINE_MUTEX(smmuv3_domains_mutex);
 static DEFINE_IDA(smmuv3_domain_ids);
 
-/* Drop an attachment's entries from its domain; cannot fail. */
-static void smmuv3_domain_unref(struct smmuv3_domain *domain,
-				const struct smmuv3_inv *invs, unsigned int num)
+/**
+ * smmuv3_domain_unref() - drop an attachment's entries from a domain
+ * @domain: the domain
+ * @invs: the entries the attachment added
+ * @num: their number
+ *
+ * Cannot fail.  Tags left without users are flushed and freed.
+ */
+void smmuv3_domain_unref(struct smmuv3_domain *domain,
+			 const struct smmuv3_inv *invs, unsigned int num)
 {
 	struct smmuv3_invs *cur, *clean;
 
@@ -51,20 +58,31 @@ static void smmuv3_domain_unref(struct smmuv3_domain *domain,
 	mutex_unlock(&domain->mutex);
 }
 
-/*
- * Forget the master's previous paging attachment, once its new STE and CD
- * no longer use it.
+/**
+ * smmuv3_master_commit() - finish an attach once the new STE is installed
+ * @master: the master
+ * @attach: its new paging attachment, or NULL
+ * @viommu: the vIOMMU of a nested attachment (events go there), or NULL
+ * @clear_cd: CD 0 is no longer used by the new configuration
+ *
+ * Forgets the previous attachment, whose tags nothing uses any more.
  */
-static void smmuv3_master_detach(struct smmuv3_master *master, bool clear_cd)
+void smmuv3_master_commit(struct smmuv3_master *master,
+			  struct smmuv3_attach *attach,
+			  struct smmuv3_viommu *viommu, bool clear_cd)
 {
 	struct smmuv3_attach *old = master->attach;
 	__le64 cd[SMMUV3_CD_QWORDS] = {};
 
+	mutex_lock(&master->smmu->streams_mutex);
+	master->viommu = viommu;
+	mutex_unlock(&master->smmu->streams_mutex);
+
+	master->attach = attach;
 	if (!old)
 		return;
-	master->attach = NULL;
 	/* A CD that no STE uses should not keep an ID about to be freed. */
-	if (clear_cd && old->domain->stage == SMMUV3_STAGE_1)
+	if (clear_cd && old->domain->stage == SMMUV3_STAGE_1 && master->cdtab)
 		smmuv3_write_cd(master, 0, cd);
 	smmuv3_domain_unref(old->domain, old->invs, old->num_invs);
 	kfree(old);
@@ -78,7 +96,7 @@ static int smmuv3_attach_identity(struct iommu_domain *domain,
 
 	smmuv3_ste_make_bypass(ste);
 	smmuv3_install_ste(master, ste);
-	smmuv3_master_detach(master, true);
+	smmuv3_master_commit(master, NULL, NULL, true);
 	return 0;
 }
 
@@ -100,7 +118,7 @@ static int smmuv3_attach_blocked(struct iommu_domain *domain,
 
 	smmuv3_ste_make_abort(ste);
 	smmuv3_install_ste(master, ste);
-	smmuv3_master_detach(master, true);
+	smmuv3_master_commit(master, NULL, NULL, true);
 	return 0;
 }
 
@@ -191,13 +209,42 @@ int smmuv3_domain_compatible(const struct smmuv3_domain *domain,
 	return 0;
 }
 
+/**
+ * smmuv3_domain_publish() - add an attachment's entries to a domain's array
+ * @domain: the domain, whose mutex the caller holds
+ * @attach: the attachment
+ *
+ * On return the new array is visible to every invalidation that starts
+ * after the caller's next STE or CD write.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int smmuv3_domain_publish(struct smmuv3_domain *domain,
+			  struct smmuv3_attach *attach)
+{
+	struct smmuv3_invs *cur, *merged;
+
+	lockdep_assert_held(&domain->mutex);
+
+	cur = rcu_dereference_protected(domain->invs,
+					lockdep_is_held(&domain->mutex));
+	merged = smmuv3_invs_merge(cur, attach->invs, attach->num_invs);
+	if (!merged)
+		return -ENOMEM;
+	rcu_assign_pointer(domain->invs, merged);
+	if (cur)
+		kfree_rcu(cur, rcu);
+	/* Pairs with smmuv3_domain_invalidate(): array before tables. */
+	smp_mb();
+	return 0;
+}
+
 static int smmuv3_attach_paging(struct iommu_domain *dom, struct device *dev,
 				struct iommu_domain *old)
 {
 	struct smmuv3_master *master = smmuv3_dev_master(dev);
 	struct smmuv3_domain *domain = to_smmuv3_domain(dom);
 	bool s1 = domain->stage == SMMUV3_STAGE_1;
-	struct smmuv3_invs *cur, *merged;
 	__le64 ste[SMMUV3_STE_QWORDS];
 	__le64 cd[SMMUV3_CD_QWORDS];
 	struct smmuv3_attach *attach;
@@ -224,23 +271,14 @@ static int smmuv3_attach_paging(struct iommu_domain *dom, struct device *dev,
 		kfree(attach);
 		return fresh;
 	}
-	cur = rcu_dereference_protected(domain->invs,
-					lockdep_is_held(&domain->mutex));
-	merged = smmuv3_invs_merge(cur, attach->invs, attach->num_invs);
-	if (!merged) {
-		if (fresh)
-			smmuv3_tag_free(&attach->invs[0]);
-		mutex_unlock(&domain->mutex);
-		kfree(attach);
-		return -ENOMEM;
-	}
-	rcu_assign_pointer(domain->invs, merged);
-	if (cur)
-		kfree_rcu(cur, rcu);
+	ret = smmuv3_domain_publish(domain, attach);
+	if (ret && fresh)
+		smmuv3_tag_free(&attach->invs[0]);
 	mutex_unlock(&domain->mutex);
-
-	/* Pairs with smmuv3_domain_invalidate(): array before tables. */
-	smp_mb();
+	if (ret) {
+		kfree(attach);
+		return ret;
+	}
 
 	if (s1) {
 		smmuv3_cd_make_s1(cd, domain, attach->invs[0].id);
@@ -258,8 +296,7 @@ static int smmuv3_attach_paging(struct iommu_domain *dom, struct device *dev,
 	smmuv3_install_ste(master, ste);
 
 	/* CD 0 now belongs to the new stage-1 domain, if any. */
-	smmuv3_master_detach(master, !s1);
-	master->attach = attach;
+	smmuv3_master_commit(master, attach, NULL, !s1);
 	return 0;
 }
 
@@ -321,7 +358,7 @@ static void smmuv3_domain_free(struct iommu_domain *dom)
 	kfree(domain);
 }
 
-static const struct iommu_domain_ops smmuv3_paging_ops = {
+const struct iommu_domain_ops smmuv3_paging_ops = {
 	.attach_dev = smmuv3_attach_paging,
 	.map_pages = smmuv3_map_pages,
 	.unmap_pages = smmuv3_unmap_pages,
@@ -464,7 +501,7 @@ void smmuv3_domains_drop_instance(struct smmuv3_device *smmu)
  */
 void smmuv3_release_attachments(struct smmuv3_master *master)
 {
-	smmuv3_master_detach(master, false);
+	smmuv3_master_commit(master, NULL, NULL, false);
 	smmuv3_cdtab_free(master);
 }
 

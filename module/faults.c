@@ -93,7 +93,12 @@ static void smmuv3_handle_event(struct smmuv3_device *smmu, const u64 *evt)
 
 	mutex_lock(&smmu->streams_mutex);
 	master = smmuv3_find_master(smmu, sid);
-	if (smmuv3_event_has_addr(id))
+	if (master && master->viommu) {
+		/* The guest's to handle; the host log would only be noise. */
+		smmuv3_viommu_report_event(master, evt);
+		dev_dbg_ratelimited(smmu->dev, "event %s (%#x) sid %#x for a vIOMMU\n",
+				    name ?: "?", id, sid);
+	} else if (smmuv3_event_has_addr(id))
 		dev_err_ratelimited(smmu->dev,
 				    "event %s (%#x) from %s sid %#x ssid %s: %s%s%s addr %#llx ipa %#llx\n",
 				    name ?: "?", id,

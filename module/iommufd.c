@@ -1,12 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * iommufd support: hardware information for user space.
+ * iommufd: hardware information, and vIOMMUs (IOMMU_VIOMMU_TYPE_ARM_SMMUV3)
+ * with their virtual devices, guest invalidation commands and virtual
+ * event queues.  Nested domains themselves are in nested.c.
+ *
+ * A vIOMMU is backed by one instance and owns a VMID on it for its whole
+ * life.  Its nesting parent may be shared with vIOMMUs on other instances:
+ * each adds its own VMID to the parent's invalidation array while devices
+ * are attached to its nested domains.
  */
 #include <linux/iommu.h>
+#include <linux/iommufd.h>
+#include <linux/moduleparam.h>
 #include <linux/slab.h>
+#include <kunit/visibility.h>
 #include <uapi/linux/iommufd.h>
 
 #include <smmuv3/smmuv3.h>
+
+static bool viommu_assume_coherent;
+module_param(viommu_assume_coherent, bool, 0644);
+MODULE_PARM_DESC(viommu_assume_coherent,
+		 "Allow vIOMMUs on instances without S2FWB, trusting that every device DMA is cache-coherent (unsafe on platforms where it is not; default: false)");
 
 /**
  * smmuv3_hw_info() - IOMMU_GET_HW_INFO for a device behind an instance
@@ -40,3 +55,343 @@ void *smmuv3_hw_info(struct device *dev, u32 *length,
 	*type = IOMMU_HW_INFO_TYPE_ARM_SMMUV3;
 	return info;
 }
+
+#if IS_ENABLED(CONFIG_IOMMUFD_DRIVER_CORE)
+
+static inline struct smmuv3_viommu *to_smmuv3_viommu(struct iommufd_viommu *v)
+{
+	return container_of(v, struct smmuv3_viommu, core);
+}
+
+/*
+ * A guest's memory attributes win over the host's only with S2FWB; without
+ * it, a guest mapping a page non-cacheable could read stale data that a
+ * coherent device wrote.  Upstream also accepts firmware's CANWBS flag.
+ */
+static bool smmuv3_viommu_allowed(struct smmuv3_device *smmu)
+{
+	if (smmu->feat.flags & SMMUV3_FEAT_S2FWB)
+		return true;
+	if (!READ_ONCE(viommu_assume_coherent)) {
+		dev_info_ratelimited(smmu->dev,
+				     "no vIOMMU: the SMMU lacks S2FWB (see the viommu_assume_coherent parameter)\n");
+		return false;
+	}
+	dev_warn_once(smmu->dev,
+		      "vIOMMU without S2FWB: trusting viommu_assume_coherent that all DMA is coherent\n");
+	return true;
+}
+
+/**
+ * smmuv3_get_viommu_size() - the size of our vIOMMU, if one may be made
+ * @dev: a device behind the instance
+ * @type: the requested vIOMMU type
+ *
+ * Return: the size, or 0 (the core then fails with -EOPNOTSUPP) for
+ * another type, an instance without nesting, or without S2FWB and without
+ * the viommu_assume_coherent opt-in.
+ */
+size_t smmuv3_get_viommu_size(struct device *dev, enum iommu_viommu_type type)
+{
+	struct smmuv3_device *smmu = smmuv3_dev_master(dev)->smmu;
+
+	if (type != IOMMU_VIOMMU_TYPE_ARM_SMMUV3)
+		return 0;
+	if ((smmu->feat.flags & SMMUV3_FEAT_NESTING) != SMMUV3_FEAT_NESTING)
+		return 0;
+	if (!smmuv3_viommu_allowed(smmu))
+		return 0;
+	return VIOMMU_STRUCT_SIZE(struct smmuv3_viommu, core);
+}
+
+static void smmuv3_viommu_destroy(struct iommufd_viommu *core)
+{
+	struct smmuv3_viommu *viommu = to_smmuv3_viommu(core);
+
+	/* No nested domain is attached any more: the VMID is in no array. */
+	smmuv3_tag_free(&viommu->vmid);
+}
+
+static int smmuv3_vdevice_init(struct iommufd_vdevice *vdev)
+{
+	struct smmuv3_viommu *viommu = to_smmuv3_viommu(vdev->viommu);
+	struct device *dev = iommufd_vdevice_to_device(vdev);
+	struct smmuv3_master *master = smmuv3_dev_master(dev);
+
+	if (master->smmu != viommu->smmu)
+		return -EINVAL;
+	if (vdev->virt_id > U32_MAX)
+		return -EINVAL;
+	return 0;
+}
+
+/* Fields a guest may set in each command it forwards. */
+static bool smmuv3_guest_cmd_ok(const struct smmuv3_device *smmu,
+				const u64 *cmd)
+{
+	u64 range = SMMUV3_CMD0_NUM | SMMUV3_CMD0_SCALE;
+	u64 va1 = SMMUV3_CMD1_LEAF | SMMUV3_CMD1_TTL | SMMUV3_CMD1_TG |
+		  SMMUV3_CMD1_VA;
+	u64 w0 = SMMUV3_CMD0_OP | SMMUV3_CMD0_VMID, w1 = 0;
+
+	switch (FIELD_GET(SMMUV3_CMD0_OP, cmd[0])) {
+	case SMMUV3_OP_TLBI_NH_VA:
+		w0 |= SMMUV3_CMD0_ASID;
+		fallthrough;
+	case SMMUV3_OP_TLBI_NH_VAA:
+		w1 = va1;
+		if (smmu->feat.flags & SMMUV3_FEAT_RANGE_INV)
+			w0 |= range;
+		else
+			w1 &= ~SMMUV3_CMD1_TG;
+		break;
+	case SMMUV3_OP_TLBI_NH_ASID:
+		w0 |= SMMUV3_CMD0_ASID;
+		break;
+	case SMMUV3_OP_TLBI_NH_ALL:
+	case SMMUV3_OP_TLBI_NSNH_ALL:
+		break;
+	case SMMUV3_OP_CFGI_CD:
+		w0 = SMMUV3_CMD0_OP | SMMUV3_CMD0_SSID | SMMUV3_CMD0_SID;
+		w1 = SMMUV3_CMD1_LEAF;
+		break;
+	case SMMUV3_OP_CFGI_CD_ALL:
+		w0 = SMMUV3_CMD0_OP | SMMUV3_CMD0_SID;
+		break;
+	case SMMUV3_OP_ATC_INV:
+		w0 = SMMUV3_CMD0_OP | SMMUV3_CMD0_SSID | SMMUV3_CMD0_SID |
+		     SMMUV3_CMD0_SSV | SMMUV3_CMD0_ATC_GLOBAL;
+		w1 = SMMUV3_CMD1_ATC_SIZE | SMMUV3_CMD1_ATC_ADDR;
+		break;
+	default:
+		return false;
+	}
+	if ((cmd[0] & ~w0) || (cmd[1] & ~w1))
+		return false;
+	if (smmu->feat.asid_bits == 8 &&
+	    FIELD_GET(SMMUV3_CMD0_ASID, cmd[0]) > U8_MAX)
+		return false;
+	return true;
+}
+
+/*
+ * Make a guest command a host command: the vIOMMU's VMID, the physical
+ * stream of a virtual one.  Returns false if the command must not be issued
+ * (an ATC invalidation for a device without ATS: nothing is cached), and
+ * sets *err for a virtual stream ID without a vdevice.
+ */
+static bool smmuv3_guest_cmd_fixup(struct smmuv3_viommu *viommu, u64 *cmd,
+				   int *err)
+{
+	u8 op = FIELD_GET(SMMUV3_CMD0_OP, cmd[0]);
+	struct smmuv3_master *master;
+	struct device *dev;
+
+	switch (op) {
+	case SMMUV3_OP_TLBI_NSNH_ALL:
+		cmd[0] = FIELD_PREP(SMMUV3_CMD0_OP, SMMUV3_OP_TLBI_NH_ALL);
+		fallthrough;
+	case SMMUV3_OP_TLBI_NH_VA:
+	case SMMUV3_OP_TLBI_NH_VAA:
+	case SMMUV3_OP_TLBI_NH_ASID:
+	case SMMUV3_OP_TLBI_NH_ALL:
+		cmd[0] &= ~SMMUV3_CMD0_VMID;
+		cmd[0] |= FIELD_PREP(SMMUV3_CMD0_VMID, viommu->vmid.id);
+		return true;
+	}
+
+	xa_lock(&viommu->core.vdevs);
+	dev = iommufd_viommu_find_dev(&viommu->core,
+				      FIELD_GET(SMMUV3_CMD0_SID, cmd[0]));
+	master = dev ? smmuv3_dev_master(dev) : NULL;
+	if (master) {
+		cmd[0] &= ~SMMUV3_CMD0_SID;
+		cmd[0] |= FIELD_PREP(SMMUV3_CMD0_SID, master->streams[0].sid);
+	}
+	xa_unlock(&viommu->core.vdevs);
+	if (!master) {
+		*err = -EIO;
+		return false;
+	}
+	/* This driver does not enable ATS: no device has an ATC to clean. */
+	return op != SMMUV3_OP_ATC_INV;
+}
+
+/**
+ * smmuv3_viommu_cache_invalidate() - issue a guest's invalidation commands
+ * @core: the vIOMMU
+ * @array: IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3 commands
+ *
+ * Commands are checked and issued in order; on the first bad one, or a
+ * failure to issue, @array->entry_num is set to the number handled.
+ *
+ * Return: 0; -EIO for a command with an opcode or a field a guest may not
+ * use, or a virtual stream ID without a vdevice; or a copy/queue error.
+ */
+static int smmuv3_viommu_cache_invalidate(struct iommufd_viommu *core,
+					  struct iommu_user_data_array *array)
+{
+	const unsigned int data_type = IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3;
+	struct smmuv3_viommu *viommu = to_smmuv3_viommu(core);
+	struct smmuv3_device *smmu = viommu->smmu;
+	struct smmuv3_cmd_batch batch;
+	unsigned int i, done = 0;
+	int ret = 0;
+
+	smmuv3_batch_init(&batch, smmu);
+	for (i = 0; i < array->entry_num; i++) {
+		struct iommu_viommu_arm_smmuv3_invalidate arg;
+		u64 cmd[SMMUV3_CMD_QWORDS];
+
+		ret = iommu_copy_struct_from_user_array(&arg, array, data_type,
+							i, cmd);
+		if (ret)
+			break;
+		cmd[0] = le64_to_cpu(arg.cmd[0]);
+		cmd[1] = le64_to_cpu(arg.cmd[1]);
+		if (!smmuv3_guest_cmd_ok(smmu, cmd)) {
+			ret = -EIO;
+			break;
+		}
+		if (smmuv3_guest_cmd_fixup(viommu, cmd, &ret)) {
+			if (batch.num == SMMUV3_BATCH_MAX) {
+				ret = smmuv3_cmdq_issue(smmu, batch.cmds,
+							batch.num, false);
+				batch.num = 0;
+				if (ret)
+					break;
+			}
+			memcpy(&batch.cmds[batch.num++ * SMMUV3_CMD_QWORDS],
+			       cmd, sizeof(cmd));
+		}
+		if (ret)
+			break;
+		done = i + 1;
+	}
+	if (batch.num || done) {
+		int sync = smmuv3_batch_submit(&batch);
+
+		if (!ret)
+			ret = sync;
+		if (sync)
+			done = 0;
+	}
+	array->entry_num = done;
+	return ret;
+}
+
+static const struct iommufd_viommu_ops smmuv3_viommu_ops = {
+	.destroy = smmuv3_viommu_destroy,
+	.alloc_domain_nested = smmuv3_nested_alloc,
+	.cache_invalidate = smmuv3_viommu_cache_invalidate,
+	.vdevice_init = smmuv3_vdevice_init,
+};
+
+/**
+ * smmuv3_viommu_init() - set up a vIOMMU on a nesting parent
+ * @core: the vIOMMU, sized by smmuv3_get_viommu_size()
+ * @parent: the nesting-parent domain
+ * @user_data: must be NULL
+ *
+ * Return: 0; -EOPNOTSUPP for user data; -EINVAL for a parent that is not
+ * ours, not a nesting parent, or not usable by this instance; -ENOSPC when
+ * the instance has no VMID left.
+ */
+int smmuv3_viommu_init(struct iommufd_viommu *core, struct iommu_domain *parent,
+		       const struct iommu_user_data *user_data)
+{
+	struct smmuv3_viommu *viommu = to_smmuv3_viommu(core);
+	struct smmuv3_device *smmu =
+		container_of(core->iommu_dev, struct smmuv3_device, iommu);
+	struct smmuv3_domain *s2;
+	int ret;
+
+	if (user_data)
+		return -EOPNOTSUPP;
+	if (parent->ops != &smmuv3_paging_ops)
+		return -EINVAL;
+	s2 = to_smmuv3_domain(parent);
+	if (!s2->nest_parent || smmuv3_domain_compatible(s2, smmu))
+		return -EINVAL;
+
+	viommu->smmu = smmu;
+	viommu->parent = s2;
+	viommu->vmid = (struct smmuv3_inv){
+		.smmu = smmu,
+		.type = SMMUV3_INV_S2_VMID_S1_CLEAR,
+		.users = 1,
+	};
+	ret = smmuv3_tag_alloc_id(smmu, SMMUV3_INV_S2_VMID_S1_CLEAR,
+				  &viommu->vmid.id);
+	if (ret)
+		return ret;
+	core->ops = &smmuv3_viommu_ops;
+	return 0;
+}
+
+/* Events a guest can act on (the uapi's list). */
+static bool smmuv3_event_for_guest(u8 id)
+{
+	switch (id) {
+	case SMMUV3_EVT_C_BAD_STE:
+	case SMMUV3_EVT_F_STREAM_DISABLED:
+	case SMMUV3_EVT_C_BAD_SUBSTREAMID:
+	case SMMUV3_EVT_C_BAD_CD:
+	case SMMUV3_EVT_F_TRANSLATION:
+	case SMMUV3_EVT_F_ADDR_SIZE:
+	case SMMUV3_EVT_F_ACCESS:
+	case SMMUV3_EVT_F_PERMISSION:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/**
+ * smmuv3_viommu_report_event() - forward an event to a vIOMMU's vEVENTQ
+ * @master: a master attached to a nested domain (master->viommu set);
+ *	called with smmuv3_device.streams_mutex held
+ * @evt: the event record
+ *
+ * The stream ID becomes the device's virtual stream ID.  Events the guest
+ * cannot act on, and events of devices without a vdevice, are dropped.
+ */
+void smmuv3_viommu_report_event(struct smmuv3_master *master, const u64 *evt)
+{
+	struct iommufd_viommu *core = &master->viommu->core;
+	struct iommu_vevent_arm_smmuv3 vevt;
+	unsigned long vsid;
+	int i;
+
+	lockdep_assert_held(&master->smmu->streams_mutex);
+
+	if (!smmuv3_event_for_guest(FIELD_GET(SMMUV3_EVT0_ID, evt[0])))
+		return;
+	if (iommufd_viommu_get_vdev_id(core, master->dev, &vsid))
+		return;
+	for (i = 0; i < ARRAY_SIZE(vevt.evt); i++)
+		vevt.evt[i] = cpu_to_le64(evt[i]);
+	vevt.evt[0] &= ~cpu_to_le64(SMMUV3_EVT0_SID);
+	vevt.evt[0] |= cpu_to_le64(FIELD_PREP(SMMUV3_EVT0_SID, vsid));
+	iommufd_viommu_report_event(core, IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, &vevt,
+				    sizeof(vevt));
+}
+
+#else /* !CONFIG_IOMMUFD_DRIVER_CORE: the kernel has no iommufd */
+
+size_t smmuv3_get_viommu_size(struct device *dev, enum iommu_viommu_type type)
+{
+	return 0;
+}
+
+int smmuv3_viommu_init(struct iommufd_viommu *core, struct iommu_domain *parent,
+		       const struct iommu_user_data *user_data)
+{
+	return -EOPNOTSUPP;
+}
+
+void smmuv3_viommu_report_event(struct smmuv3_master *master, const u64 *evt)
+{
+}
+
+#endif

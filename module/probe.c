@@ -247,6 +247,9 @@ const struct iommu_ops smmuv3_ops = {
 	.capable = smmuv3_capable,
 	.hw_info = smmuv3_hw_info,
 	.domain_alloc_paging_flags = smmuv3_domain_alloc_paging_flags,
+	.get_viommu_size = smmuv3_get_viommu_size,
+	.viommu_init = smmuv3_viommu_init,
+	.user_pasid_table = 1,
 	.get_resv_regions = smmuv3_get_resv_regions,
 	.probe_device = smmuv3_probe_device,
 	.release_device = smmuv3_release_device,
@@ -461,3 +464,4 @@ module_exit(smmuv3_module_exit);
 
 MODULE_DESCRIPTION("Arm SMMUv3 IOMMU driver (out of tree)");
 MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS("IOMMUFD");

@@ -178,10 +178,15 @@ int smmuv3_tag_get(struct smmuv3_domain *domain, struct smmuv3_device *smmu,
  * @arg: unused
  *
  * Called under the domain's mutex, after every STE and CD that used the
- * entry has been replaced.
+ * entry has been replaced.  Domain tags are flushed and freed; a vIOMMU's
+ * VMID (SMMUV3_INV_S2_VMID_S1_CLEAR) is only flushed: an ID in no array is
+ * clean in the IOTLB either way.
  */
 void smmuv3_tag_unused(const struct smmuv3_inv *inv, void *arg)
 {
 	if (inv->type == SMMUV3_INV_S1_ASID || inv->type == SMMUV3_INV_S2_VMID)
 		smmuv3_tag_free(inv);
+	/* A vIOMMU's VMID stays allocated until the vIOMMU goes. */
+	else if (inv->type == SMMUV3_INV_S2_VMID_S1_CLEAR)
+		smmuv3_tag_flush(inv);
 }

@@ -14,6 +14,7 @@
 #include <linux/idr.h>
 #include <linux/io-pgtable.h>
 #include <linux/iommu.h>
+#include <linux/iommufd.h>
 #include <linux/mutex.h>
 #include <linux/rbtree.h>
 #include <linux/spinlock.h>
@@ -24,6 +25,7 @@
 
 struct dentry;
 struct io_pgtable_ops;
+struct smmuv3_viommu;
 struct platform_device;
 struct seq_file;
 
@@ -333,6 +335,9 @@ struct smmuv3_stream {
  * @ssid_bits: substream ID width the device may use
  * @cdtab: context descriptor table, allocated at the first stage-1 attach
  * @attach: what the device's RID (substream 0) is attached to
+ * @viommu: the vIOMMU of the nested domain the device is attached to, if
+ *	any; written under smmuv3_device.streams_mutex, which the event
+ *	handler holds while it forwards events
  *
  * Created by probe_device and freed by release_device; the iommu core
  * serialises attach, detach and release per group, so @cdtab and @attach
@@ -346,6 +351,7 @@ struct smmuv3_master {
 	u8 ssid_bits;
 	struct smmuv3_cdtab *cdtab;
 	struct smmuv3_attach *attach;
+	struct smmuv3_viommu *viommu;
 };
 
 /* --- Faults and errors (faults.c) -------------------------------------- */
@@ -442,6 +448,40 @@ struct smmuv3_attach {
 	struct smmuv3_domain *domain;
 	unsigned int num_invs;
 	struct smmuv3_inv invs[] __counted_by(num_invs);
+};
+
+/* --- vIOMMUs (iommufd.c) and nested domains (nested.c) ----------------- */
+
+/**
+ * struct smmuv3_viommu - a virtual SMMU backed by one instance
+ * @core: the iommufd object
+ * @smmu: the instance; its devices only may use the vIOMMU
+ * @parent: the nesting-parent stage-2 domain, shared by any number of
+ *	vIOMMUs on compatible instances
+ * @vmid: the vIOMMU's VMID on @smmu, as the SMMUV3_INV_S2_VMID_S1_CLEAR
+ *	entry nested attachments add to @parent's array.  Allocated at init,
+ *	freed at destroy, never by a detach.
+ *
+ * Immutable after init.  iommufd keeps the vIOMMU alive while a nested
+ * domain of it exists, hence while a device is attached to one.
+ */
+struct smmuv3_viommu {
+	struct iommufd_viommu core;
+	struct smmuv3_device *smmu;
+	struct smmuv3_domain *parent;
+	struct smmuv3_inv vmid;
+};
+
+/**
+ * struct smmuv3_nested - a nested domain: a guest's STE over a parent S2
+ * @domain: the core's view
+ * @viommu: the vIOMMU it was allocated on
+ * @vste: the validated first two words of the guest's STE
+ */
+struct smmuv3_nested {
+	struct iommu_domain domain;
+	struct smmuv3_viommu *viommu;
+	__le64 vste[2];
 };
 
 /* --- Context descriptors (cd.c) ---------------------------------------- */
@@ -598,12 +638,33 @@ smmuv3_domain_alloc_paging_flags(struct device *dev, u32 flags,
 int smmuv3_domain_compatible(const struct smmuv3_domain *domain,
 			     const struct smmuv3_device *smmu);
 void smmuv3_domains_drop_instance(struct smmuv3_device *smmu);
+extern const struct iommu_domain_ops smmuv3_paging_ops;
+void smmuv3_domain_unref(struct smmuv3_domain *domain,
+			 const struct smmuv3_inv *invs, unsigned int num);
+int smmuv3_domain_publish(struct smmuv3_domain *domain,
+			  struct smmuv3_attach *attach);
+void smmuv3_master_commit(struct smmuv3_master *master,
+			  struct smmuv3_attach *attach,
+			  struct smmuv3_viommu *viommu, bool clear_cd);
 void smmuv3_release_attachments(struct smmuv3_master *master);
 void smmuv3_debugfs_domains_show(struct seq_file *s);
 
 /* iommufd.c */
 void *smmuv3_hw_info(struct device *dev, u32 *length,
 		     enum iommu_hw_info_type *type);
+size_t smmuv3_get_viommu_size(struct device *dev,
+			      enum iommu_viommu_type type);
+int smmuv3_viommu_init(struct iommufd_viommu *viommu,
+		       struct iommu_domain *parent,
+		       const struct iommu_user_data *user_data);
+void smmuv3_viommu_report_event(struct smmuv3_master *master, const u64 *evt);
+
+/* nested.c */
+int smmuv3_vste_validate(const struct smmuv3_device *smmu, __le64 *vste);
+void smmuv3_ste_make_nested(__le64 *ste, const struct smmuv3_nested *nested);
+struct iommu_domain *
+smmuv3_nested_alloc(struct iommufd_viommu *viommu, u32 flags,
+		    const struct iommu_user_data *user_data);
 
 /* faults.c */
 int smmuv3_faults_init(struct smmuv3_device *smmu);

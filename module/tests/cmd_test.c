@@ -287,9 +287,11 @@ static void cmd_encode(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, ret, c->ret);
 	if (ret)
 		return;
-	KUNIT_EXPECT_EQ_MSG(test, out[0], c->w0, "word 0 %#018llx, expected %#018llx",
+	KUNIT_EXPECT_EQ_MSG(test, out[0], c->w0,
+			    "word 0 %#018llx, expected %#018llx",
 			    out[0], c->w0);
-	KUNIT_EXPECT_EQ_MSG(test, out[1], c->w1, "word 1 %#018llx, expected %#018llx",
+	KUNIT_EXPECT_EQ_MSG(test, out[1], c->w1,
+			    "word 1 %#018llx, expected %#018llx",
 			    out[1], c->w1);
 }
 
@@ -303,8 +305,10 @@ static void cmd_encode_repeatable(struct kunit *test)
 		if (cmd_cases[i].ret)
 			continue;
 		memset(a, 0, sizeof(a));
-		KUNIT_ASSERT_EQ(test, smmuv3_cmd_encode(&cmd_cases[i].cmd, a), 0);
-		KUNIT_ASSERT_EQ(test, smmuv3_cmd_encode(&cmd_cases[i].cmd, b), 0);
+		KUNIT_ASSERT_EQ(test,
+				smmuv3_cmd_encode(&cmd_cases[i].cmd, a), 0);
+		KUNIT_ASSERT_EQ(test,
+				smmuv3_cmd_encode(&cmd_cases[i].cmd, b), 0);
 		KUNIT_EXPECT_MEMEQ_MSG(test, a, b, sizeof(a), "%s",
 				       cmd_cases[i].name);
 	}

@@ -45,6 +45,7 @@
  *	OAS         [2:0]       = 4	0x00000004  (44 bits)
  *	GRAN4K, GRAN16K, GRAN64K bits 4, 5, 6	0x00000070
  * AIDR = 0x00000001: SMMUv3.1; IIDR = 0.
+ * (Checked against the registers QEMU 11.1 shows the driver's debugfs.)
  */
 #define QEMU_IDR0	0x0d44101au
 #define QEMU_IDR1	0x02730010u
@@ -101,13 +102,17 @@ static void features_qemu_stage1(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, feat.iidr, 0);
 }
 
-/* QEMU with stage=2 (S2P, bit 0, instead of S1P) and stage=nested (both). */
+/*
+ * QEMU with stage=2 (S2P, bit 0, instead of S1P) and stage=nested (both);
+ * with stage 2 QEMU also sets IDR3.XNX (bit 4, not decoded): 0x1414.
+ */
 static void features_qemu_stages(struct kunit *test)
 {
 	struct smmuv3_features feat;
 	struct smmuv3_idregs regs;
 
 	qemu_regs(&regs);
+	regs.idr[3] = 0x00001414;
 	regs.idr[0] = 0x0d441019;	/* QEMU_IDR0 - S1P (0x2) + S2P (0x1) */
 	KUNIT_ASSERT_EQ(test, decode(&regs, true, &feat), 0);
 	KUNIT_EXPECT_EQ(test, feat.flags,
@@ -264,14 +269,16 @@ static void features_single_bits(struct kunit *test)
 		qemu_regs(&regs);
 		regs.idr[0] = idr0[i].reg;
 		KUNIT_ASSERT_EQ(test, decode(&regs, true, &feat), 0);
-		KUNIT_EXPECT_EQ_MSG(test, feat.flags, QEMU_FLAGS | idr0[i].flags,
+		KUNIT_EXPECT_EQ_MSG(test, feat.flags,
+				    QEMU_FLAGS | idr0[i].flags,
 				    "IDR0 %#010x", idr0[i].reg);
 	}
 	for (i = 0; i < ARRAY_SIZE(idr3); i++) {
 		qemu_regs(&regs);
 		regs.idr[3] = idr3[i].reg;
 		KUNIT_ASSERT_EQ(test, decode(&regs, true, &feat), 0);
-		KUNIT_EXPECT_EQ_MSG(test, feat.flags, QEMU_FLAGS | idr3[i].flags,
+		KUNIT_EXPECT_EQ_MSG(test, feat.flags,
+				    QEMU_FLAGS | idr3[i].flags,
 				    "IDR3 %#010x", idr3[i].reg);
 	}
 
@@ -302,9 +309,10 @@ static void features_single_bits(struct kunit *test)
 static void features_idr0_fields(struct kunit *test)
 {
 	static const struct field_case httu[] = {
-		{ 0x0d44101a, 0 },				/* HTTU = 0 */
-		{ 0x0d44105a, SMMUV3_FEAT_HA },			/* HTTU = 1 */
-		{ 0x0d44109a, SMMUV3_FEAT_HA | SMMUV3_FEAT_HD },	/* = 2 */
+		/* HTTU [7:6] = 0, 1, 2 */
+		{ 0x0d44101a, 0 },
+		{ 0x0d44105a, SMMUV3_FEAT_HA },
+		{ 0x0d44109a, SMMUV3_FEAT_HA | SMMUV3_FEAT_HD },
 	};
 	static const struct field_case stall[] = {
 		/* STALL_MODEL [25:24] = 0, 1, 2 */
@@ -506,7 +514,7 @@ static void features_format(struct kunit *test)
 	KUNIT_EXPECT_TRUE_MSG(test, has_token(line, "sid=16"), "%s", line);
 	KUNIT_EXPECT_FALSE_MSG(test, has_token(line, "sid=0"), "%s", line);
 
-	/* Both stages, 32-bit stream IDs (the instance of features_everything) */
+	/* Both stages, 32-bit stream IDs: features_everything's IDR0/1 */
 	regs.idr[0] = 0x0a0d76bf;
 	regs.idr[1] = 0x02739d20;
 	KUNIT_ASSERT_EQ(test, decode(&regs, true, &feat), 0);

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Nested domains: a guest-owned stage-1 configuration (the first two words
+ * of a guest STE) over the host's nesting-parent stage-2, tagged with the
+ * vIOMMU's VMID.
+ *
+ * The guest chooses only what the uapi allows (V, Cfg, S1Fmt,
+ * S1ContextPtr, S1CDMax, S1DSS, S1CIR, S1COR, S1CSH, S1STALLD); any other
+ * bit, a reserved encoding or a size the instance lacks is refused with
+ * -EIO, as the uapi documents.
+ */
+#include <linux/iommu.h>
+#include <linux/slab.h>
+#include <kunit/visibility.h>
+#include <uapi/linux/iommufd.h>
+
+#include <smmuv3/smmuv3.h>
+
+#define SMMUV3_VSTE0_ALLOWED	(SMMUV3_STE0_V | SMMUV3_STE0_CFG | \
+				 SMMUV3_STE0_S1FMT | SMMUV3_STE0_S1CTXPTR | \
+				 SMMUV3_STE0_S1CDMAX)
+#define SMMUV3_VSTE1_ALLOWED	(SMMUV3_STE1_S1DSS | SMMUV3_STE1_S1CIR | \
+				 SMMUV3_STE1_S1COR | SMMUV3_STE1_S1CSH | \
+				 SMMUV3_STE1_S1STALLD)
+
+static inline struct smmuv3_nested *to_smmuv3_nested(struct iommu_domain *dom)
+{
+	return container_of(dom, struct smmuv3_nested, domain);
+}
+
+/**
+ * smmuv3_vste_validate() - check a guest STE against what a guest may set
+ * @smmu: the instance the vIOMMU is on
+ * @vste: the two words, little-endian; an invalid (V=0) STE is cleared to
+ *	an aborting one
+ *
+ * Return: 0 or -EIO.
+ */
+int smmuv3_vste_validate(const struct smmuv3_device *smmu, __le64 *vste)
+{
+	u64 w0 = le64_to_cpu(vste[0]);
+	u64 w1 = le64_to_cpu(vste[1]);
+	u32 cfg = FIELD_GET(SMMUV3_STE0_CFG, w0);
+
+	if ((w0 & ~SMMUV3_VSTE0_ALLOWED) || (w1 & ~SMMUV3_VSTE1_ALLOWED))
+		return -EIO;
+	if (!(w0 & SMMUV3_STE0_V)) {
+		vste[0] = 0;
+		vste[1] = 0;
+		return 0;
+	}
+	if (cfg != SMMUV3_STE_CFG_ABORT && cfg != SMMUV3_STE_CFG_BYPASS &&
+	    cfg != SMMUV3_STE_CFG_S1)
+		return -EIO;
+	if (cfg != SMMUV3_STE_CFG_S1)
+		return 0;
+
+	if (FIELD_GET(SMMUV3_STE0_S1CDMAX, w0) > smmu->feat.ssid_bits)
+		return -EIO;
+	switch (FIELD_GET(SMMUV3_STE0_S1FMT, w0)) {
+	case SMMUV3_S1FMT_LINEAR:
+		break;
+	case 1: /* 4K leaves */
+	case SMMUV3_S1FMT_64K_L2:
+		if (!(smmu->feat.flags & SMMUV3_FEAT_2LVL_CDTAB))
+			return -EIO;
+		break;
+	default:
+		return -EIO;
+	}
+	if (FIELD_GET(SMMUV3_STE1_S1DSS, w1) > SMMUV3_S1DSS_SSID0)
+		return -EIO;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_vste_validate);
+
+/**
+ * smmuv3_ste_make_nested() - the STE of a device in a nested domain
+ * @ste: SMMUV3_STE_QWORDS words of result
+ * @nested: the nested domain
+ *
+ * Guest abort aborts; guest bypass translates by the parent alone; guest
+ * stage 1 translates by both, the guest's CD table being an IPA.
+ */
+void smmuv3_ste_make_nested(__le64 *ste, const struct smmuv3_nested *nested)
+{
+	const struct smmuv3_viommu *viommu = nested->viommu;
+	u64 w0 = le64_to_cpu(nested->vste[0]);
+	u64 w1 = le64_to_cpu(nested->vste[1]);
+
+	switch (FIELD_GET(SMMUV3_STE0_CFG, w0)) {
+	case SMMUV3_STE_CFG_BYPASS:
+		smmuv3_ste_make_s2(ste, viommu->parent, viommu->vmid.id);
+		return;
+	case SMMUV3_STE_CFG_S1:
+		if (w0 & SMMUV3_STE0_V)
+			break;
+		fallthrough;
+	default:
+		smmuv3_ste_make_abort(ste);
+		return;
+	}
+
+	smmuv3_ste_make_s2(ste, viommu->parent, viommu->vmid.id);
+	ste[0] = cpu_to_le64(SMMUV3_STE0_V |
+			     FIELD_PREP(SMMUV3_STE0_CFG, SMMUV3_STE_CFG_NESTED) |
+			     (w0 & (SMMUV3_STE0_S1FMT | SMMUV3_STE0_S1CTXPTR |
+				    SMMUV3_STE0_S1CDMAX)));
+	ste[1] |= cpu_to_le64((w1 & SMMUV3_VSTE1_ALLOWED) |
+			      FIELD_PREP(SMMUV3_STE1_STRW, SMMUV3_STRW_NSEL1));
+}
+
+static int smmuv3_attach_nested(struct iommu_domain *dom, struct device *dev,
+				struct iommu_domain *old)
+{
+	struct smmuv3_master *master = smmuv3_dev_master(dev);
+	struct smmuv3_nested *nested = to_smmuv3_nested(dom);
+	struct smmuv3_viommu *viommu = nested->viommu;
+	struct smmuv3_domain *parent = viommu->parent;
+	__le64 ste[SMMUV3_STE_QWORDS];
+	struct smmuv3_attach *attach;
+	unsigned long vsid;
+	int ret;
+
+	if (master->smmu != viommu->smmu)
+		return -EINVAL;
+	/* A translating guest STE needs the vSID, for events and CFGI_CD. */
+	if (FIELD_GET(SMMUV3_STE0_CFG, le64_to_cpu(nested->vste[0])) ==
+	    SMMUV3_STE_CFG_S1 &&
+	    iommufd_viommu_get_vdev_id(&viommu->core, dev, &vsid))
+		return -ENOENT;
+
+	attach = kzalloc(struct_size(attach, invs, 1), GFP_KERNEL);
+	if (!attach)
+		return -ENOMEM;
+	attach->num_invs = 1;
+	attach->domain = parent;
+	attach->invs[0] = viommu->vmid;
+	attach->invs[0].users = 1;
+
+	mutex_lock(&parent->mutex);
+	ret = smmuv3_domain_publish(parent, attach);
+	mutex_unlock(&parent->mutex);
+	if (ret) {
+		kfree(attach);
+		return ret;
+	}
+
+	smmuv3_ste_make_nested(ste, nested);
+	smmuv3_install_ste(master, ste);
+	smmuv3_master_commit(master, attach, viommu, true);
+	return 0;
+}
+
+static void smmuv3_nested_free(struct iommu_domain *dom)
+{
+	kfree(to_smmuv3_nested(dom));
+}
+
+static const struct iommu_domain_ops smmuv3_nested_ops = {
+	.attach_dev = smmuv3_attach_nested,
+	.free = smmuv3_nested_free,
+};
+
+/**
+ * smmuv3_nested_alloc() - allocate a nested domain on a vIOMMU
+ * @core: the vIOMMU
+ * @flags: must be 0
+ * @user_data: an IOMMU_HWPT_DATA_ARM_SMMUV3 guest STE
+ *
+ * Return: the domain; ERR_PTR(-EOPNOTSUPP) for flags or another data type,
+ * ERR_PTR(-EIO) for a guest STE with a field a guest may not set.
+ */
+struct iommu_domain *
+smmuv3_nested_alloc(struct iommufd_viommu *core, u32 flags,
+		    const struct iommu_user_data *user_data)
+{
+	struct smmuv3_viommu *viommu =
+		container_of(core, struct smmuv3_viommu, core);
+	struct iommu_hwpt_arm_smmuv3 arg;
+	struct smmuv3_nested *nested;
+	int ret;
+
+	if (flags || !user_data)
+		return ERR_PTR(-EOPNOTSUPP);
+	ret = iommu_copy_struct_from_user(&arg, user_data,
+					  IOMMU_HWPT_DATA_ARM_SMMUV3, ste);
+	if (ret)
+		return ERR_PTR(ret);
+	ret = smmuv3_vste_validate(viommu->smmu, arg.ste);
+	if (ret)
+		return ERR_PTR(ret);
+
+	nested = kzalloc_obj(*nested, GFP_KERNEL_ACCOUNT);
+	if (!nested)
+		return ERR_PTR(-ENOMEM);
+	nested->domain.type = IOMMU_DOMAIN_NESTED;
+	nested->domain.ops = &smmuv3_nested_ops;
+	nested->viommu = viommu;
+	nested->vste[0] = arg.ste[0];
+	nested->vste[1] = arg.ste[1];
+	return &nested->domain;
+}

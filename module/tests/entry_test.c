@@ -1,0 +1,482 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit tests for live STE updates (entry_update.c).
+ *
+ * The writer used here records the entry at every sync and checks what the
+ * SMMU could have seen since the previous one.  The SMMU reads each 64-bit
+ * word atomically but the entry as a whole is not: between two syncs it may
+ * combine, word by word, the contents from before and after any of the
+ * writes.  So every such combination must be, on the bits the old
+ * configuration uses, the old entry, or, on the bits the new configuration
+ * uses, the new entry; in a break-before-make update it may also be invalid
+ * (V == 0), which makes the SMMU abort the traffic.
+ */
+#include <kunit/test.h>
+#include <linux/bitfield.h>
+#include <linux/kernel.h>
+#include <linux/string.h>
+
+#include <smmuv3/smmuv3.h>
+
+#define NQ	SMMUV3_STE_QWORDS
+
+struct ste_harness {
+	struct smmuv3_entry_writer writer;
+	struct kunit *test;
+	const __le64 *live;
+	__le64 prev[NQ];
+	__le64 old[NQ], old_used[NQ];
+	__le64 target[NQ], target_used[NQ];
+	bool allow_bbm;
+	bool saw_invalid;
+	unsigned int syncs;
+};
+
+static bool ste_equal_on(const __le64 *a, const __le64 *b, const __le64 *used)
+{
+	int i;
+
+	for (i = 0; i < NQ; i++)
+		if ((a[i] ^ b[i]) & used[i])
+			return false;
+	return true;
+}
+
+/* What the SMMU may do with @ste: the old or the new config, or abort. */
+static bool ste_acceptable(struct ste_harness *h, const __le64 *ste)
+{
+	if (ste_equal_on(ste, h->old, h->old_used) ||
+	    ste_equal_on(ste, h->target, h->target_used))
+		return true;
+	if (h->allow_bbm && !(ste[0] & cpu_to_le64(SMMUV3_STE0_V))) {
+		h->saw_invalid = true;
+		return true;
+	}
+	return false;
+}
+
+static void ste_harness_sync(struct smmuv3_entry_writer *writer)
+{
+	struct ste_harness *h = container_of(writer, struct ste_harness,
+					     writer);
+	struct kunit *test = h->test;
+	unsigned int changed[NQ], nchanged = 0, combo, i;
+	__le64 mix[NQ];
+
+	h->syncs++;
+	for (i = 0; i < NQ; i++)
+		if (h->live[i] != h->prev[i])
+			changed[nchanged++] = i;
+	KUNIT_EXPECT_NE_MSG(test, nchanged, 0,
+			    "sync %u issued without a change", h->syncs);
+
+	/* Every word-by-word mix of the previous and the current entry. */
+	for (combo = 0; combo < BIT(nchanged); combo++) {
+		memcpy(mix, h->prev, sizeof(mix));
+		for (i = 0; i < nchanged; i++)
+			if (combo & BIT(i))
+				mix[changed[i]] = h->live[changed[i]];
+		if (ste_acceptable(h, mix))
+			continue;
+		KUNIT_FAIL(test,
+			   "before sync %u the SMMU may see %s: %016llx %016llx %016llx %016llx",
+			   h->syncs,
+			   mix[0] & cpu_to_le64(SMMUV3_STE0_V) ?
+			   "neither the old nor the new configuration" :
+			   "an invalid STE (unexpected break-before-make)",
+			   le64_to_cpu(mix[0]), le64_to_cpu(mix[1]),
+			   le64_to_cpu(mix[2]), le64_to_cpu(mix[3]));
+		break;
+	}
+	memcpy(h->prev, h->live, sizeof(h->prev));
+}
+
+static const struct smmuv3_entry_writer_ops ste_harness_ops = {
+	.get_used = smmuv3_ste_get_used,
+	.sync = ste_harness_sync,
+	.v_bit = SMMUV3_STE0_V,
+};
+
+/*
+ * Update an STE holding @old to @target and check the result: the final
+ * entry, the number of syncs (counted by the writer and seen by sync()),
+ * that the last write was followed by a sync, and whether the update went
+ * through an invalid STE.
+ */
+static void check_update(struct kunit *test, const __le64 *old,
+			 const __le64 *target, unsigned int expect_syncs,
+			 bool expect_bbm)
+{
+	struct ste_harness h = {
+		.writer = {
+			.ops = &ste_harness_ops,
+			.num_qwords = NQ,
+		},
+		.test = test,
+		.allow_bbm = expect_bbm,
+	};
+	__le64 entry[NQ];
+
+	memcpy(entry, old, sizeof(entry));
+	memcpy(h.prev, old, sizeof(h.prev));
+	memcpy(h.old, old, sizeof(h.old));
+	memcpy(h.target, target, sizeof(h.target));
+	smmuv3_ste_get_used(old, h.old_used);
+	smmuv3_ste_get_used(target, h.target_used);
+	h.live = entry;
+
+	smmuv3_entry_update(&h.writer, entry, target);
+
+	KUNIT_EXPECT_MEMEQ_MSG(test, entry, target, sizeof(entry),
+			       "final STE differs from the target");
+	KUNIT_EXPECT_MEMEQ_MSG(test, entry, h.prev, sizeof(entry),
+			       "STE written after the last sync");
+	KUNIT_EXPECT_EQ_MSG(test, h.writer.nr_syncs, expect_syncs,
+			    "syncs counted by the writer");
+	KUNIT_EXPECT_EQ_MSG(test, h.syncs, expect_syncs,
+			    "sync() calls");
+	KUNIT_EXPECT_EQ_MSG(test, h.saw_invalid, expect_bbm,
+			    "break-before-make used (invalid STE seen)");
+}
+
+/* --- STE builders, from the fields of regs.h ---------------------------- */
+
+#define CTXPTR_A	0x0000000087654300ull	/* 64-byte aligned */
+#define CTXPTR_B	0x00000000fedcba40ull
+#define S2TTB_A		0x0000000412345000ull
+#define S2TTB_B		0x0000000498765000ull
+
+/*
+ * Stage 1 with a linear table of one CD at @ctxptr.  S1DSS is terminate
+ * (not bypass), so SHCFG is not used.
+ */
+static void make_s1(__le64 *ste, u64 ctxptr)
+{
+	memset(ste, 0, SMMUV3_STE_SIZE);
+	ste[0] = cpu_to_le64(SMMUV3_STE0_V |
+			     FIELD_PREP(SMMUV3_STE0_CFG, SMMUV3_STE_CFG_S1) |
+			     FIELD_PREP(SMMUV3_STE0_S1FMT,
+					SMMUV3_S1FMT_LINEAR) |
+			     (ctxptr & SMMUV3_STE0_S1CTXPTR));
+	ste[1] = cpu_to_le64(FIELD_PREP(SMMUV3_STE1_S1DSS,
+					SMMUV3_S1DSS_TERMINATE) |
+			     FIELD_PREP(SMMUV3_STE1_S1CIR, SMMUV3_CACHE_WBRA) |
+			     FIELD_PREP(SMMUV3_STE1_S1COR, SMMUV3_CACHE_WBRA) |
+			     FIELD_PREP(SMMUV3_STE1_S1CSH, SMMUV3_SH_ISH) |
+			     FIELD_PREP(SMMUV3_STE1_STRW, SMMUV3_STRW_NSEL1));
+}
+
+/* Stage 2: 44-bit IPA, 4K granule, walk starting at level 1. */
+static void make_s2(__le64 *ste, u16 vmid, u64 s2ttb)
+{
+	memset(ste, 0, SMMUV3_STE_SIZE);
+	ste[0] = cpu_to_le64(SMMUV3_STE0_V |
+			     FIELD_PREP(SMMUV3_STE0_CFG, SMMUV3_STE_CFG_S2));
+	ste[1] = cpu_to_le64(FIELD_PREP(SMMUV3_STE1_SHCFG,
+					SMMUV3_SHCFG_INCOMING));
+	ste[2] = cpu_to_le64(FIELD_PREP(SMMUV3_STE2_S2VMID, vmid) |
+			     FIELD_PREP(SMMUV3_STE2_S2T0SZ, 64 - 44) |
+			     FIELD_PREP(SMMUV3_STE2_S2SL0, 1) |
+			     FIELD_PREP(SMMUV3_STE2_S2IR0, SMMUV3_CACHE_WBRA) |
+			     FIELD_PREP(SMMUV3_STE2_S2OR0, SMMUV3_CACHE_WBRA) |
+			     FIELD_PREP(SMMUV3_STE2_S2SH0, SMMUV3_SH_ISH) |
+			     FIELD_PREP(SMMUV3_STE2_S2PS,
+					SMMUV3_ADDR_SIZE_44) |
+			     SMMUV3_STE2_S2AA64 | SMMUV3_STE2_S2R);
+	ste[3] = cpu_to_le64(s2ttb & SMMUV3_STE3_S2TTB);
+}
+
+static void set_cfg(__le64 *ste, u64 cfg)
+{
+	ste[0] &= ~cpu_to_le64(SMMUV3_STE0_CFG);
+	ste[0] |= cpu_to_le64(FIELD_PREP(SMMUV3_STE0_CFG, cfg));
+}
+
+/* --- The constructors and get_used() ------------------------------------ */
+
+static void ste_make_abort_bypass(struct kunit *test)
+{
+	__le64 ste[NQ];
+	int i;
+
+	/* V (bit 0), CFG [3:1] = 0b000 */
+	memset(ste, 0xa5, sizeof(ste));
+	smmuv3_ste_make_abort(ste);
+	KUNIT_EXPECT_EQ(test, le64_to_cpu(ste[0]), 0x0000000000000001ull);
+	for (i = 1; i < NQ; i++)
+		KUNIT_EXPECT_EQ_MSG(test, le64_to_cpu(ste[i]), 0,
+				    "abort qword %d", i);
+
+	/* V, CFG = 0b100: 0x9; SHCFG [45:44] = 1 (incoming) */
+	memset(ste, 0xa5, sizeof(ste));
+	smmuv3_ste_make_bypass(ste);
+	KUNIT_EXPECT_EQ(test, le64_to_cpu(ste[0]), 0x0000000000000009ull);
+	KUNIT_EXPECT_EQ(test, le64_to_cpu(ste[1]), 0x0000100000000000ull);
+	for (i = 2; i < NQ; i++)
+		KUNIT_EXPECT_EQ_MSG(test, le64_to_cpu(ste[i]), 0,
+				    "bypass qword %d", i);
+}
+
+static void expect_used(struct kunit *test, const char *what,
+			const __le64 *ste, const u64 *expect)
+{
+	__le64 used[NQ];
+	int i;
+
+	memset(used, 0xa5, sizeof(used));
+	smmuv3_ste_get_used(ste, used);
+	for (i = 0; i < NQ; i++)
+		KUNIT_EXPECT_EQ_MSG(test, le64_to_cpu(used[i]), expect[i],
+				    "%s: used qword %d", what, i);
+}
+
+/*
+ * Used bits, derived from the STE layout (IHI 0070 5.2):
+ *  word 0: V 0x1, CFG 0xe; S1Fmt [5:4] 0x30, S1ContextPtr [51:6]
+ *	0x000fffffffffffc0, S1CDMax [63:59] 0xf800000000000000
+ *  word 1: S1DSS, S1CIR, S1COR, S1CSH [7:0] 0xff, MEV bit 19 0x80000,
+ *	S1STALLD bit 27 0x8000000, EATS [29:28] 0x30000000, STRW [31:30]
+ *	0xc0000000; SHCFG [45:44] 0x0000300000000000
+ *  word 2: S2VMID [15:0], VTCR [50:32] 0x0007ffff00000000, S2AA64, S2ENDI,
+ *	S2AFFD, S2PTW (bits 51..54) 0x0078000000000000, S2S, S2R, S2FWB
+ *	(bits 57..59) 0x0e00000000000000
+ *  word 3: S2TTB [51:4] 0x000ffffffffffff0
+ */
+static void ste_get_used(struct kunit *test)
+{
+	static const u64 invalid[NQ] = { 0x1 };
+	static const u64 abort[NQ] = { 0xf };
+	static const u64 bypass[NQ] = { 0xf, 0x0000300000000000ull };
+	static const u64 s1[NQ] = { 0xf80fffffffffffffull, 0xf80800ffull };
+	static const u64 s1_dss_bypass[NQ] = {
+		0xf80fffffffffffffull, 0x00003000f80800ffull };
+	static const u64 s2[NQ] = { 0xf, 0x0000300030080000ull,
+				    0x0e7fffff0000ffffull,
+				    0x000ffffffffffff0ull };
+	static const u64 nested[NQ] = { 0xf80fffffffffffffull,
+					0x00003000f80800ffull,
+					0x0e7fffff0000ffffull,
+					0x000ffffffffffff0ull };
+	__le64 ste[NQ], s1_words[NQ];
+
+	/* V = 0: nothing but V, whatever else the entry holds */
+	make_s1(ste, CTXPTR_A);
+	ste[0] &= ~cpu_to_le64(SMMUV3_STE0_V);
+	expect_used(test, "invalid", ste, invalid);
+
+	smmuv3_ste_make_abort(ste);
+	ste[1] = cpu_to_le64(SMMUV3_STE1_SHCFG);	/* ignored by abort */
+	expect_used(test, "abort", ste, abort);
+
+	smmuv3_ste_make_bypass(ste);
+	expect_used(test, "bypass", ste, bypass);
+
+	make_s1(ste, CTXPTR_A);
+	expect_used(test, "s1", ste, s1);
+
+	ste[1] |= cpu_to_le64(FIELD_PREP(SMMUV3_STE1_S1DSS,
+					 SMMUV3_S1DSS_BYPASS));
+	expect_used(test, "s1 with S1DSS bypass", ste, s1_dss_bypass);
+
+	make_s2(ste, 1, S2TTB_A);
+	expect_used(test, "s2", ste, s2);
+
+	/* Nested: the S1 fields on top of an S2 STE, CFG = 0b111 */
+	make_s2(ste, 1, S2TTB_A);
+	make_s1(s1_words, CTXPTR_A);
+	ste[0] |= s1_words[0];
+	ste[1] |= s1_words[1];
+	set_cfg(ste, SMMUV3_STE_CFG_NESTED);
+	expect_used(test, "nested", ste, nested);
+}
+
+/* --- Updates ------------------------------------------------------------ */
+
+/* V = 0 to abort: only word 0 changes (V), one store, one sync. */
+static void update_zero_to_abort(struct kunit *test)
+{
+	__le64 zero[NQ] = {}, abort[NQ];
+
+	smmuv3_ste_make_abort(abort);
+	check_update(test, zero, abort, 1, false);
+}
+
+/*
+ * Abort to bypass: SHCFG is unused by abort, so step (a) writes it (sync
+ * 1); then word 0 alone switches the configuration (sync 2).
+ */
+static void update_abort_to_bypass(struct kunit *test)
+{
+	__le64 abort[NQ], bypass[NQ];
+
+	smmuv3_ste_make_abort(abort);
+	smmuv3_ste_make_bypass(bypass);
+	check_update(test, abort, bypass, 2, false);
+}
+
+/*
+ * Bypass to abort: step (a) has nothing to do (SHCFG is used by bypass);
+ * only word 0 differs on bits abort uses, so it is written alone (sync 1),
+ * then SHCFG, unused by abort, is cleared (sync 2).
+ */
+static void update_bypass_to_abort(struct kunit *test)
+{
+	__le64 abort[NQ], bypass[NQ];
+
+	smmuv3_ste_make_abort(abort);
+	smmuv3_ste_make_bypass(bypass);
+	check_update(test, bypass, abort, 2, false);
+}
+
+static void update_abort_to_abort(struct kunit *test)
+{
+	__le64 a[NQ], b[NQ];
+
+	smmuv3_ste_make_abort(a);
+	smmuv3_ste_make_abort(b);
+	check_update(test, a, b, 0, false);
+}
+
+/*
+ * Abort with garbage in a word abort does not use: step (a) cleans it
+ * (sync 1) and nothing is left to switch.
+ */
+static void update_abort_cleanup(struct kunit *test)
+{
+	__le64 dirty[NQ], abort[NQ];
+
+	smmuv3_ste_make_abort(abort);
+	smmuv3_ste_make_abort(dirty);
+	dirty[5] = cpu_to_le64(0x0123456789abcdefull);
+	check_update(test, dirty, abort, 1, false);
+}
+
+/*
+ * S2 to S2 with another VMID (word 2) and another S2TTB (word 3): two words
+ * differ on used bits, so break-before-make: V cleared (sync 1), words 1..7
+ * (sync 2), word 0 (sync 3).
+ */
+static void update_s2_to_s2(struct kunit *test)
+{
+	__le64 a[NQ], b[NQ];
+
+	make_s2(a, 1, S2TTB_A);
+	make_s2(b, 2, S2TTB_B);
+	check_update(test, a, b, 3, true);
+}
+
+/*
+ * S1 (S1DSS terminate) to bypass:
+ *  (a) SHCFG is unused by S1 with this S1DSS: word 1 gets SHCFG = incoming
+ *      (sync 1);
+ *  (b) bypass uses V, CFG and SHCFG; only word 0 still differs on those,
+ *      so it is written in one store (sync 2);
+ *  (c) word 1 still holds S1CIR/S1COR/S1CSH, unused by bypass: cleared
+ *      (sync 3).
+ * Hitless, 3 syncs.
+ */
+static void update_s1_to_bypass(struct kunit *test)
+{
+	__le64 s1[NQ], bypass[NQ];
+
+	make_s1(s1, CTXPTR_A);
+	smmuv3_ste_make_bypass(bypass);
+	check_update(test, s1, bypass, 3, false);
+}
+
+/* S1 to S1 with another context pointer: word 0 alone, one sync. */
+static void update_s1_ctxptr(struct kunit *test)
+{
+	__le64 a[NQ], b[NQ];
+
+	make_s1(a, CTXPTR_A);
+	make_s1(b, CTXPTR_B);
+	check_update(test, a, b, 1, false);
+}
+
+static void update_s1_to_s1_same(struct kunit *test)
+{
+	__le64 a[NQ], b[NQ];
+
+	make_s1(a, CTXPTR_A);
+	make_s1(b, CTXPTR_A);
+	check_update(test, a, b, 0, false);
+}
+
+/*
+ * V = 0 to S1: everything but V is unused by an invalid STE, so step (a)
+ * writes all of it (sync 1), then word 0 sets V (sync 2).
+ */
+static void update_zero_to_s1(struct kunit *test)
+{
+	__le64 zero[NQ] = {}, s1[NQ];
+
+	make_s1(s1, CTXPTR_A);
+	check_update(test, zero, s1, 2, false);
+}
+
+/*
+ * S1 to V = 0: word 0 (V) first (sync 1), then word 1, unused by an
+ * invalid STE, is cleared (sync 2).
+ */
+static void update_s1_to_zero(struct kunit *test)
+{
+	__le64 zero[NQ] = {}, s1[NQ];
+
+	make_s1(s1, CTXPTR_A);
+	check_update(test, s1, zero, 2, false);
+}
+
+/*
+ * S1 to S2: words 2 and 3 and SHCFG are unused by S1 (sync 1); S2 uses
+ * EATS, MEV and SHCFG of word 1, which now match, so word 0 switches alone
+ * (sync 2); the S1 fields of word 1 are cleared (sync 3).  Hitless.
+ */
+static void update_s1_to_s2(struct kunit *test)
+{
+	__le64 s1[NQ], s2[NQ];
+
+	make_s1(s1, CTXPTR_A);
+	make_s2(s2, 1, S2TTB_A);
+	check_update(test, s1, s2, 3, false);
+}
+
+/*
+ * S2 to S1: the S1 fields of words 0 and 1 are unused by S2 (sync 1);
+ * word 0 switches (sync 2); SHCFG and words 2 and 3, unused by S1, are
+ * cleared (sync 3).  Hitless.
+ */
+static void update_s2_to_s1(struct kunit *test)
+{
+	__le64 s1[NQ], s2[NQ];
+
+	make_s1(s1, CTXPTR_A);
+	make_s2(s2, 1, S2TTB_A);
+	check_update(test, s2, s1, 3, false);
+}
+
+static struct kunit_case smmuv3_entry_cases[] = {
+	KUNIT_CASE(ste_make_abort_bypass),
+	KUNIT_CASE(ste_get_used),
+	KUNIT_CASE(update_zero_to_abort),
+	KUNIT_CASE(update_abort_to_bypass),
+	KUNIT_CASE(update_bypass_to_abort),
+	KUNIT_CASE(update_abort_to_abort),
+	KUNIT_CASE(update_abort_cleanup),
+	KUNIT_CASE(update_s2_to_s2),
+	KUNIT_CASE(update_s1_to_bypass),
+	KUNIT_CASE(update_s1_ctxptr),
+	KUNIT_CASE(update_s1_to_s1_same),
+	KUNIT_CASE(update_zero_to_s1),
+	KUNIT_CASE(update_s1_to_zero),
+	KUNIT_CASE(update_s1_to_s2),
+	KUNIT_CASE(update_s2_to_s1),
+	{}
+};
+
+static struct kunit_suite smmuv3_entry_suite = {
+	.name = "smmuv3-entry",
+	.test_cases = smmuv3_entry_cases,
+};
+
+kunit_test_suites(&smmuv3_entry_suite);
