@@ -184,6 +184,7 @@ void smmuv3_cd_make_s1(__le64 *cd, const struct smmuv3_domain *domain,
 	cd[1] = cpu_to_le64(cfg->arm_lpae_s1_cfg.ttbr & SMMUV3_CD1_TTB0);
 	cd[3] = cpu_to_le64(cfg->arm_lpae_s1_cfg.mair);
 }
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_cd_make_s1);
 
 /* One CD update on every stream of a master: CFGI_CD each, one CMD_SYNC. */
 struct smmuv3_cd_writer {

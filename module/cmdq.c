@@ -17,6 +17,7 @@
 #include <linux/device.h>
 #include <linux/io.h>
 #include <linux/ktime.h>
+#include <kunit/visibility.h>
 
 #include <smmuv3/smmuv3.h>
 
@@ -195,6 +196,7 @@ int smmuv3_cmdq_issue(struct smmuv3_device *smmu, const u64 *cmds,
 
 	return sync ? smmuv3_cmdq_wait(smmu, start, last) : 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_cmdq_issue);
 
 /**
  * smmuv3_cmdq_issue_one() - encode and issue one command
@@ -227,6 +229,7 @@ void smmuv3_batch_init(struct smmuv3_cmd_batch *batch,
 	batch->smmu = smmu;
 	batch->num = 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_batch_init);
 
 /**
  * smmuv3_batch_add() - add a command, issuing the batch when it is full
@@ -252,6 +255,7 @@ int smmuv3_batch_add(struct smmuv3_cmd_batch *batch,
 		batch->num++;
 	return ret;
 }
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_batch_add);
 
 /**
  * smmuv3_batch_submit() - issue the batch with a CMD_SYNC and wait
@@ -266,6 +270,7 @@ int smmuv3_batch_submit(struct smmuv3_cmd_batch *batch)
 	batch->num = 0;
 	return ret;
 }
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_batch_submit);
 
 static const char * const smmuv3_cerror_names[] = {
 	[SMMUV3_CERROR_NONE] = "no error",

@@ -12,6 +12,7 @@
  */
 #include <linux/bitops.h>
 #include <linux/rcupdate.h>
+#include <kunit/visibility.h>
 
 #include <smmuv3/invs.h>
 #include <smmuv3/smmuv3.h>
@@ -218,6 +219,7 @@ void smmuv3_domain_inv_range(struct smmuv3_domain *domain, unsigned long iova,
 	if (size)
 		smmuv3_domain_invalidate(domain, &req);
 }
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_domain_inv_range);
 
 /**
  * smmuv3_domain_inv_all() - invalidate everything of a domain everywhere
@@ -229,3 +231,4 @@ void smmuv3_domain_inv_all(struct smmuv3_domain *domain)
 
 	smmuv3_domain_invalidate(domain, &req);
 }
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_domain_inv_all);

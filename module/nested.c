@@ -109,6 +109,7 @@ void smmuv3_ste_make_nested(__le64 *ste, const struct smmuv3_nested *nested)
 	ste[1] |= cpu_to_le64((w1 & SMMUV3_VSTE1_ALLOWED) |
 			      FIELD_PREP(SMMUV3_STE1_STRW, SMMUV3_STRW_NSEL1));
 }
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_ste_make_nested);
 
 static int smmuv3_attach_nested(struct iommu_domain *dom, struct device *dev,
 				struct iommu_domain *old)

@@ -9,6 +9,7 @@
 #include <linux/device.h>
 #include <linux/dma-mapping.h>
 #include <linux/moduleparam.h>
+#include <kunit/visibility.h>
 
 #include <smmuv3/smmuv3.h>
 
@@ -257,6 +258,7 @@ void smmuv3_ste_make_s1(__le64 *ste, const struct smmuv3_master *master)
 		w1 |= SMMUV3_STE1_S1STALLD;
 	ste[1] = cpu_to_le64(w1);
 }
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_ste_make_s1);
 
 /**
  * smmuv3_ste_make_s2() - an STE translating through a stage-2 domain
@@ -289,3 +291,4 @@ void smmuv3_ste_make_s2(__le64 *ste, const struct smmuv3_domain *domain,
 			      SMMUV3_STE2_S2FWB : 0));
 	ste[3] = cpu_to_le64(cfg->arm_lpae_s2_cfg.vttbr & SMMUV3_STE3_S2TTB);
 }
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_ste_make_s2);

@@ -10,6 +10,7 @@
  * no array is clean in the IOTLB.
  */
 #include <linux/moduleparam.h>
+#include <kunit/visibility.h>
 
 #include <smmuv3/invs.h>
 #include <smmuv3/smmuv3.h>
@@ -54,6 +55,7 @@ void smmuv3_tags_init(struct smmuv3_device *smmu)
 	ida_init(&smmu->tags.asids);
 	ida_init(&smmu->tags.vmids);
 }
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_tags_init);
 
 /**
  * smmuv3_tags_destroy() - tear down the allocators of an instance
@@ -64,6 +66,7 @@ void smmuv3_tags_destroy(struct smmuv3_device *smmu)
 	ida_destroy(&smmu->tags.asids);
 	ida_destroy(&smmu->tags.vmids);
 }
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_tags_destroy);
 
 static bool smmuv3_tag_is_asid(u8 type)
 {
@@ -97,6 +100,7 @@ int smmuv3_tag_alloc_id(struct smmuv3_device *smmu, u8 type, u32 *id)
 	*id = ret;
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_tag_alloc_id);
 
 /**
  * smmuv3_tag_flush() - invalidate everything cached under a tag
@@ -118,6 +122,7 @@ void smmuv3_tag_flush(const struct smmuv3_inv *tag)
 	}
 	smmuv3_cmdq_issue_one(tag->smmu, &cmd, true);
 }
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_tag_flush);
 
 /**
  * smmuv3_tag_free() - flush a tag's ID on its instance, then free the ID
@@ -132,6 +137,7 @@ void smmuv3_tag_free(const struct smmuv3_inv *tag)
 	ida_free(asid ? &tags->asids : &tags->vmids, tag->id);
 	atomic_dec(asid ? &tags->asids_used : &tags->vmids_used);
 }
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_tag_free);
 
 /**
  * smmuv3_tag_get() - find or allocate a domain's tag on an instance
@@ -171,6 +177,7 @@ int smmuv3_tag_get(struct smmuv3_domain *domain, struct smmuv3_device *smmu,
 	ret = smmuv3_tag_alloc_id(smmu, type, &tag->id);
 	return ret ?: 1;
 }
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_tag_get);
 
 /**
  * smmuv3_tag_unused() - smmuv3_invs_unref() callback: free unused tags
@@ -190,3 +197,4 @@ void smmuv3_tag_unused(const struct smmuv3_inv *inv, void *arg)
 	else if (inv->type == SMMUV3_INV_S2_VMID_S1_CLEAR)
 		smmuv3_tag_flush(inv);
 }
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_tag_unused);
