@@ -23,6 +23,7 @@
 #include <linux/iommu.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <kunit/visibility.h>
 
 #include <smmuv3/smmuv3.h>
 
@@ -463,34 +464,49 @@ err_free:
 }
 
 /**
+ * smmuv3_domain_drop_instance() - remove an instance's entries from a domain
+ * @domain: the domain
+ * @smmu: an instance being removed, with no device attached behind it, so
+ *	its entries are all trash
+ *
+ * Publishes an array without them; the caller waits for a grace period
+ * before freeing the instance.
+ */
+void smmuv3_domain_drop_instance(struct smmuv3_domain *domain,
+				 struct smmuv3_device *smmu)
+{
+	struct smmuv3_invs *cur, *clean;
+
+	mutex_lock(&domain->mutex);
+	cur = rcu_dereference_protected(domain->invs,
+					lockdep_is_held(&domain->mutex));
+	/*
+	 * Without memory the entries stay as trash: walkers skip them and
+	 * sorting compares only their address.
+	 */
+	clean = cur ? smmuv3_invs_purge(cur, smmu) : NULL;
+	if (clean) {
+		rcu_assign_pointer(domain->invs, clean);
+		kfree_rcu(cur, rcu);
+	}
+	mutex_unlock(&domain->mutex);
+}
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_domain_drop_instance);
+
+/**
  * smmuv3_domains_drop_instance() - remove an instance from every domain
  * @smmu: an instance being removed, with no device attached behind it
  *
- * Its entries may remain as trash; drop them, then wait until no
- * invalidation can still be using one.
+ * Its entries may remain as trash in shared domains; drop them, then wait
+ * until no invalidation can still be using one.
  */
 void smmuv3_domains_drop_instance(struct smmuv3_device *smmu)
 {
 	struct smmuv3_domain *domain;
 
 	mutex_lock(&smmuv3_domains_mutex);
-	list_for_each_entry(domain, &smmuv3_domains, node) {
-		struct smmuv3_invs *cur, *clean;
-
-		mutex_lock(&domain->mutex);
-		cur = rcu_dereference_protected(domain->invs,
-						lockdep_is_held(&domain->mutex));
-		/*
-		 * Without memory the entries stay as trash: walkers skip
-		 * them and sorting compares only their address.
-		 */
-		clean = cur ? smmuv3_invs_purge(cur, smmu) : NULL;
-		if (clean) {
-			rcu_assign_pointer(domain->invs, clean);
-			kfree_rcu(cur, rcu);
-		}
-		mutex_unlock(&domain->mutex);
-	}
+	list_for_each_entry(domain, &smmuv3_domains, node)
+		smmuv3_domain_drop_instance(domain, smmu);
 	mutex_unlock(&smmuv3_domains_mutex);
 	synchronize_rcu();
 }

@@ -637,6 +637,8 @@ smmuv3_domain_alloc_paging_flags(struct device *dev, u32 flags,
 				 const struct iommu_user_data *user_data);
 int smmuv3_domain_compatible(const struct smmuv3_domain *domain,
 			     const struct smmuv3_device *smmu);
+void smmuv3_domain_drop_instance(struct smmuv3_domain *domain,
+				 struct smmuv3_device *smmu);
 void smmuv3_domains_drop_instance(struct smmuv3_device *smmu);
 extern const struct iommu_domain_ops smmuv3_paging_ops;
 void smmuv3_domain_unref(struct smmuv3_domain *domain,
