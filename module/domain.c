@@ -434,6 +434,8 @@ smmuv3_domain_alloc_paging_flags(struct device *dev, u32 flags,
 	domain = kzalloc_obj(*domain, GFP_KERNEL);
 	if (!domain)
 		return ERR_PTR(-ENOMEM);
+	/* iommufd uses the domain as is; the core's own paths set the type. */
+	domain->domain.type = IOMMU_DOMAIN_UNMANAGED;
 	mutex_init(&domain->mutex);
 	domain->owner = smmu;
 	domain->nest_parent = flags & IOMMU_HWPT_ALLOC_NEST_PARENT;

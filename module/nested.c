@@ -7,7 +7,8 @@
  * The guest chooses only what the uapi allows (V, Cfg, S1Fmt,
  * S1ContextPtr, S1CDMax, S1DSS, S1CIR, S1COR, S1CSH, S1STALLD); any other
  * bit, a reserved encoding or a size the instance lacks is refused with
- * -EIO, as the uapi documents.
+ * -EIO, as the uapi documents.  EATS, which the uapi also lists, must be 0:
+ * this driver does not enable ATS, so nested domains have none.
  */
 #include <linux/iommu.h>
 #include <linux/slab.h>

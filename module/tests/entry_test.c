@@ -2,14 +2,9 @@
 /*
  * KUnit tests for live STE updates (entry_update.c).
  *
- * The writer used here records the entry at every sync and checks what the
- * SMMU could have seen since the previous one.  The SMMU reads each 64-bit
- * word atomically but the entry as a whole is not: between two syncs it may
- * combine, word by word, the contents from before and after any of the
- * writes.  So every such combination must be, on the bits the old
- * configuration uses, the old entry, or, on the bits the new configuration
- * uses, the new entry; in a break-before-make update it may also be invalid
- * (V == 0), which makes the SMMU abort the traffic.
+ * Every update goes through fake_check_update() (fake_smmu.c), whose writer
+ * checks at each sync that no word-by-word mix of the entry the SMMU could
+ * read is torn between the old and the new configuration.
  */
 #include <kunit/test.h>
 #include <linux/bitfield.h>
@@ -18,125 +13,28 @@
 
 #include <smmuv3/smmuv3.h>
 
+#include "fake_smmu.h"
+
 #define NQ	SMMUV3_STE_QWORDS
 
-struct ste_harness {
-	struct smmuv3_entry_writer writer;
-	struct kunit *test;
-	const __le64 *live;
-	__le64 prev[NQ];
-	__le64 old[NQ], old_used[NQ];
-	__le64 target[NQ], target_used[NQ];
-	bool allow_bbm;
-	bool saw_invalid;
-	unsigned int syncs;
-};
-
-static bool ste_equal_on(const __le64 *a, const __le64 *b, const __le64 *used)
-{
-	int i;
-
-	for (i = 0; i < NQ; i++)
-		if ((a[i] ^ b[i]) & used[i])
-			return false;
-	return true;
-}
-
-/* What the SMMU may do with @ste: the old or the new config, or abort. */
-static bool ste_acceptable(struct ste_harness *h, const __le64 *ste)
-{
-	if (ste_equal_on(ste, h->old, h->old_used) ||
-	    ste_equal_on(ste, h->target, h->target_used))
-		return true;
-	if (h->allow_bbm && !(ste[0] & cpu_to_le64(SMMUV3_STE0_V))) {
-		h->saw_invalid = true;
-		return true;
-	}
-	return false;
-}
-
-static void ste_harness_sync(struct smmuv3_entry_writer *writer)
-{
-	struct ste_harness *h = container_of(writer, struct ste_harness,
-					     writer);
-	struct kunit *test = h->test;
-	unsigned int changed[NQ], nchanged = 0, combo, i;
-	__le64 mix[NQ];
-
-	h->syncs++;
-	for (i = 0; i < NQ; i++)
-		if (h->live[i] != h->prev[i])
-			changed[nchanged++] = i;
-	KUNIT_EXPECT_NE_MSG(test, nchanged, 0,
-			    "sync %u issued without a change", h->syncs);
-
-	/* Every word-by-word mix of the previous and the current entry. */
-	for (combo = 0; combo < BIT(nchanged); combo++) {
-		memcpy(mix, h->prev, sizeof(mix));
-		for (i = 0; i < nchanged; i++)
-			if (combo & BIT(i))
-				mix[changed[i]] = h->live[changed[i]];
-		if (ste_acceptable(h, mix))
-			continue;
-		KUNIT_FAIL(test,
-			   "before sync %u the SMMU may see %s: %016llx %016llx %016llx %016llx",
-			   h->syncs,
-			   mix[0] & cpu_to_le64(SMMUV3_STE0_V) ?
-			   "neither the old nor the new configuration" :
-			   "an invalid STE (unexpected break-before-make)",
-			   le64_to_cpu(mix[0]), le64_to_cpu(mix[1]),
-			   le64_to_cpu(mix[2]), le64_to_cpu(mix[3]));
-		break;
-	}
-	memcpy(h->prev, h->live, sizeof(h->prev));
-}
-
-static const struct smmuv3_entry_writer_ops ste_harness_ops = {
+static const struct fake_entry_kind ste_kind = {
+	.name = "STE",
+	.num_qwords = NQ,
 	.get_used = smmuv3_ste_get_used,
-	.sync = ste_harness_sync,
 	.v_bit = SMMUV3_STE0_V,
 };
 
 /*
  * Update an STE holding @old to @target and check the result: the final
- * entry, the number of syncs (counted by the writer and seen by sync()),
- * that the last write was followed by a sync, and whether the update went
- * through an invalid STE.
+ * entry, the number of syncs, that the last write was followed by a sync,
+ * and whether the update went through an invalid STE.
  */
 static void check_update(struct kunit *test, const __le64 *old,
 			 const __le64 *target, unsigned int expect_syncs,
 			 bool expect_bbm)
 {
-	struct ste_harness h = {
-		.writer = {
-			.ops = &ste_harness_ops,
-			.num_qwords = NQ,
-		},
-		.test = test,
-		.allow_bbm = expect_bbm,
-	};
-	__le64 entry[NQ];
-
-	memcpy(entry, old, sizeof(entry));
-	memcpy(h.prev, old, sizeof(h.prev));
-	memcpy(h.old, old, sizeof(h.old));
-	memcpy(h.target, target, sizeof(h.target));
-	smmuv3_ste_get_used(old, h.old_used);
-	smmuv3_ste_get_used(target, h.target_used);
-	h.live = entry;
-
-	smmuv3_entry_update(&h.writer, entry, target);
-
-	KUNIT_EXPECT_MEMEQ_MSG(test, entry, target, sizeof(entry),
-			       "final STE differs from the target");
-	KUNIT_EXPECT_MEMEQ_MSG(test, entry, h.prev, sizeof(entry),
-			       "STE written after the last sync");
-	KUNIT_EXPECT_EQ_MSG(test, h.writer.nr_syncs, expect_syncs,
-			    "syncs counted by the writer");
-	KUNIT_EXPECT_EQ_MSG(test, h.syncs, expect_syncs,
-			    "sync() calls");
-	KUNIT_EXPECT_EQ_MSG(test, h.saw_invalid, expect_bbm,
-			    "break-before-make used (invalid STE seen)");
+	fake_check_update(test, &ste_kind, old, target, expect_syncs,
+			  expect_bbm);
 }
 
 /* --- STE builders, from the fields of regs.h ---------------------------- */

@@ -7,7 +7,7 @@
  * that a wrong field mask in regs.h cannot cancel out a wrong decoder.
  *
  * This file also carries the module information of smmuv3_kunit.ko (built
- * from the three *_test.c files of this directory): a module has one
+ * from the *_test.c files of this directory): a module has one
  * modinfo, while each file registers its own suites with
  * kunit_test_suites(), which only places pointers in the .kunit_test_suites
  * section that the module loader collects from the whole module.

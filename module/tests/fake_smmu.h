@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Fakes shared by the KUnit suites of smmuv3_kunit.ko:
+ *
+ * - SMMU instances without hardware.  The command queue is a ring in memory
+ *   whose PROD and CONS registers are the same word, so the "SMMU" has
+ *   consumed every command the moment PROD is written, and every CMD_SYNC
+ *   completes at once.  The commands stay in the ring, in order, at
+ *   positions 0..cmdq.prod - 1 (modulo the ring size), for the test to read.
+ * - Paging domains with an RCU-published invalidation array.
+ * - A checker of live entry updates (STEs, CDs): a writer whose sync
+ *   verifies that nothing the SMMU could read between two syncs is torn.
+ *
+ * Everything is released when the test case ends, passed or not (KUnit
+ * deferred actions and managed allocations).
+ */
+#ifndef SMMUV3_TESTS_FAKE_SMMU_H
+#define SMMUV3_TESTS_FAKE_SMMU_H
+
+#include <kunit/test.h>
+#include <linux/array_size.h>
+#include <linux/types.h>
+
+#include <smmuv3/smmuv3.h>
+
+/**
+ * struct fake_smmu - an SMMU instance without hardware
+ * @smmu: what the code under test gets
+ * @q_reg: the command queue's PROD and CONS register at once
+ * @regs: stands in for register page 0, all zero (no global error): a
+ *	wait that does not complete polls GERROR here and times out
+ * @seen: position up to which fake_expect_cmds() has checked the ring
+ */
+struct fake_smmu {
+	struct smmuv3_device smmu;
+	u32 q_reg;
+	u32 regs[SMMUV3_GERRORN / 4 + 1];
+	u64 seen;
+};
+
+struct fake_smmu *fake_smmu_create(struct kunit *test, const char *name,
+				   u32 flags, u8 id_bits,
+				   unsigned int log2size);
+void fake_smmus_create_sorted(struct kunit *test, struct fake_smmu **out,
+			      unsigned int num, u32 flags, u8 id_bits,
+			      unsigned int log2size);
+
+/* A command as the ring holds it, in CPU order. */
+struct fake_cmd {
+	u64 w0;
+	u64 w1;
+};
+
+void fake_cmd_at(const struct fake_smmu *f, u64 pos, struct fake_cmd *cmd);
+u64 fake_cmds_new(const struct fake_smmu *f);
+void fake_expect_cmds(struct kunit *test, struct fake_smmu *f,
+		      const struct fake_cmd *expect, unsigned int num);
+
+/*
+ * Expected commands, encoded here with the field positions of IHI 0070
+ * chapter 4 written out, independently of regs.h and cmd.c:
+ *
+ *  word 0: opcode [7:0], ATC Global [9], SSV [11], SSID [31:12] or NUM
+ *	[16:12] and SCALE [24:20], SID [63:32] or VMID [47:32], ASID [63:48]
+ *  word 1: Leaf [0], TG [11:10], ATC Size [5:0], address [63:12] (VA) or
+ *	[51:12] (IPA)
+ */
+#define FAKE_CMD_SYNC			{ 0x46, 0 }
+#define FAKE_TLBI_NH_ALL(vmid)		{ 0x10 | (u64)(vmid) << 32, 0 }
+#define FAKE_TLBI_NH_ASID(asid)		{ 0x11 | (u64)(asid) << 48, 0 }
+#define FAKE_TLBI_S12_VMALL(vmid)	{ 0x28 | (u64)(vmid) << 32, 0 }
+#define FAKE_TLBI_NH_VA(asid, addr, num, scale, tg, leaf)		\
+	{ 0x12 | (u64)(num) << 12 | (u64)(scale) << 20 |		\
+	  (u64)(asid) << 48,						\
+	  (u64)(addr) | (u64)(tg) << 10 | (u64)(leaf) }
+#define FAKE_TLBI_S2_IPA(vmid, addr, num, scale, tg, leaf)		\
+	{ 0x2a | (u64)(num) << 12 | (u64)(scale) << 20 |		\
+	  (u64)(vmid) << 32,						\
+	  (u64)(addr) | (u64)(tg) << 10 | (u64)(leaf) }
+#define FAKE_ATC_INV(sid, ssid, ssv, size)				\
+	{ 0x40 | (u64)(ssv) << 11 | (u64)(ssid) << 12 | (u64)(sid) << 32, \
+	  (u64)(size) }
+
+/* Check the commands an instance received since the last check. */
+#define FAKE_EXPECT_CMDS(test, f, ...)					\
+	do {								\
+		const struct fake_cmd __expect[] = { __VA_ARGS__ };	\
+									\
+		fake_expect_cmds(test, f, __expect,			\
+				 ARRAY_SIZE(__expect));			\
+	} while (0)
+#define FAKE_EXPECT_NO_CMDS(test, f)	fake_expect_cmds(test, f, NULL, 0)
+
+/* An entry of an invalidation array. */
+#define FAKE_INV(f, t, i, s, u)						\
+	((struct smmuv3_inv){ .smmu = &(f)->smmu, .type = (t), .id = (i),  \
+			      .ssid = (s), .users = (u) })
+
+struct smmuv3_invs *fake_invs(struct kunit *test,
+			      const struct smmuv3_inv *inv, unsigned int num);
+void fake_invs_track(struct kunit *test, struct smmuv3_invs *invs);
+
+struct smmuv3_domain *fake_domain_create(struct kunit *test,
+					 enum smmuv3_stage stage,
+					 unsigned long pgsize_bitmap);
+void fake_domain_set_invs(struct smmuv3_domain *domain,
+			  struct smmuv3_invs *invs);
+struct smmuv3_invs *fake_domain_invs(struct smmuv3_domain *domain);
+
+/**
+ * struct fake_entry_kind - a kind of entry that smmuv3_entry_update() writes
+ * @name: for messages ("STE", "CD")
+ * @num_qwords: its size
+ * @get_used: the driver's get_used()
+ * @v_bit: the valid bit in word 0
+ */
+struct fake_entry_kind {
+	const char *name;
+	unsigned int num_qwords;
+	void (*get_used)(const __le64 *entry, __le64 *used);
+	u64 v_bit;
+};
+
+void fake_check_update(struct kunit *test, const struct fake_entry_kind *kind,
+		       const __le64 *old, const __le64 *target,
+		       unsigned int expect_syncs, bool expect_bbm);
+
+#endif /* SMMUV3_TESTS_FAKE_SMMU_H */
