@@ -15,7 +15,7 @@
 #include <smmuv3/invs.h>
 #include <smmuv3/smmuv3.h>
 
-/* IDs 1..N of each instance; 0 is never allocated. */
+/* Caps on the IDs in use per instance; ID 0 is never allocated. */
 static int smmuv3_param_set_max_ids(const char *val,
 				    const struct kernel_param *kp)
 {
@@ -39,12 +39,12 @@ static const struct kernel_param_ops smmuv3_max_ids_ops = {
 static unsigned int max_asids;
 module_param_cb(max_asids, &smmuv3_max_ids_ops, &max_asids, 0644);
 MODULE_PARM_DESC(max_asids,
-		 "Most ASIDs allocated per instance, 0 for the hardware's limit (0-65535)");
+		 "Most ASIDs in use at once per instance, 0 for the hardware's limit (0-65535)");
 
 static unsigned int max_vmids;
 module_param_cb(max_vmids, &smmuv3_max_ids_ops, &max_vmids, 0644);
 MODULE_PARM_DESC(max_vmids,
-		 "Most VMIDs allocated per instance, 0 for the hardware's limit (0-65535)");
+		 "Most VMIDs in use at once per instance, 0 for the hardware's limit (0-65535)");
 
 /**
  * smmuv3_tags_init() - set up the allocators of an instance
@@ -79,24 +79,28 @@ static bool smmuv3_tag_is_asid(u8 type)
  * @type: SMMUV3_INV_S1_ASID for an ASID, a stage-2 type for a VMID
  * @id: the result
  *
- * Return: 0, -ENOSPC when the instance (or the max_asids/max_vmids
- * parameter) has no ID left, or -ENOMEM.
+ * Return: 0, -ENOSPC when the instance has no ID left or already uses as
+ * many as the max_asids/max_vmids parameter allows, or -ENOMEM.
  */
 int smmuv3_tag_alloc_id(struct smmuv3_device *smmu, u8 type, u32 *id)
 {
 	bool asid = smmuv3_tag_is_asid(type);
 	unsigned int bits = asid ? smmu->feat.asid_bits : smmu->feat.vmid_bits;
 	unsigned int cap = READ_ONCE(*(asid ? &max_asids : &max_vmids));
-	unsigned int limit = (1U << bits) - 1;
+	atomic_t *used = asid ? &smmu->tags.asids_used : &smmu->tags.vmids_used;
 	int ret;
 
-	if (cap)
-		limit = min(limit, cap);
+	/* Count first, so concurrent allocations cannot exceed the cap. */
+	if (atomic_inc_return(used) > cap && cap) {
+		atomic_dec(used);
+		return -ENOSPC;
+	}
 	ret = ida_alloc_range(asid ? &smmu->tags.asids : &smmu->tags.vmids,
-			      1, limit, GFP_KERNEL);
-	if (ret < 0)
+			      1, (1U << bits) - 1, GFP_KERNEL);
+	if (ret < 0) {
+		atomic_dec(used);
 		return ret;
-	atomic_inc(asid ? &smmu->tags.asids_used : &smmu->tags.vmids_used);
+	}
 	*id = ret;
 	return 0;
 }
