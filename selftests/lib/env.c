@@ -38,3 +38,10 @@ bool env_topology_is(const char *prefix)
 
 	return t && !strncmp(t, prefix, strlen(prefix));
 }
+
+bool env_driver_ours(void)
+{
+	const char *d = env_driver();
+
+	return d && !strcmp(d, "ours");
+}

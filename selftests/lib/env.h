@@ -18,6 +18,8 @@ const char *env_driver(void);
 int env_expect_instances(void);
 /* Whether SMMUV3_TOPOLOGY starts with PREFIX (false when unset). */
 bool env_topology_is(const char *prefix);
+/* SMMUV3_DRIVER=ours: our debugfs files and module parameters exist. */
+bool env_driver_ours(void);
 
 /*
  * For test programs (after kselftest_harness.h): an informational TAP

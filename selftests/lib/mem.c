@@ -4,6 +4,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
@@ -85,6 +87,127 @@ int pinned_check(const struct pinned_buf *b)
 	if (ret)
 		return ret;
 	return pa == b->pa ? 0 : -ESTALE;
+}
+
+/* ---- Huge pages ------------------------------------------------------------ */
+
+#define NR_HUGEPAGES "/proc/sys/vm/nr_hugepages"
+
+/* A "Key:   N kB" (or "Key: N") line of /proc/meminfo. */
+static long meminfo(const char *key)
+{
+	char line[128];
+	size_t klen = strlen(key);
+	long val = -ENOENT;
+	FILE *f = fopen("/proc/meminfo", "re");
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, key, klen) && line[klen] == ':') {
+			val = strtol(line + klen + 1, NULL, 10);
+			if (strstr(line, " kB"))
+				val *= 1024;
+			break;
+		}
+	}
+	fclose(f);
+	return val;
+}
+
+long hugepage_size(void)
+{
+	return meminfo("Hugepagesize");
+}
+
+static long read_long(const char *path)
+{
+	char buf[32];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = '\0';
+	return strtol(buf, NULL, 10);
+}
+
+static int write_long(const char *path, long v)
+{
+	char buf[32];
+	int fd = open(path, O_WRONLY | O_CLOEXEC), len;
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	len = snprintf(buf, sizeof(buf), "%ld", v);
+	n = write(fd, buf, len);
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	return n < 0 ? n : n == len ? 0 : -EIO;
+}
+
+int hugepages_reserve(unsigned int n, long *old)
+{
+	long nr, nfree;
+	int ret;
+
+	*old = -1;
+	nfree = meminfo("HugePages_Free");
+	if (nfree < 0)
+		return nfree;
+	if (nfree >= (long)n)
+		return 0;
+	nr = read_long(NR_HUGEPAGES);
+	if (nr < 0)
+		return nr;
+	ret = write_long(NR_HUGEPAGES, nr + n - nfree);
+	if (ret)
+		return ret;
+	*old = nr;
+	nfree = meminfo("HugePages_Free");
+	return nfree >= (long)n ? 0 : -ENOMEM;
+}
+
+void hugepages_restore(long old)
+{
+	if (old >= 0)
+		write_long(NR_HUGEPAGES, old);
+}
+
+int huge_alloc(struct pinned_buf *b, size_t size)
+{
+	int shift = __builtin_ctzl(size), ret;
+
+	memset(b, 0, sizeof(*b));
+	if (size & (size - 1))
+		return -EINVAL;
+	b->len = b->maplen = size;
+	b->va = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB |
+		     (shift << MAP_HUGE_SHIFT), -1, 0);
+	if (b->va == MAP_FAILED) {
+		ret = errno == EINVAL || errno == ENOMEM ? -ENOMEM : -errno;
+		b->va = NULL;
+		return ret;
+	}
+	/* Without a free huge page, the first touch would be a SIGBUS. */
+	if (mlock(b->va, size)) {
+		ret = -errno;
+		munmap(b->va, size);
+		b->va = NULL;
+		return ret == -EAGAIN ? -ENOMEM : ret;
+	}
+	memset(b->va, 0, size);
+	ret = mem_virt_to_phys(b->va, &b->pa);
+	if (ret)
+		pinned_free(b);
+	return ret;
 }
 
 /* ---- Patterns --------------------------------------------------------------- */

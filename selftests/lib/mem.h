@@ -29,6 +29,23 @@ void pinned_free(struct pinned_buf *b);
  */
 int pinned_check(const struct pinned_buf *b);
 
+/*
+ * Huge pages (hugetlb, the default huge page size).
+ *
+ * hugepage_size(): the default huge page size from /proc/meminfo
+ * (Hugepagesize), or -errno (-ENOENT: no hugetlb support).
+ * hugepages_reserve(): make sure at least N huge pages are free, raising
+ * /proc/sys/vm/nr_hugepages if needed; *old gets the previous nr_hugepages
+ * (-1 if it was not changed), for hugepages_restore().  Returns 0, -ENOMEM
+ * if the kernel could not find N free huge pages, or -errno.
+ * huge_alloc(): like pinned_alloc(), for one huge page of SIZE bytes,
+ * mapped with MAP_HUGETLB.  -ENOMEM when no huge page can be had.
+ */
+long hugepage_size(void);
+int hugepages_reserve(unsigned int n, long *old);
+void hugepages_restore(long old);
+int huge_alloc(struct pinned_buf *b, size_t size);
+
 /* Physical address of the byte at VA.  -EPERM if PFNs are hidden. */
 int mem_virt_to_phys(const void *va, uint64_t *pa);
 

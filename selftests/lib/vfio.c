@@ -99,6 +99,86 @@ int iommufd_ioas_unmap(int iommufd, uint32_t ioas_id, uint64_t iova,
 	return 0;
 }
 
+int iommufd_hwpt_alloc(int iommufd, uint32_t dev_id, uint32_t pt_id,
+		       uint32_t flags, uint32_t *hwpt_id)
+{
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.dev_id = dev_id,
+		.pt_id = pt_id,
+		.data_type = IOMMU_HWPT_DATA_NONE,
+	};
+
+	if (ioctl(iommufd, IOMMU_HWPT_ALLOC, &cmd))
+		return -errno;
+	*hwpt_id = cmd.out_hwpt_id;
+	return 0;
+}
+
+int iommufd_smmuv3_idr(int iommufd, uint32_t dev_id, uint32_t idr[6])
+{
+	struct iommu_hw_info_arm_smmuv3 info = {};
+	struct iommu_hw_info cmd = {
+		.size = sizeof(cmd),
+		.dev_id = dev_id,
+		.data_len = sizeof(info),
+		.data_uptr = (uintptr_t)&info,
+	};
+
+	if (ioctl(iommufd, IOMMU_GET_HW_INFO, &cmd))
+		return -errno;
+	if (cmd.out_data_type != IOMMU_HW_INFO_TYPE_ARM_SMMUV3)
+		return -EOPNOTSUPP;
+	memcpy(idr, info.idr, sizeof(info.idr));
+	return 0;
+}
+
+int iommufd_ioas_iova_ranges(int iommufd, uint32_t ioas_id, struct iova_range *r,
+			     int max, uint64_t *alignment)
+{
+	struct iommu_iova_range buf[64];
+	struct iommu_ioas_iova_ranges cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas_id,
+		.num_iovas = 64,
+		.allowed_iovas = (uintptr_t)buf,
+	};
+
+	if (ioctl(iommufd, IOMMU_IOAS_IOVA_RANGES, &cmd))
+		return -errno;
+	for (unsigned int i = 0; i < cmd.num_iovas && (int)i < max; i++) {
+		r[i].start = buf[i].start;
+		r[i].last = buf[i].last;
+	}
+	if (alignment)
+		*alignment = cmd.out_iova_alignment;
+	return cmd.num_iovas;
+}
+
+int iommufd_pick_iova(int iommufd, uint32_t ioas_id, uint64_t min, uint64_t len,
+		      uint64_t align, uint64_t *iova)
+{
+	struct iova_range r[64];
+	int n = iommufd_ioas_iova_ranges(iommufd, ioas_id, r, 64, NULL);
+
+	if (n < 0)
+		return n;
+	if (!len || !align || (align & (align - 1)))
+		return -EINVAL;
+	/* The ranges come sorted by address. */
+	for (int i = 0; i < n && i < 64; i++) {
+		uint64_t a = r[i].start > min ? r[i].start : min;
+
+		a = (a + align - 1) & ~(align - 1);
+		if (a < min || a > r[i].last || r[i].last - a < len - 1)
+			continue;
+		*iova = a;
+		return 0;
+	}
+	return -ENOSPC;
+}
+
 /* ---- Binding to vfio-pci -------------------------------------------------------- */
 
 int vfio_pci_bind(const char *bdf, char *prev_driver, size_t len)

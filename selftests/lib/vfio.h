@@ -53,6 +53,43 @@ int iommufd_ioas_map(int iommufd, uint32_t ioas_id, void *va, size_t len,
 int iommufd_ioas_unmap(int iommufd, uint32_t ioas_id, uint64_t iova,
 		       uint64_t len, uint64_t *unmapped);
 
+/*
+ * IOMMU_HWPT_ALLOC: a kernel-managed HWPT for device DEV_ID (an iommufd
+ * device ID) on IOAS PT_ID, with IOMMU_HWPT_ALLOC_* FLAGS.
+ */
+int iommufd_hwpt_alloc(int iommufd, uint32_t dev_id, uint32_t pt_id,
+		       uint32_t flags, uint32_t *hwpt_id);
+/*
+ * IOMMU_GET_HW_INFO of type IOMMU_HW_INFO_TYPE_ARM_SMMUV3: the raw IDR0..5
+ * of the instance behind DEV_ID.  -EOPNOTSUPP if the IOMMU reports another
+ * type.
+ */
+int iommufd_smmuv3_idr(int iommufd, uint32_t dev_id, uint32_t idr[6]);
+#define SMMUV3_IDR0_S2P		(1u << 0)
+#define SMMUV3_IDR0_S1P		(1u << 1)
+
+/* One allowed IOVA range, [start, last]. */
+struct iova_range {
+	uint64_t start;
+	uint64_t last;
+};
+
+/*
+ * IOMMU_IOAS_IOVA_RANGES: up to MAX allowed ranges into R; returns their
+ * total number (which may exceed MAX) or -errno.  The ranges narrow as
+ * devices are attached (reserved regions such as the MSI window), so ask
+ * after attaching.
+ */
+int iommufd_ioas_iova_ranges(int iommufd, uint32_t ioas_id, struct iova_range *r,
+			     int max, uint64_t *alignment);
+/*
+ * The lowest IOVA >= MIN, aligned to ALIGN (a power of two), such that
+ * [iova, iova + len) lies inside one allowed range of the IOAS.
+ * Returns 0 or -ENOSPC (none) or -errno.
+ */
+int iommufd_pick_iova(int iommufd, uint32_t ioas_id, uint64_t min, uint64_t len,
+		      uint64_t align, uint64_t *iova);
+
 /* ---- VFIO devices ------------------------------------------------------------ */
 
 /*

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * virtio-blk PCI disks behind an IOMMU: their group's default domain type,
+ * their block device, and a write / drop caches / read back / compare
+ * cycle with O_DIRECT (the kernel DMA API path of an unmodified driver).
+ */
+#ifndef SMMUV3_SELFTEST_BLK_H
+#define SMMUV3_SELFTEST_BLK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "mem.h"
+#include "sysfs.h"
+
+#define VIRTIO_ACCESS_PLATFORM_BIT 33
+
+/* virtio-blk PCI devices (modern and legacy IDs) behind an IOMMU instance. */
+int blk_disks_behind_iommu(struct strlist *out, int *skipped);
+/*
+ * Unbind BDF from its driver, write TYPE ("identity", "DMA", "DMA-FQ") to
+ * /sys/kernel/iommu_groups/G/type, bind BDF again (to the driver it had),
+ * whatever happened.  Returns 0 or -errno with ERR saying which step failed.
+ */
+int blk_set_group_type(const char *bdf, int g, const char *type, char *err,
+		       size_t len);
+/* The virtio device under PCI device BDF ("virtioN"), waiting for it. */
+int blk_virtio_child(const char *bdf, char *buf, size_t len);
+/* The block device ("vdX") of PCI device BDF, waiting for it. */
+int blk_blockdev_of(const char *bdf, char *buf, size_t len);
+/*
+ * Whether VIRTIO_F_ACCESS_PLATFORM was negotiated for BDF's virtio device
+ * (without it the device bypasses the IOMMU).  1, 0 or -errno.
+ */
+int blk_access_platform(const char *bdf);
+/* Size in bytes and logical block size of block device DEV ("vdX"). */
+int blk_size(const char *dev, uint64_t *bytes, uint64_t *lbs);
+
+/* pread/pwrite LEN bytes at OFF in CHUNK-byte requests. */
+int blk_io(int fd, void *buf, size_t len, off_t off, size_t chunk, bool write,
+	   char *err, size_t errlen);
+
+struct blk_result {
+	uint64_t hash_written;
+	uint64_t hash_read;
+	uint64_t write_ms;	/* pwrite + fdatasync */
+	uint64_t read_ms;
+	size_t ndiff;		/* bytes that differ */
+	long first;		/* first differing byte, -1 if none */
+};
+
+/*
+ * Write LEN pseudo-random bytes (from R) at OFF of /dev/DEV with O_DIRECT in
+ * CHUNK-byte requests, fdatasync, flush the device's buffers and drop the
+ * page cache, read them back with O_DIRECT and compare.  Returns 0 when
+ * the I/O itself worked (the caller compares RES->hash_*), or -errno with
+ * ERR saying which step failed.
+ */
+int blk_pattern_cycle(const char *dev, size_t off, size_t len, size_t chunk,
+		      struct prng *r, struct blk_result *res, char *err,
+		      size_t errlen);
+/*
+ * A region of a disk of SIZE bytes to overwrite: at most MAX bytes, 64 KiB
+ * aligned, clear of the first MiB (the guest /init's data).
+ */
+void blk_region(uint64_t size, size_t max, size_t *off, size_t *len);
+
+#endif
