@@ -212,9 +212,12 @@ static irqreturn_t smmuv3_combined_irq(int irq, void *data)
  */
 int smmuv3_faults_init(struct smmuv3_device *smmu)
 {
-	/* 1024 entries (32KiB); the SMMU may allow fewer. */
+	/*
+	 * 4096 entries (128KiB), the SMMU may allow fewer: one faulting 4KiB
+	 * DMA of 4-byte accesses can raise 1024 events.
+	 */
 	return smmuv3_queue_alloc(smmu, &smmu->evtq,
-				  min(smmu->feat.evtq_log2, 10),
+				  min(smmu->feat.evtq_log2, 12),
 				  SMMUV3_EVT_QWORDS, SMMUV3_PAGE1_OFFSET + SMMUV3_EVTQ_PROD,
 				  SMMUV3_PAGE1_OFFSET + SMMUV3_EVTQ_CONS, "event");
 }

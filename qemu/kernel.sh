@@ -45,6 +45,10 @@ fi
 
 KEY=$( (cat $FRAGS "$HERE/kernel.sh"; echo "$SRCID") | sha256sum | cut -c1-16)
 OUT=$CACHE/kernel/$VARIANT-$KEY
+# One build of a given kernel at a time; a second caller waits for it.
+mkdir -p "$CACHE/kernel"
+exec 9>"$OUT.lock"
+flock 9
 if [ -e "$OUT/.complete" ]; then
 	echo "$OUT"
 	exit 0
