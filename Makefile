@@ -1,0 +1,86 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# User-facing targets of the smmuv3 repo (GNU make).  Kbuild reads the file
+# "Kbuild", never this one.  Run `make help` for the list.
+#
+# By default every step runs inside the Debian 13 chroot of qemu/env.sh
+# (created on first use in $(SMMUV3_CACHE), about 2 minutes).  Host tools
+# replace the chroot for what they cover:
+#   QEMU=/path/qemu-system-aarch64   boot with this QEMU (>= 10.1)
+#   KDIR=/path/kernel-build-tree     guest kernel and module builds on the host
+#   CROSS_COMPILE=aarch64-linux-gnu- compiler for the host builds (with KDIR)
+# The chroot still provides busybox, the UEFI firmware and the stock-kernel
+# DKMS check unless told otherwise (see README.md).
+
+SMMUV3_CACHE ?= /var/cache/smmuv3
+export SMMUV3_CACHE
+
+# debug (lockdep, KASAN, kmemleak, ...) or base
+KERNEL ?= debug
+# ours (smmuv3.ko) or upstream (the kernel's arm_smmu_v3.ko)
+DRIVER ?= ours
+# Seconds per boot before QEMU is killed
+TIMEOUT ?= 420
+# Extra qemu/run.py options, e.g. ARGS="--topology dt1 -v"
+ARGS ?=
+
+REPO := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
+
+ifneq ($(origin CROSS_COMPILE),command line)
+ifeq ($(KDIR),)
+# An inherited CROSS_COMPILE cannot build against the chroot's kernel tree.
+override CROSS_COMPILE :=
+endif
+endif
+
+ifneq ($(KDIR)$(QEMU),)
+# Host tools: run.py runs here and uses the chroot only for the rest.
+RUN = python3 $(REPO)/qemu/run.py $(if $(QEMU),--qemu $(QEMU)) \
+	$(if $(KDIR),--kdir $(abspath $(KDIR))) \
+	$(if $(CROSS_COMPILE),--cross-compile $(CROSS_COMPILE))
+else ifneq ($(CROSS_COMPILE),)
+RUN = @echo "CROSS_COMPILE= needs KDIR= (a kernel tree built with that compiler);" \
+	"without KDIR everything is built in the chroot" >&2; false
+else
+RUN = $(REPO)/qemu/env.sh run env SMMUV3_HOST_CACHE=$(SMMUV3_CACHE) \
+	SMMUV3_HOST_REPO=$(REPO) python3 /src/qemu/run.py
+endif
+
+OPTS = --kernel $(KERNEL) --driver $(DRIVER) --timeout $(TIMEOUT) $(ARGS)
+
+.PHONY: help run check module checkpatch sparse clean
+
+help:
+	@echo "make run         boot acpi2 (two SMMUs) with smmuv3.ko and show what it set up"
+	@echo "make check       checkpatch, sparse, all topologies on the debug kernel"
+	@echo "                 (KUnit, selftests, kmemleak, kernel log) and the stock-kernel"
+	@echo "                 DKMS boot; ends with 'N passed, N failed'"
+	@echo "make module      build smmuv3.ko against the guest kernel"
+	@echo "make checkpatch  scripts/checkpatch.pl --strict on the driver sources"
+	@echo "make sparse      module build with C=1 W=1; fails on any warning"
+	@echo "make clean       remove build output (out/)"
+	@echo "Variables: KERNEL=debug|base DRIVER=ours|upstream TIMEOUT=s ARGS='run.py options'"
+	@echo "           QEMU= KDIR= CROSS_COMPILE= (host tools) SMMUV3_CACHE=$(SMMUV3_CACHE)"
+	@echo "Logs: $(SMMUV3_CACHE)/logs/latest/"
+
+run:
+	$(RUN) --demo $(OPTS)
+
+check:
+	$(RUN) --check $(OPTS)
+
+module:
+	$(RUN) --build $(OPTS)
+
+checkpatch:
+	$(RUN) --static checkpatch $(OPTS)
+
+sparse:
+	$(RUN) --static sparse $(OPTS)
+
+clean:
+	rm -rf $(REPO)/out
+	find $(REPO) -path $(REPO)/.git -prune -o -path $(REPO)/selftests -prune -o \
+		-type f \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
+		-o -name '.*.cmd' -o -name '.*.d' -o -name modules.order \
+		-o -name Module.symvers \) -print0 | xargs -0 rm -f

@@ -1,0 +1,298 @@
+#!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# /init of the test guest (busybox ash).  Built into the initramfs by
+# qemu/run.py; see the README for the whole flow.
+#
+# Options come from the kernel command line (prefix "smtest.", not
+# "smmuv3.", which the kernel would hand to our module as parameters):
+#   smtest.mode=check|demo|stock  what to do (default check)
+#   smtest.driver=ours|upstream|stock-dkms
+#   smtest.topology=NAME          passed to the selftests
+#   smtest.instances=N            SMMU instances expected in /sys/class/iommu
+#   smtest.settle=S               wait at most S seconds for iommu groups (90)
+#   smtest.testtimeout=S          kill a selftest binary after S seconds (600)
+#   smtest.kmemleak_baseline=1    kmemleak scan + clear before loading the driver
+#
+# Initramfs layout (made by run.py):
+#   /modules/pre/NN-*.ko     loaded first (stock kernel: virtio_mmio, ...)
+#   /modules/driver/NN-*.ko  the IOMMU driver under test and its dependencies
+#   /modules/kunit/NN-*.ko   KUnit modules (results read from debugfs)
+#   /selftests/tests.list    selftest binaries, one per line
+#   /data.bin                data written to and read back from each disk
+#
+# Results go to the virtio console /dev/hvc0 (a file on the host), never to
+# the kernel console, in this line format (parsed by run.py):
+#   @@check ok|fail|skip NAME [# reason]
+#   @@begin KIND NAME ... @@end KIND NAME [rc=N]   KIND: kunit selftest info kmemleak
+#   @@done
+# Nothing this script prints to the kernel console may look like a kernel
+# report (run.py scans the console for those).
+
+/bin/busybox mkdir -p /bin /sbin /usr/bin /usr/sbin /proc /sys /dev /tmp /run
+/bin/busybox --install -s
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+mount -t tmpfs tmpfs /tmp
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+
+MODE=check DRIVER=ours TOPOLOGY=unknown INSTANCES=1 SETTLE=90 TESTTIMEOUT=600 KMEMLEAK_BASELINE=0
+for arg in $(cat /proc/cmdline); do
+	case $arg in
+	smtest.mode=*) MODE=${arg#*=} ;;
+	smtest.driver=*) DRIVER=${arg#*=} ;;
+	smtest.topology=*) TOPOLOGY=${arg#*=} ;;
+	smtest.instances=*) INSTANCES=${arg#*=} ;;
+	smtest.settle=*) SETTLE=${arg#*=} ;;
+	smtest.testtimeout=*) TESTTIMEOUT=${arg#*=} ;;
+	smtest.kmemleak_baseline=*) KMEMLEAK_BASELINE=${arg#*=} ;;
+	esac
+done
+
+# Progress on the kernel log (with its timestamps; printk.devkmsg=on).
+say() { echo "smtest: $*" >/dev/kmsg 2>/dev/null || echo "smtest: $*" >/dev/console; }
+now() { cut -d' ' -f1 /proc/uptime; }
+
+# Modules that must come first (on the stock kernel virtio_mmio, without
+# which there is no result channel).
+for m in /modules/pre/*.ko; do
+	[ -e "$m" ] || continue
+	insmod "$m" 2>/tmp/err || say "insmod $m failed: $(cat /tmp/err)"
+done
+
+# The result channel.
+i=0
+while [ ! -e /dev/hvc0 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+if [ -e /dev/hvc0 ]; then
+	stty -F /dev/hvc0 raw -echo 2>/dev/null
+	exec 3>/dev/hvc0
+else
+	say "no /dev/hvc0: results go to the console"
+	exec 3>/dev/console
+fi
+
+res() { echo "$*" >&3; }
+check() { # check ok|fail|skip NAME [reason]
+	local st=$1 name=$2
+	shift 2
+	if [ $# -gt 0 ]; then res "@@check $st $name # $*"; else res "@@check $st $name"; fi
+	say "$st $name${1:+: $*}"
+}
+begin() { res "@@begin $*"; }
+end() { res "@@end $*"; }
+info() { # info NAME CMD...: CMD's output as an info section
+	local name=$1
+	shift
+	begin info "$name"
+	"$@" >&3 2>&1
+	end info "$name"
+}
+finish() {
+	res "@@done"
+	sync
+	say "done after $(now) s, powering off"
+	poweroff -f
+	sleep 10
+}
+
+res "@@smtest mode=$MODE driver=$DRIVER topology=$TOPOLOGY instances=$INSTANCES kernel=$(uname -r)"
+say "mode=$MODE driver=$DRIVER topology=$TOPOLOGY expecting $INSTANCES SMMU instance(s)"
+
+KMEMLEAK=/sys/kernel/debug/kmemleak
+if [ -w $KMEMLEAK ] && [ "$KMEMLEAK_BASELINE" = 1 ]; then
+	# Forget what boot itself leaked (or seems to): only what happens from
+	# here on is reported.
+	echo scan >$KMEMLEAK
+	echo clear >$KMEMLEAK
+	say "kmemleak baseline taken"
+fi
+
+# --- The IOMMU driver under test ---------------------------------------
+t0=$(now)
+loaded=0 failed=0
+for m in /modules/driver/*.ko; do
+	[ -e "$m" ] || continue
+	if insmod "$m" 2>/tmp/err; then
+		loaded=$((loaded + 1))
+	else
+		failed=1
+		check fail driver-load "insmod ${m##*/}: $(cat /tmp/err)"
+	fi
+done
+if [ $failed = 0 ]; then
+	if [ $loaded -gt 0 ]; then check ok driver-load; else check skip driver-load "no module (built in?)"; fi
+fi
+
+# Wait until every PCI device has an IOMMU group (deferred probing of the
+# devices behind the SMMUs resolved), at most $SETTLE seconds.
+pci_missing() {
+	local d n=0
+	for d in /sys/bus/pci/devices/*; do
+		[ -e "$d" ] || continue
+		[ -e "$d/iommu_group" ] || n=$((n + 1))
+	done
+	echo $n
+}
+i=0
+while [ "$(pci_missing)" != 0 ] && [ $i -lt $((SETTLE * 5)) ]; do
+	sleep 0.2
+	i=$((i + 1))
+done
+settled=$(now)
+res "@@settle seconds=$(echo "$t0 $settled" | awk '{printf "%.1f", $2 - $1}')"
+
+n=0
+for d in /sys/class/iommu/*; do [ -e "$d" ] && n=$((n + 1)); done
+if [ "$n" = "$INSTANCES" ]; then
+	check ok iommu-instances
+else
+	check fail iommu-instances "$n in /sys/class/iommu, expected $INSTANCES: $(ls /sys/class/iommu | tr '\n' ' ')"
+fi
+
+# One check per PCI device: it must be in a group and linked to an IOMMU.
+used=""
+for d in /sys/bus/pci/devices/*; do
+	[ -e "$d" ] || continue
+	bdf=${d##*/}
+	id=$(cat $d/vendor):$(cat $d/device)
+	case $id in
+	0x1234:0x11e8) kind=edu ;;
+	0x1af4:0x1042 | 0x1af4:0x1001) kind=virtio-blk ;;
+	0x1b36:0x000c) kind=root-port ;;
+	0x1b36:0x0008) kind=host-bridge ;;
+	0x1b36:0x000b) kind=pxb ;;
+	*) kind=pci-${id//0x/} ;;
+	esac
+	if [ ! -e $d/iommu_group ]; then
+		check fail "iommu-group/$kind-$bdf" "no iommu_group after ${SETTLE}s"
+		continue
+	fi
+	iommu=$(readlink $d/iommu 2>/dev/null)
+	iommu=${iommu##*/}
+	if [ -z "$iommu" ]; then
+		check fail "iommu-group/$kind-$bdf" "group $(readlink $d/iommu_group | sed 's,.*/,,') but no iommu link"
+		continue
+	fi
+	case " $used " in *" $iommu "*) ;; *) used="$used $iommu" ;; esac
+	check ok "iommu-group/$kind-$bdf"
+done
+nused=$(echo $used | wc -w)
+if [ "$nused" = "$INSTANCES" ]; then
+	check ok iommu-instances-used
+else
+	check fail iommu-instances-used "PCI devices use $nused instance(s) ($used), expected $INSTANCES"
+fi
+
+# --- What the driver set up, for the log and the human ------------------
+show_iommus() {
+	local i d g
+	for i in /sys/class/iommu/*; do
+		[ -e "$i" ] || continue
+		echo "${i##*/} -> $(readlink -f $i)"
+		for d in $i/devices/*; do
+			[ -e "$d" ] || continue
+			g=$(readlink $d/iommu_group)
+			g=${g##*/}
+			echo "    ${d##*/}  group $g  $(cat /sys/kernel/iommu_groups/$g/type 2>/dev/null)  driver $(readlink $d/driver | sed 's,.*/,,')"
+		done
+	done
+}
+info iommus show_iommus
+info iomem grep -i -e smmu -e 'pcie@' -e 'PCI ECAM' /proc/iomem
+info interrupts sh -c 'head -1 /proc/interrupts; grep -i -e smmu -e gerr -e evtq -e eventq -e priq -e sync /proc/interrupts'
+info dmesg-smmu sh -c 'dmesg | grep -i -e smmu -e iommu -e iort | grep -v smtest:'
+# What the firmware says about the SMMUs: the device tree nodes, or the IORT.
+fw_smmu() {
+	local c n
+	for c in $(find /sys/firmware/devicetree/base/ -name compatible 2>/dev/null); do
+		grep -q 'arm,smmu-v3' $c 2>/dev/null || continue
+		n=${c%/compatible}
+		echo "${n#/sys/firmware/devicetree/base}:"
+		for p in $n/*; do
+			case ${p##*/} in
+			interrupt-names | compatible) echo "  ${p##*/} = $(tr '\0' ' ' <$p)" ;;
+			name) ;;
+			*) echo "  ${p##*/} = $(hexdump -v -e '4/1 "%02x" " "' $p)" ;;
+			esac
+		done
+	done
+	[ -e /sys/firmware/acpi/tables/IORT ] && hexdump -C /sys/firmware/acpi/tables/IORT
+}
+info firmware-smmu fw_smmu
+
+# --- I/O through each virtio-blk disk -----------------------------------
+for b in /sys/block/vd*; do
+	[ -e "$b" ] || continue
+	dev=${b##*/}
+	pci=$(readlink -f $b/device | sed -n 's,.*/\([0-9a-f]*:[0-9a-f]*:[0-9a-f]*\.[0-9a-f]\)/virtio[0-9]*$,\1,p')
+	iommu=$(readlink /sys/bus/pci/devices/$pci/iommu 2>/dev/null | sed 's,.*/,,')
+	ts=$(now)
+	if dd if=/data.bin of=/dev/$dev bs=64k conv=fsync 2>/tmp/err &&
+		blockdev --flushbufs /dev/$dev &&
+		dd if=/dev/$dev of=/tmp/readback bs=64k count=$(($(wc -c </data.bin) / 65536)) 2>>/tmp/err &&
+		cmp -s /data.bin /tmp/readback; then
+		te=$(now)
+		check ok "blk-io/$dev" "$(wc -c </data.bin) bytes written and read back via $pci on ${iommu:-no IOMMU} in $(echo "$ts $te" | awk '{printf "%.2f", $2 - $1}')s"
+	else
+		check fail "blk-io/$dev" "via $pci: $(tail -n2 /tmp/err | tr '\n' ' ')"
+	fi
+	rm -f /tmp/readback
+done
+
+# --- KUnit ---------------------------------------------------------------
+for m in /modules/kunit/*.ko; do
+	[ -e "$m" ] || continue
+	n=${m##*/}
+	n=${n#[0-9][0-9]-}
+	if insmod "$m" 2>/tmp/err; then
+		check ok "kunit-load/${n%.ko}"
+	else
+		check fail "kunit-load/${n%.ko}" "$(cat /tmp/err)"
+	fi
+done
+for r in /sys/kernel/debug/kunit/smmuv3*/results; do
+	[ -e "$r" ] || continue
+	s=${r%/results}
+	begin kunit "${s##*/}"
+	cat "$r" >&3
+	end kunit "${s##*/}"
+done
+
+# --- Selftests -----------------------------------------------------------
+if [ -e /selftests/tests.list ]; then
+	export SMMUV3_TOPOLOGY=$TOPOLOGY SMMUV3_EXPECT_INSTANCES=$INSTANCES
+	case $DRIVER in
+	ours | stock-dkms) export SMMUV3_DRIVER=ours ;;
+	*) export SMMUV3_DRIVER=$DRIVER ;;
+	esac
+	cd /selftests
+	while read -r t; do
+		t=${t##*/}
+		[ -n "$t" ] || continue
+		say "selftest $t"
+		begin selftest "$t"
+		if [ -x "./$t" ]; then
+			timeout -s KILL "$TESTTIMEOUT" "./$t" >&3 2>&1
+			rc=$?
+		else
+			echo "# $t: not in the initramfs" >&3
+			rc=127
+		fi
+		end selftest "$t" "rc=$rc"
+	done </selftests/tests.list
+	cd /
+fi
+
+# --- Leaks ---------------------------------------------------------------
+if [ -w $KMEMLEAK ]; then
+	say "kmemleak scan"
+	echo scan >$KMEMLEAK
+	echo scan >$KMEMLEAK
+	begin kmemleak all
+	cat $KMEMLEAK >&3
+	end kmemleak all
+fi
+
+finish

@@ -1,0 +1,1268 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""Build what is missing and boot the smmuv3 test topologies under QEMU (TCG).
+
+Examples (from the repo root; the Makefile wraps these):
+
+    qemu/env.sh run python3 /src/qemu/run.py                 # all topologies
+    qemu/env.sh run python3 /src/qemu/run.py --topology dt1 --driver upstream
+    qemu/env.sh run python3 /src/qemu/run.py --check         # what `make check` runs
+    qemu/run.py --qemu /usr/bin/qemu-system-aarch64 ...      # host QEMU, see README
+
+Prints one line per test (PASS/FAIL/SKIP NAME [: reason]) and ends with
+"N passed, N failed[, N skipped]"; exits 1 if anything failed.  Logs go to
+$SMMUV3_CACHE/logs/RUN-ID/ (and $SMMUV3_CACHE/logs/latest):
+TOPOLOGY.console (kernel log, ttyAMA0), TOPOLOGY.results (the guest's result
+channel, /dev/hvc0), TOPOLOGY.qemu (QEMU's command line and messages),
+build-*.log, static-*.log, summary.txt.
+
+Python 3.9+, standard library only.  It runs either inside the chroot of
+qemu/env.sh (the normal case: everything is local) or on the host, when the
+user brings host tools (--qemu, --kdir): then whatever the host does not
+provide is done in the chroot through qemu/env.sh.
+"""
+
+import argparse
+import contextlib
+import fcntl
+import glob
+import gzip
+import hashlib
+import lzma
+import os
+import random
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True  # no __pycache__ in the repo
+sys.path.insert(0, HERE)
+from initramfs import Initramfs  # noqa: E402
+
+REPO = os.path.dirname(HERE)
+CACHE = os.environ.get("SMMUV3_CACHE", "/var/cache/smmuv3")
+# Inside qemu/env.sh's chroot the repo is /src and the cache /cache.
+IN_CHROOT = (REPO == "/src" and CACHE == "/cache") or os.environ.get("SMMUV3_IN_CHROOT") == "1"
+# Where the user sees these directories (only differs inside the chroot).
+SHOW_REPO = os.environ.get("SMMUV3_HOST_REPO", REPO)
+SHOW_CACHE = os.environ.get("SMMUV3_HOST_CACHE", CACHE)
+
+KEEP_RUNS = 30
+DATA_SIZE = 1 << 20  # /data.bin, written to and read back from each disk
+DISK_SIZE = 16 << 20
+BASE_CMDLINE = ("console=ttyAMA0 panic=-1 deferred_probe_timeout=30 printk.time=1 "
+                "printk.devkmsg=on")
+CHROOT_BUSYBOX = "/usr/bin/busybox"
+CHROOT_FIRMWARE = "/usr/share/qemu-efi-aarch64/QEMU_EFI.fd"
+
+
+# --------------------------------------------------------------------------
+# Topologies
+
+class Smmu:
+    def __init__(self, bus, stage=None, bus_nr=None):
+        self.bus = bus          # primary-bus: pcie.0, or a pxb-pcie made for it
+        self.stage = stage      # arm-smmuv3 stage= (None: QEMU's default, stage 1)
+        self.bus_nr = bus_nr    # bus_nr of the pxb-pcie (not for pcie.0)
+
+
+class Topology:
+    def __init__(self, name, desc, smmus, uefi, passthrough=True):
+        self.name = name
+        self.desc = desc
+        self.smmus = smmus
+        self.uefi = uefi                # UEFI firmware + ACPI (else device tree)
+        self.passthrough = passthrough  # iommu.passthrough=1 on the command line
+
+    @property
+    def instances(self):
+        return len(self.smmus)
+
+
+TOPOLOGIES = {
+    t.name: t for t in [
+        Topology("acpi2", "UEFI/ACPI (IORT), two SMMUs (stage=nested) on pcie.0 and a "
+                 "pxb-pcie; an edu and a virtio-blk behind each",
+                 [Smmu("pcie.0", "nested"), Smmu("pcie.1", "nested", bus_nr=8)], uefi=True),
+        Topology("acpi2-mixed", "as acpi2, instance 0 stage=nested, instance 1 stage=1",
+                 [Smmu("pcie.0", "nested"), Smmu("pcie.1", "1", bus_nr=8)], uefi=True),
+        Topology("dt1", "device tree, one SMMU on pcie.0; an edu and a virtio-blk behind it",
+                 [Smmu("pcie.0")], uefi=False),
+    ]
+}
+# Info sections of the result channel that `make run` shows.
+DEMO_INFOS = {
+    "iommus": "/sys/class/iommu: instances, their devices, groups (type) and drivers",
+    "iomem": "/proc/iomem",
+    "interrupts": "/proc/interrupts (SMMU lines)",
+    "dmesg-smmu": "kernel log (SMMU/IOMMU lines)",
+}
+STOCK = "stock-dkms"
+STOCK_HW = "acpi2"
+STOCK_DESC = ("the stock Debian arm64 kernel (built-in arm-smmu-v3 blacklisted) on the acpi2 "
+              "hardware, with smmuv3.ko built by DKMS against the stock headers")
+DEFAULT_TOPOLOGIES = ["acpi2", "acpi2-mixed", "dt1"]
+
+
+# --------------------------------------------------------------------------
+# Results
+
+class Results:
+    def __init__(self):
+        self.tests = []  # (status, name, reason)
+        self.lock = threading.Lock()
+
+    def add(self, status, name, reason=""):
+        reason = " ".join(str(reason).split())
+        if len(reason) > 300:
+            reason = reason[:297] + "..."
+        with self.lock:
+            self.tests.append((status, name, reason))
+        line = "%s %s" % (status, name)
+        if reason and status != "PASS":
+            line += " : " + reason
+        print(line, flush=True)
+
+    def count(self, status):
+        return sum(1 for t in self.tests if t[0] == status)
+
+    def summary(self):
+        p, f, s = self.count("PASS"), self.count("FAIL"), self.count("SKIP")
+        line = "%d passed, %d failed" % (p, f)
+        if s:
+            line += ", %d skipped" % s
+        return line
+
+
+def note(msg):
+    """Progress information: never looks like a test line."""
+    print("# " + msg, flush=True)
+
+
+# --------------------------------------------------------------------------
+# TAP / KTAP
+
+RESULT_RE = re.compile(r"^(\s*)(ok|not ok)\s+(\d+)\b\s*(?:-\s*)?(.*?)\s*$")
+PLAN_RE = re.compile(r"^(\s*)1\.\.(\d+)")
+SUBTEST_RE = re.compile(r"^(\s*)#\s*Subtest:\s*(\S.*?)\s*$")
+
+
+class Node:
+    def __init__(self, name, ok, directive, reason):
+        self.name, self.ok, self.directive, self.reason = name, ok, directive, reason
+        self.children = []
+        self.missing = None  # (planned, seen) when a plan was not met
+        self.diag = []       # lines printed before the result line
+
+    def status(self):
+        d = self.directive.upper()
+        if d.startswith("SKIP"):
+            return "SKIP"
+        if d.startswith("XFAIL"):
+            return "PASS"
+        if d.startswith("TODO"):
+            return "SKIP"
+        return "PASS" if self.ok else "FAIL"
+
+
+def _indent(s):
+    return len(s.expandtabs(8))
+
+
+def parse_tap(lines):
+    """Parse (K)TAP, nested by indentation.  Returns (top-level nodes, plan, leftover
+    names): leftover are subtests that started but never reported a result."""
+    pending = {}   # indent -> [Node] waiting for their parent's result line
+    plans = {}     # indent -> planned count
+    subtests = {}  # indent -> name from "# Subtest:"
+    diag = {}      # indent -> other lines since the last result there
+    for raw in lines:
+        line = raw.rstrip("\r\n")
+        m = RESULT_RE.match(line)
+        if m:
+            ind = _indent(m.group(1))
+            rest = m.group(4)
+            name, _, directive = rest.partition("#")
+            directive = directive.strip()
+            # "# SKIP reason": the reason without the keyword.
+            reason = re.sub(r"^(SKIP|TODO|XFAIL)\b:?\s*", "", directive, flags=re.I)
+            node = Node(name.strip() or "test-%s" % m.group(3), m.group(2) == "ok",
+                        directive, reason)
+            node.diag = diag.pop(ind, [])
+            for k in [k for k in diag if k > ind]:
+                node.diag += diag.pop(k)
+            if not node.ok and not node.reason:
+                node.reason = _diag_reason(node.diag)
+            for k in sorted(k for k in pending if k > ind):
+                kids = pending.pop(k)
+                node.children.extend(kids)
+                if k in plans:
+                    if plans[k] != len(kids):
+                        node.missing = (plans[k], len(kids))
+                    del plans[k]
+            for k in [k for k in plans if k > ind]:
+                if plans[k]:  # planned children that never showed up at all
+                    node.missing = (plans[k], 0)
+                del plans[k]
+            for k in [k for k in subtests if k > ind]:
+                del subtests[k]
+            pending.setdefault(ind, []).append(node)
+            continue
+        m = PLAN_RE.match(line)
+        if m:
+            ind = _indent(m.group(1))
+            plans[ind] = int(m.group(2))
+            continue
+        m = SUBTEST_RE.match(line)
+        if m:
+            subtests[_indent(m.group(1))] = m.group(2)
+            continue
+        if line.strip():
+            diag.setdefault(_indent(line), []).append(line.strip())
+    if not pending:
+        return [], plans.get(min(plans)) if plans else None, []
+    top = min(pending)
+    nodes = pending.pop(top)
+    top_plan = plans.pop(top, None)
+    leftover = []
+    # Deeper results without a closing parent line: the parent crashed or hung.
+    for k in sorted(pending):
+        parent = Node(subtests.get(k, "incomplete"), False, "",
+                      "no result line (crashed or hung?)")
+        parent.children = pending[k]
+        if k in plans and plans[k] != len(pending[k]):
+            parent.missing = (plans[k], len(pending[k]))
+        nodes.append(parent)
+        leftover.append(parent.name)
+    # The same one level up: results whose enclosing test never ended.
+    outer = [k for k in plans if k < top]
+    if outer:
+        parent = Node(subtests.get(top, "incomplete"), False, "",
+                      "no result line (crashed or hung?)")
+        parent.children = nodes
+        if top_plan is not None and top_plan != len(nodes):
+            parent.missing = (top_plan, len(nodes))
+        nodes, top_plan = [parent], plans[max(outer)]
+        leftover.append(parent.name)
+    return nodes, top_plan, leftover
+
+
+FAILURE_RE = re.compile(r"EXPECTATION FAILED|ASSERTION FAILED|Expected|FAIL|fail|error|"
+                        r"[a-z_]+\.c:\d+")
+
+
+def _diag_reason(diag):
+    """A failure's explanation from the lines before its "not ok"."""
+    lines = [d.lstrip("# ").strip() for d in diag]
+    lines = [d for d in lines if d and not re.match(r"(Subtest:|module:|RUN\b|OK\b|Totals:)", d)]
+    for i, d in enumerate(lines):
+        if FAILURE_RE.search(d):
+            return " ".join(lines[i:i + 3])
+    return " ".join(lines[-3:])
+
+
+def tap_leaves(nodes, prefix, results):
+    """Report every leaf test case of a parsed (K)TAP tree."""
+    for n in nodes:
+        path = "%s/%s" % (prefix, n.name)
+        if n.children:
+            tap_leaves(n.children, path, results)
+            kids_failed = any(_subtree_failed(c) for c in n.children)
+            if n.status() == "FAIL" and not kids_failed:
+                results.add("FAIL", path, n.reason or "failed, although its subtests passed")
+            if n.missing:
+                results.add("FAIL", path, "%d of %d planned subtests reported" %
+                            (n.missing[1], n.missing[0]))
+        elif n.missing:
+            results.add("FAIL", path, "none of %d planned subtests reported" % n.missing[0])
+        else:
+            results.add(n.status(), path, n.reason)
+
+
+def _subtree_failed(n):
+    return n.status() == "FAIL" or any(_subtree_failed(c) for c in n.children)
+
+
+# --------------------------------------------------------------------------
+# Kernel log reports
+
+REPORT_RES = [re.compile(p) for p in [
+    r"WARNING:", r"\bBUG:", r"kernel BUG at", r"\bOops\b", r"Kernel panic", r"KASAN", r"UBSAN",
+    r"possible circular locking", r"possible recursive locking", r"inconsistent lock state",
+    r"suspicious RCU usage", r"bad unlock balance", r"held lock freed",
+    r"lock held when returning to user space", r"INFO: task .* blocked for more than",
+    r"rcu: INFO:", r"detected stall", r"soft lockup", r"hard LOCKUP",
+    r"unreferenced object", r"Unable to handle kernel", r"Internal error:",
+]]
+TIMESTAMP_RE = re.compile(r"^\[\s*\d+\.\d+\]\s?")
+ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|[\x00-\x08\x0b-\x1f]")
+
+
+def console_reports(path):
+    reports = []
+    try:
+        with open(path, "rb") as f:
+            text = f.read().decode("utf-8", "replace")
+    except OSError:
+        return reports
+    for raw in text.splitlines():
+        line = TIMESTAMP_RE.sub("", ANSI_RE.sub("", raw)).strip()
+        if line.startswith("smtest:"):
+            continue
+        if any(r.search(line) for r in REPORT_RES):
+            reports.append(line)
+    return reports
+
+
+# --------------------------------------------------------------------------
+# Running things here or in the chroot
+
+def chroot_path(p):
+    if IN_CHROOT:
+        return p
+    for host, inside in ((REPO, "/src"), (CACHE, "/cache")):
+        if p == host or p.startswith(host + "/"):
+            return inside + p[len(host):]
+    raise SystemExit("run.py: %s is not visible in the chroot (only the repo and "
+                     "$SMMUV3_CACHE are)" % p)
+
+
+def local_path(p):
+    """A path printed by a tool in the chroot, as seen from here."""
+    if IN_CHROOT:
+        return p
+    for inside, host in (("/src", REPO), ("/cache", CACHE)):
+        if p == inside or p.startswith(inside + "/"):
+            return host + p[len(inside):]
+    return p
+
+
+def show(p):
+    """A path as the user sees it on the host."""
+    for mine, theirs in ((CACHE, SHOW_CACHE), (REPO, SHOW_REPO)):
+        if p == mine or p.startswith(mine + "/"):
+            return theirs + p[len(mine):]
+    return p
+
+
+def _translate_arg(a):
+    if IN_CHROOT:
+        return a
+    for host, inside in ((REPO, "/src"), (CACHE, "/cache")):
+        a = re.sub(re.escape(host) + r"(?=/|$|[:,= ])", inside, a)
+    return a
+
+
+def in_chroot(cmd, cwd=None):
+    """CMD as a command line that runs it in the chroot (as is when already there)."""
+    if IN_CHROOT:
+        return (["env", "-C", cwd] if cwd else []) + cmd
+    pre = [os.path.join(HERE, "env.sh"), "run"]
+    if cwd:
+        pre += ["env", "-C", chroot_path(cwd)]
+    return pre + [_translate_arg(a) for a in cmd]
+
+
+def run_logged(cmd, log, cwd=None, echo=False):
+    """Run CMD with output to LOG (and to our stdout if ECHO); return the exit status."""
+    with open(log, "ab") as f:
+        f.write(("$ %s\n" % " ".join(shlex.quote(c) for c in cmd)).encode())
+        f.flush()
+        if not echo:
+            return subprocess.call(cmd, stdout=f, stderr=subprocess.STDOUT, cwd=cwd,
+                                   stdin=subprocess.DEVNULL)
+        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=cwd,
+                             stdin=subprocess.DEVNULL)
+        for chunk in iter(lambda: p.stdout.readline(), b""):
+            f.write(chunk)
+            sys.stdout.write(chunk.decode("utf-8", "replace"))
+        sys.stdout.flush()
+        return p.wait()
+
+
+def tail(path, n=15):
+    try:
+        with open(path, "rb") as f:
+            lines = f.read().decode("utf-8", "replace").splitlines()
+    except OSError:
+        return ""
+    return "\n".join(lines[-n:])
+
+
+@contextlib.contextmanager
+def flock(path):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "a") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            note("waiting for %s (another run holds it)" % show(path))
+            fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+# --------------------------------------------------------------------------
+# Kernel modules: dependencies from .modinfo, for insmod in the guest
+
+def read_module(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    if path.endswith(".xz"):
+        data = lzma.decompress(data)
+    elif path.endswith(".gz"):
+        data = gzip.decompress(data)
+    elif path.endswith(".zst"):
+        data = subprocess.run(["zstd", "-qdc", path], check=True, stdout=subprocess.PIPE).stdout
+    return data
+
+
+def modinfo(data, key):
+    m = re.search(rb"(?:^|\0)" + key.encode() + rb"=([^\0]*)\0", data)
+    return m.group(1).decode() if m else None
+
+
+def module_index(moddir):
+    """Module name -> file, for every *.ko[.xz|.gz|.zst] under MODDIR."""
+    index = {}
+    for root, _, files in os.walk(moddir):
+        for fn in files:
+            m = re.match(r"(.+)\.ko(\.xz|\.gz|\.zst)?$", fn)
+            if m:
+                index.setdefault(m.group(1).replace("-", "_"), os.path.join(root, fn))
+    return index
+
+
+def resolve_modules(names, index, builtin=()):
+    """[(name, bytes)] for NAMES and their dependencies, dependencies first."""
+    out, seen = [], set()
+
+    def visit(name):
+        name = name.replace("-", "_")
+        if name in seen:
+            return
+        seen.add(name)
+        if name not in index:
+            if name in builtin:
+                return
+            raise RuntimeError("module %s not found" % name)
+        data = read_module(index[name])
+        for dep in filter(None, (modinfo(data, "depends") or "").split(",")):
+            visit(dep)
+        out.append((name, data))
+
+    for n in names:
+        visit(n)
+    return out
+
+
+def builtin_modules(moddir):
+    names = set()
+    try:
+        with open(os.path.join(moddir, "modules.builtin")) as f:
+            for line in f:
+                names.add(os.path.basename(line.strip()).split(".ko")[0].replace("-", "_"))
+    except OSError:
+        pass
+    return names
+
+
+# --------------------------------------------------------------------------
+
+class Runner:
+    def __init__(self, opts):
+        self.o = opts
+        self.results = Results()
+        self.cross = opts.cross_compile or "aarch64-linux-gnu-"
+        self.host_build = bool(opts.kdir) and not IN_CHROOT
+        self.host_qemu = bool(opts.qemu) and not IN_CHROOT
+        self.rundir = None
+        self.kdir = None        # local path of the guest kernel's build tree
+        self.kname = None
+        self.kernel_failed = False
+        self.chroot_root = None
+
+    # -- bookkeeping --------------------------------------------------------
+
+    def make_rundir(self):
+        logs = os.path.join(CACHE, "logs")
+        os.makedirs(logs, exist_ok=True)
+        base = time.strftime("%Y%m%d-%H%M%S")
+        for i in range(100):
+            d = os.path.join(logs, base if i == 0 else "%s-%d" % (base, i))
+            try:
+                os.mkdir(d)
+                break
+            except FileExistsError:
+                continue
+        self.rundir = d
+        tmp = os.path.join(logs, ".latest.%d" % os.getpid())
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        os.symlink(os.path.basename(d), tmp)
+        os.replace(tmp, os.path.join(logs, "latest"))
+        runs = sorted(x for x in os.listdir(logs) if re.match(r"\d{8}-\d{6}", x))
+        for old in runs[:-KEEP_RUNS]:
+            shutil.rmtree(os.path.join(logs, old), ignore_errors=True)
+        note("logs: %s (also %s)" % (show(d), show(os.path.join(logs, "latest"))))
+
+    def log(self, name):
+        return os.path.join(self.rundir, name)
+
+    def chroot_dir(self):
+        """The chroot's directory as seen from here (for busybox, firmware)."""
+        if IN_CHROOT:
+            return "/"
+        if not self.chroot_root:
+            out = subprocess.run([os.path.join(HERE, "env.sh"), "setup"], check=True,
+                                 stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
+            self.chroot_root = out.stdout.decode().strip().splitlines()[-1]
+        return self.chroot_root
+
+    def build_cmd(self, cmd, cwd=None):
+        """CMD for the build environment: the host with --kdir, else the chroot."""
+        if self.host_build:
+            return (["env", "-C", cwd] if cwd else []) + cmd
+        return in_chroot(cmd, cwd)
+
+    # -- building -------------------------------------------------------------
+
+    def kernel(self):
+        if self.kdir or self.kernel_failed:
+            return self.kdir
+        if self.o.kdir:
+            kdir = os.path.abspath(self.o.kdir)
+            if not os.path.exists(os.path.join(kdir, "arch/arm64/boot/Image")):
+                raise SystemExit("run.py: no arch/arm64/boot/Image in KDIR=%s" % kdir)
+            self.kdir = kdir
+            self.kname = "kdir-" + hashlib.sha256(kdir.encode()).hexdigest()[:8]
+            return kdir
+        variant = self.o.kernel
+        log = self.log("build-kernel-%s.log" % variant)
+        with flock(os.path.join(CACHE, "kernel", ".%s.lock" % variant)):
+            t = time.time()
+            cmd = in_chroot([chroot_path(os.path.join(HERE, "kernel.sh")), variant])
+            with open(log, "ab") as f:
+                p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=f,
+                                     stdin=subprocess.DEVNULL)
+                timer = threading.Timer(
+                    5, lambda: note("building the %s guest kernel (about 10 minutes on 2 cores); "
+                                    "log: %s" % (variant, show(log))))
+                timer.start()
+                out = p.stdout.read().decode()
+                rc = p.wait()
+                timer.cancel()
+        if rc != 0 or not out.strip():
+            self.results.add("FAIL", "build/kernel-%s" % variant, "kernel.sh failed, see %s: %s"
+                             % (show(log), tail(log, 5)))
+            self.kernel_failed = True
+            return None
+        self.kdir = local_path(out.strip().splitlines()[-1])
+        self.kname = os.path.basename(self.kdir)
+        if time.time() - t > 30:
+            note("built the %s kernel in %.0f s" % (variant, time.time() - t))
+        return self.kdir
+
+    def outdir(self, what):
+        d = os.path.join(REPO, "out", self.kname, what)
+        os.makedirs(d, exist_ok=True)
+        return d
+
+    def kmake(self, out, args, log, echo=False):
+        cmd = ["make", "-C", self.kdir, "M=" + REPO, "MO=" + out, "ARCH=arm64",
+               "CROSS_COMPILE=" + self.cross] + args
+        return run_logged(self.build_cmd(cmd), log, echo=echo)
+
+    def build_module(self, echo=False):
+        """Build smmuv3.ko and smmuv3_kunit.ko; returns their dir or None."""
+        out = self.outdir("module")
+        log = self.log("build-module.log")
+        t = time.time()
+        with flock(os.path.join(out, ".lock")):
+            for ko in ("smmuv3.ko", "smmuv3_kunit.ko"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(os.path.join(out, ko))
+            rc = self.kmake(out, ["-j%d" % os.cpu_count(), "modules"], log, echo=echo)
+        if rc != 0 or not os.path.exists(os.path.join(out, "smmuv3.ko")):
+            self.results.add("FAIL", "build/module", "see %s: %s" % (
+                show(log), " | ".join(l for l in tail(log, 40).splitlines()
+                                      if "error" in l.lower())[:250] or tail(log, 3)))
+            return None
+        self.results.add("PASS", "build/module")
+        note("module built in %.0f s: %s" % (time.time() - t, show(out)))
+        return out
+
+    def khdr(self):
+        inc = os.path.join(self.kdir, "usr/include")
+        if os.path.isdir(os.path.join(inc, "linux")):
+            return inc
+        out = self.outdir("usr")
+        cmd = ["make", "-C", self.kdir, "ARCH=arm64", "headers_install",
+               "INSTALL_HDR_PATH=" + out]
+        run_logged(self.build_cmd(cmd), self.log("build-headers.log"))
+        return os.path.join(out, "include")
+
+    def ksrc(self):
+        """The kernel source tree, as a path for the build environment."""
+        for name in ("source-tree", "source"):
+            p = os.path.join(self.kdir, name)
+            # The link may point into the chroot's /cache: look there.
+            real = local_path(os.readlink(p)) if os.path.islink(p) else p
+            if os.path.exists(os.path.join(real, "Makefile")):
+                return p
+        return self.kdir
+
+    def build_selftests(self):
+        """Returns [(name, path)] of selftest binaries, or None if there are none."""
+        if not os.path.exists(os.path.join(REPO, "selftests", "Makefile")):
+            self.results.add("SKIP", "build/selftests", "no selftests/Makefile in the repo yet")
+            return None
+        out = self.outdir("selftests")
+        log = self.log("build-selftests.log")
+        with flock(os.path.join(out, ".lock")):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(os.path.join(out, "tests.list"))
+            cmd = ["make", "-C", os.path.join(REPO, "selftests"), "O=" + out,
+                   "CC=" + self.cross + "gcc", "KHDR=" + self.khdr(), "KSRC=" + self.ksrc()]
+            rc = run_logged(self.build_cmd(cmd), log)
+        tl = os.path.join(out, "tests.list")
+        if rc != 0 or not os.path.exists(tl):
+            self.results.add("FAIL", "build/selftests", "see %s: %s" % (show(log), tail(log, 3)))
+            return None
+        tests = []
+        with open(tl) as f:
+            for line in f:
+                name = line.strip()
+                if not name:
+                    continue
+                path = name if os.path.isabs(name) else os.path.join(out, name)
+                path = local_path(path) if not os.path.exists(path) else path
+                if not os.path.exists(path):
+                    self.results.add("FAIL", "build/selftests", "%s is in tests.list but was "
+                                     "not built" % name)
+                    continue
+                tests.append((os.path.basename(name), path))
+        if len(tests) == 0:
+            self.results.add("SKIP", "build/selftests", "tests.list is empty")
+            return None
+        self.results.add("PASS", "build/selftests")
+        return tests
+
+    # -- guest pieces ---------------------------------------------------------
+
+    def busybox(self):
+        p = self.o.busybox or os.path.join(self.chroot_dir(), CHROOT_BUSYBOX.lstrip("/"))
+        if not os.path.exists(p):
+            raise SystemExit("run.py: no busybox at %s (busybox-static:arm64)" % p)
+        return p
+
+    def firmware(self):
+        return self.o.firmware or os.path.join(self.chroot_dir(), CHROOT_FIRMWARE.lstrip("/"))
+
+    def data_file(self):
+        p = self.log("data.bin")
+        if not os.path.exists(p):
+            with open(p, "wb") as f:
+                f.write(random.Random(0x5AA5).randbytes(DATA_SIZE))
+        return p
+
+    def initramfs(self, name, driver_mods=(), kunit_mods=(), pre_mods=(), selftests=()):
+        """Build NAME.cpio.gz in the run dir; module lists are [(name, bytes)]."""
+        t = time.time()
+        ird = Initramfs()
+        ird.file("/init", os.path.join(HERE, "init.sh"), mode=0o755)
+        ird.file("/bin/busybox", self.busybox(), mode=0o755)
+        ird.file("/data.bin", self.data_file())
+        for sub, mods in (("pre", pre_mods), ("driver", driver_mods), ("kunit", kunit_mods)):
+            ird.dir("/modules/" + sub)
+            for i, (mname, data) in enumerate(mods):
+                ird.data("/modules/%s/%02d-%s.ko" % (sub, 10 + i, mname), data)
+        if selftests:
+            for tname, path in selftests:
+                ird.file("/selftests/" + tname, path, mode=0o755)
+            ird.data("/selftests/tests.list", "".join(n + "\n" for n, _ in selftests))
+        out = self.log(name + ".cpio.gz")
+        ird.write(out)
+        note("initramfs %s: %.1f MB in %.1f s" % (os.path.basename(out),
+                                                 os.path.getsize(out) / 1e6, time.time() - t))
+        return out
+
+    # -- booting --------------------------------------------------------------
+
+    def qemu_argv(self, topo, image, initrd, cmdline, console, results, tag):
+        mem = self.o.memory
+        machine = "virt,gic-version=3"
+        argv = [self.o.qemu or "qemu-system-aarch64",
+                "-M", machine, "-cpu", "cortex-a57", "-smp", "2", "-m", mem,
+                "-display", "none", "-nodefaults", "-no-reboot",
+                "-serial", "file:" + console,
+                "-device", "virtio-serial-device",
+                "-chardev", "file,id=res,path=" + results,
+                "-device", "virtconsole,chardev=res",
+                "-kernel", image, "-initrd", initrd, "-append", cmdline]
+        if topo.uefi:
+            argv += ["-bios", self.firmware()]
+        chassis = 1
+        for i, s in enumerate(topo.smmus):
+            if s.bus != "pcie.0":
+                argv += ["-device", "pxb-pcie,id=%s,bus_nr=%d,bus=pcie.0" % (s.bus, s.bus_nr)]
+            dev = "arm-smmuv3,primary-bus=%s,id=smmuv3.%d" % (s.bus, i)
+            if s.stage:
+                dev += ",stage=" + s.stage
+            argv += ["-device", dev]
+            # An edu and a virtio-blk, each on its own root port.
+            rp = "rp%d" % chassis
+            argv += ["-device", "pcie-root-port,id=%s,bus=%s,chassis=%d" % (rp, s.bus, chassis),
+                     "-device", "edu,bus=%s,dma_mask=0xffffffffffff" % rp]
+            chassis += 1
+            rp = "rp%d" % chassis
+            disk = self.log("%s-disk%d.img" % (tag, i))
+            with open(disk, "wb") as f:
+                f.truncate(DISK_SIZE)
+            argv += ["-device", "pcie-root-port,id=%s,bus=%s,chassis=%d" % (rp, s.bus, chassis),
+                     "-drive", "file=%s,if=none,format=raw,id=disk%d" % (disk, i),
+                     "-device", "virtio-blk-pci,drive=disk%d,bus=%s,iommu_platform=on,"
+                                "disable-legacy=on" % (i, rp)]
+            chassis += 1
+        return argv
+
+    def boot(self, tag, topo, image, initrd, extra_cmdline, stream=False):
+        """Boot once.  Returns (status, seconds, console, results); status is "ok",
+        "timeout" or "exit N"."""
+        console = self.log(tag + ".console")
+        results = self.log(tag + ".results")
+        qlog = self.log(tag + ".qemu")
+        for p in (console, results):
+            open(p, "wb").close()
+        passthrough = {"on": True, "off": False}.get(self.o.passthrough, topo.passthrough)
+        cmdline = " ".join([BASE_CMDLINE] + (["iommu.passthrough=1"] if passthrough else []) +
+                           extra_cmdline + self.o.append)
+        if not (self.host_qemu or IN_CHROOT):
+            # QEMU runs in the chroot: everything it reads must be visible there.
+            if not image.startswith((REPO + "/", CACHE + "/")):
+                copy = self.log(os.path.basename(image))
+                shutil.copyfile(image, copy)
+                image = copy
+        argv = self.qemu_argv(topo, image, initrd, cmdline, console, results, tag)
+        if not self.host_qemu:
+            argv = in_chroot(argv)
+        with open(qlog, "w") as f:
+            f.write(" ".join(shlex.quote(a) for a in argv) + "\n")
+        stop = threading.Event()
+        streamer = None
+        if stream:
+            streamer = threading.Thread(target=_follow, args=(console, stop), daemon=True)
+            streamer.start()
+        t = time.time()
+        with open(qlog, "a") as f:
+            p = subprocess.Popen(argv, stdout=f, stderr=subprocess.STDOUT,
+                                 stdin=subprocess.DEVNULL, start_new_session=True)
+            try:
+                rc = p.wait(timeout=self.o.timeout)
+                status = "ok" if rc == 0 else "exit %d" % rc
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+                status = "timeout"
+            except BaseException:  # ^C: QEMU is in its own session, take it along
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(p.pid, signal.SIGKILL)
+                raise
+        elapsed = time.time() - t
+        stop.set()
+        if streamer:
+            streamer.join()
+        return status, elapsed, console, results
+
+    def evaluate(self, tag, status, elapsed, console, results, demo=False):
+        """Turn one boot's console and result channel into test results."""
+        r = self.results
+        try:
+            with open(results, "rb") as f:
+                lines = f.read().decode("utf-8", "replace").replace("\r", "").splitlines()
+        except OSError:
+            lines = []
+        done = False
+        section = None
+        body = []
+        settle = None
+        infos = []
+        for line in lines:
+            if section is not None:
+                if line.startswith("@@end "):
+                    self._section(tag, section, body, line, infos)
+                    section, body = None, []
+                else:
+                    body.append(line)
+                continue
+            if line.startswith("@@check "):
+                m = re.match(r"@@check (ok|fail|skip) (\S+)(?: # (.*))?$", line)
+                if m:
+                    st = {"ok": "PASS", "fail": "FAIL", "skip": "SKIP"}[m.group(1)]
+                    r.add(st, "%s/%s" % (tag, m.group(2)), m.group(3) or "")
+                    if demo and m.group(3) and st == "PASS":
+                        note("  %s: %s" % (m.group(2), m.group(3)))
+            elif line.startswith("@@begin "):
+                section = line[len("@@begin "):].split()
+            elif line.startswith("@@settle "):
+                settle = line.split("=", 1)[1]
+            elif line.startswith("@@done"):
+                done = True
+        if section is not None:
+            self._section(tag, section, body, None, infos)
+        if done:
+            r.add("PASS", "%s/boot" % tag)
+        else:
+            why = {"ok": "QEMU exited before the guest finished",
+                   "timeout": "timeout after %d s: QEMU killed" % self.o.timeout}.get(
+                status, "QEMU %s" % status)
+            if not lines:
+                why += " (nothing on the result channel)"
+            r.add("FAIL", "%s/boot" % tag, why)
+        reports = console_reports(console)
+        for rep in reports:
+            r.add("FAIL", "%s/kernel-log" % tag, rep)
+        if not reports:
+            r.add("PASS", "%s/kernel-log" % tag)
+        note("%s: %s in %.1f s%s; console %s" % (
+            tag, "finished" if done else status, elapsed,
+            " (IOMMU groups settled %s s after the driver load)" % settle if settle else "",
+            show(console)))
+        if demo:
+            for name, body in infos:
+                if name in DEMO_INFOS:
+                    print("---- %s ----" % DEMO_INFOS[name])
+                    print("\n".join(body))
+            print("----")
+
+    def _section(self, tag, section, body, endline, infos):
+        kind = section[0]
+        name = section[1] if len(section) > 1 else "?"
+        r = self.results
+        if kind == "info":
+            infos.append((name, body))
+        elif kind == "kunit":
+            nodes, _, _ = parse_tap(body)
+            if not nodes:
+                r.add("FAIL", "%s/kunit/%s" % (tag, name), "no KTAP results")
+            for n in nodes:
+                if n.name != name:  # the results file's top level is the suite
+                    n = _wrap(name, n)
+                tap_leaves([n], "%s/kunit" % tag, r)
+        elif kind == "selftest":
+            rc = None
+            if endline:
+                m = re.search(r"rc=(\d+)", endline)
+                rc = int(m.group(1)) if m else None
+            nodes, plan, _ = parse_tap(body)
+            prefix = "%s/%s" % (tag, name)
+            tap_leaves(nodes, prefix, r)
+            failed = any(_subtree_failed(n) for n in nodes)
+            if endline is None:
+                r.add("FAIL", prefix, "did not finish (the guest died or timed out)")
+            elif not nodes:
+                r.add("FAIL", prefix, "no TAP results (exit status %s)" % rc)
+            elif plan is not None and plan != len(nodes):
+                r.add("FAIL", prefix, "%d of %d planned tests reported (exit status %s)" %
+                      (len(nodes), plan, rc))
+            elif rc == 137:
+                r.add("FAIL", prefix, "killed after %d s" % self._testtimeout())
+            elif rc not in (0, 4) and not failed:  # 4: kselftest's "all skipped"
+                r.add("FAIL", prefix, "exit status %s" % rc)
+        elif kind == "kmemleak":
+            objs = _kmemleak_objects(body)
+            for o in objs:
+                r.add("FAIL", "%s/kmemleak" % tag, o)
+            if not objs:
+                r.add("PASS", "%s/kmemleak" % tag)
+
+    def _testtimeout(self):
+        return max(30, self.o.timeout - 60)
+
+    # -- the steps ------------------------------------------------------------
+
+    def guest_modules(self, driver, module_dir):
+        """(driver modules, kunit modules) for our guest kernel."""
+        if driver == "upstream":
+            index = module_index(self.kdir)
+            return resolve_modules(["arm_smmu_v3"], index, builtin_modules(self.kdir)), []
+        drv = [("smmuv3", read_module(os.path.join(module_dir, "smmuv3.ko")))]
+        kunit = []
+        k = os.path.join(module_dir, "smmuv3_kunit.ko")
+        if os.path.exists(k):
+            kunit = [("smmuv3_kunit", read_module(k))]
+        return drv, kunit
+
+    def run_topologies(self, names, demo=False):
+        if not self.kernel():
+            for n in names:
+                self.results.add("SKIP", n, "no kernel")
+            return
+        module_dir = None
+        if self.o.driver == "ours":
+            module_dir = self.build_module()
+            if not module_dir:
+                for n in names:
+                    self.results.add("SKIP", n, "smmuv3.ko did not build")
+                return
+        selftests = self.build_selftests() or []
+        try:
+            drv, kunit = self.guest_modules(self.o.driver, module_dir)
+        except (RuntimeError, OSError) as e:
+            self.results.add("FAIL", "build/modules", str(e))
+            return
+        initrd = self.initramfs("initramfs-" + self.o.driver, driver_mods=drv,
+                                kunit_mods=kunit, selftests=selftests)
+        image = os.path.join(self.kdir, "arch/arm64/boot/Image")
+        for name in names:
+            topo = TOPOLOGIES[name]
+            extra = ["smtest.mode=%s" % ("demo" if demo else "check"),
+                     "smtest.driver=" + self.o.driver, "smtest.topology=" + name,
+                     "smtest.instances=%d" % topo.instances,
+                     "smtest.testtimeout=%d" % self._testtimeout()]
+            note("booting %s (%s, driver %s, %s kernel)" % (
+                name, topo.desc, self.o.driver, self.o.kernel if not self.o.kdir else "KDIR"))
+            st, el, con, res = self.boot(name, topo, image, initrd, extra,
+                                         stream=self.o.verbose)
+            self.evaluate(name, st, el, con, res, demo=demo)
+
+    def run_stock(self):
+        tag = STOCK
+        if self.o.driver != "ours":
+            self.results.add("SKIP", tag, "only for --driver ours")
+            return
+        log = self.log("build-stock.log")
+        t = time.time()
+        with flock(os.path.join(CACHE, "stock", ".lock")):
+            fetched = _keyvals(self._capture(in_chroot([chroot_path(os.path.join(HERE, "stock.sh")), "fetch"]), log))
+        if "VMLINUZ" not in fetched:
+            self.results.add("FAIL", tag + "/fetch", "stock kernel download failed: " + tail(log, 3))
+            return
+        release = fetched["RELEASE"]
+        with flock(os.path.join(CACHE, "stock", ".dkms.lock")):
+            built = _keyvals(self._capture(in_chroot([chroot_path(os.path.join(HERE, "stock.sh")), "dkms"]), log))
+        if "KO" not in built:
+            self.results.add("FAIL", tag + "/dkms-build", "dkms build for %s failed, see %s: %s" % (
+                release, show(log), tail(log, 3)))
+            self.results.add("SKIP", tag + "/boot", "nothing to load")
+            return
+        self.results.add("PASS", tag + "/dkms-build")
+        note("stock kernel %s and DKMS build ready in %.0f s" % (release, time.time() - t))
+        moddir = local_path(fetched["MODULES"])
+        index = module_index(moddir)
+        try:
+            pre = resolve_modules(["virtio_mmio", "virtio_blk"], index, builtin_modules(moddir))
+        except (RuntimeError, OSError) as e:
+            self.results.add("FAIL", tag + "/modules", "stock modules: %s" % e)
+            return
+        drv = [("smmuv3", read_module(local_path(built["KO"])))]
+        initrd = self.initramfs("initramfs-stock", driver_mods=drv, pre_mods=pre)
+        topo = TOPOLOGIES[STOCK_HW]
+        extra = ["initcall_blacklist=arm_smmu_driver_init", "smtest.mode=stock",
+                 "smtest.driver=stock-dkms", "smtest.topology=" + tag,
+                 "smtest.instances=%d" % topo.instances]
+        note("booting %s (%s)" % (tag, STOCK_DESC))
+        st, el, con, res = self.boot(tag, topo, local_path(fetched["VMLINUZ"]), initrd, extra,
+                                     stream=self.o.verbose)
+        self.evaluate(tag, st, el, con, res)
+
+    def _capture(self, cmd, log):
+        with open(log, "ab") as f:
+            f.write(("$ %s\n" % " ".join(cmd)).encode())
+            f.flush()
+            p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=f, stdin=subprocess.DEVNULL)
+            f.write(p.stdout)
+        return p.stdout.decode() if p.returncode == 0 else ""
+
+    # -- static checks ----------------------------------------------------------
+
+    def checkpatch_pl(self):
+        """scripts/checkpatch.pl from a kernel source tree, as a build-env path."""
+        if self.o.kdir:
+            for sub in ("source", "."):
+                p = os.path.join(self.o.kdir, sub, "scripts/checkpatch.pl")
+                if os.path.exists(p):
+                    return p
+            raise SystemExit("run.py: no scripts/checkpatch.pl under KDIR")
+        # A source tree kernel.sh extracted, else just the three files checkpatch
+        # needs, from the linux-source tarball (seconds instead of minutes).
+        trees = sorted(glob.glob(os.path.join(CACHE, "src", "linux-source-7.*", ".complete")))
+        if trees:
+            return os.path.join(os.path.dirname(trees[-1]), "scripts/checkpatch.pl")
+        dest = os.path.join(CACHE, "checkpatch")
+        p = os.path.join(dest, "scripts/checkpatch.pl")
+        if not os.path.exists(p):
+            os.makedirs(dest, exist_ok=True)
+            script = ("t=$(ls /usr/src/linux-source-7.*.tar.xz | sort -V | tail -n1) && "
+                      "tar -C %s --strip-components=1 -xJf \"$t\" --wildcards "
+                      "'*/scripts/checkpatch.pl' '*/scripts/spelling.txt' "
+                      "'*/scripts/const_structs.checkpatch'" % chroot_path(dest))
+            subprocess.run(in_chroot(["sh", "-c", script]), check=True, stdin=subprocess.DEVNULL)
+        return p
+
+    def checkpatch(self, echo=False):
+        name = "static/checkpatch"
+        files = sorted(glob.glob(os.path.join(REPO, "module", "*.c")) +
+                       glob.glob(os.path.join(REPO, "module", "tests", "*.c")) +
+                       glob.glob(os.path.join(REPO, "include", "smmuv3", "*.h")))
+        if not files:
+            self.results.add("SKIP", name, "no sources")
+            return
+        log = self.log("static-checkpatch.log")
+        cmd = ["perl", self.checkpatch_pl(), "--strict", "--no-tree", "--terse", "--showfile",
+               "--no-summary", "-f"] + [os.path.relpath(f, REPO) for f in files]
+        # From the repo root, as in a kernel tree: checkpatch then takes the
+        # CamelCase identifiers that include/ defines as known.  It caches them
+        # in .checkpatch-camelcase.* there; remove what this run left.
+        before = set(glob.glob(os.path.join(REPO, ".checkpatch-camelcase.*")))
+        try:
+            rc = run_logged(self.build_cmd(cmd, cwd=REPO), log, echo=echo)
+        finally:
+            for f in set(glob.glob(os.path.join(REPO, ".checkpatch-camelcase.*"))) - before:
+                with contextlib.suppress(OSError):
+                    os.unlink(f)
+        issues = [l.replace(REPO + "/", "") for l in tail(log, 100000).splitlines()[1:]
+                  if re.search(r": (ERROR|WARNING|CHECK):", l)]
+        if rc == 0 and not issues:
+            self.results.add("PASS", name)
+        else:
+            self.results.add("FAIL", name, "%d issue(s), see %s; first: %s" % (
+                len(issues), show(log), issues[0] if issues else tail(log, 2)))
+
+    def sparse_check_cmd(self, out, log):
+        """CHECK= for kbuild.  Debian 13's sparse (0.6.4) predates __typeof_unqual__,
+        which the kernel's headers use under sparse; kbuild would then silently
+        skip sparse (scripts/checker-valid.sh).  In the chroot, qemu/sparse.sh
+        provides a newer one; failing that (or on the host, with an old sparse),
+        sparse gets __typeof_unqual__ mapped to __typeof__."""
+        if not self.host_build:
+            with open(log, "ab") as f:
+                p = subprocess.run(in_chroot([chroot_path(os.path.join(HERE, "sparse.sh"))]),
+                                   stdout=subprocess.PIPE, stderr=f, stdin=subprocess.DEVNULL)
+            path = p.stdout.decode().strip().splitlines()[-1:] if p.returncode == 0 else []
+            if path:
+                with open(log, "a") as f:
+                    f.write("# CHECK=%s (from qemu/sparse.sh)\n" % path[0])
+                return path[0]
+        probe = os.path.join(out, "typeof_unqual.c")
+        with open(probe, "w") as f:
+            f.write("static inline int u(const int *q)\n{\n\t__typeof_unqual__(*q) v = *q;\n"
+                    "\treturn v;\n}\n")
+        p = subprocess.run(self.build_cmd(["sparse", probe]), stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        os.unlink(probe)
+        text = p.stdout.decode("utf-8", "replace")
+        if p.returncode == 127 or "not found" in text or "No such file" in text:
+            return None
+        check = "sparse -D__typeof_unqual__=__typeof__" if "error" in text else "sparse"
+        with open(log, "a") as f:
+            f.write("# sparse %s __typeof_unqual__: CHECK=%s\n" % (
+                "lacks" if " -D" in check else "has", check))
+        return check
+
+    def sparse(self, echo=False):
+        name = "static/sparse"
+        if not self.kernel():
+            self.results.add("SKIP", name, "no kernel")
+            return
+        out = self.outdir("sparse")
+        log = self.log("static-sparse.log")
+        with flock(os.path.join(os.path.dirname(out), ".sparse.lock")):
+            # From scratch, so that C=1 checks every file.
+            for x in os.listdir(out):
+                shutil.rmtree(os.path.join(out, x), ignore_errors=True)
+                with contextlib.suppress(FileNotFoundError, IsADirectoryError):
+                    os.unlink(os.path.join(out, x))
+            check = self.sparse_check_cmd(out, log)
+            if not check:
+                self.results.add("FAIL", name, "no sparse in the build environment")
+                return
+            rc = self.kmake(out, ["C=1", "W=1", "CHECK=" + check, "-j%d" % os.cpu_count(),
+                                  "modules"], log, echo=echo)
+        text = tail(log, 100000).splitlines()
+        if any("is not available or not up to date" in l for l in text):
+            self.results.add("FAIL", name, "kbuild refused sparse (not up to date), see " +
+                             show(log))
+            return
+        warns = [l.replace(REPO + "/", "") for l in text
+                 if re.search(r"(?i)\b(warning|error):", l) and not _sparse_known_noise(l)]
+        if rc == 0 and not warns:
+            self.results.add("PASS", name)
+        else:
+            self.results.add("FAIL", name, "%s%d warning/error line(s), see %s; first: %s" % (
+                "build failed; " if rc else "", len(warns), show(log),
+                warns[0] if warns else tail(log, 2)))
+
+
+def _sparse_known_noise(line):
+    """sparse 0.6.4 cannot evaluate the static_assert() with __builtin_strlen() that
+    MODULE_INFO() and friends expand to: "bad constant expression" on those lines."""
+    m = re.match(r"(\S+?):(\d+):\d+: error: bad constant expression$", line.strip())
+    if not m:
+        return False
+    try:
+        with open(local_path(m.group(1)), errors="replace") as f:
+            src = f.read().splitlines()[int(m.group(2)) - 1]
+    except (OSError, IndexError):
+        return False
+    return bool(re.match(r"\s*(MODULE_[A-Z_]+|module_[a-z_]+|kunit_test_suites?|"
+                         r"EXPORT_SYMBOL\w*)\s*\(", src))
+
+
+def _wrap(name, node):
+    parent = Node(name, node.ok, "", "")
+    parent.children = [node]
+    return parent
+
+
+def _kmemleak_objects(body):
+    """One entry per 'unreferenced object', with its first useful backtrace frames."""
+    objs, cur = [], None
+    for line in body:
+        s = line.strip()
+        if s.startswith("unreferenced object"):
+            if cur:
+                objs.append(cur)
+            cur = [s.rstrip(":"), []]
+        elif cur is not None and re.match(r"^\[?<?[0-9a-fx]*>?\]?\s*\S+\+0x", s) or \
+                (cur is not None and re.match(r"^\S+\+0x[0-9a-f]+/0x[0-9a-f]+", s)):
+            frame = re.sub(r"^\[<[0-9a-f]+>\]\s*", "", s)
+            if not re.match(r"(kmemleak_|__kmalloc|kmalloc|__kmem|kmem_cache|slab_|"
+                            r"__alloc|alloc_|__do_kmalloc|___slab|__slab)", frame):
+                cur[1].append(frame)
+    if cur:
+        objs.append(cur)
+    return ["%s; allocated from %s" % (o[0], " < ".join(o[1][:3]) or "?") for o in objs]
+
+
+def _keyvals(text):
+    kv = {}
+    for line in text.splitlines():
+        k, sep, v = line.partition("=")
+        if sep and re.match(r"^[A-Z_]+$", k):
+            kv[k] = v.strip()
+    return kv
+
+
+def _follow(path, stop):
+    """Copy a growing file to stdout until STOP is set."""
+    pos = 0
+    while True:
+        finished = stop.is_set()
+        try:
+            with open(path, "rb") as f:
+                f.seek(pos)
+                chunk = f.read()
+        except OSError:
+            chunk = b""
+        if chunk:
+            pos += len(chunk)
+            sys.stdout.write(chunk.decode("utf-8", "replace").replace("\r", ""))
+            sys.stdout.flush()
+        if finished:
+            return
+        time.sleep(0.2)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog="Topologies:\n" + "\n".join(
+                                     "  %-12s %s" % (t.name, t.desc) for t in TOPOLOGIES.values())
+                                 + "\n  %-12s %s" % (STOCK, STOCK_DESC))
+    ap.add_argument("--driver", choices=["ours", "upstream"], default="ours",
+                    help="smmuv3.ko (ours) or the kernel's arm_smmu_v3.ko (default: ours)")
+    ap.add_argument("--kernel", choices=["debug", "base"], default="debug",
+                    help="guest kernel variant built by qemu/kernel.sh (default: debug)")
+    ap.add_argument("--topology", action="append", metavar="NAME",
+                    help="boot this topology (repeatable; default: %s)" %
+                    " ".join(DEFAULT_TOPOLOGIES))
+    ap.add_argument("--timeout", type=int, default=420,
+                    help="seconds per boot before QEMU is killed (default: 420)")
+    ap.add_argument("--memory", default="1G", help="guest memory (default: 1G)")
+    ap.add_argument("--passthrough", choices=["topology", "on", "off"], default="topology",
+                    help="iommu.passthrough=1: as the topology says (default), always, never")
+    ap.add_argument("--append", action="append", default=[], metavar="ARGS",
+                    help="more guest kernel command line (repeatable), e.g. "
+                    "smtest.kmemleak_baseline=1 (see qemu/init.sh)")
+    ap.add_argument("--list", action="store_true", help="list the topologies and exit")
+    ap.add_argument("--check", action="store_true",
+                    help="everything: checkpatch, sparse, all topologies, stock-dkms")
+    ap.add_argument("--demo", action="store_true",
+                    help="boot acpi2 and show what the driver set up (make run)")
+    ap.add_argument("--static", action="append", choices=["checkpatch", "sparse"], default=[],
+                    help="run a static check (repeatable)")
+    ap.add_argument("--build", action="store_true", help="only build the module (make module)")
+    ap.add_argument("-v", "--verbose", action="store_true", help="stream guest consoles")
+    host = ap.add_argument_group("host tools (instead of the chroot's)")
+    host.add_argument("--qemu", help="qemu-system-aarch64 (>= 10.1) to boot with")
+    host.add_argument("--kdir", help="a built arm64 kernel tree (Image, modules, usr/include)")
+    host.add_argument("--cross-compile", help="cross compiler prefix for builds with --kdir")
+    host.add_argument("--busybox", help="a static arm64 busybox (default: the chroot's)")
+    host.add_argument("--firmware", help="QEMU_EFI.fd for the ACPI topologies "
+                      "(default: the chroot's)")
+    o = ap.parse_args()
+
+    if o.list:
+        for t in TOPOLOGIES.values():
+            print("%-12s %s" % (t.name, t.desc))
+        print("%-12s %s" % (STOCK, STOCK_DESC))
+        return 0
+    if o.cross_compile and not o.kdir and not IN_CHROOT:
+        ap.error("--cross-compile needs --kdir (a kernel tree built with that compiler)")
+    names = o.topology or []
+    for n in names:
+        if n not in TOPOLOGIES and n != STOCK:
+            ap.error("unknown topology %s (see --list)" % n)
+    if o.demo:
+        names = names or ["acpi2"]
+    elif o.check:
+        names = names or DEFAULT_TOPOLOGIES + [STOCK]
+        o.static = ["checkpatch", "sparse"]
+    elif not names and not o.static and not o.build:
+        names = list(DEFAULT_TOPOLOGIES)
+
+    runner = Runner(o)
+    runner.make_rundir()
+    t0 = time.time()
+    echo_static = not (o.check or names)
+    if o.build:
+        if runner.kernel() and runner.build_module(echo=True):
+            print(show(os.path.join(runner.outdir("module"), "smmuv3.ko")))
+        return 1 if runner.results.count("FAIL") else 0
+    guest = [n for n in names if n != STOCK]
+    if guest or "sparse" in o.static:
+        runner.kernel()  # first: checkpatch then finds its source tree too
+    if "checkpatch" in o.static:
+        runner.checkpatch(echo=echo_static)
+    if "sparse" in o.static:
+        runner.sparse(echo=echo_static)
+    if guest:
+        runner.run_topologies(guest, demo=o.demo)
+    if STOCK in names:
+        runner.run_stock()
+    r = runner.results
+    summary = r.summary()
+    with open(runner.log("summary.txt"), "w") as f:
+        for st, name, reason in r.tests:
+            f.write("%s %s%s\n" % (st, name, " : " + reason if reason else ""))
+        f.write(summary + "\n")
+    note("%.0f s in all; logs: %s" % (time.time() - t0, show(runner.rundir)))
+    print(summary)
+    return 1 if r.count("FAIL") else 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit(130)
