@@ -17,6 +17,7 @@
 #include <linux/device.h>
 #include <linux/io.h>
 #include <linux/ktime.h>
+#include <linux/string.h>
 #include <kunit/visibility.h>
 
 #include <smmuv3/smmuv3.h>
@@ -231,6 +232,18 @@ void smmuv3_batch_init(struct smmuv3_cmd_batch *batch,
 }
 EXPORT_SYMBOL_IF_KUNIT(smmuv3_batch_init);
 
+/* Make room for one more command, issuing the batch when it is full. */
+static int smmuv3_batch_make_room(struct smmuv3_cmd_batch *batch)
+{
+	int ret;
+
+	if (batch->num < SMMUV3_BATCH_MAX)
+		return 0;
+	ret = smmuv3_cmdq_issue(batch->smmu, batch->cmds, batch->num, false);
+	batch->num = 0;
+	return ret;
+}
+
 /**
  * smmuv3_batch_add() - add a command, issuing the batch when it is full
  * @batch: the batch
@@ -241,19 +254,32 @@ EXPORT_SYMBOL_IF_KUNIT(smmuv3_batch_init);
 int smmuv3_batch_add(struct smmuv3_cmd_batch *batch,
 		     const struct smmuv3_cmd *cmd)
 {
-	int ret;
+	int ret = smmuv3_batch_make_room(batch);
 
-	if (batch->num == SMMUV3_BATCH_MAX) {
-		ret = smmuv3_cmdq_issue(batch->smmu, batch->cmds, batch->num,
-					false);
-		batch->num = 0;
-		if (ret)
-			return ret;
-	}
+	if (ret)
+		return ret;
 	ret = smmuv3_cmd_encode(cmd, &batch->cmds[batch->num * SMMUV3_CMD_QWORDS]);
 	if (!ret)
 		batch->num++;
 	return ret;
+}
+
+/**
+ * smmuv3_batch_add_words() - add an already encoded command
+ * @batch: the batch
+ * @cmd: its SMMUV3_CMD_QWORDS words
+ *
+ * Return: 0, or an error of issuing a full batch.
+ */
+int smmuv3_batch_add_words(struct smmuv3_cmd_batch *batch, const u64 *cmd)
+{
+	int ret = smmuv3_batch_make_room(batch);
+
+	if (ret)
+		return ret;
+	memcpy(&batch->cmds[batch->num++ * SMMUV3_CMD_QWORDS], cmd,
+	       SMMUV3_CMD_SIZE);
+	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(smmuv3_batch_add);
 

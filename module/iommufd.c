@@ -253,17 +253,8 @@ static int smmuv3_viommu_cache_invalidate(struct iommufd_viommu *core,
 			ret = -EIO;
 			break;
 		}
-		if (smmuv3_guest_cmd_fixup(viommu, cmd, &ret)) {
-			if (batch.num == SMMUV3_BATCH_MAX) {
-				ret = smmuv3_cmdq_issue(smmu, batch.cmds,
-							batch.num, false);
-				batch.num = 0;
-				if (ret)
-					break;
-			}
-			memcpy(&batch.cmds[batch.num++ * SMMUV3_CMD_QWORDS],
-			       cmd, sizeof(cmd));
-		}
+		if (smmuv3_guest_cmd_fixup(viommu, cmd, &ret))
+			ret = smmuv3_batch_add_words(&batch, cmd);
 		if (ret)
 			break;
 		done = i + 1;

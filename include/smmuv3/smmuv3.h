@@ -584,6 +584,7 @@ void smmuv3_batch_init(struct smmuv3_cmd_batch *batch,
 		       struct smmuv3_device *smmu);
 int smmuv3_batch_add(struct smmuv3_cmd_batch *batch,
 		     const struct smmuv3_cmd *cmd);
+int smmuv3_batch_add_words(struct smmuv3_cmd_batch *batch, const u64 *cmd);
 int smmuv3_batch_submit(struct smmuv3_cmd_batch *batch);
 
 /* strtab.c */
