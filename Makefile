@@ -48,13 +48,15 @@ endif
 
 OPTS = --kernel $(KERNEL) --driver $(DRIVER) --timeout $(TIMEOUT) $(ARGS)
 
-.PHONY: help run check module checkpatch sparse clean
+.PHONY: help run check bench module checkpatch sparse clean
 
 help:
 	@echo "make run         boot acpi2 (two SMMUs) with smmuv3.ko and show what it set up"
 	@echo "make check       checkpatch, sparse, all topologies on the debug kernel"
 	@echo "                 (KUnit, selftests, kmemleak, kernel log) and the stock-kernel"
 	@echo "                 DKMS boot; ends with 'N passed, N failed'"
+	@echo "make bench       our driver and upstream side by side on acpi2 (base kernel):"
+	@echo "                 map/unmap rate, commands per unmap, block read MB/s"
 	@echo "make module      build smmuv3.ko against the guest kernel"
 	@echo "make checkpatch  scripts/checkpatch.pl --strict on the driver sources"
 	@echo "make sparse      module build with C=1 W=1; fails on any warning"
@@ -68,6 +70,11 @@ run:
 
 check:
 	$(RUN) --check $(OPTS)
+
+# The benchmark boots both drivers itself, on the base kernel unless KERNEL= is given.
+bench:
+	$(RUN) --bench --kernel $(if $(filter command line environment,$(origin KERNEL)),$(KERNEL),base) \
+		--timeout $(TIMEOUT) $(ARGS)
 
 module:
 	$(RUN) --build $(OPTS)

@@ -6,13 +6,14 @@
 #
 # Options come from the kernel command line (prefix "smtest.", not
 # "smmuv3.", which the kernel would hand to our module as parameters):
-#   smtest.mode=check|demo|stock  what to do (default check)
+#   smtest.mode=check|demo|stock|bench  what to do (default check)
 #   smtest.driver=ours|upstream|stock-dkms
 #   smtest.topology=NAME          passed to the selftests
 #   smtest.instances=N            SMMU instances expected in /sys/class/iommu
 #   smtest.settle=S               wait at most S seconds for iommu groups (90)
 #   smtest.testtimeout=S          kill a selftest binary after S seconds (600)
 #   smtest.kmemleak_baseline=1    kmemleak scan + clear before loading the driver
+#   smtest.bench=ARG,ARG          bench mode: /bench/smmuv3_bench's arguments
 #
 # Initramfs layout (made by run.py):
 #   /modules/pre/NN-*.ko     loaded first (stock kernel: virtio_mmio, ...)
@@ -20,11 +21,12 @@
 #   /modules/kunit/NN-*.ko   KUnit modules (results read from debugfs)
 #   /selftests/tests.list    selftest binaries, one per line
 #   /data.bin                data written to and read back from each disk
+#   /bench/smmuv3_bench      the benchmark (bench mode only)
 #
 # Results go to the virtio console /dev/hvc0 (a file on the host), never to
 # the kernel console, in this line format (parsed by run.py):
 #   @@check ok|fail|skip NAME [# reason]
-#   @@begin KIND NAME ... @@end KIND NAME [rc=N]   KIND: kunit selftest info kmemleak
+#   @@begin KIND NAME ... @@end KIND NAME [rc=N]   KIND: kunit selftest info kmemleak bench
 #   @@done
 # Nothing this script prints to the kernel console may look like a kernel
 # report (run.py scans the console for those).
@@ -39,6 +41,7 @@ mount -t tmpfs tmpfs /tmp
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 
 MODE=check DRIVER=ours TOPOLOGY=unknown INSTANCES=1 SETTLE=90 TESTTIMEOUT=600 KMEMLEAK_BASELINE=0
+BENCH=
 for arg in $(cat /proc/cmdline); do
 	case $arg in
 	smtest.mode=*) MODE=${arg#*=} ;;
@@ -48,6 +51,7 @@ for arg in $(cat /proc/cmdline); do
 	smtest.settle=*) SETTLE=${arg#*=} ;;
 	smtest.testtimeout=*) TESTTIMEOUT=${arg#*=} ;;
 	smtest.kmemleak_baseline=*) KMEMLEAK_BASELINE=${arg#*=} ;;
+	smtest.bench=*) BENCH=$(echo "${arg#*=}" | tr , ' ') ;;
 	esac
 done
 
@@ -222,6 +226,26 @@ fw_smmu() {
 }
 info firmware-smmu fw_smmu
 
+selftest_env() {
+	export SMMUV3_TOPOLOGY=$TOPOLOGY SMMUV3_EXPECT_INSTANCES=$INSTANCES
+	case $DRIVER in
+	ours | stock-dkms) export SMMUV3_DRIVER=ours ;;
+	*) export SMMUV3_DRIVER=$DRIVER ;;
+	esac
+}
+
+# --- Bench mode: the benchmark instead of the tests -----------------------
+if [ "$MODE" = bench ]; then
+	selftest_env
+	say "bench: smmuv3_bench $BENCH"
+	begin bench smmuv3_bench
+	# shellcheck disable=SC2086 # BENCH is a list of arguments
+	timeout -s KILL "$TESTTIMEOUT" /bench/smmuv3_bench $BENCH >&3 2>&1
+	rc=$?
+	end bench smmuv3_bench "rc=$rc"
+	finish
+fi
+
 # --- I/O through each virtio-blk disk -----------------------------------
 for b in /sys/block/vd*; do
 	[ -e "$b" ] || continue
@@ -262,11 +286,7 @@ done
 
 # --- Selftests -----------------------------------------------------------
 if [ -e /selftests/tests.list ]; then
-	export SMMUV3_TOPOLOGY=$TOPOLOGY SMMUV3_EXPECT_INSTANCES=$INSTANCES
-	case $DRIVER in
-	ours | stock-dkms) export SMMUV3_DRIVER=ours ;;
-	*) export SMMUV3_DRIVER=$DRIVER ;;
-	esac
+	selftest_env
 	cd /selftests
 	while read -r t; do
 		t=${t##*/}

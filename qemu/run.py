@@ -489,6 +489,8 @@ class Runner:
         self.kname = None
         self.kernel_failed = False
         self.chroot_root = None
+        self.qemu_extra = []    # more QEMU arguments for every boot (bench.py: tracing)
+        self.bench_output = {}  # boot tag -> the guest's bench section lines
 
     # -- bookkeeping --------------------------------------------------------
 
@@ -674,8 +676,10 @@ class Runner:
                 f.write(random.Random(0x5AA5).randbytes(DATA_SIZE))
         return p
 
-    def initramfs(self, name, driver_mods=(), kunit_mods=(), pre_mods=(), selftests=()):
-        """Build NAME.cpio.gz in the run dir; module lists are [(name, bytes)]."""
+    def initramfs(self, name, driver_mods=(), kunit_mods=(), pre_mods=(), selftests=(),
+                  files=()):
+        """Build NAME.cpio.gz in the run dir; module lists are [(name, bytes)],
+        FILES [(guest path, local path)] of executables."""
         t = time.time()
         ird = Initramfs()
         ird.file("/init", os.path.join(HERE, "init.sh"), mode=0o755)
@@ -689,6 +693,8 @@ class Runner:
             for tname, path in selftests:
                 ird.file("/selftests/" + tname, path, mode=0o755)
             ird.data("/selftests/tests.list", "".join(n + "\n" for n, _ in selftests))
+        for gpath, path in files:
+            ird.file(gpath, path, mode=0o755)
         out = self.log(name + ".cpio.gz")
         ird.write(out)
         note("initramfs %s: %.1f MB in %.1f s" % (os.path.basename(out),
@@ -707,7 +713,7 @@ class Runner:
                 "-device", "virtio-serial-device",
                 "-chardev", "file,id=res,path=" + results,
                 "-device", "virtconsole,chardev=res",
-                "-kernel", image, "-initrd", initrd, "-append", cmdline]
+                "-kernel", image, "-initrd", initrd, "-append", cmdline] + self.qemu_extra
         if topo.uefi:
             argv += ["-bios", self.firmware()]
         chassis = 1
@@ -878,6 +884,10 @@ class Runner:
                 r.add("FAIL", prefix, "killed after %d s" % self._testtimeout())
             elif rc not in (0, 4) and not failed:  # 4: kselftest's "all skipped"
                 r.add("FAIL", prefix, "exit status %s" % rc)
+        elif kind == "bench":
+            self.bench_output[tag] = body
+            if endline is None:
+                r.add("FAIL", "%s/%s" % (tag, name), "did not finish (the guest died or timed out)")
         elif kind == "kmemleak":
             objs = _kmemleak_objects(body)
             for o in objs:
@@ -1181,8 +1191,9 @@ def main():
                                  + "\n  %-12s %s" % (STOCK, STOCK_DESC))
     ap.add_argument("--driver", choices=["ours", "upstream"], default="ours",
                     help="smmuv3.ko (ours) or the kernel's arm_smmu_v3.ko (default: ours)")
-    ap.add_argument("--kernel", choices=["debug", "base"], default="debug",
-                    help="guest kernel variant built by qemu/kernel.sh (default: debug)")
+    ap.add_argument("--kernel", choices=["debug", "base"],
+                    help="guest kernel variant built by qemu/kernel.sh (default: debug; "
+                    "base for --bench)")
     ap.add_argument("--topology", action="append", metavar="NAME",
                     help="boot this topology (repeatable; default: %s)" %
                     " ".join(DEFAULT_TOPOLOGIES))
@@ -1202,6 +1213,15 @@ def main():
     ap.add_argument("--static", action="append", choices=["checkpatch", "sparse"], default=[],
                     help="run a static check (repeatable)")
     ap.add_argument("--build", action="store_true", help="only build the module (make module)")
+    ap.add_argument("--bench", action="store_true",
+                    help="run the benchmark for both drivers and print the figures (make bench; "
+                    "see qemu/bench.py)")
+    ap.add_argument("--bench-seconds", type=float, default=2.0, metavar="S",
+                    help="--bench: seconds per timed round (default: 2)")
+    ap.add_argument("--bench-rounds", type=int, default=3, metavar="R",
+                    help="--bench: rounds per timed figure (default: 3)")
+    ap.add_argument("--bench-unmaps", type=int, default=256, metavar="K",
+                    help="--bench: unmaps counted in the traced boot (default: 256)")
     ap.add_argument("-v", "--verbose", action="store_true", help="stream guest consoles")
     host = ap.add_argument_group("host tools (instead of the chroot's)")
     host.add_argument("--qemu", help="qemu-system-aarch64 (>= 10.1) to boot with")
@@ -1211,6 +1231,7 @@ def main():
     host.add_argument("--firmware", help="QEMU_EFI.fd for the ACPI topologies "
                       "(default: the chroot's)")
     o = ap.parse_args()
+    o.kernel = o.kernel or ("base" if o.bench else "debug")
 
     if o.list:
         for t in TOPOLOGIES.values():
@@ -1235,6 +1256,9 @@ def main():
     runner.make_rundir()
     t0 = time.time()
     echo_static = not (o.check or names)
+    if o.bench:
+        import bench
+        return bench.main(runner, names[0] if o.topology else "acpi2")
     if o.build:
         if runner.kernel() and runner.build_module(echo=True):
             print(show(os.path.join(runner.outdir("module"), "smmuv3.ko")))

@@ -1,0 +1,272 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""The benchmark: our driver and upstream's side by side (run.py --bench).
+
+For each driver it boots the two-instance topology twice, on the base guest
+kernel (no KASAN, lockdep or kmemleak, which would dominate the figures):
+
+  timed   selftests/bench/smmuv3_bench: IOMMU_IOAS_MAP+UNMAP pairs per second,
+          block-device read MB/s through strict and flush-queue DMA domains,
+          and our debugfs command counters per 4 KiB unmap;
+  traced  the same program's count phase only, with QEMU tracing
+          smmuv3_cmdq_opcode (every command the SMMU model consumes),
+          smmuv3_cmdq_cfgi_ste, memory_region_ops_write and pci_cfg_read.
+
+QEMU's SMMUv3 trace events do not say which instance they come from, so the
+trace is read like this: the SMMU consumes commands inside the MMIO write
+that moves CMDQ_PROD, under the big QEMU lock, so each smmuv3_cmdq_opcode
+belongs to the SMMU register region (memory_region_ops_write's "mr") written
+last.  A region is named after the instance of the device whose stream ID it
+saw in a CFGI_STE (the benchmark prints each edu's stream ID, which is its
+PCI requester ID in QEMU's firmware tables).  The counted unmaps lie between
+two reads of edu A's configuration space at 0xf8 and 0xfc (pci_cfg_read).
+
+Nothing here asserts a figure: a boot or the program failing fails the run,
+the figures are printed (and written to bench.txt in the run's log dir).
+"""
+
+import os
+import re
+
+import run as harness
+
+DRIVERS = ("ours", "upstream")
+TRACE_EVENTS = ("smmuv3_cmdq_opcode", "smmuv3_cmdq_cfgi_ste", "memory_region_ops_write",
+                "pci_cfg_read")
+CMDQ_PROD = 0x98
+
+# "[pid@sec.usec:]event args" from QEMU's log trace backend.
+TRACE_RE = re.compile(r"^(?:\d+@[\d.]+:)?(\w+) (.*)$")
+OPS_WRITE_RE = re.compile(r"mr (0x[0-9a-f]+|\(nil\)) addr (0x[0-9a-f]+) .* name '([^']*)'")
+CFG_READ_RE = re.compile(r"^\S* ([0-9a-f]+):([0-9a-f]+)\.([0-9a-f]) @(0x[0-9a-f]+) ")
+
+
+def parse_output(lines):
+    """The program's "bench NAME k=v ..." lines: [(name, {k: v})], skips, errors."""
+    figures, skips, errors = [], [], []
+    for line in lines:
+        if line.startswith("bench "):
+            parts = line.split()
+            kv = dict(p.split("=", 1) for p in parts[2:] if "=" in p)
+            if "instance" in kv:
+                kv["instance"] = inst_label(kv["instance"])
+            figures.append((parts[1], kv))
+        elif line.startswith("bench-skip "):
+            skips.append(line[len("bench-skip "):])
+        elif line.startswith("# error: "):
+            errors.append(line[len("# error: "):])
+    return figures, skips, errors
+
+
+def inst_label(name):
+    """A driver-neutral name for an instance: its register base.  Ours is
+    called smmuv3.c000000, upstream's smmu3.0x000000000c000000."""
+    m = re.search(r"\.(?:0x)?([0-9a-f]+)$", name)
+    return "SMMU@%#x" % int(m.group(1), 16) if m else name
+
+
+def first(figures, name):
+    return next((kv for n, kv in figures if n == name), None)
+
+
+def parse_trace(path, figures):
+    """Commands per counted unmap, per instance, from QEMU's trace log.
+
+    Returns ({instance: {opcode: count}}, unmaps) or raises ValueError."""
+    count = first(figures, "count")
+    if not count:
+        raise ValueError("the program printed no count line")
+    unmaps = int(count["unmaps"])
+    m = re.match(r"[0-9a-f]+:([0-9a-f]+):([0-9a-f]+)\.([0-9a-f])$", count["marker_bdf"])
+    marker_dev = tuple(int(x, 16) for x in m.groups())
+    start, end = int(count["marker_start"], 16), int(count["marker_end"], 16)
+    sid_inst = {int(kv["sid"], 16): kv["instance"] for n, kv in figures if n == "device"}
+
+    mr_sids = {}            # region -> stream IDs it invalidated
+    per_mr = {}             # region -> {opcode: n}, inside the window
+    last_mr = None
+    state = "before"
+    with open(path, errors="replace") as f:
+        for line in f:
+            m = TRACE_RE.match(line.strip())
+            if not m:
+                continue
+            ev, args = m.groups()
+            if ev == "memory_region_ops_write":
+                w = OPS_WRITE_RE.search(args)
+                if w and "smmu" in w.group(3).lower():
+                    last_mr = w.group(1)
+            elif ev == "smmuv3_cmdq_cfgi_ste":
+                s = re.search(r"streamid= ?(0x[0-9a-f]+)", args)
+                if s and last_mr:
+                    mr_sids.setdefault(last_mr, set()).add(int(s.group(1), 16))
+            elif ev == "pci_cfg_read":
+                c = CFG_READ_RE.match(args)
+                if c and tuple(int(x, 16) for x in c.groups()[:3]) == marker_dev:
+                    off = int(c.group(4), 16)
+                    if off == start and state == "before":
+                        state = "in"
+                    elif off == end and state == "in":
+                        state = "after"
+            elif ev == "smmuv3_cmdq_opcode" and state == "in":
+                op = args.replace("<---", "").strip()
+                d = per_mr.setdefault(last_mr, {})
+                d[op] = d.get(op, 0) + 1
+    if state != "after":
+        raise ValueError("markers not found in the trace (state %s)" % state)
+    out = {}
+    for mr, ops in per_mr.items():
+        names = sorted({sid_inst[s] for s in mr_sids.get(mr, ()) if s in sid_inst})
+        label = names[0] if len(names) == 1 else "region %s" % mr
+        out[label] = ops
+    return out, unmaps
+
+
+def fmt(v, spec="%.0f"):
+    """V, or "median (min-max)" for a figure measured in rounds."""
+    if v is None:
+        return "-"
+    if isinstance(v, tuple):
+        return (spec + " (" + spec + "-" + spec + ")") % v
+    return spec % v
+
+
+def figure(figures, name, key, **match):
+    for n, kv in figures:
+        if n == name and all(kv.get(k) == v for k, v in match.items()):
+            if key not in kv:
+                return None
+            if key + "_min" in kv and key + "_max" in kv:
+                return float(kv[key]), float(kv[key + "_min"]), float(kv[key + "_max"])
+            return float(kv[key])
+    return None
+
+
+def is_sync(op):
+    return op.endswith("CMD_SYNC")
+
+
+def report(res):
+    """The side-by-side table, as a list of lines (markdown)."""
+    lines = ["| | ours | upstream |", "|---|---|---|"]
+
+    def row(label, fn):
+        lines.append("| %s | %s |" % (label, " | ".join(fn(d) for d in DRIVERS)))
+
+    def fig(d):
+        return res.get(d, {}).get("figures", [])
+
+    row("HWPTs for one IOAS with an edu behind each instance",
+        lambda d: fmt(figure(fig(d), "hwpts", "count")))
+    row("IOAS_MAP+UNMAP 4K pairs/s, one instance attached: median (range)",
+        lambda d: fmt(figure(fig(d), "map_unmap_4k_one_instance", "pairs_per_s")))
+    row("IOAS_MAP+UNMAP 4K pairs/s, both instances attached: median (range)",
+        lambda d: fmt(figure(fig(d), "map_unmap_4k_two_instances", "pairs_per_s")))
+    insts = sorted({kv["instance"] for d in DRIVERS for n, kv in fig(d) if n == "device"})
+    for inst in insts:
+        row("commands (no sync) per 4K unmap on %s, debugfs" % inst,
+            lambda d: fmt(figure(fig(d), "unmap_debugfs", "cmds_per_unmap", instance=inst),
+                          "%.2f"))
+        row("CMD_SYNCs per 4K unmap on %s, debugfs" % inst,
+            lambda d: fmt(figure(fig(d), "unmap_debugfs", "syncs_per_unmap", instance=inst),
+                          "%.2f"))
+    for inst in insts:
+        def trace_fig(d, sync):
+            t = res.get(d, {}).get("trace")
+            if not t:
+                return "-"
+            ops, k = t
+            o = ops.get(inst, {})
+            n = sum(v for op, v in o.items() if is_sync(op) == sync)
+            detail = ", ".join("%s %.2f" % (op.replace("SMMU_CMD_", ""), v / k)
+                               for op, v in sorted(o.items()) if is_sync(op) == sync)
+            return "%.2f" % (n / k) + (" (%s)" % detail if detail and not sync else "")
+        row("commands (no sync) per 4K unmap on %s, QEMU trace" % inst,
+            lambda d: trace_fig(d, False))
+        row("CMD_SYNCs per 4K unmap on %s, QEMU trace" % inst, lambda d: trace_fig(d, True))
+    disks = sorted({kv["instance"] for d in DRIVERS for n, kv in fig(d) if n == "blk_read"})
+    for dom in ("DMA", "DMA-FQ"):
+        for inst in disks:
+            row("virtio-blk read MB/s (O_DIRECT, 256 KiB) behind %s, %s domain: median "
+                "(range)" % (inst, dom),
+                lambda d: fmt(figure(fig(d), "blk_read", "mb_per_s", domain=dom, instance=inst),
+                              "%.1f"))
+    return lines
+
+
+def main(runner, topology):
+    """Boot, collect, print.  Returns the process exit status."""
+    o = runner.o
+    r = runner.results
+    topo = harness.TOPOLOGIES[topology]
+    if not runner.kernel():
+        print(r.summary())
+        return 1
+    module_dir = runner.build_module()
+    selftests = runner.build_selftests()
+    prog = os.path.join(runner.outdir("selftests"), "bench", "smmuv3_bench")
+    if not module_dir or not selftests or not os.path.exists(prog):
+        r.add("FAIL", "bench/build", "the module or the benchmark did not build")
+        print(r.summary())
+        return 1
+    image = os.path.join(runner.kdir, "arch/arm64/boot/Image")
+    res = {}
+    for driver in DRIVERS:
+        drv, _ = runner.guest_modules(driver, module_dir)
+        initrd = runner.initramfs("initramfs-bench-" + driver, driver_mods=drv,
+                                  files=[("/bench/smmuv3_bench", prog)])
+        res[driver] = {}
+        for traced in (False, True):
+            tag = "bench-%s%s" % (driver, "-trace" if traced else "")
+            args = (["--phase", "count", "--unmaps", str(o.bench_unmaps)] if traced else
+                    ["--seconds", str(o.bench_seconds), "--rounds", str(o.bench_rounds),
+                     "--unmaps", str(o.bench_unmaps)])
+            extra = ["smtest.mode=bench", "smtest.driver=" + driver,
+                     "smtest.topology=" + topology, "smtest.instances=%d" % topo.instances,
+                     "smtest.testtimeout=%d" % runner._testtimeout(),
+                     "smtest.bench=" + ",".join(args)]
+            tracefile = runner.log(tag + ".trace")
+            runner.qemu_extra = []
+            if traced:
+                for ev in TRACE_EVENTS:
+                    runner.qemu_extra += ["-trace", "enable=" + ev]
+                runner.qemu_extra += ["-D", tracefile]
+            harness.note("booting %s (%s, driver %s, %s kernel%s)" % (
+                topology, topo.desc, driver, o.kernel, ", traced" if traced else ""))
+            st, el, con, rs = runner.boot(tag, topo, image, initrd, extra, stream=o.verbose)
+            runner.evaluate(tag, st, el, con, rs)
+            figures, skips, errors = parse_output(runner.bench_output.get(tag, []))
+            for s in skips:
+                r.add("SKIP", "%s/%s" % (tag, s.split()[0]), s)
+            for e in errors:
+                r.add("FAIL", "%s/smmuv3_bench" % tag, e)
+            if not figures:
+                r.add("FAIL", "%s/smmuv3_bench" % tag, "no figures (see %s)" % harness.show(rs))
+                continue
+            res[driver].setdefault("figures", []).extend(
+                f for f in figures if not traced or f[0] in ("device", "count"))
+            if traced:
+                try:
+                    res[driver]["trace"] = parse_trace(tracefile, figures)
+                    r.add("PASS", "%s/trace" % tag)
+                except (OSError, ValueError, KeyError, AttributeError) as e:
+                    r.add("FAIL", "%s/trace" % tag, "reading %s: %s" % (harness.show(tracefile), e))
+                finally:
+                    # Hundreds of MB of boot-time MMIO writes: keep only the figures.
+                    if os.path.exists(tracefile):
+                        os.unlink(tracefile)
+            elif not errors:
+                r.add("PASS", "%s/smmuv3_bench" % tag)
+    runner.qemu_extra = []
+    table = ["Benchmark: topology %s (%s), %s guest kernel, QEMU TCG, %d vCPUs" % (
+        topology, topo.desc, o.kernel, 2), ""] + report(res)
+    with open(runner.log("bench.txt"), "w") as f:
+        f.write("\n".join(table) + "\n")
+    print("\n".join(table))
+    harness.note("figures also in %s" % harness.show(runner.log("bench.txt")))
+    summary = r.summary()
+    with open(runner.log("summary.txt"), "w") as f:
+        for st, name, reason in r.tests:
+            f.write("%s %s%s\n" % (st, name, " : " + reason if reason else ""))
+        f.write(summary + "\n")
+    print(summary)
+    return 1 if r.count("FAIL") else 0

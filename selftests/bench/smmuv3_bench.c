@@ -1,0 +1,466 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * smmuv3_bench: figures, not a test.  Run in the guest by qemu/bench.py
+ * (make bench) against our driver and upstream's, on a topology with an edu
+ * and a virtio-blk behind each of two SMMU instances.
+ *
+ *   smmuv3_bench [--phase all|count] [--seconds S] [--rounds R] [--unmaps K]
+ *
+ * Phases:
+ *   map    IOMMU_IOAS_MAP + IOMMU_IOAS_UNMAP of one 4 KiB page, as many as
+ *          fit in S seconds, R times (the median and the range are
+ *          printed), on an IOAS with one edu attached and then with
+ *          edus behind both instances (our driver shares one page table
+ *          between them, upstream keeps one per instance).
+ *   count  K 4 KiB pages mapped, then unmapped one IOMMU_IOAS_UNMAP each,
+ *          between two reads of edu A's configuration space at 0xf8 and
+ *          0xfc: qemu/bench.py finds these pci_cfg_read trace events and
+ *          counts QEMU's smmuv3_cmdq_opcode events between them.  Our
+ *          driver's debugfs counters are read around the same unmaps.
+ *   blk    O_DIRECT reads of each virtio-blk disk behind an instance, its
+ *          group switched to a strict DMA domain (and to DMA-FQ for
+ *          comparison), then restored; R rounds of at least S seconds.
+ * "--phase count" runs only the count phase (the traced boot: tracing
+ * slows everything down, so it takes no timings).
+ *
+ * Output, one figure per line (parsed by qemu/bench.py):
+ *   bench NAME key=value ...
+ * and "# ..." comments; a phase that cannot run says "bench-skip PHASE
+ * reason".  Exit status 0 unless something broke.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/iommufd.h>
+
+#include "blk.h"
+#include "dbgfs.h"
+#include "dmacheck.h"
+#include "env.h"
+#include "mem.h"
+#include "sysfs.h"
+#include "vfio.h"
+
+#define PAGE		4096ULL
+#define RW		(IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)
+#define IOVA_BASE	0x40000000ULL
+#define MARK_START	0xf8	/* config space offsets read as trace markers */
+#define MARK_END	0xfc
+#define BLK_CHUNK	(256u << 10)
+#define MAX_INST	2
+#define MAX_ROUNDS	15
+
+struct bench {
+	double seconds;
+	unsigned int rounds;
+	unsigned int unmaps;
+	bool count_only;
+	int iommufd;
+	uint32_t ioas;
+	struct edu_dev dev[MAX_INST];	/* [0] = A, [1] = B, behind different instances */
+	struct pinned_buf page;
+	bool ours;
+	int failed;
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The requester ID of BDF ("0000:BB:DD.F"): the stream ID in QEMU's IORT/DT. */
+static unsigned int bdf_rid(const char *bdf)
+{
+	unsigned int dom, bus, dev, fn;
+
+	if (sscanf(bdf, "%x:%x:%x.%x", &dom, &bus, &dev, &fn) != 4)
+		return 0;
+	return bus << 8 | dev << 3 | fn;
+}
+
+static int fail(struct bench *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int fail(struct bench *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	printf("# error: ");
+	vprintf(fmt, ap);
+	printf("\n");
+	va_end(ap);
+	b->failed = 1;
+	return -1;
+}
+
+/* Edu A and B behind two different instances, bound to iommufd. */
+static int open_edus(struct bench *b)
+{
+	struct strlist edus;
+	int n = 0, ret;
+
+	strlist_init(&edus);
+	ret = edus_behind_iommu(&edus, NULL);
+	if (ret < 0) {
+		strlist_free(&edus);
+		return fail(b, "listing edus: %s", strerror(-ret));
+	}
+	for (int i = 0; i < edus.n && n < MAX_INST; i++) {
+		char inst[128];
+
+		if (pci_iommu_instance(edus.v[i], inst, sizeof(inst)))
+			continue;
+		if (n == 1 && !strcmp(inst, b->dev[0].inst))
+			continue;
+		ret = edu_dev_open(&b->dev[n], edus.v[i], b->iommufd);
+		if (ret) {
+			fail(b, "opening %s: %s", edus.v[i], b->dev[n].vd.err);
+			break;
+		}
+		n++;
+	}
+	strlist_free(&edus);
+	if (ret < 0)
+		return ret;
+	if (n < MAX_INST) {
+		printf("bench-skip map needs edus behind two SMMU instances, found %d\n", n);
+		return -ENODEV;
+	}
+	for (int i = 0; i < MAX_INST; i++)
+		printf("bench device name=%c bdf=%s sid=%#x instance=%s\n", 'A' + i,
+		       b->dev[i].bdf, bdf_rid(b->dev[i].bdf), b->dev[i].inst);
+	return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* " KEY=median KEY_min=.. KEY_max=.." of V[0..N) (sorted in place). */
+static void print_stat(const char *key, double *v, unsigned int n, const char *spec)
+{
+	char buf[32];
+
+	qsort(v, n, sizeof(*v), cmp_double);
+	snprintf(buf, sizeof(buf), spec, n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2);
+	printf(" %s=%s", key, buf);
+	snprintf(buf, sizeof(buf), spec, v[0]);
+	printf(" %s_min=%s", key, buf);
+	snprintf(buf, sizeof(buf), spec, v[n - 1]);
+	printf(" %s_max=%s", key, buf);
+}
+
+/* Map + unmap one page at a fixed IOVA: pairs per second, b->rounds times. */
+static int map_unmap_rate(struct bench *b, const char *name)
+{
+	double rate[MAX_ROUNDS];
+	uint64_t iova = IOVA_BASE;
+	int ret;
+
+	for (unsigned int r = 0; r < b->rounds; r++) {
+		double t0 = now_s(), t;
+		uint64_t n = 0;
+
+		do {
+			for (int i = 0; i < 64; i++) {
+				ret = iommufd_ioas_map(b->iommufd, b->ioas, b->page.va, PAGE,
+						       &iova, true, RW);
+				if (!ret)
+					ret = iommufd_ioas_unmap(b->iommufd, b->ioas, iova, PAGE,
+								 NULL);
+				if (ret)
+					return fail(b, "%s: map/unmap at %#llx: %s", name,
+						    (unsigned long long)iova, strerror(-ret));
+				n++;
+			}
+			t = now_s() - t0;
+		} while (t < b->seconds);
+		rate[r] = n / t;
+	}
+	printf("bench %s rounds=%u seconds=%g", name, b->rounds, b->seconds);
+	print_stat("pairs_per_s", rate, b->rounds, "%.0f");
+	printf("\n");
+	return 0;
+}
+
+static void phase_map(struct bench *b)
+{
+	uint32_t hwpt[MAX_INST];
+	int ret;
+
+	ret = dev_attach(&b->dev[0].vd, b->ioas);
+	if (ret) {
+		fail(b, "attaching A to the IOAS: %s", b->dev[0].vd.err);
+		return;
+	}
+	if (map_unmap_rate(b, "map_unmap_4k_one_instance"))
+		return;
+	ret = dev_attach(&b->dev[1].vd, b->ioas);
+	if (ret) {
+		fail(b, "attaching B to the IOAS: %s", b->dev[1].vd.err);
+		return;
+	}
+	for (int i = 0; i < MAX_INST; i++)
+		hwpt[i] = b->dev[i].vd.hwpt_id;
+	printf("bench hwpts count=%d\n", hwpt[0] == hwpt[1] ? 1 : 2);
+	map_unmap_rate(b, "map_unmap_4k_two_instances");
+}
+
+/* Our per-instance command counters: everything but CMD_SYNC, and syncs. */
+static int ours_counts(const char *inst, uint64_t *cmds, uint64_t *syncs)
+{
+	int ret = dbg_stat_prefix(inst, "cmd ", cmds);
+
+	return ret ?: dbg_stat(inst, "cmd_syncs", syncs);
+}
+
+static void mark(struct bench *b, unsigned int off)
+{
+	uint32_t v;
+
+	/* A config read the trace shows as pci_cfg_read ... @0xf8. */
+	if (pci_cfg_read(b->dev[0].bdf, off, &v, sizeof(v)))
+		fail(b, "marker read of %s config at %#x", b->dev[0].bdf, off);
+}
+
+static void phase_count(struct bench *b)
+{
+	uint64_t c0[MAX_INST], s0[MAX_INST], c1[MAX_INST], s1[MAX_INST];
+	unsigned int k = b->unmaps;
+	int ret;
+
+	for (int i = 0; i < MAX_INST; i++) {
+		if (b->dev[i].vd.pt_id == b->ioas)
+			continue;
+		ret = dev_attach(&b->dev[i].vd, b->ioas);
+		if (ret) {
+			fail(b, "attaching %s: %s", b->dev[i].bdf, b->dev[i].vd.err);
+			return;
+		}
+	}
+	for (unsigned int i = 0; i < k; i++) {
+		uint64_t iova = IOVA_BASE + i * PAGE;
+
+		ret = iommufd_ioas_map(b->iommufd, b->ioas, b->page.va, PAGE, &iova, true, RW);
+		if (ret) {
+			fail(b, "mapping page %u: %s", i, strerror(-ret));
+			return;
+		}
+	}
+	for (int i = 0; b->ours && i < MAX_INST; i++)
+		if (ours_counts(b->dev[i].inst, &c0[i], &s0[i])) {
+			fail(b, "reading %s/%s/stats", SMMUV3_DEBUGFS, b->dev[i].inst);
+			return;
+		}
+	mark(b, MARK_START);
+	for (unsigned int i = 0; i < k; i++) {
+		ret = iommufd_ioas_unmap(b->iommufd, b->ioas, IOVA_BASE + i * PAGE, PAGE, NULL);
+		if (ret) {
+			fail(b, "unmapping page %u: %s", i, strerror(-ret));
+			return;
+		}
+	}
+	mark(b, MARK_END);
+	printf("bench count unmaps=%u marker_start=%#x marker_end=%#x marker_bdf=%s\n", k,
+	       MARK_START, MARK_END, b->dev[0].bdf);
+	for (int i = 0; b->ours && i < MAX_INST; i++) {
+		if (ours_counts(b->dev[i].inst, &c1[i], &s1[i])) {
+			fail(b, "reading %s/%s/stats", SMMUV3_DEBUGFS, b->dev[i].inst);
+			return;
+		}
+		printf("bench unmap_debugfs instance=%s cmds_per_unmap=%.2f syncs_per_unmap=%.2f\n",
+		       b->dev[i].inst, (double)(c1[i] - c0[i]) / k, (double)(s1[i] - s0[i]) / k);
+	}
+}
+
+/* Read all of /dev/DEV with O_DIRECT, at least twice and for ~seconds. */
+static int blk_read_rate(struct bench *b, const char *dev, double *mbps)
+{
+	uint64_t size, lbs, bytes = 0;
+	char path[64], err[256];
+	double t0, t = 0;
+	void *buf;
+	int fd, ret, passes = 0;
+
+	ret = blk_size(dev, &size, &lbs);
+	if (ret)
+		return ret;
+	size &= ~(uint64_t)(BLK_CHUNK - 1);
+	if (!size)
+		return -ENOSPC;
+	snprintf(path, sizeof(path), "/dev/%s", dev);
+	fd = open(path, O_RDONLY | O_DIRECT);
+	if (fd < 0)
+		return -errno;
+	buf = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (buf == MAP_FAILED) {
+		close(fd);
+		return -ENOMEM;
+	}
+	t0 = now_s();
+	do {
+		ret = blk_io(fd, buf, size, 0, BLK_CHUNK, false, err, sizeof(err));
+		if (ret) {
+			fail(b, "%s: %s", dev, err);
+			break;
+		}
+		bytes += size;
+		passes++;
+		t = now_s() - t0;
+	} while (passes < 2 || t < b->seconds);
+	munmap(buf, size);
+	close(fd);
+	*mbps = t > 0 ? bytes / t / 1e6 : 0;
+	return ret;
+}
+
+static void phase_blk(struct bench *b)
+{
+	static const char * const types[] = { "DMA", "DMA-FQ" };
+	struct strlist disks;
+	int ret;
+
+	strlist_init(&disks);
+	ret = blk_disks_behind_iommu(&disks, NULL);
+	if (ret <= 0)
+		printf("bench-skip blk no virtio-blk disk behind an SMMU instance (%s)\n",
+		       ret ? strerror(-ret) : "none found");
+	for (int i = 0; i < disks.n; i++) {
+		const char *bdf = disks.v[i];
+		char inst[128], orig[32], dev[32], err[256];
+		int g = pci_iommu_group(bdf);
+
+		if (g < 0 || pci_iommu_instance(bdf, inst, sizeof(inst)) ||
+		    iommu_group_type(g, orig, sizeof(orig)) < 0) {
+			fail(b, "%s: no IOMMU group or instance", bdf);
+			continue;
+		}
+		for (unsigned int t = 0; t < sizeof(types) / sizeof(types[0]); t++) {
+			double mbps[MAX_ROUNDS];
+			unsigned int r;
+
+			ret = blk_set_group_type(bdf, g, types[t], err, sizeof(err));
+			if (ret) {
+				fail(b, "%s to %s: %s", bdf, types[t], err);
+				break;
+			}
+			ret = blk_blockdev_of(bdf, dev, sizeof(dev));
+			if (ret) {
+				fail(b, "%s: no block device (%s)", bdf, strerror(-ret));
+				break;
+			}
+			if (blk_access_platform(bdf) != 1) {
+				fail(b, "%s: VIRTIO_F_ACCESS_PLATFORM off, the disk bypasses the IOMMU",
+				     bdf);
+				break;
+			}
+			for (r = 0; r < b->rounds; r++) {
+				ret = blk_read_rate(b, dev, &mbps[r]);
+				if (ret)
+					break;
+			}
+			if (ret) {
+				fail(b, "reading %s: %s", dev, strerror(-ret));
+				break;
+			}
+			printf("bench blk_read domain=%s disk=%s bdf=%s instance=%s rounds=%u",
+			       types[t], dev, bdf, inst, b->rounds);
+			print_stat("mb_per_s", mbps, b->rounds, "%.1f");
+			printf("\n");
+		}
+		if (blk_set_group_type(bdf, g, orig, err, sizeof(err)))
+			fail(b, "%s back to %s: %s", bdf, orig, err);
+	}
+	strlist_free(&disks);
+}
+
+static int parse_args(struct bench *b, int argc, char **argv)
+{
+	b->seconds = 2;
+	b->rounds = 3;
+	b->unmaps = 256;
+	for (int i = 1; i < argc; i++) {
+		const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!strcmp(argv[i], "--phase") && next) {
+			if (strcmp(next, "all") && strcmp(next, "count"))
+				return -EINVAL;
+			b->count_only = !strcmp(next, "count");
+			i++;
+		} else if (!strcmp(argv[i], "--seconds") && next) {
+			b->seconds = atof(next);
+			i++;
+			if (b->seconds <= 0 || b->seconds > 600)
+				return -EINVAL;
+		} else if (!strcmp(argv[i], "--rounds") && next) {
+			b->rounds = strtoul(next, NULL, 0);
+			i++;
+			if (!b->rounds || b->rounds > MAX_ROUNDS)
+				return -EINVAL;
+		} else if (!strcmp(argv[i], "--unmaps") && next) {
+			b->unmaps = strtoul(next, NULL, 0);
+			i++;
+			if (!b->unmaps || b->unmaps > 65536)
+				return -EINVAL;
+		} else {
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct bench b = { .iommufd = -1 };
+	int ret;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (parse_args(&b, argc, argv)) {
+		fprintf(stderr, "usage: %s [--phase all|count] [--seconds S] [--rounds R] "
+			"[--unmaps K]\n", argv[0]);
+		return 2;
+	}
+	b.ours = env_driver_ours();
+	printf("bench run driver=%s topology=%s phase=%s seconds=%g rounds=%u unmaps=%u\n",
+	       env_driver() ?: "unknown", env_topology() ?: "unknown",
+	       b.count_only ? "count" : "all", b.seconds, b.rounds, b.unmaps);
+	if (b.ours && !dbg_present()) {
+		fail(&b, "SMMUV3_DRIVER=ours but no %s", SMMUV3_DEBUGFS);
+		return 1;
+	}
+
+	ret = pinned_alloc(&b.page, PAGE);
+	b.iommufd = iommufd_open();
+	if (ret || b.iommufd < 0 || iommufd_ioas_alloc(b.iommufd, &b.ioas)) {
+		fail(&b, "setting up iommufd and a pinned page");
+		return 1;
+	}
+	if (!open_edus(&b)) {
+		if (!b.count_only)
+			phase_map(&b);
+		if (!b.failed)
+			phase_count(&b);
+	}
+	vfio_dev_close_all();
+	if (!b.count_only && !b.failed)
+		phase_blk(&b);
+	close(b.iommufd);
+	pinned_free(&b.page);
+	printf("bench end failed=%d\n", b.failed);
+	return b.failed;
+}
