@@ -4,9 +4,11 @@
  * two-level), stage-1 CDs built from a domain's page table and a tag, and
  * their live updates.
  *
- * A master's table is allocated at its first stage-1 attach and freed at
- * release; the iommu core serialises a master's attaches, so each CD has a
- * single writer.  Level-2 leaves are allocated on first use.
+ * A master's table is allocated at its first stage-1 attach (of its RID or
+ * of a PASID) and freed at release; the iommu core serialises a master's
+ * attaches, so each CD has a single writer.  CD 0 belongs to the RID, CD n
+ * to PASID n.  Level-2 leaves are allocated when a CD in their range is
+ * first written, whatever its SSID, and live as long as the table.
  */
 #include <linux/dma-mapping.h>
 #include <linux/slab.h>
@@ -19,6 +21,22 @@
 #define SMMUV3_CD_L2_ENTRIES	BIT(SMMUV3_CD_SPLIT)
 /* A linear table of at most 1024 CDs when two levels are unsupported. */
 #define SMMUV3_CD_LINEAR_MAX_BITS 10
+
+/**
+ * smmuv3_cdtab_ssid_bits() - substream ID bits a master's table can cover
+ * @smmu: the instance
+ *
+ * All of the instance's, except that a linear table is kept small.
+ *
+ * Return: the width, 0 without substreams.
+ */
+u8 smmuv3_cdtab_ssid_bits(const struct smmuv3_device *smmu)
+{
+	if (smmu->feat.flags & SMMUV3_FEAT_2LVL_CDTAB)
+		return smmu->feat.ssid_bits;
+	return min_t(u8, smmu->feat.ssid_bits, SMMUV3_CD_LINEAR_MAX_BITS);
+}
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_cdtab_ssid_bits);
 
 /**
  * smmuv3_cdtab_alloc() - allocate a master's context descriptor table
@@ -66,6 +84,7 @@ err:
 	kfree(tab);
 	return -ENOMEM;
 }
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_cdtab_alloc);
 
 /**
  * smmuv3_cdtab_free() - free a master's table
@@ -92,6 +111,29 @@ void smmuv3_cdtab_free(struct smmuv3_master *master)
 	kfree(tab->l2_dma);
 	kfree(tab);
 	master->cdtab = NULL;
+}
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_cdtab_free);
+
+/*
+ * Make the SMMU forget a CD of a master, through each of its streams, and
+ * with !@leaf the level-1 descriptor that locates it; then wait.
+ */
+static void smmuv3_cd_invalidate(struct smmuv3_master *master, u32 ssid,
+				 bool leaf)
+{
+	struct smmuv3_cmd_batch batch;
+	struct smmuv3_cmd cmd = {
+		.op = SMMUV3_OP_CFGI_CD,
+		.cfgi = { .ssid = ssid, .leaf = leaf },
+	};
+	unsigned int i;
+
+	smmuv3_batch_init(&batch, master->smmu);
+	for (i = 0; i < master->num_streams; i++) {
+		cmd.cfgi.sid = master->streams[i].sid;
+		smmuv3_batch_add(&batch, &cmd);
+	}
+	smmuv3_batch_submit(&batch);
 }
 
 /**
@@ -120,6 +162,11 @@ __le64 *smmuv3_cdtab_cd(struct smmuv3_master *master, u32 ssid)
 		WRITE_ONCE(tab->cds[idx],
 			   cpu_to_le64(SMMUV3_L1CD_V |
 				       (tab->l2_dma[idx] & SMMUV3_L1CD_L2PTR)));
+		/*
+		 * The SMMU may have cached the descriptor while it was
+		 * invalid: a non-leaf CFGI_CD of any SSID in its span drops it.
+		 */
+		smmuv3_cd_invalidate(master, ssid, false);
 	}
 	return tab->l2[idx] + (ssid & (SMMUV3_CD_L2_ENTRIES - 1)) *
 			      SMMUV3_CD_QWORDS;
@@ -197,20 +244,8 @@ static void smmuv3_cd_writer_sync(struct smmuv3_entry_writer *writer)
 {
 	struct smmuv3_cd_writer *w =
 		container_of(writer, struct smmuv3_cd_writer, writer);
-	struct smmuv3_master *master = w->master;
-	struct smmuv3_cmd_batch batch;
-	struct smmuv3_cmd cmd = {
-		.op = SMMUV3_OP_CFGI_CD,
-		.cfgi = { .ssid = w->ssid, .leaf = true },
-	};
-	unsigned int i;
 
-	smmuv3_batch_init(&batch, master->smmu);
-	for (i = 0; i < master->num_streams; i++) {
-		cmd.cfgi.sid = master->streams[i].sid;
-		smmuv3_batch_add(&batch, &cmd);
-	}
-	smmuv3_batch_submit(&batch);
+	smmuv3_cd_invalidate(w->master, w->ssid, true);
 }
 
 static const struct smmuv3_entry_writer_ops smmuv3_cd_writer_ops = {

@@ -17,6 +17,25 @@
  *  3. drops the device's entries from the array of the domain it was
  *     attached to, which flushes and frees tags left without users.
  *
+ * PASIDs: a stage-1 paging domain may also be attached to a PASID of a
+ * device (set_dev_pasid), with the same steps: the domain's one tag on the
+ * instance gains a user, CD n is written for PASID n, and the attachment is
+ * kept in smmuv3_master.pasids.  Replacing a PASID's domain is
+ * make-before-break for the tags: the new tag is published before the CD
+ * switches, the old one is dropped after.  The core removes a PASID by
+ * setting the blocked domain on it, which clears its CD and drops its tag.
+ *
+ * While a PASID is attached the STE must point at the CD table, so the RID
+ * is expressed by STE.S1DSS: a stage-1 domain in CD 0 (SSID0), identity
+ * (BYPASS) or blocked (TERMINATE).  When the last PASID goes, an identity
+ * or blocked RID gets its plain STE back.  A stage-2 or nested RID has no
+ * CD table in its STE, so the second of the two is refused: a PASID attach
+ * while the RID is on one with -EINVAL (the device's present configuration
+ * is incompatible with the domain, as the core's attach_dev contract puts
+ * it), an attach of the RID to one while PASIDs are attached with -EBUSY
+ * (the device is busy with its PASIDs).  These are also the choices of the
+ * kernel's own SMMUv3 driver.
+ *
  * The iommu core serialises attaches per group; domains' mutexes are never
  * nested.
  */
@@ -89,18 +108,63 @@ void smmuv3_master_commit(struct smmuv3_master *master,
 	kfree(old);
 }
 
-static int smmuv3_attach_identity(struct iommu_domain *domain,
-				  struct device *dev, struct iommu_domain *old)
+/*
+ * The STE of a RID on the identity or blocked domain: a plain bypassing or
+ * aborting one, or while PASIDs are attached the CD table with S1DSS doing
+ * the same to traffic without a PASID.
+ */
+static void smmuv3_ste_make_rid(__le64 *ste, const struct smmuv3_master *master)
+{
+	if (!smmuv3_master_has_pasids(master)) {
+		if (master->rid_identity)
+			smmuv3_ste_make_bypass(ste);
+		else
+			smmuv3_ste_make_abort(ste);
+		return;
+	}
+	smmuv3_ste_make_s1(ste, master, master->rid_identity ?
+			   SMMUV3_S1DSS_BYPASS : SMMUV3_S1DSS_TERMINATE);
+}
+
+/*
+ * After PASIDs came or went: an identity or blocked RID switches between
+ * its plain STE and the CD table one.  Paging and nested RIDs own their
+ * STE; a stage-1 one keeps the CD table anyway.  Writes nothing when the
+ * STE is already right.
+ */
+static void smmuv3_master_refresh_ste(struct smmuv3_master *master)
+{
+	__le64 ste[SMMUV3_STE_QWORDS];
+
+	if (master->attach)
+		return;
+	smmuv3_ste_make_rid(ste, master);
+	smmuv3_install_ste(master, ste);
+}
+
+static int smmuv3_attach_static(struct device *dev, bool identity)
 {
 	struct smmuv3_master *master = smmuv3_dev_master(dev);
 	__le64 ste[SMMUV3_STE_QWORDS];
 
-	smmuv3_ste_make_bypass(ste);
+	master->rid_identity = identity;
+	smmuv3_ste_make_rid(ste, master);
 	smmuv3_install_ste(master, ste);
+	/* CD 0 is unused now, whether or not the table stays in the STE. */
 	smmuv3_master_commit(master, NULL, NULL, true);
 	return 0;
 }
 
+static int smmuv3_attach_identity(struct iommu_domain *domain,
+				  struct device *dev, struct iommu_domain *old)
+{
+	return smmuv3_attach_static(dev, true);
+}
+
+/*
+ * Stage 1 of SMMUv3 cannot bypass one substream, so the identity domain has
+ * no set_dev_pasid: the core refuses it on a PASID with -EOPNOTSUPP.
+ */
 static const struct iommu_domain_ops smmuv3_identity_ops = {
 	.attach_dev = smmuv3_attach_identity,
 };
@@ -110,31 +174,43 @@ struct iommu_domain smmuv3_identity_domain = {
 	.type = IOMMU_DOMAIN_IDENTITY,
 	.ops = &smmuv3_identity_ops,
 };
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_identity_domain);
 
 static int smmuv3_attach_blocked(struct iommu_domain *domain,
 				 struct device *dev, struct iommu_domain *old)
 {
-	struct smmuv3_master *master = smmuv3_dev_master(dev);
-	__le64 ste[SMMUV3_STE_QWORDS];
+	return smmuv3_attach_static(dev, false);
+}
 
-	smmuv3_ste_make_abort(ste);
-	smmuv3_install_ste(master, ste);
-	smmuv3_master_commit(master, NULL, NULL, true);
+static void smmuv3_remove_pasid(struct smmuv3_master *master, u32 pasid);
+
+/*
+ * How the core detaches a PASID, and puts it back in its error paths.
+ * Cannot fail; a PASID with nothing attached is left alone.
+ */
+static int smmuv3_blocked_set_dev_pasid(struct iommu_domain *domain,
+					struct device *dev, ioasid_t pasid,
+					struct iommu_domain *old)
+{
+	smmuv3_remove_pasid(smmuv3_dev_master(dev), pasid);
 	return 0;
 }
 
 static const struct iommu_domain_ops smmuv3_blocked_ops = {
 	.attach_dev = smmuv3_attach_blocked,
+	.set_dev_pasid = smmuv3_blocked_set_dev_pasid,
 };
 
 /*
  * All DMA aborts, silently: an aborting STE terminates transactions without
- * recording events.
+ * recording events.  (While PASIDs are attached, the RID's traffic is
+ * terminated through S1DSS instead, which records F_STREAM_DISABLED.)
  */
 struct iommu_domain smmuv3_blocked_domain = {
 	.type = IOMMU_DOMAIN_BLOCKED,
 	.ops = &smmuv3_blocked_ops,
 };
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_blocked_domain);
 
 /* --- Paging domains ----------------------------------------------------- */
 
@@ -240,6 +316,51 @@ int smmuv3_domain_publish(struct smmuv3_domain *domain,
 	return 0;
 }
 
+/*
+ * A new attachment of a master to a paging domain: the domain's tag on the
+ * master's instance (reused, or a new ID), published in the domain's array.
+ * Nothing uses the tag yet; smmuv3_attach_put() undoes it.
+ */
+static struct smmuv3_attach *smmuv3_attach_get(struct smmuv3_domain *domain,
+					       struct smmuv3_master *master)
+{
+	struct smmuv3_attach *attach;
+	int fresh, ret;
+
+	attach = kzalloc(struct_size(attach, invs, 1), GFP_KERNEL);
+	if (!attach)
+		return ERR_PTR(-ENOMEM);
+	attach->num_invs = 1;
+	attach->domain = domain;
+
+	mutex_lock(&domain->mutex);
+	fresh = smmuv3_tag_get(domain, master->smmu, &attach->invs[0]);
+	if (fresh < 0) {
+		mutex_unlock(&domain->mutex);
+		kfree(attach);
+		return ERR_PTR(fresh);
+	}
+	ret = smmuv3_domain_publish(domain, attach);
+	if (ret && fresh)
+		smmuv3_tag_free(&attach->invs[0]);
+	mutex_unlock(&domain->mutex);
+	if (ret) {
+		kfree(attach);
+		return ERR_PTR(ret);
+	}
+	return attach;
+}
+
+/*
+ * Forget an attachment no STE or CD uses any more: its tag loses a user,
+ * and is flushed and freed if that was the last.
+ */
+static void smmuv3_attach_put(struct smmuv3_attach *attach)
+{
+	smmuv3_domain_unref(attach->domain, attach->invs, attach->num_invs);
+	kfree(attach);
+}
+
 static int smmuv3_attach_paging(struct iommu_domain *dom, struct device *dev,
 				struct iommu_domain *old)
 {
@@ -249,48 +370,31 @@ static int smmuv3_attach_paging(struct iommu_domain *dom, struct device *dev,
 	__le64 ste[SMMUV3_STE_QWORDS];
 	__le64 cd[SMMUV3_CD_QWORDS];
 	struct smmuv3_attach *attach;
-	int fresh, ret;
+	int ret;
 
 	ret = smmuv3_domain_compatible(domain, master->smmu);
 	if (ret)
 		return ret;
+	/* A stage-2 STE has no CD table for the PASIDs. */
+	if (!s1 && smmuv3_master_has_pasids(master))
+		return -EBUSY;
 	if (s1 && !master->cdtab) {
 		ret = smmuv3_cdtab_alloc(master);
 		if (ret)
 			return ret;
 	}
-	attach = kzalloc(struct_size(attach, invs, 1), GFP_KERNEL);
-	if (!attach)
-		return -ENOMEM;
-	attach->num_invs = 1;
-	attach->domain = domain;
-
-	mutex_lock(&domain->mutex);
-	fresh = smmuv3_tag_get(domain, master->smmu, &attach->invs[0]);
-	if (fresh < 0) {
-		mutex_unlock(&domain->mutex);
-		kfree(attach);
-		return fresh;
-	}
-	ret = smmuv3_domain_publish(domain, attach);
-	if (ret && fresh)
-		smmuv3_tag_free(&attach->invs[0]);
-	mutex_unlock(&domain->mutex);
-	if (ret) {
-		kfree(attach);
-		return ret;
-	}
+	attach = smmuv3_attach_get(domain, master);
+	if (IS_ERR(attach))
+		return PTR_ERR(attach);
 
 	if (s1) {
 		smmuv3_cd_make_s1(cd, domain, attach->invs[0].id);
 		ret = smmuv3_write_cd(master, 0, cd);
 		if (ret) {
-			smmuv3_domain_unref(domain, attach->invs,
-					    attach->num_invs);
-			kfree(attach);
+			smmuv3_attach_put(attach);
 			return ret;
 		}
-		smmuv3_ste_make_s1(ste, master);
+		smmuv3_ste_make_s1(ste, master, SMMUV3_S1DSS_SSID0);
 	} else {
 		smmuv3_ste_make_s2(ste, domain, attach->invs[0].id);
 	}
@@ -299,6 +403,92 @@ static int smmuv3_attach_paging(struct iommu_domain *dom, struct device *dev,
 	/* CD 0 now belongs to the new stage-1 domain, if any. */
 	smmuv3_master_commit(master, attach, NULL, !s1);
 	return 0;
+}
+
+/**
+ * smmuv3_set_dev_pasid() - attach a stage-1 domain to a PASID, or replace it
+ * @dom: the domain
+ * @dev: the device
+ * @pasid: the PASID, 1 to 2^smmuv3_master.ssid_bits - 1
+ * @old: the domain the PASID is attached to now, or NULL; the master's own
+ *	record of it is what is replaced
+ *
+ * On failure the PASID keeps its configuration.
+ *
+ * Return: 0; -EINVAL for a PASID the device cannot use, a domain that is
+ * not stage 1 or does not fit the instance, or a RID on a stage-2 or nested
+ * domain; -ENOMEM, or -ENOSPC when no ASID is left.
+ */
+static int smmuv3_set_dev_pasid(struct iommu_domain *dom, struct device *dev,
+				ioasid_t pasid, struct iommu_domain *old)
+{
+	struct smmuv3_master *master = smmuv3_dev_master(dev);
+	struct smmuv3_domain *domain = to_smmuv3_domain(dom);
+	struct smmuv3_attach *attach, *prev;
+	__le64 cd[SMMUV3_CD_QWORDS];
+	int ret;
+
+	if (domain->stage != SMMUV3_STAGE_1)
+		return -EINVAL;
+	if (pasid == IOMMU_NO_PASID || pasid >= BIT(master->ssid_bits))
+		return -EINVAL;
+	ret = smmuv3_domain_compatible(domain, master->smmu);
+	if (ret)
+		return ret;
+	/* The STE of a stage-2 or nested RID cannot hold the CD table. */
+	if (master->attach && master->attach->domain->stage != SMMUV3_STAGE_1)
+		return -EINVAL;
+	if (!master->cdtab) {
+		ret = smmuv3_cdtab_alloc(master);
+		if (ret)
+			return ret;
+	}
+	/* Room to record the attachment, so that recording cannot fail. */
+	ret = xa_reserve(&master->pasids, pasid, GFP_KERNEL);
+	if (ret)
+		return ret;
+
+	attach = smmuv3_attach_get(domain, master);
+	if (IS_ERR(attach)) {
+		xa_release(&master->pasids, pasid);
+		return PTR_ERR(attach);
+	}
+	smmuv3_cd_make_s1(cd, domain, attach->invs[0].id);
+	/* Fails only before writing, to allocate the CD's leaf. */
+	ret = smmuv3_write_cd(master, pasid, cd);
+	if (ret) {
+		smmuv3_attach_put(attach);
+		xa_release(&master->pasids, pasid);
+		return ret;
+	}
+	/* The CD is valid before the STE points at the table. */
+	smmuv3_master_refresh_ste(master);
+
+	prev = xa_store(&master->pasids, pasid, attach, GFP_KERNEL);
+	/* The slot was reserved or held the old attachment. */
+	if (WARN_ON_ONCE(xa_is_err(prev)))
+		prev = NULL;
+	if (prev)
+		smmuv3_attach_put(prev);
+	return 0;
+}
+
+/*
+ * Detach a PASID: its CD is cleared before its tag loses a user, then an
+ * identity or blocked RID gets its plain STE back if it was the last.
+ */
+static void smmuv3_remove_pasid(struct smmuv3_master *master, u32 pasid)
+{
+	__le64 cd[SMMUV3_CD_QWORDS] = {};
+	struct smmuv3_attach *attach;
+
+	attach = xa_erase(&master->pasids, pasid);
+	if (!attach)
+		return;
+	/* The CD's leaf exists: clearing it cannot fail. */
+	smmuv3_write_cd(master, pasid, cd);
+	smmuv3_attach_put(attach);
+	smmuv3_master_refresh_ste(master);
 }
 
 static int smmuv3_map_pages(struct iommu_domain *dom, unsigned long iova,
@@ -361,6 +551,7 @@ static void smmuv3_domain_free(struct iommu_domain *dom)
 
 const struct iommu_domain_ops smmuv3_paging_ops = {
 	.attach_dev = smmuv3_attach_paging,
+	.set_dev_pasid = smmuv3_set_dev_pasid,
 	.map_pages = smmuv3_map_pages,
 	.unmap_pages = smmuv3_unmap_pages,
 	.flush_iotlb_all = smmuv3_flush_iotlb_all,
@@ -368,6 +559,7 @@ const struct iommu_domain_ops smmuv3_paging_ops = {
 	.iova_to_phys = smmuv3_iova_to_phys,
 	.free = smmuv3_domain_free,
 };
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_paging_ops);
 
 static int smmuv3_domain_init_pgtable(struct smmuv3_domain *domain,
 				      struct smmuv3_device *smmu)
@@ -514,14 +706,25 @@ void smmuv3_domains_drop_instance(struct smmuv3_device *smmu)
 }
 
 /**
- * smmuv3_release_attachments() - forget a released master's attachment
+ * smmuv3_release_attachments() - forget a released master's attachments
  * @master: the master, already attached to the release (blocked) domain
+ *
+ * The core does not detach PASIDs before it releases a device: any still
+ * attached are removed here, which also gives the STE its plain form back
+ * before the CD table is freed.
  */
 void smmuv3_release_attachments(struct smmuv3_master *master)
 {
+	struct smmuv3_attach *attach;
+	unsigned long pasid;
+
+	xa_for_each(&master->pasids, pasid, attach)
+		smmuv3_remove_pasid(master, pasid);
 	smmuv3_master_commit(master, NULL, NULL, false);
 	smmuv3_cdtab_free(master);
+	xa_destroy(&master->pasids);
 }
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_release_attachments);
 
 /**
  * smmuv3_debugfs_domains_show() - print every paging domain's array

@@ -134,8 +134,12 @@ struct iommu_device *smmuv3_probe_device(struct device *dev)
 	master->smmu = smmu;
 	master->dev = dev;
 	master->num_streams = fwspec->num_ids;
-	/* The core caps PASIDs per device (PCI capability, DT property). */
-	master->ssid_bits = smmu->feat.ssid_bits;
+	/*
+	 * What the CD table can cover; the core caps PASIDs further per
+	 * device (PCI capability, DT property).
+	 */
+	master->ssid_bits = smmuv3_cdtab_ssid_bits(smmu);
+	xa_init(&master->pasids);
 
 	ret = smmuv3_insert_streams(master, fwspec->ids);
 	if (ret)

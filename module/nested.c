@@ -126,6 +126,9 @@ static int smmuv3_attach_nested(struct iommu_domain *dom, struct device *dev,
 
 	if (master->smmu != viommu->smmu)
 		return -EINVAL;
+	/* The guest's STE replaces the CD table the PASIDs use. */
+	if (smmuv3_master_has_pasids(master))
+		return -EBUSY;
 	/* A translating guest STE needs the vSID, for events and CFGI_CD. */
 	if (FIELD_GET(SMMUV3_STE0_CFG, le64_to_cpu(nested->vste[0])) ==
 	    SMMUV3_STE_CFG_S1 &&
@@ -159,10 +162,11 @@ static void smmuv3_nested_free(struct iommu_domain *dom)
 	kfree(to_smmuv3_nested(dom));
 }
 
-static const struct iommu_domain_ops smmuv3_nested_ops = {
+const struct iommu_domain_ops smmuv3_nested_ops = {
 	.attach_dev = smmuv3_attach_nested,
 	.free = smmuv3_nested_free,
 };
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_nested_ops);
 
 /**
  * smmuv3_nested_alloc() - allocate a nested domain on a vIOMMU

@@ -362,8 +362,9 @@ static int smmuv3_probe(struct platform_device *pdev)
 		goto err_id;
 
 	smmuv3_debugfs_add(smmu);
-	if (smmu->feat.ssid_bits)
-		smmu->iommu.max_pasids = 1U << smmu->feat.ssid_bits;
+	/* PASIDs as far as a master's CD table covers substreams. */
+	if (smmuv3_cdtab_ssid_bits(smmu))
+		smmu->iommu.max_pasids = 1U << smmuv3_cdtab_ssid_bits(smmu);
 
 	ret = iommu_device_sysfs_add(&smmu->iommu, dev, NULL, "%s", smmu->name);
 	if (ret)

@@ -116,6 +116,7 @@ int smmuv3_strtab_init(struct smmuv3_device *smmu)
 		return smmuv3_strtab_init_2lvl(smmu);
 	return smmuv3_strtab_init_linear(smmu);
 }
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_strtab_init);
 
 /**
  * smmuv3_strtab_prepare_sid() - make sure the STE of a stream ID exists
@@ -157,6 +158,7 @@ int smmuv3_strtab_prepare_sid(struct smmuv3_device *smmu, u32 sid)
 					  SMMUV3_STRTAB_SPLIT + 1)));
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_strtab_prepare_sid);
 
 /**
  * smmuv3_strtab_ste() - the STE of a prepared stream ID
@@ -174,6 +176,7 @@ __le64 *smmuv3_strtab_ste(struct smmuv3_device *smmu, u32 sid)
 	return st->l2[sid >> SMMUV3_STRTAB_SPLIT] +
 	       (sid & (SMMUV3_L2_STES - 1)) * SMMUV3_STE_QWORDS;
 }
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_strtab_ste);
 
 /* One stream's STE update: CFGI_STE + CMD_SYNC after each step. */
 struct smmuv3_ste_writer {
@@ -233,10 +236,16 @@ void smmuv3_install_ste(struct smmuv3_master *master, const __le64 *target)
  * smmuv3_ste_make_s1() - an STE translating through the master's CD table
  * @ste: SMMUV3_STE_QWORDS words of result
  * @master: the master, with a CD table
- *
- * Traffic without a substream uses CD 0.
+ * @s1dss: what traffic without a substream does (STE.S1DSS, read by the
+ *	SMMU only when the table has substreams): SMMUV3_S1DSS_SSID0
+ *	translates it through CD 0, the RID's stage-1 domain, and then
+ *	substream 0 is refused; SMMUV3_S1DSS_BYPASS lets it through
+ *	untranslated (the RID on the identity domain, with the attributes of
+ *	a bypass STE); SMMUV3_S1DSS_TERMINATE aborts it (the RID blocked;
+ *	unlike an aborting STE this records F_STREAM_DISABLED events)
  */
-void smmuv3_ste_make_s1(__le64 *ste, const struct smmuv3_master *master)
+void smmuv3_ste_make_s1(__le64 *ste, const struct smmuv3_master *master,
+			u8 s1dss)
 {
 	const struct smmuv3_cdtab *tab = master->cdtab;
 	u32 flags = master->smmu->feat.flags;
@@ -248,7 +257,7 @@ void smmuv3_ste_make_s1(__le64 *ste, const struct smmuv3_master *master)
 			     FIELD_PREP(SMMUV3_STE0_S1FMT, tab->s1fmt) |
 			     (tab->dma & SMMUV3_STE0_S1CTXPTR) |
 			     FIELD_PREP(SMMUV3_STE0_S1CDMAX, tab->s1cdmax));
-	w1 = FIELD_PREP(SMMUV3_STE1_S1DSS, SMMUV3_S1DSS_SSID0) |
+	w1 = FIELD_PREP(SMMUV3_STE1_S1DSS, s1dss) |
 	     FIELD_PREP(SMMUV3_STE1_S1CIR, SMMUV3_CACHE_WBRA) |
 	     FIELD_PREP(SMMUV3_STE1_S1COR, SMMUV3_CACHE_WBRA) |
 	     FIELD_PREP(SMMUV3_STE1_S1CSH, SMMUV3_SH_ISH) |
@@ -256,6 +265,12 @@ void smmuv3_ste_make_s1(__le64 *ste, const struct smmuv3_master *master)
 	/* CDs never ask for stalls; forbid them where they are optional. */
 	if ((flags & SMMUV3_FEAT_STALLS) && !(flags & SMMUV3_FEAT_STALL_FORCE))
 		w1 |= SMMUV3_STE1_S1STALLD;
+	/*
+	 * Bypassed traffic takes SHCFG as a bypass STE has it, which also
+	 * keeps the switch between the two forms hitless.
+	 */
+	if (s1dss == SMMUV3_S1DSS_BYPASS)
+		w1 |= FIELD_PREP(SMMUV3_STE1_SHCFG, SMMUV3_SHCFG_INCOMING);
 	ste[1] = cpu_to_le64(w1);
 }
 EXPORT_SYMBOL_IF_KUNIT(smmuv3_ste_make_s1);

@@ -9,16 +9,15 @@ kernel (no KASAN, lockdep or kmemleak, which would dominate the figures):
           and our debugfs command counters per 4 KiB unmap;
   traced  the same program's count phase only, with QEMU tracing
           smmuv3_cmdq_opcode (every command the SMMU model consumes),
-          smmuv3_cmdq_cfgi_ste, memory_region_ops_write and pci_cfg_read.
+          memory_region_ops_write and pci_cfg_read.
 
 QEMU's SMMUv3 trace events do not say which instance they come from, so the
 trace is read like this: the SMMU consumes commands inside the MMIO write
 that moves CMDQ_PROD, under the big QEMU lock, so each smmuv3_cmdq_opcode
-belongs to the SMMU register region (memory_region_ops_write's "mr") written
-last.  A region is named after the instance of the device whose stream ID it
-saw in a CFGI_STE (the benchmark prints each edu's stream ID, which is its
-PCI requester ID in QEMU's firmware tables).  The counted unmaps lie between
-two reads of edu A's configuration space at 0xf8 and 0xfc (pci_cfg_read).
+belongs to the SMMU whose registers were written last
+(memory_region_ops_write gives the absolute address: the instance is its
+128 KiB-aligned base).  The counted unmaps lie between two reads of edu A's
+configuration space at 0xf8 and 0xfc (pci_cfg_read).
 
 Nothing here asserts a figure: a boot or the program failing fails the run,
 the figures are printed (and written to bench.txt in the run's log dir).
@@ -30,13 +29,12 @@ import re
 import run as harness
 
 DRIVERS = ("ours", "upstream")
-TRACE_EVENTS = ("smmuv3_cmdq_opcode", "smmuv3_cmdq_cfgi_ste", "memory_region_ops_write",
-                "pci_cfg_read")
-CMDQ_PROD = 0x98
+TRACE_EVENTS = ("smmuv3_cmdq_opcode", "memory_region_ops_write", "pci_cfg_read")
+SMMU_REGION = 0x20000   # two 64 KiB register pages
 
 # "[pid@sec.usec:]event args" from QEMU's log trace backend.
 TRACE_RE = re.compile(r"^(?:\d+@[\d.]+:)?(\w+) (.*)$")
-OPS_WRITE_RE = re.compile(r"mr (0x[0-9a-f]+|\(nil\)) addr (0x[0-9a-f]+) .* name '([^']*)'")
+OPS_WRITE_RE = re.compile(r"addr (0x[0-9a-f]+) .* name '([^']*)'")
 CFG_READ_RE = re.compile(r"^\S* ([0-9a-f]+):([0-9a-f]+)\.([0-9a-f]) @(0x[0-9a-f]+) ")
 
 
@@ -68,10 +66,11 @@ def first(figures, name):
     return next((kv for n, kv in figures if n == name), None)
 
 
-def parse_trace(path, figures):
+def parse_trace(path, figures, keep):
     """Commands per counted unmap, per instance, from QEMU's trace log.
 
-    Returns ({instance: {opcode: count}}, unmaps) or raises ValueError."""
+    Writes the SMMU lines of the counted window to KEEP.  Returns
+    ({instance: {opcode: count}}, unmaps) or raises ValueError."""
     count = first(figures, "count")
     if not count:
         raise ValueError("the program printed no count line")
@@ -79,13 +78,10 @@ def parse_trace(path, figures):
     m = re.match(r"[0-9a-f]+:([0-9a-f]+):([0-9a-f]+)\.([0-9a-f])$", count["marker_bdf"])
     marker_dev = tuple(int(x, 16) for x in m.groups())
     start, end = int(count["marker_start"], 16), int(count["marker_end"], 16)
-    sid_inst = {int(kv["sid"], 16): kv["instance"] for n, kv in figures if n == "device"}
-
-    mr_sids = {}            # region -> stream IDs it invalidated
-    per_mr = {}             # region -> {opcode: n}, inside the window
-    last_mr = None
+    per_inst = {}           # "SMMU@base" -> {opcode: n}, inside the window
+    last = None
     state = "before"
-    with open(path, errors="replace") as f:
+    with open(path, errors="replace") as f, open(keep, "w") as window:
         for line in f:
             m = TRACE_RE.match(line.strip())
             if not m:
@@ -93,12 +89,8 @@ def parse_trace(path, figures):
             ev, args = m.groups()
             if ev == "memory_region_ops_write":
                 w = OPS_WRITE_RE.search(args)
-                if w and "smmu" in w.group(3).lower():
-                    last_mr = w.group(1)
-            elif ev == "smmuv3_cmdq_cfgi_ste":
-                s = re.search(r"streamid= ?(0x[0-9a-f]+)", args)
-                if s and last_mr:
-                    mr_sids.setdefault(last_mr, set()).add(int(s.group(1), 16))
+                if w and "smmu" in w.group(2).lower():
+                    last = "SMMU@%#x" % (int(w.group(1), 16) & ~(SMMU_REGION - 1))
             elif ev == "pci_cfg_read":
                 c = CFG_READ_RE.match(args)
                 if c and tuple(int(x, 16) for x in c.groups()[:3]) == marker_dev:
@@ -107,18 +99,15 @@ def parse_trace(path, figures):
                         state = "in"
                     elif off == end and state == "in":
                         state = "after"
-            elif ev == "smmuv3_cmdq_opcode" and state == "in":
+            if state == "in" and (ev.startswith("smmuv3") or "smmu" in args):
+                window.write(line)
+            if ev == "smmuv3_cmdq_opcode" and state == "in":
                 op = args.replace("<---", "").strip()
-                d = per_mr.setdefault(last_mr, {})
+                d = per_inst.setdefault(last, {})
                 d[op] = d.get(op, 0) + 1
     if state != "after":
         raise ValueError("markers not found in the trace (state %s)" % state)
-    out = {}
-    for mr, ops in per_mr.items():
-        names = sorted({sid_inst[s] for s in mr_sids.get(mr, ()) if s in sid_inst})
-        label = names[0] if len(names) == 1 else "region %s" % mr
-        out[label] = ops
-    return out, unmaps
+    return per_inst, unmaps
 
 
 def fmt(v, spec="%.0f"):
@@ -246,13 +235,17 @@ def main(runner, topology):
                 f for f in figures if not traced or f[0] in ("device", "count"))
             if traced:
                 try:
-                    res[driver]["trace"] = parse_trace(tracefile, figures)
+                    res[driver]["trace"] = parse_trace(tracefile, figures,
+                                                       runner.log(tag + ".window"))
                     r.add("PASS", "%s/trace" % tag)
                 except (OSError, ValueError, KeyError, AttributeError) as e:
                     r.add("FAIL", "%s/trace" % tag, "reading %s: %s" % (harness.show(tracefile), e))
                 finally:
-                    # Hundreds of MB of boot-time MMIO writes: keep only the figures.
+                    # Every MMIO write of the boot: keep only the counted window.
                     if os.path.exists(tracefile):
+                        harness.note("%s: %.0f MB of trace read, the counted window kept in %s" % (
+                            tag, os.path.getsize(tracefile) / 1e6,
+                            harness.show(runner.log(tag + ".window"))))
                         os.unlink(tracefile)
             elif not errors:
                 r.add("PASS", "%s/smmuv3_bench" % tag)

@@ -19,6 +19,7 @@
 #include <linux/rbtree.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/xarray.h>
 
 #include <smmuv3/invs.h>
 #include <smmuv3/regs.h>
@@ -332,16 +333,31 @@ struct smmuv3_stream {
  * @dev: the device
  * @streams: its stream IDs, from the firmware description
  * @num_streams: number of @streams
- * @ssid_bits: substream ID width the device may use
+ * @ssid_bits: substream ID width the device may use: PASIDs are 1 to
+ *	2^@ssid_bits - 1 (0: none)
  * @cdtab: context descriptor table, allocated at the first stage-1 attach
- * @attach: what the device's RID (substream 0) is attached to
+ *	of the RID or of a PASID
+ * @attach: what the device's RID (traffic without a PASID) is attached to
+ *	when that is a paging domain or, through its parent, a nested one;
+ *	NULL on the identity and blocked domains
+ * @rid_identity: the RID is on the identity domain (read when @attach is
+ *	NULL; false: blocked, the state before the first attach)
+ * @pasids: struct smmuv3_attach of each PASID attached to a stage-1 domain,
+ *	keyed by PASID (= SSID, = index of its CD).  While it is not empty
+ *	the STE keeps the CD table: traffic without a PASID then follows the
+ *	RID's domain through STE.S1DSS.  A slot may hold a reservation (which
+ *	reads as NULL but counts as not empty) only inside set_dev_pasid.
  * @viommu: the vIOMMU of the nested domain the device is attached to, if
  *	any; written under smmuv3_device.streams_mutex, which the event
  *	handler holds while it forwards events
  *
- * Created by probe_device and freed by release_device; the iommu core
- * serialises attach, detach and release per group, so @cdtab and @attach
- * have a single writer.
+ * Created by probe_device and freed by release_device.  The iommu core
+ * calls attach_dev, set_dev_pasid (of a paging domain to attach or replace,
+ * of the blocked domain to remove) and release_device of a device under its
+ * group's mutex, so @cdtab, @attach, @rid_identity, @pasids, the CDs and
+ * the STEs have a single writer, and those same paths are their only
+ * readers.  The xarray's own lock is taken by its accessors; nothing relies
+ * on it.
  */
 struct smmuv3_master {
 	struct smmuv3_device *smmu;
@@ -351,8 +367,16 @@ struct smmuv3_master {
 	u8 ssid_bits;
 	struct smmuv3_cdtab *cdtab;
 	struct smmuv3_attach *attach;
+	bool rid_identity;
+	struct xarray pasids;
 	struct smmuv3_viommu *viommu;
 };
+
+/* Is a PASID attached (or being attached) to the master? */
+static inline bool smmuv3_master_has_pasids(const struct smmuv3_master *master)
+{
+	return !xa_empty(&master->pasids);
+}
 
 /* --- Faults and errors (faults.c) -------------------------------------- */
 
@@ -442,7 +466,10 @@ static inline struct smmuv3_domain *to_smmuv3_domain(struct iommu_domain *dom)
  * @num_invs: entries this attachment added to the domain's array
  * @invs: those entries (the tag first, then ATS entries)
  *
- * Kept by the master so that detach removes exactly what attach added.
+ * Kept by the master (for its RID in smmuv3_master.attach, for a PASID in
+ * smmuv3_master.pasids) so that detach removes exactly what attach added.
+ * The RID and the PASIDs of a master attached to one domain each hold a
+ * user of the domain's single tag on the instance.
  */
 struct smmuv3_attach {
 	struct smmuv3_domain *domain;
@@ -594,11 +621,13 @@ __le64 *smmuv3_strtab_ste(struct smmuv3_device *smmu, u32 sid);
 void smmuv3_strtab_init_abort(struct smmuv3_device *smmu, __le64 *stes,
 			      unsigned int num);
 void smmuv3_install_ste(struct smmuv3_master *master, const __le64 *target);
-void smmuv3_ste_make_s1(__le64 *ste, const struct smmuv3_master *master);
+void smmuv3_ste_make_s1(__le64 *ste, const struct smmuv3_master *master,
+			u8 s1dss);
 void smmuv3_ste_make_s2(__le64 *ste, const struct smmuv3_domain *domain,
 			u16 vmid);
 
 /* cd.c */
+u8 smmuv3_cdtab_ssid_bits(const struct smmuv3_device *smmu);
 int smmuv3_cdtab_alloc(struct smmuv3_master *master);
 void smmuv3_cdtab_free(struct smmuv3_master *master);
 __le64 *smmuv3_cdtab_cd(struct smmuv3_master *master, u32 ssid);
@@ -663,6 +692,7 @@ int smmuv3_viommu_init(struct iommufd_viommu *viommu,
 void smmuv3_viommu_report_event(struct smmuv3_master *master, const u64 *evt);
 
 /* nested.c */
+extern const struct iommu_domain_ops smmuv3_nested_ops;
 int smmuv3_vste_validate(const struct smmuv3_device *smmu, __le64 *vste);
 void smmuv3_ste_make_nested(__le64 *ste, const struct smmuv3_nested *nested);
 struct iommu_domain *

@@ -2,6 +2,7 @@
 /*
  * Fakes for the KUnit suites; see fake_smmu.h.
  */
+#include <kunit/device.h>
 #include <kunit/test.h>
 #include <linux/bitops.h>
 #include <linux/rcupdate.h>
@@ -20,6 +21,7 @@ static void fake_smmu_release(void *data)
 	struct fake_smmu *f = data;
 
 	smmuv3_tags_destroy(&f->smmu);
+	mutex_destroy(&f->smmu.streams_mutex);
 }
 
 /**
@@ -64,6 +66,7 @@ struct fake_smmu *fake_smmu_create(struct kunit *test, const char *name,
 	cmdq->err_pos = -1;
 
 	raw_spin_lock_init(&smmu->gerror_lock);
+	mutex_init(&smmu->streams_mutex);
 	smmuv3_tags_init(smmu);
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, fake_smmu_release,
 							f), 0);
@@ -98,6 +101,116 @@ void fake_smmus_create_sorted(struct kunit *test, struct fake_smmu **out,
 			 "smmu%u", i);
 		out[i]->smmu.instance = i;
 	}
+}
+
+/* A KUnit device with a name unique among those alive. */
+static struct device *fake_device(struct kunit *test, const char *what)
+{
+	static atomic_t seq = ATOMIC_INIT(0);
+	struct device *dev;
+	char name[32];
+
+	snprintf(name, sizeof(name), "%s%d", what, atomic_inc_return(&seq));
+	dev = kunit_device_register(test, name);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
+	return dev;
+}
+
+/**
+ * fake_smmu_add_strtab() - give an instance a stream table
+ * @test: the test case
+ * @f: the instance, which gets a KUnit device for its DMA memory (the
+ *	stream table and masters' CD tables)
+ * @sid_bits: its stream ID width
+ *
+ * The table is built by smmuv3_strtab_init(): linear unless @f claims
+ * two-level tables, every STE aborting.  It is freed with the device.
+ */
+void fake_smmu_add_strtab(struct kunit *test, struct fake_smmu *f,
+			  u8 sid_bits)
+{
+	f->smmu.dev = fake_device(test, "smmu");
+	f->smmu.feat.sid_bits = sid_bits;
+	KUNIT_ASSERT_EQ(test, smmuv3_strtab_init(&f->smmu), 0);
+}
+
+/**
+ * struct fake_master - a client device of a fake instance
+ * @master: what the driver sees
+ * @iommu: the device's iommu data, as the core would have it, leading
+ *	to @master
+ */
+struct fake_master {
+	struct smmuv3_master master;
+	struct dev_iommu iommu;
+};
+
+/*
+ * Forget whatever the test left attached without touching any table or
+ * domain: they may be gone already, and the instance's IDs go with it.
+ */
+static void fake_master_release(void *data)
+{
+	struct fake_master *fm = data;
+	struct smmuv3_master *master = &fm->master;
+	struct smmuv3_attach *attach;
+	unsigned long ssid;
+
+	xa_for_each(&master->pasids, ssid, attach)
+		kfree(attach);
+	xa_destroy(&master->pasids);
+	kfree(master->attach);
+	smmuv3_cdtab_free(master);
+	master->dev->iommu = NULL;
+}
+
+/**
+ * fake_master_create() - a client device behind an instance
+ * @test: the test case, which owns the master
+ * @f: the instance, with a stream table (fake_smmu_add_strtab())
+ * @sids: its stream IDs
+ * @num: their number
+ *
+ * The master has the substream width a probed one would have on @f, no CD
+ * table and nothing attached; its STEs abort.  Attach ops take its
+ * master->dev.
+ *
+ * Return: the master.
+ */
+struct smmuv3_master *fake_master_create(struct kunit *test,
+					 struct fake_smmu *f, const u32 *sids,
+					 unsigned int num)
+{
+	struct smmuv3_master *master;
+	struct fake_master *fm;
+	unsigned int i;
+	int ret;
+
+	fm = kunit_kzalloc(test, sizeof(*fm), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, fm);
+	master = &fm->master;
+	master->streams = kunit_kcalloc(test, num, sizeof(*master->streams),
+					GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, master->streams);
+	master->smmu = &f->smmu;
+	master->dev = fake_device(test, "master");
+	master->num_streams = num;
+	master->ssid_bits = smmuv3_cdtab_ssid_bits(&f->smmu);
+	xa_init(&master->pasids);
+	for (i = 0; i < num; i++) {
+		master->streams[i].sid = sids[i];
+		master->streams[i].master = master;
+		mutex_lock(&f->smmu.streams_mutex);
+		ret = smmuv3_strtab_prepare_sid(&f->smmu, sids[i]);
+		mutex_unlock(&f->smmu.streams_mutex);
+		KUNIT_ASSERT_EQ(test, ret, 0);
+	}
+	fm->iommu.priv = master;
+	master->dev->iommu = &fm->iommu;
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							fake_master_release,
+							fm), 0);
+	return master;
 }
 
 /* --- Commands ------------------------------------------------------------- */

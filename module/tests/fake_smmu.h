@@ -10,6 +10,9 @@
  * - Paging domains with an RCU-published invalidation array.
  * - A checker of live entry updates (STEs, CDs): a writer whose sync
  *   verifies that nothing the SMMU could read between two syncs is torn.
+ * - For attach tests: an instance's stream table, in DMA memory of a KUnit
+ *   device standing in for the SMMU, and masters (client devices) whose
+ *   struct device leads to them as the iommu core's would.
  *
  * Everything is released when the test case ends, passed or not (KUnit
  * deferred actions and managed allocations).
@@ -51,6 +54,12 @@ struct fake_cmd {
 	u64 w1;
 };
 
+void fake_smmu_add_strtab(struct kunit *test, struct fake_smmu *f,
+			  u8 sid_bits);
+struct smmuv3_master *fake_master_create(struct kunit *test,
+					 struct fake_smmu *f, const u32 *sids,
+					 unsigned int num);
+
 void fake_cmd_at(const struct fake_smmu *f, u64 pos, struct fake_cmd *cmd);
 u64 fake_cmds_new(const struct fake_smmu *f);
 void fake_expect_cmds(struct kunit *test, struct fake_smmu *f,
@@ -66,6 +75,9 @@ void fake_expect_cmds(struct kunit *test, struct fake_smmu *f,
  *	[51:12] (IPA)
  */
 #define FAKE_CMD_SYNC			{ 0x46, 0 }
+#define FAKE_CFGI_STE(sid)		{ 0x03 | (u64)(sid) << 32, 1 }
+#define FAKE_CFGI_CD(sid, ssid, leaf)					\
+	{ 0x05 | (u64)(ssid) << 12 | (u64)(sid) << 32, (u64)(leaf) }
 #define FAKE_TLBI_NH_ALL(vmid)		{ 0x10 | (u64)(vmid) << 32, 0 }
 #define FAKE_TLBI_NH_ASID(asid)		{ 0x11 | (u64)(asid) << 48, 0 }
 #define FAKE_TLBI_S12_VMALL(vmid)	{ 0x28 | (u64)(vmid) << 32, 0 }
