@@ -14,6 +14,8 @@
 #   smtest.testtimeout=S          kill a selftest binary after S seconds (600)
 #   smtest.kmemleak_baseline=1    kmemleak scan + clear before loading the driver
 #   smtest.bench=ARG,ARG          bench mode: /bench/smmuv3_bench's arguments
+#   smtest.tests=NAME,NAME        run only these selftests (default: tests.list)
+#   smtest.kunit=0                do not load the KUnit suites
 #
 # Initramfs layout (made by run.py):
 #   /modules/pre/NN-*.ko     loaded first (stock kernel: virtio_mmio, ...)
@@ -41,7 +43,7 @@ mount -t tmpfs tmpfs /tmp
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 
 MODE=check DRIVER=ours TOPOLOGY=unknown INSTANCES=1 SETTLE=90 TESTTIMEOUT=600 KMEMLEAK_BASELINE=0
-BENCH=
+BENCH= ONLY= KUNIT=1
 for arg in $(cat /proc/cmdline); do
 	case $arg in
 	smtest.mode=*) MODE=${arg#*=} ;;
@@ -52,6 +54,8 @@ for arg in $(cat /proc/cmdline); do
 	smtest.testtimeout=*) TESTTIMEOUT=${arg#*=} ;;
 	smtest.kmemleak_baseline=*) KMEMLEAK_BASELINE=${arg#*=} ;;
 	smtest.bench=*) BENCH=$(echo "${arg#*=}" | tr , ' ') ;;
+	smtest.tests=*) ONLY=$(echo "${arg#*=}" | tr , ' ') ;;
+	smtest.kunit=*) KUNIT=${arg#*=} ;;
 	esac
 done
 
@@ -266,8 +270,9 @@ for b in /sys/block/vd*; do
 done
 
 # --- KUnit ---------------------------------------------------------------
+[ "$KUNIT" = 0 ] && say "KUnit not loaded on this topology (smtest.kunit=0)"
 for m in /modules/kunit/*.ko; do
-	[ -e "$m" ] || continue
+	[ -e "$m" ] && [ "$KUNIT" != 0 ] || continue
 	n=${m##*/}
 	n=${n#[0-9][0-9]-}
 	if insmod "$m" 2>/tmp/err; then
@@ -291,6 +296,10 @@ if [ -e /selftests/tests.list ]; then
 	while read -r t; do
 		t=${t##*/}
 		[ -n "$t" ] || continue
+		if [ -n "$ONLY" ] && ! echo " $ONLY " | grep -q " $t "; then
+			say "selftest $t not run on this topology (smtest.tests=$ONLY)"
+			continue
+		fi
 		say "selftest $t"
 		begin selftest "$t"
 		if [ -x "./$t" ]; then

@@ -73,12 +73,14 @@ class Smmu:
 
 
 class Topology:
-    def __init__(self, name, desc, smmus, uefi, passthrough=True):
+    def __init__(self, name, desc, smmus, uefi, passthrough=True, tests=None, kunit=True):
         self.name = name
         self.desc = desc
         self.smmus = smmus
         self.uefi = uefi                # UEFI firmware + ACPI (else device tree)
         self.passthrough = passthrough  # iommu.passthrough=1 on the command line
+        self.tests = tests              # the selftests to run (None: all)
+        self.kunit = kunit              # load the KUnit suites
 
     @property
     def instances(self):
@@ -94,6 +96,13 @@ TOPOLOGIES = {
                  [Smmu("pcie.0", "nested"), Smmu("pcie.1", "1", bus_nr=8)], uefi=True),
         Topology("dt1", "device tree, one SMMU on pcie.0; an edu and a virtio-blk behind it",
                  [Smmu("pcie.0")], uefi=False),
+        # No stage in common: the automatic domain of a device behind one
+        # instance cannot take a device behind the other.  Only the tests
+        # this adds to (stage-2-only DMA, the automatic-domain fallback).
+        Topology("acpi2-s2s1", "as acpi2, instance 0 stage=2, instance 1 stage=1; "
+                 "selftests topology, dma and share only, no KUnit",
+                 [Smmu("pcie.0", "2"), Smmu("pcie.1", "1", bus_nr=8)], uefi=True,
+                 tests=["smmuv3_topology", "smmuv3_dma", "smmuv3_share"], kunit=False),
     ]
 }
 # Info sections of the result channel that `make run` shows.
@@ -107,7 +116,7 @@ STOCK = "stock-dkms"
 STOCK_HW = "acpi2"
 STOCK_DESC = ("the stock Debian arm64 kernel (built-in arm-smmu-v3 blacklisted) on the acpi2 "
               "hardware, with smmuv3.ko built by DKMS against the stock headers")
-DEFAULT_TOPOLOGIES = ["acpi2", "acpi2-mixed", "dt1"]
+DEFAULT_TOPOLOGIES = ["acpi2", "acpi2-mixed", "acpi2-s2s1", "dt1"]
 
 
 # --------------------------------------------------------------------------
@@ -939,6 +948,10 @@ class Runner:
                      "smtest.driver=" + self.o.driver, "smtest.topology=" + name,
                      "smtest.instances=%d" % topo.instances,
                      "smtest.testtimeout=%d" % self._testtimeout()]
+            if topo.tests is not None:
+                extra.append("smtest.tests=" + ",".join(topo.tests))
+            if not topo.kunit:
+                extra.append("smtest.kunit=0")
             note("booting %s (%s, driver %s, %s kernel)" % (
                 name, topo.desc, self.o.driver, self.o.kernel if not self.o.kdir else "KDIR"))
             st, el, con, res = self.boot(name, topo, image, initrd, extra,

@@ -26,12 +26,21 @@
  *                             tag (domains file: no entry for A's instance;
  *                             A's asids_used one lower); A can come back;
  *                             then the same with B
+ *   auto_domain_falls_back    (instances with different stages,
+ *                             acpi2-s2s1: A stage 2 only, B stage 1 only)
+ *                             A's automatic domain is stage 2, B cannot use
+ *                             it: the driver refuses it with EINVAL, so
+ *                             iommufd's automatic path gives B a second
+ *                             HWPT in the same IOAS, the refused domain
+ *                             gains no entry for B's instance; DMA right on
+ *                             both, after an unmap both fault
  *   nest_parent_refuses_stage1_only_instance
- *                             (an instance without stage 2, acpi2-mixed) a
- *                             NEST_PARENT HWPT allocated for the instance
- *                             with stage 2 refuses B with EINVAL, and B's
- *                             automatic attach to the same IOAS gets a
- *                             separate HWPT; DMA works on both
+ *                             (an instance that can nest and one without
+ *                             stage 2, acpi2-mixed) a NEST_PARENT HWPT
+ *                             allocated for the nesting instance refuses B
+ *                             with EINVAL; DMA works on both HWPTs
+ * The sharing cases skip, saying why, where A's automatic domain does not
+ * fit B's instance (acpi2-s2s1); auto_domain_falls_back runs there.
  * and, with FIXTURE tags (any topology, our driver only: max_asids and
  * max_vmids exist only there):
  *   tags.asid/vmid.exhaustion with the instance's asids_used (vmids_used)
@@ -87,6 +96,9 @@ FIXTURE(share)
 	uint64_t iova, ctl_iova;
 	struct dbg_domains *dd, *dd0;
 	bool ours;
+	bool stages_known;	/* the stages below are known */
+	bool a_s1, a_s2, b_s1, b_s2;
+	char noshare[256];	/* why A's automatic domain cannot take B ("": it can) */
 };
 
 FIXTURE_SETUP(share)
@@ -150,7 +162,36 @@ FIXTURE_SETUP(share)
 	ASSERT_EQ(0, ret) TH_LOG("%s", self->a.vd.err);
 	ret = edu_dev_open(&self->b, self->bdf_b, self->iommufd);
 	ASSERT_EQ(0, ret) TH_LOG("%s", self->b.vd.err);
+
+	/*
+	 * A's automatic (and plain IOMMU_HWPT_ALLOC) domain is stage 1 where
+	 * A's instance has stage 1, else stage 2; B can share it only if B's
+	 * instance has that stage.
+	 */
+	{
+		const char *how_a = "", *how_b = "";
+		bool a_auto_s1;
+
+		self->stages_known =
+			!edu_dev_stages(&self->a, &self->a_s1, &self->a_s2, &how_a) &&
+			!edu_dev_stages(&self->b, &self->b_s1, &self->b_s2, &how_b);
+		a_auto_s1 = self->a_s1;
+		if (self->stages_known && !(a_auto_s1 ? self->b_s1 : self->b_s2))
+			snprintf(self->noshare, sizeof(self->noshare),
+				 "A's domains are stage %d (%s: stage 1 %s, stage 2 %s), "
+				 "which B's instance %s lacks (stage 1 %s, stage 2 %s; %s)",
+				 a_auto_s1 ? 1 : 2, self->a.inst, self->a_s1 ? "yes" : "no",
+				 self->a_s2 ? "yes" : "no", self->b.inst,
+				 self->b_s1 ? "yes" : "no", self->b_s2 ? "yes" : "no", how_b);
+	}
 }
+
+/* The sharing cases need A's domains to fit B's instance. */
+#define REQUIRE_SHAREABLE() do { \
+	if (self->noshare[0]) \
+		SKIP(return, "%s: nothing to share (auto_domain_falls_back covers " \
+		     "this topology)", self->noshare); \
+} while (0)
 
 FIXTURE_TEARDOWN(share)
 {
@@ -285,6 +326,7 @@ TEST_F_TIMEOUT(share, auto_domain_shared, DMA_TIMEOUT)
 {
 	int dom = -1, ret;
 
+	REQUIRE_SHAREABLE();
 	snap_domains(_metadata, self, self->dd0);
 	attach_ok(_metadata, &self->a, self->ioas, "IOAS");
 	dom = new_domain(_metadata, self, "A's automatic attach");
@@ -324,6 +366,7 @@ TEST_F_TIMEOUT(share, explicit_hwpt_accepts_other_instance, DMA_TIMEOUT)
 	uint32_t h = 0;
 	int dom, ret;
 
+	REQUIRE_SHAREABLE();
 	snap_domains(_metadata, self, self->dd0);
 	ret = iommufd_hwpt_alloc(self->iommufd, self->a.vd.devid, self->ioas, 0, &h);
 	ASSERT_EQ(0, ret) TH_LOG("IOMMU_HWPT_ALLOC for A (%s): %s", self->a.bdf,
@@ -360,6 +403,7 @@ TEST_F_TIMEOUT(share, shared_unmap_faults_on_both, DMA_TIMEOUT)
 	uint32_t h = 0;
 	int ret;
 
+	REQUIRE_SHAREABLE();
 	ret = iommufd_hwpt_alloc(self->iommufd, self->a.vd.devid, self->ioas, 0, &h);
 	ASSERT_EQ(0, ret) TH_LOG("IOMMU_HWPT_ALLOC for A: %s", strerror(-ret));
 	attach_ok(_metadata, &self->a, h, "HWPT");
@@ -432,6 +476,7 @@ TEST_F_TIMEOUT(share, detach_one_keeps_other, DMA_TIMEOUT)
 	uint32_t h = 0;
 	int dom, ret;
 
+	REQUIRE_SHAREABLE();
 	snap_domains(_metadata, self, self->dd0);
 	ret = iommufd_hwpt_alloc(self->iommufd, self->a.vd.devid, self->ioas, 0, &h);
 	ASSERT_EQ(0, ret) TH_LOG("IOMMU_HWPT_ALLOC for A: %s", strerror(-ret));
@@ -499,6 +544,63 @@ TEST_F_TIMEOUT(share, detach_one_keeps_other, DMA_TIMEOUT)
 	}
 }
 
+TEST_F_TIMEOUT(share, auto_domain_falls_back, DMA_TIMEOUT)
+{
+	int type_a, type_b, dom_a, dom_b, ret;
+
+	if (!self->stages_known)
+		SKIP(return, "the stages of %s and %s cannot be known", self->a.inst,
+		     self->b.inst);
+	if (env_topology_is("acpi2-s2s1"))
+		ASSERT_NE(0, self->noshare[0])
+			TH_LOG("acpi2-s2s1: expected A's instance %s (stage 1 %s, stage 2 %s) "
+			       "and B's %s (stage 1 %s, stage 2 %s) to have no stage in common",
+			       self->a.inst, self->a_s1 ? "yes" : "no",
+			       self->a_s2 ? "yes" : "no", self->b.inst,
+			       self->b_s1 ? "yes" : "no", self->b_s2 ? "yes" : "no");
+	if (!self->noshare[0])
+		SKIP(return, "A's domains fit B's instance here, so the automatic path "
+		     "shares them (auto_domain_shared); needs instances with different "
+		     "stages (topology acpi2-s2s1)");
+	type_a = self->a_s1 ? DBG_INV_S1_ASID : DBG_INV_S2_VMID;
+	type_b = self->b_s1 ? DBG_INV_S1_ASID : DBG_INV_S2_VMID;
+	INFO("%s", self->noshare);
+
+	snap_domains(_metadata, self, self->dd0);
+	attach_ok(_metadata, &self->a, self->ioas, "IOAS");
+	dom_a = new_domain(_metadata, self, "A's automatic attach");
+	expect_tag(_metadata, self, dom_a, &self->a, type_a, 1, "A attached");
+
+	snap_domains(_metadata, self, self->dd0);
+	ret = dev_attach(&self->b.vd, self->ioas);
+	ASSERT_EQ(0, ret)
+		TH_LOG("B (%s behind %s) attaching to IOAS %u, which has A's HWPT %u that "
+		       "B cannot use: expected the automatic path to fall back to a new "
+		       "HWPT, found %s (%s)", self->b.bdf, self->b.inst, self->ioas,
+		       self->a.vd.hwpt_id, strerror(-ret), self->b.vd.err);
+	ASSERT_NE(self->a.vd.hwpt_id, self->b.vd.hwpt_id)
+		TH_LOG("B attached to A's HWPT %u, whose stage its instance %s lacks",
+		       self->a.vd.hwpt_id, self->b.inst);
+	dom_b = new_domain(_metadata, self, "B's automatic attach");
+	expect_tag(_metadata, self, dom_b, &self->b, type_b, 1, "B attached");
+	/* The refused domain gained nothing for B's instance. */
+	expect_tag(_metadata, self, dom_a, &self->b, type_a, 0, "B refused");
+	expect_tag(_metadata, self, dom_a, &self->a, type_a, 1, "B refused");
+	INFO("IOAS %u: A on HWPT %u (domain %d), B on HWPT %u (domain %d)", self->ioas,
+	     self->a.vd.hwpt_id, dom_a, self->b.vd.hwpt_id, dom_b);
+
+	map_buffers(_metadata, self);
+	dma_both_ways(_metadata, self, &self->a);
+	dma_both_ways(_metadata, self, &self->b);
+	ret = iommufd_ioas_unmap(self->iommufd, self->ioas, self->iova, PAGE, NULL);
+	ASSERT_EQ(0, ret) TH_LOG("IOMMU_IOAS_UNMAP: %s", strerror(-ret));
+	ASSERT_CHECK(edu_write_dropped(&self->a, self->iova, self->mem.va, PAGE,
+				       &self->rng, ERRBUF));
+	ASSERT_CHECK(edu_write_dropped(&self->b, self->iova, self->mem.va, PAGE,
+				       &self->rng, ERRBUF));
+	INFO("DMA intact on both HWPTs of the IOAS; after an unmap both fault");
+}
+
 TEST_F_TIMEOUT(share, nest_parent_refuses_stage1_only_instance, DMA_TIMEOUT)
 {
 	struct edu_dev *s2dev = NULL, *s1dev = NULL;
@@ -510,17 +612,19 @@ TEST_F_TIMEOUT(share, nest_parent_refuses_stage1_only_instance, DMA_TIMEOUT)
 		struct edu_dev *d = i ? &self->b : &self->a;
 		const char *how = "";
 
-		ret = edu_dev_has_s2(d, &how);
+		bool s1, s2;
+
+		ret = edu_dev_stages(d, &s1, &s2, &how);
 		if (ret == -ENOENT)
-			SKIP(return, "%s: cannot tell whether %s has stage 2: %s", d->bdf,
+			SKIP(return, "%s: cannot tell the stages of %s: %s", d->bdf,
 			     d->inst, how);
-		ASSERT_LE(0, ret) TH_LOG("%s: stage 2 of %s: %s", d->bdf, d->inst,
+		ASSERT_EQ(0, ret) TH_LOG("%s: stages of %s: %s", d->bdf, d->inst,
 					 strerror(-ret));
-		INFO("%s (behind %s): stage 2 %s (from %s)", d->bdf, d->inst,
-		     ret ? "yes" : "no", how);
-		if (ret)
+		INFO("%s (behind %s): stage 1 %s, stage 2 %s (from %s)", d->bdf, d->inst,
+		     s1 ? "yes" : "no", s2 ? "yes" : "no", how);
+		if (s1 && s2)
 			s2dev = s2dev ? s2dev : d;
-		else
+		else if (!s2)
 			s1dev = s1dev ? s1dev : d;
 	}
 	if (env_topology_is("acpi2-mixed"))
@@ -529,9 +633,10 @@ TEST_F_TIMEOUT(share, nest_parent_refuses_stage1_only_instance, DMA_TIMEOUT)
 			       "and one behind an instance without, found %s",
 			       s2dev ? "both with stage 2" : "neither with stage 2");
 	if (!s2dev || !s1dev)
-		SKIP(return, "needs an instance with stage 2 and one without (topology %s: "
-		     "%s)", env_topology() ? env_topology() : "unknown",
-		     s2dev ? "both instances have stage 2" : "neither has stage 2");
+		SKIP(return, "needs an instance that can nest (stages 1 and 2) and one "
+		     "without stage 2 (topology %s: %s)",
+		     env_topology() ? env_topology() : "unknown",
+		     s2dev ? "both instances have stage 2" : "no instance can nest");
 
 	snap_domains(_metadata, self, self->dd0);
 	ret = iommufd_hwpt_alloc(self->iommufd, s2dev->vd.devid, self->ioas,
@@ -672,6 +777,7 @@ TEST_F_TIMEOUT(tags, exhaustion, DMA_TIMEOUT)
 		const char *how = "";
 		uint64_t n, n1, iova, ctl;
 		int ret, live, maxid = 0;
+		bool s1 = false, s2 = false;
 
 		ASSERT_NE(NULL, ids);
 		self->iommufd = iommufd_open();
@@ -679,11 +785,15 @@ TEST_F_TIMEOUT(tags, exhaustion, DMA_TIMEOUT)
 		ASSERT_EQ(0, iommufd_ioas_alloc(self->iommufd, &self->ioas));
 		ret = edu_dev_open(d, self->edus.v[e], self->iommufd);
 		ASSERT_EQ(0, ret) TH_LOG("%s", d->vd.err);
-		ret = edu_dev_has_s2(d, &how);
-		ASSERT_LE(0, ret) TH_LOG("%s: stage 2 of %s: %s (%s)", d->bdf, d->inst,
+		/* ASIDs need stage 1; VMIDs nest-parent HWPTs, so both stages. */
+		ret = variant->type == DBG_INV_S2_VMID ? edu_dev_has_nesting(d, &how) :
+		      edu_dev_stages(d, &s1, &s2, &how) ?: s1;
+		ASSERT_LE(0, ret) TH_LOG("%s: stages of %s: %s (%s)", d->bdf, d->inst,
 					 strerror(-ret), how);
-		if (variant->type == DBG_INV_S2_VMID && !ret) {
-			INFO("%s: %s has no stage 2: no VMIDs to exhaust", d->bdf, d->inst);
+		if (!ret) {
+			INFO("%s: %s has no %s: no %s to exhaust", d->bdf, d->inst,
+			     variant->type == DBG_INV_S2_VMID ? "nesting" : "stage 1",
+			     variant->type == DBG_INV_S2_VMID ? "VMIDs" : "ASIDs");
 			goto next;
 		}
 
@@ -782,7 +892,7 @@ next:
 	}
 	if (!tested)
 		SKIP(return, "no edu behind an instance with %s",
-		     variant->type == DBG_INV_S2_VMID ? "stage 2" : "stage 1");
+		     variant->type == DBG_INV_S2_VMID ? "both stages" : "stage 1");
 }
 
 TEST_HARNESS_MAIN

@@ -57,31 +57,58 @@ int edu_dev_open(struct edu_dev *d, const char *bdf, int iommufd)
 	return ret;
 }
 
-int edu_dev_has_s2(struct edu_dev *d, const char **how)
+int edu_dev_stages(struct edu_dev *d, bool *s1, bool *s2, const char **how)
 {
 	char root[64];
 	uint32_t idr[6];
+	bool bus0;
 	int ret = iommufd_smmuv3_idr(d->vd.iommufd, d->vd.devid, idr);
 
 	if (!ret) {
-		*how = "IDR0.S2P from IOMMU_GET_HW_INFO";
-		return !!(idr[0] & SMMUV3_IDR0_S2P);
+		*how = "IDR0.S1P/S2P from IOMMU_GET_HW_INFO";
+		*s1 = idr[0] & SMMUV3_IDR0_S1P;
+		*s2 = idr[0] & SMMUV3_IDR0_S2P;
+		return 0;
 	}
 	if (ret != -EOPNOTSUPP)
 		return ret;
 	*how = "the topology (the driver gives no SMMUv3 IOMMU_GET_HW_INFO)";
-	if (env_topology_is("acpi2-mixed")) {
+	if (env_topology_is("acpi2-mixed") || env_topology_is("acpi2-s2s1")) {
 		ret = pci_root_bus(d->bdf, root, sizeof(root));
 		if (ret)
 			return ret;
-		return !strcmp(root, "pci0000:00");
-	}
-	if (env_topology_is("acpi2"))
-		return 1;
-	if (env_topology_is("dt1"))
+		bus0 = !strcmp(root, "pci0000:00");
+		*s1 = !bus0 || env_topology_is("acpi2-mixed");
+		*s2 = bus0;
 		return 0;
+	}
+	if (env_topology_is("acpi2")) {
+		*s1 = *s2 = true;
+		return 0;
+	}
+	if (env_topology_is("dt1")) {
+		*s1 = true;
+		*s2 = false;
+		return 0;
+	}
 	*how = "nothing (no SMMUv3 IOMMU_GET_HW_INFO, unknown topology)";
 	return -ENOENT;
+}
+
+int edu_dev_has_s2(struct edu_dev *d, const char **how)
+{
+	bool s1, s2;
+	int ret = edu_dev_stages(d, &s1, &s2, how);
+
+	return ret ? ret : s2;
+}
+
+int edu_dev_has_nesting(struct edu_dev *d, const char **how)
+{
+	bool s1, s2;
+	int ret = edu_dev_stages(d, &s1, &s2, how);
+
+	return ret ? ret : s1 && s2;
 }
 
 static int dma_failed(struct edu_dev *d, int ret, const char *what, uint64_t iova,

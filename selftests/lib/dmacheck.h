@@ -16,6 +16,7 @@
 #ifndef SMMUV3_SELFTEST_DMACHECK_H
 #define SMMUV3_SELFTEST_DMACHECK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,15 +48,23 @@ int edus_behind_iommu(struct strlist *out, int *skipped);
 int edu_dev_open(struct edu_dev *d, const char *bdf, int iommufd);
 
 /*
- * Whether D's instance has stage 2 (and so nesting-parent HWPTs): IDR0.S2P
- * from IOMMU_GET_HW_INFO when the driver reports SMMUv3 hw_info; else
- * (upstream built without CONFIG_ARM_SMMU_V3_IOMMUFD) what the topology in
+ * The translation stages of D's instance: IDR0.S1P and IDR0.S2P from
+ * IOMMU_GET_HW_INFO when the driver reports SMMUv3 hw_info; else (upstream
+ * built without CONFIG_ARM_SMMU_V3_IOMMUFD) what the topology in
  * SMMUV3_TOPOLOGY says: acpi2: every instance stage=nested; acpi2-mixed:
- * the instance of root bus 0000:00 nested, the other stage=1; dt1: QEMU's
- * default, stage 1.  Returns 1, 0, or -ENOENT when it cannot be known (or
+ * the instance of root bus 0000:00 nested, the other stage=1; acpi2-s2s1:
+ * the instance of root bus 0000:00 stage=2, the other stage=1; dt1: QEMU's
+ * default, stage 1.  Returns 0, or -ENOENT when it cannot be known (or
  * another -errno); *how says where the answer came from.
  */
+int edu_dev_stages(struct edu_dev *d, bool *s1, bool *s2, const char **how);
+/* Whether D's instance has stage 2 (edu_dev_stages()): 1, 0 or -errno. */
 int edu_dev_has_s2(struct edu_dev *d, const char **how);
+/*
+ * Whether D's instance can nest (both stages, which nesting-parent HWPTs
+ * need): 1, 0 or -errno.
+ */
+int edu_dev_has_nesting(struct edu_dev *d, const char **how);
 
 /*
  * RAM -> device -> RAM: SRC (at SRC_IOVA) gets a fresh pattern, the device
