@@ -320,6 +320,27 @@ static void dma_both_ways(struct __test_metadata *_metadata, FIXTURE_DATA(share)
 				   self->iova, PAGE, &self->rng, ERRBUF));
 }
 
+/*
+ * X and Y on two HWPTs of self->ioas: map the buffers, DMA both ways on each,
+ * unmap, then writes of each to the IOVA must be dropped.
+ */
+static void dma_on_two_hwpts(struct __test_metadata *_metadata, FIXTURE_DATA(share) *self,
+			     struct edu_dev *x, struct edu_dev *y)
+{
+	struct edu_dev *devs[2] = { x, y };
+	int ret;
+
+	map_buffers(_metadata, self);
+	for (int i = 0; i < 2; i++)
+		dma_both_ways(_metadata, self, devs[i]);
+	ret = iommufd_ioas_unmap(self->iommufd, self->ioas, self->iova, PAGE, NULL);
+	ASSERT_EQ(0, ret) TH_LOG("IOMMU_IOAS_UNMAP: %s", strerror(-ret));
+	for (int i = 0; i < 2; i++)
+		ASSERT_CHECK(edu_write_dropped(devs[i], self->iova, self->mem.va, PAGE,
+					       &self->rng, ERRBUF));
+	INFO("DMA intact on both HWPTs of the IOAS; after an unmap both fault");
+}
+
 /* ---- sharing ------------------------------------------------------------------ */
 
 TEST_F_TIMEOUT(share, auto_domain_shared, DMA_TIMEOUT)
@@ -589,16 +610,7 @@ TEST_F_TIMEOUT(share, auto_domain_falls_back, DMA_TIMEOUT)
 	INFO("IOAS %u: A on HWPT %u (domain %d), B on HWPT %u (domain %d)", self->ioas,
 	     self->a.vd.hwpt_id, dom_a, self->b.vd.hwpt_id, dom_b);
 
-	map_buffers(_metadata, self);
-	dma_both_ways(_metadata, self, &self->a);
-	dma_both_ways(_metadata, self, &self->b);
-	ret = iommufd_ioas_unmap(self->iommufd, self->ioas, self->iova, PAGE, NULL);
-	ASSERT_EQ(0, ret) TH_LOG("IOMMU_IOAS_UNMAP: %s", strerror(-ret));
-	ASSERT_CHECK(edu_write_dropped(&self->a, self->iova, self->mem.va, PAGE,
-				       &self->rng, ERRBUF));
-	ASSERT_CHECK(edu_write_dropped(&self->b, self->iova, self->mem.va, PAGE,
-				       &self->rng, ERRBUF));
-	INFO("DMA intact on both HWPTs of the IOAS; after an unmap both fault");
+	dma_on_two_hwpts(_metadata, self, &self->a, &self->b);
 }
 
 TEST_F_TIMEOUT(share, nest_parent_refuses_stage1_only_instance, DMA_TIMEOUT)
@@ -673,16 +685,7 @@ TEST_F_TIMEOUT(share, nest_parent_refuses_stage1_only_instance, DMA_TIMEOUT)
 		       s1dev->vd.hwpt_id);
 	INFO("IOAS %u: %s on nest-parent HWPT %u, %s on automatic HWPT %u", self->ioas,
 	     s2dev->bdf, h, s1dev->bdf, s1dev->vd.hwpt_id);
-	map_buffers(_metadata, self);
-	dma_both_ways(_metadata, self, s2dev);
-	dma_both_ways(_metadata, self, s1dev);
-	ret = iommufd_ioas_unmap(self->iommufd, self->ioas, self->iova, PAGE, NULL);
-	ASSERT_EQ(0, ret) TH_LOG("IOMMU_IOAS_UNMAP: %s", strerror(-ret));
-	ASSERT_CHECK(edu_write_dropped(s2dev, self->iova, self->mem.va, PAGE, &self->rng,
-				       ERRBUF));
-	ASSERT_CHECK(edu_write_dropped(s1dev, self->iova, self->mem.va, PAGE, &self->rng,
-				       ERRBUF));
-	INFO("DMA intact on both HWPTs of the IOAS; after an unmap both fault");
+	dma_on_two_hwpts(_metadata, self, s2dev, s1dev);
 }
 
 /* ---- tag exhaustion --------------------------------------------------------- */
