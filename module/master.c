@@ -10,8 +10,11 @@
  */
 #include <linux/device.h>
 #include <linux/iommu.h>
+#include <linux/log2.h>
 #include <linux/of.h>
 #include <linux/pci.h>
+#include <linux/pci-ats.h>
+#include <linux/property.h>
 #include <linux/slab.h>
 
 #include <smmuv3/smmuv3.h>
@@ -103,6 +106,29 @@ static int smmuv3_insert_streams(struct smmuv3_master *master,
 	return ret;
 }
 
+/*
+ * The substream ID width a device gets: what it can issue (the PCI PASID
+ * capability, or the firmware's "pasid-num-bits"), at most what a CD table
+ * of the instance covers.  The core applies the same limits to the PASIDs
+ * it lets through; sizing the CD table by them keeps a device without
+ * PASIDs at one CD.
+ */
+static u8 smmuv3_master_ssid_bits(struct device *dev,
+				  const struct smmuv3_device *smmu)
+{
+	u32 bits = 0;
+
+	if (dev_is_pci(dev)) {
+		int n = pci_max_pasids(to_pci_dev(dev));
+
+		if (n > 0)
+			bits = ilog2(n);
+	} else if (device_property_read_u32(dev, "pasid-num-bits", &bits)) {
+		bits = 0;
+	}
+	return min_t(u32, bits, smmuv3_cdtab_ssid_bits(smmu));
+}
+
 /**
  * smmuv3_probe_device() - take a device behind one of our instances
  * @dev: the device, with a fwspec naming the instance and its stream IDs
@@ -134,11 +160,7 @@ struct iommu_device *smmuv3_probe_device(struct device *dev)
 	master->smmu = smmu;
 	master->dev = dev;
 	master->num_streams = fwspec->num_ids;
-	/*
-	 * What the CD table can cover; the core caps PASIDs further per
-	 * device (PCI capability, DT property).
-	 */
-	master->ssid_bits = smmuv3_cdtab_ssid_bits(smmu);
+	master->ssid_bits = smmuv3_master_ssid_bits(dev, smmu);
 	xa_init(&master->pasids);
 
 	ret = smmuv3_insert_streams(master, fwspec->ids);

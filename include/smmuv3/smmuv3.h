@@ -333,8 +333,9 @@ struct smmuv3_stream {
  * @dev: the device
  * @streams: its stream IDs, from the firmware description
  * @num_streams: number of @streams
- * @ssid_bits: substream ID width the device may use: PASIDs are 1 to
- *	2^@ssid_bits - 1 (0: none)
+ * @ssid_bits: substream ID width the device may use, the smaller of its
+ *	own PASID width and what a CD table of the instance covers: PASIDs
+ *	are 1 to 2^@ssid_bits - 1 (0: none); sizes the CD table
  * @cdtab: context descriptor table, allocated at the first stage-1 attach
  *	of the RID or of a PASID
  * @attach: what the device's RID (traffic without a PASID) is attached to
