@@ -23,17 +23,11 @@ MODULE_PARM_DESC(strtab_linear,
 /* Level-1 tables of up to 2^16 descriptors (512KiB): 2^24 stream IDs. */
 #define SMMUV3_L1_MAX_BITS		16
 
-/**
- * smmuv3_strtab_init_abort() - make STEs abort all traffic
- * @smmu: the instance
- * @stes: the first STE
- * @num: how many
- *
+/*
  * Unused stream IDs abort: a device that the firmware did not describe, or
  * that has not been probed, cannot reach memory.
  */
-void smmuv3_strtab_init_abort(struct smmuv3_device *smmu, __le64 *stes,
-			      unsigned int num)
+static void smmuv3_strtab_init_abort(__le64 *stes, unsigned int num)
 {
 	unsigned int i;
 
@@ -59,7 +53,7 @@ static int smmuv3_strtab_init_linear(struct smmuv3_device *smmu)
 				      GFP_KERNEL);
 	if (!st->ste)
 		return -ENOMEM;
-	smmuv3_strtab_init_abort(smmu, st->ste, st->num_ste);
+	smmuv3_strtab_init_abort(st->ste, st->num_ste);
 
 	st->base_reg = SMMUV3_STRTAB_BASE_RA |
 		       (st->ste_dma & SMMUV3_STRTAB_BASE_ADDR);
@@ -148,7 +142,7 @@ int smmuv3_strtab_prepare_sid(struct smmuv3_device *smmu, u32 sid)
 				 &dma, GFP_KERNEL);
 	if (!l2)
 		return -ENOMEM;
-	smmuv3_strtab_init_abort(smmu, l2, SMMUV3_L2_STES);
+	smmuv3_strtab_init_abort(l2, SMMUV3_L2_STES);
 	st->l2[idx] = l2;
 	/* dma_wmb(): the STEs are visible before the descriptor */
 	dma_wmb();

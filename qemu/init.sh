@@ -174,7 +174,9 @@ for d in /sys/bus/pci/devices/*; do
 	*) kind=pci-${id//0x/} ;;
 	esac
 	if [ ! -e $d/iommu_group ]; then
-		check fail "iommu-group/$kind-$bdf" "no iommu_group after ${SETTLE}s"
+		drv=$(readlink $d/driver 2>/dev/null)
+		# Bound without a group: the iommu core's ACPI probe race (README).
+		check fail "iommu-group/$kind-$bdf" "no iommu_group after ${SETTLE}s${drv:+; bound to ${drv##*/} without one, i.e. bound before the IOMMU probed it}"
 		continue
 	fi
 	iommu=$(readlink $d/iommu 2>/dev/null)

@@ -54,6 +54,7 @@
 
 #include "kselftest_harness.h"
 
+#include "dmacheck.h"
 #include "edu.h"
 #include "env.h"
 #include "mem.h"
@@ -430,8 +431,8 @@ static void nest_close(struct __test_metadata *_metadata, FIXTURE_DATA(nest) *se
 
 FIXTURE_SETUP(nest)
 {
-	struct strlist insts, edus;
-	char inst[128], drv[64];
+	struct edu_pick pick[2];
+	char drv[64];
 	int n, ret;
 
 	memset(self, 0, sizeof(*self));
@@ -442,31 +443,16 @@ FIXTURE_SETUP(nest)
 	self->t0 = now_ms();
 	prng_seed(&self->rng, prng_time_seed());
 
-	strlist_init(&insts);
-	strlist_init(&edus);
-	ret = iommu_instances(&insts);
-	ASSERT_LE(0, ret) TH_LOG("listing " SYSFS_IOMMU_CLASS ": %s", errname(ret));
-	ret = pci_find(PCI_VENDOR_QEMU, PCI_DEVICE_EDU, &edus);
-	ASSERT_LE(0, ret) TH_LOG("listing " SYSFS_PCI_DEVICES ": %s", errname(ret));
-	/* The first edu behind each instance, instances in name order. */
-	n = 0;
-	for (int i = 0; i < insts.n && n < 2; i++) {
-		for (int j = 0; j < edus.n; j++) {
-			if (pci_iommu_instance(edus.v[j], inst, sizeof(inst)) ||
-			    strcmp(inst, insts.v[i]))
-				continue;
-			snprintf(self->bdf[n], sizeof(self->bdf[n]), "%s", edus.v[j]);
-			snprintf(self->inst[n], sizeof(self->inst[n]), "%s", inst);
-			n++;
-			break;
-		}
-	}
-	ret = insts.n;
-	strlist_free(&insts);
-	strlist_free(&edus);
+	/* The first edu, then the first behind another instance. */
+	n = edus_on_distinct_instances(pick, 2);
+	ASSERT_LE(0, n) TH_LOG("listing edus: %s", errname(n));
 	if (n < 2)
 		SKIP(return, "needs two SMMU instances with an edu behind each; topology %s "
-		     "has %d instance(s), %d with an edu", env_topology() ?: "?", ret, n);
+		     "has %d instance(s) with an edu", env_topology() ?: "?", n);
+	for (int d = 0; d < 2; d++) {
+		snprintf(self->bdf[d], sizeof(self->bdf[d]), "%s", pick[d].bdf);
+		snprintf(self->inst[d], sizeof(self->inst[d]), "%s", pick[d].inst);
+	}
 	for (int d = 0; d < 2; d++) {
 		ret = pci_driver(self->bdf[d], drv, sizeof(drv));
 		ASSERT_EQ(0, ret);

@@ -103,40 +103,27 @@ FIXTURE(share)
 
 FIXTURE_SETUP(share)
 {
-	char inst_a[128] = "", inst_b[128] = "";
 	uint64_t seed = prng_time_seed();
-	struct strlist edus;
-	int ret, none = 0;
+	struct edu_pick pick[2];
+	int ret;
 
 	self->iommufd = -1;
 	self->a.vd.fd = -1;
 	self->b.vd.fd = -1;
-	strlist_init(&edus);
-	ret = edus_behind_iommu(&edus, &none);
+	ret = edus_on_distinct_instances(pick, 2);
 	ASSERT_LE(0, ret) TH_LOG("listing edus: %s", strerror(-ret));
-	for (int i = 0; i < edus.n; i++) {
-		char inst[128];
-
-		ASSERT_EQ(0, pci_iommu_instance(edus.v[i], inst, sizeof(inst)));
-		if (!inst_a[0]) {
-			snprintf(self->bdf_a, sizeof(self->bdf_a), "%s", edus.v[i]);
-			snprintf(inst_a, sizeof(inst_a), "%s", inst);
-		} else if (!inst_b[0] && strcmp(inst, inst_a)) {
-			snprintf(self->bdf_b, sizeof(self->bdf_b), "%s", edus.v[i]);
-			snprintf(inst_b, sizeof(inst_b), "%s", inst);
-		}
-	}
-	strlist_free(&edus);
-	if (!inst_b[0]) {
-		/* acpi2 and acpi2-mixed have an edu behind each of two instances. */
+	if (ret < 2) {
+		/* The acpi2* topologies have an edu behind each of two instances. */
 		ASSERT_FALSE(env_topology_is("acpi2"))
 			TH_LOG("topology %s: expected edus behind two different instances, "
 			       "found %s", env_topology(),
-			       inst_a[0] ? "them all behind one" : "no edu behind any");
+			       ret ? "them all behind one" : "no edu behind any");
 		SKIP(return, "needs edus behind two different SMMU instances (topology %s "
 		     "has %s)", env_topology() ? env_topology() : "unknown",
-		     inst_a[0] ? "one instance with edus" : "no edu behind an instance");
+		     ret ? "one instance with edus" : "no edu behind an instance");
 	}
+	snprintf(self->bdf_a, sizeof(self->bdf_a), "%s", pick[0].bdf);
+	snprintf(self->bdf_b, sizeof(self->bdf_b), "%s", pick[1].bdf);
 	self->ours = env_driver_ours();
 	if (self->ours)
 		ASSERT_TRUE(dbg_present())
@@ -148,7 +135,7 @@ FIXTURE_SETUP(share)
 	ASSERT_NE(NULL, self->dd0);
 	prng_seed(&self->rng, seed);
 	INFO("A = %s (behind %s), B = %s (behind %s); patterns from seed 0x%016llx",
-	     self->bdf_a, inst_a, self->bdf_b, inst_b, (unsigned long long)seed);
+	     self->bdf_a, pick[0].inst, self->bdf_b, pick[1].inst, (unsigned long long)seed);
 	ret = pinned_alloc(&self->mem, PAGE);
 	ASSERT_EQ(0, ret) TH_LOG("pinned buffer: %s", strerror(-ret));
 	ret = pinned_alloc(&self->ctl, PAGE);

@@ -619,8 +619,6 @@ int smmuv3_batch_submit(struct smmuv3_cmd_batch *batch);
 int smmuv3_strtab_init(struct smmuv3_device *smmu);
 int smmuv3_strtab_prepare_sid(struct smmuv3_device *smmu, u32 sid);
 __le64 *smmuv3_strtab_ste(struct smmuv3_device *smmu, u32 sid);
-void smmuv3_strtab_init_abort(struct smmuv3_device *smmu, __le64 *stes,
-			      unsigned int num);
 void smmuv3_install_ste(struct smmuv3_master *master, const __le64 *target);
 void smmuv3_ste_make_s1(__le64 *ste, const struct smmuv3_master *master,
 			u8 s1dss);

@@ -108,39 +108,21 @@ static int fail(struct bench *b, const char *fmt, ...)
 /* Edu A and B behind two different instances, bound to iommufd. */
 static int open_edus(struct bench *b)
 {
-	struct strlist edus;
-	int n = 0, ret;
+	struct edu_pick pick[MAX_INST];
+	int n = edus_on_distinct_instances(pick, MAX_INST);
 
-	strlist_init(&edus);
-	ret = edus_behind_iommu(&edus, NULL);
-	if (ret < 0) {
-		strlist_free(&edus);
-		return fail(b, "listing edus: %s", strerror(-ret));
-	}
-	for (int i = 0; i < edus.n && n < MAX_INST; i++) {
-		char inst[128];
-
-		if (pci_iommu_instance(edus.v[i], inst, sizeof(inst)))
-			continue;
-		if (n == 1 && !strcmp(inst, b->dev[0].inst))
-			continue;
-		ret = edu_dev_open(&b->dev[n], edus.v[i], b->iommufd);
-		if (ret) {
-			fail(b, "opening %s: %s", edus.v[i], b->dev[n].vd.err);
-			break;
-		}
-		n++;
-	}
-	strlist_free(&edus);
-	if (ret < 0)
-		return ret;
+	if (n < 0)
+		return fail(b, "listing edus: %s", strerror(-n));
 	if (n < MAX_INST) {
 		printf("bench-skip map needs edus behind two SMMU instances, found %d\n", n);
 		return -ENODEV;
 	}
-	for (int i = 0; i < MAX_INST; i++)
+	for (int i = 0; i < MAX_INST; i++) {
+		if (edu_dev_open(&b->dev[i], pick[i].bdf, b->iommufd))
+			return fail(b, "opening %s: %s", pick[i].bdf, b->dev[i].vd.err);
 		printf("bench device name=%c bdf=%s sid=%#x instance=%s\n", 'A' + i,
 		       b->dev[i].bdf, bdf_rid(b->dev[i].bdf), b->dev[i].inst);
+	}
 	return 0;
 }
 

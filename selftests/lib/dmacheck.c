@@ -35,6 +35,31 @@ int edus_behind_iommu(struct strlist *out, int *skipped)
 	return ret < 0 ? ret : out->n;
 }
 
+int edus_on_distinct_instances(struct edu_pick *out, int max)
+{
+	struct strlist edus;
+	int ret, n = 0;
+
+	strlist_init(&edus);
+	ret = edus_behind_iommu(&edus, NULL);
+	for (int i = 0; ret >= 0 && i < edus.n && n < max; i++) {
+		char inst[128];
+		bool seen = false;
+
+		if (pci_iommu_instance(edus.v[i], inst, sizeof(inst)))
+			continue;
+		for (int j = 0; j < n; j++)
+			seen |= !strcmp(out[j].inst, inst);
+		if (seen)
+			continue;
+		snprintf(out[n].bdf, sizeof(out[n].bdf), "%s", edus.v[i]);
+		snprintf(out[n].inst, sizeof(out[n].inst), "%s", inst);
+		n++;
+	}
+	strlist_free(&edus);
+	return ret < 0 ? ret : n;
+}
+
 int edu_dev_open(struct edu_dev *d, const char *bdf, int iommufd)
 {
 	int ret;

@@ -40,6 +40,19 @@ struct edu_dev {
  * how many edus sit behind none.  Returns the count or -errno.
  */
 int edus_behind_iommu(struct strlist *out, int *skipped);
+
+/* An edu and the IOMMU instance it is behind. */
+struct edu_pick {
+	char bdf[32];
+	char inst[128];
+};
+
+/*
+ * Up to MAX edus behind pairwise different instances: in BDF order, the
+ * first edu, then the first behind another instance, and so on.  Returns
+ * how many were found, or -errno.
+ */
+int edus_on_distinct_instances(struct edu_pick *out, int max);
 /*
  * vfio_dev_open() + vfio_dev_edu(): bound to vfio-pci and IOMMUFD, BAR0
  * mapped, DMA enabled, not attached (blocked).  On failure d->vd.err says
