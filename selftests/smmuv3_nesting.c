@@ -54,6 +54,7 @@
 
 #include "kselftest_harness.h"
 
+#include "dbgfs.h"
 #include "dmacheck.h"
 #include "edu.h"
 #include "env.h"
@@ -264,7 +265,7 @@ static void diag_dump(FIXTURE_DATA(nest) *self, int d)
 	}
 	for (int k = 0; k < 3; k++) {
 		if (k == 0)
-			snprintf(path, sizeof(path), "%s", SMMUV3_DEBUGFS_DOMAINS);
+			snprintf(path, sizeof(path), SMMUV3_DEBUGFS "/domains");
 		else
 			snprintf(path, sizeof(path), "/sys/kernel/debug/smmuv3/%s/%s",
 				 self->inst[d], k == 1 ? "streams" : "stats");
@@ -695,28 +696,28 @@ static void invalidate_ok(struct __test_metadata *_metadata, FIXTURE_DATA(nest) 
 static void check_parent_vmids(struct __test_metadata *_metadata,
 			       FIXTURE_DATA(nest) *self, int expect, const char *when)
 {
-	struct dbg_domain *doms = calloc(64, sizeof(*doms));
+	struct dbg_domains *dd = malloc(sizeof(*dd));
 	const struct dbg_domain *par = NULL;
-	int n, nparents = 0, cnt[3] = { 0 };
+	int ret, nparents = 0, cnt[3] = { 0 };
 	unsigned int ids[2] = { 0 };
 
-	ASSERT_NE(NULL, doms);
-	n = smmuv3_dbg_domains(doms, 64);
-	if (n == -ENOENT && !driver_is_ours()) {
-		INFO("%s: no %s (driver %s): VMIDs not checked", when, SMMUV3_DEBUGFS_DOMAINS,
+	ASSERT_NE(NULL, dd);
+	ret = dbg_domains_read(dd);
+	if (ret == -ENOENT && !driver_is_ours()) {
+		INFO("%s: no %s/domains (driver %s): VMIDs not checked", when, SMMUV3_DEBUGFS,
 		     env_driver() ?: "?");
-		free(doms);
+		free(dd);
 		return;
 	}
-	ASSERT_LE(0, n) TH_LOG("reading %s: %s", SMMUV3_DEBUGFS_DOMAINS, errname(n));
-	for (int i = 0; i < n; i++) {
-		if (!doms[i].nest_parent)
+	ASSERT_EQ(0, ret) TH_LOG("reading %s/domains: %s", SMMUV3_DEBUGFS, errname(ret));
+	for (int i = 0; i < dd->n; i++) {
+		if (!dd->d[i].nest_parent)
 			continue;
 		nparents++;
-		par = &doms[i];
+		par = &dd->d[i];
 	}
-	ASSERT_EQ(1, nparents) TH_LOG("%s: expected exactly one nest-parent domain in %s "
-				      "(ours), found %d", when, SMMUV3_DEBUGFS_DOMAINS,
+	ASSERT_EQ(1, nparents) TH_LOG("%s: expected exactly one nest-parent domain in "
+				      "%s/domains (ours), found %d", when, SMMUV3_DEBUGFS,
 				      nparents);
 	for (int i = 0; i < par->n; i++) {
 		const struct dbg_inv *inv = &par->inv[i];
@@ -746,15 +747,17 @@ static void check_parent_vmids(struct __test_metadata *_metadata,
 	else
 		INFO("%s: parent domain %u holds no vIOMMU VMID (%u entries)", when, par->id,
 		     par->num);
-	free(doms);
+	free(dd);
 }
 
 /* VMIDs in use on A's and B's instances (smmuv3.ko only; -1 without). */
 static void vmids_used(FIXTURE_DATA(nest) *self, long out[2])
 {
-	for (int d = 0; d < 2; d++)
-		if (smmuv3_dbg_stat(self->inst[d], "vmids_used", &out[d]))
-			out[d] = -1;
+	for (int d = 0; d < 2; d++) {
+		uint64_t v;
+
+		out[d] = dbg_stat(self->inst[d], "vmids_used", &v) ? -1 : (long)v;
+	}
 }
 
 static void check_vmids_back(struct __test_metadata *_metadata,
@@ -774,20 +777,18 @@ static void check_vmids_back(struct __test_metadata *_metadata,
 /* No nest-parent domain may be left (smmuv3.ko only). */
 static void check_no_parent_left(struct __test_metadata *_metadata, const char *when)
 {
-	struct dbg_domain *doms = calloc(64, sizeof(*doms));
-	int n;
+	struct dbg_domains *dd = malloc(sizeof(*dd));
 
-	ASSERT_NE(NULL, doms);
-	n = smmuv3_dbg_domains(doms, 64);
-	if (n >= 0) {
-		for (int i = 0; i < n; i++) {
-			ASSERT_FALSE(doms[i].nest_parent)
-				TH_LOG("%s: nest-parent domain %u still listed in %s with %u "
-				       "entries", when, doms[i].id, SMMUV3_DEBUGFS_DOMAINS,
-				       doms[i].num);
+	ASSERT_NE(NULL, dd);
+	if (!dbg_domains_read(dd)) {
+		for (int i = 0; i < dd->n; i++) {
+			ASSERT_FALSE(dd->d[i].nest_parent)
+				TH_LOG("%s: nest-parent domain %u still listed in %s/domains "
+				       "with %u entries", when, dd->d[i].id, SMMUV3_DEBUGFS,
+				       dd->d[i].num);
 		}
 	}
-	free(doms);
+	free(dd);
 }
 
 static void done_info(FIXTURE_DATA(nest) *self)

@@ -134,6 +134,7 @@ int dbg_domains_read(struct dbg_domains *out)
 {
 	struct dbg_domain *cur = NULL;
 	char line[256];
+	int ret = 0;
 	FILE *f;
 
 	memset(out, 0, sizeof(*out));
@@ -141,11 +142,16 @@ int dbg_domains_read(struct dbg_domains *out)
 	if (!f)
 		return -errno;
 	while (fgets(line, sizeof(line), f)) {
-		unsigned int id, type, iid, ssid;
-		char inst[64], rest[64];
+		unsigned int id, type, iid, ssid, num = 0;
+		const char *entries;
+		char inst[64];
 		int stage, users;
 
-		if (sscanf(line, "domain %u stage %d %63s", &id, &stage, rest) >= 2) {
+		if (sscanf(line, "domain %u stage %d", &id, &stage) == 2) {
+			/* "domain ID stage S[ nest-parent] pgsize P entries N" */
+			entries = strstr(line, " entries ");
+			if (!entries || sscanf(entries, " entries %u", &num) != 1)
+				ret = -EPROTO;
 			if (out->n == DBG_MAX_DOMAINS) {
 				cur = NULL;
 				continue;
@@ -153,12 +159,13 @@ int dbg_domains_read(struct dbg_domains *out)
 			cur = &out->d[out->n++];
 			cur->id = id;
 			cur->stage = stage;
-			cur->nest_parent = strstr(line, " nest-parent") != NULL;
-		} else if (cur && sscanf(line, " %63s type %u id %u ssid %u users %d",
-					 inst, &type, &iid, &ssid, &users) == 5) {
+			cur->nest_parent = strstr(line, " nest-parent ") != NULL;
+			cur->num = num;
+		} else if (sscanf(line, " %63s type %u id %u ssid %u users %d",
+				  inst, &type, &iid, &ssid, &users) == 5) {
 			struct dbg_inv *inv;
 
-			if (cur->n == DBG_MAX_INVS)
+			if (!cur || cur->n == DBG_MAX_INVS)
 				continue;
 			inv = &cur->inv[cur->n++];
 			snprintf(inv->inst, sizeof(inv->inst), "%s", inst);
@@ -166,10 +173,12 @@ int dbg_domains_read(struct dbg_domains *out)
 			inv->id = iid;
 			inv->ssid = ssid;
 			inv->users = users;
+		} else if (line[0] != '\n') {
+			ret = -EPROTO;
 		}
 	}
 	fclose(f);
-	return 0;
+	return ret;
 }
 
 const struct dbg_domain *dbg_domain_find(const struct dbg_domains *dd,

@@ -30,6 +30,7 @@
 /* Invalidation array entry types. */
 #define DBG_INV_S1_ASID		0
 #define DBG_INV_S2_VMID		1
+#define DBG_INV_S2_VMID_S1_CLEAR	2	/* a vIOMMU's VMID in its nesting parent */
 
 /* Whether /sys/kernel/debug/smmuv3/domains exists. */
 bool dbg_present(void);
@@ -78,6 +79,7 @@ struct dbg_domain {
 	unsigned int id;
 	int stage;
 	bool nest_parent;
+	unsigned int num;	/* entries, as the domain line says */
 	int n;			/* entries listed (capped at DBG_MAX_INVS) */
 	struct dbg_inv inv[DBG_MAX_INVS];
 };
@@ -87,7 +89,10 @@ struct dbg_domains {
 	struct dbg_domain d[DBG_MAX_DOMAINS];
 };
 
-/* Parse the domains file (OUT is large: allocate it).  0 or -errno. */
+/*
+ * Parse the domains file (OUT is large: allocate it).  0, -errno, or
+ * -EPROTO for a line that does not parse (OUT has the rest).
+ */
 int dbg_domains_read(struct dbg_domains *out);
 const struct dbg_domain *dbg_domain_find(const struct dbg_domains *dd,
 					 unsigned int id);

@@ -255,38 +255,9 @@ int veventq_read(int fd, int timeout_ms, struct nest_vevent *ev, int max);
 /* ---- smmuv3.ko ------------------------------------------------------------ */
 
 #define VIOMMU_OPT_IN_PARAM "/sys/module/smmuv3/parameters/viommu_assume_coherent"
-#define SMMUV3_DEBUGFS_DOMAINS "/sys/kernel/debug/smmuv3/domains"
 
 /* 1 or 0, or -errno (-ENOENT: not our driver, or no such parameter). */
 int viommu_opt_in_get(void);
 int viommu_opt_in_set(bool on);
-
-/* Type of a vIOMMU's VMID entry in a nesting parent's invalidation array. */
-#define DBG_INV_S2_VMID_S1_CLEAR	2
-
-struct dbg_inv {
-	char inst[64];		/* "-" for trash */
-	unsigned int type, id, ssid;
-	int users;
-};
-
-#define DBG_MAX_INVS 32
-struct dbg_domain {
-	unsigned int id;
-	int stage;
-	bool nest_parent;
-	unsigned int num;	/* entries line */
-	int n;			/* entries parsed (at most DBG_MAX_INVS) */
-	struct dbg_inv inv[DBG_MAX_INVS];
-};
-
-/*
- * Parse SMMUV3_DEBUGFS_DOMAINS into at most MAX domains.  Returns the
- * number of domains, -ENOENT without the file, -EPROTO for a line that
- * does not parse.
- */
-int smmuv3_dbg_domains(struct dbg_domain *out, int max);
-/* vmids_used (or asids_used) from /sys/kernel/debug/smmuv3/INST/stats. */
-int smmuv3_dbg_stat(const char *inst, const char *name, long *val);
 
 #endif
