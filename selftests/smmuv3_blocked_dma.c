@@ -30,6 +30,7 @@
 
 #include "kselftest_harness.h"
 
+#include "dmacheck.h"
 #include "edu.h"
 #include "env.h"
 #include "mem.h"
@@ -56,25 +57,17 @@ FIXTURE(edu)
 
 FIXTURE_SETUP(edu)
 {
-	struct strlist all;
-	char inst[128];
 	uint64_t seed = prng_time_seed();
-	int ret;
+	int ret, none = 0;
 
 	memset(self, 0, sizeof(*self));
 	self->iommufd = -1;
 	self->vdev.fd = -1;
 	strlist_init(&self->edus);
-	strlist_init(&all);
-	ret = pci_find(PCI_VENDOR_QEMU, PCI_DEVICE_EDU, &all);
+	ret = edus_behind_iommu(&self->edus, &none);
 	ASSERT_LE(0, ret) TH_LOG("listing " SYSFS_PCI_DEVICES ": %s", strerror(-ret));
-	for (int i = 0; i < all.n; i++) {
-		if (pci_iommu_instance(all.v[i], inst, sizeof(inst)))
-			INFO("edu %s is behind no IOMMU instance: not tested", all.v[i]);
-		else
-			strlist_add(&self->edus, all.v[i]);
-	}
-	strlist_free(&all);
+	if (none)
+		INFO("%d edu(s) behind no IOMMU instance: not tested", none);
 	if (!self->edus.n)
 		SKIP(return, "no edu device (1234:11e8) behind an IOMMU instance");
 	ASSERT_GE(MAX_EDUS, self->edus.n);

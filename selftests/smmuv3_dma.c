@@ -42,20 +42,15 @@
 
 #include "dbgfs.h"
 #include "dmacheck.h"
+#include "dmatest.h"
 #include "env.h"
 #include "mem.h"
 #include "sysfs.h"
 #include "vfio.h"
 
-#define PAGE		4096ULL
 #define SZ_64K		(64ULL << 10)
-#define SZ_2M		(2ULL << 20)
-#define IOVA_MIN	0x10000000ULL
 #define MANY		512
 #define MANY_SAMPLE	16
-#define DMA_TIMEOUT	300
-#define EVENT_WAIT_MS	3000
-#define RW		(IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)
 
 FIXTURE(dma)
 {
@@ -209,14 +204,6 @@ static void check_events(struct __test_metadata *_metadata,
 	     "elsewhere", self->dev.bdf, faults, own,
 	     (unsigned long long)dbg_snap_get(before, own), (unsigned long long)v);
 }
-
-#define ASSERT_CHECK(expr) do { \
-	char __err[512] = ""; \
-	int __r = (expr); \
-	ASSERT_EQ(0, __r) TH_LOG("%s", __err); \
-} while (0)
-/* For ASSERT_CHECK: the error buffer of the current check. */
-#define ERRBUF __err, sizeof(__err)
 
 /*
  * The whole cycle on one LEN-byte region (self->mem) for the current

@@ -33,16 +33,11 @@
 
 #include "dbgfs.h"
 #include "dmacheck.h"
+#include "dmatest.h"
 #include "env.h"
 #include "mem.h"
 #include "sysfs.h"
 #include "vfio.h"
-
-#define PAGE		4096ULL
-#define SZ_2M		(2ULL << 20)
-#define IOVA_MIN	0x10000000ULL
-#define DMA_TIMEOUT	300
-#define RW		(IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)
 
 FIXTURE(replace)
 {
@@ -95,13 +90,6 @@ FIXTURE_TEARDOWN(replace)
 	free(self->dd);
 	strlist_free(&self->edus);
 }
-
-#define ASSERT_CHECK(expr) do { \
-	char __err[512] = ""; \
-	int __r = (expr); \
-	ASSERT_EQ(0, __r) TH_LOG("%s", __err); \
-} while (0)
-#define ERRBUF __err, sizeof(__err)
 
 struct counts {
 	uint64_t asids, vmids;

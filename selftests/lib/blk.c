@@ -18,29 +18,18 @@
 int blk_disks_behind_iommu(struct strlist *out, int *skipped)
 {
 	struct strlist all;
-	char inst[128];
-	int ret, none = 0;
+	int ret;
 
 	strlist_init(&all);
 	ret = pci_find(PCI_VENDOR_VIRTIO, PCI_DEVICE_VIRTIO_BLK_MODERN, &all);
 	if (ret >= 0)
 		ret = pci_find(PCI_VENDOR_VIRTIO, PCI_DEVICE_VIRTIO_BLK_LEGACY, &all);
-	if (ret < 0) {
-		strlist_free(&all);
-		return ret;
-	}
-	strlist_sort(&all);
-	ret = 0;
-	for (int i = 0; i < all.n; i++) {
-		if (pci_iommu_instance(all.v[i], inst, sizeof(inst)))
-			none++;
-		else if ((ret = strlist_add(out, all.v[i])))
-			break;
+	if (ret >= 0) {
+		strlist_sort(&all);
+		ret = pci_behind_iommu(&all, out, skipped);
 	}
 	strlist_free(&all);
-	if (skipped)
-		*skipped = none;
-	return ret < 0 ? ret : out->n;
+	return ret;
 }
 
 int blk_set_group_type(const char *bdf, int g, const char *type, char *err,

@@ -14,25 +14,14 @@
 int edus_behind_iommu(struct strlist *out, int *skipped)
 {
 	struct strlist all;
-	char inst[128];
-	int ret, none = 0;
+	int ret;
 
 	strlist_init(&all);
 	ret = pci_find(PCI_VENDOR_QEMU, PCI_DEVICE_EDU, &all);
-	if (ret < 0) {
-		strlist_free(&all);
-		return ret;
-	}
-	for (int i = 0; i < all.n; i++) {
-		if (pci_iommu_instance(all.v[i], inst, sizeof(inst)))
-			none++;
-		else if ((ret = strlist_add(out, all.v[i])))
-			break;
-	}
+	if (ret >= 0)
+		ret = pci_behind_iommu(&all, out, skipped);
 	strlist_free(&all);
-	if (skipped)
-		*skipped = none;
-	return ret < 0 ? ret : out->n;
+	return ret;
 }
 
 int edus_on_distinct_instances(struct edu_pick *out, int max)

@@ -354,6 +354,22 @@ int pci_iommu_instance(const char *bdf, char *buf, size_t len)
 	return sysfs_link_name(path, buf, len);
 }
 
+int pci_behind_iommu(const struct strlist *all, struct strlist *out, int *skipped)
+{
+	char inst[128];
+	int ret = 0, none = 0;
+
+	for (int i = 0; i < all->n && !ret; i++) {
+		if (pci_iommu_instance(all->v[i], inst, sizeof(inst)))
+			none++;
+		else
+			ret = strlist_add(out, all->v[i]);
+	}
+	if (skipped)
+		*skipped = none;
+	return ret < 0 ? ret : out->n;
+}
+
 int pci_root_bus(const char *bdf, char *buf, size_t len)
 {
 	char path[PATH_MAX], real[PATH_MAX];
@@ -438,17 +454,22 @@ int pci_bind(const char *bdf, const char *driver)
 	}
 }
 
-int pci_cfg_read(const char *bdf, unsigned int off, void *buf, size_t len)
+/*
+ * LEN bytes of BDF's configuration space at OFF, whole or not at all: read
+ * into RD, or written from WR when it is not NULL.
+ */
+static int pci_cfg_io(const char *bdf, unsigned int off, void *rd, const void *wr,
+		      size_t len)
 {
 	char path[PATH_MAX];
 	ssize_t n;
 	int fd;
 
 	snprintf(path, sizeof(path), SYSFS_PCI_DEVICES "/%s/config", bdf);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, (wr ? O_WRONLY : O_RDONLY) | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	n = pread(fd, buf, len, off);
+	n = wr ? pwrite(fd, wr, len, off) : pread(fd, rd, len, off);
 	if (n < 0)
 		n = -errno;
 	close(fd);
@@ -457,23 +478,14 @@ int pci_cfg_read(const char *bdf, unsigned int off, void *buf, size_t len)
 	return (size_t)n == len ? 0 : -EIO;
 }
 
+int pci_cfg_read(const char *bdf, unsigned int off, void *buf, size_t len)
+{
+	return pci_cfg_io(bdf, off, buf, NULL, len);
+}
+
 int pci_cfg_write(const char *bdf, unsigned int off, const void *buf, size_t len)
 {
-	char path[PATH_MAX];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), SYSFS_PCI_DEVICES "/%s/config", bdf);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = pwrite(fd, buf, len, off);
-	if (n < 0)
-		n = -errno;
-	close(fd);
-	if (n < 0)
-		return n;
-	return (size_t)n == len ? 0 : -EIO;
+	return pci_cfg_io(bdf, off, NULL, buf, len);
 }
 
 /* Configuration space is little-endian; so is arm64 (and the host). */

@@ -86,6 +86,11 @@ int pci_find(uint16_t vendor, uint16_t device, struct strlist *out);
 int pci_ids(const char *bdf, uint16_t *vendor, uint16_t *device);
 /* The instance a PCI device's "iommu" link points at, or -ENOENT. */
 int pci_iommu_instance(const char *bdf, char *buf, size_t len);
+/*
+ * Append the devices of ALL that are behind an IOMMU instance to OUT;
+ * *skipped (optional) gets how many are not.  Returns OUT's count or -errno.
+ */
+int pci_behind_iommu(const struct strlist *all, struct strlist *out, int *skipped);
 /* "pciDDDD:BB", the host bridge a device sits under in /sys/devices. */
 int pci_root_bus(const char *bdf, char *buf, size_t len);
 /* Bound driver name, "" (and 0) when none. */
