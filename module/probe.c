@@ -138,7 +138,7 @@ static int smmuv3_reset(struct smmuv3_device *smmu)
 		       smmu->base + SMMUV3_GERRORN);
 
 	sh = coherent ? SMMUV3_SH_ISH : SMMUV3_SH_NSH;
-	cache = coherent ? SMMUV3_CACHE_WB : SMMUV3_CACHE_NC;
+	cache = coherent ? SMMUV3_CR1_CACHE_WB : SMMUV3_CR1_CACHE_NC;
 	cr1 = FIELD_PREP(SMMUV3_CR1_TABLE_SH, sh) |
 	      FIELD_PREP(SMMUV3_CR1_TABLE_OC, cache) |
 	      FIELD_PREP(SMMUV3_CR1_TABLE_IC, cache) |

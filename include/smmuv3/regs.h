@@ -91,14 +91,16 @@
 #define  SMMUV3_CR1_QUEUE_SH		GENMASK(5, 4)
 #define  SMMUV3_CR1_QUEUE_OC		GENMASK(3, 2)
 #define  SMMUV3_CR1_QUEUE_IC		GENMASK(1, 0)
-/* Shareability and cacheability encodings used by CR1, STEs and CDs. */
+/* CR1 cacheability: 0b11 is reserved there, unlike in STEs and CDs. */
+#define   SMMUV3_CR1_CACHE_NC		0x0
+#define   SMMUV3_CR1_CACHE_WB		0x1
+#define   SMMUV3_CR1_CACHE_WT		0x2
+/* Shareability (CR1, STEs, CDs) and STE.S1C[IO]R cacheability encodings. */
 #define   SMMUV3_SH_NSH			0x0
 #define   SMMUV3_SH_OSH			0x2
 #define   SMMUV3_SH_ISH			0x3
 #define   SMMUV3_CACHE_NC		0x0
 #define   SMMUV3_CACHE_WBRA		0x1
-#define   SMMUV3_CACHE_WT		0x2
-#define   SMMUV3_CACHE_WB		0x3
 
 #define SMMUV3_CR2			0x2c
 #define  SMMUV3_CR2_E2H			BIT(0)
