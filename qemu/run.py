@@ -56,6 +56,8 @@ SHOW_CACHE = os.environ.get("SMMUV3_HOST_CACHE", CACHE)
 KEEP_RUNS = 30
 DATA_SIZE = 1 << 20  # /data.bin, written to and read back from each disk
 DISK_SIZE = 16 << 20
+# Seconds a guest may take from its last result ("@@done") to QEMU's exit.
+POWEROFF_GRACE = 60
 BASE_CMDLINE = ("console=ttyAMA0 panic=-1 deferred_probe_timeout=30 printk.time=1 "
                 "printk.devkmsg=on")
 CHROOT_BUSYBOX = "/usr/bin/busybox"
@@ -751,7 +753,7 @@ class Runner:
 
     def boot(self, tag, topo, image, initrd, extra_cmdline, stream=False):
         """Boot once.  Returns (status, seconds, console, results); status is "ok",
-        "timeout" or "exit N"."""
+        "timeout", "poweroff" (see _wait_guest()) or "exit N"."""
         console = self.log(tag + ".console")
         results = self.log(tag + ".results")
         qlog = self.log(tag + ".qemu")
@@ -781,22 +783,40 @@ class Runner:
             p = subprocess.Popen(argv, stdout=f, stderr=subprocess.STDOUT,
                                  stdin=subprocess.DEVNULL, start_new_session=True)
             try:
-                rc = p.wait(timeout=self.o.timeout)
-                status = "ok" if rc == 0 else "exit %d" % rc
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(p.pid, signal.SIGKILL)
-                p.wait()
-                status = "timeout"
+                status = self._wait_guest(p, t, results)
             except BaseException:  # ^C: QEMU is in its own session, take it along
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(p.pid, signal.SIGKILL)
                 raise
+            if status not in ("ok",) and not status.startswith("exit"):
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
         elapsed = time.time() - t
         stop.set()
         if streamer:
             streamer.join()
         return status, elapsed, console, results
+
+    def _wait_guest(self, p, t0, results):
+        """Wait for QEMU.  Returns "ok", "exit N", "timeout" (the boot took longer
+        than --timeout) or "poweroff" (the guest reported @@done but QEMU was
+        still running POWEROFF_GRACE seconds later: a hang in shutdown, which on
+        a real machine is one that does not reboot)."""
+        done_at = None
+        while True:
+            try:
+                rc = p.wait(timeout=1)
+                return "ok" if rc == 0 else "exit %d" % rc
+            except subprocess.TimeoutExpired:
+                pass
+            now = time.time()
+            if done_at is None and _results_done(results):
+                done_at = now
+            if done_at is not None and now - done_at > POWEROFF_GRACE:
+                return "poweroff"
+            if now - t0 > self.o.timeout:
+                return "timeout"
 
     def evaluate(self, tag, status, elapsed, console, results, demo=False):
         """Turn one boot's console and result channel into test results."""
@@ -834,7 +854,10 @@ class Runner:
                 done = True
         if section is not None:
             self._section(tag, section, body, None, infos)
-        if done:
+        if done and status == "poweroff":
+            r.add("FAIL", "%s/boot" % tag, "the guest finished but did not power off within "
+                  "%d s: QEMU killed (see the end of %s)" % (POWEROFF_GRACE, show(console)))
+        elif done:
             r.add("PASS", "%s/boot" % tag)
         else:
             why = {"ok": "QEMU exited before the guest finished",
@@ -1139,6 +1162,17 @@ def _sparse_known_noise(line):
         return False
     return bool(re.match(r"\s*(MODULE_[A-Z_]+|module_[a-z_]+|kunit_test_suites?|"
                          r"EXPORT_SYMBOL\w*)\s*\(", src))
+
+
+def _results_done(path):
+    """True once the guest has written "@@done" on its result channel."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - 4096))
+            return b"\n@@done" in b"\n" + f.read()
+    except OSError:
+        return False
 
 
 def _wrap(name, node):
