@@ -374,7 +374,7 @@ static int smmuv3_probe(struct platform_device *pdev)
 	list_add_tail(&smmu->node, &smmuv3_instances);
 	mutex_unlock(&smmuv3_instances_mutex);
 
-	ret = iommu_device_register(&smmu->iommu, &smmuv3_ops, dev);
+	ret = smmuv3_iommu_register(smmu);
 	if (ret)
 		goto err_unlist;
 	return 0;

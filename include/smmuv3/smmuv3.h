@@ -595,6 +595,9 @@ extern const struct iommu_ops smmuv3_ops;
 struct smmuv3_device *smmuv3_find_instance(const struct fwnode_handle *fwnode);
 int smmuv3_write_ack(struct smmuv3_device *smmu, u32 reg, u32 ack_reg, u32 val);
 
+/* register.c */
+int smmuv3_iommu_register(struct smmuv3_device *smmu);
+
 /* queue.c: memory for the command and event queues */
 int smmuv3_queue_alloc(struct smmuv3_device *smmu, struct smmuv3_queue *q,
 		       unsigned int log2size, unsigned int ent_qwords,

@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Registering an instance with the iommu core without losing a PCI device
+ * that is being bound at that moment.
+ *
+ * iommu_device_register() probes every device of every bus ("bus probe").
+ * A device that has a driver is skipped there, because its DMA
+ * configuration is taken to be done.  But the driver core sets dev->driver
+ * before it configures DMA (really_probe(): dev->driver, then
+ * bus->dma_configure(), then the driver's probe).  A PCI device behind this
+ * instance that the deferred-probe worker is binding while we register is
+ * therefore skipped by the bus probe, and its own dma_configure() a moment
+ * later finds the instance registered, gives it a fwspec and returns
+ * success: on ACPI nothing then probes it for the IOMMU.  It ends bound to
+ * its driver with no IOMMU group, and every DMA it does aborts
+ * (C_BAD_STREAMID).  Linux 7.3's core has no exported way for a driver to
+ * probe it afterwards.
+ *
+ * The binding happens under the device's lock (device_lock()).  So the
+ * instance is registered while holding the lock of every PCI device that
+ * is not bound to a driver: none of them can be between "dev->driver is
+ * set" and "DMA is configured" during the bus probe, which then configures
+ * and probes each of them itself.  The locks are only tried, never waited
+ * for (a driver's probe may take long, or wait for something we hold): if
+ * some device stays busy, we let go of everything, sleep briefly, and try
+ * again, for at most SMMUV3_REGISTER_WAIT_MS; then we register anyway and
+ * say which device was busy.  A device that is bound, or whose probe takes
+ * that long, is past the window: its DMA configuration was done before.
+ */
+#include <linux/delay.h>
+#include <linux/device.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+
+#include <smmuv3/smmuv3.h>
+
+/* How long to wait for busy devices before registering regardless. */
+#define SMMUV3_REGISTER_WAIT_MS		5000
+#define SMMUV3_REGISTER_RETRY_MS	10
+
+/**
+ * struct smmuv3_devlocks - PCI devices locked around the registration
+ * @devs: the devices, each with a reference; the first @locked are locked
+ * @num: devices in @devs
+ * @cap: room in @devs
+ * @locked: how many of @devs are locked
+ * @busy: a device whose lock was taken by someone else at the last try
+ */
+struct smmuv3_devlocks {
+	struct device **devs;
+	unsigned int num;
+	unsigned int cap;
+	unsigned int locked;
+	struct device *busy;
+};
+
+static int smmuv3_devlocks_collect(struct device *dev, void *data)
+{
+	struct smmuv3_devlocks *dl = data;
+
+	if (dl->num < dl->cap)
+		dl->devs[dl->num++] = get_device(dev);
+	return 0;
+}
+
+static int smmuv3_devlocks_count(struct device *dev, void *data)
+{
+	(*(unsigned int *)data)++;
+	return 0;
+}
+
+static void smmuv3_devlocks_unlock(struct smmuv3_devlocks *dl)
+{
+	while (dl->locked)
+		device_unlock(dl->devs[--dl->locked]);
+}
+
+/*
+ * Lock every device of @dl that is not bound; bound ones are moved past the
+ * locked ones and left alone.  Return: true if all unbound ones are locked.
+ */
+static bool smmuv3_devlocks_try(struct smmuv3_devlocks *dl)
+{
+	unsigned int i;
+
+	dl->busy = NULL;
+	for (i = dl->locked; i < dl->num; i++) {
+		struct device *dev = dl->devs[i];
+
+		if (!device_trylock(dev)) {
+			dl->busy = dev;
+			smmuv3_devlocks_unlock(dl);
+			return false;
+		}
+		if (device_is_bound(dev)) {
+			device_unlock(dev);
+			continue;
+		}
+		swap(dl->devs[i], dl->devs[dl->locked]);
+		dl->locked++;
+	}
+	return true;
+}
+
+/**
+ * smmuv3_iommu_register() - register an instance with the iommu core
+ * @smmu: the instance, ready to translate
+ *
+ * Holds the locks of the unbound PCI devices during iommu_device_register()
+ * (see the top of this file), which takes iommu_probe_device_lock inside:
+ * the same order as a driver bind (device lock, then the probe lock).
+ *
+ * Return: as iommu_device_register().
+ */
+int smmuv3_iommu_register(struct smmuv3_device *smmu)
+{
+	struct smmuv3_devlocks dl = {};
+	unsigned int waited = 0, i;
+	int ret;
+
+	if (IS_ENABLED(CONFIG_PCI)) {
+		bus_for_each_dev(&pci_bus_type, NULL, &dl.cap,
+				 smmuv3_devlocks_count);
+		dl.devs = kcalloc(dl.cap, sizeof(*dl.devs), GFP_KERNEL);
+		if (dl.devs)
+			bus_for_each_dev(&pci_bus_type, NULL, &dl,
+					 smmuv3_devlocks_collect);
+	}
+
+	while (dl.num && !smmuv3_devlocks_try(&dl)) {
+		if (waited >= SMMUV3_REGISTER_WAIT_MS) {
+			dev_warn(smmu->dev,
+				 "%s stayed busy for %u ms; registering anyway (a device being bound now may end without an IOMMU group)\n",
+				 dev_name(dl.busy), waited);
+			break;
+		}
+		msleep(SMMUV3_REGISTER_RETRY_MS);
+		waited += SMMUV3_REGISTER_RETRY_MS;
+	}
+
+	if (waited && !dl.busy)
+		dev_info(smmu->dev,
+			 "waited %u ms for devices being bound before registering\n",
+			 waited);
+	ret = iommu_device_register(&smmu->iommu, &smmuv3_ops, smmu->dev);
+
+	smmuv3_devlocks_unlock(&dl);
+	for (i = 0; i < dl.num; i++)
+		put_device(dl.devs[i]);
+	kfree(dl.devs);
+	return ret;
+}
