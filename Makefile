@@ -48,7 +48,7 @@ endif
 
 OPTS = --kernel $(KERNEL) --driver $(DRIVER) --timeout $(TIMEOUT) $(ARGS)
 
-.PHONY: help run check bench module checkpatch sparse clean
+.PHONY: help run check bench module deb checkpatch sparse clean
 
 help:
 	@echo "make run         boot acpi2 (two SMMUs) with smmuv3.ko and show what it set up"
@@ -58,6 +58,7 @@ help:
 	@echo "make bench       our driver and upstream side by side on acpi2 (base kernel):"
 	@echo "                 map/unmap rate, commands per unmap, block read MB/s"
 	@echo "make module      build smmuv3.ko against the guest kernel"
+	@echo "make deb         build the Debian package smmuv3-dkms (dh-dkms) into out/"
 	@echo "make checkpatch  scripts/checkpatch.pl --strict on the driver sources"
 	@echo "make sparse      module build with C=1 W=1; fails on any warning"
 	@echo "make clean       remove build output (out/)"
@@ -78,6 +79,12 @@ bench:
 
 module:
 	$(RUN) --build $(OPTS)
+
+# The .deb is built in the chroot (debhelper, dh-dkms) and copied to out/.
+deb:
+	@mkdir -p $(REPO)/out
+	$(REPO)/qemu/env.sh run env SMMUV3_CACHE=/cache bash /src/qemu/deb.sh build | \
+		sed -n 's|^DEB=/cache/|$(SMMUV3_CACHE)/|p' | xargs -I{} cp -v {} $(REPO)/out/
 
 checkpatch:
 	$(RUN) --static checkpatch $(OPTS)

@@ -95,14 +95,24 @@ create() {
 	log "chroot ready: $ROOT ($(du -sh "$ROOT" | cut -f1))"
 }
 
+# Create the chroot once; concurrent runs (several checkouts) wait for it.
+ensure() {
+	[ -e "$ROOT/.complete" ] && return 0
+	mkdir -p "$CACHE"
+	exec 9>"$CACHE/chroot.lock"
+	flock 9
+	[ -e "$ROOT/.complete" ] || { create; touch "$ROOT/.complete"; }
+	exec 9>&-
+}
+
 case "${1:-setup}" in
 setup)
-	[ -e "$ROOT/.complete" ] || { create; touch "$ROOT/.complete"; }
+	ensure
 	echo "$ROOT"
 	;;
 run)
 	shift
-	[ -e "$ROOT/.complete" ] || { create; touch "$ROOT/.complete"; }
+	ensure
 	in_root "$@"
 	;;
 path)

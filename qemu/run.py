@@ -1001,7 +1001,8 @@ class Runner:
                 release, show(log), tail(log, 3)))
             self.results.add("SKIP", tag + "/boot", "nothing to load")
             return
-        self.results.add("PASS", tag + "/dkms-build")
+        self.results.add("PASS", tag + "/dkms-build", "%s installed with dpkg; DKMS built "
+                         "smmuv3.ko for %s" % (os.path.basename(built.get("DEB", "?")), release))
         note("stock kernel %s and DKMS build ready in %.0f s" % (release, time.time() - t))
         moddir = local_path(fetched["MODULES"])
         index = module_index(moddir)

@@ -6,12 +6,13 @@
 #
 #   qemu/stock.sh fetch    download and unpack the stock Debian arm64 kernel
 #                          matching the chroot's linux-headers-7.*-arm64
-#   qemu/stock.sh dkms     dkms add + build smmuv3 for it from a copy of the repo
+#   qemu/stock.sh dkms     build the smmuv3-dkms package (qemu/deb.sh) and install
+#                          it with dpkg: its DKMS postinst builds smmuv3.ko for it
 #
-# Both print KEY=VALUE lines on stdout (RELEASE, VMLINUZ, MODULES, KO);
+# Both print KEY=VALUE lines on stdout (RELEASE, VMLINUZ, MODULES, DEB, KO);
 # everything else goes to stderr.  The kernel is cached in
-# $SMMUV3_CACHE/stock/RELEASE_VERSION; the DKMS state lives in the chroot
-# (/var/lib/dkms, /usr/src/smmuv3-VERSION) and is replaced on every run.
+# $SMMUV3_CACHE/stock/RELEASE_VERSION; the package and its DKMS state live in
+# the chroot (dpkg, /var/lib/dkms, /usr/src/smmuv3-VERSION), replaced on every run.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -56,26 +57,16 @@ fetch() {
 	echo "MODULES=$DIR/root/lib/modules/$RELEASE"
 }
 
+# The module as a Debian user gets it: the smmuv3-dkms package (qemu/deb.sh)
+# built from the repo and installed with dpkg, whose postinst runs DKMS for
+# every kernel whose headers are installed, this stock one among them.
 dkms_build() {
-	local name ver ko
+	local name out deb ko
 	name=$(sed -n 's/^PACKAGE_NAME="\?\([^"]*\)"\?$/\1/p' "$REPO/dkms.conf")
-	ver=$(sed -n 's/^PACKAGE_VERSION="\?\([^"]*\)"\?$/\1/p' "$REPO/dkms.conf")
-	# A clean copy of the sources: no build products, no git metadata.
-	SRCCOPY=$(mktemp -d /tmp/smmuv3-dkms.XXXXXX)
-	trap 'rm -rf "$SRCCOPY"' EXIT
-	rsync -a --exclude=.git --exclude=/out --exclude=/selftests --exclude=/qemu \
-		--exclude='*.o' --exclude='*.ko' --exclude='*.mod*' --exclude='.*.cmd' \
-		--exclude=modules.order --exclude=Module.symvers "$REPO/" "$SRCCOPY/"
-	dkms remove "$name/$ver" --all >/dev/null 2>&1 || true
-	rm -rf "/usr/src/$name-$ver" "/var/lib/dkms/$name/$ver"
-	log "dkms add + build $name/$ver for $RELEASE"
-	dkms add "$SRCCOPY" >&2
-	if ! dkms build "$name/$ver" -k "$RELEASE" >&2; then
-		find "/var/lib/dkms/$name/$ver" -name make.log -exec tail -n 40 {} \; >&2
-		exit 1
-	fi
-	ko=$(find "/var/lib/dkms/$name/$ver/$RELEASE" -name "$name.ko*" | head -n1)
-	[ -n "$ko" ] || { log "dkms build left no $name.ko"; exit 1; }
+	out=$(bash "$HERE/deb.sh" install)
+	deb=$(echo "$out" | sed -n 's/^DEB=//p')
+	ko=$(echo "$out" | awk -F= -v k="KO_$RELEASE" '$1 == k { print $2 }')
+	[ -n "$ko" ] || { log "installing $(basename "$deb") built no $name.ko for $RELEASE"; exit 1; }
 	mkdir -p "$DIR/dkms"
 	case $ko in
 	*.xz) xz -dc "$ko" >"$DIR/dkms/$name.ko" ;;
@@ -84,6 +75,7 @@ dkms_build() {
 	*) cp "$ko" "$DIR/dkms/$name.ko" ;;
 	esac
 	echo "RELEASE=$RELEASE"
+	echo "DEB=$deb"
 	echo "KO=$DIR/dkms/$name.ko"
 }
 
