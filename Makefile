@@ -48,11 +48,11 @@ endif
 
 OPTS = --kernel $(KERNEL) --driver $(DRIVER) --timeout $(TIMEOUT) $(ARGS)
 
-.PHONY: help run check bench module deb checkpatch sparse clean
+.PHONY: help run check bench module deb checkpatch sparse oracle clean
 
 help:
 	@echo "make run         boot acpi2 (two SMMUs) with smmuv3.ko and show what it set up"
-	@echo "make check       checkpatch, sparse, all topologies on the debug kernel"
+	@echo "make check       checkpatch, sparse, oracle, all topologies on the debug kernel"
 	@echo "                 (KUnit, selftests, kmemleak, kernel log) and the stock-kernel"
 	@echo "                 DKMS boot; ends with 'N passed, N failed'"
 	@echo "make bench       our driver and upstream side by side on acpi2 (base kernel):"
@@ -61,6 +61,8 @@ help:
 	@echo "make deb         build the Debian package smmuv3-dkms (dh-dkms) into out/"
 	@echo "make checkpatch  scripts/checkpatch.pl --strict on the driver sources"
 	@echo "make sparse      module build with C=1 W=1; fails on any warning"
+	@echo "make oracle      include/smmuv3/regs.h against the kernel's and QEMU's"
+	@echo "                 definitions of the same fields (qemu/oracle.py)"
 	@echo "make clean       remove build output (out/)"
 	@echo "Variables: KERNEL=debug|base DRIVER=ours|upstream TIMEOUT=s ARGS='run.py options'"
 	@echo "           QEMU= KDIR= CROSS_COMPILE= (host tools) SMMUV3_CACHE=$(SMMUV3_CACHE)"
@@ -91,6 +93,9 @@ checkpatch:
 
 sparse:
 	$(RUN) --static sparse $(OPTS)
+
+oracle:
+	$(RUN) --static oracle $(OPTS)
 
 clean:
 	rm -rf $(REPO)/out

@@ -1149,6 +1149,54 @@ class Runner:
                 "build failed; " if rc else "", len(warns), show(log),
                 warns[0] if warns else tail(log, 2)))
 
+    def oracle_headers(self, log):
+        """(kernel arm-smmu-v3.h, QEMU smmuv3-internal.h) as local paths, or a
+        string saying why not: qemu/refs.sh finds or fetches them in the
+        chroot; with --kdir, the kernel's comes from that tree."""
+        import oracle
+        kernel_h = None
+        if self.o.kdir:
+            # A tree kernel.sh built links into the chroot's /cache.
+            kernel_h = oracle.find_kernel_header(os.path.abspath(self.o.kdir),
+                                                 lambda p: local_path(os.readlink(p)))
+        if self.o.kdir and not kernel_h:
+            return "no %s under KDIR" % oracle.KERNEL_FILE
+        cmd = [chroot_path(os.path.join(HERE, "refs.sh")), "qemu" if kernel_h else "all"]
+        with open(log, "ab") as f:
+            p = subprocess.run(in_chroot(cmd), stdout=subprocess.PIPE, stderr=f,
+                               stdin=subprocess.DEVNULL)
+            f.write(p.stdout)
+        kv = _keyvals(p.stdout.decode())
+        if p.returncode != 0 or "QEMU_H" not in kv or not (kernel_h or "KERNEL_H" in kv):
+            return "qemu/refs.sh failed, see %s: %s" % (show(log), tail(log, 2))
+        return kernel_h or local_path(kv["KERNEL_H"]), local_path(kv["QEMU_H"])
+
+    def oracle(self, echo=False):
+        """static/oracle/<group>: include/smmuv3/regs.h against the kernel's and
+        QEMU's definitions of the same layouts (qemu/oracle.py)."""
+        import oracle
+        log = self.log("static-oracle.log")
+        heads = self.oracle_headers(log)
+        if isinstance(heads, str):
+            self.results.add("FAIL", "static/oracle", heads)
+            return
+        report = oracle.check(oracle.REGS_H, *heads)
+        text = "# kernel: %s\n# QEMU:   %s%s\n" % (show(heads[0]), show(heads[1]),
+                                                  oracle.qemu_source(heads[1]))
+        text += "".join(report.format_line(l) + "\n" for l in report.lines)
+        text += "".join("# %s\n" % report.summary(g) for g in oracle.GROUPS)
+        with open(log, "a") as f:
+            f.write(text)
+        if echo:
+            sys.stdout.write(text)
+        for g in oracle.GROUPS:
+            bad = report.failures(g)
+            if bad:
+                self.results.add("FAIL", "static/oracle/" + g, "%d: %s (see %s)" % (
+                    len(bad), "; ".join("%s %s" % (l[2], l[3]) for l in bad), show(log)))
+            else:
+                self.results.add("PASS", "static/oracle/" + g)
+
 
 def _sparse_known_noise(line):
     """sparse 0.6.4 cannot evaluate the static_assert() with __builtin_strlen() that
@@ -1255,10 +1303,11 @@ def main():
                     "smtest.kmemleak_baseline=1 (see qemu/init.sh)")
     ap.add_argument("--list", action="store_true", help="list the topologies and exit")
     ap.add_argument("--check", action="store_true",
-                    help="everything: checkpatch, sparse, all topologies, stock-dkms")
+                    help="everything: checkpatch, sparse, oracle, all topologies, stock-dkms")
     ap.add_argument("--demo", action="store_true",
                     help="boot acpi2 and show what the driver set up (make run)")
-    ap.add_argument("--static", action="append", choices=["checkpatch", "sparse"], default=[],
+    ap.add_argument("--static", action="append", choices=["checkpatch", "sparse", "oracle"],
+                    default=[],
                     help="run a static check (repeatable)")
     ap.add_argument("--build", action="store_true", help="only build the module (make module)")
     ap.add_argument("--bench", action="store_true",
@@ -1296,7 +1345,7 @@ def main():
         names = names or ["acpi2"]
     elif o.check:
         names = names or DEFAULT_TOPOLOGIES + [STOCK]
-        o.static = ["checkpatch", "sparse"]
+        o.static = ["checkpatch", "sparse", "oracle"]
     elif not names and not o.static and not o.build:
         names = list(DEFAULT_TOPOLOGIES)
 
@@ -1318,6 +1367,8 @@ def main():
         runner.checkpatch(echo=echo_static)
     if "sparse" in o.static:
         runner.sparse(echo=echo_static)
+    if "oracle" in o.static:
+        runner.oracle(echo=echo_static)
     if guest:
         runner.run_topologies(guest, demo=o.demo)
     if STOCK in names:
