@@ -176,30 +176,42 @@ __le64 *smmuv3_cdtab_cd(struct smmuv3_master *master, u32 ssid)
  * smmuv3_cd_get_used() - the bits of a CD the SMMU interprets
  * @cd: the CD
  * @used: SMMUV3_CD_QWORDS words of result
+ *
+ * An invalid CD uses only V.  A valid one (IHI 0070 5.4) uses every field
+ * of word 0, MAIR (word 3) and AMAIR (word 4), except that EPD0 disables
+ * walks of TTB0, making T0SZ, TG0, IR0, OR0, SH0 and TTB0 IGNORED, and EPD1
+ * likewise T1SZ, TG1, IR1, OR1, SH1 and TTB1.  Fields this driver never
+ * sets (NSCFGx, HADx, HAFT, HWU bits, the MPAM and IMPLEMENTATION DEFINED
+ * words) are left out: they are 0 in every CD it writes.
  */
 void smmuv3_cd_get_used(const __le64 *cd, __le64 *used)
 {
 	u64 w0 = le64_to_cpu(cd[0]);
+	u64 u0;
 
 	memset(used, 0, SMMUV3_CD_SIZE);
 	used[0] = cpu_to_le64(SMMUV3_CD0_V);
 	if (!(w0 & SMMUV3_CD0_V))
 		return;
-	used[0] = cpu_to_le64(SMMUV3_CD0_T0SZ | SMMUV3_CD0_TG0 |
-			      SMMUV3_CD0_IRGN0 | SMMUV3_CD0_ORGN0 |
-			      SMMUV3_CD0_SH0 | SMMUV3_CD0_EPD0 |
-			      SMMUV3_CD0_ENDI | SMMUV3_CD0_EPD1 |
-			      SMMUV3_CD0_V | SMMUV3_CD0_IPS |
-			      SMMUV3_CD0_AFFD | SMMUV3_CD0_WXN |
-			      SMMUV3_CD0_UWXN | SMMUV3_CD0_TBI0 |
-			      SMMUV3_CD0_PAN | SMMUV3_CD0_AA64 |
-			      SMMUV3_CD0_HD | SMMUV3_CD0_HA | SMMUV3_CD0_S |
-			      SMMUV3_CD0_R | SMMUV3_CD0_A | SMMUV3_CD0_ASET |
-			      SMMUV3_CD0_ASID);
-	/* With walks disabled, the table base is not read. */
-	if (!(w0 & SMMUV3_CD0_EPD0))
+	u0 = SMMUV3_CD0_EPD0 | SMMUV3_CD0_ENDI | SMMUV3_CD0_EPD1 |
+	     SMMUV3_CD0_V | SMMUV3_CD0_IPS | SMMUV3_CD0_AFFD |
+	     SMMUV3_CD0_WXN | SMMUV3_CD0_UWXN | SMMUV3_CD0_TBI0 |
+	     SMMUV3_CD0_TBI1 | SMMUV3_CD0_PAN | SMMUV3_CD0_AA64 |
+	     SMMUV3_CD0_HD | SMMUV3_CD0_HA | SMMUV3_CD0_S | SMMUV3_CD0_R |
+	     SMMUV3_CD0_A | SMMUV3_CD0_ASET | SMMUV3_CD0_ASID;
+	if (!(w0 & SMMUV3_CD0_EPD0)) {
+		u0 |= SMMUV3_CD0_T0SZ | SMMUV3_CD0_TG0 | SMMUV3_CD0_IRGN0 |
+		      SMMUV3_CD0_ORGN0 | SMMUV3_CD0_SH0;
 		used[1] = cpu_to_le64(SMMUV3_CD1_TTB0);
+	}
+	if (!(w0 & SMMUV3_CD0_EPD1)) {
+		u0 |= SMMUV3_CD0_T1SZ | SMMUV3_CD0_TG1 | SMMUV3_CD0_IRGN1 |
+		      SMMUV3_CD0_ORGN1 | SMMUV3_CD0_SH1;
+		used[2] = cpu_to_le64(SMMUV3_CD2_TTB1);
+	}
+	used[0] = cpu_to_le64(u0);
 	used[3] = cpu_to_le64(SMMUV3_CD3_MAIR);
+	used[4] = cpu_to_le64(SMMUV3_CD4_AMAIR);
 }
 EXPORT_SYMBOL_IF_KUNIT(smmuv3_cd_get_used);
 

@@ -116,6 +116,21 @@ EXPORT_SYMBOL_IF_KUNIT(smmuv3_entry_update);
  * smmuv3_ste_get_used() - the bits of an STE the SMMU interprets
  * @ste: the STE
  * @used: SMMUV3_STE_QWORDS words of result
+ *
+ * Per Config (IHI 0070 5.2): an invalid STE uses only V; abort only V and
+ * Config; bypass adds SHCFG.  Stage 1 (Config S1 or nested) uses the CD
+ * table fields, S1CIR/S1COR/S1CSH, S1STALLD, EATS, STRW, MEV, and S2VMID:
+ * where stage 2 is implemented, the SMMU tags stage-1-only translations
+ * with STE.S2VMID (always 0 here, the VMID that stage-1 invalidations
+ * name), so a switch that changes it cannot be hitless.  S1DSS is read only
+ * when the table has substreams (S1CDMax != 0), and SHCFG then too if
+ * S1DSS is bypass.  Stage 2 (Config S2 or nested) uses S2FWB, EATS, SHCFG,
+ * MEV and the stage-2 fields of words 2 and 3.
+ *
+ * Fields this driver never sets (the other attribute overrides, S2HD/S2HA,
+ * words 4 to 7) are left out: they are 0 in every STE it writes.  S2VMID
+ * and S2FWB count whether or not the instance implements stage 2 or FWB:
+ * without them they are 0 in every STE, so they never decide anything.
  */
 void smmuv3_ste_get_used(const __le64 *ste, __le64 *used)
 {
@@ -136,19 +151,24 @@ void smmuv3_ste_get_used(const __le64 *ste, __le64 *used)
 	if (s1) {
 		u[0] |= SMMUV3_STE0_S1FMT | SMMUV3_STE0_S1CTXPTR |
 			SMMUV3_STE0_S1CDMAX;
-		u[1] |= SMMUV3_STE1_S1DSS | SMMUV3_STE1_S1CIR |
-			SMMUV3_STE1_S1COR | SMMUV3_STE1_S1CSH |
-			SMMUV3_STE1_S1STALLD | SMMUV3_STE1_EATS |
-			SMMUV3_STE1_STRW | SMMUV3_STE1_MEV;
-		if (FIELD_GET(SMMUV3_STE1_S1DSS, w1) == SMMUV3_S1DSS_BYPASS)
-			u[1] |= SMMUV3_STE1_SHCFG;
+		u[1] |= SMMUV3_STE1_S1CIR | SMMUV3_STE1_S1COR |
+			SMMUV3_STE1_S1CSH | SMMUV3_STE1_S1STALLD |
+			SMMUV3_STE1_EATS | SMMUV3_STE1_STRW | SMMUV3_STE1_MEV;
+		u[2] |= SMMUV3_STE2_S2VMID;
+		if (FIELD_GET(SMMUV3_STE0_S1CDMAX, w0)) {
+			u[1] |= SMMUV3_STE1_S1DSS;
+			if (FIELD_GET(SMMUV3_STE1_S1DSS, w1) ==
+			    SMMUV3_S1DSS_BYPASS)
+				u[1] |= SMMUV3_STE1_SHCFG;
+		}
 	}
 	if (s2) {
-		u[1] |= SMMUV3_STE1_EATS | SMMUV3_STE1_SHCFG | SMMUV3_STE1_MEV;
+		u[1] |= SMMUV3_STE1_S2FWB | SMMUV3_STE1_EATS |
+			SMMUV3_STE1_SHCFG | SMMUV3_STE1_MEV;
 		u[2] |= SMMUV3_STE2_S2VMID | SMMUV3_STE2_VTCR |
 			SMMUV3_STE2_S2AA64 | SMMUV3_STE2_S2ENDI |
 			SMMUV3_STE2_S2AFFD | SMMUV3_STE2_S2PTW |
-			SMMUV3_STE2_S2S | SMMUV3_STE2_S2R | SMMUV3_STE2_S2FWB;
+			SMMUV3_STE2_S2S | SMMUV3_STE2_S2R;
 		u[3] |= SMMUV3_STE3_S2TTB;
 	}
 out:

@@ -81,7 +81,10 @@ EXPORT_SYMBOL_IF_KUNIT(smmuv3_vste_validate);
  * @nested: the nested domain
  *
  * Guest abort aborts; guest bypass translates by the parent alone; guest
- * stage 1 translates by both, the guest's CD table being an IPA.
+ * stage 1 translates by both, the guest's CD table being an IPA.  The two
+ * translating forms set STE.MEV: the guest drives their faults, and a
+ * storm of them may be merged into fewer event records.  MEV is the
+ * host's: smmuv3_vste_validate() refuses it in a guest STE.
  */
 void smmuv3_ste_make_nested(__le64 *ste, const struct smmuv3_nested *nested)
 {
@@ -92,6 +95,7 @@ void smmuv3_ste_make_nested(__le64 *ste, const struct smmuv3_nested *nested)
 	switch (FIELD_GET(SMMUV3_STE0_CFG, w0)) {
 	case SMMUV3_STE_CFG_BYPASS:
 		smmuv3_ste_make_s2(ste, viommu->parent, viommu->vmid.id);
+		ste[1] |= cpu_to_le64(SMMUV3_STE1_MEV);
 		return;
 	case SMMUV3_STE_CFG_S1:
 		if (w0 & SMMUV3_STE0_V)
@@ -108,7 +112,8 @@ void smmuv3_ste_make_nested(__le64 *ste, const struct smmuv3_nested *nested)
 			     (w0 & (SMMUV3_STE0_S1FMT | SMMUV3_STE0_S1CTXPTR |
 				    SMMUV3_STE0_S1CDMAX)));
 	ste[1] |= cpu_to_le64((w1 & SMMUV3_VSTE1_ALLOWED) |
-			      FIELD_PREP(SMMUV3_STE1_STRW, SMMUV3_STRW_NSEL1));
+			      FIELD_PREP(SMMUV3_STE1_STRW, SMMUV3_STRW_NSEL1) |
+			      SMMUV3_STE1_MEV);
 }
 EXPORT_SYMBOL_IF_KUNIT(smmuv3_ste_make_nested);
 

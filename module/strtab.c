@@ -237,6 +237,10 @@ void smmuv3_install_ste(struct smmuv3_master *master, const __le64 *target)
  *	untranslated (the RID on the identity domain, with the attributes of
  *	a bypass STE); SMMUV3_S1DSS_TERMINATE aborts it (the RID blocked;
  *	unlike an aborting STE this records F_STREAM_DISABLED events)
+ *
+ * S2VMID stays 0: where stage 2 is implemented the SMMU tags stage-1-only
+ * translations with it, and stage-1 invalidations (TLBI_NH_ASID/VA) name
+ * VMID 0, which the VMID allocator never hands out.
  */
 void smmuv3_ste_make_s1(__le64 *ste, const struct smmuv3_master *master,
 			u8 s1dss)
@@ -274,6 +278,9 @@ EXPORT_SYMBOL_IF_KUNIT(smmuv3_ste_make_s1);
  * @ste: SMMUV3_STE_QWORDS words of result
  * @domain: a stage-2 paging domain
  * @vmid: the domain's tag on the instance
+ *
+ * STE.S2FWB (word 1) is set when the domain's table uses the FWB attribute
+ * format (IO_PGTABLE_QUIRK_ARM_S2FWB, only on instances with S2FWB).
  */
 void smmuv3_ste_make_s2(__le64 *ste, const struct smmuv3_domain *domain,
 			u16 vmid)
@@ -284,8 +291,11 @@ void smmuv3_ste_make_s2(__le64 *ste, const struct smmuv3_domain *domain,
 	memset(ste, 0, SMMUV3_STE_SIZE);
 	ste[0] = cpu_to_le64(SMMUV3_STE0_V |
 			     FIELD_PREP(SMMUV3_STE0_CFG, SMMUV3_STE_CFG_S2));
+	/* A table in the FWB attribute format is decoded as such. */
 	ste[1] = cpu_to_le64(FIELD_PREP(SMMUV3_STE1_SHCFG,
-					SMMUV3_SHCFG_INCOMING));
+					SMMUV3_SHCFG_INCOMING) |
+			     (cfg->quirks & IO_PGTABLE_QUIRK_ARM_S2FWB ?
+			      SMMUV3_STE1_S2FWB : 0));
 	ste[2] = cpu_to_le64(FIELD_PREP(SMMUV3_STE2_S2VMID, vmid) |
 			     FIELD_PREP(SMMUV3_STE2_S2T0SZ, vtcr->tsz) |
 			     FIELD_PREP(SMMUV3_STE2_S2SL0, vtcr->sl) |
@@ -295,9 +305,7 @@ void smmuv3_ste_make_s2(__le64 *ste, const struct smmuv3_domain *domain,
 			     FIELD_PREP(SMMUV3_STE2_S2TG, vtcr->tg) |
 			     FIELD_PREP(SMMUV3_STE2_S2PS, vtcr->ps) |
 			     SMMUV3_STE2_S2AA64 | SMMUV3_STE2_S2PTW |
-			     SMMUV3_STE2_S2R |
-			     (cfg->quirks & IO_PGTABLE_QUIRK_ARM_S2FWB ?
-			      SMMUV3_STE2_S2FWB : 0));
+			     SMMUV3_STE2_S2R);
 	ste[3] = cpu_to_le64(cfg->arm_lpae_s2_cfg.vttbr & SMMUV3_STE3_S2TTB);
 }
 EXPORT_SYMBOL_IF_KUNIT(smmuv3_ste_make_s2);

@@ -8,11 +8,14 @@
  * section 5.4, with the derivation next to each:
  *
  *  word 0: T0SZ [5:0], TG0 [7:6], IR0 [9:8], OR0 [11:10], SH0 [13:12],
- *	EPD0 [14], ENDI [15], EPD1 [30], V [31], IPS [34:32], AFFD [35],
- *	WXN [36], UWXN [37], TBI0 [38], PAN [40], AA64 [41], HD [42],
- *	HA [43], S [44], R [45], A [46], ASET [47], ASID [63:48]
+ *	EPD0 [14], ENDI [15], T1SZ [21:16], TG1 [23:22], IR1 [25:24], OR1
+ *	[27:26], SH1 [29:28], EPD1 [30], V [31], IPS [34:32], AFFD [35],
+ *	WXN [36], UWXN [37], TBI0 [38], TBI1 [39], PAN [40], AA64 [41], HD
+ *	[42], HA [43], S [44], R [45], A [46], ASET [47], ASID [63:48]
  *  word 1: TTB0 [51:4]
+ *  word 2: TTB1 [51:4]
  *  word 3: MAIR0/1 [63:0]
+ *  word 4: AMAIR0/1 [63:0]
  */
 #include <kunit/test.h>
 #include <linux/io-pgtable.h>
@@ -122,12 +125,16 @@ static void cd_make_s1_limits(struct kunit *test)
 /* --- Used bits ------------------------------------------------------------ */
 
 /*
- * word 0 of a valid CD: bits 15..0 (T0SZ..ENDI) 0xffff; EPD1 and V
- * 0xc0000000; IPS, AFFD, WXN, UWXN, TBI0 (bits 38..32) 0x7f and PAN..ASET
- * (47..40) 0xff00, so 0xff7f in bits 47..32; ASID 0xffff.
+ * word 0 of a valid CD with EPD1 (TTB1 walks disabled: T1SZ, TG1, IR1,
+ * OR1, SH1 [29:16] IGNORED): bits 15..0 (T0SZ..ENDI) 0xffff; EPD1 [30] and
+ * V [31] 0xc0000000; IPS, AFFD, WXN, UWXN, TBI0, TBI1 (bits 39..32) 0xff
+ * and PAN..ASET (47..40) 0xff00, so 0xffff in bits 47..32; ASID 0xffff.
+ * With EPD0 too, T0SZ, TG0, IR0, OR0, SH0 [13:0] go: 0xc000 in 15..0.
+ * Without EPD1, bits 29..16 come back: all of word 0.
  */
-#define USED0		0xffffff7fc000ffffull
-#define USED_TTB0	0x000ffffffffffff0ull
+#define USED0		0xffffffffc000ffffull
+#define USED0_EPD0	0xffffffffc000c000ull
+#define USED_TTB	0x000ffffffffffff0ull
 
 static void expect_used(struct kunit *test, const char *what,
 			const __le64 *cd, const u64 *expect)
@@ -144,9 +151,12 @@ static void expect_used(struct kunit *test, const char *what,
 
 static void cd_get_used(struct kunit *test)
 {
-	static const u64 invalid[NQ] = { SMMUV3_CD0_V };
-	static const u64 valid[NQ] = { USED0, USED_TTB0, 0, ~0ull };
-	static const u64 epd0[NQ] = { USED0, 0, 0, ~0ull };
+	static const u64 invalid[NQ] = { 0x80000000ull };	/* CD0.V [31] */
+	/* CD1.TTB0, CD3.MAIR, CD4.AMAIR; CD2.TTB1 only without EPD1 */
+	static const u64 valid[NQ] = { USED0, USED_TTB, 0, ~0ull, ~0ull };
+	static const u64 epd0[NQ] = { USED0_EPD0, 0, 0, ~0ull, ~0ull };
+	static const u64 no_epd1[NQ] = { ~0ull, USED_TTB, USED_TTB, ~0ull,
+					 ~0ull };
 	struct smmuv3_domain *domain = s1_domain(test);
 	__le64 cd[NQ];
 
@@ -160,9 +170,14 @@ static void cd_get_used(struct kunit *test)
 	smmuv3_cd_make_s1(cd, domain, 1);
 	expect_used(test, "stage 1", cd, valid);
 
-	/* Walks of TTB0 disabled: the table address is not read. */
-	cd[0] |= cpu_to_le64(SMMUV3_CD0_EPD0);
+	/* Walks of TTB0 disabled: the table and its walk fields are not read. */
+	cd[0] |= cpu_to_le64(BIT_ULL(14));		/* CD0.EPD0 [14] */
 	expect_used(test, "EPD0", cd, epd0);
+
+	/* Walks of TTB1 enabled: its fields and TTB1 are read. */
+	smmuv3_cd_make_s1(cd, domain, 1);
+	cd[0] &= ~cpu_to_le64(BIT_ULL(30));		/* CD0.EPD1 [30] */
+	expect_used(test, "no EPD1", cd, no_epd1);
 }
 
 /* --- Updates -------------------------------------------------------------- */
@@ -246,7 +261,7 @@ static void cd_update_from_epd0(struct kunit *test)
 	__le64 a[NQ], b[NQ];
 
 	make_s1(test, a, 1, TTBR_A, MAIR_A);
-	a[0] |= cpu_to_le64(SMMUV3_CD0_EPD0);
+	a[0] |= cpu_to_le64(BIT_ULL(14));	/* CD0.EPD0 [14] */
 	make_s1(test, b, 1, TTBR_B, MAIR_A);
 	fake_check_update(test, &cd_kind, a, b, 2, false);
 }

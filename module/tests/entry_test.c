@@ -8,7 +8,9 @@
  */
 #include <kunit/test.h>
 #include <linux/bitfield.h>
+#include <linux/io-pgtable.h>
 #include <linux/kernel.h>
+#include <linux/sizes.h>
 #include <linux/string.h>
 
 #include <smmuv3/smmuv3.h>
@@ -129,31 +131,39 @@ static void expect_used(struct kunit *test, const char *what,
 }
 
 /*
- * Used bits, derived from the STE layout (IHI 0070 5.2):
- *  word 0: V 0x1, CFG 0xe; S1Fmt [5:4] 0x30, S1ContextPtr [51:6]
- *	0x000fffffffffffc0, S1CDMax [63:59] 0xf800000000000000
- *  word 1: S1DSS, S1CIR, S1COR, S1CSH [7:0] 0xff, MEV bit 19 0x80000,
- *	S1STALLD bit 27 0x8000000, EATS [29:28] 0x30000000, STRW [31:30]
- *	0xc0000000; SHCFG [45:44] 0x0000300000000000
- *  word 2: S2VMID [15:0], VTCR [50:32] 0x0007ffff00000000, S2AA64, S2ENDI,
- *	S2AFFD, S2PTW (bits 51..54) 0x0078000000000000, S2S, S2R, S2FWB
- *	(bits 57..59) 0x0e00000000000000
- *  word 3: S2TTB [51:4] 0x000ffffffffffff0
+ * Used bits, derived from the STE layout (IHI 0070 5.2), per Config:
+ *  word 0: V [0] 0x1, Config [3:1] 0xe; stage 1: S1Fmt [5:4] 0x30,
+ *	S1ContextPtr [51:6] 0x000fffffffffffc0, S1CDMax [63:59]
+ *	0xf800000000000000
+ *  word 1: stage 1: S1CIR [3:2], S1COR [5:4], S1CSH [7:6] 0xfc, MEV [19]
+ *	0x80000, S1STALLD [27] 0x8000000, EATS [29:28] 0x30000000, STRW
+ *	[31:30] 0xc0000000; S1DSS [1:0] 0x3 only with S1CDMax != 0, and then
+ *	SHCFG [45:44] 0x0000300000000000 if S1DSS is bypass (0b01);
+ *	stage 2: MEV, S2FWB [25] 0x2000000, EATS, SHCFG; bypass: SHCFG
+ *  word 2: S2VMID [15:0] 0xffff for stage 2 and for stage 1 (tagging
+ *	stage-1-only translations); stage 2: VTCR [50:32]
+ *	0x0007ffff00000000, S2AA64 [51], S2ENDI [52], S2AFFD [53], S2PTW
+ *	[54] 0x0078000000000000, S2S [57], S2R [58] 0x0600000000000000
+ *  word 3: stage 2: S2TTB [51:4] 0x000ffffffffffff0
  */
 static void ste_get_used(struct kunit *test)
 {
 	static const u64 invalid[NQ] = { 0x1 };
 	static const u64 abort[NQ] = { 0xf };
 	static const u64 bypass[NQ] = { 0xf, 0x0000300000000000ull };
-	static const u64 s1[NQ] = { 0xf80fffffffffffffull, 0xf80800ffull };
-	static const u64 s1_dss_bypass[NQ] = {
-		0xf80fffffffffffffull, 0x00003000f80800ffull };
-	static const u64 s2[NQ] = { 0xf, 0x0000300030080000ull,
-				    0x0e7fffff0000ffffull,
+	/* S1CDMax 0: no S1DSS, whatever it holds, and so no SHCFG */
+	static const u64 s1[NQ] = { 0xf80fffffffffffffull, 0xf80800fcull,
+				    0xffff };
+	static const u64 s1_ssid[NQ] = { 0xf80fffffffffffffull, 0xf80800ffull,
+					 0xffff };
+	static const u64 s1_ssid_bypass[NQ] = {
+		0xf80fffffffffffffull, 0x00003000f80800ffull, 0xffff };
+	static const u64 s2[NQ] = { 0xf, 0x0000300032080000ull,
+				    0x067fffff0000ffffull,
 				    0x000ffffffffffff0ull };
 	static const u64 nested[NQ] = { 0xf80fffffffffffffull,
-					0x00003000f80800ffull,
-					0x0e7fffff0000ffffull,
+					0x00003000fa0800fcull,
+					0x067fffff0000ffffull,
 					0x000ffffffffffff0ull };
 	__le64 ste[NQ], s1_words[NQ];
 
@@ -174,7 +184,16 @@ static void ste_get_used(struct kunit *test)
 
 	ste[1] |= cpu_to_le64(FIELD_PREP(SMMUV3_STE1_S1DSS,
 					 SMMUV3_S1DSS_BYPASS));
-	expect_used(test, "s1 with S1DSS bypass", ste, s1_dss_bypass);
+	expect_used(test, "s1 with S1DSS bypass, S1CDMax 0", ste, s1);
+
+	/* S1CDMax 4 (4 << 59) */
+	make_s1(ste, CTXPTR_A);
+	ste[0] |= cpu_to_le64(0x2000000000000000ull);
+	expect_used(test, "s1 with substreams", ste, s1_ssid);
+	ste[1] |= cpu_to_le64(FIELD_PREP(SMMUV3_STE1_S1DSS,
+					 SMMUV3_S1DSS_BYPASS));
+	expect_used(test, "s1 with substreams, S1DSS bypass", ste,
+		    s1_ssid_bypass);
 
 	make_s2(ste, 1, S2TTB_A);
 	expect_used(test, "s2", ste, s2);
@@ -186,6 +205,53 @@ static void ste_get_used(struct kunit *test)
 	ste[1] |= s1_words[1];
 	set_cfg(ste, SMMUV3_STE_CFG_NESTED);
 	expect_used(test, "nested", ste, nested);
+}
+
+/*
+ * The builders of stage-1 and stage-2 STEs, against literal words:
+ *  stage 1 (S1DSS SSID0, one CD): word 2 is 0, S2VMID [15:0] = 0 included
+ *  stage 2 with an FWB table: word 1 = SHCFG 1 << 44 | S2FWB 1 << 25 =
+ *	0x0000100002000000; word 2 has no bit 59 (RES0 there)
+ */
+static void ste_make_s1_s2(struct kunit *test)
+{
+	struct fake_smmu *f;
+	struct smmuv3_master *m;
+	struct smmuv3_domain *d;
+	static const u32 sid = 1;
+	__le64 ste[NQ];
+	int i;
+
+	f = fake_smmu_create(test, "smmu0", SMMUV3_FEAT_S1 | SMMUV3_FEAT_S2,
+			     16, 4);
+	fake_smmu_add_strtab(test, f, 4);
+	m = fake_master_create(test, f, &sid, 1);
+	KUNIT_ASSERT_EQ(test, smmuv3_cdtab_alloc(m), 0);
+	memset(ste, 0xa5, sizeof(ste));
+	smmuv3_ste_make_s1(ste, m, SMMUV3_S1DSS_SSID0);
+	/* V, Config 0b101 = 0xb, S1ContextPtr = the table */
+	KUNIT_EXPECT_EQ_MSG(test, le64_to_cpu(ste[0]),
+			    0xbull | (m->cdtab->dma & 0x000fffffffffffc0ull),
+			    "STE0.V, Config, S1ContextPtr");
+	for (i = 2; i < NQ; i++)
+		KUNIT_EXPECT_EQ_MSG(test, le64_to_cpu(ste[i]), 0,
+				    "stage 1 word %d (STE2.S2VMID [15:0] = 0)",
+				    i);
+
+	d = fake_domain_create(test, SMMUV3_STAGE_2, SZ_4K);
+	d->pgtbl_cfg.quirks |= IO_PGTABLE_QUIRK_ARM_S2FWB;
+	smmuv3_ste_make_s2(ste, d, 7);
+	KUNIT_EXPECT_EQ_MSG(test, le64_to_cpu(ste[1]), 0x0000100002000000ull,
+			    "STE1.SHCFG [45:44] incoming, STE1.S2FWB [25]");
+	KUNIT_EXPECT_EQ_MSG(test, le64_to_cpu(ste[2]) & BIT_ULL(59), 0,
+			    "STE2 bit 59 (not S2FWB)");
+	KUNIT_EXPECT_EQ_MSG(test, le64_to_cpu(ste[2]) & 0xffff, 7,
+			    "STE2.S2VMID [15:0]");
+
+	d->pgtbl_cfg.quirks = 0;
+	smmuv3_ste_make_s2(ste, d, 7);
+	KUNIT_EXPECT_EQ_MSG(test, le64_to_cpu(ste[1]), 0x0000100000000000ull,
+			    "STE1.SHCFG [45:44] incoming, no S2FWB");
 }
 
 /* --- Updates ------------------------------------------------------------ */
@@ -326,9 +392,11 @@ static void update_s1_to_zero(struct kunit *test)
 }
 
 /*
- * S1 to S2: words 2 and 3 and SHCFG are unused by S1 (sync 1); S2 uses
- * EATS, MEV and SHCFG of word 1, which now match, so word 0 switches alone
- * (sync 2); the S1 fields of word 1 are cleared (sync 3).  Hitless.
+ * S1 to S2: a stage-1 STE uses S2VMID (0), stage 2 has VMID 1, so words 0
+ * and 2 both differ on used bits: break-before-make, V cleared (sync 1),
+ * words 1..7 (sync 2), word 0 (sync 3).  A hitless switch would let the
+ * stage-1 configuration run under VMID 1 for a moment, filling TLB entries
+ * that stage-1 invalidations (VMID 0) never hit.
  */
 static void update_s1_to_s2(struct kunit *test)
 {
@@ -336,26 +404,37 @@ static void update_s1_to_s2(struct kunit *test)
 
 	make_s1(s1, CTXPTR_A);
 	make_s2(s2, 1, S2TTB_A);
-	check_update(test, s1, s2, 3, false);
+	check_update(test, s1, s2, 3, true);
 }
 
-/*
- * S2 to S1: the S1 fields of words 0 and 1 are unused by S2 (sync 1);
- * word 0 switches (sync 2); SHCFG and words 2 and 3, unused by S1, are
- * cleared (sync 3).  Hitless.
- */
+/* S2 to S1: the same the other way: break-before-make, 3 syncs. */
 static void update_s2_to_s1(struct kunit *test)
 {
 	__le64 s1[NQ], s2[NQ];
 
 	make_s1(s1, CTXPTR_A);
 	make_s2(s2, 1, S2TTB_A);
-	check_update(test, s2, s1, 3, false);
+	check_update(test, s2, s1, 3, true);
+}
+
+/*
+ * S2 to S2 with the FWB attribute format: STE1.S2FWB is used by stage 2,
+ * alone in word 1: one store, one sync.
+ */
+static void update_s2_fwb(struct kunit *test)
+{
+	__le64 a[NQ], b[NQ];
+
+	make_s2(a, 1, S2TTB_A);
+	make_s2(b, 1, S2TTB_A);
+	b[1] |= cpu_to_le64(BIT_ULL(25));	/* STE1.S2FWB [25] */
+	check_update(test, a, b, 1, false);
 }
 
 static struct kunit_case smmuv3_entry_cases[] = {
 	KUNIT_CASE(ste_make_abort_bypass),
 	KUNIT_CASE(ste_get_used),
+	KUNIT_CASE(ste_make_s1_s2),
 	KUNIT_CASE(update_zero_to_abort),
 	KUNIT_CASE(update_abort_to_bypass),
 	KUNIT_CASE(update_bypass_to_abort),
@@ -369,6 +448,7 @@ static struct kunit_case smmuv3_entry_cases[] = {
 	KUNIT_CASE(update_s1_to_zero),
 	KUNIT_CASE(update_s1_to_s2),
 	KUNIT_CASE(update_s2_to_s1),
+	KUNIT_CASE(update_s2_fwb),
 	{}
 };
 

@@ -8,11 +8,11 @@
  *
  *  word 0: V [0], Config [3:1], S1Fmt [5:4], S1ContextPtr [51:6],
  *	S1CDMax [63:59]
- *  word 1: S1DSS [1:0], S1CIR [3:2], S1COR [5:4], S1CSH [7:6], S1STALLD
- *	[27], EATS [29:28], STRW [31:30], SHCFG [45:44]
+ *  word 1: S1DSS [1:0], S1CIR [3:2], S1COR [5:4], S1CSH [7:6], MEV [19],
+ *	S2FWB [25], S1STALLD [27], EATS [29:28], STRW [31:30], SHCFG [45:44]
  *  word 2: S2VMID [15:0], S2T0SZ [37:32], S2SL0 [39:38], S2IR0 [41:40],
  *	S2OR0 [43:42], S2SH0 [45:44], S2TG [47:46], S2PS [50:48], S2AA64
- *	[51], S2PTW [54], S2R [58], S2FWB [59]
+ *	[51], S2PTW [54], S2R [58]
  *  word 3: S2TTB [51:4]
  */
 #include <kunit/test.h>
@@ -67,8 +67,10 @@
 #define S2_1		0x0000100000000000ull
 #define S2_2		0x044a799800001234ull
 #define S2_3		0x000000456789a000ull
-/* S2FWB, bit 59 */
-#define S2_2_FWB	0x0c4a799800001234ull
+/* STE1.S2FWB [25]: SHCFG 1 << 44 | 1 << 25 */
+#define S2_1_FWB	0x0000100002000000ull
+/* STE1.MEV [19], set by the host in the STEs of nested domains */
+#define MEV1		0x0000000000080000ull
 
 static struct fake_smmu *vsmmu(struct kunit *test, u32 flags, u8 ssid_bits)
 {
@@ -341,10 +343,14 @@ static void ste_nested_abort(struct kunit *test)
 	expect_ste(test, ste, abort);
 }
 
-/* Guest bypass: the parent's stage 2 alone, with the vIOMMU's VMID. */
+/*
+ * Guest bypass: the parent's stage 2 alone, with the vIOMMU's VMID, and
+ * STE1.MEV [19] (the guest drives the faults).
+ */
 static void ste_nested_bypass(struct kunit *test)
 {
-	static const u64 s2[SMMUV3_STE_QWORDS] = { S2_0, S2_1, S2_2, S2_3 };
+	static const u64 s2[SMMUV3_STE_QWORDS] = {
+		S2_0, S2_1 | MEV1, S2_2, S2_3 };
 	__le64 ste[SMMUV3_STE_QWORDS], direct[SMMUV3_STE_QWORDS];
 	struct nested_fixture x;
 
@@ -353,8 +359,9 @@ static void ste_nested_bypass(struct kunit *test)
 	smmuv3_ste_make_nested(ste, x.nested);
 	expect_ste(test, ste, s2);
 
-	/* the same as attaching the parent itself with that VMID */
+	/* attaching the parent itself with that VMID: the same but MEV */
 	smmuv3_ste_make_s2(direct, x.parent, VMID);
+	direct[1] |= cpu_to_le64(MEV1);
 	KUNIT_EXPECT_MEMEQ(test, ste, direct, sizeof(ste));
 }
 
@@ -362,22 +369,22 @@ static void ste_nested_bypass(struct kunit *test)
  * Guest stage 1: Config nested (0b111), the guest's stage-1 fields, the
  * parent's stage-2 fields and the vIOMMU's VMID, STRW NSEL1 (0).
  *  word 0: 0x1 | 0b111 << 1 | the guest's S1Fmt, S1ContextPtr, S1CDMax
- *  word 1: the guest's word 1 | SHCFG incoming
+ *  word 1: the guest's word 1 | MEV [19] 0x80000 | SHCFG incoming
  */
 static void ste_nested_s1(struct kunit *test)
 {
 	static const u64 nested[SMMUV3_STE_QWORDS] = {
 		0x180000123456784full,
-		0x00001000080000d6ull,
+		0x00001000080800d6ull,
 		S2_2, S2_3,
 	};
 	/*
 	 * 64K leaves (S1Fmt 2 << 4 = 0x20), CDMax 8 << 59, S1DSS 1
-	 * (bypass), nothing else in word 1
+	 * (bypass), nothing else of the guest's in word 1
 	 */
 	static const u64 two_level[SMMUV3_STE_QWORDS] = {
 		0x400000123456786full,
-		0x0000100000000001ull,
+		0x0000100000080001ull,
 		S2_2, S2_3,
 	};
 	__le64 ste[SMMUV3_STE_QWORDS];
@@ -394,13 +401,19 @@ static void ste_nested_s1(struct kunit *test)
 	expect_ste(test, ste, two_level);
 }
 
-/* A parent with the S2FWB attribute format keeps it under a guest's S1. */
+/*
+ * A parent with the S2FWB attribute format keeps it under a guest's S1
+ * and under a guest's bypass: STE1.S2FWB [25], word 2 unchanged.
+ */
 static void ste_nested_s2fwb(struct kunit *test)
 {
 	static const u64 nested[SMMUV3_STE_QWORDS] = {
 		0x180000123456784full,
-		0x00001000080000d6ull,
-		S2_2_FWB, S2_3,
+		0x000010000a0800d6ull,
+		S2_2, S2_3,
+	};
+	static const u64 bypass[SMMUV3_STE_QWORDS] = {
+		S2_0, S2_1_FWB | MEV1, S2_2, S2_3,
 	};
 	__le64 ste[SMMUV3_STE_QWORDS];
 	struct nested_fixture x;
@@ -409,6 +422,25 @@ static void ste_nested_s2fwb(struct kunit *test)
 	x.parent->pgtbl_cfg.quirks |= IO_PGTABLE_QUIRK_ARM_S2FWB;
 	smmuv3_ste_make_nested(ste, x.nested);
 	expect_ste(test, ste, nested);
+
+	nested_setup(test, &x, 0x9, 0);
+	x.parent->pgtbl_cfg.quirks |= IO_PGTABLE_QUIRK_ARM_S2FWB;
+	smmuv3_ste_make_nested(ste, x.nested);
+	expect_ste(test, ste, bypass);
+}
+
+/*
+ * MEV [19] and S2FWB [25] of word 1 are the host's: a guest STE with
+ * either is refused, although the host sets them in the STE it builds.
+ */
+static void vste_host_bits(struct kunit *test)
+{
+	struct fake_smmu *f = vsmmu(test, SMMUV3_FEAT_S2FWB, 8);
+
+	expect_eio(test, f, GUEST_S1_0, GUEST_S1_1 | MEV1, "STE1.MEV [19]");
+	expect_eio(test, f, GUEST_S1_0, GUEST_S1_1 | 0x2000000ull,
+		   "STE1.S2FWB [25]");
+	expect_eio(test, f, 0x9, MEV1, "STE1.MEV [19], bypass");
 }
 
 static struct kunit_case smmuv3_nested_cases[] = {
@@ -420,6 +452,7 @@ static struct kunit_case smmuv3_nested_cases[] = {
 	KUNIT_CASE(vste_s1cdmax),
 	KUNIT_CASE(vste_s1fmt),
 	KUNIT_CASE(vste_s1dss),
+	KUNIT_CASE(vste_host_bits),
 	KUNIT_CASE(ste_nested_abort),
 	KUNIT_CASE(ste_nested_bypass),
 	KUNIT_CASE(ste_nested_s1),
