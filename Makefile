@@ -48,13 +48,15 @@ endif
 
 OPTS = --kernel $(KERNEL) --driver $(DRIVER) --timeout $(TIMEOUT) $(ARGS)
 
-.PHONY: help run check bench module deb checkpatch sparse oracle clean
+.PHONY: help run check soak bench module deb checkpatch sparse oracle clean
 
 help:
 	@echo "make run         boot acpi2 (two SMMUs) with smmuv3.ko and show what it set up"
 	@echo "make check       checkpatch, sparse, oracle, all topologies on the debug kernel"
 	@echo "                 (KUnit, selftests, kmemleak, kernel log) and the stock-kernel"
 	@echo "                 DKMS boot; ends with 'N passed, N failed'"
+	@echo "make soak        BOOTS (default 25) quick boots each of acpi2 and acpi8:"
+	@echo "                 probe, IOMMU groups, block I/O, topology selftest"
 	@echo "make bench       our driver and upstream side by side on acpi2 (base kernel):"
 	@echo "                 map/unmap rate, commands per unmap, block read MB/s"
 	@echo "make module      build smmuv3.ko against the guest kernel"
@@ -73,6 +75,12 @@ run:
 
 check:
 	$(RUN) --check $(OPTS)
+
+# Repeated quick boots: every boot is a new draw of the probe-time races.
+BOOTS ?= 25
+soak:
+	$(RUN) --repeat $(BOOTS) --repeat-only --topology acpi2 --topology acpi8 --kernel $(KERNEL) \
+		--driver $(DRIVER) --timeout $(TIMEOUT) $(ARGS)
 
 # The benchmark boots both drivers itself, on the base kernel unless KERNEL= is given.
 bench:

@@ -168,6 +168,11 @@ NAME_TABLE = (
         ("SMMUV3_CD#_SH0", "CTXDESC_CD_0_TCR_SH0", None),
         ("SMMUV3_CD#_EPD0", "CTXDESC_CD_0_TCR_EPD0", "CD_EPD(sel=0)"),
         ("SMMUV3_CD#_ENDI", "CTXDESC_CD_0_ENDI", "CD_ENDI"),
+        ("SMMUV3_CD#_T1SZ", None, "CD_TSZ(sel=1)"),
+        ("SMMUV3_CD#_TG1", None, "CD_TG(sel=1)"),
+        ("SMMUV3_CD#_IRGN1", None, None),
+        ("SMMUV3_CD#_ORGN1", None, None),
+        ("SMMUV3_CD#_SH1", None, None),
         ("SMMUV3_CD#_EPD1", "CTXDESC_CD_0_TCR_EPD1", "CD_EPD(sel=1)"),
         ("SMMUV3_CD#_V", "CTXDESC_CD_0_V", "CD_VALID"),
         ("SMMUV3_CD#_IPS", "CTXDESC_CD_0_TCR_IPS", "CD_IPS"),
@@ -176,6 +181,7 @@ NAME_TABLE = (
         ("SMMUV3_CD#_UWXN", None, None),
         # QEMU's CD_TBI is TBI1:TBI0; TBI0 is its low bit.
         ("SMMUV3_CD#_TBI0", "CTXDESC_CD_0_TCR_TBI0", "CD_TBI[0]"),
+        ("SMMUV3_CD#_TBI1", None, "CD_TBI[1]"),
         ("SMMUV3_CD#_PAN", None, None),
         ("SMMUV3_CD#_AA64", "CTXDESC_CD_0_AA64", "CD_AARCH64"),
         ("SMMUV3_CD#_HD", "CTXDESC_CD_0_TCR_HD", "CD_HD"),
@@ -186,7 +192,11 @@ NAME_TABLE = (
         ("SMMUV3_CD#_ASET", "CTXDESC_CD_0_ASET", None),
         ("SMMUV3_CD#_ASID", "CTXDESC_CD_0_ASID", "CD_ASID"),
         ("SMMUV3_CD#_TTB0", "CTXDESC_CD_1_TTB0_MASK", "CD_TTB(sel=0)"),
+        # The kernel never uses TTB1 and does not define it; the architecture
+        # lays it out in word 2 as TTB0 is in word 1, so TTB0's mask stands in.
+        ("SMMUV3_CD#_TTB1", "CTXDESC_CD_1_TTB0_MASK@2", "CD_TTB(sel=1)"),
         ("SMMUV3_CD#_MAIR", None, None),
+        ("SMMUV3_CD#_AMAIR", None, None),
     ]) +
     # ---- level-1 descriptors (stream table, CD table) -------------------------
     _rows("l1", FIELD, [
@@ -683,6 +693,9 @@ class Kernel:
         spec = row.kernel
         if spec is None:
             return None
+        # "MACRO@N": the macro's bits, placed in word N (a field the kernel
+        # does not define, laid out as one it does; see the row's comment).
+        spec, _, at_word = spec.partition("@")
         if row.kind in (OFFSET, VALUE, SIZE):
             return self._value(spec)
         parent, _, child = spec.rpartition(":")
@@ -699,7 +712,7 @@ class Kernel:
         # STRTAB_STE_<n>_*, CTXDESC_CD_<n>_*, CMDQ_<op>_<n>_*, EVTQ_<n>_*:
         # the 64-bit word is the first number between underscores.
         m = re.search(r"_(\d)_", parent or child)
-        word = int(m.group(1)) if m else 0
+        word = int(at_word) if at_word else int(m.group(1)) if m else 0
         return frozenset(64 * word + b for b in mask_bits(v))
 
 
