@@ -766,6 +766,10 @@ int smmuv3_viommu_init(struct iommufd_viommu *viommu,
 		       struct iommu_domain *parent,
 		       const struct iommu_user_data *user_data);
 void smmuv3_viommu_report_event(struct smmuv3_master *master, const u64 *evt);
+#if IS_ENABLED(CONFIG_KUNIT) && IS_ENABLED(CONFIG_IOMMUFD_DRIVER_CORE)
+int smmuv3_viommu_cache_invalidate(struct iommufd_viommu *core,
+				   struct iommu_user_data_array *array);
+#endif
 
 /* nested.c */
 extern const struct iommu_domain_ops smmuv3_nested_ops;

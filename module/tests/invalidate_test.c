@@ -10,9 +10,14 @@
  * ends a batch: the driver waited there for everything before it.
  */
 #include <kunit/test.h>
+#include <linux/iommu.h>
 #include <linux/kernel.h>
+#include <linux/mman.h>
+#include <linux/sched/mm.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <uapi/linux/iommufd.h>
 
 #include <smmuv3/invs.h>
 #include <smmuv3/smmuv3.h>
@@ -650,6 +655,106 @@ static void inv_failure_timeout(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic64_read(&f[1]->smmu.cmdq.inv_failures), 0);
 }
 
+#if IS_ENABLED(CONFIG_IOMMUFD_DRIVER_CORE)
+
+/* --- Guest invalidations (iommufd.c) -------------------------------------- */
+
+/*
+ * A guest's commands, in user memory: TLBI_NH_ASID (opcode 0x11, ASID
+ * [63:48]) of ASIDs 1..@num, little-endian.
+ */
+static void guest_cmds(struct kunit *test, struct iommu_user_data_array *a,
+		       unsigned long uptr, unsigned int num)
+{
+	struct iommu_viommu_arm_smmuv3_invalidate *cmds;
+	void __user *ucmds = (void __user *)uptr;
+	unsigned int i;
+
+	cmds = kunit_kcalloc(test, num, sizeof(*cmds), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, cmds);
+	for (i = 0; i < num; i++)
+		cmds[i].cmd[0] = cpu_to_le64(0x11 | (u64)(i + 1) << 48);
+	KUNIT_ASSERT_EQ(test, copy_to_user(ucmds, cmds, num * sizeof(*cmds)),
+			0);
+	*a = (struct iommu_user_data_array){
+		.type = IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3,
+		.uptr = ucmds,
+		.entry_len = sizeof(*cmds),
+		.entry_num = num,
+	};
+}
+
+/*
+ * The host issues them with the vIOMMU's VMID (9, VMID [47:32]).  When the
+ * SMMU rejects one, the guest gets -EIO and no command counts as handled;
+ * in particular when the rejected command was in the first 64, queued
+ * without a CMD_SYNC as a full batch.
+ */
+static void guest_inv_rejected(struct kunit *test)
+{
+	struct iommu_user_data_array array;
+	struct smmuv3_viommu *viommu;
+	struct fake_cmd *expect;
+	struct fake_smmu *f;
+	unsigned long uptr;
+	unsigned int i;
+
+	f = fake_smmu_create(test, "smmu0", FEAT_RIL, 16, 8);
+	viommu = kunit_kzalloc(test, sizeof(*viommu), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, viommu);
+	viommu->smmu = &f->smmu;
+	viommu->vmid = FAKE_INV(f, S1CLR, 9, 0, 1);
+	xa_init(&viommu->core.vdevs);
+	/*
+	 * kunit_attach_mm() gives this test's kthread an mm, with a reference
+	 * from kthread_use_mm() that nothing drops: the mm would outlive the
+	 * test (kmemleak).  Drop it; the thread's own reference (mm_users)
+	 * keeps the mm until the thread exits.
+	 */
+	KUNIT_ASSERT_NULL(test, current->mm);
+	KUNIT_ASSERT_EQ(test, kunit_attach_mm(), 0);
+	mmdrop(current->mm);
+	uptr = kunit_vm_mmap(test, NULL, 0, PAGE_SIZE, PROT_READ | PROT_WRITE,
+			     MAP_ANONYMOUS | MAP_PRIVATE, 0);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR_VALUE(uptr) || !uptr,
+			       "no user memory");
+	expect = kunit_kcalloc(test, 71, sizeof(*expect), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, expect);
+	fake_smmu_hw_start(test, f);
+
+	/* all accepted: handled, with the vIOMMU's VMID */
+	guest_cmds(test, &array, uptr, 3);
+	KUNIT_EXPECT_EQ(test, smmuv3_viommu_cache_invalidate(&viommu->core,
+							     &array), 0);
+	KUNIT_EXPECT_EQ(test, array.entry_num, 3);
+	FAKE_EXPECT_CMDS(test, f, FAKE_TLBI_NH_ASID_VMID(9, 1),
+			 FAKE_TLBI_NH_ASID_VMID(9, 2),
+			 FAKE_TLBI_NH_ASID_VMID(9, 3), SYNC);
+
+	/* the last one rejected */
+	fake_smmu_reject(f, MATCH_OP | MATCH_ASID, 0x11 | 3ull << 48);
+	guest_cmds(test, &array, uptr, 3);
+	KUNIT_EXPECT_EQ(test, smmuv3_viommu_cache_invalidate(&viommu->core,
+							     &array), -EIO);
+	KUNIT_EXPECT_EQ(test, array.entry_num, 0);
+	FAKE_EXPECT_CMDS(test, f, FAKE_TLBI_NH_ASID_VMID(9, 1),
+			 FAKE_TLBI_NH_ASID_VMID(9, 2), SYNC, SYNC);
+
+	/* 70 commands, the third rejected: it was in the first 64 */
+	guest_cmds(test, &array, uptr, 70);
+	KUNIT_EXPECT_EQ(test, smmuv3_viommu_cache_invalidate(&viommu->core,
+							     &array), -EIO);
+	KUNIT_EXPECT_EQ(test, array.entry_num, 0);
+	for (i = 0; i < 70; i++)
+		expect[i] = (struct fake_cmd)FAKE_TLBI_NH_ASID_VMID(9, i + 1);
+	expect[2] = (struct fake_cmd)SYNC;
+	expect[70] = (struct fake_cmd)SYNC;
+	fake_expect_cmds(test, f, expect, 71);
+	KUNIT_EXPECT_EQ(test, f->rejected, 2);
+}
+
+#endif /* CONFIG_IOMMUFD_DRIVER_CORE */
+
 /* --- Everything ----------------------------------------------------------- */
 
 /*
@@ -741,6 +846,9 @@ static struct kunit_case smmuv3_invalidate_cases[] = {
 	KUNIT_CASE(inv_failure_retries_whole),
 	KUNIT_CASE(inv_failure_counted),
 	KUNIT_CASE_SLOW(inv_failure_timeout),
+#if IS_ENABLED(CONFIG_IOMMUFD_DRIVER_CORE)
+	KUNIT_CASE(guest_inv_rejected),
+#endif
 	{}
 };
 
