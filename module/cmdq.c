@@ -9,15 +9,17 @@
  * position without ambiguity (see smmuv3_cmdq_refresh_cons()).
  *
  * The SMMU reports a bad command through GERROR.CMDQ_ERR and stops, with
- * CONS pointing at the command.  smmuv3_cmdq_fix_error() replaces it with a
- * harmless CMD_SYNC so the queue moves on; waiters whose batch contained it
- * get -EIO.
+ * CONS pointing at the command.  smmuv3_cmdq_fix_error() records its
+ * position and replaces it with a harmless CMD_SYNC so the queue moves on;
+ * each waiter whose commands contained it gets -EIO (see struct smmuv3_cmdq
+ * for how errors are matched to waiters).
  */
 #include <linux/delay.h>
 #include <linux/device.h>
 #include <linux/io.h>
 #include <linux/ktime.h>
 #include <linux/string.h>
+#include <kunit/static_stub.h>
 #include <kunit/visibility.h>
 
 #include <smmuv3/smmuv3.h>
@@ -53,7 +55,10 @@ static u64 smmuv3_cmdq_refresh_cons(struct smmuv3_cmdq *cmdq)
 	u32 hw;
 
 	do {
-		/* readl(): the SMMU's completion is ordered before what follows */
+		/*
+		 * readl(): the SMMU's completion, and the error records made
+		 * before it moved on, are ordered before what follows.
+		 */
 		hw = readl(cmdq->q.cons_reg);
 		new = old + ((hw - (u32)old) & mask);
 		if (new == old)
@@ -70,6 +75,21 @@ static bool smmuv3_cmdq_has_space(struct smmuv3_cmdq *cmdq, u32 n)
 		return true;
 	return cmdq->prod + n - smmuv3_cmdq_refresh_cons(cmdq) <= size;
 }
+
+/**
+ * smmuv3_cmdq_idle() - wait a little between two reads of CONS
+ * @smmu: the instance
+ *
+ * Called without locks.  A KUnit fake SMMU replaces it (static stub) to
+ * run its command queue, so that the driver's waits, error handling and
+ * timeouts run unchanged on it.
+ */
+VISIBLE_IF_KUNIT void smmuv3_cmdq_idle(struct smmuv3_device *smmu)
+{
+	KUNIT_STATIC_STUB_REDIRECT(smmuv3_cmdq_idle, smmu);
+	udelay(1);
+}
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_cmdq_idle);
 
 /* Between two polls: handle a stuck queue, give up at the deadline. */
 static int smmuv3_cmdq_poll(struct smmuv3_device *smmu, ktime_t deadline)
@@ -88,7 +108,7 @@ static int smmuv3_cmdq_poll(struct smmuv3_device *smmu, ktime_t deadline)
 				    readl_relaxed(smmu->cmdq.q.cons_reg));
 		return -ETIMEDOUT;
 	}
-	udelay(1);
+	smmuv3_cmdq_idle(smmu);
 	return 0;
 }
 
@@ -101,14 +121,38 @@ static void smmuv3_cmdq_write(struct smmuv3_cmdq *cmdq, u64 pos, const u64 *cmd)
 	ent[1] = cpu_to_le64(cmd[1]);
 }
 
-/* Issue up to one queue size of commands; returns the position of the last. */
+/* Record commands at [first, last] in a ticket; under smmuv3_cmdq.lock. */
+static void smmuv3_ticket_add(struct smmuv3_cmdq *cmdq,
+			      struct smmuv3_cmdq_ticket *ticket,
+			      u64 first, u64 last)
+{
+	unsigned int n = ticket->num;
+
+	lockdep_assert_held(&cmdq->lock);
+
+	if (!n) {
+		ticket->err_seq = cmdq->err_seq;
+	} else if (ticket->span[n - 1].last + 1 == first ||
+		   n == SMMUV3_CMDQ_TICKET_SPANS) {
+		/* Adjacent, or no span left: widen the last one. */
+		ticket->span[n - 1].last = last;
+		return;
+	}
+	ticket->span[n].first = first;
+	ticket->span[n].last = last;
+	ticket->num = n + 1;
+}
+
+/* Queue up to one queue size of commands, and record them in @ticket. */
 static int smmuv3_cmdq_insert(struct smmuv3_device *smmu, const u64 *cmds,
-			      u32 num, bool sync, u64 *first, u64 *last)
+			      u32 num, bool sync,
+			      struct smmuv3_cmdq_ticket *ticket)
 {
 	struct smmuv3_cmdq *cmdq = &smmu->cmdq;
 	ktime_t deadline = ktime_add_us(ktime_get(), SMMUV3_CMDQ_TIMEOUT_US);
 	u32 total = num + sync;
 	unsigned long flags;
+	u64 first;
 	u32 i;
 	int ret;
 
@@ -122,7 +166,7 @@ static int smmuv3_cmdq_insert(struct smmuv3_device *smmu, const u64 *cmds,
 			return ret;
 	}
 
-	*first = cmdq->prod;
+	first = cmdq->prod;
 	for (i = 0; i < num; i++) {
 		const u64 *cmd = &cmds[i * SMMUV3_CMD_QWORDS];
 
@@ -138,30 +182,115 @@ static int smmuv3_cmdq_insert(struct smmuv3_device *smmu, const u64 *cmds,
 		smmuv3_cmdq_write(cmdq, cmdq->prod++, cmd);
 		cmdq->syncs++;
 	}
-	*last = cmdq->prod - 1;
+	smmuv3_ticket_add(cmdq, ticket, first, cmdq->prod - 1);
 	/* writel(): the entries are visible to the SMMU before PROD moves */
 	writel(cmdq->prod & smmuv3_cmdq_idx_mask(cmdq), cmdq->q.prod_reg);
 	raw_spin_unlock_irqrestore(&cmdq->lock, flags);
 	return 0;
 }
 
-static int smmuv3_cmdq_wait(struct smmuv3_device *smmu, u64 first, u64 last)
+/* Was a command of @ticket rejected?  Called once CONS has passed it. */
+static bool smmuv3_cmdq_ticket_failed(struct smmuv3_cmdq *cmdq,
+				      const struct smmuv3_cmdq_ticket *ticket)
+{
+	unsigned long flags;
+	bool failed = false;
+	unsigned int i;
+	u64 seq, n;
+
+	/* Ordered after CONS by the readl() in smmuv3_cmdq_refresh_cons(). */
+	if (READ_ONCE(cmdq->err_seq) == ticket->err_seq)
+		return false;
+
+	raw_spin_lock_irqsave(&cmdq->lock, flags);
+	n = cmdq->err_seq - ticket->err_seq;
+	if (n > SMMUV3_CMDQ_ERR_RING) {
+		/* Our error may have been overwritten: assume the worst. */
+		failed = true;
+		goto out;
+	}
+	for (seq = ticket->err_seq; seq < cmdq->err_seq && !failed; seq++) {
+		u64 pos = cmdq->err_pos[seq % SMMUV3_CMDQ_ERR_RING];
+
+		for (i = 0; i < ticket->num && !failed; i++)
+			failed = pos >= ticket->span[i].first &&
+				 pos <= ticket->span[i].last;
+	}
+out:
+	raw_spin_unlock_irqrestore(&cmdq->lock, flags);
+	return failed;
+}
+
+/**
+ * smmuv3_cmdq_submit() - queue encoded commands without waiting for them
+ * @smmu: the instance
+ * @cmds: @num commands of SMMUV3_CMD_QWORDS words each
+ * @num: number of commands (more than the queue holds are queued in parts)
+ * @sync: append a CMD_SYNC
+ * @ticket: records what was queued, for smmuv3_cmdq_wait(); initialised
+ *	with smmuv3_cmdq_ticket_init() before the first submission
+ *
+ * May be called from any context; never sleeps.  Only waits for space in
+ * the queue.
+ *
+ * Return: 0, or -ETIMEDOUT if the SMMU did not make room in time (the
+ * commands not queued yet are dropped).
+ */
+int smmuv3_cmdq_submit(struct smmuv3_device *smmu, const u64 *cmds,
+		       unsigned int num, bool sync,
+		       struct smmuv3_cmdq_ticket *ticket)
+{
+	u32 chunk_max = smmuv3_cmdq_size(&smmu->cmdq) - 1;
+	int ret;
+
+	do {
+		u32 chunk = min(num, chunk_max);
+		bool last_chunk = chunk == num;
+
+		ret = smmuv3_cmdq_insert(smmu, cmds, chunk, sync && last_chunk,
+					 ticket);
+		if (ret)
+			return ret;
+		cmds += chunk * SMMUV3_CMD_QWORDS;
+		num -= chunk;
+	} while (num);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_cmdq_submit);
+
+/**
+ * smmuv3_cmdq_wait() - wait until the SMMU has consumed a ticket's commands
+ * @smmu: the instance
+ * @ticket: what was submitted; when its last command is a CMD_SYNC, the
+ *	effects of all its commands are complete on success
+ *
+ * May be called from any context; never sleeps.  A ticket with nothing
+ * queued succeeds at once.
+ *
+ * Return: 0; -ETIMEDOUT if the SMMU did not get there in time; -EIO if it
+ * rejected one of the ticket's commands (logged by
+ * smmuv3_cmdq_fix_error()), or if too many errors happened meanwhile to
+ * tell.
+ */
+int smmuv3_cmdq_wait(struct smmuv3_device *smmu,
+		     const struct smmuv3_cmdq_ticket *ticket)
 {
 	struct smmuv3_cmdq *cmdq = &smmu->cmdq;
 	ktime_t deadline = ktime_add_us(ktime_get(), SMMUV3_CMDQ_TIMEOUT_US);
-	s64 err;
+	u64 last;
 	int ret;
 
+	if (!ticket->num)
+		return 0;
+	last = ticket->span[ticket->num - 1].last;
 	while (smmuv3_cmdq_refresh_cons(cmdq) <= last) {
 		ret = smmuv3_cmdq_poll(smmu, deadline);
 		if (ret)
 			return ret;
 	}
-	err = READ_ONCE(cmdq->err_pos);
-	if (err >= 0 && (u64)err >= first && (u64)err <= last)
-		return -EIO;
-	return 0;
+	return smmuv3_cmdq_ticket_failed(cmdq, ticket) ? -EIO : 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_cmdq_wait);
 
 /**
  * smmuv3_cmdq_issue() - queue encoded commands, optionally wait for them
@@ -173,29 +302,20 @@ static int smmuv3_cmdq_wait(struct smmuv3_device *smmu, u64 first, u64 last)
  * May be called from any context; never sleeps.
  *
  * Return: 0; -ETIMEDOUT if the SMMU did not make progress in time; -EIO if
- * the SMMU rejected one of the commands (logged).
+ * the SMMU rejected one of the commands (logged).  Without @sync, only
+ * -ETIMEDOUT (no room in the queue): errors are not waited for.
  */
 int smmuv3_cmdq_issue(struct smmuv3_device *smmu, const u64 *cmds,
 		      unsigned int num, bool sync)
 {
-	u32 chunk_max = smmuv3_cmdq_size(&smmu->cmdq) - 1;
-	u64 first, last, start = U64_MAX;
+	struct smmuv3_cmdq_ticket ticket;
 	int ret;
 
-	do {
-		u32 chunk = min(num, chunk_max);
-		bool last_chunk = chunk == num;
-
-		ret = smmuv3_cmdq_insert(smmu, cmds, chunk, sync && last_chunk,
-					 &first, &last);
-		if (ret)
-			return ret;
-		start = min(start, first);
-		cmds += chunk * SMMUV3_CMD_QWORDS;
-		num -= chunk;
-	} while (num);
-
-	return sync ? smmuv3_cmdq_wait(smmu, start, last) : 0;
+	smmuv3_cmdq_ticket_init(&ticket);
+	ret = smmuv3_cmdq_submit(smmu, cmds, num, sync, &ticket);
+	if (ret || !sync)
+		return ret;
+	return smmuv3_cmdq_wait(smmu, &ticket);
 }
 EXPORT_SYMBOL_IF_KUNIT(smmuv3_cmdq_issue);
 
@@ -229,19 +349,25 @@ void smmuv3_batch_init(struct smmuv3_cmd_batch *batch,
 {
 	batch->smmu = smmu;
 	batch->num = 0;
+	batch->err = 0;
+	smmuv3_cmdq_ticket_init(&batch->ticket);
 }
 EXPORT_SYMBOL_IF_KUNIT(smmuv3_batch_init);
 
-/* Make room for one more command, issuing the batch when it is full. */
+/*
+ * Make room for one more command: a full batch is queued without a
+ * CMD_SYNC, in the batch's ticket, so that the final wait covers it.
+ */
 static int smmuv3_batch_make_room(struct smmuv3_cmd_batch *batch)
 {
-	int ret;
-
+	if (batch->err)
+		return batch->err;
 	if (batch->num < SMMUV3_BATCH_MAX)
 		return 0;
-	ret = smmuv3_cmdq_issue(batch->smmu, batch->cmds, batch->num, false);
+	batch->err = smmuv3_cmdq_submit(batch->smmu, batch->cmds, batch->num,
+					false, &batch->ticket);
 	batch->num = 0;
-	return ret;
+	return batch->err;
 }
 
 /**
@@ -249,7 +375,11 @@ static int smmuv3_batch_make_room(struct smmuv3_cmd_batch *batch)
  * @batch: the batch
  * @cmd: the command
  *
- * Return: 0, or an error of encoding or of issuing a full batch.
+ * After an error, nothing more is added until smmuv3_batch_submit(), which
+ * returns the error: callers may check either.
+ *
+ * Return: 0, -EINVAL for a command that cannot be encoded, or an error of
+ * issuing a full batch.
  */
 int smmuv3_batch_add(struct smmuv3_cmd_batch *batch,
 		     const struct smmuv3_cmd *cmd)
@@ -259,17 +389,20 @@ int smmuv3_batch_add(struct smmuv3_cmd_batch *batch,
 	if (ret)
 		return ret;
 	ret = smmuv3_cmd_encode(cmd, &batch->cmds[batch->num * SMMUV3_CMD_QWORDS]);
-	if (!ret)
+	if (ret)
+		batch->err = ret;
+	else
 		batch->num++;
 	return ret;
 }
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_batch_add);
 
 /**
  * smmuv3_batch_add_words() - add an already encoded command
  * @batch: the batch
  * @cmd: its SMMUV3_CMD_QWORDS words
  *
- * Return: 0, or an error of issuing a full batch.
+ * Return: 0, or an error of issuing a full batch (as smmuv3_batch_add()).
  */
 int smmuv3_batch_add_words(struct smmuv3_cmd_batch *batch, const u64 *cmd)
 {
@@ -281,19 +414,28 @@ int smmuv3_batch_add_words(struct smmuv3_cmd_batch *batch, const u64 *cmd)
 	       SMMUV3_CMD_SIZE);
 	return 0;
 }
-EXPORT_SYMBOL_IF_KUNIT(smmuv3_batch_add);
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_batch_add_words);
 
 /**
  * smmuv3_batch_submit() - issue the batch with a CMD_SYNC and wait
- * @batch: the batch, empty afterwards
+ * @batch: the batch, empty and without error afterwards
  *
- * Return: as smmuv3_cmdq_issue().
+ * The wait covers every command added since the batch was started or last
+ * submitted, those already queued with a full batch included.
+ *
+ * Return: 0; the batch's error (see smmuv3_batch_add()), without issuing
+ * anything more; or as smmuv3_cmdq_wait().
  */
 int smmuv3_batch_submit(struct smmuv3_cmd_batch *batch)
 {
-	int ret = smmuv3_cmdq_issue(batch->smmu, batch->cmds, batch->num, true);
+	int ret = batch->err;
 
-	batch->num = 0;
+	if (!ret)
+		ret = smmuv3_cmdq_submit(batch->smmu, batch->cmds, batch->num,
+					 true, &batch->ticket);
+	if (!ret)
+		ret = smmuv3_cmdq_wait(batch->smmu, &batch->ticket);
+	smmuv3_batch_init(batch, batch->smmu);
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(smmuv3_batch_submit);
@@ -311,7 +453,8 @@ static const char * const smmuv3_cerror_names[] = {
  *
  * Called with smmuv3_device.gerror_lock held, before GERROR.CMDQ_ERR is
  * acknowledged.  Replaces the command at CONS by a CMD_SYNC and records its
- * position so that the waiter of its batch fails with -EIO.
+ * position so that the waiters whose commands included it fail with -EIO
+ * (see struct smmuv3_cmdq).
  */
 void smmuv3_cmdq_fix_error(struct smmuv3_device *smmu)
 {
@@ -340,7 +483,8 @@ void smmuv3_cmdq_fix_error(struct smmuv3_device *smmu)
 	/* The SMMU retries from CONS once the error is acknowledged. */
 	if (err != SMMUV3_CERROR_ATC_INV_SYNC)
 		smmuv3_cmdq_write(cmdq, pos, sync);
-	WRITE_ONCE(cmdq->err_pos, pos);
+	cmdq->err_pos[cmdq->err_seq % SMMUV3_CMDQ_ERR_RING] = pos;
+	WRITE_ONCE(cmdq->err_seq, cmdq->err_seq + 1);
 	raw_spin_unlock_irqrestore(&cmdq->lock, flags);
 	/* The new entry is visible before the acknowledgment (a writel()). */
 	wmb();
@@ -371,6 +515,8 @@ int smmuv3_cmdq_init(struct smmuv3_device *smmu)
 	raw_spin_lock_init(&cmdq->lock);
 	cmdq->prod = 0;
 	atomic64_set(&cmdq->cons, 0);
-	cmdq->err_pos = -1;
+	cmdq->err_seq = 0;
+	atomic64_set(&cmdq->timeouts, 0);
+	atomic64_set(&cmdq->inv_failures, 0);
 	return 0;
 }

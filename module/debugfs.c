@@ -3,8 +3,10 @@
  * debugfs: /sys/kernel/debug/smmuv3/<instance>/
  *
  *   features  the decoded feature line and the raw ID registers
- *   stats     commands queued by opcode, CMD_SYNCs, timeouts, ASIDs and
- *             VMIDs in use, events by type, global errors
+ *   stats     commands queued by opcode, CMD_SYNCs, timeouts, commands
+ *             the SMMU rejected, failed invalidations, ASIDs and VMIDs in
+ *             use and kept after a failed flush, events by type, global
+ *             errors
  *   streams   stream ID, device and STE words of every probed stream
  *
  * and /sys/kernel/debug/smmuv3/domains: every paging domain with its
@@ -84,6 +86,9 @@ static int smmuv3_stats_show(struct seq_file *s, void *unused)
 	seq_printf(s, "cmd_syncs %llu\n", READ_ONCE(smmu->cmdq.syncs));
 	seq_printf(s, "cmd_timeouts %lld\n",
 		   (s64)atomic64_read(&smmu->cmdq.timeouts));
+	seq_printf(s, "cmd_errors %llu\n", READ_ONCE(smmu->cmdq.err_seq));
+	seq_printf(s, "inv_failures %lld\n",
+		   (s64)atomic64_read(&smmu->cmdq.inv_failures));
 	for (i = 0; i < ARRAY_SIZE(smmu->faults.events); i++) {
 		s64 n = atomic64_read(&smmu->faults.events[i]);
 
@@ -94,6 +99,10 @@ static int smmuv3_stats_show(struct seq_file *s, void *unused)
 	seq_printf(s, "asids_used %d\nvmids_used %d\n",
 		   atomic_read(&smmu->tags.asids_used),
 		   atomic_read(&smmu->tags.vmids_used));
+	seq_printf(s, "asids_leaked %d\nvmids_leaked %d\ntag_flush_failures %lld\n",
+		   atomic_read(&smmu->tags.asids_leaked),
+		   atomic_read(&smmu->tags.vmids_leaked),
+		   (s64)atomic64_read(&smmu->tags.flush_failures));
 	seq_printf(s, "events_lost %lld\n",
 		   (s64)atomic64_read(&smmu->faults.events_lost));
 	for (i = 0; i < ARRAY_SIZE(smmu->faults.gerrors); i++) {

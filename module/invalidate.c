@@ -9,9 +9,22 @@
  * instance changes, before the stage-1 clean-up of a nested VMID (stage 2
  * must be clean first), and before the first ATC invalidation (the TLBs
  * must be clean before a device refills its ATC).
+ *
+ * A range is invalidated with range commands where the SMMU has them, else
+ * one command per leaf; a range that would need too many commands, or that
+ * commands cannot express exactly, becomes an invalidation of each whole
+ * tag (TLBI_NH_ASID, TLBI_S12_VMALL): never less than asked.
+ *
+ * Failures are reported, not dropped: each failed walk of an instance's
+ * entries counts in smmuv3_cmdq.inv_failures and is logged (ratelimited).
+ * When the SMMU rejected a command of a range invalidation, the instance's
+ * entries are walked again invalidating each tag whole.
  */
+#include <linux/bitfield.h>
 #include <linux/bitops.h>
+#include <linux/log2.h>
 #include <linux/rcupdate.h>
+#include <linux/sizes.h>
 #include <kunit/visibility.h>
 
 #include <smmuv3/invs.h>
@@ -19,6 +32,16 @@
 
 /* Without range invalidation, more pages than this flush the whole tag. */
 #define SMMUV3_INV_MAX_PAGE_CMDS	256
+/*
+ * With it, a range that needs more commands than this flushes the whole
+ * tag.  Any range below 2^36 granules (256TiB of 4KiB pages) needs at most
+ * 8: 7 for the bits below SCALE's maximum of 31, 1 for the rest.
+ */
+#define SMMUV3_INV_MAX_RANGE_CMDS	8
+
+/* A range command covers (NUM + 1) << SCALE granules. */
+#define SMMUV3_INV_SCALE_MAX		FIELD_MAX(SMMUV3_CMD0_SCALE)
+#define SMMUV3_INV_NUM_MAX		(FIELD_MAX(SMMUV3_CMD0_NUM) + 1)
 
 /**
  * struct smmuv3_inv_req - what to invalidate
@@ -46,51 +69,128 @@ static u8 smmuv3_inv_tg(unsigned int shift)
 	}
 }
 
-static void smmuv3_inv_add_range(struct smmuv3_cmd_batch *batch,
-				 struct smmuv3_cmd *cmd,
-				 const struct smmuv3_inv_req *req,
-				 unsigned int tg_shift)
+/*
+ * The first range command for @pages granules: *@num << *@scale of them,
+ * the lowest set bits of @pages, SCALE at most its field's maximum.
+ * Return: the granules it covers.
+ */
+static unsigned long smmuv3_inv_chunk(unsigned long pages,
+				      unsigned int *scale, unsigned long *num)
+{
+	unsigned int s = min_t(unsigned int, __ffs(pages),
+			       SMMUV3_INV_SCALE_MAX);
+	unsigned long n = pages >> s;
+
+	if (s < SMMUV3_INV_SCALE_MAX)
+		n &= SMMUV3_INV_NUM_MAX - 1;	/* bit 0 is set: 1 to 31 */
+	else
+		n = min_t(unsigned long, n, SMMUV3_INV_NUM_MAX);
+	*scale = s;
+	*num = n;
+	return n << s;
+}
+
+/* Range commands @pages granules need, or more than the maximum. */
+static unsigned int smmuv3_inv_range_cmds(unsigned long pages)
+{
+	unsigned int cmds = 0, scale;
+	unsigned long num;
+
+	while (pages && cmds <= SMMUV3_INV_MAX_RANGE_CMDS) {
+		pages -= smmuv3_inv_chunk(pages, &scale, &num);
+		cmds++;
+	}
+	return cmds;
+}
+
+/*
+ * Whether commands by address can cover @req exactly and in reasonable
+ * number on @smmu; if not, the tag is invalidated whole.
+ */
+static bool smmuv3_inv_by_address(const struct smmuv3_device *smmu,
+				  const struct smmuv3_inv_req *req,
+				  unsigned int tg_shift, bool s2)
+{
+	unsigned long last = req->iova + req->size - 1;
+
+	if (!req->size || last < req->iova)
+		return false;
+	/* The address field: [51:12] of an IPA, [63:12] of a VA. */
+	if (s2 && last >= BIT_ULL(52))
+		return false;
+	if (req->iova & (SZ_4K - 1))
+		return false;
+	if (smmu->feat.flags & SMMUV3_FEAT_RANGE_INV) {
+		unsigned long gran = 1UL << tg_shift;
+
+		/* Unaligned, a range would cover less (or UNPREDICTABLE). */
+		if (!smmuv3_inv_tg(tg_shift) || ((req->iova | req->size) &
+						 (gran - 1)))
+			return false;
+		return smmuv3_inv_range_cmds(req->size >> tg_shift) <=
+		       SMMUV3_INV_MAX_RANGE_CMDS;
+	}
+	/* One command per granule, from an address aligned to it. */
+	if (!is_power_of_2(req->granule) || req->granule < SZ_4K ||
+	    (req->iova & (req->granule - 1)))
+		return false;
+	return req->size / req->granule <= SMMUV3_INV_MAX_PAGE_CMDS;
+}
+
+static int smmuv3_inv_add_range(struct smmuv3_cmd_batch *batch,
+				struct smmuv3_cmd *cmd,
+				const struct smmuv3_inv_req *req,
+				unsigned int tg_shift)
 {
 	unsigned long iova = req->iova;
 	unsigned long end = req->iova + req->size;
+	int ret;
 
 	cmd->tlbi.leaf = req->leaf;
 	if (batch->smmu->feat.flags & SMMUV3_FEAT_RANGE_INV) {
 		unsigned long pages = req->size >> tg_shift;
+		u8 tg = smmuv3_inv_tg(tg_shift);
 
-		cmd->tlbi.tg = smmuv3_inv_tg(tg_shift);
-		/* Each command covers (NUM + 1) << SCALE pages. */
 		while (pages) {
-			unsigned int scale = __ffs(pages);
-			unsigned long num = (pages >> scale) & 0x1f;
+			unsigned long covered, num;
+			unsigned int scale;
 
-			cmd->tlbi.scale = scale;
-			cmd->tlbi.num = num - 1;
+			covered = smmuv3_inv_chunk(pages, &scale, &num);
+			/*
+			 * One granule: NUM = SCALE = 0 without a level hint
+			 * (TTL) is reserved; a command without range (TG 0)
+			 * invalidates that address whatever its level.
+			 */
+			cmd->tlbi.tg = covered == 1 ? 0 : tg;
+			cmd->tlbi.scale = covered == 1 ? 0 : scale;
+			cmd->tlbi.num = covered == 1 ? 0 : num - 1;
 			cmd->tlbi.addr = iova;
-			smmuv3_batch_add(batch, cmd);
-			iova += num << (scale + tg_shift);
-			pages -= num << scale;
+			ret = smmuv3_batch_add(batch, cmd);
+			if (ret)
+				return ret;
+			iova += covered << tg_shift;
+			pages -= covered;
 		}
-		return;
+		return 0;
 	}
 	for (; iova < end; iova += req->granule) {
 		cmd->tlbi.addr = iova;
-		smmuv3_batch_add(batch, cmd);
+		ret = smmuv3_batch_add(batch, cmd);
+		if (ret)
+			return ret;
 	}
+	return 0;
 }
 
-static void smmuv3_inv_add_tlbi(struct smmuv3_cmd_batch *batch,
-				const struct smmuv3_inv *inv,
-				const struct smmuv3_inv_req *req,
-				unsigned int tg_shift)
+static int smmuv3_inv_add_tlbi(struct smmuv3_cmd_batch *batch,
+			       const struct smmuv3_inv *inv,
+			       const struct smmuv3_inv_req *req,
+			       unsigned int tg_shift)
 {
 	bool s1 = inv->type == SMMUV3_INV_S1_ASID;
-	bool all = !req->size;
+	bool all = !smmuv3_inv_by_address(batch->smmu, req, tg_shift, !s1);
 	struct smmuv3_cmd cmd = {};
-
-	if (!all && !(batch->smmu->feat.flags & SMMUV3_FEAT_RANGE_INV) &&
-	    req->size / req->granule > SMMUV3_INV_MAX_PAGE_CMDS)
-		all = true;
+	int ret;
 
 	if (s1) {
 		cmd.tlbi.asid = inv->id;
@@ -100,24 +200,32 @@ static void smmuv3_inv_add_tlbi(struct smmuv3_cmd_batch *batch,
 		cmd.op = all ? SMMUV3_OP_TLBI_S12_VMALL : SMMUV3_OP_TLBI_S2_IPA;
 	}
 	if (all)
-		smmuv3_batch_add(batch, &cmd);
+		ret = smmuv3_batch_add(batch, &cmd);
 	else
-		smmuv3_inv_add_range(batch, &cmd, req, tg_shift);
+		ret = smmuv3_inv_add_range(batch, &cmd, req, tg_shift);
+	if (ret)
+		return ret;
 
 	/*
 	 * Nested stage-1 entries were formed through the old stage 2; after
 	 * the stage-2 invalidation completes they go too.  VMALL did both.
 	 */
 	if (inv->type == SMMUV3_INV_S2_VMID_S1_CLEAR && !all) {
-		smmuv3_batch_submit(batch);
+		int err;
+
+		ret = smmuv3_batch_submit(batch);
+		if (ret == -ETIMEDOUT)
+			return ret;
 		cmd = (struct smmuv3_cmd){ .op = SMMUV3_OP_TLBI_NH_ALL };
 		cmd.tlbi.vmid = inv->id;
-		smmuv3_batch_add(batch, &cmd);
+		err = smmuv3_batch_add(batch, &cmd);
+		ret = ret ?: err;
 	}
+	return ret;
 }
 
-static void smmuv3_inv_add_atc(struct smmuv3_cmd_batch *batch,
-			       const struct smmuv3_inv *inv)
+static int smmuv3_inv_add_atc(struct smmuv3_cmd_batch *batch,
+			      const struct smmuv3_inv *inv)
 {
 	/* The whole ATC of the (sub)stream: ATS is not on the hot path yet. */
 	struct smmuv3_cmd cmd = {
@@ -130,43 +238,104 @@ static void smmuv3_inv_add_atc(struct smmuv3_cmd_batch *batch,
 		},
 	};
 
-	smmuv3_batch_add(batch, &cmd);
+	return smmuv3_batch_add(batch, &cmd);
+}
+
+/*
+ * Issue, in @batch, what the entries of one instance from *@i need, and
+ * wait for it; *@i moves to the next instance's first entry.  After a
+ * rejected command the walk goes on (the queue works); after a timeout it
+ * stops issuing.  Returns the first error.
+ */
+static int smmuv3_invs_invalidate_instance(struct smmuv3_invs *invs,
+					   unsigned int *i,
+					   struct smmuv3_cmd_batch *batch,
+					   const struct smmuv3_inv_req *req,
+					   unsigned int tg_shift)
+{
+	struct smmuv3_device *smmu = invs->inv[*i].smmu;
+	bool in_atc = false, stuck = false;
+	int ret = 0, err;
+
+	smmuv3_batch_init(batch, smmu);
+	for (; *i < invs->num && invs->inv[*i].smmu == smmu; (*i)++) {
+		const struct smmuv3_inv *inv = &invs->inv[*i];
+		bool atc = inv->type == SMMUV3_INV_ATS ||
+			   inv->type == SMMUV3_INV_ATS_FULL;
+
+		if (!READ_ONCE(inv->users) || stuck)
+			continue;
+		if (atc && !in_atc) {
+			/* TLBs first: the device could refill from them. */
+			if (batch->num)
+				err = smmuv3_batch_submit(batch);
+			else
+				err = 0;
+			in_atc = true;
+			ret = ret ?: err;
+			stuck = err == -ETIMEDOUT;
+			if (stuck)
+				continue;
+		}
+		if (atc)
+			err = smmuv3_inv_add_atc(batch, inv);
+		else
+			err = smmuv3_inv_add_tlbi(batch, inv, req, tg_shift);
+		ret = ret ?: err;
+		stuck = err == -ETIMEDOUT;
+	}
+	if (!stuck && (batch->num || batch->ticket.num || batch->err)) {
+		err = smmuv3_batch_submit(batch);
+		ret = ret ?: err;
+	}
+	return ret;
+}
+
+/*
+ * Report a failed walk of an instance's entries.  Unless the queue is
+ * stuck, walk them again invalidating each tag whole: a rejected range
+ * command must not leave stale entries behind.
+ */
+static void smmuv3_invs_failed(struct smmuv3_invs *invs, unsigned int start,
+			       struct smmuv3_cmd_batch *batch,
+			       const struct smmuv3_inv_req *req,
+			       unsigned int tg_shift, int ret)
+{
+	struct smmuv3_device *smmu = invs->inv[start].smmu;
+	struct smmuv3_inv_req all = {};
+	int retry;
+
+	atomic64_inc(&smmu->cmdq.inv_failures);
+	if (ret == -ETIMEDOUT || !req->size) {
+		dev_err_ratelimited(smmu->dev, "invalidation failed (%d)\n",
+				    ret);
+		return;
+	}
+	retry = smmuv3_invs_invalidate_instance(invs, &start, batch, &all,
+						tg_shift);
+	if (retry)
+		atomic64_inc(&smmu->cmdq.inv_failures);
+	dev_err_ratelimited(smmu->dev,
+			    "range invalidation failed (%d); invalidating the tags whole %s (%d)\n",
+			    ret, retry ? "failed too" : "succeeded", retry);
 }
 
 static void smmuv3_invs_invalidate(struct smmuv3_invs *invs,
 				   const struct smmuv3_inv_req *req,
 				   unsigned int tg_shift)
 {
-	struct smmuv3_cmd_batch batch = { .smmu = NULL };
-	bool in_atc = false;
-	unsigned int i;
+	struct smmuv3_cmd_batch batch;
+	unsigned int i = 0, start;
+	int ret;
 
-	for (i = 0; i < invs->num; i++) {
-		const struct smmuv3_inv *inv = &invs->inv[i];
-		bool atc = inv->type == SMMUV3_INV_ATS ||
-			   inv->type == SMMUV3_INV_ATS_FULL;
-
-		if (!READ_ONCE(inv->users))
-			continue;
-		if (inv->smmu != batch.smmu) {
-			if (batch.smmu)
-				smmuv3_batch_submit(&batch);
-			smmuv3_batch_init(&batch, inv->smmu);
-			in_atc = false;
-		}
-		if (atc && !in_atc) {
-			/* TLBs first: the device could refill from them. */
-			if (batch.num)
-				smmuv3_batch_submit(&batch);
-			in_atc = true;
-		}
-		if (atc)
-			smmuv3_inv_add_atc(&batch, inv);
-		else
-			smmuv3_inv_add_tlbi(&batch, inv, req, tg_shift);
+	while (i < invs->num) {
+		start = i;
+		ret = smmuv3_invs_invalidate_instance(invs, &i, &batch, req,
+						      tg_shift);
+		if (ret)
+			smmuv3_invs_failed(invs, start, &batch, req, tg_shift,
+					   ret);
 	}
-	if (batch.smmu)
-		smmuv3_batch_submit(&batch);
 }
 
 static void smmuv3_domain_invalidate(struct smmuv3_domain *domain,

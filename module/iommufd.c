@@ -223,13 +223,18 @@ static bool smmuv3_guest_cmd_fixup(struct smmuv3_viommu *viommu, u64 *cmd,
  * @array: IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3 commands
  *
  * Commands are checked and issued in order; on the first bad one, or a
- * failure to issue, @array->entry_num is set to the number handled.
+ * failure to issue, @array->entry_num is set to the number handled.  All
+ * are issued in one batch, waited for at the end: if the SMMU rejected any
+ * of them, or did not complete them in time, none counts as handled.
  *
- * Return: 0; -EIO for a command with an opcode or a field a guest may not
- * use, or a virtual stream ID without a vdevice; or a copy/queue error.
+ * Return: 0 only if the SMMU completed every command; -EIO for a command
+ * with an opcode or a field a guest may not use, a virtual stream ID
+ * without a vdevice, or a command the SMMU rejected; -ETIMEDOUT; or a copy
+ * error.
  */
-static int smmuv3_viommu_cache_invalidate(struct iommufd_viommu *core,
-					  struct iommu_user_data_array *array)
+VISIBLE_IF_KUNIT
+int smmuv3_viommu_cache_invalidate(struct iommufd_viommu *core,
+				   struct iommu_user_data_array *array)
 {
 	const unsigned int data_type = IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3;
 	struct smmuv3_viommu *viommu = to_smmuv3_viommu(core);
@@ -270,6 +275,7 @@ static int smmuv3_viommu_cache_invalidate(struct iommufd_viommu *core,
 	array->entry_num = done;
 	return ret;
 }
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_viommu_cache_invalidate);
 
 static const struct iommufd_viommu_ops smmuv3_viommu_ops = {
 	.destroy = smmuv3_viommu_destroy,

@@ -54,6 +54,11 @@ void smmuv3_tags_init(struct smmuv3_device *smmu)
 {
 	ida_init(&smmu->tags.asids);
 	ida_init(&smmu->tags.vmids);
+	atomic_set(&smmu->tags.asids_used, 0);
+	atomic_set(&smmu->tags.vmids_used, 0);
+	atomic_set(&smmu->tags.asids_leaked, 0);
+	atomic_set(&smmu->tags.vmids_leaked, 0);
+	atomic64_set(&smmu->tags.flush_failures, 0);
 }
 EXPORT_SYMBOL_IF_KUNIT(smmuv3_tags_init);
 
@@ -111,11 +116,17 @@ EXPORT_SYMBOL_IF_KUNIT(smmuv3_tag_alloc_id);
  * @tag: the tag: instance, type and ID
  *
  * Stage-1 tags flush their ASID; stage-2 tags their VMID, which includes
- * the stage-1 entries cached under it.
+ * the stage-1 entries cached under it.  A failure is counted in
+ * smmuv3_tags.flush_failures; the caller decides what the ID becomes.
+ *
+ * Return: 0 once the SMMU has completed the invalidation; -EIO if it
+ * rejected it, -ETIMEDOUT if it did not complete it in time: the ID may
+ * then still be cached.
  */
-void smmuv3_tag_flush(const struct smmuv3_inv *tag)
+int smmuv3_tag_flush(const struct smmuv3_inv *tag)
 {
 	struct smmuv3_cmd cmd = {};
+	int ret;
 
 	if (smmuv3_tag_is_asid(tag->type)) {
 		cmd.op = SMMUV3_OP_TLBI_NH_ASID;
@@ -124,22 +135,42 @@ void smmuv3_tag_flush(const struct smmuv3_inv *tag)
 		cmd.op = SMMUV3_OP_TLBI_S12_VMALL;
 		cmd.tlbi.vmid = tag->id;
 	}
-	smmuv3_cmdq_issue_one(tag->smmu, &cmd, true);
+	ret = smmuv3_cmdq_issue_one(tag->smmu, &cmd, true);
+	if (ret)
+		atomic64_inc(&tag->smmu->tags.flush_failures);
+	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(smmuv3_tag_flush);
 
 /**
  * smmuv3_tag_free() - flush a tag's ID on its instance, then free the ID
  * @tag: the tag
+ *
+ * An ID whose flush failed may still be cached, and whoever got it next
+ * could hit another domain's translations: it is kept allocated for good
+ * (counted in smmuv3_tags.asids_leaked or .vmids_leaked, and in
+ * asids_used or vmids_used) and the failure is logged.
+ *
+ * Return: 0 if the ID was freed, or the error of its flush.
  */
-void smmuv3_tag_free(const struct smmuv3_inv *tag)
+int smmuv3_tag_free(const struct smmuv3_inv *tag)
 {
-	struct smmuv3_tags *tags = &tag->smmu->tags;
+	struct smmuv3_device *smmu = tag->smmu;
+	struct smmuv3_tags *tags = &smmu->tags;
 	bool asid = smmuv3_tag_is_asid(tag->type);
+	int ret;
 
-	smmuv3_tag_flush(tag);
+	ret = smmuv3_tag_flush(tag);
+	if (ret) {
+		atomic_inc(asid ? &tags->asids_leaked : &tags->vmids_leaked);
+		dev_err_ratelimited(smmu->dev,
+				    "%s %u not freed: its flush failed (%d), it stays reserved\n",
+				    asid ? "ASID" : "VMID", tag->id, ret);
+		return ret;
+	}
 	ida_free(asid ? &tags->asids : &tags->vmids, tag->id);
 	atomic_dec(asid ? &tags->asids_used : &tags->vmids_used);
+	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(smmuv3_tag_free);
 
@@ -191,14 +222,19 @@ EXPORT_SYMBOL_IF_KUNIT(smmuv3_tag_get);
  * Called under the domain's mutex, after every STE and CD that used the
  * entry has been replaced.  Domain tags are flushed and freed; a vIOMMU's
  * VMID (SMMUV3_INV_S2_VMID_S1_CLEAR) is only flushed: an ID in no array is
- * clean in the IOTLB either way.
+ * clean in the IOTLB either way.  A failed flush keeps a domain tag's ID
+ * reserved (smmuv3_tag_free()); a vIOMMU's VMID stays the vIOMMU's, and
+ * the failure is counted and logged.
  */
 void smmuv3_tag_unused(const struct smmuv3_inv *inv, void *arg)
 {
 	if (inv->type == SMMUV3_INV_S1_ASID || inv->type == SMMUV3_INV_S2_VMID)
 		smmuv3_tag_free(inv);
 	/* A vIOMMU's VMID stays allocated until the vIOMMU goes. */
-	else if (inv->type == SMMUV3_INV_S2_VMID_S1_CLEAR)
-		smmuv3_tag_flush(inv);
+	else if (inv->type == SMMUV3_INV_S2_VMID_S1_CLEAR &&
+		 smmuv3_tag_flush(inv))
+		dev_err_ratelimited(inv->smmu->dev,
+				    "vIOMMU VMID %u: flush failed, stale entries may remain\n",
+				    inv->id);
 }
 EXPORT_SYMBOL_IF_KUNIT(smmuv3_tag_unused);

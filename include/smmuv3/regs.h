@@ -324,6 +324,13 @@
 #define SMMUV3_CMD0_SSV			BIT_ULL(11)
 #define SMMUV3_CMD0_SSID		GENMASK_ULL(31, 12)
 #define SMMUV3_CMD0_SID			GENMASK_ULL(63, 32)
+/*
+ * Range invalidation (IHI 0070 4.4.1.1): (NUM + 1) << SCALE translation
+ * granules (TG) from the address.  NUM is 5 bits.  SCALE is 5 bits, [24:20],
+ * unless SMMU_IDR5.DS == 1, when it is 6 bits, [25:20] (values above 39
+ * read as 39); without DS bit 25 is RES0.  This driver does not use DS and
+ * never sets bit 25: at most (31 + 1) << 31 granules per command.
+ */
 #define SMMUV3_CMD0_NUM			GENMASK_ULL(16, 12)
 #define SMMUV3_CMD0_SCALE		GENMASK_ULL(24, 20)
 #define SMMUV3_CMD0_VMID		GENMASK_ULL(47, 32)

@@ -196,34 +196,87 @@ struct smmuv3_queue {
 	u64 base_reg;
 };
 
+/* Positions of the last command errors a command queue remembers. */
+#define SMMUV3_CMDQ_ERR_RING		8
+
 /**
  * struct smmuv3_cmdq - the command queue of an instance
  * @q: the queue
  * @lock: serialises producers: the space check, the entry writes, the PROD
- *	update and the statistics below.  Held with interrupts off, never
- *	across the wait for completion.
+ *	update and the statistics below; and the recording of command errors
+ *	(@err_seq, @err_pos) against the waiters that look them up.  Held with
+ *	interrupts off, never across the wait for completion.
  * @prod: absolute index of the next free entry (count of all commands ever
  *	queued); the PROD register holds its low log2size + 1 bits.  Under
  *	@lock.
  * @cons: absolute index up to which the SMMU is known to have consumed
  *	commands.  Monotonic; advanced with atomic64_try_cmpxchg() by anyone
  *	who reads CONS, so waiters poll without taking @lock.
- * @err_pos: absolute index of the last command the SMMU reported as bad,
- *	or -1.  Written under @lock, read by waiters to fail their batch.
+ * @err_seq: number of commands the SMMU ever rejected (CMDQ_ERR).  Written
+ *	under @lock (WRITE_ONCE()), read without it by waiters as a fast
+ *	"nothing went wrong" check.
+ * @err_pos: absolute index of the rejected commands, the error numbered n
+ *	(counting from 0) in slot n % SMMUV3_CMDQ_ERR_RING.  Under @lock.
  * @issued: commands queued, per opcode; under @lock, read racily.
  * @syncs: CMD_SYNCs queued; under @lock, read racily.
  * @timeouts: syncs that did not complete in time.
+ * @inv_failures: domain invalidations (invalidate.c) whose commands failed
+ *	on this instance: rejected, or not queued or completed in time.
+ *
+ * Command errors are tracked per waiter, not per queue.  A producer takes
+ * a ticket (struct smmuv3_cmdq_ticket): under @lock it records @err_seq
+ * when it queues its first command and the span of positions of each group
+ * of commands it queues.  The SMMU stops at a bad command until the error
+ * is acknowledged, and smmuv3_cmdq_fix_error() records the position (in
+ * @err_pos, then @err_seq, under @lock) before acknowledging it; so once
+ * CONS has passed the ticket's last command, every error among its
+ * commands is numbered between the ticket's @err_seq and the current one.
+ * The waiter looks them up under @lock.  If more than SMMUV3_CMDQ_ERR_RING
+ * errors were recorded meanwhile, slots were overwritten and the waiter
+ * fails with -EIO without looking: it may have lost its own error.  Errors
+ * are rare, so a false -EIO there costs nothing worth more precision.
  */
 struct smmuv3_cmdq {
 	struct smmuv3_queue q;
 	raw_spinlock_t lock;
 	u64 prod;
 	atomic64_t cons;
-	s64 err_pos;
+	u64 err_seq;
+	u64 err_pos[SMMUV3_CMDQ_ERR_RING];
 	u64 issued[256];
 	u64 syncs;
 	atomic64_t timeouts;
+	atomic64_t inv_failures;
 };
+
+/* Separate groups of commands a ticket tracks exactly; then it widens. */
+#define SMMUV3_CMDQ_TICKET_SPANS	8
+
+/**
+ * struct smmuv3_cmdq_ticket - what one waiter queued, to find its errors
+ * @err_seq: smmuv3_cmdq.err_seq when its first command was queued
+ * @num: spans used
+ * @span: absolute positions [first, last] of each group of commands
+ *	queued, in queue order.  Adjacent groups share a span; when all are
+ *	used, the last one grows to cover the new group and the foreign
+ *	commands queued in between (whose errors then count as ours).
+ *
+ * Initialised by smmuv3_cmdq_ticket_init(), filled under smmuv3_cmdq.lock
+ * by smmuv3_cmdq_submit(), owned by one thread.
+ */
+struct smmuv3_cmdq_ticket {
+	u64 err_seq;
+	unsigned int num;
+	struct {
+		u64 first;
+		u64 last;
+	} span[SMMUV3_CMDQ_TICKET_SPANS];
+};
+
+static inline void smmuv3_cmdq_ticket_init(struct smmuv3_cmdq_ticket *ticket)
+{
+	ticket->num = 0;
+}
 
 /* Commands gathered for one instance, submitted together. */
 #define SMMUV3_BATCH_MAX		64
@@ -231,12 +284,19 @@ struct smmuv3_cmdq {
 /**
  * struct smmuv3_cmd_batch - commands for one instance, built on the stack
  * @smmu: the instance whose queue receives them
- * @num: number of encoded commands in @cmds
+ * @num: number of encoded commands in @cmds, not queued yet
+ * @err: the first error since the batch was started or last submitted: a
+ *	command that could not be encoded or queued.  Later commands are then
+ *	dropped and smmuv3_batch_submit() returns it.
+ * @ticket: the commands queued already (a full batch is queued without a
+ *	CMD_SYNC): the final CMD_SYNC's wait covers them too
  * @cmds: encoded commands
  */
 struct smmuv3_cmd_batch {
 	struct smmuv3_device *smmu;
 	unsigned int num;
+	int err;
+	struct smmuv3_cmdq_ticket ticket;
 	u64 cmds[SMMUV3_BATCH_MAX * SMMUV3_CMD_QWORDS];
 };
 
@@ -401,20 +461,29 @@ struct smmuv3_fault_stats {
  * struct smmuv3_tags - ASIDs and VMIDs of one instance
  * @asids: allocated ASIDs (0 is never used)
  * @vmids: allocated VMIDs (0 is never used)
- * @asids_used: ASIDs allocated now, for debugfs and tests
+ * @asids_used: ASIDs allocated now, for debugfs and tests; leaked ones
+ *	included
  * @vmids_used: VMIDs allocated now
+ * @asids_leaked: ASIDs kept allocated for good because their flush failed
+ * @vmids_leaked: VMIDs kept allocated for good because their flush failed
+ * @flush_failures: tag flushes that failed (rejected, or timed out)
  *
  * An ID is allocated when a domain is first attached to a device behind the
  * instance, shared by every device of that domain behind it, and flushed
- * from the instance's TLBs before it is freed.  The IDAs lock themselves;
- * which domain owns which ID is recorded only in the domains' invalidation
- * arrays, changed under each domain's mutex.
+ * from the instance's TLBs before it is freed.  An ID whose flush failed
+ * may still be cached: it is never freed, so that no other domain can get
+ * it.  The IDAs lock themselves; which domain owns which ID is recorded
+ * only in the domains' invalidation arrays, changed under each domain's
+ * mutex.  The counters are atomic and read racily.
  */
 struct smmuv3_tags {
 	struct ida asids;
 	struct ida vmids;
 	atomic_t asids_used;
 	atomic_t vmids_used;
+	atomic_t asids_leaked;
+	atomic_t vmids_leaked;
+	atomic64_t flush_failures;
 };
 
 /* --- Domains (domain.c) ------------------------------------------------ */
@@ -606,6 +675,11 @@ int smmuv3_queue_alloc(struct smmuv3_device *smmu, struct smmuv3_queue *q,
 
 /* cmdq.c */
 int smmuv3_cmdq_init(struct smmuv3_device *smmu);
+int smmuv3_cmdq_submit(struct smmuv3_device *smmu, const u64 *cmds,
+		       unsigned int num, bool sync,
+		       struct smmuv3_cmdq_ticket *ticket);
+int smmuv3_cmdq_wait(struct smmuv3_device *smmu,
+		     const struct smmuv3_cmdq_ticket *ticket);
 int smmuv3_cmdq_issue(struct smmuv3_device *smmu, const u64 *cmds,
 		      unsigned int num, bool sync);
 int smmuv3_cmdq_issue_one(struct smmuv3_device *smmu,
@@ -617,6 +691,9 @@ int smmuv3_batch_add(struct smmuv3_cmd_batch *batch,
 		     const struct smmuv3_cmd *cmd);
 int smmuv3_batch_add_words(struct smmuv3_cmd_batch *batch, const u64 *cmd);
 int smmuv3_batch_submit(struct smmuv3_cmd_batch *batch);
+#if IS_ENABLED(CONFIG_KUNIT)
+void smmuv3_cmdq_idle(struct smmuv3_device *smmu);
+#endif
 
 /* strtab.c */
 int smmuv3_strtab_init(struct smmuv3_device *smmu);
@@ -643,8 +720,8 @@ int smmuv3_write_cd(struct smmuv3_master *master, u32 ssid,
 void smmuv3_tags_init(struct smmuv3_device *smmu);
 void smmuv3_tags_destroy(struct smmuv3_device *smmu);
 int smmuv3_tag_alloc_id(struct smmuv3_device *smmu, u8 type, u32 *id);
-void smmuv3_tag_flush(const struct smmuv3_inv *tag);
-void smmuv3_tag_free(const struct smmuv3_inv *tag);
+int smmuv3_tag_flush(const struct smmuv3_inv *tag);
+int smmuv3_tag_free(const struct smmuv3_inv *tag);
 int smmuv3_tag_get(struct smmuv3_domain *domain, struct smmuv3_device *smmu,
 		   struct smmuv3_inv *tag);
 void smmuv3_tag_unused(const struct smmuv3_inv *inv, void *arg);
@@ -692,6 +769,10 @@ int smmuv3_viommu_init(struct iommufd_viommu *viommu,
 		       struct iommu_domain *parent,
 		       const struct iommu_user_data *user_data);
 void smmuv3_viommu_report_event(struct smmuv3_master *master, const u64 *evt);
+#if IS_ENABLED(CONFIG_KUNIT) && IS_ENABLED(CONFIG_IOMMUFD_DRIVER_CORE)
+int smmuv3_viommu_cache_invalidate(struct iommufd_viommu *core,
+				   struct iommu_user_data_array *array);
+#endif
 
 /* nested.c */
 extern const struct iommu_domain_ops smmuv3_nested_ops;

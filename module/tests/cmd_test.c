@@ -5,11 +5,22 @@
  * Each expected encoding is a literal pair of 64-bit words derived by hand
  * from the command layouts of IHI 0070 chapter 4; the comment of each case
  * gives the fields and their positions.  Fields not listed are zero.
+ *
+ * A value that does not fit its field is refused with -EINVAL, never
+ * truncated: the "_too_wide" cases give each field its largest value (which
+ * is encoded) and the next one (which is refused).  An address field holds
+ * bits [hi:lo] of the address: bits outside it are refused too.  So are the
+ * range combinations IHI 0070 4.4.1.1 reserves: with TG = 0 (no range) NUM,
+ * SCALE and TTL are RES0; with TG != 0, NUM = SCALE = TTL = 0 is reserved
+ * (CERROR_ILL).
  */
 #include <kunit/test.h>
 #include <linux/kernel.h>
+#include <linux/slab.h>
 
 #include <smmuv3/smmuv3.h>
+
+#include "fake_smmu.h"
 
 struct cmd_case {
 	const char *name;
@@ -49,12 +60,18 @@ static const struct cmd_case cmd_cases[] = {
 		.w0 = 0x00000042abcde005ull,
 		.w1 = 0x0000000000000001ull,
 	}, {
-		/* SSID 0x1fffff is 21 bits: truncated to 0xfffff */
-		.name = "cfgi_cd_ssid_truncated",
+		/* SSID [31:12] is 20 bits: 0xfffff is the largest */
+		.name = "cfgi_cd_ssid_max",
 		.cmd = { .op = SMMUV3_OP_CFGI_CD,
-			 .cfgi = { .sid = 7, .ssid = 0x1fffff } },
+			 .cfgi = { .sid = 7, .ssid = 0xfffff } },
 		.w0 = 0x00000007fffff005ull,
 		.w1 = 0x0000000000000000ull,
+	}, {
+		/* SSID 0x100000 needs 21 bits */
+		.name = "cfgi_cd_ssid_too_wide",
+		.cmd = { .op = SMMUV3_OP_CFGI_CD,
+			 .cfgi = { .sid = 7, .ssid = 0x100000 } },
+		.ret = -EINVAL,
 	}, {
 		/* op 0x06, SID 0xbeef [63:32]; no SSID, no Leaf */
 		.name = "cfgi_cd_all",
@@ -90,29 +107,95 @@ static const struct cmd_case cmd_cases[] = {
 		 * op 0x12, NUM 3 [16:12] = 0x3000, SCALE 2 [24:20] =
 		 * 0x200000, VMID 0x5a [47:32], ASID 0xa5 [63:48];
 		 * Leaf [0], TTL 3 [9:8] = 0x300, TG 1 [11:10] = 0x400,
-		 * address [63:12] of 0x7fff12345fff = 0x7fff12345000
+		 * address [63:12] 0x7fff12345000
 		 */
 		.name = "tlbi_nh_va",
 		.cmd = { .op = SMMUV3_OP_TLBI_NH_VA,
 			 .tlbi = { .asid = 0xa5, .vmid = 0x5a,
-				   .addr = 0x00007fff12345fffull,
+				   .addr = 0x00007fff12345000ull,
 				   .num = 3, .scale = 2, .tg = 1, .ttl = 3,
 				   .leaf = true } },
 		.w0 = 0x00a5005a00203012ull,
 		.w1 = 0x00007fff12345701ull,
 	}, {
 		/*
-		 * Every field too wide: NUM and SCALE keep 5 bits (0x1f000,
-		 * 0x1f00000), TTL and TG 2 bits (0x300, 0xc00), the address
-		 * loses bits [11:0]; nothing spills into other fields.
+		 * Every field at its largest: NUM 31 [16:12] = 0x1f000,
+		 * SCALE 31 [24:20] = 0x1f00000 (5 bits without IDR5.DS),
+		 * VMID and ASID 0xffff; TTL 3 [9:8], TG 3 [11:10], Leaf,
+		 * address [63:12] all ones; nothing spills over.
 		 */
-		.name = "tlbi_nh_va_truncated",
+		.name = "tlbi_nh_va_max",
 		.cmd = { .op = SMMUV3_OP_TLBI_NH_VA,
 			 .tlbi = { .asid = 0xffff, .vmid = 0xffff,
-				   .addr = ~0ull, .num = 0xff, .scale = 0xff,
-				   .tg = 0xff, .ttl = 0xff, .leaf = true } },
+				   .addr = 0xfffffffffffff000ull, .num = 31,
+				   .scale = 31, .tg = 3, .ttl = 3,
+				   .leaf = true } },
 		.w0 = 0xffffffff01f1f012ull,
 		.w1 = 0xffffffffffffff01ull,
+	}, {
+		/* NUM [16:12] is 5 bits: 32 does not fit */
+		.name = "tlbi_nh_va_num_too_wide",
+		.cmd = { .op = SMMUV3_OP_TLBI_NH_VA,
+			 .tlbi = { .addr = 0x1000, .num = 32, .tg = 1 } },
+		.ret = -EINVAL,
+	}, {
+		/* SCALE [24:20] is 5 bits (bit 25 is RES0 without DS) */
+		.name = "tlbi_nh_va_scale_too_wide",
+		.cmd = { .op = SMMUV3_OP_TLBI_NH_VA,
+			 .tlbi = { .addr = 0x1000, .scale = 32, .tg = 1 } },
+		.ret = -EINVAL,
+	}, {
+		/* TG [75:74] (word 1 [11:10]) is 2 bits */
+		.name = "tlbi_nh_va_tg_too_wide",
+		.cmd = { .op = SMMUV3_OP_TLBI_NH_VA,
+			 .tlbi = { .addr = 0x1000, .num = 1, .tg = 4 } },
+		.ret = -EINVAL,
+	}, {
+		/* TTL [73:72] (word 1 [9:8]) is 2 bits */
+		.name = "tlbi_nh_va_ttl_too_wide",
+		.cmd = { .op = SMMUV3_OP_TLBI_NH_VA,
+			 .tlbi = { .addr = 0x1000, .tg = 1, .ttl = 4 } },
+		.ret = -EINVAL,
+	}, {
+		/* Address bits [11:0] are not in the command */
+		.name = "tlbi_nh_va_addr_unaligned",
+		.cmd = { .op = SMMUV3_OP_TLBI_NH_VA,
+			 .tlbi = { .asid = 1, .addr = 0x1800 } },
+		.ret = -EINVAL,
+	}, {
+		/*
+		 * TG 0: no range, address 0x1000 [63:12], ASID 1 [63:48],
+		 * Leaf: a command by address alone
+		 */
+		.name = "tlbi_nh_va_no_range",
+		.cmd = { .op = SMMUV3_OP_TLBI_NH_VA,
+			 .tlbi = { .asid = 1, .addr = 0x1000, .leaf = true } },
+		.w0 = 0x0001000000000012ull,
+		.w1 = 0x0000000000001001ull,
+	}, {
+		/* TG 0 with NUM 1: NUM is RES0 without a range */
+		.name = "tlbi_nh_va_num_without_tg",
+		.cmd = { .op = SMMUV3_OP_TLBI_NH_VA,
+			 .tlbi = { .addr = 0x1000, .num = 1 } },
+		.ret = -EINVAL,
+	}, {
+		/* TG 0 with SCALE 1: SCALE is RES0 without a range */
+		.name = "tlbi_nh_va_scale_without_tg",
+		.cmd = { .op = SMMUV3_OP_TLBI_NH_VA,
+			 .tlbi = { .addr = 0x1000, .scale = 1 } },
+		.ret = -EINVAL,
+	}, {
+		/* TG 0 with TTL 3: TTL is RES0 without TG */
+		.name = "tlbi_nh_va_ttl_without_tg",
+		.cmd = { .op = SMMUV3_OP_TLBI_NH_VA,
+			 .tlbi = { .addr = 0x1000, .ttl = 3 } },
+		.ret = -EINVAL,
+	}, {
+		/* TG 1, NUM 0, SCALE 0, TTL 0: reserved (CERROR_ILL) */
+		.name = "tlbi_nh_va_range_reserved",
+		.cmd = { .op = SMMUV3_OP_TLBI_NH_VA,
+			 .tlbi = { .addr = 0x1000, .tg = 1 } },
+		.ret = -EINVAL,
 	}, {
 		/*
 		 * op 0x13, VMID 7 [47:32], no ASID; TTL 2 = 0x200,
@@ -143,12 +226,12 @@ static const struct cmd_case cmd_cases[] = {
 		/*
 		 * op 0x22, NUM 1 = 0x1000, ASID 3 [63:48], no VMID;
 		 * Leaf, TTL 1 = 0x100, TG 3 (64K) = 0xc00,
-		 * address [63:12] of 0xffff800000abcfff
+		 * address [63:12] 0xffff800000abc000
 		 */
 		.name = "tlbi_el2_va",
 		.cmd = { .op = SMMUV3_OP_TLBI_EL2_VA,
 			 .tlbi = { .asid = 3, .vmid = 0x99,
-				   .addr = 0xffff800000abcfffull,
+				   .addr = 0xffff800000abc000ull,
 				   .num = 1, .tg = 3, .ttl = 1,
 				   .leaf = true } },
 		.w0 = 0x0003000000001022ull,
@@ -163,17 +246,31 @@ static const struct cmd_case cmd_cases[] = {
 	}, {
 		/*
 		 * op 0x2a, NUM 0x1f, SCALE 0x1f, VMID 0x10, no ASID;
-		 * Leaf, TTL 3, TG 1, IPA [51:12] of 0xfff0001234567fff
-		 * (bits [63:52] and [11:0] dropped): 0x1234567000
+		 * Leaf, TTL 3, TG 1, IPA [51:12] 0x1234567000
 		 */
 		.name = "tlbi_s2_ipa",
 		.cmd = { .op = SMMUV3_OP_TLBI_S2_IPA,
 			 .tlbi = { .asid = 0xabcd, .vmid = 0x10,
-				   .addr = 0xfff0001234567fffull,
+				   .addr = 0x0000001234567000ull,
 				   .num = 0x1f, .scale = 0x1f, .tg = 1,
 				   .ttl = 3, .leaf = true } },
 		.w0 = 0x0000001001f1f02aull,
 		.w1 = 0x0000001234567701ull,
+	}, {
+		/* IPA [51:12]: 0x000ffffffffff000 is the largest */
+		.name = "tlbi_s2_ipa_max",
+		.cmd = { .op = SMMUV3_OP_TLBI_S2_IPA,
+			 .tlbi = { .vmid = 1,
+				   .addr = 0x000ffffffffff000ull } },
+		.w0 = 0x000000010000002aull,
+		.w1 = 0x000ffffffffff000ull,
+	}, {
+		/* IPA bit 52 is outside [51:12] */
+		.name = "tlbi_s2_ipa_too_wide",
+		.cmd = { .op = SMMUV3_OP_TLBI_S2_IPA,
+			 .tlbi = { .vmid = 1,
+				   .addr = 0x0010000000000000ull } },
+		.ret = -EINVAL,
 	}, {
 		/* op 0x30 alone */
 		.name = "tlbi_nsnh_all",
@@ -184,12 +281,12 @@ static const struct cmd_case cmd_cases[] = {
 	}, {
 		/*
 		 * op 0x40, SSV [11], SSID 3 [31:12], SID 0x100 [63:32];
-		 * Size 4 [5:0], address [63:12] of 0x12340fff
+		 * Size 4 [5:0], address [63:12] 0x12340000
 		 */
 		.name = "atc_inv",
 		.cmd = { .op = SMMUV3_OP_ATC_INV,
 			 .atc = { .sid = 0x100, .ssid = 3, .ssv = true,
-				  .addr = 0x12340fffull, .size = 4 } },
+				  .addr = 0x12340000ull, .size = 4 } },
 		.w0 = 0x0000010000003840ull,
 		.w1 = 0x0000000012340004ull,
 	}, {
@@ -205,13 +302,29 @@ static const struct cmd_case cmd_cases[] = {
 		.w0 = 0x000001000002aa40ull,
 		.w1 = 0x0000000000000034ull,
 	}, {
-		/* SSID 0xffffffff keeps 20 bits, Size 0x7f keeps 6 bits */
-		.name = "atc_inv_truncated",
+		/*
+		 * Largest values: SID 0xffffffff [63:32], SSID 0xfffff
+		 * [31:12]; Size 0x3f [5:0], address [63:12] all ones
+		 */
+		.name = "atc_inv_max",
 		.cmd = { .op = SMMUV3_OP_ATC_INV,
-			 .atc = { .sid = 0xffffffff, .ssid = 0xffffffff,
-				  .addr = ~0ull, .size = 0x7f } },
+			 .atc = { .sid = 0xffffffff, .ssid = 0xfffff,
+				  .addr = 0xfffffffffffff000ull,
+				  .size = 0x3f } },
 		.w0 = 0xfffffffffffff040ull,
 		.w1 = 0xfffffffffffff03full,
+	}, {
+		/* SSID 0x100000 needs 21 bits */
+		.name = "atc_inv_ssid_too_wide",
+		.cmd = { .op = SMMUV3_OP_ATC_INV,
+			 .atc = { .sid = 1, .ssid = 0x100000 } },
+		.ret = -EINVAL,
+	}, {
+		/* Size [5:0] is 6 bits: 0x40 does not fit */
+		.name = "atc_inv_size_too_wide",
+		.cmd = { .op = SMMUV3_OP_ATC_INV,
+			 .atc = { .sid = 1, .size = 0x40 } },
+		.ret = -EINVAL,
 	}, {
 		/*
 		 * op 0x41, SSV, SSID 0x12345 [31:12], SID 0x203;
@@ -224,12 +337,17 @@ static const struct cmd_case cmd_cases[] = {
 		.w0 = 0x0000020312345841ull,
 		.w1 = 0x00000000000021ffull,
 	}, {
-		/* PRGIndex 0x3ff keeps 9 bits, Resp 7 keeps 2 bits */
-		.name = "pri_resp_truncated",
+		/* PRGIndex [8:0] is 9 bits: 0x200 does not fit */
+		.name = "pri_resp_prgidx_too_wide",
 		.cmd = { .op = SMMUV3_OP_PRI_RESP,
-			 .pri = { .sid = 0x203, .grpid = 0x3ff, .resp = 7 } },
-		.w0 = 0x0000020300000041ull,
-		.w1 = 0x00000000000031ffull,
+			 .pri = { .sid = 0x203, .grpid = 0x200, .resp = 1 } },
+		.ret = -EINVAL,
+	}, {
+		/* Resp [13:12] is 2 bits: 4 does not fit */
+		.name = "pri_resp_resp_too_wide",
+		.cmd = { .op = SMMUV3_OP_PRI_RESP,
+			 .pri = { .sid = 0x203, .resp = 4 } },
+		.ret = -EINVAL,
 	}, {
 		/* op 0x44, Resp 1 [13:12], SID 0xcafe; STAG 0xbeef [15:0] */
 		.name = "resume",
@@ -242,13 +360,13 @@ static const struct cmd_case cmd_cases[] = {
 		/*
 		 * op 0x46, CS 1 (IRQ) [13:12] = 0x1000, MSH 3 [23:22] =
 		 * 0xc00000, MSIAttr 0xf [27:24], MSIData [63:32];
-		 * MSI address [51:2] of 0x8012345677 = 0x8012345674
+		 * MSI address [51:2] 0x8012345674
 		 */
 		.name = "sync_msi",
 		.cmd = { .op = SMMUV3_OP_SYNC,
 			 .sync = { .cs = SMMUV3_SYNC_CS_IRQ, .msh = 3,
 				   .msiattr = 0xf, .msidata = 0xdeadbeef,
-				   .msiaddr = 0x0000008012345677ull } },
+				   .msiaddr = 0x0000008012345674ull } },
 		.w0 = 0xdeadbeef0fc01046ull,
 		.w1 = 0x0000008012345674ull,
 	}, {
@@ -259,14 +377,44 @@ static const struct cmd_case cmd_cases[] = {
 		.w0 = 0x0000000000002046ull,
 		.w1 = 0x0000000000000000ull,
 	}, {
-		/* CS, MSH keep 2 bits, MSIAttr 4, the address [51:2] */
-		.name = "sync_truncated",
+		/*
+		 * Largest values: CS 3 [13:12], MSH 3 [23:22], MSIAttr 0xf
+		 * [27:24], MSIData [63:32]; MSI address [51:2] all ones
+		 */
+		.name = "sync_max",
 		.cmd = { .op = SMMUV3_OP_SYNC,
-			 .sync = { .cs = 7, .msh = 0xff, .msiattr = 0xff,
+			 .sync = { .cs = 3, .msh = 3, .msiattr = 0xf,
 				   .msidata = 0xffffffff,
-				   .msiaddr = ~0ull } },
+				   .msiaddr = 0x000ffffffffffffcull } },
 		.w0 = 0xffffffff0fc03046ull,
 		.w1 = 0x000ffffffffffffcull,
+	}, {
+		/* CS [13:12] is 2 bits */
+		.name = "sync_cs_too_wide",
+		.cmd = { .op = SMMUV3_OP_SYNC, .sync = { .cs = 4 } },
+		.ret = -EINVAL,
+	}, {
+		/* MSH [23:22] is 2 bits */
+		.name = "sync_msh_too_wide",
+		.cmd = { .op = SMMUV3_OP_SYNC, .sync = { .msh = 4 } },
+		.ret = -EINVAL,
+	}, {
+		/* MSIAttr [27:24] is 4 bits */
+		.name = "sync_msiattr_too_wide",
+		.cmd = { .op = SMMUV3_OP_SYNC, .sync = { .msiattr = 0x10 } },
+		.ret = -EINVAL,
+	}, {
+		/* MSI address bit 52 is outside [51:2] */
+		.name = "sync_msiaddr_too_wide",
+		.cmd = { .op = SMMUV3_OP_SYNC,
+			 .sync = { .msiaddr = 0x0010000000000000ull } },
+		.ret = -EINVAL,
+	}, {
+		/* MSI address bits [1:0] are not in the command */
+		.name = "sync_msiaddr_unaligned",
+		.cmd = { .op = SMMUV3_OP_SYNC,
+			 .sync = { .msiaddr = 0x0000008012345676ull } },
+		.ret = -EINVAL,
 	},
 	/* Not commands: opcode 0, a reserved opcode, and 0xff */
 	{ .name = "op_0x00", .cmd = { .op = 0x00 }, .ret = -EINVAL },
@@ -285,8 +433,12 @@ static void cmd_encode(struct kunit *test)
 
 	ret = smmuv3_cmd_encode(&c->cmd, out);
 	KUNIT_ASSERT_EQ(test, ret, c->ret);
-	if (ret)
+	if (ret) {
+		/* Nothing half-encoded is left for a caller to queue. */
+		KUNIT_EXPECT_EQ(test, out[0], 0);
+		KUNIT_EXPECT_EQ(test, out[1], 0);
 		return;
+	}
 	KUNIT_EXPECT_EQ_MSG(test, out[0], c->w0,
 			    "word 0 %#018llx, expected %#018llx",
 			    out[0], c->w0);
@@ -314,6 +466,201 @@ static void cmd_encode_repeatable(struct kunit *test)
 	}
 }
 
+/* --- The command queue: errors, per waiter (cmdq.c) --------------------- */
+
+/*
+ * The fake instances play the SMMU (fake_smmu_hw_start()): they consume
+ * commands while the driver waits, and stop at the commands they are told
+ * to reject, which the driver replaces with a CMD_SYNC.  The commands here
+ * are TLBI_NH_ASID: opcode 0x11 [7:0], ASID [63:48].
+ */
+#define MATCH_ASID	(0xffull | 0xffffull << 48)
+#define NH_ASID_W0(asid)	(0x11 | (u64)(asid) << 48)
+
+/* Encoded TLBI_NH_ASID of each ASID in @asids, for cmdq_submit/issue(). */
+static u64 *asid_cmds(struct kunit *test, const u16 *asids, unsigned int num)
+{
+	u64 *words = kunit_kcalloc(test, num, SMMUV3_CMD_SIZE, GFP_KERNEL);
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, words);
+	for (i = 0; i < num; i++) {
+		words[2 * i] = NH_ASID_W0(asids[i]);
+		words[2 * i + 1] = 0;
+	}
+	return words;
+}
+
+/*
+ * A rejected command fails its own batch with -EIO, is replaced by a
+ * CMD_SYNC, and the queue goes on: the commands after it complete, and the
+ * next batch succeeds.
+ */
+static void cmdq_error_fails_batch(struct kunit *test)
+{
+	static const u16 asids[] = { 1, 2, 3 };
+	struct fake_smmu *f = fake_smmu_create(test, "smmu0", 0, 16, 4);
+	u64 *cmds = asid_cmds(test, asids, ARRAY_SIZE(asids));
+
+	fake_smmu_hw_start(test, f);
+	fake_smmu_reject(f, MATCH_ASID, NH_ASID_W0(2));
+
+	KUNIT_EXPECT_EQ(test, smmuv3_cmdq_issue(&f->smmu, cmds, 3, true), -EIO);
+	KUNIT_EXPECT_EQ(test, f->rejected_cmd.w0, NH_ASID_W0(2));
+	FAKE_EXPECT_CMDS(test, f, FAKE_TLBI_NH_ASID(1), FAKE_CMD_SYNC,
+			 FAKE_TLBI_NH_ASID(3), FAKE_CMD_SYNC);
+
+	KUNIT_EXPECT_EQ(test, smmuv3_cmdq_issue(&f->smmu, &cmds[4], 1, true),
+			0);
+	FAKE_EXPECT_CMDS(test, f, FAKE_TLBI_NH_ASID(3), FAKE_CMD_SYNC);
+	KUNIT_EXPECT_EQ(test, f->smmu.cmdq.err_seq, 1);
+}
+
+/*
+ * Three waiters with commands in the queue at once; A and B each have a
+ * command the SMMU rejects, C none.  B waits first, so both errors are
+ * handled before A looks: A must still see its own (a single "last error"
+ * would show B's), C must see none.
+ */
+static void cmdq_error_per_waiter(struct kunit *test)
+{
+	static const u16 a[] = { 1, 2 }, b[] = { 2, 3 }, c[] = { 5 };
+	struct fake_smmu *f = fake_smmu_create(test, "smmu0", 0, 16, 4);
+	struct smmuv3_cmdq_ticket ta, tb, tc;
+
+	fake_smmu_hw_start(test, f);
+	fake_smmu_reject(f, MATCH_ASID, NH_ASID_W0(2));
+	smmuv3_cmdq_ticket_init(&ta);
+	smmuv3_cmdq_ticket_init(&tb);
+	smmuv3_cmdq_ticket_init(&tc);
+
+	KUNIT_ASSERT_EQ(test, smmuv3_cmdq_submit(&f->smmu, asid_cmds(test, a, 2),
+						 2, true, &ta), 0);
+	KUNIT_ASSERT_EQ(test, smmuv3_cmdq_submit(&f->smmu, asid_cmds(test, b, 2),
+						 2, true, &tb), 0);
+	KUNIT_ASSERT_EQ(test, smmuv3_cmdq_submit(&f->smmu, asid_cmds(test, c, 1),
+						 1, true, &tc), 0);
+
+	KUNIT_EXPECT_EQ(test, smmuv3_cmdq_wait(&f->smmu, &tb), -EIO);
+	KUNIT_EXPECT_EQ(test, f->rejected, 2);
+	KUNIT_EXPECT_EQ(test, smmuv3_cmdq_wait(&f->smmu, &ta), -EIO);
+	KUNIT_EXPECT_EQ(test, smmuv3_cmdq_wait(&f->smmu, &tc), 0);
+	FAKE_EXPECT_CMDS(test, f,
+			 FAKE_TLBI_NH_ASID(1), FAKE_CMD_SYNC, FAKE_CMD_SYNC,
+			 FAKE_CMD_SYNC, FAKE_TLBI_NH_ASID(3), FAKE_CMD_SYNC,
+			 FAKE_TLBI_NH_ASID(5), FAKE_CMD_SYNC);
+}
+
+/*
+ * More errors than the queue remembers happen while a waiter waits: it
+ * cannot tell whether one was its own and fails with -EIO.  As many as it
+ * remembers: it can, and succeeds.
+ */
+static void cmdq_error_ring_overflow(struct kunit *test)
+{
+	static const u16 bad[SMMUV3_CMDQ_ERR_RING + 1] = {
+		2, 2, 2, 2, 2, 2, 2, 2, 2,
+	};
+	static const u16 good[] = { 1 };
+	struct fake_smmu *f = fake_smmu_create(test, "smmu0", 0, 16, 5);
+	struct smmuv3_cmdq_ticket td, te;
+	unsigned int n;
+
+	BUILD_BUG_ON(ARRAY_SIZE(bad) != SMMUV3_CMDQ_ERR_RING + 1);
+	fake_smmu_hw_start(test, f);
+	fake_smmu_reject(f, MATCH_ASID, NH_ASID_W0(2));
+
+	for (n = SMMUV3_CMDQ_ERR_RING; n <= SMMUV3_CMDQ_ERR_RING + 1; n++) {
+		u64 before = f->rejected;
+
+		smmuv3_cmdq_ticket_init(&td);
+		smmuv3_cmdq_ticket_init(&te);
+		KUNIT_ASSERT_EQ(test, smmuv3_cmdq_submit(&f->smmu,
+							 asid_cmds(test, good, 1),
+							 1, true, &td), 0);
+		KUNIT_ASSERT_EQ(test, smmuv3_cmdq_submit(&f->smmu,
+							 asid_cmds(test, bad, n),
+							 n, true, &te), 0);
+		KUNIT_EXPECT_EQ(test, smmuv3_cmdq_wait(&f->smmu, &te), -EIO);
+		KUNIT_EXPECT_EQ(test, f->rejected - before, n);
+		KUNIT_EXPECT_EQ_MSG(test, smmuv3_cmdq_wait(&f->smmu, &td),
+				    n > SMMUV3_CMDQ_ERR_RING ? -EIO : 0,
+				    "%u errors while waiting", n);
+	}
+	f->seen = f->smmu.cmdq.prod;
+}
+
+/*
+ * A full batch is queued without a CMD_SYNC when the 65th command is
+ * added; the SMMU rejects a command of that part.  The batch's final
+ * CMD_SYNC covers it: the submit fails with -EIO.
+ */
+static void cmdq_batch_full_part_error(struct kunit *test)
+{
+	struct fake_smmu *f = fake_smmu_create(test, "smmu0", 0, 16, 7);
+	struct smmuv3_cmd cmd = { .op = SMMUV3_OP_TLBI_NH_ASID };
+	struct smmuv3_cmd_batch *batch;
+	unsigned int i;
+
+	batch = kunit_kzalloc(test, sizeof(*batch), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, batch);
+	fake_smmu_hw_start(test, f);
+	fake_smmu_reject(f, MATCH_ASID, NH_ASID_W0(3));
+
+	smmuv3_batch_init(batch, &f->smmu);
+	for (i = 1; i <= SMMUV3_BATCH_MAX + 1; i++) {
+		cmd.tlbi.asid = i;
+		KUNIT_ASSERT_EQ(test, smmuv3_batch_add(batch, &cmd), 0);
+	}
+	KUNIT_EXPECT_EQ(test, f->smmu.cmdq.prod, SMMUV3_BATCH_MAX);
+	KUNIT_EXPECT_EQ(test, smmuv3_batch_submit(batch), -EIO);
+	KUNIT_EXPECT_EQ(test, f->rejected, 1);
+	KUNIT_EXPECT_EQ(test, f->smmu.cmdq.prod, SMMUV3_BATCH_MAX + 2);
+
+	/* the batch starts over, without the error */
+	cmd.tlbi.asid = 100;
+	KUNIT_ASSERT_EQ(test, smmuv3_batch_add(batch, &cmd), 0);
+	KUNIT_EXPECT_EQ(test, smmuv3_batch_submit(batch), 0);
+	f->seen = f->smmu.cmdq.prod - 2;
+	FAKE_EXPECT_CMDS(test, f, FAKE_TLBI_NH_ASID(100), FAKE_CMD_SYNC);
+}
+
+/*
+ * More commands than the queue holds go in parts of one queue size minus
+ * one; an error in the first part fails the whole call.
+ */
+static void cmdq_issue_parts_error(struct kunit *test)
+{
+	struct fake_smmu *f = fake_smmu_create(test, "smmu0", 0, 16, 4);
+	u16 asids[40];
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(asids); i++)
+		asids[i] = i + 1;
+	fake_smmu_hw_start(test, f);
+	fake_smmu_reject(f, MATCH_ASID, NH_ASID_W0(2));
+	KUNIT_EXPECT_EQ(test, smmuv3_cmdq_issue(&f->smmu,
+						asid_cmds(test, asids, 40), 40,
+						true), -EIO);
+	KUNIT_EXPECT_EQ(test, f->rejected, 1);
+	KUNIT_EXPECT_EQ(test, f->smmu.cmdq.prod, 41);
+	f->seen = f->smmu.cmdq.prod;
+}
+
+static struct kunit_case smmuv3_cmdq_cases[] = {
+	KUNIT_CASE(cmdq_error_fails_batch),
+	KUNIT_CASE(cmdq_error_per_waiter),
+	KUNIT_CASE(cmdq_error_ring_overflow),
+	KUNIT_CASE(cmdq_batch_full_part_error),
+	KUNIT_CASE(cmdq_issue_parts_error),
+	{}
+};
+
+static struct kunit_suite smmuv3_cmdq_suite = {
+	.name = "smmuv3-cmdq",
+	.test_cases = smmuv3_cmdq_cases,
+};
+
 static struct kunit_case smmuv3_cmd_cases[] = {
 	KUNIT_CASE_PARAM(cmd_encode, cmd_encode_gen_params),
 	KUNIT_CASE(cmd_encode_repeatable),
@@ -325,4 +672,4 @@ static struct kunit_suite smmuv3_cmd_suite = {
 	.test_cases = smmuv3_cmd_cases,
 };
 
-kunit_test_suites(&smmuv3_cmd_suite);
+kunit_test_suites(&smmuv3_cmd_suite, &smmuv3_cmdq_suite);

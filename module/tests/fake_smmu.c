@@ -3,6 +3,7 @@
  * Fakes for the KUnit suites; see fake_smmu.h.
  */
 #include <kunit/device.h>
+#include <kunit/static_stub.h>
 #include <kunit/test.h>
 #include <linux/bitops.h>
 #include <linux/rcupdate.h>
@@ -63,7 +64,6 @@ struct fake_smmu *fake_smmu_create(struct kunit *test, const char *name,
 	cmdq->q.cons_reg = cmdq->q.prod_reg;
 	raw_spin_lock_init(&cmdq->lock);
 	atomic64_set(&cmdq->cons, 0);
-	cmdq->err_pos = -1;
 
 	raw_spin_lock_init(&smmu->gerror_lock);
 	mutex_init(&smmu->streams_mutex);
@@ -231,6 +231,75 @@ void fake_cmd_at(const struct fake_smmu *f, u64 pos, struct fake_cmd *cmd)
 	cmd->w1 = le64_to_cpu(ent[1]);
 }
 
+/* GERROR.CMDQ_ERR, bit 0; CMDQ_CONS.ERR, bits [30:24]: CERROR_ILL is 1. */
+#define FAKE_GERROR_CMDQ_ERR	BIT(0)
+#define FAKE_CONS_ERR_ILL	BIT(24)	/* 1 in [30:24] */
+
+/*
+ * The driver idles between two reads of CONS: the SMMU runs meanwhile.  It
+ * stays stopped at a rejected command until GERRORN acknowledges it, then
+ * reads that entry again (the driver has replaced it) and goes on.
+ */
+static void fake_cmdq_idle(struct smmuv3_device *smmu)
+{
+	struct fake_smmu *f = container_of(smmu, struct fake_smmu, smmu);
+	u32 mask = (2U << smmu->cmdq.q.log2size) - 1;
+	u32 *gerror = &f->regs[SMMUV3_GERROR / 4];
+	u32 *gerrorn = &f->regs[SMMUV3_GERRORN / 4];
+	struct fake_cmd cmd;
+	u64 prod;
+
+	if (!f->hw || f->hw_stalled ||
+	    ((*gerror ^ *gerrorn) & FAKE_GERROR_CMDQ_ERR))
+		return;
+	prod = f->hw_cons + ((READ_ONCE(f->q_reg) - (u32)f->hw_cons) & mask);
+	for (; f->hw_cons < prod; f->hw_cons++) {
+		fake_cmd_at(f, f->hw_cons, &cmd);
+		if (f->reject_mask &&
+		    (cmd.w0 & f->reject_mask) == f->reject_val) {
+			f->rejected++;
+			f->rejected_cmd.w0 = cmd.w0;
+			f->rejected_cmd.w1 = cmd.w1;
+			WRITE_ONCE(f->hw_cons_reg,
+				   (f->hw_cons & mask) | FAKE_CONS_ERR_ILL);
+			*gerror ^= FAKE_GERROR_CMDQ_ERR;
+			return;
+		}
+	}
+	WRITE_ONCE(f->hw_cons_reg, f->hw_cons & mask);
+}
+
+/**
+ * fake_smmu_hw_start() - let an instance consume commands like an SMMU
+ * @test: the test case
+ * @f: the instance; what it was given so far counts as consumed
+ *
+ * From now on its commands are consumed only while the driver waits for
+ * them (in the driver's smmuv3_cmdq_idle(), replaced for this test case),
+ * rejected as fake_smmu_reject() says, not at all once @f->hw_stalled is
+ * set.  Commands are not executed: they stay in the ring to be checked.
+ */
+void fake_smmu_hw_start(struct kunit *test, struct fake_smmu *f)
+{
+	f->hw = true;
+	f->hw_cons = f->smmu.cmdq.prod;
+	f->hw_cons_reg = f->q_reg;
+	f->smmu.cmdq.q.cons_reg = (u32 __iomem __force *)&f->hw_cons_reg;
+	kunit_activate_static_stub(test, smmuv3_cmdq_idle, fake_cmdq_idle);
+}
+
+/**
+ * fake_smmu_reject() - make an instance reject some commands
+ * @f: the instance, started with fake_smmu_hw_start()
+ * @mask: bits of word 0 to compare; 0 to reject nothing
+ * @val: their value in a rejected command
+ */
+void fake_smmu_reject(struct fake_smmu *f, u64 mask, u64 val)
+{
+	f->reject_mask = mask;
+	f->reject_val = val;
+}
+
 /**
  * fake_cmds_new() - commands queued since the last fake_expect_cmds()
  * @f: the instance
@@ -274,11 +343,15 @@ void fake_expect_cmds(struct kunit *test, struct fake_smmu *f,
 	unsigned int i;
 
 	f->seen = prod;
-	/* Every CMD_SYNC completed at once and none failed. */
+	/*
+	 * Every CMD_SYNC completed and the driver saw exactly the errors the
+	 * fake raised.  Rejected commands read as the CMD_SYNCs the driver
+	 * replaced them with.
+	 */
 	KUNIT_EXPECT_EQ_MSG(test, atomic64_read(&f->smmu.cmdq.timeouts), 0,
 			    "%s: command queue timeouts", f->smmu.name);
-	KUNIT_EXPECT_EQ_MSG(test, f->smmu.cmdq.err_pos, -1,
-			    "%s: command error", f->smmu.name);
+	KUNIT_EXPECT_EQ_MSG(test, f->smmu.cmdq.err_seq, f->rejected,
+			    "%s: command errors recorded", f->smmu.name);
 	if (prod - from > BIT(f->smmu.cmdq.q.log2size)) {
 		KUNIT_FAIL(test, "%s: %llu commands overran the ring of %u",
 			   f->smmu.name, prod - from,

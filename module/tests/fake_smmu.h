@@ -7,6 +7,11 @@
  *   consumed every command the moment PROD is written, and every CMD_SYNC
  *   completes at once.  The commands stay in the ring, in order, at
  *   positions 0..cmdq.prod - 1 (modulo the ring size), for the test to read.
+ *   After fake_smmu_hw_start(), an instance has a CONS register of its own
+ *   instead, and plays the SMMU whenever the driver waits between two
+ *   reads of it: it consumes commands, stops at one it was told to reject
+ *   with GERROR.CMDQ_ERR and CONS.ERR = CERROR_ILL, as an SMMU does, goes
+ *   on once the error is acknowledged (GERRORN), or never moves (stalled).
  * - Paging domains with an RCU-published invalidation array.
  * - A checker of live entry updates (STEs, CDs): a writer whose sync
  *   verifies that nothing the SMMU could read between two syncs is torn.
@@ -33,12 +38,31 @@
  * @regs: stands in for register page 0, all zero (no global error): a
  *	wait that does not complete polls GERROR here and times out
  * @seen: position up to which fake_expect_cmds() has checked the ring
+ * @hw: the instance plays the SMMU (fake_smmu_hw_start())
+ * @hw_stalled: it consumes nothing any more
+ * @hw_cons_reg: its CONS register (index, wrap and ERR), when @hw
+ * @hw_cons: absolute position of the next command it consumes
+ * @reject_mask: it rejects commands whose word 0, masked with this, ...
+ * @reject_val: ... equals this (no command is rejected while the mask is 0)
+ * @rejected: commands it rejected
+ * @rejected_cmd: the last one, as it was in the ring
  */
 struct fake_smmu {
 	struct smmuv3_device smmu;
 	u32 q_reg;
 	u32 regs[SMMUV3_GERRORN / 4 + 1];
 	u64 seen;
+	bool hw;
+	bool hw_stalled;
+	u32 hw_cons_reg;
+	u64 hw_cons;
+	u64 reject_mask;
+	u64 reject_val;
+	u64 rejected;
+	struct {
+		u64 w0;
+		u64 w1;
+	} rejected_cmd;
 };
 
 struct fake_smmu *fake_smmu_create(struct kunit *test, const char *name,
@@ -60,6 +84,9 @@ struct smmuv3_master *fake_master_create(struct kunit *test,
 					 struct fake_smmu *f, const u32 *sids,
 					 unsigned int num);
 
+void fake_smmu_hw_start(struct kunit *test, struct fake_smmu *f);
+void fake_smmu_reject(struct fake_smmu *f, u64 mask, u64 val);
+
 void fake_cmd_at(const struct fake_smmu *f, u64 pos, struct fake_cmd *cmd);
 u64 fake_cmds_new(const struct fake_smmu *f);
 void fake_expect_cmds(struct kunit *test, struct fake_smmu *f,
@@ -73,6 +100,8 @@ void fake_expect_cmds(struct kunit *test, struct fake_smmu *f,
  *	[16:12] and SCALE [24:20], SID [63:32] or VMID [47:32], ASID [63:48]
  *  word 1: Leaf [0], TG [11:10], ATC Size [5:0], address [63:12] (VA) or
  *	[51:12] (IPA)
+ *
+ * TG = 0 is a command without range: NUM and SCALE must then be 0.
  */
 #define FAKE_CMD_SYNC			{ 0x46, 0 }
 #define FAKE_CFGI_STE(sid)		{ 0x03 | (u64)(sid) << 32, 1 }
@@ -80,6 +109,8 @@ void fake_expect_cmds(struct kunit *test, struct fake_smmu *f,
 	{ 0x05 | (u64)(ssid) << 12 | (u64)(sid) << 32, (u64)(leaf) }
 #define FAKE_TLBI_NH_ALL(vmid)		{ 0x10 | (u64)(vmid) << 32, 0 }
 #define FAKE_TLBI_NH_ASID(asid)		{ 0x11 | (u64)(asid) << 48, 0 }
+#define FAKE_TLBI_NH_ASID_VMID(vmid, asid)				\
+	{ 0x11 | (u64)(vmid) << 32 | (u64)(asid) << 48, 0 }
 #define FAKE_TLBI_S12_VMALL(vmid)	{ 0x28 | (u64)(vmid) << 32, 0 }
 #define FAKE_TLBI_NH_VA(asid, addr, num, scale, tg, leaf)		\
 	{ 0x12 | (u64)(num) << 12 | (u64)(scale) << 20 |		\

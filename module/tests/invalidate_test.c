@@ -10,9 +10,14 @@
  * ends a batch: the driver waited there for everything before it.
  */
 #include <kunit/test.h>
+#include <linux/iommu.h>
 #include <linux/kernel.h>
+#include <linux/mman.h>
+#include <linux/sched/mm.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <uapi/linux/iommufd.h>
 
 #include <smmuv3/invs.h>
 #include <smmuv3/smmuv3.h>
@@ -135,12 +140,15 @@ static void inv_range_s1_two_instances(struct kunit *test)
 	FAKE_EXPECT_CMDS(test, f[1],
 			 FAKE_TLBI_NH_VA(7, 0x40000, 2, 0, TG4K, 1), SYNC);
 
-	/* A walk change (not leaf only): Leaf = 0. */
+	/*
+	 * A walk change (not leaf only): Leaf = 0.  One page: with TG != 0,
+	 * NUM = SCALE = TTL = 0 is reserved, so no range (TG = 0).
+	 */
 	smmuv3_domain_inv_range(domain, 0x7ff000, SZ_4K, SZ_4K, false);
 	FAKE_EXPECT_CMDS(test, f[0],
-			 FAKE_TLBI_NH_VA(5, 0x7ff000, 0, 0, TG4K, 0), SYNC);
+			 FAKE_TLBI_NH_VA(5, 0x7ff000, 0, 0, 0, 0), SYNC);
 	FAKE_EXPECT_CMDS(test, f[1],
-			 FAKE_TLBI_NH_VA(7, 0x7ff000, 0, 0, TG4K, 0), SYNC);
+			 FAKE_TLBI_NH_VA(7, 0x7ff000, 0, 0, 0, 0), SYNC);
 }
 
 /*
@@ -203,7 +211,7 @@ static void inv_range_ats(struct kunit *test)
 
 	smmuv3_domain_inv_range(domain, 0x1000, SZ_4K, SZ_4K, true);
 	FAKE_EXPECT_CMDS(test, f[0],
-			 FAKE_TLBI_NH_VA(5, 0x1000, 0, 0, TG4K, 1),
+			 FAKE_TLBI_NH_VA(5, 0x1000, 0, 0, 0, 1),
 			 SYNC,
 			 FAKE_ATC_INV(0x10, 3, 1, ATC_ALL),
 			 FAKE_ATC_INV(0x20, 0, 0, ATC_ALL),
@@ -234,7 +242,7 @@ static void inv_skips_unused(struct kunit *test)
 	smmuv3_domain_inv_range(domain, 0x1000, SZ_4K, SZ_4K, true);
 	FAKE_EXPECT_NO_CMDS(test, f[0]);
 	FAKE_EXPECT_CMDS(test, f[1],
-			 FAKE_TLBI_NH_VA(7, 0x1000, 0, 0, TG4K, 1), SYNC);
+			 FAKE_TLBI_NH_VA(7, 0x1000, 0, 0, 0, 1), SYNC);
 
 	smmuv3_domain_inv_all(domain);
 	FAKE_EXPECT_NO_CMDS(test, f[0]);
@@ -255,12 +263,14 @@ static void inv_skips_unused(struct kunit *test)
  * the domain's smallest page size (TG) from its address.  The expected
  * commands, by hand, for N pages:
  *
- * SCALE is the lowest set bit of N, NUM + 1 the next 5 bits from there:
+ * SCALE is the lowest set bit of N, NUM + 1 the next 5 bits from there.
+ * A single page is a command without range (TG = 0, NUM = SCALE = 0): with
+ * a TG, NUM = SCALE = TTL = 0 is reserved (IHI 0070 4.4.1.1, CERROR_ILL).
  *
- *   1 = 1 << 0              NUM 0  SCALE 0
+ *   1 = 1 << 0              no range
  *   31 = 31 << 0            NUM 30 SCALE 0
  *   32 = 1 << 5             NUM 0  SCALE 5
- *   33 = 1 + (1 << 5)       NUM 0 SCALE 0 at +0; NUM 0 SCALE 5 at +1 page
+ *   33 = 1 + (1 << 5)       no range at +0; NUM 0 SCALE 5 at +1 page
  *   37 = 5 + (1 << 5)       NUM 4 SCALE 0 at +0; NUM 0 SCALE 5 at +5 pages
  *   992 = 31 << 5           NUM 30 SCALE 5
  *   1000 = (29 << 3) + (3 << 8)
@@ -282,7 +292,7 @@ static void inv_range_encoding(struct kunit *test)
 
 	smmuv3_domain_inv_range(domain, 0x10000, SZ_4K, SZ_4K, true);
 	FAKE_EXPECT_CMDS(test, f,
-			 FAKE_TLBI_NH_VA(5, 0x10000, 0, 0, TG4K, 1), SYNC);
+			 FAKE_TLBI_NH_VA(5, 0x10000, 0, 0, 0, 1), SYNC);
 
 	smmuv3_domain_inv_range(domain, 0x10000, 31 * SZ_4K, SZ_4K, true);
 	FAKE_EXPECT_CMDS(test, f,
@@ -294,7 +304,7 @@ static void inv_range_encoding(struct kunit *test)
 
 	smmuv3_domain_inv_range(domain, 0x100000, 33 * SZ_4K, SZ_4K, true);
 	FAKE_EXPECT_CMDS(test, f,
-			 FAKE_TLBI_NH_VA(5, 0x100000, 0, 0, TG4K, 1),
+			 FAKE_TLBI_NH_VA(5, 0x100000, 0, 0, 0, 1),
 			 FAKE_TLBI_NH_VA(5, 0x101000, 0, 5, TG4K, 1),
 			 SYNC);
 
@@ -422,6 +432,329 @@ static void inv_range_no_range_inv_s2(struct kunit *test)
 			 SYNC);
 }
 
+/* --- Ranges commands cannot express -------------------------------------- */
+
+/*
+ * SCALE is 5 bits, [24:20] (IHI 0070 4.4.1.1 without SMMU_IDR5.DS; QEMU's
+ * CMD_SCALE reads 5 bits at 20; the kernel's CMDQ_TLBI_0_SCALE is [25:20]
+ * with bit 25 reserved without DS): at most 31.  Ranges whose lowest set
+ * bit (in pages) is above 31 are cut in commands of SCALE 31 and NUM + 1
+ * up to 32, 2^36 pages each; more than 8 commands flush the whole tag.
+ *
+ *   2^32 pages (16T at 0)        NUM 1 SCALE 31
+ *   33 << 31 pages               NUM 31 SCALE 31 at 0 (2^36 pages, 2^48
+ *                                bytes), then NUM 0 SCALE 31 at 2^48
+ *   2^40 pages (2^52 bytes)      16 commands of NUM 31 SCALE 31: the ASID
+ */
+static void inv_range_huge(struct kunit *test)
+{
+	struct smmuv3_domain *domain;
+	struct fake_smmu *f;
+
+	f = fake_smmu_create(test, "smmu0", FEAT_RIL, 16, 8);
+	{
+		const struct smmuv3_inv inv[] = { FAKE_INV(f, S1, 5, 0, 1) };
+
+		domain = domain_with(test, SMMUV3_STAGE_1, PGSIZES_4K, inv,
+				     ARRAY_SIZE(inv));
+	}
+
+	smmuv3_domain_inv_range(domain, 0, 1ull << 44, SZ_1G, true);
+	FAKE_EXPECT_CMDS(test, f,
+			 FAKE_TLBI_NH_VA(5, 0, 1, 31, TG4K, 1), SYNC);
+
+	smmuv3_domain_inv_range(domain, 0, 33ull << 43, SZ_1G, true);
+	FAKE_EXPECT_CMDS(test, f,
+			 FAKE_TLBI_NH_VA(5, 0, 31, 31, TG4K, 1),
+			 FAKE_TLBI_NH_VA(5, 1ull << 48, 0, 31, TG4K, 1),
+			 SYNC);
+
+	smmuv3_domain_inv_range(domain, 0, 1ull << 52, SZ_1G, true);
+	FAKE_EXPECT_CMDS(test, f, FAKE_TLBI_NH_ASID(5), SYNC);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&f->smmu.cmdq.inv_failures), 0);
+}
+
+/*
+ * Ranges no command covers exactly flush the whole tag instead of less:
+ * an IPA above the 52 bits of the IPA field [51:12], a size that is not a
+ * multiple of the range granule (TG), a range that wraps around, and a
+ * table without a granule TG can name.
+ */
+static void inv_range_inexpressible(struct kunit *test)
+{
+	struct smmuv3_domain *s1, *s2;
+	struct fake_smmu *f;
+
+	f = fake_smmu_create(test, "smmu0", FEAT_RIL, 16, 8);
+	{
+		const struct smmuv3_inv inv1[] = { FAKE_INV(f, S1, 5, 0, 1) };
+		const struct smmuv3_inv inv2[] = { FAKE_INV(f, S2, 9, 0, 1) };
+
+		s1 = domain_with(test, SMMUV3_STAGE_1, PGSIZES_64K, inv1,
+				 ARRAY_SIZE(inv1));
+		s2 = domain_with(test, SMMUV3_STAGE_2, PGSIZES_4K, inv2,
+				 ARRAY_SIZE(inv2));
+	}
+
+	/* IPA 2^52: outside [51:12] */
+	smmuv3_domain_inv_range(s2, 1ull << 52, SZ_4K, SZ_4K, true);
+	FAKE_EXPECT_CMDS(test, f, FAKE_TLBI_S12_VMALL(9), SYNC);
+	/* ending at 2^52 is fine: 2 pages, NUM 0 SCALE 1 */
+	smmuv3_domain_inv_range(s2, (1ull << 52) - SZ_8K, SZ_8K, SZ_4K, true);
+	FAKE_EXPECT_CMDS(test, f,
+			 FAKE_TLBI_S2_IPA(9, (1ull << 52) - SZ_8K, 0, 1, TG4K, 1),
+			 SYNC);
+
+	/* 1.5 pages of 64K: the range would cover one */
+	smmuv3_domain_inv_range(s1, 0x30000, SZ_64K + SZ_32K, SZ_4K, true);
+	FAKE_EXPECT_CMDS(test, f, FAKE_TLBI_NH_ASID(5), SYNC);
+
+	/* the last 64K of the VA space and 64K more: wraps around */
+	smmuv3_domain_inv_range(s1, 0xffffffffffff0000ul, SZ_128K, SZ_64K,
+				true);
+	FAKE_EXPECT_CMDS(test, f, FAKE_TLBI_NH_ASID(5), SYNC);
+
+	/* 8K pages: no TG for them */
+	s1->pgtbl_cfg.pgsize_bitmap = SZ_8K | SZ_2M;
+	smmuv3_domain_inv_range(s1, 0x10000, 2 * SZ_8K, SZ_8K, true);
+	FAKE_EXPECT_CMDS(test, f, FAKE_TLBI_NH_ASID(5), SYNC);
+}
+
+/*
+ * Without range invalidation: a range that wraps around covers nothing by
+ * address; a granule below 4K cannot be stepped through; 2M granules from
+ * an address not aligned to 2M would miss the block holding the end.  The
+ * whole tag.
+ */
+static void inv_range_no_range_inv_inexpressible(struct kunit *test)
+{
+	struct smmuv3_domain *domain;
+	struct fake_smmu *f;
+
+	f = fake_smmu_create(test, "smmu0", FEAT_NO_RIL, 16, 8);
+	{
+		const struct smmuv3_inv inv[] = { FAKE_INV(f, S1, 5, 0, 1) };
+
+		domain = domain_with(test, SMMUV3_STAGE_1, PGSIZES_4K, inv,
+				     ARRAY_SIZE(inv));
+	}
+
+	smmuv3_domain_inv_range(domain, 0xffffffffffffe000ul, SZ_16K, SZ_4K,
+				true);
+	FAKE_EXPECT_CMDS(test, f, FAKE_TLBI_NH_ASID(5), SYNC);
+	smmuv3_domain_inv_range(domain, 0x1000, SZ_4K, 0, true);
+	FAKE_EXPECT_CMDS(test, f, FAKE_TLBI_NH_ASID(5), SYNC);
+	smmuv3_domain_inv_range(domain, 0x1000, SZ_2M, SZ_2M, true);
+	FAKE_EXPECT_CMDS(test, f, FAKE_TLBI_NH_ASID(5), SYNC);
+}
+
+/* --- Failures ------------------------------------------------------------- */
+
+/* Word 0 masks: opcode [7:0]; ASID [63:48]. */
+#define MATCH_OP	0xffull
+#define MATCH_ASID	(0xffffull << 48)
+
+/*
+ * The SMMU rejects the range command of smmu0: the failure is counted and
+ * smmu0's tags are invalidated whole; smmu1 is not affected.
+ */
+static void inv_failure_retries_whole(struct kunit *test)
+{
+	const struct fake_cmd bad = FAKE_TLBI_NH_VA(5, 0x40000, 2, 0, TG4K, 1);
+	struct smmuv3_domain *domain;
+	struct fake_smmu *f[2];
+
+	fake_smmus_create_sorted(test, f, 2, FEAT_RIL, 16, 8);
+	{
+		const struct smmuv3_inv inv[] = {
+			FAKE_INV(f[0], S1, 5, 0, 1),
+			FAKE_INV(f[0], ATS, 0x10, 0, 1),
+			FAKE_INV(f[1], S1, 7, 0, 1),
+		};
+
+		domain = domain_with(test, SMMUV3_STAGE_1, PGSIZES_4K, inv,
+				     ARRAY_SIZE(inv));
+	}
+	fake_smmu_hw_start(test, f[0]);
+	fake_smmu_hw_start(test, f[1]);
+	/* TLBI_NH_VA, opcode 0x12 */
+	fake_smmu_reject(f[0], MATCH_OP, 0x12);
+
+	smmuv3_domain_inv_range(domain, 0x40000, 3 * SZ_4K, SZ_4K, true);
+	KUNIT_EXPECT_EQ(test, f[0]->rejected, 1);
+	KUNIT_EXPECT_EQ(test, f[0]->rejected_cmd.w0, bad.w0);
+	KUNIT_EXPECT_EQ(test, f[0]->rejected_cmd.w1, bad.w1);
+	/* the rejected command reads as the CMD_SYNC that replaced it */
+	FAKE_EXPECT_CMDS(test, f[0],
+			 SYNC, SYNC, FAKE_ATC_INV(0x10, 0, 1, ATC_ALL), SYNC,
+			 FAKE_TLBI_NH_ASID(5), SYNC,
+			 FAKE_ATC_INV(0x10, 0, 1, ATC_ALL), SYNC);
+	FAKE_EXPECT_CMDS(test, f[1],
+			 FAKE_TLBI_NH_VA(7, 0x40000, 2, 0, TG4K, 1), SYNC);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&f[0]->smmu.cmdq.inv_failures), 1);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&f[1]->smmu.cmdq.inv_failures), 0);
+}
+
+/*
+ * Every command of ASID 5 is rejected: the range invalidation and its
+ * retry both fail and count; so does an invalidation of everything, which
+ * has nothing wider to retry with.
+ */
+static void inv_failure_counted(struct kunit *test)
+{
+	struct smmuv3_domain *domain;
+	struct fake_smmu *f;
+
+	f = fake_smmu_create(test, "smmu0", FEAT_RIL, 16, 8);
+	{
+		const struct smmuv3_inv inv[] = { FAKE_INV(f, S1, 5, 0, 1) };
+
+		domain = domain_with(test, SMMUV3_STAGE_1, PGSIZES_4K, inv,
+				     ARRAY_SIZE(inv));
+	}
+	fake_smmu_hw_start(test, f);
+	fake_smmu_reject(f, MATCH_ASID, 5ull << 48);
+
+	smmuv3_domain_inv_range(domain, 0x40000, 2 * SZ_4K, SZ_4K, true);
+	FAKE_EXPECT_CMDS(test, f, SYNC, SYNC, SYNC, SYNC);
+	KUNIT_EXPECT_EQ(test, f->rejected, 2);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&f->smmu.cmdq.inv_failures), 2);
+
+	smmuv3_domain_inv_all(domain);
+	FAKE_EXPECT_CMDS(test, f, SYNC, SYNC);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&f->smmu.cmdq.inv_failures), 3);
+}
+
+/*
+ * smmu0 stops consuming commands: its invalidation times out (after the
+ * queue's timeout, about 2 s) and counts; smmu1 still gets its own.
+ */
+static void inv_failure_timeout(struct kunit *test)
+{
+	struct smmuv3_domain *domain;
+	struct fake_smmu *f[2];
+
+	fake_smmus_create_sorted(test, f, 2, FEAT_RIL, 16, 8);
+	{
+		const struct smmuv3_inv inv[] = {
+			FAKE_INV(f[0], S1, 5, 0, 1),
+			FAKE_INV(f[1], S1, 7, 0, 1),
+		};
+
+		domain = domain_with(test, SMMUV3_STAGE_1, PGSIZES_4K, inv,
+				     ARRAY_SIZE(inv));
+	}
+	fake_smmu_hw_start(test, f[0]);
+	f[0]->hw_stalled = true;
+
+	smmuv3_domain_inv_range(domain, 0x40000, 2 * SZ_4K, SZ_4K, true);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&f[0]->smmu.cmdq.timeouts), 1);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&f[0]->smmu.cmdq.inv_failures), 1);
+	FAKE_EXPECT_CMDS(test, f[1],
+			 FAKE_TLBI_NH_VA(7, 0x40000, 0, 1, TG4K, 1), SYNC);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&f[1]->smmu.cmdq.inv_failures), 0);
+}
+
+#if IS_ENABLED(CONFIG_IOMMUFD_DRIVER_CORE)
+
+/* --- Guest invalidations (iommufd.c) -------------------------------------- */
+
+/*
+ * A guest's commands, in user memory: TLBI_NH_ASID (opcode 0x11, ASID
+ * [63:48]) of ASIDs 1..@num, little-endian.
+ */
+static void guest_cmds(struct kunit *test, struct iommu_user_data_array *a,
+		       unsigned long uptr, unsigned int num)
+{
+	struct iommu_viommu_arm_smmuv3_invalidate *cmds;
+	void __user *ucmds = (void __user *)uptr;
+	unsigned int i;
+
+	cmds = kunit_kcalloc(test, num, sizeof(*cmds), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, cmds);
+	for (i = 0; i < num; i++)
+		cmds[i].cmd[0] = cpu_to_le64(0x11 | (u64)(i + 1) << 48);
+	KUNIT_ASSERT_EQ(test, copy_to_user(ucmds, cmds, num * sizeof(*cmds)),
+			0);
+	*a = (struct iommu_user_data_array){
+		.type = IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3,
+		.uptr = ucmds,
+		.entry_len = sizeof(*cmds),
+		.entry_num = num,
+	};
+}
+
+/*
+ * The host issues them with the vIOMMU's VMID (9, VMID [47:32]).  When the
+ * SMMU rejects one, the guest gets -EIO and no command counts as handled;
+ * in particular when the rejected command was in the first 64, queued
+ * without a CMD_SYNC as a full batch.
+ */
+static void guest_inv_rejected(struct kunit *test)
+{
+	struct iommu_user_data_array array;
+	struct smmuv3_viommu *viommu;
+	struct fake_cmd *expect;
+	struct fake_smmu *f;
+	unsigned long uptr;
+	unsigned int i;
+
+	f = fake_smmu_create(test, "smmu0", FEAT_RIL, 16, 8);
+	viommu = kunit_kzalloc(test, sizeof(*viommu), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, viommu);
+	viommu->smmu = &f->smmu;
+	viommu->vmid = FAKE_INV(f, S1CLR, 9, 0, 1);
+	xa_init(&viommu->core.vdevs);
+	/*
+	 * kunit_attach_mm() gives this test's kthread an mm, with a reference
+	 * from kthread_use_mm() that nothing drops: the mm would outlive the
+	 * test (kmemleak).  Drop it; the thread's own reference (mm_users)
+	 * keeps the mm until the thread exits.
+	 */
+	KUNIT_ASSERT_NULL(test, current->mm);
+	KUNIT_ASSERT_EQ(test, kunit_attach_mm(), 0);
+	mmdrop(current->mm);
+	uptr = kunit_vm_mmap(test, NULL, 0, PAGE_SIZE, PROT_READ | PROT_WRITE,
+			     MAP_ANONYMOUS | MAP_PRIVATE, 0);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR_VALUE(uptr) || !uptr,
+			       "no user memory");
+	expect = kunit_kcalloc(test, 71, sizeof(*expect), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, expect);
+	fake_smmu_hw_start(test, f);
+
+	/* all accepted: handled, with the vIOMMU's VMID */
+	guest_cmds(test, &array, uptr, 3);
+	KUNIT_EXPECT_EQ(test, smmuv3_viommu_cache_invalidate(&viommu->core,
+							     &array), 0);
+	KUNIT_EXPECT_EQ(test, array.entry_num, 3);
+	FAKE_EXPECT_CMDS(test, f, FAKE_TLBI_NH_ASID_VMID(9, 1),
+			 FAKE_TLBI_NH_ASID_VMID(9, 2),
+			 FAKE_TLBI_NH_ASID_VMID(9, 3), SYNC);
+
+	/* the last one rejected */
+	fake_smmu_reject(f, MATCH_OP | MATCH_ASID, 0x11 | 3ull << 48);
+	guest_cmds(test, &array, uptr, 3);
+	KUNIT_EXPECT_EQ(test, smmuv3_viommu_cache_invalidate(&viommu->core,
+							     &array), -EIO);
+	KUNIT_EXPECT_EQ(test, array.entry_num, 0);
+	FAKE_EXPECT_CMDS(test, f, FAKE_TLBI_NH_ASID_VMID(9, 1),
+			 FAKE_TLBI_NH_ASID_VMID(9, 2), SYNC, SYNC);
+
+	/* 70 commands, the third rejected: it was in the first 64 */
+	guest_cmds(test, &array, uptr, 70);
+	KUNIT_EXPECT_EQ(test, smmuv3_viommu_cache_invalidate(&viommu->core,
+							     &array), -EIO);
+	KUNIT_EXPECT_EQ(test, array.entry_num, 0);
+	for (i = 0; i < 70; i++)
+		expect[i] = (struct fake_cmd)FAKE_TLBI_NH_ASID_VMID(9, i + 1);
+	expect[2] = (struct fake_cmd)SYNC;
+	expect[70] = (struct fake_cmd)SYNC;
+	fake_expect_cmds(test, f, expect, 71);
+	KUNIT_EXPECT_EQ(test, f->rejected, 2);
+}
+
+#endif /* CONFIG_IOMMUFD_DRIVER_CORE */
+
 /* --- Everything ----------------------------------------------------------- */
 
 /*
@@ -507,6 +840,15 @@ static struct kunit_case smmuv3_invalidate_cases[] = {
 	KUNIT_CASE(inv_range_no_range_inv_s2),
 	KUNIT_CASE(inv_all),
 	KUNIT_CASE(inv_empty),
+	KUNIT_CASE(inv_range_huge),
+	KUNIT_CASE(inv_range_inexpressible),
+	KUNIT_CASE(inv_range_no_range_inv_inexpressible),
+	KUNIT_CASE(inv_failure_retries_whole),
+	KUNIT_CASE(inv_failure_counted),
+	KUNIT_CASE_SLOW(inv_failure_timeout),
+#if IS_ENABLED(CONFIG_IOMMUFD_DRIVER_CORE)
+	KUNIT_CASE(guest_inv_rejected),
+#endif
 	{}
 };
 

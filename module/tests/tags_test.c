@@ -350,6 +350,118 @@ static void tag_unref_two_instances(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, id, t0.id);
 }
 
+/* --- Failed flushes ------------------------------------------------------ */
+
+/* Word 0 masks: opcode [7:0] and ASID [63:48], or VMID [47:32]. */
+#define MATCH_ASID	(0xffull | 0xffffull << 48)
+#define MATCH_VMID	(0xffull | 0xffffull << 32)
+
+/*
+ * The SMMU rejects the flush of ASID 77: the flush fails, the ID stays
+ * allocated (no other domain may get an ID that may still be cached) and
+ * is counted as leaked.  With every other ASID taken, the allocator has
+ * none to give.  A later flush that succeeds frees its ID as usual.
+ */
+static void tag_free_flush_rejected(struct kunit *test)
+{
+	const struct fake_cmd nh_asid_77 = FAKE_TLBI_NH_ASID(77);
+	struct fake_smmu *f = smmu8(test, "smmu0");
+	unsigned int i;
+	u32 id;
+
+	for (i = 1; i <= 255; i++)
+		KUNIT_ASSERT_EQ(test, smmuv3_tag_alloc_id(&f->smmu, S1, &id), 0);
+	fake_smmu_hw_start(test, f);
+	/* TLBI_NH_ASID (0x11) of ASID 77 */
+	fake_smmu_reject(f, MATCH_ASID, 0x11 | 77ull << 48);
+
+	KUNIT_EXPECT_EQ(test, smmuv3_tag_free(&FAKE_INV(f, S1, 77, 0, 0)),
+			-EIO);
+	KUNIT_EXPECT_EQ(test, f->rejected, 1);
+	KUNIT_EXPECT_EQ(test, f->rejected_cmd.w0, nh_asid_77.w0);
+	KUNIT_EXPECT_EQ(test, f->rejected_cmd.w1, nh_asid_77.w1);
+	/* the rejected command was replaced by a CMD_SYNC */
+	FAKE_EXPECT_CMDS(test, f, SYNC, SYNC);
+	KUNIT_EXPECT_EQ(test, atomic_read(&f->smmu.tags.asids_used), 255);
+	KUNIT_EXPECT_EQ(test, atomic_read(&f->smmu.tags.asids_leaked), 1);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&f->smmu.tags.flush_failures), 1);
+	id = 0xdead;
+	KUNIT_EXPECT_EQ(test, smmuv3_tag_alloc_id(&f->smmu, S1, &id), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, id, 0xdead);
+
+	KUNIT_EXPECT_EQ(test, smmuv3_tag_free(&FAKE_INV(f, S1, 78, 0, 0)), 0);
+	FAKE_EXPECT_CMDS(test, f, FAKE_TLBI_NH_ASID(78), SYNC);
+	KUNIT_EXPECT_EQ(test, atomic_read(&f->smmu.tags.asids_used), 254);
+	KUNIT_EXPECT_EQ(test, smmuv3_tag_alloc_id(&f->smmu, S1, &id), 0);
+	KUNIT_EXPECT_EQ(test, id, 78);
+}
+
+/*
+ * The SMMU stops consuming commands: the flush of VMID 5 times out (after
+ * the command queue's timeout, about 2 s), and VMID 5 stays allocated.
+ * Once the SMMU moves again, flushes work and free their IDs.
+ */
+static void tag_free_flush_timeout(struct kunit *test)
+{
+	struct fake_smmu *f = smmu8(test, "smmu0");
+	unsigned int i;
+	u32 id;
+
+	for (i = 1; i <= 5; i++)
+		KUNIT_ASSERT_EQ(test, smmuv3_tag_alloc_id(&f->smmu, S2, &id), 0);
+	fake_smmu_hw_start(test, f);
+	f->hw_stalled = true;
+
+	KUNIT_EXPECT_EQ(test, smmuv3_tag_free(&FAKE_INV(f, S2, 5, 0, 0)),
+			-ETIMEDOUT);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&f->smmu.cmdq.timeouts), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&f->smmu.tags.vmids_used), 5);
+	KUNIT_EXPECT_EQ(test, atomic_read(&f->smmu.tags.vmids_leaked), 1);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&f->smmu.tags.flush_failures), 1);
+	KUNIT_ASSERT_EQ(test, smmuv3_tag_alloc_id(&f->smmu, S2, &id), 0);
+	KUNIT_EXPECT_EQ(test, id, 6);
+
+	f->hw_stalled = false;
+	KUNIT_EXPECT_EQ(test, smmuv3_tag_free(&FAKE_INV(f, S2, 4, 0, 0)), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&f->smmu.tags.vmids_used), 5);
+	KUNIT_ASSERT_EQ(test, smmuv3_tag_alloc_id(&f->smmu, S2, &id), 0);
+	KUNIT_EXPECT_EQ(test, id, 4);
+	/* the timed-out flush ran too, once the SMMU moved again */
+	atomic64_set(&f->smmu.cmdq.timeouts, 0);
+	FAKE_EXPECT_CMDS(test, f,
+			 FAKE_TLBI_S12_VMALL(5), SYNC,
+			 FAKE_TLBI_S12_VMALL(4), SYNC);
+}
+
+/*
+ * smmuv3_tag_flush() returns the failure; through the unref callback a
+ * domain's VMID is kept, a vIOMMU's VMID (S1_CLEAR) stays the vIOMMU's.
+ */
+static void tag_unused_flush_rejected(struct kunit *test)
+{
+	struct fake_smmu *f = smmu8(test, "smmu0");
+	u32 vmid, viommu_vmid, id;
+
+	KUNIT_ASSERT_EQ(test, smmuv3_tag_alloc_id(&f->smmu, S2, &vmid), 0);
+	KUNIT_ASSERT_EQ(test, smmuv3_tag_alloc_id(&f->smmu, S1CLR,
+						  &viommu_vmid), 0);
+	fake_smmu_hw_start(test, f);
+	/* TLBI_S12_VMALL (0x28), any VMID */
+	fake_smmu_reject(f, 0xff, 0x28);
+
+	KUNIT_EXPECT_EQ(test, smmuv3_tag_flush(&FAKE_INV(f, S2, vmid, 0, 0)),
+			-EIO);
+	smmuv3_tag_unused(&FAKE_INV(f, S2, vmid, 0, 0), NULL);
+	smmuv3_tag_unused(&FAKE_INV(f, S1CLR, viommu_vmid, 0, 0), NULL);
+	FAKE_EXPECT_CMDS(test, f, SYNC, SYNC, SYNC, SYNC, SYNC, SYNC);
+	KUNIT_EXPECT_EQ(test, f->rejected, 3);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&f->smmu.tags.flush_failures), 3);
+	KUNIT_EXPECT_EQ(test, atomic_read(&f->smmu.tags.vmids_leaked), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&f->smmu.tags.vmids_used), 2);
+	KUNIT_ASSERT_EQ(test, smmuv3_tag_alloc_id(&f->smmu, S2, &id), 0);
+	KUNIT_EXPECT_EQ(test, id, 3);
+}
+
 static struct kunit_case smmuv3_tags_cases[] = {
 	KUNIT_CASE(tag_alloc_exhaust_asid),
 	KUNIT_CASE(tag_alloc_exhaust_vmid),
@@ -363,6 +475,9 @@ static struct kunit_case smmuv3_tags_cases[] = {
 	KUNIT_CASE(tag_unused_viommu_vmid),
 	KUNIT_CASE(tag_unused_ats),
 	KUNIT_CASE(tag_unref_two_instances),
+	KUNIT_CASE(tag_free_flush_rejected),
+	KUNIT_CASE_SLOW(tag_free_flush_timeout),
+	KUNIT_CASE(tag_unused_flush_rejected),
 	{}
 };
 
