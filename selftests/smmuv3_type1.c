@@ -495,8 +495,13 @@ static void remove_keeps_other(T, int gone)
 	for (int i = 0; i < 2; i++)
 		dma_both_ways(TA, &self->dev[i]);
 	expect_domains(TA, joined, "A and B in the container");
-	if (self->ours)
+	if (self->ours) {
 		f0 = flushes(TA, g->ed.inst);
+		used = tags_used(TA, g->ed.inst);
+		INFO("A and B in the container: asids_used + vmids_used on %s: %llu "
+		     "(%llu before the group joined)", g->ed.inst,
+		     (unsigned long long)used, (unsigned long long)self->tags0[gone]);
+	}
 
 	/* VFIO_GROUP_UNSET_CONTAINER needs the device fd closed first. */
 	ret = ctr_edu_leave(g);
