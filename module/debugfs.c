@@ -105,6 +105,8 @@ static int smmuv3_stats_show(struct seq_file *s, void *unused)
 		   (s64)atomic64_read(&smmu->tags.flush_failures));
 	seq_printf(s, "events_lost %lld\n",
 		   (s64)atomic64_read(&smmu->faults.events_lost));
+	seq_printf(s, "events_to_guest %lld\n",
+		   (s64)atomic64_read(&smmu->faults.events_to_guest));
 	for (i = 0; i < ARRAY_SIZE(smmu->faults.gerrors); i++) {
 		s64 n = atomic64_read(&smmu->faults.gerrors[i]);
 

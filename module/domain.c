@@ -546,6 +546,7 @@ static void smmuv3_domain_free(struct iommu_domain *dom)
 	kfree(rcu_dereference_protected(domain->invs, true));
 	ida_free(&smmuv3_domain_ids, domain->id);
 	mutex_destroy(&domain->mutex);
+	smmuv3_instance_put(domain->owner);
 	kfree(domain);
 }
 
@@ -643,6 +644,8 @@ smmuv3_domain_alloc_paging_flags(struct device *dev, u32 flags,
 	if (ret)
 		goto err_id;
 	domain->domain.ops = &smmuv3_paging_ops;
+	/* Its table's device, and its identity in smmuv3_domain_compatible(). */
+	smmuv3_instance_get(smmu);
 
 	mutex_lock(&smmuv3_domains_mutex);
 	list_add_tail(&domain->node, &smmuv3_domains);

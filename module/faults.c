@@ -3,14 +3,21 @@
  * Faults and errors: the event queue, global errors, and their interrupts.
  *
  * Events are consumed by a threaded handler (it may look up the master of a
- * stream under smmuv3_device.streams_mutex); global errors are handled in
- * hard interrupt context and by command-queue waiters that find the queue
- * stopped, serialised by smmuv3_device.gerror_lock.  Every message is
- * ratelimited: a device can raise events as fast as it can issue DMA.
+ * stream under smmuv3_device.streams_mutex), which yields between records;
+ * global errors are handled in hard interrupt context and by command-queue
+ * waiters that find the queue stopped, serialised by
+ * smmuv3_device.gerror_lock.  Every message is ratelimited: a device can
+ * raise events as fast as it can issue DMA.
+ *
+ * Events of a device attached to a nested domain go to its vIOMMU's
+ * vEVENTQ only when they are the guest's: see smmuv3_event_for_guest().
+ * Every other event is the host's, logged and counted here.
  */
 #include <linux/interrupt.h>
 #include <linux/io.h>
 #include <linux/platform_device.h>
+#include <linux/sched.h>
+#include <kunit/visibility.h>
 
 #include <smmuv3/smmuv3.h>
 
@@ -77,6 +84,49 @@ static bool smmuv3_event_has_addr(u8 id)
 	}
 }
 
+/**
+ * smmuv3_event_for_guest() - is an event of a nested device the guest's
+ * @evt: the event record, in CPU order
+ *
+ * A guest owns the stage-1 configuration of a nested device: the
+ * substream-to-CD selection (S1CDMax, S1DSS), its CDs and its stage-1
+ * tables, all in its own memory.  The events it can act on are those of
+ * that configuration, the ones the uapi lists for a vEVENTQ:
+ * F_STREAM_DISABLED (S1DSS terminates traffic without a substream),
+ * C_BAD_SUBSTREAMID, C_BAD_CD, and F_TRANSLATION, F_ADDR_SIZE, F_ACCESS and
+ * F_PERMISSION of stage 1.  Everything else is the host's:
+ *
+ *  - any record with EVT1.S2 set: a stage-2 fault, in the host's table,
+ *    whatever stage-1 access (CLASS: CD fetch, table walk or input) it
+ *    happened on; it carries an IPA the guest has no translation for;
+ *  - C_BAD_STE: the STE is the host's (the guest's fields in it were
+ *    checked when the nested domain was made); the guest's own STE is
+ *    checked by its own virtual SMMU;
+ *  - external aborts (F_WALK_EABT, F_CD_FETCH: their address is a physical
+ *    one), TLB and configuration conflicts, and stream, ATS, stall and
+ *    page-request events, which this driver neither exposes nor enables.
+ *
+ * Return: true if the event belongs in the guest's vEVENTQ.
+ */
+bool smmuv3_event_for_guest(const u64 *evt)
+{
+	if (evt[1] & SMMUV3_EVT1_S2)
+		return false;
+	switch (FIELD_GET(SMMUV3_EVT0_ID, evt[0])) {
+	case SMMUV3_EVT_F_STREAM_DISABLED:
+	case SMMUV3_EVT_C_BAD_SUBSTREAMID:
+	case SMMUV3_EVT_C_BAD_CD:
+	case SMMUV3_EVT_F_TRANSLATION:
+	case SMMUV3_EVT_F_ADDR_SIZE:
+	case SMMUV3_EVT_F_ACCESS:
+	case SMMUV3_EVT_F_PERMISSION:
+		return true;
+	default:
+		return false;
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_event_for_guest);
+
 static void smmuv3_handle_event(struct smmuv3_device *smmu, const u64 *evt)
 {
 	u8 id = FIELD_GET(SMMUV3_EVT0_ID, evt[0]);
@@ -93,9 +143,10 @@ static void smmuv3_handle_event(struct smmuv3_device *smmu, const u64 *evt)
 
 	mutex_lock(&smmu->streams_mutex);
 	master = smmuv3_find_master(smmu, sid);
-	if (master && master->viommu) {
-		/* The guest's to handle; the host log would only be noise. */
-		smmuv3_viommu_report_event(master, evt);
+	/* The guest's to handle; the host log would only be noise. */
+	if (master && master->viommu && smmuv3_event_for_guest(evt) &&
+	    !smmuv3_viommu_report_event(master, evt)) {
+		atomic64_inc(&smmu->faults.events_to_guest);
 		dev_dbg_ratelimited(smmu->dev, "event %s (%#x) sid %#x for a vIOMMU\n",
 				    name ?: "?", id, sid);
 	} else if (smmuv3_event_has_addr(id))
@@ -145,6 +196,8 @@ static irqreturn_t smmuv3_evtq_thread(int irq, void *data)
 				evt[i] = le64_to_cpu(ent[i]);
 			cons = (cons & SMMUV3_Q_OVF) | ((cons + 1) & mask);
 			smmuv3_handle_event(smmu, evt);
+			/* A full queue is thousands of records. */
+			cond_resched();
 		}
 		/* Acknowledge the overflow, and free the entries once read. */
 		cons = (cons & mask) | (prod & SMMUV3_Q_OVF);

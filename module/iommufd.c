@@ -5,9 +5,10 @@
  * event queues.  Nested domains themselves are in nested.c.
  *
  * A vIOMMU is backed by one instance and owns a VMID on it for its whole
- * life.  Its nesting parent may be shared with vIOMMUs on other instances:
- * each adds its own VMID to the parent's invalidation array while devices
- * are attached to its nested domains.
+ * life, or until the instance is removed (see struct smmuv3_viommu).  Its
+ * nesting parent may be shared with vIOMMUs on other instances: each adds
+ * its own VMID to the parent's invalidation array while devices are
+ * attached to its nested domains.
  */
 #include <linux/iommu.h>
 #include <linux/iommufd.h>
@@ -18,8 +19,10 @@
 
 #include <smmuv3/smmuv3.h>
 
-static bool viommu_assume_coherent;
-module_param(viommu_assume_coherent, bool, 0644);
+bool smmuv3_viommu_assume_coherent;
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_viommu_assume_coherent);
+module_param_named(viommu_assume_coherent, smmuv3_viommu_assume_coherent,
+		   bool, 0644);
 MODULE_PARM_DESC(viommu_assume_coherent,
 		 "Allow vIOMMUs on instances without S2FWB, trusting that every device DMA is cache-coherent (unsafe on platforms where it is not; default: false)");
 
@@ -64,17 +67,21 @@ static inline struct smmuv3_viommu *to_smmuv3_viommu(struct iommufd_viommu *v)
 }
 
 /*
- * A guest's memory attributes win over the host's only with S2FWB; without
- * it, a guest mapping a page non-cacheable could read stale data that a
- * coherent device wrote.  Upstream also accepts firmware's CANWBS flag.
+ * Without S2FWB a guest's memory attributes win over the host's: a guest
+ * mapping a page non-cacheable could read stale data that a coherent device
+ * wrote.  What counts is the stage-2 table the guest's stage 1 is nested
+ * in: @fwb is whether it is written in the S2FWB format (for the instance
+ * as a whole, whether it can have one).  A parent created on an instance
+ * without S2FWB has a table without it, on whichever instance it is used.
+ * Upstream also accepts firmware's CANWBS flag.
  */
-static bool smmuv3_viommu_allowed(struct smmuv3_device *smmu)
+static bool smmuv3_viommu_coherent(struct smmuv3_device *smmu, bool fwb)
 {
-	if (smmu->feat.flags & SMMUV3_FEAT_S2FWB)
+	if (fwb)
 		return true;
-	if (!READ_ONCE(viommu_assume_coherent)) {
+	if (!READ_ONCE(smmuv3_viommu_assume_coherent)) {
 		dev_info_ratelimited(smmu->dev,
-				     "no vIOMMU: the SMMU lacks S2FWB (see the viommu_assume_coherent parameter)\n");
+				     "no vIOMMU: no S2FWB in the SMMU or the nesting parent's table (see the viommu_assume_coherent parameter)\n");
 		return false;
 	}
 	dev_warn_once(smmu->dev,
@@ -89,7 +96,8 @@ static bool smmuv3_viommu_allowed(struct smmuv3_device *smmu)
  *
  * Return: the size, or 0 (the core then fails with -EOPNOTSUPP) for
  * another type, an instance without nesting, or without S2FWB and without
- * the viommu_assume_coherent opt-in.
+ * the viommu_assume_coherent opt-in (no nesting parent it can use has an
+ * S2FWB table; smmuv3_viommu_init() checks the parent's own).
  */
 size_t smmuv3_get_viommu_size(struct device *dev, enum iommu_viommu_type type)
 {
@@ -99,18 +107,51 @@ size_t smmuv3_get_viommu_size(struct device *dev, enum iommu_viommu_type type)
 		return 0;
 	if ((smmu->feat.flags & SMMUV3_FEAT_NESTING) != SMMUV3_FEAT_NESTING)
 		return 0;
-	if (!smmuv3_viommu_allowed(smmu))
+	if (!smmuv3_viommu_coherent(smmu, smmu->feat.flags & SMMUV3_FEAT_S2FWB))
 		return 0;
 	return VIOMMU_STRUCT_SIZE(struct smmuv3_viommu, core);
 }
 
+/*
+ * No nested domain is attached any more: the VMID is in no array.  Unless
+ * the instance's removal freed it already, it is flushed and freed here.
+ */
 static void smmuv3_viommu_destroy(struct iommufd_viommu *core)
 {
 	struct smmuv3_viommu *viommu = to_smmuv3_viommu(core);
+	struct smmuv3_device *smmu = viommu->smmu;
 
-	/* No nested domain is attached any more: the VMID is in no array. */
-	smmuv3_tag_free(&viommu->vmid);
+	down_write(&smmu->viommu_rwsem);
+	if (!list_empty(&viommu->node)) {
+		list_del_init(&viommu->node);
+		smmuv3_tag_free(&viommu->vmid);
+	}
+	up_write(&smmu->viommu_rwsem);
+	smmuv3_instance_put(smmu);
 }
+
+/**
+ * smmuv3_viommus_remove() - free the VMIDs of an instance's vIOMMUs
+ * @smmu: an instance being removed, whose command queue still works and
+ *	behind which no device is attached any more
+ *
+ * vIOMMUs may outlive their instance (iommufd frees them when user space
+ * says so); from now on they issue no command and free nothing, and a new
+ * one cannot be made here.  Called before the ID allocators are destroyed.
+ */
+void smmuv3_viommus_remove(struct smmuv3_device *smmu)
+{
+	struct smmuv3_viommu *viommu, *next;
+
+	down_write(&smmu->viommu_rwsem);
+	smmu->removed = true;
+	list_for_each_entry_safe(viommu, next, &smmu->viommus, node) {
+		list_del_init(&viommu->node);
+		smmuv3_tag_free(&viommu->vmid);
+	}
+	up_write(&smmu->viommu_rwsem);
+}
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_viommus_remove);
 
 static int smmuv3_vdevice_init(struct iommufd_vdevice *vdev)
 {
@@ -277,10 +318,29 @@ int smmuv3_viommu_cache_invalidate(struct iommufd_viommu *core,
 }
 EXPORT_SYMBOL_IF_KUNIT(smmuv3_viommu_cache_invalidate);
 
+/*
+ * Guest commands go to the instance only while it is there: the removal
+ * waits for the commands in flight, and later ones fail with -ENODEV.
+ */
+static int smmuv3_viommu_invalidate_live(struct iommufd_viommu *core,
+					 struct iommu_user_data_array *array)
+{
+	struct smmuv3_device *smmu = to_smmuv3_viommu(core)->smmu;
+	int ret = -ENODEV;
+
+	down_read(&smmu->viommu_rwsem);
+	if (!smmu->removed)
+		ret = smmuv3_viommu_cache_invalidate(core, array);
+	else
+		array->entry_num = 0;
+	up_read(&smmu->viommu_rwsem);
+	return ret;
+}
+
 static const struct iommufd_viommu_ops smmuv3_viommu_ops = {
 	.destroy = smmuv3_viommu_destroy,
 	.alloc_domain_nested = smmuv3_nested_alloc,
-	.cache_invalidate = smmuv3_viommu_cache_invalidate,
+	.cache_invalidate = smmuv3_viommu_invalidate_live,
 	.vdevice_init = smmuv3_vdevice_init,
 };
 
@@ -290,9 +350,13 @@ static const struct iommufd_viommu_ops smmuv3_viommu_ops = {
  * @parent: the nesting-parent domain
  * @user_data: must be NULL
  *
- * Return: 0; -EOPNOTSUPP for user data; -EINVAL for a parent that is not
- * ours, not a nesting parent, or not usable by this instance; -ENOSPC when
- * the instance has no VMID left.
+ * A parent whose table is not in the S2FWB format is refused unless the
+ * viommu_assume_coherent opt-in is set, even on an instance with S2FWB.
+ *
+ * Return: 0; -EOPNOTSUPP for user data, or for a parent without S2FWB and
+ * without the opt-in; -EINVAL for a parent that is not ours, not a nesting
+ * parent, or not usable by this instance; -ENOSPC when the instance has no
+ * VMID left; -ENODEV when the instance is being removed.
  */
 int smmuv3_viommu_init(struct iommufd_viommu *core, struct iommu_domain *parent,
 		       const struct iommu_user_data *user_data)
@@ -310,6 +374,9 @@ int smmuv3_viommu_init(struct iommufd_viommu *core, struct iommu_domain *parent,
 	s2 = to_smmuv3_domain(parent);
 	if (!s2->nest_parent || smmuv3_domain_compatible(s2, smmu))
 		return -EINVAL;
+	if (!smmuv3_viommu_coherent(smmu, s2->pgtbl_cfg.quirks &
+				    IO_PGTABLE_QUIRK_ARM_S2FWB))
+		return -EOPNOTSUPP;
 
 	viommu->smmu = smmu;
 	viommu->parent = s2;
@@ -318,42 +385,38 @@ int smmuv3_viommu_init(struct iommufd_viommu *core, struct iommu_domain *parent,
 		.type = SMMUV3_INV_S2_VMID_S1_CLEAR,
 		.users = 1,
 	};
-	ret = smmuv3_tag_alloc_id(smmu, SMMUV3_INV_S2_VMID_S1_CLEAR,
+	INIT_LIST_HEAD(&viommu->node);
+
+	down_write(&smmu->viommu_rwsem);
+	ret = smmu->removed ? -ENODEV :
+	      smmuv3_tag_alloc_id(smmu, SMMUV3_INV_S2_VMID_S1_CLEAR,
 				  &viommu->vmid.id);
+	if (!ret) {
+		list_add_tail(&viommu->node, &smmu->viommus);
+		/* Not removed: the driver's own reference is still there. */
+		smmuv3_instance_get(smmu);
+	}
+	up_write(&smmu->viommu_rwsem);
 	if (ret)
 		return ret;
 	core->ops = &smmuv3_viommu_ops;
 	return 0;
 }
-
-/* Events a guest can act on (the uapi's list). */
-static bool smmuv3_event_for_guest(u8 id)
-{
-	switch (id) {
-	case SMMUV3_EVT_C_BAD_STE:
-	case SMMUV3_EVT_F_STREAM_DISABLED:
-	case SMMUV3_EVT_C_BAD_SUBSTREAMID:
-	case SMMUV3_EVT_C_BAD_CD:
-	case SMMUV3_EVT_F_TRANSLATION:
-	case SMMUV3_EVT_F_ADDR_SIZE:
-	case SMMUV3_EVT_F_ACCESS:
-	case SMMUV3_EVT_F_PERMISSION:
-		return true;
-	default:
-		return false;
-	}
-}
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_viommu_init);
 
 /**
  * smmuv3_viommu_report_event() - forward an event to a vIOMMU's vEVENTQ
  * @master: a master attached to a nested domain (master->viommu set);
  *	called with smmuv3_device.streams_mutex held
- * @evt: the event record
+ * @evt: an event record that is the guest's (smmuv3_event_for_guest())
  *
- * The stream ID becomes the device's virtual stream ID.  Events the guest
- * cannot act on, and events of devices without a vdevice, are dropped.
+ * The stream ID becomes the device's virtual stream ID.
+ *
+ * Return: 0 when it was queued; -ENOENT for a device without a vdevice,
+ * or what iommufd_viommu_report_event() returns (no vEVENTQ, no memory):
+ * the caller then handles the event as the host's.
  */
-void smmuv3_viommu_report_event(struct smmuv3_master *master, const u64 *evt)
+int smmuv3_viommu_report_event(struct smmuv3_master *master, const u64 *evt)
 {
 	struct iommufd_viommu *core = &master->viommu->core;
 	struct iommu_vevent_arm_smmuv3 vevt;
@@ -362,16 +425,14 @@ void smmuv3_viommu_report_event(struct smmuv3_master *master, const u64 *evt)
 
 	lockdep_assert_held(&master->smmu->streams_mutex);
 
-	if (!smmuv3_event_for_guest(FIELD_GET(SMMUV3_EVT0_ID, evt[0])))
-		return;
 	if (iommufd_viommu_get_vdev_id(core, master->dev, &vsid))
-		return;
+		return -ENOENT;
 	for (i = 0; i < ARRAY_SIZE(vevt.evt); i++)
 		vevt.evt[i] = cpu_to_le64(evt[i]);
 	vevt.evt[0] &= ~cpu_to_le64(SMMUV3_EVT0_SID);
 	vevt.evt[0] |= cpu_to_le64(FIELD_PREP(SMMUV3_EVT0_SID, vsid));
-	iommufd_viommu_report_event(core, IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, &vevt,
-				    sizeof(vevt));
+	return iommufd_viommu_report_event(core, IOMMU_VEVENTQ_TYPE_ARM_SMMUV3,
+					   &vevt, sizeof(vevt));
 }
 
 #else /* !CONFIG_IOMMUFD_DRIVER_CORE: the kernel has no iommufd */
@@ -387,7 +448,12 @@ int smmuv3_viommu_init(struct iommufd_viommu *core, struct iommu_domain *parent,
 	return -EOPNOTSUPP;
 }
 
-void smmuv3_viommu_report_event(struct smmuv3_master *master, const u64 *evt)
+int smmuv3_viommu_report_event(struct smmuv3_master *master, const u64 *evt)
+{
+	return -EOPNOTSUPP;
+}
+
+void smmuv3_viommus_remove(struct smmuv3_device *smmu)
 {
 }
 

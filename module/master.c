@@ -7,6 +7,11 @@
  * property) and are checked against the instance's stream table.  Each is
  * entered in smmuv3_device.streams, the reverse map used to name the device
  * behind an event; the tree is protected by smmuv3_device.streams_mutex.
+ *
+ * PCI devices with a PASID capability get it enabled at probe when the
+ * instance has substreams, and disabled at release, as the kernel's own
+ * SMMUv3 driver does: until then the device never tags a request with a
+ * PASID, whatever its driver asks for.
  */
 #include <linux/device.h>
 #include <linux/iommu.h>
@@ -16,6 +21,7 @@
 #include <linux/pci-ats.h>
 #include <linux/property.h>
 #include <linux/slab.h>
+#include <kunit/visibility.h>
 
 #include <smmuv3/smmuv3.h>
 
@@ -48,6 +54,7 @@ struct smmuv3_master *smmuv3_find_master(struct smmuv3_device *smmu, u32 sid)
 	}
 	return NULL;
 }
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_find_master);
 
 static int smmuv3_stream_cmp(struct rb_node *a, const struct rb_node *b)
 {
@@ -69,8 +76,7 @@ static void smmuv3_remove_streams(struct smmuv3_master *master,
 		rb_erase(&master->streams[i].node, &smmu->streams);
 }
 
-static int smmuv3_insert_streams(struct smmuv3_master *master,
-				 const u32 *ids)
+static int smmuv3_insert_streams(struct smmuv3_master *master)
 {
 	struct smmuv3_device *smmu = master->smmu;
 	unsigned int i;
@@ -80,9 +86,6 @@ static int smmuv3_insert_streams(struct smmuv3_master *master,
 	for (i = 0; i < master->num_streams; i++) {
 		struct smmuv3_stream *stream = &master->streams[i];
 
-		stream->sid = ids[i];
-		stream->master = master;
-
 		ret = smmuv3_strtab_prepare_sid(smmu, stream->sid);
 		if (ret == -ERANGE)
 			dev_err_ratelimited(master->dev,
@@ -91,7 +94,7 @@ static int smmuv3_insert_streams(struct smmuv3_master *master,
 					    smmu->name);
 		if (ret)
 			break;
-		/* Firmware may list a stream twice, or give it to two devices. */
+		/* Another master has it: firmware gave it to two devices. */
 		if (rb_find_add(&stream->node, &smmu->streams, smmuv3_stream_cmp)) {
 			dev_err_ratelimited(master->dev,
 					    "stream ID %#x is already in use on %s\n",
@@ -106,27 +109,149 @@ static int smmuv3_insert_streams(struct smmuv3_master *master,
 	return ret;
 }
 
+/**
+ * smmuv3_master_add_streams() - give a master its stream IDs
+ * @master: the master, with its instance and device, without streams
+ * @ids: the stream IDs firmware lists for the device, in its order
+ * @num: their number, at least 1
+ *
+ * Firmware may list a stream ID twice for one device: a PCI device's DMA
+ * aliases are all listed, and a conventional PCI device at devfn 0 behind
+ * a PCIe-to-PCI bridge has the bridge's alias (secondary bus, devfn 0) as
+ * well as its own requester ID, which are the same.  Each stream is kept
+ * once.  A stream ID that another master already has is an error.
+ *
+ * Return: 0; -ENOMEM; -ERANGE for an ID beyond the stream table; -EEXIST
+ * for an ID of another master.  On failure the master has no streams.
+ */
+int smmuv3_master_add_streams(struct smmuv3_master *master, const u32 *ids,
+			      unsigned int num)
+{
+	unsigned int i, j, n = 0;
+	int ret;
+
+	master->streams = kcalloc(num, sizeof(*master->streams), GFP_KERNEL);
+	if (!master->streams)
+		return -ENOMEM;
+	for (i = 0; i < num; i++) {
+		for (j = 0; j < n; j++)
+			if (master->streams[j].sid == ids[i])
+				break;
+		if (j < n)
+			continue;
+		master->streams[n].sid = ids[i];
+		master->streams[n].master = master;
+		n++;
+	}
+	master->num_streams = n;
+
+	ret = smmuv3_insert_streams(master);
+	if (ret) {
+		kfree(master->streams);
+		master->streams = NULL;
+		master->num_streams = 0;
+	}
+	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_master_add_streams);
+
+/**
+ * smmuv3_master_del_streams() - take a master's stream IDs back
+ * @master: the master, whose STEs no longer use anything it owns
+ */
+void smmuv3_master_del_streams(struct smmuv3_master *master)
+{
+	mutex_lock(&master->smmu->streams_mutex);
+	smmuv3_remove_streams(master, master->num_streams);
+	mutex_unlock(&master->smmu->streams_mutex);
+	kfree(master->streams);
+	master->streams = NULL;
+	master->num_streams = 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_master_del_streams);
+
+/**
+ * smmuv3_pci_pasid_plan() - decide about a PCI device's PASID capability
+ * @max_pasids: pci_max_pasids() of the device: the number of PASIDs it
+ *	supports, or a negative errno without a PASID capability
+ * @dev_features: pci_pasid_features() of the device, or a negative errno
+ * @cdtab_bits: the substream width a CD table of the instance covers (0:
+ *	the instance has no substreams)
+ * @plan: the decision
+ *
+ * The capability is enabled, with the device's features that an SMMU
+ * takes (SMMUV3_PCI_PASID_FEATURES), when the device has at least two
+ * PASIDs (PASID 0 is the RID's) and the instance substreams: only then can
+ * a PASID be attached, and a device with PASIDs enabled behind an instance
+ * without substreams would have its tagged requests refused.
+ */
+void smmuv3_pci_pasid_plan(int max_pasids, int dev_features, u8 cdtab_bits,
+			   struct smmuv3_pasid_plan *plan)
+{
+	*plan = (struct smmuv3_pasid_plan){};
+	if (max_pasids < 2 || dev_features < 0 || !cdtab_bits)
+		return;
+	plan->enable = true;
+	plan->features = dev_features & SMMUV3_PCI_PASID_FEATURES;
+	plan->ssid_bits = min_t(u32, ilog2(max_pasids), cdtab_bits);
+}
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_pci_pasid_plan);
+
+/*
+ * A PCI device's substream width: its PASID capability enabled if the plan
+ * says so, or no substreams when that fails.
+ */
+static u8 smmuv3_pci_enable_pasid(struct smmuv3_master *master)
+{
+	struct pci_dev *pdev = to_pci_dev(master->dev);
+	struct smmuv3_pasid_plan plan;
+	int ret;
+
+	smmuv3_pci_pasid_plan(pci_max_pasids(pdev), pci_pasid_features(pdev),
+			      smmuv3_cdtab_ssid_bits(master->smmu), &plan);
+	if (!plan.enable)
+		return 0;
+	/* Someone else's (pci_enable_pasid() would warn): not ours to use. */
+	if (pdev->pasid_enabled) {
+		dev_info_ratelimited(master->dev,
+				     "PASID capability already enabled: no PASIDs\n");
+		return 0;
+	}
+	ret = pci_enable_pasid(pdev, plan.features);
+	if (ret) {
+		dev_info_ratelimited(master->dev,
+				     "PASID capability not enabled (%d): no PASIDs\n",
+				     ret);
+		return 0;
+	}
+	master->pasid_enabled = true;
+	return plan.ssid_bits;
+}
+
 /*
  * The substream ID width a device gets: what it can issue (the PCI PASID
- * capability, or the firmware's "pasid-num-bits"), at most what a CD table
- * of the instance covers.  The core applies the same limits to the PASIDs
- * it lets through; sizing the CD table by them keeps a device without
- * PASIDs at one CD.
+ * capability, once enabled, or the firmware's "pasid-num-bits"), at most
+ * what a CD table of the instance covers.  The core applies the same limits
+ * to the PASIDs it lets through; sizing the CD table by them keeps a device
+ * without PASIDs at one CD.
  */
-static u8 smmuv3_master_ssid_bits(struct device *dev,
-				  const struct smmuv3_device *smmu)
+static u8 smmuv3_master_ssid_bits(struct smmuv3_master *master)
 {
-	u32 bits = 0;
+	u32 bits;
 
-	if (dev_is_pci(dev)) {
-		int n = pci_max_pasids(to_pci_dev(dev));
+	if (dev_is_pci(master->dev))
+		return smmuv3_pci_enable_pasid(master);
+	if (device_property_read_u32(master->dev, "pasid-num-bits", &bits))
+		return 0;
+	return min_t(u32, bits, smmuv3_cdtab_ssid_bits(master->smmu));
+}
 
-		if (n > 0)
-			bits = ilog2(n);
-	} else if (device_property_read_u32(dev, "pasid-num-bits", &bits)) {
-		bits = 0;
-	}
-	return min_t(u32, bits, smmuv3_cdtab_ssid_bits(smmu));
+static void smmuv3_master_disable_pasid(struct smmuv3_master *master)
+{
+	if (!master->pasid_enabled)
+		return;
+	pci_disable_pasid(to_pci_dev(master->dev));
+	master->pasid_enabled = false;
 }
 
 /**
@@ -151,27 +276,19 @@ struct iommu_device *smmuv3_probe_device(struct device *dev)
 	master = kzalloc_obj(*master, GFP_KERNEL);
 	if (!master)
 		return ERR_PTR(-ENOMEM);
-	master->streams = kcalloc(fwspec->num_ids, sizeof(*master->streams),
-				  GFP_KERNEL);
-	if (!master->streams) {
-		ret = -ENOMEM;
-		goto err_free;
-	}
 	master->smmu = smmu;
 	master->dev = dev;
-	master->num_streams = fwspec->num_ids;
-	master->ssid_bits = smmuv3_master_ssid_bits(dev, smmu);
 	xa_init(&master->pasids);
 
-	ret = smmuv3_insert_streams(master, fwspec->ids);
+	ret = smmuv3_master_add_streams(master, fwspec->ids, fwspec->num_ids);
 	if (ret)
-		goto err_free_streams;
+		goto err_free;
+	/* Last: nothing fails after the PASID capability is enabled. */
+	master->ssid_bits = smmuv3_master_ssid_bits(master);
 
 	dev_iommu_priv_set(dev, master);
 	return &smmu->iommu;
 
-err_free_streams:
-	kfree(master->streams);
 err_free:
 	kfree(master);
 	return ERR_PTR(ret);
@@ -184,15 +301,16 @@ err_free:
 void smmuv3_release_device(struct device *dev)
 {
 	struct smmuv3_master *master = smmuv3_dev_master(dev);
-	struct smmuv3_device *smmu = master->smmu;
 
 	smmuv3_release_attachments(master);
-	mutex_lock(&smmu->streams_mutex);
-	smmuv3_remove_streams(master, master->num_streams);
-	mutex_unlock(&smmu->streams_mutex);
-
-	dev_iommu_priv_set(dev, NULL);
-	kfree(master->streams);
+	/* Its STEs abort: no PASID-tagged request can be in use. */
+	smmuv3_master_disable_pasid(master);
+	smmuv3_master_del_streams(master);
+	/*
+	 * Not dev_iommu_priv_set(dev, NULL): the core frees dev->iommu after
+	 * this, and may call it without the lock that function asserts (when
+	 * iommu_device_register() fails and unwinds).
+	 */
 	kfree(master);
 }
 

@@ -7,7 +7,9 @@
  * whose code creates "arm-smmu-v3" platform devices.  All memory and
  * interrupts are device-managed, so every failed probe unwinds by itself;
  * the remaining steps (the SMMU's own state, debugfs, the iommu core) are
- * undone explicitly in reverse order.
+ * undone explicitly in reverse order.  The one exception is struct
+ * smmuv3_device itself, which is reference counted (see its @ref): paging
+ * domains and vIOMMUs may outlive the instance they were made on.
  */
 #include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
@@ -16,6 +18,8 @@
 #include <linux/module.h>
 #include <linux/of.h>
 #include <linux/platform_device.h>
+#include <linux/slab.h>
+#include <kunit/visibility.h>
 
 #include <smmuv3/smmuv3.h>
 
@@ -50,6 +54,51 @@ struct smmuv3_device *smmuv3_find_instance(const struct fwnode_handle *fwnode)
 	}
 	mutex_unlock(&smmuv3_instances_mutex);
 	return found;
+}
+
+/**
+ * smmuv3_instance_init_ref() - set up an instance's reference and vIOMMU list
+ * @smmu: a new instance, zeroed; the caller holds the one reference
+ */
+void smmuv3_instance_init_ref(struct smmuv3_device *smmu)
+{
+	kref_init(&smmu->ref);
+	init_rwsem(&smmu->viommu_rwsem);
+	INIT_LIST_HEAD(&smmu->viommus);
+}
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_instance_init_ref);
+
+/**
+ * smmuv3_instance_get() - keep an instance's structure
+ * @smmu: an instance the caller already holds (a live one, or through an
+ *	object holding a reference)
+ */
+void smmuv3_instance_get(struct smmuv3_device *smmu)
+{
+	kref_get(&smmu->ref);
+}
+
+static void smmuv3_instance_release(struct kref *ref)
+{
+	struct smmuv3_device *smmu = container_of(ref, struct smmuv3_device, ref);
+
+	put_device(smmu->dev);
+	kfree(smmu);
+}
+
+/**
+ * smmuv3_instance_put() - drop a reference from smmuv3_instance_get()
+ * @smmu: the instance; freed with the last reference
+ */
+void smmuv3_instance_put(struct smmuv3_device *smmu)
+{
+	kref_put(&smmu->ref, smmuv3_instance_release);
+}
+
+/* devres: the driver's reference, dropped after every other resource. */
+static void smmuv3_instance_put_action(void *smmu)
+{
+	smmuv3_instance_put(smmu);
 }
 
 /**
@@ -299,10 +348,15 @@ static int smmuv3_probe(struct platform_device *pdev)
 	char line[256];
 	int ret;
 
-	smmu = devm_kzalloc(dev, sizeof(*smmu), GFP_KERNEL);
+	smmu = kzalloc_obj(*smmu, GFP_KERNEL);
 	if (!smmu)
 		return -ENOMEM;
-	smmu->dev = dev;
+	smmuv3_instance_init_ref(smmu);
+	smmu->dev = get_device(dev);
+	/* First, so that it is released last, as devm_kzalloc() memory. */
+	ret = devm_add_action_or_reset(dev, smmuv3_instance_put_action, smmu);
+	if (ret)
+		return ret;
 	smmu->streams = RB_ROOT;
 	mutex_init(&smmu->streams_mutex);
 	raw_spin_lock_init(&smmu->gerror_lock);
@@ -400,6 +454,8 @@ static void smmuv3_remove(struct platform_device *pdev)
 	mutex_lock(&smmuv3_instances_mutex);
 	list_del(&smmu->node);
 	mutex_unlock(&smmuv3_instances_mutex);
+	/* vIOMMUs may outlive us: their VMIDs go now, while commands work. */
+	smmuv3_viommus_remove(smmu);
 	/*
 	 * Shared domains may still list us and invalidations may be running:
 	 * wait for them while the command queue still works.

@@ -68,10 +68,21 @@ CHROOT_FIRMWARE = "/usr/share/qemu-efi-aarch64/QEMU_EFI.fd"
 # Topologies
 
 class Smmu:
-    def __init__(self, bus, stage=None, bus_nr=None):
+    def __init__(self, bus, stage=None, bus_nr=None, bridged_disk=False):
         self.bus = bus          # primary-bus: pcie.0, or a pxb-pcie made for it
         self.stage = stage      # arm-smmuv3 stage= (None: QEMU's default, stage 1)
         self.bus_nr = bus_nr    # bus_nr of the pxb-pcie (not for pcie.0)
+        # Also a virtio-blk at slot 0 behind a PCI bridge that aliases its
+        # requester IDs to (secondary bus, devfn 0) as a PCIe-to-PCI bridge
+        # does: that alias equals the disk's own RID, so firmware lists its
+        # stream ID twice.  QEMU's pcie-pci-bridge always has an SHPC, which
+        # refuses slot 0; the Intel 82801 DMI-to-PCI bridge (8086:244e) has
+        # none, and Linux gives it the PCIe-to-PCI alias (a PCI quirk).
+        # QEMU itself sends the disk's requests with the bridge's own ID (a
+        # conventional bridge): DMA still works, the bridge being in the
+        # disk's IOMMU group, but MSIs would reach the ITS under an ID Linux
+        # did not map, so the disk uses INTx (vectors=0).
+        self.bridged_disk = bridged_disk
 
 
 class Topology:
@@ -96,8 +107,9 @@ TOPOLOGIES = {
                  [Smmu("pcie.0", "nested"), Smmu("pcie.1", "nested", bus_nr=8)], uefi=True),
         Topology("acpi2-mixed", "as acpi2, instance 0 stage=nested, instance 1 stage=1",
                  [Smmu("pcie.0", "nested"), Smmu("pcie.1", "1", bus_nr=8)], uefi=True),
-        Topology("dt1", "device tree, one SMMU on pcie.0; an edu and a virtio-blk behind it",
-                 [Smmu("pcie.0")], uefi=False),
+        Topology("dt1", "device tree, one SMMU on pcie.0; an edu and a virtio-blk behind it, "
+                 "and a virtio-blk at slot 0 behind a DMI-to-PCI bridge",
+                 [Smmu("pcie.0", bridged_disk=True)], uefi=False),
         # No stage in common: the automatic domain of a device behind one
         # instance cannot take a device behind the other.  Only the tests
         # this adds to (stage-2-only DMA, the automatic-domain fallback).
@@ -766,6 +778,18 @@ class Runner:
                      "-device", "virtio-blk-pci,drive=disk%d,bus=%s,iommu_platform=on,"
                                 "disable-legacy=on" % (i, rp)]
             chassis += 1
+            if s.bridged_disk:
+                rp, br = "rp%d" % chassis, "pcibr%d" % i
+                disk = self.log("%s-disk%db.img" % (tag, i))
+                with open(disk, "wb") as f:
+                    f.truncate(DISK_SIZE)
+                # Below a root port: Linux's quirk applies to bridges off the root bus.
+                argv += ["-device", "pcie-root-port,id=%s,bus=%s,chassis=%d" % (rp, s.bus, chassis),
+                         "-device", "i82801b11-bridge,id=%s,bus=%s" % (br, rp),
+                         "-drive", "file=%s,if=none,format=raw,id=disk%db" % (disk, i),
+                         "-device", "virtio-blk-pci,drive=disk%db,bus=%s,addr=0.0,vectors=0,"
+                                    "iommu_platform=on,disable-legacy=on" % (i, br)]
+                chassis += 1
         return argv
 
     def boot(self, tag, topo, image, initrd, extra_cmdline, stream=False):

@@ -12,11 +12,14 @@
 
 #include <linux/bitfield.h>
 #include <linux/idr.h>
+#include <linux/kref.h>
 #include <linux/io-pgtable.h>
 #include <linux/iommu.h>
 #include <linux/iommufd.h>
 #include <linux/mutex.h>
+#include <linux/pci_regs.h>
 #include <linux/rbtree.h>
+#include <linux/rwsem.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
@@ -391,11 +394,15 @@ struct smmuv3_stream {
  * struct smmuv3_master - a client device of an instance
  * @smmu: the instance the device is behind
  * @dev: the device
- * @streams: its stream IDs, from the firmware description
+ * @streams: its stream IDs, from the firmware description, each once
+ *	(firmware may list one twice: see smmuv3_master_add_streams())
  * @num_streams: number of @streams
  * @ssid_bits: substream ID width the device may use, the smaller of its
  *	own PASID width and what a CD table of the instance covers: PASIDs
- *	are 1 to 2^@ssid_bits - 1 (0: none); sizes the CD table
+ *	are 1 to 2^@ssid_bits - 1 (0: none); sizes the CD table.  For a PCI
+ *	device it is not 0 only while its PASID capability is enabled.
+ * @pasid_enabled: probe_device enabled the PCI PASID capability, which
+ *	release_device disables
  * @cdtab: context descriptor table, allocated at the first stage-1 attach
  *	of the RID or of a PASID
  * @attach: what the device's RID (traffic without a PASID) is attached to
@@ -426,6 +433,7 @@ struct smmuv3_master {
 	struct smmuv3_stream *streams;
 	unsigned int num_streams;
 	u8 ssid_bits;
+	bool pasid_enabled;
 	struct smmuv3_cdtab *cdtab;
 	struct smmuv3_attach *attach;
 	bool rid_identity;
@@ -439,11 +447,34 @@ static inline bool smmuv3_master_has_pasids(const struct smmuv3_master *master)
 	return !xa_empty(&master->pasids);
 }
 
+/*
+ * PASID TLP prefix features a PCI device may have enabled: Execute
+ * Requested and Privileged Mode Requested (PCI_PASID_CAP_EXEC,
+ * PCI_PASID_CAP_PRIV), which an SMMUv3 takes as the transaction's
+ * instruction and privilege attributes.
+ */
+#define SMMUV3_PCI_PASID_FEATURES	(PCI_PASID_CAP_EXEC | PCI_PASID_CAP_PRIV)
+
+/**
+ * struct smmuv3_pasid_plan - what probe_device does with a PCI device's PASIDs
+ * @enable: enable the PASID capability
+ * @features: with these features
+ * @ssid_bits: the master's substream width once it is enabled (0 when
+ *	@enable is false, or when enabling fails)
+ */
+struct smmuv3_pasid_plan {
+	bool enable;
+	int features;
+	u8 ssid_bits;
+};
+
 /* --- Faults and errors (faults.c) -------------------------------------- */
 
 /**
  * struct smmuv3_fault_stats - event and error counters of an instance
- * @events: event records received, by event type
+ * @events: event records received, by event type, whoever handled them
+ * @events_to_guest: event records forwarded to a vIOMMU's vEVENTQ; the
+ *	others were handled (logged) by the host
  * @events_lost: event queue overflows seen
  * @gerrors: global errors seen, by GERROR bit
  *
@@ -451,6 +482,7 @@ static inline bool smmuv3_master_has_pasids(const struct smmuv3_master *master)
  */
 struct smmuv3_fault_stats {
 	atomic64_t events[256];
+	atomic64_t events_to_guest;
 	atomic64_t events_lost;
 	atomic64_t gerrors[9];
 };
@@ -506,7 +538,9 @@ enum smmuv3_stage {
  * @pgtbl_ops: the io-pgtable
  * @pgtbl_cfg: its configuration: what any instance needs to walk it
  * @owner: the instance the table was created for (its device does cache
- *	maintenance of the table); others share it only if compatible
+ *	maintenance of the table); others share it only if compatible.  The
+ *	domain holds a reference on it (smmuv3_instance_get()): it may
+ *	outlive the instance.
  * @mutex: serialises changes of @invs and the finding and allocation of tags
  * @invs: the invalidation array, RCU-published (see struct smmuv3_invs)
  * @node: in the list of all paging domains, for instance removal
@@ -557,16 +591,28 @@ struct smmuv3_attach {
  *	vIOMMUs on compatible instances
  * @vmid: the vIOMMU's VMID on @smmu, as the SMMUV3_INV_S2_VMID_S1_CLEAR
  *	entry nested attachments add to @parent's array.  Allocated at init,
- *	freed at destroy, never by a detach.
+ *	freed at destroy, never by a detach, or by the removal of @smmu if
+ *	that comes first.
+ * @node: in smmuv3_device.viommus while @vmid is allocated; empty once it
+ *	is freed.  Under smmuv3_device.viommu_rwsem.
  *
- * Immutable after init.  iommufd keeps the vIOMMU alive while a nested
- * domain of it exists, hence while a device is attached to one.
+ * Lifetime: iommufd keeps the vIOMMU alive while a nested domain of it
+ * exists, hence while a device is attached to one.  It may outlive its
+ * instance: a vIOMMU holds a reference on @smmu (smmuv3_instance_get()),
+ * so the structure stays readable (its features, its address as an
+ * identity), but the hardware and the ID allocators go with the removal.
+ * The removal frees the VMID of every vIOMMU on its list under
+ * smmuv3_device.viommu_rwsem, before the allocators are destroyed; destroy
+ * frees the VMID only if it is still listed; what issues commands on
+ * behalf of a vIOMMU holds the rwsem for reading and fails with -ENODEV
+ * once the instance is removed.  Immutable after init apart from @node.
  */
 struct smmuv3_viommu {
 	struct iommufd_viommu core;
 	struct smmuv3_device *smmu;
 	struct smmuv3_domain *parent;
 	struct smmuv3_inv vmid;
+	struct list_head node;
 };
 
 /**
@@ -633,6 +679,19 @@ struct smmuv3_cdtab {
  * @instance: a number unique among live instances; orders invalidation
  *	entries
  * @tags: the ASID and VMID allocators
+ * @ref: references to this structure (not to the hardware): the driver's
+ *	binding holds one until the instance is removed, and every paging
+ *	domain created on it and every vIOMMU on it one, so that a pointer to
+ *	the instance they keep never dangles nor names a later instance.
+ *	The last smmuv3_instance_put() frees it and drops the reference on
+ *	@dev taken at probe.
+ * @viommu_rwsem: protects @removed and @viommus; written by vIOMMU init
+ *	and destroy and by the removal, read while commands are issued on a
+ *	vIOMMU's behalf
+ * @removed: the instance is being or has been removed: its command queue
+ *	and ID allocators may be gone
+ * @viommus: struct smmuv3_viommu.node of every vIOMMU whose VMID is
+ *	allocated on this instance
  */
 struct smmuv3_device {
 	struct device *dev;
@@ -657,11 +716,18 @@ struct smmuv3_device {
 	struct list_head node;
 	u32 instance;
 	struct smmuv3_tags tags;
+	struct kref ref;
+	struct rw_semaphore viommu_rwsem;	/* see @viommu_rwsem above */
+	bool removed;
+	struct list_head viommus;
 };
 
 /* probe.c */
 extern const struct iommu_ops smmuv3_ops;
 struct smmuv3_device *smmuv3_find_instance(const struct fwnode_handle *fwnode);
+void smmuv3_instance_init_ref(struct smmuv3_device *smmu);
+void smmuv3_instance_get(struct smmuv3_device *smmu);
+void smmuv3_instance_put(struct smmuv3_device *smmu);
 int smmuv3_write_ack(struct smmuv3_device *smmu, u32 reg, u32 ack_reg, u32 val);
 
 /* register.c */
@@ -737,6 +803,11 @@ void smmuv3_release_device(struct device *dev);
 struct iommu_group *smmuv3_device_group(struct device *dev);
 int smmuv3_of_xlate(struct device *dev, const struct of_phandle_args *args);
 struct smmuv3_master *smmuv3_find_master(struct smmuv3_device *smmu, u32 sid);
+int smmuv3_master_add_streams(struct smmuv3_master *master, const u32 *ids,
+			      unsigned int num);
+void smmuv3_master_del_streams(struct smmuv3_master *master);
+void smmuv3_pci_pasid_plan(int max_pasids, int dev_features, u8 cdtab_bits,
+			   struct smmuv3_pasid_plan *plan);
 
 /* domain.c */
 extern struct iommu_domain smmuv3_identity_domain;
@@ -768,7 +839,9 @@ size_t smmuv3_get_viommu_size(struct device *dev,
 int smmuv3_viommu_init(struct iommufd_viommu *viommu,
 		       struct iommu_domain *parent,
 		       const struct iommu_user_data *user_data);
-void smmuv3_viommu_report_event(struct smmuv3_master *master, const u64 *evt);
+int smmuv3_viommu_report_event(struct smmuv3_master *master, const u64 *evt);
+void smmuv3_viommus_remove(struct smmuv3_device *smmu);
+extern bool smmuv3_viommu_assume_coherent;
 #if IS_ENABLED(CONFIG_KUNIT) && IS_ENABLED(CONFIG_IOMMUFD_DRIVER_CORE)
 int smmuv3_viommu_cache_invalidate(struct iommufd_viommu *core,
 				   struct iommu_user_data_array *array);
@@ -787,6 +860,7 @@ int smmuv3_faults_init(struct smmuv3_device *smmu);
 int smmuv3_setup_irqs(struct smmuv3_device *smmu);
 void smmuv3_handle_gerror(struct smmuv3_device *smmu);
 const char *smmuv3_event_name(u8 id);
+bool smmuv3_event_for_guest(const u64 *evt);
 
 /* debugfs.c */
 void smmuv3_debugfs_init(void);

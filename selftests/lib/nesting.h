@@ -236,6 +236,9 @@ int iommufd_viommu_invalidate(int iommufd, uint32_t viommu_id,
 #define EVT_ID(evt0)		((unsigned int)((evt0) & 0xff))
 #define EVT_SID(evt0)		((uint32_t)((evt0) >> 32))
 #define  EVT_F_TRANSLATION	0x10
+/* Word 1: S2 [39], the fault is in stage 2; CLASS [41:40]. */
+#define EVT1_S2			(1ULL << 39)
+#define EVT1_CLASS(evt1)	((unsigned int)(((evt1) >> 40) & 3))
 
 struct nest_vevent {
 	uint32_t flags;		/* IOMMU_VEVENTQ_FLAG_* */

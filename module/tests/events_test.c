@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit tests for events and vIOMMUs (faults.c, iommufd.c): which events of
+ * a nested device go to the guest's vEVENTQ, which vIOMMUs may be made, and
+ * what happens to a vIOMMU whose instance is removed.
+ *
+ * Event records are composed from the layout of IHI 0070 section 7.3,
+ * written out here independently of regs.h:
+ *
+ *  word 0: EventType [7:0], SSV [11], SubstreamID [31:12], StreamID [63:32]
+ *  word 1: PnU [33], InD [34], RnW [35], S2 [39] (the fault is in stage 2),
+ *	CLASS [41:40] (0b00 CD fetch, 0b01 translation table walk, 0b10 the
+ *	input address)
+ *
+ * with the event numbers of section 7.3: 0x01 F_UUT, 0x02 C_BAD_STREAMID,
+ * 0x03 F_STE_FETCH, 0x04 C_BAD_STE, 0x05 F_BAD_ATS_TREQ, 0x06
+ * F_STREAM_DISABLED, 0x07 F_TRANSL_FORBIDDEN, 0x08 C_BAD_SUBSTREAMID, 0x09
+ * F_CD_FETCH, 0x0a C_BAD_CD, 0x0b F_WALK_EABT, 0x10 F_TRANSLATION, 0x11
+ * F_ADDR_SIZE, 0x12 F_ACCESS, 0x13 F_PERMISSION, 0x20 F_TLB_CONFLICT, 0x21
+ * F_CFG_CONFLICT, 0x24 E_PAGE_REQUEST, 0x25 F_VMS_FETCH.
+ *
+ * The guest owns the stage-1 configuration of a nested device (the uapi's
+ * struct iommu_vevent_arm_smmuv3 lists what a vEVENTQ reports); a stage-2
+ * fault, a fault on the host's STE and external aborts are the host's.
+ *
+ * Commands are checked with fake_smmu.h's literal encodings.
+ */
+#include <kunit/test.h>
+#include <linux/bits.h>
+#include <linux/errno.h>
+#include <linux/io-pgtable.h>
+#include <linux/kref.h>
+#include <linux/sizes.h>
+#include <linux/string.h>
+
+#include <smmuv3/invs.h>
+#include <smmuv3/smmuv3.h>
+
+#include "fake_smmu.h"
+
+#define EVT0(id, sid)		((u64)(id) | (u64)(sid) << 32)
+#define EVT0_SSV(ssid)		(BIT_ULL(11) | (u64)(ssid) << 12)
+#define EVT1_S2			BIT_ULL(39)
+#define EVT1_RNW		BIT_ULL(35)
+#define EVT1_CLASS_CD		(0ull << 40)
+#define EVT1_CLASS_TT		BIT_ULL(40)
+#define EVT1_CLASS_IN		(2ull << 40)
+
+#define GUEST	true
+#define HOST	false
+
+struct route_case {
+	const char *what;
+	u64 evt[4];
+	bool guest;
+};
+
+static const struct route_case route_cases[] = {
+	/* Stage-1 faults: in the guest's tables */
+	{ "F_TRANSLATION stage 1", { EVT0(0x10, 0x200), EVT1_CLASS_IN,
+	  0x5234614000ull, 0 }, GUEST },
+	{ "F_TRANSLATION stage 1 with SSID, read", { EVT0(0x10, 0x200) |
+	  EVT0_SSV(3), EVT1_RNW | EVT1_CLASS_IN, 0x1000, 0 }, GUEST },
+	{ "F_TRANSLATION stage 1 walk", { EVT0(0x10, 0x200), EVT1_CLASS_TT,
+	  0x1000, 0 }, GUEST },
+	{ "F_ADDR_SIZE stage 1", { EVT0(0x11, 0x200), EVT1_CLASS_IN, 0, 0 },
+	  GUEST },
+	{ "F_ACCESS stage 1", { EVT0(0x12, 0x200), EVT1_CLASS_IN, 0, 0 },
+	  GUEST },
+	{ "F_PERMISSION stage 1", { EVT0(0x13, 0x200), EVT1_CLASS_IN, 0, 0 },
+	  GUEST },
+	/* Stage-2 faults: in the host's table, whatever stage-1 access */
+	{ "F_TRANSLATION stage 2, input", { EVT0(0x10, 0x200), EVT1_S2 |
+	  EVT1_CLASS_IN, 0x5234614000ull, 0x40400000 }, HOST },
+	{ "F_TRANSLATION stage 2, stage-1 walk", { EVT0(0x10, 0x200),
+	  EVT1_S2 | EVT1_CLASS_TT, 0x1000, 0x40400000 }, HOST },
+	{ "F_TRANSLATION stage 2, CD fetch", { EVT0(0x10, 0x200), EVT1_S2 |
+	  EVT1_CLASS_CD, 0, 0x40400000 }, HOST },
+	{ "F_ADDR_SIZE stage 2", { EVT0(0x11, 0x200), EVT1_S2 |
+	  EVT1_CLASS_IN, 0, 0 }, HOST },
+	{ "F_ACCESS stage 2", { EVT0(0x12, 0x200), EVT1_S2 | EVT1_CLASS_IN,
+	  0, 0 }, HOST },
+	{ "F_PERMISSION stage 2, write", { EVT0(0x13, 0x200), EVT1_S2 |
+	  EVT1_CLASS_IN, 0, 0 }, HOST },
+	/* The guest's stage-1 configuration */
+	{ "F_STREAM_DISABLED", { EVT0(0x06, 0x200), 0, 0, 0 }, GUEST },
+	{ "C_BAD_SUBSTREAMID", { EVT0(0x08, 0x200) | EVT0_SSV(9), 0, 0, 0 },
+	  GUEST },
+	{ "C_BAD_CD", { EVT0(0x0a, 0x200) | EVT0_SSV(1), 0, 0, 0 }, GUEST },
+	/* The host's STE, physical addresses, what is not exposed */
+	{ "C_BAD_STE", { EVT0(0x04, 0x200), 0, 0, 0 }, HOST },
+	{ "F_CD_FETCH", { EVT0(0x09, 0x200), 0, 0, 0x80001000 }, HOST },
+	{ "F_WALK_EABT", { EVT0(0x0b, 0x200), EVT1_CLASS_TT, 0x1000,
+	  0x80002000 }, HOST },
+	{ "F_UUT", { EVT0(0x01, 0x200), 0, 0, 0 }, HOST },
+	{ "C_BAD_STREAMID", { EVT0(0x02, 0x200), 0, 0, 0 }, HOST },
+	{ "F_STE_FETCH", { EVT0(0x03, 0x200), 0, 0, 0 }, HOST },
+	{ "F_BAD_ATS_TREQ", { EVT0(0x05, 0x200), 0, 0, 0 }, HOST },
+	{ "F_TRANSL_FORBIDDEN", { EVT0(0x07, 0x200), 0, 0, 0 }, HOST },
+	{ "F_TLB_CONFLICT", { EVT0(0x20, 0x200), 0, 0, 0 }, HOST },
+	{ "F_CFG_CONFLICT", { EVT0(0x21, 0x200), 0, 0, 0 }, HOST },
+	{ "E_PAGE_REQUEST", { EVT0(0x24, 0x200), 0, 0, 0 }, HOST },
+	{ "F_VMS_FETCH", { EVT0(0x25, 0x200), 0, 0, 0 }, HOST },
+	{ "unknown 0xff", { EVT0(0xff, 0x200), 0, 0, 0 }, HOST },
+};
+
+static void route_case_desc(const struct route_case *c, char *desc)
+{
+	strscpy(desc, c->what, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(route, route_cases, route_case_desc);
+
+static void event_route(struct kunit *test)
+{
+	const struct route_case *c = test->param_value;
+
+	KUNIT_EXPECT_EQ_MSG(test, smmuv3_event_for_guest(c->evt), c->guest,
+			    "%016llx %016llx: expected the %s's", c->evt[0],
+			    c->evt[1], c->guest ? "guest" : "host");
+}
+
+static struct kunit_case smmuv3_events_cases[] = {
+	KUNIT_CASE_PARAM(event_route, route_gen_params),
+	{}
+};
+
+static struct kunit_suite smmuv3_events_suite = {
+	.name = "smmuv3-events",
+	.test_cases = smmuv3_events_cases,
+};
+
+#if IS_ENABLED(CONFIG_IOMMUFD_DRIVER_CORE)
+
+/* --- vIOMMUs -------------------------------------------------------------- */
+
+#define VFEAT		(SMMUV3_FEAT_NESTING | SMMUV3_FEAT_RANGE_INV)
+#define PGSIZES		(SZ_4K | SZ_2M | SZ_1G)
+
+/* A nesting instance ready for vIOMMUs (its reference is never dropped). */
+static struct fake_smmu *viommu_smmu(struct kunit *test, const char *name,
+				     u32 flags)
+{
+	struct fake_smmu *f = fake_smmu_create(test, name, VFEAT | flags, 16, 4);
+
+	fake_smmu_add_strtab(test, f, 4);
+	f->smmu.feat.pgsize_bitmap = PGSIZES;
+	smmuv3_instance_init_ref(&f->smmu);
+	return f;
+}
+
+/* A nesting parent created on @owner, its table with S2FWB or not. */
+static struct smmuv3_domain *parent_on(struct kunit *test,
+				       struct fake_smmu *owner, bool fwb)
+{
+	struct smmuv3_domain *d = fake_domain_create(test, SMMUV3_STAGE_2,
+						     PGSIZES);
+
+	d->nest_parent = true;
+	d->owner = &owner->smmu;
+	d->domain.ops = &smmuv3_paging_ops;
+	if (fwb)
+		d->pgtbl_cfg.quirks |= IO_PGTABLE_QUIRK_ARM_S2FWB;
+	return d;
+}
+
+/* An iommufd vIOMMU as the core hands it to viommu_init. */
+static struct smmuv3_viommu *new_viommu(struct kunit *test, struct fake_smmu *f)
+{
+	struct smmuv3_viommu *v = kunit_kzalloc(test, sizeof(*v), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, v);
+	v->core.iommu_dev = &f->smmu.iommu;
+	return v;
+}
+
+static int viommu_init(struct smmuv3_viommu *v, struct smmuv3_domain *parent)
+{
+	return smmuv3_viommu_init(&v->core, &parent->domain, NULL);
+}
+
+static void viommu_destroy(struct smmuv3_viommu *v)
+{
+	v->core.ops->destroy(&v->core);
+}
+
+/* viommu_assume_coherent as the test wants it, restored at the end. */
+static void opt_in_restore(void *data)
+{
+	smmuv3_viommu_assume_coherent = (uintptr_t)data;
+}
+
+static void opt_in(struct kunit *test, bool on)
+{
+	void *was = (void *)(uintptr_t)smmuv3_viommu_assume_coherent;
+
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, opt_in_restore,
+							was), 0);
+	smmuv3_viommu_assume_coherent = on;
+}
+
+static int vmids_used(struct fake_smmu *f)
+{
+	return atomic_read(&f->smmu.tags.vmids_used);
+}
+
+/*
+ * The parent's table decides, not only the instance: a parent created on
+ * an instance without S2FWB has no S2FWB table, even where the vIOMMU's
+ * instance has S2FWB.  Without the opt-in such a vIOMMU is refused with
+ * -EOPNOTSUPP and nothing allocated; with an S2FWB table it is made.
+ */
+static void viommu_admission_parent_fwb(struct kunit *test)
+{
+	struct fake_smmu *fwb = viommu_smmu(test, "fwb", SMMUV3_FEAT_S2FWB);
+	struct fake_smmu *nofwb = viommu_smmu(test, "nofwb", 0);
+	struct smmuv3_viommu *v;
+
+	opt_in(test, false);
+
+	/* created on the instance without S2FWB, shared with the other */
+	v = new_viommu(test, fwb);
+	KUNIT_EXPECT_EQ(test, viommu_init(v, parent_on(test, nofwb, false)),
+			-EOPNOTSUPP);
+	/* created on the S2FWB instance by a path that left S2FWB out */
+	v = new_viommu(test, fwb);
+	KUNIT_EXPECT_EQ(test, viommu_init(v, parent_on(test, fwb, false)),
+			-EOPNOTSUPP);
+	KUNIT_EXPECT_EQ(test, vmids_used(fwb), 0);
+	KUNIT_EXPECT_EQ(test, kref_read(&fwb->smmu.ref), 1);
+	FAKE_EXPECT_NO_CMDS(test, fwb);
+
+	/* an S2FWB table */
+	v = new_viommu(test, fwb);
+	KUNIT_ASSERT_EQ(test, viommu_init(v, parent_on(test, fwb, true)), 0);
+	KUNIT_EXPECT_EQ(test, vmids_used(fwb), 1);
+	viommu_destroy(v);
+	KUNIT_EXPECT_EQ(test, vmids_used(fwb), 0);
+	FAKE_EXPECT_CMDS(test, fwb, FAKE_TLBI_S12_VMALL(v->vmid.id),
+			 FAKE_CMD_SYNC);
+}
+
+/* The opt-in still admits a parent without S2FWB (QEMU's SMMU has none). */
+static void viommu_admission_opt_in(struct kunit *test)
+{
+	struct fake_smmu *fwb = viommu_smmu(test, "fwb", SMMUV3_FEAT_S2FWB);
+	struct fake_smmu *nofwb = viommu_smmu(test, "nofwb", 0);
+	struct smmuv3_viommu *v;
+
+	opt_in(test, true);
+	v = new_viommu(test, fwb);
+	KUNIT_ASSERT_EQ(test, viommu_init(v, parent_on(test, nofwb, false)), 0);
+	viommu_destroy(v);
+	v = new_viommu(test, nofwb);
+	KUNIT_ASSERT_EQ(test, viommu_init(v, parent_on(test, nofwb, false)), 0);
+	viommu_destroy(v);
+	KUNIT_EXPECT_EQ(test, vmids_used(fwb), 0);
+	KUNIT_EXPECT_EQ(test, vmids_used(nofwb), 0);
+}
+
+/*
+ * A vIOMMU holds its instance's structure while it exists and frees its
+ * VMID (flushed first) at destroy.
+ */
+static void viommu_lifetime_normal(struct kunit *test)
+{
+	struct fake_smmu *f = viommu_smmu(test, "smmu0", SMMUV3_FEAT_S2FWB);
+	struct smmuv3_viommu *v = new_viommu(test, f);
+
+	KUNIT_ASSERT_EQ(test, viommu_init(v, parent_on(test, f, true)), 0);
+	KUNIT_EXPECT_NE(test, v->vmid.id, 0);
+	KUNIT_EXPECT_EQ(test, vmids_used(f), 1);
+	KUNIT_EXPECT_EQ(test, kref_read(&f->smmu.ref), 2);
+	FAKE_EXPECT_NO_CMDS(test, f);
+
+	viommu_destroy(v);
+	FAKE_EXPECT_CMDS(test, f, FAKE_TLBI_S12_VMALL(v->vmid.id),
+			 FAKE_CMD_SYNC);
+	KUNIT_EXPECT_EQ(test, vmids_used(f), 0);
+	KUNIT_EXPECT_EQ(test, kref_read(&f->smmu.ref), 1);
+	KUNIT_EXPECT_TRUE(test, list_empty(&f->smmu.viommus));
+}
+
+/*
+ * The instance is removed first (user space keeps the vIOMMU): the removal
+ * flushes and frees the VMID while its command queue works, before the ID
+ * allocators go.  The later destroy then issues no command and frees
+ * nothing into the destroyed allocator; the structure lives until then.
+ */
+static void viommu_outlives_instance(struct kunit *test)
+{
+	struct fake_smmu *f = viommu_smmu(test, "smmu0", SMMUV3_FEAT_S2FWB);
+	struct smmuv3_viommu *v = new_viommu(test, f), *late;
+	struct smmuv3_domain *parent = parent_on(test, f, true);
+	struct iommu_user_data_array array = { .entry_num = 1 };
+	u32 vmid;
+
+	KUNIT_ASSERT_EQ(test, viommu_init(v, parent), 0);
+	vmid = v->vmid.id;
+
+	/* smmuv3_remove(): the vIOMMUs, ..., then the allocators */
+	smmuv3_viommus_remove(&f->smmu);
+	FAKE_EXPECT_CMDS(test, f, FAKE_TLBI_S12_VMALL(vmid), FAKE_CMD_SYNC);
+	KUNIT_EXPECT_EQ(test, vmids_used(f), 0);
+	smmuv3_tags_destroy(&f->smmu);
+	KUNIT_EXPECT_EQ(test, kref_read(&f->smmu.ref), 2);
+
+	/* guest commands: refused, nothing issued */
+	KUNIT_EXPECT_EQ(test, v->core.ops->cache_invalidate(&v->core, &array),
+			-ENODEV);
+	KUNIT_EXPECT_EQ(test, array.entry_num, 0);
+	/* no new vIOMMU on a removed instance */
+	late = new_viommu(test, f);
+	KUNIT_EXPECT_EQ(test, viommu_init(late, parent), -ENODEV);
+	KUNIT_EXPECT_EQ(test, kref_read(&f->smmu.ref), 2);
+
+	viommu_destroy(v);
+	FAKE_EXPECT_NO_CMDS(test, f);
+	KUNIT_EXPECT_EQ(test, vmids_used(f), 0);
+	KUNIT_EXPECT_EQ(test, kref_read(&f->smmu.ref), 1);
+}
+
+static struct kunit_case smmuv3_viommu_cases[] = {
+	KUNIT_CASE(viommu_admission_parent_fwb),
+	KUNIT_CASE(viommu_admission_opt_in),
+	KUNIT_CASE(viommu_lifetime_normal),
+	KUNIT_CASE(viommu_outlives_instance),
+	{}
+};
+
+static struct kunit_suite smmuv3_viommu_suite = {
+	.name = "smmuv3-viommu",
+	.test_cases = smmuv3_viommu_cases,
+};
+
+kunit_test_suites(&smmuv3_events_suite, &smmuv3_viommu_suite);
+
+#else
+
+kunit_test_suites(&smmuv3_events_suite);
+
+#endif
