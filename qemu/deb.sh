@@ -11,7 +11,8 @@
 #   qemu/deb.sh remove     dpkg --purge it: the DKMS module goes with it
 #
 # Prints KEY=VALUE lines on stdout (DEB, and after install KO_<release> for
-# each kernel DKMS built for); everything else goes to stderr.  The package
+# each kernel DKMS built for, DPKG_FAILED=1 if the postinst failed);
+# everything else goes to stderr.  The package
 # is written to $SMMUV3_CACHE/deb/, keyed by a hash of what it contains.
 set -euo pipefail
 
@@ -61,9 +62,11 @@ install() {
 	ver=$(version)
 	remove_pkg
 	log "dpkg -i $(basename "$deb")"
+	# A kernel DKMS cannot build for makes the postinst fail; say so, and
+	# still report the modules it built for the others.
 	if ! dpkg -i "$deb" >&2; then
 		find "/var/lib/dkms/smmuv3/$ver" -name make.log -exec tail -n 40 {} \; >&2
-		exit 1
+		echo "DPKG_FAILED=1"
 	fi
 	echo "DEB=$deb"
 	for ko in $(find "/var/lib/dkms/smmuv3/$ver" -path '*/module/smmuv3.ko*' 2>/dev/null); do

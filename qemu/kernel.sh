@@ -1,38 +1,61 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Build (once) a guest kernel from Debian's linux-source-7.* and print the
+# Build (once) a guest kernel from Debian's linux-source-SERIES and print the
 # directory holding it: Image, the build tree (usable as KDIR for external
 # modules) and usr/include from headers_install.
 #
-#   qemu/kernel.sh base|debug
+#   qemu/kernel.sh NAME SERIES FRAGMENT...
+#
+# e.g. `kernel.sh debug 7.3 base debug`: Linux 7.3 with allnoconfig plus
+# qemu/config/base.config and debug.config (later fragments override).
+# The source is /usr/src/linux-source-SERIES.tar.xz when the chroot has it,
+# else the linux-source-SERIES package is downloaded into the cache (the
+# archive keeps only a few series in backports; older ones are in trixie).
 #
 # Runs where the cross compiler is (normally inside qemu/env.sh's chroot).
-# The result is cached in $SMMUV3_CACHE/kernel/VARIANT-KEY, KEY being a hash
+# The result is cached in $SMMUV3_CACHE/kernel/NAME-KEY, KEY being a hash
 # of the config fragments, this script and the source tarball's name.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 CACHE=${SMMUV3_CACHE:-/var/cache/smmuv3}
-VARIANT=${1:?usage: kernel.sh base|debug}
+USAGE="usage: kernel.sh NAME SERIES FRAGMENT... (e.g. debug 7.3 base debug)"
+VARIANT=${1:?$USAGE}
+SERIES=${2:?$USAGE}
+shift 2
+[ $# -gt 0 ] || { echo "$USAGE" >&2; exit 2; }
 CROSS_COMPILE=${CROSS_COMPILE:-aarch64-linux-gnu-}
 JOBS=${JOBS:-$(nproc)}
 
 log() { echo "kernel: $*" >&2; }
 
-case $VARIANT in
-base) FRAGS="$HERE/config/base.config" ;;
-debug) FRAGS="$HERE/config/base.config $HERE/config/debug.config" ;;
-*) log "unknown variant $VARIANT"; exit 2 ;;
-esac
+FRAGS=
+for f in "$@"; do
+	[ -e "$HERE/config/$f.config" ] || { log "no qemu/config/$f.config"; exit 2; }
+	FRAGS="$FRAGS $HERE/config/$f.config"
+done
 
-# The kernel source: $KSRC if given, else the newest linux-source-7.* tarball.
+# The kernel source: $KSRC if given, else linux-source-SERIES.
 if [ -n "${KSRC:-}" ]; then
 	SRC=$KSRC
 	SRCID=$(cd "$SRC" && make -s kernelversion)
 else
-	TARBALL=$(ls /usr/src/linux-source-7.*.tar.xz 2>/dev/null | sort -V | tail -n1)
-	[ -n "$TARBALL" ] || { log "no /usr/src/linux-source-7.*.tar.xz"; exit 1; }
+	TARBALL=/usr/src/linux-source-$SERIES.tar.xz
+	if [ ! -e "$TARBALL" ]; then
+		debs=$CACHE/debs/linux-source-$SERIES
+		if [ ! -e "$debs/.complete" ]; then
+			log "downloading linux-source-$SERIES"
+			rm -rf "$debs" && mkdir -p "$debs"
+			(cd "$debs" && apt-get download -q=2 -oAPT::Sandbox::User=root \
+				"linux-source-$SERIES" >&2)
+			dpkg-deb --fsys-tarfile "$debs"/linux-source-"$SERIES"_*.deb |
+				tar -C "$debs" -x "./usr/src/linux-source-$SERIES.tar.xz"
+			rm -f "$debs"/*.deb
+			touch "$debs/.complete"
+		fi
+		TARBALL=$debs/usr/src/linux-source-$SERIES.tar.xz
+	fi
 	SRCID="$(basename "$TARBALL") $(stat -c %s "$TARBALL")"
 	SRC=$CACHE/src/$(basename "$TARBALL" .tar.xz)-$(echo "$SRCID" | sha256sum | cut -c1-8)
 	if [ ! -e "$SRC/.complete" ]; then

@@ -44,6 +44,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True  # no __pycache__ in the repo
 sys.path.insert(0, HERE)
 from initramfs import Initramfs  # noqa: E402
+from results import (Results, note, parse_tap, tap_leaves, _subtree_failed,  # noqa: E402
+                     console_reports, _results_done, _wrap, _kmemleak_objects, _keyvals)
+from topologies import (TOPOLOGIES, KERNELS, CHECK_KERNELS, DEFAULT_TOPOLOGIES,  # noqa: E402
+                        REPEAT_TESTS, REPEAT_TOPOLOGIES, CHECK_REPEAT, STOCK, STOCK_HW,
+                        STOCK_DESC, STOCK_SERIES, STOCK_TESTS)
 
 REPO = os.path.dirname(HERE)
 CACHE = os.environ.get("SMMUV3_CACHE", "/var/cache/smmuv3")
@@ -62,77 +67,6 @@ BASE_CMDLINE = ("console=ttyAMA0 panic=-1 deferred_probe_timeout=30 printk.time=
                 "printk.devkmsg=on")
 CHROOT_BUSYBOX = "/usr/bin/busybox"
 CHROOT_FIRMWARE = "/usr/share/qemu-efi-aarch64/QEMU_EFI.fd"
-
-
-# --------------------------------------------------------------------------
-# Topologies
-
-class Smmu:
-    def __init__(self, bus, stage=None, bus_nr=None, bridged_disk=False):
-        self.bus = bus          # primary-bus: pcie.0, or a pxb-pcie made for it
-        self.stage = stage      # arm-smmuv3 stage= (None: QEMU's default, stage 1)
-        self.bus_nr = bus_nr    # bus_nr of the pxb-pcie (not for pcie.0)
-        # Also a virtio-blk at slot 0 behind a PCI bridge that aliases its
-        # requester IDs to (secondary bus, devfn 0) as a PCIe-to-PCI bridge
-        # does: that alias equals the disk's own RID, so firmware lists its
-        # stream ID twice.  QEMU's pcie-pci-bridge always has an SHPC, which
-        # refuses slot 0; the Intel 82801 DMI-to-PCI bridge (8086:244e) has
-        # none, and Linux gives it the PCIe-to-PCI alias (a PCI quirk).
-        # QEMU itself sends the disk's requests with the bridge's own ID (a
-        # conventional bridge): DMA still works, the bridge being in the
-        # disk's IOMMU group, but MSIs would reach the ITS under an ID Linux
-        # did not map, so the disk uses INTx (vectors=0).
-        self.bridged_disk = bridged_disk
-
-
-class Topology:
-    def __init__(self, name, desc, smmus, uefi, passthrough=True, tests=None, kunit=True):
-        self.name = name
-        self.desc = desc
-        self.smmus = smmus
-        self.uefi = uefi                # UEFI firmware + ACPI (else device tree)
-        self.passthrough = passthrough  # iommu.passthrough=1 on the command line
-        self.tests = tests              # the selftests to run (None: all)
-        self.kunit = kunit              # load the KUnit suites
-
-    @property
-    def instances(self):
-        return len(self.smmus)
-
-
-TOPOLOGIES = {
-    t.name: t for t in [
-        Topology("acpi2", "UEFI/ACPI (IORT), two SMMUs (stage=nested) on pcie.0 and a "
-                 "pxb-pcie; an edu and a virtio-blk behind each",
-                 [Smmu("pcie.0", "nested"), Smmu("pcie.1", "nested", bus_nr=8)], uefi=True),
-        Topology("acpi2-mixed", "as acpi2, instance 0 stage=nested, instance 1 stage=1",
-                 [Smmu("pcie.0", "nested"), Smmu("pcie.1", "1", bus_nr=8)], uefi=True),
-        Topology("dt1", "device tree, one SMMU on pcie.0; an edu and a virtio-blk behind it, "
-                 "and a virtio-blk at slot 0 behind a DMI-to-PCI bridge",
-                 [Smmu("pcie.0", bridged_disk=True)], uefi=False),
-        # No stage in common: the automatic domain of a device behind one
-        # instance cannot take a device behind the other.  Only the tests
-        # this adds to (stage-2-only DMA, the automatic-domain fallback).
-        Topology("acpi2-s2s1", "as acpi2, instance 0 stage=2, instance 1 stage=1; "
-                 "selftests topology, dma and share only, no KUnit",
-                 [Smmu("pcie.0", "2"), Smmu("pcie.1", "1", bus_nr=8)], uefi=True,
-                 tests=["smmuv3_topology", "smmuv3_dma", "smmuv3_share"], kunit=False),
-        # A server-sized instance count: one SMMU per root complex, as on
-        # systems with many PCIe segments.  Probe and group checks, block I/O
-        # through every instance, sharing across instances.
-        Topology("acpi8", "UEFI/ACPI, eight SMMUs (stage=nested), on pcie.0 and seven "
-                 "pxb-pcie; an edu and a virtio-blk behind each; selftests topology and "
-                 "share only, no KUnit",
-                 [Smmu("pcie.0", "nested")] +
-                 [Smmu("pcie.%d" % i, "nested", bus_nr=8 * i) for i in range(1, 8)],
-                 uefi=True, tests=["smmuv3_topology", "smmuv3_share"], kunit=False),
-    ]
-}
-# Quick boots of the ACPI topologies, repeated (--repeat): the driver probes
-# while the deferred-probe worker binds devices behind the instances, so
-# every boot is a new draw of that race.  Only the probe, group and block
-# I/O checks of /init and the topology selftest run.
-REPEAT_TESTS = ["smmuv3_topology"]
 # Info sections of the result channel that `make run` shows.
 DEMO_INFOS = {
     "iommus": "/sys/class/iommu: instances, their devices, groups (type) and drivers",
@@ -140,224 +74,6 @@ DEMO_INFOS = {
     "interrupts": "/proc/interrupts (SMMU lines)",
     "dmesg-smmu": "kernel log (SMMU/IOMMU lines)",
 }
-STOCK = "stock-dkms"
-STOCK_HW = "acpi2"
-STOCK_DESC = ("the stock Debian arm64 kernel (built-in arm-smmu-v3 blacklisted) on the acpi2 "
-              "hardware, with smmuv3.ko built by DKMS against the stock headers")
-DEFAULT_TOPOLOGIES = ["acpi2", "acpi2-mixed", "acpi2-s2s1", "dt1", "acpi8"]
-# make check repeats these quick boots (--repeat; make soak does more).
-CHECK_REPEAT = 3
-REPEAT_TOPOLOGIES = ["acpi2", "acpi8"]
-
-
-# --------------------------------------------------------------------------
-# Results
-
-class Results:
-    def __init__(self):
-        self.tests = []  # (status, name, reason)
-        self.lock = threading.Lock()
-
-    def add(self, status, name, reason=""):
-        reason = " ".join(str(reason).split())
-        if len(reason) > 300:
-            reason = reason[:297] + "..."
-        with self.lock:
-            self.tests.append((status, name, reason))
-        line = "%s %s" % (status, name)
-        if reason and status != "PASS":
-            line += " : " + reason
-        print(line, flush=True)
-
-    def count(self, status):
-        return sum(1 for t in self.tests if t[0] == status)
-
-    def summary(self):
-        p, f, s = self.count("PASS"), self.count("FAIL"), self.count("SKIP")
-        line = "%d passed, %d failed" % (p, f)
-        if s:
-            line += ", %d skipped" % s
-        return line
-
-
-def note(msg):
-    """Progress information: never looks like a test line."""
-    print("# " + msg, flush=True)
-
-
-# --------------------------------------------------------------------------
-# TAP / KTAP
-
-RESULT_RE = re.compile(r"^(\s*)(ok|not ok)\s+(\d+)\b\s*(?:-\s*)?(.*?)\s*$")
-PLAN_RE = re.compile(r"^(\s*)1\.\.(\d+)")
-SUBTEST_RE = re.compile(r"^(\s*)#\s*Subtest:\s*(\S.*?)\s*$")
-
-
-class Node:
-    def __init__(self, name, ok, directive, reason):
-        self.name, self.ok, self.directive, self.reason = name, ok, directive, reason
-        self.children = []
-        self.missing = None  # (planned, seen) when a plan was not met
-        self.diag = []       # lines printed before the result line
-
-    def status(self):
-        d = self.directive.upper()
-        if d.startswith("SKIP"):
-            return "SKIP"
-        if d.startswith("XFAIL"):
-            return "PASS"
-        if d.startswith("TODO"):
-            return "SKIP"
-        return "PASS" if self.ok else "FAIL"
-
-
-def _indent(s):
-    return len(s.expandtabs(8))
-
-
-def parse_tap(lines):
-    """Parse (K)TAP, nested by indentation.  Returns (top-level nodes, plan, leftover
-    names): leftover are subtests that started but never reported a result."""
-    pending = {}   # indent -> [Node] waiting for their parent's result line
-    plans = {}     # indent -> planned count
-    subtests = {}  # indent -> name from "# Subtest:"
-    diag = {}      # indent -> other lines since the last result there
-    for raw in lines:
-        line = raw.rstrip("\r\n")
-        m = RESULT_RE.match(line)
-        if m:
-            ind = _indent(m.group(1))
-            rest = m.group(4)
-            name, _, directive = rest.partition("#")
-            directive = directive.strip()
-            # "# SKIP reason": the reason without the keyword.
-            reason = re.sub(r"^(SKIP|TODO|XFAIL)\b:?\s*", "", directive, flags=re.I)
-            node = Node(name.strip() or "test-%s" % m.group(3), m.group(2) == "ok",
-                        directive, reason)
-            node.diag = diag.pop(ind, [])
-            for k in [k for k in diag if k > ind]:
-                node.diag += diag.pop(k)
-            if not node.ok and not node.reason:
-                node.reason = _diag_reason(node.diag)
-            for k in sorted(k for k in pending if k > ind):
-                kids = pending.pop(k)
-                node.children.extend(kids)
-                if k in plans:
-                    if plans[k] != len(kids):
-                        node.missing = (plans[k], len(kids))
-                    del plans[k]
-            for k in [k for k in plans if k > ind]:
-                if plans[k]:  # planned children that never showed up at all
-                    node.missing = (plans[k], 0)
-                del plans[k]
-            for k in [k for k in subtests if k > ind]:
-                del subtests[k]
-            pending.setdefault(ind, []).append(node)
-            continue
-        m = PLAN_RE.match(line)
-        if m:
-            ind = _indent(m.group(1))
-            plans[ind] = int(m.group(2))
-            continue
-        m = SUBTEST_RE.match(line)
-        if m:
-            subtests[_indent(m.group(1))] = m.group(2)
-            continue
-        if line.strip():
-            diag.setdefault(_indent(line), []).append(line.strip())
-    if not pending:
-        return [], plans.get(min(plans)) if plans else None, []
-    top = min(pending)
-    nodes = pending.pop(top)
-    top_plan = plans.pop(top, None)
-    leftover = []
-    # Deeper results without a closing parent line: the parent crashed or hung.
-    for k in sorted(pending):
-        parent = Node(subtests.get(k, "incomplete"), False, "",
-                      "no result line (crashed or hung?)")
-        parent.children = pending[k]
-        if k in plans and plans[k] != len(pending[k]):
-            parent.missing = (plans[k], len(pending[k]))
-        nodes.append(parent)
-        leftover.append(parent.name)
-    # The same one level up: results whose enclosing test never ended.
-    outer = [k for k in plans if k < top]
-    if outer:
-        parent = Node(subtests.get(top, "incomplete"), False, "",
-                      "no result line (crashed or hung?)")
-        parent.children = nodes
-        if top_plan is not None and top_plan != len(nodes):
-            parent.missing = (top_plan, len(nodes))
-        nodes, top_plan = [parent], plans[max(outer)]
-        leftover.append(parent.name)
-    return nodes, top_plan, leftover
-
-
-FAILURE_RE = re.compile(r"EXPECTATION FAILED|ASSERTION FAILED|Expected|FAIL|fail|error|"
-                        r"[a-z_]+\.c:\d+")
-
-
-def _diag_reason(diag):
-    """A failure's explanation from the lines before its "not ok"."""
-    lines = [d.lstrip("# ").strip() for d in diag]
-    lines = [d for d in lines if d and not re.match(r"(Subtest:|module:|RUN\b|OK\b|Totals:)", d)]
-    for i, d in enumerate(lines):
-        if FAILURE_RE.search(d):
-            return " ".join(lines[i:i + 3])
-    return " ".join(lines[-3:])
-
-
-def tap_leaves(nodes, prefix, results):
-    """Report every leaf test case of a parsed (K)TAP tree."""
-    for n in nodes:
-        path = "%s/%s" % (prefix, n.name)
-        if n.children:
-            tap_leaves(n.children, path, results)
-            kids_failed = any(_subtree_failed(c) for c in n.children)
-            if n.status() == "FAIL" and not kids_failed:
-                results.add("FAIL", path, n.reason or "failed, although its subtests passed")
-            if n.missing:
-                results.add("FAIL", path, "%d of %d planned subtests reported" %
-                            (n.missing[1], n.missing[0]))
-        elif n.missing:
-            results.add("FAIL", path, "none of %d planned subtests reported" % n.missing[0])
-        else:
-            results.add(n.status(), path, n.reason)
-
-
-def _subtree_failed(n):
-    return n.status() == "FAIL" or any(_subtree_failed(c) for c in n.children)
-
-
-# --------------------------------------------------------------------------
-# Kernel log reports
-
-REPORT_RES = [re.compile(p) for p in [
-    r"WARNING:", r"\bBUG:", r"kernel BUG at", r"\bOops\b", r"Kernel panic", r"KASAN", r"UBSAN",
-    r"possible circular locking", r"possible recursive locking", r"inconsistent lock state",
-    r"suspicious RCU usage", r"bad unlock balance", r"held lock freed",
-    r"lock held when returning to user space", r"INFO: task .* blocked for more than",
-    r"rcu: INFO:", r"detected stall", r"soft lockup", r"hard LOCKUP",
-    r"unreferenced object", r"Unable to handle kernel", r"Internal error:",
-]]
-TIMESTAMP_RE = re.compile(r"^\[\s*\d+\.\d+\]\s?")
-ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|[\x00-\x08\x0b-\x1f]")
-
-
-def console_reports(path):
-    reports = []
-    try:
-        with open(path, "rb") as f:
-            text = f.read().decode("utf-8", "replace")
-    except OSError:
-        return reports
-    for raw in text.splitlines():
-        line = TIMESTAMP_RE.sub("", ANSI_RE.sub("", raw)).strip()
-        if line.startswith("smtest:"):
-            continue
-        if any(r.search(line) for r in REPORT_RES):
-            reports.append(line)
-    return reports
 
 
 # --------------------------------------------------------------------------
@@ -528,6 +244,7 @@ class Runner:
         self.kdir = None        # local path of the guest kernel's build tree
         self.kname = None
         self.kernel_failed = False
+        self.kspec = KERNELS[opts.kernel]  # the guest kernel to build and boot
         self.chroot_root = None
         self.qemu_extra = []    # more QEMU arguments for every boot (bench.py: tracing)
         self.bench_output = {}  # boot tag -> the guest's bench section lines
@@ -557,7 +274,24 @@ class Runner:
         note("logs: %s (also %s)" % (show(d), show(os.path.join(logs, "latest"))))
 
     def log(self, name):
-        return os.path.join(self.rundir, name)
+        p = os.path.join(self.rundir, name)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        return p
+
+    def use_kernel(self, name):
+        """Build and boot the guest kernel NAME (of KERNELS) from now on."""
+        if self.o.kdir or self.kspec.name == name:
+            return
+        self.kspec = KERNELS[name]
+        self.kdir = self.kname = None
+        self.kernel_failed = False
+
+    def tag(self, name):
+        """A boot's name in results and logs: the topology, prefixed by the
+        kernel unless it is the default one."""
+        if self.o.kdir or self.kspec.name == self.o.kernel:
+            return name
+        return "linux-%s/%s" % (self.kspec.name, name)
 
     def chroot_dir(self):
         """The chroot's directory as seen from here (for busybox, firmware)."""
@@ -587,17 +321,19 @@ class Runner:
             self.kdir = kdir
             self.kname = "kdir-" + hashlib.sha256(kdir.encode()).hexdigest()[:8]
             return kdir
-        variant = self.o.kernel
+        k = self.kspec
+        variant = k.name
         log = self.log("build-kernel-%s.log" % variant)
         with flock(os.path.join(CACHE, "kernel", ".%s.lock" % variant)):
             t = time.time()
-            cmd = in_chroot([chroot_path(os.path.join(HERE, "kernel.sh")), variant])
+            cmd = in_chroot([chroot_path(os.path.join(HERE, "kernel.sh")), k.name, k.series]
+                            + k.fragments)
             with open(log, "ab") as f:
                 p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=f,
                                      stdin=subprocess.DEVNULL)
                 timer = threading.Timer(
-                    5, lambda: note("building the %s guest kernel (about 10 minutes on 2 cores); "
-                                    "log: %s" % (variant, show(log))))
+                    5, lambda: note("building the %s guest kernel (%s; about 5-15 minutes on 2 "
+                                    "cores); log: %s" % (variant, k.desc, show(log))))
                 timer.start()
                 out = p.stdout.read().decode()
                 rc = p.wait()
@@ -1003,14 +739,16 @@ class Runner:
         except (RuntimeError, OSError) as e:
             self.results.add("FAIL", "build/modules", str(e))
             return
-        initrd = self.initramfs("initramfs-" + self.o.driver, driver_mods=drv,
+        initrd = self.initramfs(self.tag("initramfs-" + self.o.driver), driver_mods=drv,
                                 kunit_mods=kunit, selftests=selftests)
         image = os.path.join(self.kdir, "arch/arm64/boot/Image")
         boots = [] if self.o.repeat_only else [(name, name, False) for name in names]
-        for k in range(1, self.o.repeat + 1):
+        repeat = self.o.repeat if self.kspec.name == self.o.kernel else 0
+        for k in range(1, repeat + 1):
             boots += [("%s-repeat%d" % (name, k), name, True)
                       for name in REPEAT_TOPOLOGIES if name in names]
         for tag, name, quick in boots:
+            tag = self.tag(tag)
             topo = TOPOLOGIES[name]
             extra = ["smtest.mode=%s" % ("demo" if demo else "check"),
                      "smtest.driver=" + self.o.driver, "smtest.topology=" + name,
@@ -1022,52 +760,100 @@ class Runner:
             if quick or not topo.kunit:
                 extra.append("smtest.kunit=0")
             note("booting %s (%s, driver %s, %s kernel%s)" % (
-                tag, topo.desc, self.o.driver, self.o.kernel if not self.o.kdir else "KDIR",
+                tag, topo.desc, self.o.driver, self.kspec.name if not self.o.kdir else "KDIR",
                 "; quick repeat boot" if quick else ""))
             st, el, con, res = self.boot(tag, topo, image, initrd, extra,
                                          stream=self.o.verbose)
             self.evaluate(tag, st, el, con, res, demo=demo)
 
     def run_stock(self):
-        tag = STOCK
+        """The stock Debian kernels of STOCK_SERIES.  Their headers go into the
+        chroot (qemu/headers.sh); the smmuv3-dkms package is built and installed
+        there with dpkg, its postinst building smmuv3.ko with DKMS for each
+        (qemu/deb.sh); then each kernel boots on the acpi2 hardware twice: with
+        that module (the built-in arm-smmu-v3 blacklisted), and with the
+        built-in driver, to compare.  Both run the VFIO type1 and DMA-API tests
+        with the kernel's own vfio modules."""
         if self.o.driver != "ours":
-            self.results.add("SKIP", tag, "only for --driver ours")
+            self.results.add("SKIP", STOCK, "only for --driver ours")
             return
         log = self.log("build-stock.log")
         t = time.time()
+        releases = {}
         with flock(os.path.join(CACHE, "stock", ".lock")):
-            fetched = _keyvals(self._capture(in_chroot([chroot_path(os.path.join(HERE, "stock.sh")), "fetch"]), log))
+            for series in STOCK_SERIES:
+                kv = _keyvals(self._capture(in_chroot(
+                    [chroot_path(os.path.join(HERE, "headers.sh")), series]), log))
+                if "RELEASE" in kv:
+                    releases[series] = kv["RELEASE"]
+                else:
+                    self.results.add("FAIL", "stock-%s/headers" % series,
+                                     "no stock headers, see %s: %s" % (show(log), tail(log, 2)))
+            out = self._capture(in_chroot([chroot_path(os.path.join(HERE, "deb.sh")),
+                                           "install"]), log)
+        kos = dict(l[3:].split("=", 1) for l in out.splitlines() if l.startswith("KO_"))
+        deb = os.path.basename(_keyvals(out).get("DEB", "smmuv3-dkms.deb"))
+        if "DEB=" not in out or "DPKG_FAILED=1" in out:
+            self.results.add("FAIL", "stock/deb", "building or installing the package failed "
+                             "(DKMS built smmuv3.ko for %s only), see %s: %s" % (
+                                 ", ".join(sorted(kos)) or "no kernel", show(log), tail(log, 3)))
+        else:
+            self.results.add("PASS", "stock/deb", "%s built and installed with dpkg; DKMS built "
+                             "smmuv3.ko for %s" % (deb, ", ".join(sorted(kos)) or "nothing"))
+        note("stock headers and the DKMS builds ready in %.0f s" % (time.time() - t))
+        selftests = [x for x in (self.build_selftests() or []) if x[0] in STOCK_TESTS]
+        for series in STOCK_SERIES:
+            if series in releases:
+                self.boot_stock(series, releases[series], kos.get(releases[series]), deb,
+                                selftests, log)
+
+    def boot_stock(self, series, release, ko, deb, selftests, log):
+        """Boot one stock kernel with our DKMS module, then with its built-in driver."""
+        tag = "stock-%s" % series
+        with flock(os.path.join(CACHE, "stock", ".lock")):
+            fetched = _keyvals(self._capture(in_chroot(
+                [chroot_path(os.path.join(HERE, "stock.sh")), "fetch", series]), log))
         if "VMLINUZ" not in fetched:
-            self.results.add("FAIL", tag + "/fetch", "stock kernel download failed: " + tail(log, 3))
+            self.results.add("FAIL", tag + "/fetch", "stock kernel download failed: " +
+                             tail(log, 3))
             return
-        release = fetched["RELEASE"]
-        with flock(os.path.join(CACHE, "stock", ".dkms.lock")):
-            built = _keyvals(self._capture(in_chroot([chroot_path(os.path.join(HERE, "stock.sh")), "dkms"]), log))
-        if "KO" not in built:
-            self.results.add("FAIL", tag + "/dkms-build", "dkms build for %s failed, see %s: %s" % (
-                release, show(log), tail(log, 3)))
-            self.results.add("SKIP", tag + "/boot", "nothing to load")
-            return
-        self.results.add("PASS", tag + "/dkms-build", "%s installed with dpkg; DKMS built "
-                         "smmuv3.ko for %s" % (os.path.basename(built.get("DEB", "?")), release))
-        note("stock kernel %s and DKMS build ready in %.0f s" % (release, time.time() - t))
+        if ko:
+            self.results.add("PASS", tag + "/dkms-build",
+                             "smmuv3.ko for %s from %s's DKMS build" % (release, deb))
+        else:
+            self.results.add("FAIL", tag + "/dkms-build", "installing %s built no smmuv3.ko "
+                             "for %s, see %s" % (deb, release, show(log)))
         moddir = local_path(fetched["MODULES"])
         index = module_index(moddir)
         try:
-            pre = resolve_modules(["virtio_mmio", "virtio_blk"], index, builtin_modules(moddir))
+            # virtio_mmio: the result channel; vfio_pci and vfio_iommu_type1
+            # (loaded on demand by a real system) for the type1 test.
+            pre = resolve_modules(["virtio_mmio", "virtio_blk", "vfio_pci", "vfio_iommu_type1"],
+                                  index, builtin_modules(moddir))
         except (RuntimeError, OSError) as e:
             self.results.add("FAIL", tag + "/modules", "stock modules: %s" % e)
             return
-        drv = [("smmuv3", read_module(local_path(built["KO"])))]
-        initrd = self.initramfs("initramfs-stock", driver_mods=drv, pre_mods=pre)
         topo = TOPOLOGIES[STOCK_HW]
-        extra = ["initcall_blacklist=arm_smmu_driver_init", "smtest.mode=stock",
-                 "smtest.driver=stock-dkms", "smtest.topology=" + tag,
-                 "smtest.instances=%d" % topo.instances]
-        note("booting %s (%s)" % (tag, STOCK_DESC))
-        st, el, con, res = self.boot(tag, topo, local_path(fetched["VMLINUZ"]), initrd, extra,
-                                     stream=self.o.verbose)
-        self.evaluate(tag, st, el, con, res)
+        for builtin in (False, True):
+            if not builtin and not ko:
+                continue
+            btag = tag + ("-builtin" if builtin else "")
+            drv = [] if builtin else [("smmuv3", read_module(local_path(ko)))]
+            initrd = self.initramfs("initramfs-" + btag, driver_mods=drv, pre_mods=pre,
+                                    selftests=selftests)
+            extra = ["smtest.mode=stock", "smtest.driver=%s" % (
+                         "upstream" if builtin else "stock-dkms"),
+                     "smtest.topology=" + STOCK_HW, "smtest.instances=%d" % topo.instances,
+                     "smtest.testtimeout=%d" % self._testtimeout(),
+                     "smtest.tests=" + ",".join(STOCK_TESTS)]
+            if not builtin:
+                extra.insert(0, "initcall_blacklist=arm_smmu_driver_init")
+            note("booting %s (Debian's %s kernel, %s)" % (
+                btag, release, "its built-in arm-smmu-v3" if builtin else
+                "smmuv3.ko from %s, the built-in driver blacklisted" % deb))
+            st, el, con, res = self.boot(btag, topo, local_path(fetched["VMLINUZ"]), initrd,
+                                         extra, stream=self.o.verbose)
+            self.evaluate(btag, st, el, con, res)
 
     def _capture(self, cmd, log):
         with open(log, "ab") as f:
@@ -1260,52 +1046,6 @@ def _sparse_known_noise(line):
                          r"EXPORT_SYMBOL\w*)\s*\(", src))
 
 
-def _results_done(path):
-    """True once the guest has written "@@done" on its result channel."""
-    try:
-        with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            f.seek(max(0, f.tell() - 4096))
-            return b"\n@@done" in b"\n" + f.read()
-    except OSError:
-        return False
-
-
-def _wrap(name, node):
-    parent = Node(name, node.ok, "", "")
-    parent.children = [node]
-    return parent
-
-
-def _kmemleak_objects(body):
-    """One entry per 'unreferenced object', with its first useful backtrace frames."""
-    objs, cur = [], None
-    for line in body:
-        s = line.strip()
-        if s.startswith("unreferenced object"):
-            if cur:
-                objs.append(cur)
-            cur = [s.rstrip(":"), []]
-        elif cur is not None and re.match(r"^\[?<?[0-9a-fx]*>?\]?\s*\S+\+0x", s) or \
-                (cur is not None and re.match(r"^\S+\+0x[0-9a-f]+/0x[0-9a-f]+", s)):
-            frame = re.sub(r"^\[<[0-9a-f]+>\]\s*", "", s)
-            if not re.match(r"(kmemleak_|__kmalloc|kmalloc|__kmem|kmem_cache|slab_|"
-                            r"__alloc|alloc_|__do_kmalloc|___slab|__slab)", frame):
-                cur[1].append(frame)
-    if cur:
-        objs.append(cur)
-    return ["%s; allocated from %s" % (o[0], " < ".join(o[1][:3]) or "?") for o in objs]
-
-
-def _keyvals(text):
-    kv = {}
-    for line in text.splitlines():
-        k, sep, v = line.partition("=")
-        if sep and re.match(r"^[A-Z_]+$", k):
-            kv[k] = v.strip()
-    return kv
-
-
 def _follow(path, stop):
     """Copy a growing file to stdout until STOP is set."""
     pos = 0
@@ -1332,11 +1072,14 @@ def main():
                                  epilog="Topologies:\n" + "\n".join(
                                      "  %-12s %s" % (t.name, t.desc) for t in TOPOLOGIES.values())
                                  + "\n  %-12s %s" % (STOCK, STOCK_DESC))
+    # (--topology stock boots the stock kernels.)
     ap.add_argument("--driver", choices=["ours", "upstream"], default="ours",
                     help="smmuv3.ko (ours) or the kernel's arm_smmu_v3.ko (default: ours)")
-    ap.add_argument("--kernel", choices=["debug", "base"],
-                    help="guest kernel variant built by qemu/kernel.sh (default: debug; "
-                    "base for --bench)")
+    ap.add_argument("--kernel", choices=list(KERNELS),
+                    help="guest kernel built by qemu/kernel.sh: %s (default: debug; base for "
+                    "--bench; --check boots each of %s)" % (
+                        "; ".join("%s = %s" % (k.name, k.desc) for k in KERNELS.values()),
+                        " and ".join(CHECK_KERNELS)))
     ap.add_argument("--topology", action="append", metavar="NAME",
                     help="boot this topology (repeatable; default: %s)" %
                     " ".join(DEFAULT_TOPOLOGIES))
@@ -1426,6 +1169,13 @@ def main():
         runner.oracle(echo=echo_static)
     if guest:
         runner.run_topologies(guest, demo=o.demo)
+    if o.check and not o.kdir:
+        # The other guest kernels, each with its own topologies.
+        for kname in CHECK_KERNELS:
+            todo = [n for n in KERNELS[kname].topologies if n in guest]
+            if kname != o.kernel and todo:
+                runner.use_kernel(kname)
+                runner.run_topologies(todo)
     if STOCK in names:
         runner.run_stock()
     r = runner.results

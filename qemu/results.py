@@ -1,0 +1,265 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""Reading what a boot produced: the guest's result channel (TAP and KTAP
+from the selftests and KUnit), the kernel log (WARN, BUG, lockdep, KASAN,
+... reports), kmemleak's output; and collecting PASS/FAIL/SKIP results."""
+
+import os
+import re
+import threading
+
+
+# --------------------------------------------------------------------------
+# Results
+
+class Results:
+    def __init__(self):
+        self.tests = []  # (status, name, reason)
+        self.lock = threading.Lock()
+
+    def add(self, status, name, reason=""):
+        reason = " ".join(str(reason).split())
+        if len(reason) > 300:
+            reason = reason[:297] + "..."
+        with self.lock:
+            self.tests.append((status, name, reason))
+        line = "%s %s" % (status, name)
+        if reason and status != "PASS":
+            line += " : " + reason
+        print(line, flush=True)
+
+    def count(self, status):
+        return sum(1 for t in self.tests if t[0] == status)
+
+    def summary(self):
+        p, f, s = self.count("PASS"), self.count("FAIL"), self.count("SKIP")
+        line = "%d passed, %d failed" % (p, f)
+        if s:
+            line += ", %d skipped" % s
+        return line
+
+
+def note(msg):
+    """Progress information: never looks like a test line."""
+    print("# " + msg, flush=True)
+
+
+# --------------------------------------------------------------------------
+# TAP / KTAP
+
+RESULT_RE = re.compile(r"^(\s*)(ok|not ok)\s+(\d+)\b\s*(?:-\s*)?(.*?)\s*$")
+PLAN_RE = re.compile(r"^(\s*)1\.\.(\d+)")
+SUBTEST_RE = re.compile(r"^(\s*)#\s*Subtest:\s*(\S.*?)\s*$")
+
+
+class Node:
+    def __init__(self, name, ok, directive, reason):
+        self.name, self.ok, self.directive, self.reason = name, ok, directive, reason
+        self.children = []
+        self.missing = None  # (planned, seen) when a plan was not met
+        self.diag = []       # lines printed before the result line
+
+    def status(self):
+        d = self.directive.upper()
+        if d.startswith("SKIP"):
+            return "SKIP"
+        if d.startswith("XFAIL"):
+            return "PASS"
+        if d.startswith("TODO"):
+            return "SKIP"
+        return "PASS" if self.ok else "FAIL"
+
+
+def _indent(s):
+    return len(s.expandtabs(8))
+
+
+def parse_tap(lines):
+    """Parse (K)TAP, nested by indentation.  Returns (top-level nodes, plan, leftover
+    names): leftover are subtests that started but never reported a result."""
+    pending = {}   # indent -> [Node] waiting for their parent's result line
+    plans = {}     # indent -> planned count
+    subtests = {}  # indent -> name from "# Subtest:"
+    diag = {}      # indent -> other lines since the last result there
+    for raw in lines:
+        line = raw.rstrip("\r\n")
+        m = RESULT_RE.match(line)
+        if m:
+            ind = _indent(m.group(1))
+            rest = m.group(4)
+            name, _, directive = rest.partition("#")
+            directive = directive.strip()
+            # "# SKIP reason": the reason without the keyword.
+            reason = re.sub(r"^(SKIP|TODO|XFAIL)\b:?\s*", "", directive, flags=re.I)
+            node = Node(name.strip() or "test-%s" % m.group(3), m.group(2) == "ok",
+                        directive, reason)
+            node.diag = diag.pop(ind, [])
+            for k in [k for k in diag if k > ind]:
+                node.diag += diag.pop(k)
+            if not node.ok and not node.reason:
+                node.reason = _diag_reason(node.diag)
+            for k in sorted(k for k in pending if k > ind):
+                kids = pending.pop(k)
+                node.children.extend(kids)
+                if k in plans:
+                    if plans[k] != len(kids):
+                        node.missing = (plans[k], len(kids))
+                    del plans[k]
+            for k in [k for k in plans if k > ind]:
+                if plans[k]:  # planned children that never showed up at all
+                    node.missing = (plans[k], 0)
+                del plans[k]
+            for k in [k for k in subtests if k > ind]:
+                del subtests[k]
+            pending.setdefault(ind, []).append(node)
+            continue
+        m = PLAN_RE.match(line)
+        if m:
+            ind = _indent(m.group(1))
+            plans[ind] = int(m.group(2))
+            continue
+        m = SUBTEST_RE.match(line)
+        if m:
+            subtests[_indent(m.group(1))] = m.group(2)
+            continue
+        if line.strip():
+            diag.setdefault(_indent(line), []).append(line.strip())
+    if not pending:
+        return [], plans.get(min(plans)) if plans else None, []
+    top = min(pending)
+    nodes = pending.pop(top)
+    top_plan = plans.pop(top, None)
+    leftover = []
+    # Deeper results without a closing parent line: the parent crashed or hung.
+    for k in sorted(pending):
+        parent = Node(subtests.get(k, "incomplete"), False, "",
+                      "no result line (crashed or hung?)")
+        parent.children = pending[k]
+        if k in plans and plans[k] != len(pending[k]):
+            parent.missing = (plans[k], len(pending[k]))
+        nodes.append(parent)
+        leftover.append(parent.name)
+    # The same one level up: results whose enclosing test never ended.
+    outer = [k for k in plans if k < top]
+    if outer:
+        parent = Node(subtests.get(top, "incomplete"), False, "",
+                      "no result line (crashed or hung?)")
+        parent.children = nodes
+        if top_plan is not None and top_plan != len(nodes):
+            parent.missing = (top_plan, len(nodes))
+        nodes, top_plan = [parent], plans[max(outer)]
+        leftover.append(parent.name)
+    return nodes, top_plan, leftover
+
+
+FAILURE_RE = re.compile(r"EXPECTATION FAILED|ASSERTION FAILED|Expected|FAIL|fail|error|"
+                        r"[a-z_]+\.c:\d+")
+
+
+def _diag_reason(diag):
+    """A failure's explanation from the lines before its "not ok"."""
+    lines = [d.lstrip("# ").strip() for d in diag]
+    lines = [d for d in lines if d and not re.match(r"(Subtest:|module:|RUN\b|OK\b|Totals:)", d)]
+    for i, d in enumerate(lines):
+        if FAILURE_RE.search(d):
+            return " ".join(lines[i:i + 3])
+    return " ".join(lines[-3:])
+
+
+def tap_leaves(nodes, prefix, results):
+    """Report every leaf test case of a parsed (K)TAP tree."""
+    for n in nodes:
+        path = "%s/%s" % (prefix, n.name)
+        if n.children:
+            tap_leaves(n.children, path, results)
+            kids_failed = any(_subtree_failed(c) for c in n.children)
+            if n.status() == "FAIL" and not kids_failed:
+                results.add("FAIL", path, n.reason or "failed, although its subtests passed")
+            if n.missing:
+                results.add("FAIL", path, "%d of %d planned subtests reported" %
+                            (n.missing[1], n.missing[0]))
+        elif n.missing:
+            results.add("FAIL", path, "none of %d planned subtests reported" % n.missing[0])
+        else:
+            results.add(n.status(), path, n.reason)
+
+
+def _subtree_failed(n):
+    return n.status() == "FAIL" or any(_subtree_failed(c) for c in n.children)
+
+
+# --------------------------------------------------------------------------
+# Kernel log reports
+
+REPORT_RES = [re.compile(p) for p in [
+    r"WARNING:", r"\bBUG:", r"kernel BUG at", r"\bOops\b", r"Kernel panic", r"KASAN", r"UBSAN",
+    r"possible circular locking", r"possible recursive locking", r"inconsistent lock state",
+    r"suspicious RCU usage", r"bad unlock balance", r"held lock freed",
+    r"lock held when returning to user space", r"INFO: task .* blocked for more than",
+    r"rcu: INFO:", r"detected stall", r"soft lockup", r"hard LOCKUP",
+    r"unreferenced object", r"Unable to handle kernel", r"Internal error:",
+]]
+TIMESTAMP_RE = re.compile(r"^\[\s*\d+\.\d+\]\s?")
+ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|[\x00-\x08\x0b-\x1f]")
+
+
+def console_reports(path):
+    reports = []
+    try:
+        with open(path, "rb") as f:
+            text = f.read().decode("utf-8", "replace")
+    except OSError:
+        return reports
+    for raw in text.splitlines():
+        line = TIMESTAMP_RE.sub("", ANSI_RE.sub("", raw)).strip()
+        if line.startswith("smtest:"):
+            continue
+        if any(r.search(line) for r in REPORT_RES):
+            reports.append(line)
+    return reports
+
+
+
+def _results_done(path):
+    """True once the guest has written "@@done" on its result channel."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - 4096))
+            return b"\n@@done" in b"\n" + f.read()
+    except OSError:
+        return False
+
+
+def _wrap(name, node):
+    parent = Node(name, node.ok, "", "")
+    parent.children = [node]
+    return parent
+
+
+def _kmemleak_objects(body):
+    """One entry per 'unreferenced object', with its first useful backtrace frames."""
+    objs, cur = [], None
+    for line in body:
+        s = line.strip()
+        if s.startswith("unreferenced object"):
+            if cur:
+                objs.append(cur)
+            cur = [s.rstrip(":"), []]
+        elif cur is not None and re.match(r"^\[?<?[0-9a-fx]*>?\]?\s*\S+\+0x", s) or \
+                (cur is not None and re.match(r"^\S+\+0x[0-9a-f]+/0x[0-9a-f]+", s)):
+            frame = re.sub(r"^\[<[0-9a-f]+>\]\s*", "", s)
+            if not re.match(r"(kmemleak_|__kmalloc|kmalloc|__kmem|kmem_cache|slab_|"
+                            r"__alloc|alloc_|__do_kmalloc|___slab|__slab)", frame):
+                cur[1].append(frame)
+    if cur:
+        objs.append(cur)
+    return ["%s; allocated from %s" % (o[0], " < ".join(o[1][:3]) or "?") for o in objs]
+
+
+def _keyvals(text):
+    kv = {}
+    for line in text.splitlines():
+        k, sep, v = line.partition("=")
+        if sep and re.match(r"^[A-Z_]+$", k):
+            kv[k] = v.strip()
+    return kv
