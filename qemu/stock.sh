@@ -27,10 +27,11 @@ fetch() {
 	if [ ! -e "$dir/.complete" ]; then
 		tmp=$dir.tmp
 		rm -rf "$tmp" && mkdir -p "$tmp/deb" "$tmp/root"
-		# 7.x: linux-binary-R (the image) + linux-modules-R; 6.12: one
-		# linux-image-R package (signed; its -unsigned twin is the same).
+		# 7.x: linux-binary-R (the image), linux-modules-R and linux-base-R
+		# (modules.builtin, config); 6.12: one linux-image-R package.
 		if apt-cache show "linux-binary-$release:arm64" >/dev/null 2>&1; then
 			pkgs="linux-binary-$release:arm64 linux-modules-$release:arm64"
+			pkgs="$pkgs linux-base-$release:arm64"
 		else
 			pkgs="linux-image-$release:arm64"
 		fi
@@ -39,9 +40,6 @@ fetch() {
 		for p in "$tmp"/deb/*.deb; do dpkg-deb -x "$p" "$tmp/root"; done
 		# Newer packages install to /usr/lib/modules only.
 		[ -e "$tmp/root/lib" ] || ln -s usr/lib "$tmp/root/lib"
-		# modules.builtin* and modules.order come with the headers package.
-		cp /lib/modules/"$release"/modules.* "$tmp/root/lib/modules/$release/" 2>/dev/null || true
-		cp /usr/src/linux-headers-"$release"/modules.* "$tmp/root/lib/modules/$release/" 2>/dev/null || true
 		depmod -b "$tmp/root" "$release"
 		rm -rf "$tmp/deb"
 		rm -rf "$dir" && mv "$tmp" "$dir"
