@@ -209,6 +209,14 @@ static bool smmuv3_guest_cmd_ok(const struct smmuv3_device *smmu,
 	}
 	if ((cmd[0] & ~w0) || (cmd[1] & ~w1))
 		return false;
+	/*
+	 * A range (TG != 0) with NUM, SCALE and TTL all 0 is reserved: the SMMU
+	 * would stop the queue on it (CERROR_ILL).  Refuse it here, as any
+	 * other field a guest may not use.
+	 */
+	if (FIELD_GET(SMMUV3_CMD1_TG, cmd[1] & w1) && !(cmd[0] & range) &&
+	    !FIELD_GET(SMMUV3_CMD1_TTL, cmd[1]))
+		return false;
 	if (smmu->feat.asid_bits == 8 &&
 	    FIELD_GET(SMMUV3_CMD0_ASID, cmd[0]) > U8_MAX)
 		return false;

@@ -753,6 +753,65 @@ static void guest_inv_rejected(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, f->rejected, 2);
 }
 
+/*
+ * A guest range invalidation with TG 4K (CMD1 [11:10] = 1) but NUM [16:12],
+ * SCALE [24:20] and TTL [9:8] all 0 is reserved by the architecture
+ * (CERROR_ILL on real SMMUs; QEMU accepts it): refused with -EIO before
+ * anything is queued.  With NUM 1 (two pages) the same command is issued.
+ */
+static void guest_inv_reserved_range(struct kunit *test)
+{
+	struct iommu_viommu_arm_smmuv3_invalidate cmd = {};
+	struct iommu_user_data_array array;
+	struct smmuv3_viommu *viommu;
+	struct fake_smmu *f;
+	unsigned long uptr;
+
+	f = fake_smmu_create(test, "smmu0", FEAT_RIL, 16, 8);
+	viommu = kunit_kzalloc(test, sizeof(*viommu), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, viommu);
+	viommu->smmu = &f->smmu;
+	viommu->vmid = FAKE_INV(f, S1CLR, 9, 0, 1);
+	xa_init(&viommu->core.vdevs);
+	KUNIT_ASSERT_NULL(test, current->mm);
+	KUNIT_ASSERT_EQ(test, kunit_attach_mm(), 0);
+	mmdrop(current->mm);	/* see guest_inv_rejected() */
+	uptr = kunit_vm_mmap(test, NULL, 0, PAGE_SIZE, PROT_READ | PROT_WRITE,
+			     MAP_ANONYMOUS | MAP_PRIVATE, 0);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR_VALUE(uptr) || !uptr,
+			       "no user memory");
+	fake_smmu_hw_start(test, f);
+	array = (struct iommu_user_data_array){
+		.type = IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3,
+		.uptr = (void __user *)uptr,
+		.entry_len = sizeof(cmd),
+		.entry_num = 1,
+	};
+
+	/* TLBI_NH_VA (0x12), ASID 3 [63:48]; VA 0x5000, TG 1 */
+	cmd.cmd[0] = cpu_to_le64(0x12 | 3ull << 48);
+	cmd.cmd[1] = cpu_to_le64(0x5000 | 1ull << 10);
+	KUNIT_ASSERT_EQ(test, copy_to_user((void __user *)uptr, &cmd,
+					   sizeof(cmd)), 0);
+	KUNIT_EXPECT_EQ(test, smmuv3_viommu_cache_invalidate(&viommu->core,
+							     &array), -EIO);
+	KUNIT_EXPECT_EQ(test, array.entry_num, 0);
+	KUNIT_EXPECT_EQ(test, fake_cmds_new(f), 0);
+
+	/* NUM 1: two pages, a valid range */
+	cmd.cmd[0] = cpu_to_le64(0x12 | 1ull << 12 | 3ull << 48);
+	KUNIT_ASSERT_EQ(test, copy_to_user((void __user *)uptr, &cmd,
+					   sizeof(cmd)), 0);
+	array.entry_num = 1;
+	KUNIT_EXPECT_EQ(test, smmuv3_viommu_cache_invalidate(&viommu->core,
+							     &array), 0);
+	KUNIT_EXPECT_EQ(test, array.entry_num, 1);
+	FAKE_EXPECT_CMDS(test, f,
+			 { 0x12 | 1ull << 12 | 9ull << 32 | 3ull << 48,
+			   0x5000 | 1ull << 10 },
+			 SYNC);
+}
+
 #endif /* CONFIG_IOMMUFD_DRIVER_CORE */
 
 /* --- Everything ----------------------------------------------------------- */
@@ -848,6 +907,7 @@ static struct kunit_case smmuv3_invalidate_cases[] = {
 	KUNIT_CASE_SLOW(inv_failure_timeout),
 #if IS_ENABLED(CONFIG_IOMMUFD_DRIVER_CORE)
 	KUNIT_CASE(guest_inv_rejected),
+	KUNIT_CASE(guest_inv_reserved_range),
 #endif
 	{}
 };
