@@ -98,7 +98,7 @@ STOCK_DESC = ("the stock Debian arm64 kernels %s on the acpi2 hardware: with smm
               "driver; VFIO type1 and DMA-API tests" % ", ".join(STOCK_SERIES))
 DEFAULT_TOPOLOGIES = ["acpi2", "acpi2-mixed", "acpi2-s2s1", "dt1", "acpi8"]
 # make check repeats these quick boots (--repeat; make soak does more).
-CHECK_REPEAT = 3
+CHECK_REPEAT = 2
 REPEAT_TOPOLOGIES = ["acpi2", "acpi8"]
 
 
