@@ -10,8 +10,9 @@
 # headers are read (grep/awk, no compiler), so this works with both.
 #
 # Writes OUTDIR/smmuv3_features.h (only when its contents change, so that
-# nothing is rebuilt needlessly): one "#define SMMUV3_HAVE_<NAME> 1" per
-# interface found, and prints the <NAME>s found on stdout for Kbuild, which
+# nothing is rebuilt needlessly): "#define SMMUV3_HAVE_<NAME> 1" for each
+# interface found, 0 for each one missing (so that C code may test them
+# with #if and in expressions), and prints the <NAME>s found on stdout for Kbuild, which
 # selects objects with them.  include/smmuv3/compat.h is the only reader of
 # the header; see there what the driver does without each interface.
 #
@@ -23,9 +24,14 @@ src=$1
 out=$2
 inc=$src/include
 found=
+missing=
 
 have() {
 	found="$found $1"
+}
+
+lack() {
+	missing="$missing $1"
 }
 
 # The body of "struct NAME {" in FILE on one line, blanks squeezed.
@@ -38,6 +44,8 @@ struct_body() {
 probe() {
 	if grep -Eq -- "$3" "$inc/$2" 2>/dev/null; then
 		have "$1"
+	else
+		lack "$1"
 	fi
 }
 
@@ -45,6 +53,8 @@ probe() {
 probe_struct() {
 	if struct_body "$inc/$2" "$3" | grep -Eq -- "$4"; then
 		have "$1"
+	else
+		lack "$1"
 	fi
 }
 
@@ -139,11 +149,13 @@ for f in IOMMU_VIOMMU_INIT IOMMUFD_VDEVICE_INIT IOMMUFD_VIOMMU_REPORT_EVENT \
 	 IOMMU_VEVENTQ_TYPE_ARM_SMMUV3 IO_PGTABLE_QUIRK_ARM_S2FWB; do
 	has "$f" || viommu=
 done
-[ -z "$viommu" ] || have "$viommu"
+if [ -n "$viommu" ]; then have VIOMMU; else lack VIOMMU; fi
 
 # IOMMU_GET_HW_INFO with our type (module/hw_info.c).
 if has IOMMU_HW_INFO_TYPE_ARM_SMMUV3 && has IOMMU_HW_INFO_TYPE_REQUEST; then
 	have HW_INFO
+else
+	lack HW_INFO
 fi
 
 # --- Output ---------------------------------------------------------------
@@ -156,6 +168,9 @@ tmp=$out/.smmuv3_features.h.$$
 	echo "#define SMMUV3_FEATURES_H"
 	for f in $found; do
 		echo "#define SMMUV3_HAVE_$f 1"
+	done
+	for f in $missing; do
+		echo "#define SMMUV3_HAVE_$f 0"
 	done
 	echo "#endif"
 } >"$tmp"

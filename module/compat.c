@@ -13,7 +13,7 @@
 
 #include <smmuv3/smmuv3.h>
 
-#ifndef SMMUV3_HAVE_IOMMU_DOMAIN_ALLOC_PAGING_FLAGS
+#if !SMMUV3_HAVE_IOMMU_DOMAIN_ALLOC_PAGING_FLAGS
 /**
  * smmuv3_compat_domain_alloc_paging() - domain_alloc_paging, for the DMA API
  * and iommufd's automatic domains on kernels without
@@ -27,7 +27,7 @@ struct iommu_domain *smmuv3_compat_domain_alloc_paging(struct device *dev)
 	return smmuv3_domain_alloc_paging_flags(dev, 0, NULL);
 }
 
-#ifdef SMMUV3_HAVE_IOMMU_DOMAIN_ALLOC_USER
+#if SMMUV3_HAVE_IOMMU_DOMAIN_ALLOC_USER
 /**
  * smmuv3_compat_domain_alloc_user() - domain_alloc_user, iommufd's HWPT
  * allocation on kernels without domain_alloc_paging_flags
@@ -84,20 +84,20 @@ struct smmuv3_build_feature {
 
 static const struct smmuv3_build_feature smmuv3_build_features[] = {
 	{ "iommufd_hwpt",
-	  IS_ENABLED(SMMUV3_HAVE_IOMMU_DOMAIN_ALLOC_PAGING_FLAGS) ||
-	  IS_ENABLED(SMMUV3_HAVE_IOMMU_DOMAIN_ALLOC_USER), true,
+	  SMMUV3_HAVE_IOMMU_DOMAIN_ALLOC_PAGING_FLAGS ||
+	  SMMUV3_HAVE_IOMMU_DOMAIN_ALLOC_USER, true,
 	  "domain_alloc_paging_flags or domain_alloc_user" },
-	{ "hwpt_pasid", IS_ENABLED(SMMUV3_HAVE_IOMMU_HWPT_ALLOC_PASID), true,
+	{ "hwpt_pasid", SMMUV3_HAVE_IOMMU_HWPT_ALLOC_PASID, true,
 	  "IOMMU_HWPT_ALLOC_PASID" },
-	{ "hw_info", IS_ENABLED(SMMUV3_HAVE_HW_INFO), true,
+	{ "hw_info", SMMUV3_HAVE_HW_INFO, true,
 	  "IOMMU_HW_INFO_TYPE_ARM_SMMUV3 with type requests" },
-	{ "viommu", IS_ENABLED(SMMUV3_HAVE_VIOMMU), true,
+	{ "viommu", SMMUV3_HAVE_VIOMMU, true,
 	  "iommufd vIOMMU API: viommu_init, vdevice_init, ARM SMMUv3 uapi types" },
-	{ "nested", IS_ENABLED(SMMUV3_HAVE_VIOMMU), true,
+	{ "nested", SMMUV3_HAVE_VIOMMU, true,
 	  "IOMMU_HWPT_DATA_ARM_SMMUV3 on a vIOMMU" },
-	{ "veventq", IS_ENABLED(SMMUV3_HAVE_VIOMMU), true,
+	{ "veventq", SMMUV3_HAVE_VIOMMU, true,
 	  "iommufd_viommu_report_event" },
-	{ "s2fwb_tables", IS_ENABLED(SMMUV3_HAVE_IO_PGTABLE_QUIRK_ARM_S2FWB),
+	{ "s2fwb_tables", SMMUV3_HAVE_IO_PGTABLE_QUIRK_ARM_S2FWB,
 	  false, "IO_PGTABLE_QUIRK_ARM_S2FWB" },
 };
 

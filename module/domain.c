@@ -161,6 +161,7 @@ static int smmuv3_attach_identity(struct iommu_domain *domain,
 {
 	return smmuv3_attach_static(dev, true);
 }
+
 SMMUV3_DEFINE_ATTACH_DEV(smmuv3_attach_identity)
 
 /*
@@ -183,6 +184,7 @@ static int smmuv3_attach_blocked(struct iommu_domain *domain,
 {
 	return smmuv3_attach_static(dev, false);
 }
+
 SMMUV3_DEFINE_ATTACH_DEV(smmuv3_attach_blocked)
 
 static void smmuv3_remove_pasid(struct smmuv3_master *master, u32 pasid);
@@ -407,6 +409,7 @@ static int smmuv3_attach_paging(struct iommu_domain *dom, struct device *dev,
 	smmuv3_master_commit(master, attach, NULL, !s1);
 	return 0;
 }
+
 SMMUV3_DEFINE_ATTACH_DEV(smmuv3_attach_paging)
 
 /**

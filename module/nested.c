@@ -161,6 +161,7 @@ static int smmuv3_attach_nested(struct iommu_domain *dom, struct device *dev,
 	smmuv3_master_commit(master, attach, viommu, true);
 	return 0;
 }
+
 SMMUV3_DEFINE_ATTACH_DEV(smmuv3_attach_nested)
 
 static void smmuv3_nested_free(struct iommu_domain *dom)

@@ -4,8 +4,8 @@
  * 6.12 and later), in one place.
  *
  * module/compat-probe.sh reads the kernel's headers at build time and
- * generates smmuv3_features.h with one SMMUV3_HAVE_<interface> per
- * interface found (see the script for the list and where each comes from).
+ * generates smmuv3_features.h with SMMUV3_HAVE_<interface> 1 or 0 for each
+ * interface probed (see the script for the list and where each comes from).
  * Nothing here or in the driver tests a version number: the driver uses
  * only the macros and wrappers below, and the SMMUV3_HAVE_VIOMMU and
  * SMMUV3_HAVE_HW_INFO feature sets, which also select objects in Kbuild.
@@ -47,21 +47,21 @@
 #endif
 
 /* Import a symbol namespace, written as a bare name. */
-#ifdef SMMUV3_HAVE_MODULE_IMPORT_NS_STRING
+#if SMMUV3_HAVE_MODULE_IMPORT_NS_STRING
 #define SMMUV3_IMPORT_NS(ns)	MODULE_IMPORT_NS(#ns)
 #else
 #define SMMUV3_IMPORT_NS(ns)	MODULE_IMPORT_NS(ns)
 #endif
 
 /* The io-pgtable quirk for S2FWB-format stage-2 tables, or 0. */
-#ifdef SMMUV3_HAVE_IO_PGTABLE_QUIRK_ARM_S2FWB
+#if SMMUV3_HAVE_IO_PGTABLE_QUIRK_ARM_S2FWB
 #define SMMUV3_PGTABLE_S2FWB	IO_PGTABLE_QUIRK_ARM_S2FWB
 #else
 #define SMMUV3_PGTABLE_S2FWB	0
 #endif
 
 /* iommufd's request for a domain usable with PASIDs, or 0. */
-#ifdef SMMUV3_HAVE_IOMMU_HWPT_ALLOC_PASID
+#if SMMUV3_HAVE_IOMMU_HWPT_ALLOC_PASID
 #define SMMUV3_HWPT_ALLOC_PASID	IOMMU_HWPT_ALLOC_PASID
 #else
 #define SMMUV3_HWPT_ALLOC_PASID	0
@@ -72,7 +72,7 @@
  * core's op has no @old, SMMUV3_DEFINE_ATTACH_DEV(fn) defines an adapter
  * passing NULL, and SMMUV3_ATTACH_DEV(fn) names what goes into the ops.
  */
-#ifdef SMMUV3_HAVE_IOMMU_ATTACH_DEV_OLD
+#if SMMUV3_HAVE_IOMMU_ATTACH_DEV_OLD
 #define SMMUV3_ATTACH_DEV(fn)	fn
 #define SMMUV3_DEFINE_ATTACH_DEV(fn)
 #else
@@ -89,7 +89,7 @@ static inline int smmuv3_call_attach_dev(struct iommu_domain *domain,
 					 struct device *dev,
 					 struct iommu_domain *old)
 {
-#ifdef SMMUV3_HAVE_IOMMU_ATTACH_DEV_OLD
+#if SMMUV3_HAVE_IOMMU_ATTACH_DEV_OLD
 	return domain->ops->attach_dev(domain, dev, old);
 #else
 	return domain->ops->attach_dev(domain, dev);
@@ -100,12 +100,12 @@ static inline int smmuv3_call_attach_dev(struct iommu_domain *domain,
  * Paging domain allocation ops for struct iommu_ops: the driver's
  * smmuv3_domain_alloc_paging_flags(), directly or through module/compat.c.
  */
-#ifdef SMMUV3_HAVE_IOMMU_DOMAIN_ALLOC_PAGING_FLAGS
+#if SMMUV3_HAVE_IOMMU_DOMAIN_ALLOC_PAGING_FLAGS
 #define SMMUV3_OPS_DOMAIN_ALLOC						\
 	.domain_alloc_paging_flags = smmuv3_domain_alloc_paging_flags,
 #else
 struct iommu_domain *smmuv3_compat_domain_alloc_paging(struct device *dev);
-#ifdef SMMUV3_HAVE_IOMMU_DOMAIN_ALLOC_USER
+#if SMMUV3_HAVE_IOMMU_DOMAIN_ALLOC_USER
 struct iommu_domain *
 smmuv3_compat_domain_alloc_user(struct device *dev, u32 flags,
 				struct iommu_domain *parent,
@@ -120,14 +120,14 @@ smmuv3_compat_domain_alloc_user(struct device *dev, u32 flags,
 #endif
 
 /* IOMMU_GET_HW_INFO (module/hw_info.c). */
-#ifdef SMMUV3_HAVE_HW_INFO
+#if SMMUV3_HAVE_HW_INFO
 #define SMMUV3_OPS_HW_INFO	.hw_info = smmuv3_hw_info,
 #else
 #define SMMUV3_OPS_HW_INFO
 #endif
 
 /* vIOMMUs (module/iommufd.c). */
-#ifdef SMMUV3_HAVE_VIOMMU
+#if SMMUV3_HAVE_VIOMMU
 #define SMMUV3_OPS_VIOMMU						\
 	.get_viommu_size = smmuv3_get_viommu_size,			\
 	.viommu_init = smmuv3_viommu_init,

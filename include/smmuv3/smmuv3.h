@@ -584,7 +584,7 @@ struct smmuv3_attach {
 
 /* --- vIOMMUs (iommufd.c) and nested domains (nested.c) ----------------- */
 
-#ifdef SMMUV3_HAVE_VIOMMU
+#if SMMUV3_HAVE_VIOMMU
 
 /**
  * struct smmuv3_viommu - a virtual SMMU backed by one instance
@@ -836,12 +836,12 @@ void smmuv3_release_attachments(struct smmuv3_master *master);
 void smmuv3_debugfs_domains_show(struct seq_file *s);
 
 /* hw_info.c */
-#ifdef SMMUV3_HAVE_HW_INFO
+#if SMMUV3_HAVE_HW_INFO
 void *smmuv3_hw_info(struct device *dev, u32 *length,
 		     enum iommu_hw_info_type *type);
 #endif
 
-#ifdef SMMUV3_HAVE_VIOMMU
+#if SMMUV3_HAVE_VIOMMU
 /* iommufd.c */
 size_t smmuv3_get_viommu_size(struct device *dev,
 			      enum iommu_viommu_type type);

@@ -131,7 +131,7 @@ static struct kunit_suite smmuv3_events_suite = {
 };
 
 /* Where the vIOMMU code is built (include/smmuv3/compat.h) and usable. */
-#if IS_ENABLED(SMMUV3_HAVE_VIOMMU) && IS_ENABLED(CONFIG_IOMMUFD_DRIVER_CORE)
+#if SMMUV3_HAVE_VIOMMU && IS_ENABLED(CONFIG_IOMMUFD_DRIVER_CORE)
 
 /* --- vIOMMUs -------------------------------------------------------------- */
 

@@ -657,7 +657,7 @@ static void pasid_rid_s2_refused(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ste_word(&e, 0), STE_S2_0);
 }
 
-#ifdef SMMUV3_HAVE_VIOMMU
+#if SMMUV3_HAVE_VIOMMU
 /* A nested RID is a stage-2 STE too: the same two refusals. */
 static void pasid_rid_nested_refused(struct kunit *test)
 {
@@ -886,7 +886,7 @@ static struct kunit_case smmuv3_pasid_cases[] = {
 	KUNIT_CASE(pasid_refused),
 	KUNIT_CASE(pasid_none_without_substreams),
 	KUNIT_CASE(pasid_rid_s2_refused),
-#ifdef SMMUV3_HAVE_VIOMMU
+#if SMMUV3_HAVE_VIOMMU
 	KUNIT_CASE(pasid_rid_nested_refused),
 #endif
 	KUNIT_CASE(pasid_cdtab_2lvl),

@@ -541,7 +541,7 @@ static struct smmuv3_domain *s2_domain(struct kunit *test, u64 vttbr,
 	return d;
 }
 
-#ifdef SMMUV3_HAVE_VIOMMU
+#if SMMUV3_HAVE_VIOMMU
 /* The STE of a nested domain for the guest STE @w0, @w1 over @parent. */
 static void make_nested(struct kunit *test, __le64 *ste,
 			struct smmuv3_master *m, struct smmuv3_domain *parent,
@@ -613,7 +613,7 @@ static unsigned int ste_entries(struct kunit *test, struct named_entry *out)
 	smmuv3_ste_make_s2(out[n++].e, s2a, VMID_B);
 	out[n].name = "s2 FWB";
 	smmuv3_ste_make_s2(out[n++].e, s2f, VMID_A);
-#ifdef SMMUV3_HAVE_VIOMMU
+#if SMMUV3_HAVE_VIOMMU
 	out[n].name = "nested abort";
 	make_nested(test, out[n++].e, sub, s2a, GUEST_ABORT0, 0);
 	out[n].name = "nested bypass";
