@@ -10,6 +10,7 @@
 #include <linux/kernel.h>
 #include <linux/printk.h>
 #include <linux/seq_file.h>
+#include <linux/utsname.h>
 
 #include <smmuv3/smmuv3.h>
 
@@ -149,7 +150,7 @@ void smmuv3_compat_report(void)
 {
 	bool no_if = smmuv3_build_lacks(SMMUV3_WHY_INTERFACE);
 	bool no_fd = smmuv3_build_lacks(SMMUV3_WHY_IOMMUFD);
-	char line[320];
+	char line[384];
 	size_t pos = 0;
 
 	if (!no_if && !no_fd)
@@ -160,8 +161,8 @@ void smmuv3_compat_report(void)
 		pos = smmuv3_build_list(line, sizeof(line), pos,
 					SMMUV3_WHY_INTERFACE);
 		pos += scnprintf(line + pos, sizeof(line) - pos,
-				 ": this kernel has no interface for them%s",
-				 no_fd ? "; " : "");
+				 ": kernel %s has no interface for them%s",
+				 init_utsname()->release, no_fd ? "; " : "");
 	}
 	if (no_fd) {
 		pos += scnprintf(line + pos, sizeof(line) - pos, "no ");
@@ -170,7 +171,7 @@ void smmuv3_compat_report(void)
 		scnprintf(line + pos, sizeof(line) - pos,
 			  ": the kernel was built without CONFIG_IOMMUFD (a kernel with it offers them)");
 	}
-	pr_info("smmuv3: %s\n", line);
+	pr_info("smmuv3: %s (see smmuv3/build in debugfs)\n", line);
 }
 
 /**
