@@ -10,7 +10,9 @@
  *   streams   stream ID, device and STE words of every probed stream
  *
  * and /sys/kernel/debug/smmuv3/domains: every paging domain with its
- * invalidation array (instance, type, ID, users).
+ * invalidation array (instance, type, ID, users); and
+ * /sys/kernel/debug/smmuv3/build: the features that depend on the kernel,
+ * one "<name> yes" or "<name> no (<why>)" line each (module/compat.c).
  *
  * Counters are read racily: they are statistics, not state.
  */
@@ -147,6 +149,13 @@ static int smmuv3_domains_show(struct seq_file *s, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(smmuv3_domains);
 
+static int smmuv3_build_show(struct seq_file *s, void *unused)
+{
+	smmuv3_compat_show(s);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(smmuv3_build);
+
 /**
  * smmuv3_debugfs_add() - create the directory of an instance
  * @smmu: the instance
@@ -178,6 +187,8 @@ void smmuv3_debugfs_init(void)
 	smmuv3_debugfs_root = debugfs_create_dir("smmuv3", NULL);
 	debugfs_create_file("domains", 0444, smmuv3_debugfs_root, NULL,
 			    &smmuv3_domains_fops);
+	debugfs_create_file("build", 0444, smmuv3_debugfs_root, NULL,
+			    &smmuv3_build_fops);
 }
 
 /** smmuv3_debugfs_exit() - remove /sys/kernel/debug/smmuv3 */

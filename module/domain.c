@@ -43,6 +43,7 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <kunit/visibility.h>
+#include <uapi/linux/iommufd.h>
 
 #include <smmuv3/smmuv3.h>
 
@@ -161,12 +162,14 @@ static int smmuv3_attach_identity(struct iommu_domain *domain,
 	return smmuv3_attach_static(dev, true);
 }
 
+SMMUV3_DEFINE_ATTACH_DEV(smmuv3_attach_identity)
+
 /*
  * Stage 1 of SMMUv3 cannot bypass one substream, so the identity domain has
  * no set_dev_pasid: the core refuses it on a PASID with -EOPNOTSUPP.
  */
 static const struct iommu_domain_ops smmuv3_identity_ops = {
-	.attach_dev = smmuv3_attach_identity,
+	.attach_dev = SMMUV3_ATTACH_DEV(smmuv3_attach_identity),
 };
 
 /* Untranslated DMA: the device sees physical addresses. */
@@ -181,6 +184,8 @@ static int smmuv3_attach_blocked(struct iommu_domain *domain,
 {
 	return smmuv3_attach_static(dev, false);
 }
+
+SMMUV3_DEFINE_ATTACH_DEV(smmuv3_attach_blocked)
 
 static void smmuv3_remove_pasid(struct smmuv3_master *master, u32 pasid);
 
@@ -197,7 +202,7 @@ static int smmuv3_blocked_set_dev_pasid(struct iommu_domain *domain,
 }
 
 static const struct iommu_domain_ops smmuv3_blocked_ops = {
-	.attach_dev = smmuv3_attach_blocked,
+	.attach_dev = SMMUV3_ATTACH_DEV(smmuv3_attach_blocked),
 	.set_dev_pasid = smmuv3_blocked_set_dev_pasid,
 };
 
@@ -280,7 +285,7 @@ int smmuv3_domain_compatible(const struct smmuv3_domain *domain,
 		return -EINVAL;
 	if (cfg->coherent_walk && !(flags & SMMUV3_FEAT_COHERENT))
 		return -EINVAL;
-	if ((cfg->quirks & IO_PGTABLE_QUIRK_ARM_S2FWB) &&
+	if ((cfg->quirks & SMMUV3_PGTABLE_S2FWB) &&
 	    !(flags & SMMUV3_FEAT_S2FWB))
 		return -EINVAL;
 	return 0;
@@ -404,6 +409,8 @@ static int smmuv3_attach_paging(struct iommu_domain *dom, struct device *dev,
 	smmuv3_master_commit(master, attach, NULL, !s1);
 	return 0;
 }
+
+SMMUV3_DEFINE_ATTACH_DEV(smmuv3_attach_paging)
 
 /**
  * smmuv3_set_dev_pasid() - attach a stage-1 domain to a PASID, or replace it
@@ -551,7 +558,7 @@ static void smmuv3_domain_free(struct iommu_domain *dom)
 }
 
 const struct iommu_domain_ops smmuv3_paging_ops = {
-	.attach_dev = smmuv3_attach_paging,
+	.attach_dev = SMMUV3_ATTACH_DEV(smmuv3_attach_paging),
 	.set_dev_pasid = smmuv3_set_dev_pasid,
 	.map_pages = smmuv3_map_pages,
 	.unmap_pages = smmuv3_unmap_pages,
@@ -581,8 +588,9 @@ static int smmuv3_domain_init_pgtable(struct smmuv3_domain *domain,
 	} else {
 		fmt = ARM_64_LPAE_S2;
 		cfg->ias = smmu->feat.ias;
+		/* Where io-pgtable can write the FWB format at all. */
 		if (smmu->feat.flags & SMMUV3_FEAT_S2FWB)
-			cfg->quirks |= IO_PGTABLE_QUIRK_ARM_S2FWB;
+			cfg->quirks |= SMMUV3_PGTABLE_S2FWB;
 	}
 
 	domain->pgtbl_ops = alloc_io_pgtable_ops(fmt, cfg, domain);
@@ -610,7 +618,7 @@ smmuv3_domain_alloc_paging_flags(struct device *dev, u32 flags,
 {
 	struct smmuv3_device *smmu = smmuv3_dev_master(dev)->smmu;
 	const u32 supported = IOMMU_HWPT_ALLOC_NEST_PARENT |
-			      IOMMU_HWPT_ALLOC_PASID;
+			      SMMUV3_HWPT_ALLOC_PASID;
 	struct smmuv3_domain *domain;
 	int ret;
 
@@ -618,9 +626,9 @@ smmuv3_domain_alloc_paging_flags(struct device *dev, u32 flags,
 		return ERR_PTR(-EOPNOTSUPP);
 	if ((flags & IOMMU_HWPT_ALLOC_NEST_PARENT) &&
 	    ((smmu->feat.flags & SMMUV3_FEAT_NESTING) != SMMUV3_FEAT_NESTING ||
-	     (flags & IOMMU_HWPT_ALLOC_PASID)))
+	     (flags & SMMUV3_HWPT_ALLOC_PASID)))
 		return ERR_PTR(-EOPNOTSUPP);
-	if ((flags & IOMMU_HWPT_ALLOC_PASID) &&
+	if ((flags & SMMUV3_HWPT_ALLOC_PASID) &&
 	    !(smmu->feat.flags & SMMUV3_FEAT_S1))
 		return ERR_PTR(-EOPNOTSUPP);
 

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * iommufd: hardware information, and vIOMMUs (IOMMU_VIOMMU_TYPE_ARM_SMMUV3)
- * with their virtual devices, guest invalidation commands and virtual
- * event queues.  Nested domains themselves are in nested.c.
+ * iommufd: vIOMMUs (IOMMU_VIOMMU_TYPE_ARM_SMMUV3) with their virtual
+ * devices, guest invalidation commands and virtual event queues.  Nested
+ * domains themselves are in nested.c, hardware information in hw_info.c.
+ * Built only on kernels with iommufd's vIOMMU interface (SMMUV3_HAVE_VIOMMU,
+ * see include/smmuv3/compat.h).
  *
  * A vIOMMU is backed by one instance and owns a VMID on it for its whole
  * life, or until the instance is removed (see struct smmuv3_viommu).  Its
@@ -25,39 +27,6 @@ module_param_named(viommu_assume_coherent, smmuv3_viommu_assume_coherent,
 		   bool, 0644);
 MODULE_PARM_DESC(viommu_assume_coherent,
 		 "Allow vIOMMUs on instances without S2FWB, trusting that every device DMA is cache-coherent (unsafe on platforms where it is not; default: false)");
-
-/**
- * smmuv3_hw_info() - IOMMU_GET_HW_INFO for a device behind an instance
- * @dev: the device
- * @length: set to the size of the returned structure
- * @type: the type user space asked for (or DEFAULT); set to the one given
- *
- * Return: a kmalloc'ed struct iommu_hw_info_arm_smmuv3 with the raw ID
- * registers, or ERR_PTR(-EOPNOTSUPP) for another type.
- */
-void *smmuv3_hw_info(struct device *dev, u32 *length,
-		     enum iommu_hw_info_type *type)
-{
-	struct smmuv3_device *smmu = smmuv3_dev_master(dev)->smmu;
-	struct iommu_hw_info_arm_smmuv3 *info;
-	int i;
-
-	if (*type != IOMMU_HW_INFO_TYPE_DEFAULT &&
-	    *type != IOMMU_HW_INFO_TYPE_ARM_SMMUV3)
-		return ERR_PTR(-EOPNOTSUPP);
-
-	info = kzalloc_obj(*info, GFP_KERNEL);
-	if (!info)
-		return ERR_PTR(-ENOMEM);
-	for (i = 0; i < ARRAY_SIZE(info->idr); i++)
-		info->idr[i] = smmu->idregs.idr[i];
-	info->iidr = smmu->idregs.iidr;
-	info->aidr = smmu->idregs.aidr;
-
-	*length = sizeof(*info);
-	*type = IOMMU_HW_INFO_TYPE_ARM_SMMUV3;
-	return info;
-}
 
 #if IS_ENABLED(CONFIG_IOMMUFD_DRIVER_CORE)
 

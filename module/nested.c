@@ -162,13 +162,15 @@ static int smmuv3_attach_nested(struct iommu_domain *dom, struct device *dev,
 	return 0;
 }
 
+SMMUV3_DEFINE_ATTACH_DEV(smmuv3_attach_nested)
+
 static void smmuv3_nested_free(struct iommu_domain *dom)
 {
 	kfree(to_smmuv3_nested(dom));
 }
 
 const struct iommu_domain_ops smmuv3_nested_ops = {
-	.attach_dev = smmuv3_attach_nested,
+	.attach_dev = SMMUV3_ATTACH_DEV(smmuv3_attach_nested),
 	.free = smmuv3_nested_free,
 };
 EXPORT_SYMBOL_IF_KUNIT(smmuv3_nested_ops);

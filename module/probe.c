@@ -294,10 +294,10 @@ const struct iommu_ops smmuv3_ops = {
 	.blocked_domain = &smmuv3_blocked_domain,
 	.release_domain = &smmuv3_blocked_domain,
 	.capable = smmuv3_capable,
-	.hw_info = smmuv3_hw_info,
-	.domain_alloc_paging_flags = smmuv3_domain_alloc_paging_flags,
-	.get_viommu_size = smmuv3_get_viommu_size,
-	.viommu_init = smmuv3_viommu_init,
+	/* What the kernel offers (include/smmuv3/compat.h). */
+	SMMUV3_OPS_HW_INFO
+	SMMUV3_OPS_DOMAIN_ALLOC
+	SMMUV3_OPS_VIOMMU
 	.user_pasid_table = 1,
 	.get_resv_regions = smmuv3_get_resv_regions,
 	.probe_device = smmuv3_probe_device,
@@ -504,6 +504,7 @@ static int __init smmuv3_module_init(void)
 {
 	int ret;
 
+	smmuv3_compat_report();
 	smmuv3_debugfs_init();
 	ret = platform_driver_register(&smmuv3_platform_driver);
 	if (ret)
@@ -521,4 +522,4 @@ module_exit(smmuv3_module_exit);
 
 MODULE_DESCRIPTION("Arm SMMUv3 IOMMU driver (out of tree)");
 MODULE_LICENSE("GPL");
-MODULE_IMPORT_NS("IOMMUFD");
+SMMUV3_IMPORT_NS(IOMMUFD);

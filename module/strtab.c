@@ -294,7 +294,7 @@ void smmuv3_ste_make_s2(__le64 *ste, const struct smmuv3_domain *domain,
 	/* A table in the FWB attribute format is decoded as such. */
 	ste[1] = cpu_to_le64(FIELD_PREP(SMMUV3_STE1_SHCFG,
 					SMMUV3_SHCFG_INCOMING) |
-			     (cfg->quirks & IO_PGTABLE_QUIRK_ARM_S2FWB ?
+			     (cfg->quirks & SMMUV3_PGTABLE_S2FWB ?
 			      SMMUV3_STE1_S2FWB : 0));
 	ste[2] = cpu_to_le64(FIELD_PREP(SMMUV3_STE2_S2VMID, vmid) |
 			     FIELD_PREP(SMMUV3_STE2_S2T0SZ, vtcr->tsz) |

@@ -475,9 +475,21 @@ FIXTURE_SETUP(nest)
  */
 static bool nest_begin(struct __test_metadata *_metadata, FIXTURE_DATA(nest) *self)
 {
+	char why[200];
 	uint32_t type;
 	int ret;
 
+	/* Our module says what its build for this kernel leaves out, and why. */
+	if (env_driver_ours()) {
+		static const char *const needs[] = { "viommu", "nested" };
+
+		for (int i = 0; i < 2; i++) {
+			ret = dbg_build_feature(needs[i], why, sizeof(why));
+			if (!ret)
+				SKIP(return false, "smmuv3.ko offers no %s here: %s",
+				     needs[i], why);
+		}
+	}
 	nest_open(_metadata, self);
 	for (int d = 0; d < 2; d++) {
 		uint32_t *idr = self->info[d].idr;

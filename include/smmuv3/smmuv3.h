@@ -24,6 +24,7 @@
 #include <linux/types.h>
 #include <linux/xarray.h>
 
+#include <smmuv3/compat.h>
 #include <smmuv3/invs.h>
 #include <smmuv3/regs.h>
 
@@ -583,6 +584,8 @@ struct smmuv3_attach {
 
 /* --- vIOMMUs (iommufd.c) and nested domains (nested.c) ----------------- */
 
+#if SMMUV3_HAVE_VIOMMU
+
 /**
  * struct smmuv3_viommu - a virtual SMMU backed by one instance
  * @core: the iommufd object
@@ -626,6 +629,7 @@ struct smmuv3_nested {
 	struct smmuv3_viommu *viommu;
 	__le64 vste[2];
 };
+#endif /* SMMUV3_HAVE_VIOMMU */
 
 /* --- Context descriptors (cd.c) ---------------------------------------- */
 
@@ -831,9 +835,14 @@ void smmuv3_master_commit(struct smmuv3_master *master,
 void smmuv3_release_attachments(struct smmuv3_master *master);
 void smmuv3_debugfs_domains_show(struct seq_file *s);
 
-/* iommufd.c */
+/* hw_info.c */
+#if SMMUV3_HAVE_HW_INFO
 void *smmuv3_hw_info(struct device *dev, u32 *length,
 		     enum iommu_hw_info_type *type);
+#endif
+
+#if SMMUV3_HAVE_VIOMMU
+/* iommufd.c */
 size_t smmuv3_get_viommu_size(struct device *dev,
 			      enum iommu_viommu_type type);
 int smmuv3_viommu_init(struct iommufd_viommu *viommu,
@@ -854,6 +863,17 @@ void smmuv3_ste_make_nested(__le64 *ste, const struct smmuv3_nested *nested);
 struct iommu_domain *
 smmuv3_nested_alloc(struct iommufd_viommu *viommu, u32 flags,
 		    const struct iommu_user_data *user_data);
+#else /* !SMMUV3_HAVE_VIOMMU: no vIOMMU can exist */
+static inline int smmuv3_viommu_report_event(struct smmuv3_master *master,
+					     const u64 *evt)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline void smmuv3_viommus_remove(struct smmuv3_device *smmu)
+{
+}
+#endif /* SMMUV3_HAVE_VIOMMU */
 
 /* faults.c */
 int smmuv3_faults_init(struct smmuv3_device *smmu);

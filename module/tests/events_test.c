@@ -130,7 +130,8 @@ static struct kunit_suite smmuv3_events_suite = {
 	.test_cases = smmuv3_events_cases,
 };
 
-#if IS_ENABLED(CONFIG_IOMMUFD_DRIVER_CORE)
+/* Where the vIOMMU code is built (include/smmuv3/compat.h) and usable. */
+#if SMMUV3_HAVE_VIOMMU && IS_ENABLED(CONFIG_IOMMUFD_DRIVER_CORE)
 
 /* --- vIOMMUs -------------------------------------------------------------- */
 

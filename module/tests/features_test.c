@@ -588,4 +588,4 @@ kunit_test_suites(&smmuv3_features_suite);
 
 MODULE_DESCRIPTION("KUnit tests for the smmuv3 driver");
 MODULE_LICENSE("GPL");
-MODULE_IMPORT_NS("EXPORTED_FOR_KUNIT_TESTING");
+SMMUV3_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

@@ -655,7 +655,7 @@ static void inv_failure_timeout(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic64_read(&f[1]->smmu.cmdq.inv_failures), 0);
 }
 
-#if IS_ENABLED(CONFIG_IOMMUFD_DRIVER_CORE)
+#if SMMUV3_HAVE_VIOMMU && IS_ENABLED(CONFIG_IOMMUFD_DRIVER_CORE)
 
 /* --- Guest invalidations (iommufd.c) -------------------------------------- */
 
@@ -905,7 +905,7 @@ static struct kunit_case smmuv3_invalidate_cases[] = {
 	KUNIT_CASE(inv_failure_retries_whole),
 	KUNIT_CASE(inv_failure_counted),
 	KUNIT_CASE_SLOW(inv_failure_timeout),
-#if IS_ENABLED(CONFIG_IOMMUFD_DRIVER_CORE)
+#if SMMUV3_HAVE_VIOMMU && IS_ENABLED(CONFIG_IOMMUFD_DRIVER_CORE)
 	KUNIT_CASE(guest_inv_rejected),
 	KUNIT_CASE(guest_inv_reserved_range),
 #endif

@@ -119,7 +119,7 @@ static struct smmuv3_domain *domain(struct env *e, enum smmuv3_stage stage,
 
 static int attach_rid(struct env *e, struct iommu_domain *dom)
 {
-	return dom->ops->attach_dev(dom, e->dev, NULL);
+	return smmuv3_call_attach_dev(dom, e->dev, NULL);
 }
 
 static int set_pasid(struct env *e, struct smmuv3_domain *d, u32 pasid,
@@ -657,6 +657,7 @@ static void pasid_rid_s2_refused(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ste_word(&e, 0), STE_S2_0);
 }
 
+#if SMMUV3_HAVE_VIOMMU
 /* A nested RID is a stage-2 STE too: the same two refusals. */
 static void pasid_rid_nested_refused(struct kunit *test)
 {
@@ -712,6 +713,7 @@ static void pasid_rid_nested_refused(struct kunit *test)
 	expect_untouched(&e, before, "RID nested");
 	expect_cd_clear(&e, 3);
 }
+#endif /* SMMUV3_HAVE_VIOMMU */
 
 /* --- Two-level CD tables -------------------------------------------------- */
 
@@ -884,7 +886,9 @@ static struct kunit_case smmuv3_pasid_cases[] = {
 	KUNIT_CASE(pasid_refused),
 	KUNIT_CASE(pasid_none_without_substreams),
 	KUNIT_CASE(pasid_rid_s2_refused),
+#if SMMUV3_HAVE_VIOMMU
 	KUNIT_CASE(pasid_rid_nested_refused),
+#endif
 	KUNIT_CASE(pasid_cdtab_2lvl),
 	KUNIT_CASE(pasid_release),
 	KUNIT_CASE(pasid_ste_forms_hitless),

@@ -537,10 +537,11 @@ static struct smmuv3_domain *s2_domain(struct kunit *test, u64 vttbr,
 	cfg->arm_lpae_s2_cfg.vtcr.sh = 3;
 	cfg->arm_lpae_s2_cfg.vtcr.ps = 4;
 	if (fwb)
-		cfg->quirks |= IO_PGTABLE_QUIRK_ARM_S2FWB;
+		cfg->quirks |= SMMUV3_PGTABLE_S2FWB;
 	return d;
 }
 
+#if SMMUV3_HAVE_VIOMMU
 /* The STE of a nested domain for the guest STE @w0, @w1 over @parent. */
 static void make_nested(struct kunit *test, __le64 *ste,
 			struct smmuv3_master *m, struct smmuv3_domain *parent,
@@ -576,6 +577,7 @@ static void make_nested(struct kunit *test, __le64 *ste,
 #define GUEST_S1_OTHER0	0x000000007654320bull
 /* S1CIR 1, S1COR 1, S1CSH 3 = 0xd4, plus S1DSS */
 #define GUEST_S1_1(dss)	(0x00000000000000d4ull | (dss))
+#endif /* SMMUV3_HAVE_VIOMMU */
 
 static unsigned int ste_entries(struct kunit *test, struct named_entry *out)
 {
@@ -611,6 +613,7 @@ static unsigned int ste_entries(struct kunit *test, struct named_entry *out)
 	smmuv3_ste_make_s2(out[n++].e, s2a, VMID_B);
 	out[n].name = "s2 FWB";
 	smmuv3_ste_make_s2(out[n++].e, s2f, VMID_A);
+#if SMMUV3_HAVE_VIOMMU
 	out[n].name = "nested abort";
 	make_nested(test, out[n++].e, sub, s2a, GUEST_ABORT0, 0);
 	out[n].name = "nested bypass";
@@ -632,6 +635,7 @@ static unsigned int ste_entries(struct kunit *test, struct named_entry *out)
 		    GUEST_S1_1(2));
 	out[n].name = "nested s1 FWB";
 	make_nested(test, out[n++].e, sub, s2f, GUEST_S1_0, GUEST_S1_1(0));
+#endif
 	return n;
 }
 

@@ -283,6 +283,42 @@ int dbg_live_ids(const char *inst, unsigned int type, uint8_t *bitmap)
 	return n;
 }
 
+int dbg_build_feature(const char *feature, char *why, size_t len)
+{
+	size_t flen = strlen(feature);
+	char line[256];
+	int ret = -ENOENT;
+	FILE *f;
+
+	if (len)
+		why[0] = 0;
+	f = fopen(SMMUV3_DEBUGFS "/build", "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char *rest = line + flen;
+
+		if (strncmp(line, feature, flen) || *rest != ' ')
+			continue;
+		rest++;
+		rest[strcspn(rest, "\n")] = 0;
+		if (!strcmp(rest, "yes")) {
+			ret = 1;
+		} else if (!strncmp(rest, "no", 2)) {
+			rest += 2;
+			rest += strspn(rest, " (");
+			if (*rest && rest[strlen(rest) - 1] == ')')
+				rest[strlen(rest) - 1] = 0;
+			if (len)
+				snprintf(why, len, "%s", rest);
+			ret = 0;
+		}
+		break;
+	}
+	fclose(f);
+	return ret;
+}
+
 int smmuv3_param_read(const char *name, uint64_t *val)
 {
 	char path[PATH_MAX];

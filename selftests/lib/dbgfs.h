@@ -13,6 +13,11 @@
  *       then one line per invalidation array entry:
  *       "  <instance> type <t> id <id> ssid <s> users <n>"
  *       (instance "-" for trash: an entry whose users dropped to 0)
+ *   /sys/kernel/debug/smmuv3/build              features that depend on the
+ *       kernel the module was built for, one line each:
+ *       "<name> yes" or "<name> no (<why>)", e.g.
+ *       "viommu no (kernel interface missing: ...)" or
+ *       "viommu no (kernel built without CONFIG_IOMMUFD)"
  *   /sys/module/smmuv3/parameters/max_asids, max_vmids (0 = hardware limit)
  *
  * <instance> is the name the instance has in /sys/class/iommu.
@@ -120,6 +125,15 @@ const char *dbg_domain_str(const struct dbg_domain *d, char *buf, size_t len);
  */
 #define DBG_IDS_MAX 4096
 int dbg_live_ids(const char *inst, unsigned int type, uint8_t *bitmap);
+
+/*
+ * Whether this build of smmuv3.ko offers FEATURE ("viommu", "nested",
+ * "veventq", "hw_info", "iommufd_hwpt", "hwpt_pasid", "s2fwb_tables"):
+ * 1 yes, 0 no (WHY gets the reason the build file gives), -ENOENT for an
+ * older module without the build file or a feature it does not list, or
+ * another -errno.
+ */
+int dbg_build_feature(const char *feature, char *why, size_t len);
 
 /* Module parameter NAME of smmuv3.ko.  -ENOENT without the module. */
 int smmuv3_param_read(const char *name, uint64_t *val);
