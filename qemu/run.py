@@ -354,9 +354,30 @@ class Runner:
         os.makedirs(d, exist_ok=True)
         return d
 
+    def kbuild_has_mo(self):
+        """Does the kernel's kbuild put external module output in MO= (7.x)?
+        6.12's writes it next to the sources."""
+        src = self.ksrc()
+        src = local_path(os.readlink(src)) if os.path.islink(src) else src
+        try:
+            with open(os.path.join(src, "Makefile")) as f:
+                return '"$(origin MO)"' in f.read()
+        except OSError:
+            return True
+
     def kmake(self, out, args, log, echo=False):
-        cmd = ["make", "-C", self.kdir, "M=" + REPO, "MO=" + out, "ARCH=arm64",
-               "CROSS_COMPILE=" + self.cross] + args
+        if self.kbuild_has_mo():
+            m = ["M=" + REPO, "MO=" + out]
+        else:
+            # A copy of the sources in OUT, built in place.
+            for sub in ("Kbuild", "include", "module"):
+                dst = os.path.join(out, sub)
+                if os.path.isdir(os.path.join(REPO, sub)):
+                    shutil.copytree(os.path.join(REPO, sub), dst, dirs_exist_ok=True)
+                else:
+                    shutil.copy2(os.path.join(REPO, sub), dst)
+            m = ["M=" + out]
+        cmd = ["make", "-C", self.kdir] + m + ["ARCH=arm64", "CROSS_COMPILE=" + self.cross] + args
         return run_logged(self.build_cmd(cmd), log, echo=echo)
 
     def build_module(self, echo=False):
