@@ -685,19 +685,15 @@ static void guest_cmds(struct kunit *test, struct iommu_user_data_array *a,
 }
 
 /*
- * The host issues them with the vIOMMU's VMID (9, VMID [47:32]).  When the
- * SMMU rejects one, the guest gets -EIO and no command counts as handled;
- * in particular when the rejected command was in the first 64, queued
- * without a CMD_SYNC as a full batch.
+ * A vIOMMU with VMID 9 on a new fake instance that runs its queue, and a
+ * page of user memory for the guest's commands.
  */
-static void guest_inv_rejected(struct kunit *test)
+static struct smmuv3_viommu *guest_viommu(struct kunit *test,
+					  struct fake_smmu **fp,
+					  unsigned long *uptr)
 {
-	struct iommu_user_data_array array;
 	struct smmuv3_viommu *viommu;
-	struct fake_cmd *expect;
 	struct fake_smmu *f;
-	unsigned long uptr;
-	unsigned int i;
 
 	f = fake_smmu_create(test, "smmu0", FEAT_RIL, 16, 8);
 	viommu = kunit_kzalloc(test, sizeof(*viommu), GFP_KERNEL);
@@ -714,13 +710,33 @@ static void guest_inv_rejected(struct kunit *test)
 	KUNIT_ASSERT_NULL(test, current->mm);
 	KUNIT_ASSERT_EQ(test, kunit_attach_mm(), 0);
 	mmdrop(current->mm);
-	uptr = kunit_vm_mmap(test, NULL, 0, PAGE_SIZE, PROT_READ | PROT_WRITE,
-			     MAP_ANONYMOUS | MAP_PRIVATE, 0);
-	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR_VALUE(uptr) || !uptr,
+	*uptr = kunit_vm_mmap(test, NULL, 0, PAGE_SIZE, PROT_READ | PROT_WRITE,
+			      MAP_ANONYMOUS | MAP_PRIVATE, 0);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR_VALUE(*uptr) || !*uptr,
 			       "no user memory");
+	fake_smmu_hw_start(test, f);
+	*fp = f;
+	return viommu;
+}
+
+/*
+ * The host issues them with the vIOMMU's VMID (9, VMID [47:32]).  When the
+ * SMMU rejects one, the guest gets -EIO and no command counts as handled;
+ * in particular when the rejected command was in the first 64, queued
+ * without a CMD_SYNC as a full batch.
+ */
+static void guest_inv_rejected(struct kunit *test)
+{
+	struct iommu_user_data_array array;
+	struct smmuv3_viommu *viommu;
+	struct fake_cmd *expect;
+	struct fake_smmu *f;
+	unsigned long uptr;
+	unsigned int i;
+
+	viommu = guest_viommu(test, &f, &uptr);
 	expect = kunit_kcalloc(test, 71, sizeof(*expect), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, expect);
-	fake_smmu_hw_start(test, f);
 
 	/* all accepted: handled, with the vIOMMU's VMID */
 	guest_cmds(test, &array, uptr, 3);
@@ -767,20 +783,7 @@ static void guest_inv_reserved_range(struct kunit *test)
 	struct fake_smmu *f;
 	unsigned long uptr;
 
-	f = fake_smmu_create(test, "smmu0", FEAT_RIL, 16, 8);
-	viommu = kunit_kzalloc(test, sizeof(*viommu), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, viommu);
-	viommu->smmu = &f->smmu;
-	viommu->vmid = FAKE_INV(f, S1CLR, 9, 0, 1);
-	xa_init(&viommu->core.vdevs);
-	KUNIT_ASSERT_NULL(test, current->mm);
-	KUNIT_ASSERT_EQ(test, kunit_attach_mm(), 0);
-	mmdrop(current->mm);	/* see guest_inv_rejected() */
-	uptr = kunit_vm_mmap(test, NULL, 0, PAGE_SIZE, PROT_READ | PROT_WRITE,
-			     MAP_ANONYMOUS | MAP_PRIVATE, 0);
-	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR_VALUE(uptr) || !uptr,
-			       "no user memory");
-	fake_smmu_hw_start(test, f);
+	viommu = guest_viommu(test, &f, &uptr);
 	array = (struct iommu_user_data_array){
 		.type = IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3,
 		.uptr = (void __user *)uptr,

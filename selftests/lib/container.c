@@ -136,20 +136,7 @@ int container_pick_iova(int cfd, uint64_t min, uint64_t len, uint64_t align,
 	struct iova_range r[64];
 	int n = container_iova_ranges(cfd, r, 64, NULL);
 
-	if (n < 0)
-		return n;
-	if (!len || !align || (align & (align - 1)))
-		return -EINVAL;
-	for (int i = 0; i < n && i < 64; i++) {
-		uint64_t a = r[i].start > min ? r[i].start : min;
-
-		a = (a + align - 1) & ~(align - 1);
-		if (a < min || a > r[i].last || r[i].last - a < len - 1)
-			continue;
-		*iova = a;
-		return 0;
-	}
-	return -ENOSPC;
+	return n < 0 ? n : iova_ranges_pick(r, n < 64 ? n : 64, min, len, align, iova);
 }
 
 /* ---- groups and devices ---------------------------------------------------- */

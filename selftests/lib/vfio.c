@@ -162,12 +162,16 @@ int iommufd_pick_iova(int iommufd, uint32_t ioas_id, uint64_t min, uint64_t len,
 	struct iova_range r[64];
 	int n = iommufd_ioas_iova_ranges(iommufd, ioas_id, r, 64, NULL);
 
-	if (n < 0)
-		return n;
+	return n < 0 ? n : iova_ranges_pick(r, n < 64 ? n : 64, min, len, align, iova);
+}
+
+int iova_ranges_pick(const struct iova_range *r, int n, uint64_t min, uint64_t len,
+		     uint64_t align, uint64_t *iova)
+{
 	if (!len || !align || (align & (align - 1)))
 		return -EINVAL;
 	/* The ranges come sorted by address. */
-	for (int i = 0; i < n && i < 64; i++) {
+	for (int i = 0; i < n; i++) {
 		uint64_t a = r[i].start > min ? r[i].start : min;
 
 		a = (a + align - 1) & ~(align - 1);

@@ -89,6 +89,9 @@ int iommufd_ioas_iova_ranges(int iommufd, uint32_t ioas_id, struct iova_range *r
  */
 int iommufd_pick_iova(int iommufd, uint32_t ioas_id, uint64_t min, uint64_t len,
 		      uint64_t align, uint64_t *iova);
+/* The same choice among N ranges R sorted by address (any source of them). */
+int iova_ranges_pick(const struct iova_range *r, int n, uint64_t min, uint64_t len,
+		     uint64_t align, uint64_t *iova);
 
 /* ---- VFIO devices ------------------------------------------------------------ */
 
