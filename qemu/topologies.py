@@ -87,15 +87,21 @@ REPEAT_TESTS = ["smmuv3_topology"]
 # modules come from Debian's archive, the newest release of each series):
 # each is booted on STOCK_HW with smmuv3.ko from the smmuv3-dkms package
 # (tag stock-SERIES), and with its built-in arm-smmu-v3 (stock-SERIES-builtin).
-STOCK_SERIES = ["6.12", "7.2", "7.3"]
+STOCK_SERIES = ["7.2", "7.3"]
+# The smmuv3-dkms package is built by DKMS for the headers of each of these
+# (stock/deb, stock-SERIES/dkms-build); 6.12 is not booted yet: a module
+# registered after PCI enumeration leaves 6.12's unbound devices without an
+# IOMMU group (its bus probe does not configure them), see the README.
+STOCK_DKMS_SERIES = ["6.12", "7.2", "7.3"]
 STOCK_HW = "acpi2"
 # What runs there: no KUnit (stock kernels have none), the selftests that
 # need no iommufd (stock kernels have none either).
 STOCK_TESTS = ["smmuv3_topology", "smmuv3_type1", "smmuv3_dma_api_blk"]
 STOCK = "stock"
-STOCK_DESC = ("the stock Debian arm64 kernels %s on the acpi2 hardware: with smmuv3.ko from "
-              "the smmuv3-dkms package (built-in arm-smmu-v3 blacklisted), and with the built-in "
-              "driver; VFIO type1 and DMA-API tests" % ", ".join(STOCK_SERIES))
+STOCK_DESC = ("the smmuv3-dkms package's DKMS builds for the stock Debian arm64 headers of "
+              "%s; the stock kernels %s on the acpi2 hardware with those modules (built-in "
+              "arm-smmu-v3 blacklisted) and with the built-in driver; VFIO type1 and DMA-API "
+              "tests" % (", ".join(STOCK_DKMS_SERIES), " and ".join(STOCK_SERIES)))
 DEFAULT_TOPOLOGIES = ["acpi2", "acpi2-mixed", "acpi2-s2s1", "dt1", "acpi8"]
 # make check repeats these quick boots (--repeat; make soak does more).
 CHECK_REPEAT = 2
