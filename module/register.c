@@ -26,6 +26,11 @@
  * again, for at most SMMUV3_REGISTER_WAIT_MS; then we register anyway and
  * say which device was busy.  A device that is bound, or whose probe takes
  * that long, is past the window: its DMA configuration was done before.
+ * Host bridges are left out (no driver binds them).  At most
+ * SMMUV3_REGISTER_MAX_LOCKS locks are held: lockdep tracks 48 held locks
+ * per task and the registration itself takes some; with more unbound
+ * devices than that, the instance registers without them, as the in-tree
+ * driver always does, and says so.
  */
 #include <linux/delay.h>
 #include <linux/device.h>
@@ -37,6 +42,7 @@
 /* How long to wait for busy devices before registering regardless. */
 #define SMMUV3_REGISTER_WAIT_MS		5000
 #define SMMUV3_REGISTER_RETRY_MS	10
+#define SMMUV3_REGISTER_MAX_LOCKS	32
 
 /**
  * struct smmuv3_devlocks - PCI devices locked around the registration
@@ -45,6 +51,7 @@
  * @cap: room in @devs
  * @locked: how many of @devs are locked
  * @busy: a device whose lock was taken by someone else at the last try
+ * @too_many: more unbound devices than SMMUV3_REGISTER_MAX_LOCKS
  */
 struct smmuv3_devlocks {
 	struct device **devs;
@@ -52,6 +59,7 @@ struct smmuv3_devlocks {
 	unsigned int cap;
 	unsigned int locked;
 	struct device *busy;
+	bool too_many;
 };
 
 static int smmuv3_devlocks_collect(struct device *dev, void *data)
@@ -92,12 +100,17 @@ static bool smmuv3_devlocks_try(struct smmuv3_devlocks *dl)
 			smmuv3_devlocks_unlock(dl);
 			return false;
 		}
-		if (device_is_bound(dev)) {
+		if (device_is_bound(dev) ||
+		    to_pci_dev(dev)->class >> 8 == PCI_CLASS_BRIDGE_HOST) {
 			device_unlock(dev);
 			continue;
 		}
 		swap(dl->devs[i], dl->devs[dl->locked]);
-		dl->locked++;
+		if (++dl->locked > SMMUV3_REGISTER_MAX_LOCKS) {
+			smmuv3_devlocks_unlock(dl);
+			dl->too_many = true;
+			return true;
+		}
 	}
 	return true;
 }
@@ -138,7 +151,11 @@ int smmuv3_iommu_register(struct smmuv3_device *smmu)
 		waited += SMMUV3_REGISTER_RETRY_MS;
 	}
 
-	if (waited && !dl.busy)
+	if (dl.too_many)
+		dev_info(smmu->dev,
+			 "more than %u unbound PCI devices: registering without holding their locks\n",
+			 SMMUV3_REGISTER_MAX_LOCKS);
+	else if (waited && !dl.busy)
 		dev_info(smmu->dev,
 			 "waited %u ms for devices being bound before registering\n",
 			 waited);
