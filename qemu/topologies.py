@@ -120,4 +120,6 @@ KERNELS = {
                "6.12", ["base", "series-6.12"], ["acpi2"]),
     ]
 }
-CHECK_KERNELS = ["debug", "6.12"]
+# 6.12 is built and bootable (--kernel 6.12) but not in make check yet: its
+# devices without a driver get no IOMMU group (see STOCK_DKMS_SERIES).
+CHECK_KERNELS = ["debug"]
