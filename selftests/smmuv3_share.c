@@ -92,23 +92,16 @@ FIXTURE_SETUP(share)
 {
 	uint64_t seed = prng_time_seed();
 	struct edu_pick pick[2];
+	char why[256];
 	int ret;
 
 	self->iommufd = -1;
 	self->a.vd.fd = -1;
 	self->b.vd.fd = -1;
-	ret = edus_on_distinct_instances(pick, 2);
-	ASSERT_LE(0, ret) TH_LOG("listing edus: %s", strerror(-ret));
-	if (ret < 2) {
-		/* The acpi2* topologies have an edu behind each of two instances. */
-		ASSERT_FALSE(env_topology_is("acpi2"))
-			TH_LOG("topology %s: expected edus behind two different instances, "
-			       "found %s", env_topology(),
-			       ret ? "them all behind one" : "no edu behind any");
-		SKIP(return, "needs edus behind two different SMMU instances (topology %s "
-		     "has %s)", env_topology() ? env_topology() : "unknown",
-		     ret ? "one instance with edus" : "no edu behind an instance");
-	}
+	ret = edus_pick_two(pick, why, sizeof(why));
+	ASSERT_LE(0, ret) TH_LOG("%s", why);
+	if (!ret)
+		SKIP(return, "%s", why);
 	snprintf(self->bdf_a, sizeof(self->bdf_a), "%s", pick[0].bdf);
 	snprintf(self->bdf_b, sizeof(self->bdf_b), "%s", pick[1].bdf);
 	self->ours = env_driver_ours();

@@ -158,24 +158,16 @@ FIXTURE_SETUP(type1)
 {
 	uint64_t seed = prng_time_seed();
 	struct edu_pick pick[2];
-	char err[256] = "";
+	char err[256] = "", why[256];
 	int ret;
 
 	self->cfd = -1;
 	for (int i = 0; i < 2; i++)
 		ctr_edu_init(&self->dev[i]);
-	ret = edus_on_distinct_instances(pick, 2);
-	ASSERT_LE(0, ret) TH_LOG("listing edus: %s", strerror(-ret));
-	if (ret < 2) {
-		/* The acpi2* topologies have an edu behind each of two instances. */
-		ASSERT_FALSE(env_topology_is("acpi2"))
-			TH_LOG("topology %s: expected edus behind two different instances, "
-			       "found %s", env_topology(),
-			       ret ? "them all behind one" : "no edu behind any");
-		SKIP(return, "needs edus behind two different SMMU instances (topology %s "
-		     "has %s)", env_topology() ? env_topology() : "unknown",
-		     ret ? "one instance with edus" : "no edu behind an instance");
-	}
+	ret = edus_pick_two(pick, why, sizeof(why));
+	ASSERT_LE(0, ret) TH_LOG("%s", why);
+	if (!ret)
+		SKIP(return, "%s", why);
 	if (!path_exists(VFIO_CONTAINER_DEV))
 		SKIP(return, "no " VFIO_CONTAINER_DEV " (kernel without VFIO_CONTAINER)");
 	self->cfd = container_open(err, sizeof(err));

@@ -49,6 +49,28 @@ int edus_on_distinct_instances(struct edu_pick *out, int max)
 	return ret < 0 ? ret : n;
 }
 
+int edus_pick_two(struct edu_pick pick[2], char *why, size_t len)
+{
+	int ret = edus_on_distinct_instances(pick, 2);
+
+	if (ret < 0) {
+		snprintf(why, len, "listing edus: %s", strerror(-ret));
+		return -1;
+	}
+	if (ret == 2)
+		return 2;
+	if (env_topology_is("acpi2")) {
+		snprintf(why, len, "topology %s: expected edus behind two different instances, "
+			 "found %s", env_topology(),
+			 ret ? "them all behind one" : "no edu behind any");
+		return -1;
+	}
+	snprintf(why, len, "needs edus behind two different SMMU instances (topology %s has %s)",
+		 env_topology() ? env_topology() : "unknown",
+		 ret ? "one instance with edus" : "no edu behind an instance");
+	return 0;
+}
+
 int edu_dev_open(struct edu_dev *d, const char *bdf, int iommufd)
 {
 	int ret;

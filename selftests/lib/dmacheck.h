@@ -54,6 +54,13 @@ struct edu_pick {
  */
 int edus_on_distinct_instances(struct edu_pick *out, int max);
 /*
+ * Two edus behind different instances, for the tests that need them:
+ * returns 2; 0 when the topology has no such pair (skip: WHY says what it
+ * has); -1 when listing failed or an acpi2* topology, which has an edu
+ * behind each of two instances, offered no pair (fail: WHY says why).
+ */
+int edus_pick_two(struct edu_pick pick[2], char *why, size_t len);
+/*
  * vfio_dev_open() + vfio_dev_edu(): bound to vfio-pci and IOMMUFD, BAR0
  * mapped, DMA enabled, not attached (blocked).  On failure d->vd.err says
  * why.
