@@ -6,13 +6,48 @@
  * /sys/kernel/debug/smmuv3/build.  The probes behind it are in
  * module/compat-probe.sh, the macros in include/smmuv3/compat.h.
  */
+#include <linux/acpi.h>
 #include <linux/iommu.h>
 #include <linux/kernel.h>
+#include <linux/of_device.h>
+#include <linux/pci.h>
 #include <linux/printk.h>
 #include <linux/seq_file.h>
 #include <linux/utsname.h>
 
 #include <smmuv3/smmuv3.h>
+
+/**
+ * smmuv3_compat_dma_configure() - configure the DMA of a PCI device that has
+ * no driver, as the iommu core's bus probe does on Linux 7.x
+ * @dev: a PCI device, locked (device_lock()), with no driver and no group
+ *
+ * Linux 7.x's bus probe calls the bus's dma_configure() for a device that
+ * has no driver: firmware (IORT or the DT iommu-map) gives it a fwspec and
+ * the core an IOMMU group.  Linux 6.12 configures a device's DMA only when
+ * a driver binds it, so a module registered after PCI enumeration leaves
+ * every device that has no driver yet without a group, and its IOMMU
+ * description unknown until then.  This does what pci_dma_configure() does
+ * for the host bridge's firmware node, without the driver's claim on the
+ * default domain (there is no driver); a driver bound later configures the
+ * device again, which finds it probed.  The kernel has no way to say which
+ * behaviour it has, so the caller decides at run time: only a device still
+ * without a group after the registration is given to this.
+ *
+ * Return: 0, or the firmware code's error (-EPROBE_DEFER: its IOMMU is not
+ * registered yet; -ENODEV: not behind an IOMMU).
+ */
+int smmuv3_compat_dma_configure(struct device *dev)
+{
+	struct pci_host_bridge *hb = pci_find_host_bridge(to_pci_dev(dev)->bus);
+	struct device *bridge = &hb->dev;
+
+	if (IS_ENABLED(CONFIG_OF) && bridge->parent && bridge->parent->of_node)
+		return of_dma_configure_id(dev, bridge->parent->of_node, true, NULL);
+	if (has_acpi_companion(bridge))
+		return acpi_dma_configure_id(dev, device_get_dma_attr(bridge), NULL);
+	return -ENODEV;
+}
 
 #if !SMMUV3_HAVE_IOMMU_DOMAIN_ALLOC_PAGING_FLAGS
 /**

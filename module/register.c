@@ -31,9 +31,17 @@
  * per task and the registration itself takes some; with more unbound
  * devices than that, the instance registers without them, as the in-tree
  * driver always does, and says so.
+ *
+ * After the registration, a PCI device that has no driver and still no
+ * group is configured here (smmuv3_configure_unbound()): Linux 7.x's bus
+ * probe configures such devices itself, Linux 6.12's leaves them for the
+ * driver bind, so that a device behind an instance would show no IOMMU
+ * group (and could not be put in a VFIO container by its group) until some
+ * driver binds it.  On 7.x the pass finds nothing to do.
  */
 #include <linux/delay.h>
 #include <linux/device.h>
+#include <linux/iommu.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
 
@@ -115,6 +123,31 @@ static bool smmuv3_devlocks_try(struct smmuv3_devlocks *dl)
 	return true;
 }
 
+/*
+ * One PCI device after the registration: if it has no driver and no group,
+ * configure its DMA as the bus probe of Linux 7.x would.  Only tried under
+ * the device's lock: a device whose lock is taken is being bound, and the
+ * bind configures it.
+ */
+static int smmuv3_configure_unbound(struct device *dev, void *data)
+{
+	unsigned int *configured = data;
+	struct iommu_group *group;
+
+	group = iommu_group_get(dev);
+	if (group) {
+		iommu_group_put(group);
+		return 0;
+	}
+	if (!device_trylock(dev))
+		return 0;
+	if (!dev->driver && !device_iommu_mapped(dev) &&
+	    !smmuv3_compat_dma_configure(dev) && device_iommu_mapped(dev))
+		(*configured)++;
+	device_unlock(dev);
+	return 0;
+}
+
 /**
  * smmuv3_iommu_register() - register an instance with the iommu core
  * @smmu: the instance, ready to translate
@@ -165,5 +198,16 @@ int smmuv3_iommu_register(struct smmuv3_device *smmu)
 	for (i = 0; i < dl.num; i++)
 		put_device(dl.devs[i]);
 	kfree(dl.devs);
+
+	if (!ret && IS_ENABLED(CONFIG_PCI)) {
+		unsigned int configured = 0;
+
+		bus_for_each_dev(&pci_bus_type, NULL, &configured,
+				 smmuv3_configure_unbound);
+		if (configured)
+			dev_info(smmu->dev,
+				 "gave %u PCI device(s) without a driver their IOMMU group (this kernel's bus probe does not)\n",
+				 configured);
+	}
 	return ret;
 }

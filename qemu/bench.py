@@ -19,6 +19,13 @@ belongs to the SMMU whose registers were written last
 128 KiB-aligned base).  The counted unmaps lie between two reads of edu A's
 configuration space at 0xf8 and 0xfc (pci_cfg_read).
 
+Then, for a Debian user deciding whether to replace the driver they have,
+the newest stock Debian kernel of STOCK_SERIES (no iommufd) boots on the same
+hardware with smmuv3.ko from the smmuv3-dkms package and with its built-in
+arm-smmu-v3: smmuv3_bench's blk phase (read MB/s in strict and flush-queue
+DMA domains) and the VFIO type1 selftest, which says how many IOMMU domains
+type1 made for a container holding a device behind each instance (one VM).
+
 Nothing here asserts a figure: a boot or the program failing fails the run,
 the figures are printed (and written to bench.txt in the run's log dir).
 """
@@ -182,6 +189,61 @@ def report(res):
     return lines
 
 
+TYPE1_DOMAINS_RE = re.compile(r"type1 made (\d+) domain\(s\) for A and B")
+STOCK_DRIVERS = (("dkms", "smmuv3.ko (DKMS)"), ("builtin", "built-in arm-smmu-v3"))
+
+
+def stock_bench(runner, prog):
+    """The stock kernel with both drivers.  Returns the table's lines."""
+    o = runner.o
+    r = runner.results
+    series = harness.STOCK_SERIES[-1]
+    log = runner.log("build-stock.log")
+    releases, kos, deb = runner.prepare_stock(log)
+    rel = releases.get(series)
+    if not rel:
+        return ["stock %s: no headers (see %s)" % (series, harness.show(log))]
+    selftests = [x for x in (runner.build_selftests() or []) if x[0] == "smmuv3_type1"]
+    selftests.append(("smmuv3_bench", prog))
+    args = ["--phase", "blk", "--seconds", str(o.bench_seconds), "--rounds", str(o.bench_rounds)]
+    tags = runner.boot_stock(series, rel, kos.get(rel), deb, selftests, log,
+                             tests=["smmuv3_type1"], bench=args)
+    res = {}
+    for key, _ in STOCK_DRIVERS:
+        tag = next((t for t in tags if ("-builtin" in t) == (key == "builtin")), None)
+        if not tag:
+            continue
+        figures, skips, errors = parse_output(runner.bench_output.get(tag, []))
+        for e in errors:
+            r.add("FAIL", "%s/smmuv3_bench" % tag, e)
+        if not figures:
+            r.add("FAIL", "%s/smmuv3_bench" % tag, "no figures")
+        elif not errors:
+            r.add("PASS", "%s/smmuv3_bench" % tag)
+        doms = None
+        for line in runner.selftest_output.get((tag, "smmuv3_type1"), []):
+            m = TYPE1_DOMAINS_RE.search(line)
+            if m:
+                doms = int(m.group(1))
+        res[key] = {"figures": figures, "domains": doms}
+    lines = ["Debian's stock %s kernel (no iommufd), acpi2 hardware, strict DMA by default" % rel,
+             "", "| | %s |" % " | ".join(d for _, d in STOCK_DRIVERS),
+             "|---|---|---|"]
+    lines.append("| IOMMU domains VFIO type1 made for one container with an edu behind each "
+                 "instance | %s |" % " | ".join(
+                     fmt(res.get(k, {}).get("domains"), "%d") for k, _ in STOCK_DRIVERS))
+    disks = sorted({kv["instance"] for k in res for n, kv in res[k]["figures"]
+                    if n == "blk_read"})
+    for dom in ("DMA", "DMA-FQ"):
+        for inst in disks:
+            lines.append("| virtio-blk read MB/s (O_DIRECT, 256 KiB) behind %s, %s domain: "
+                         "median (range) | %s |" % (inst, dom, " | ".join(
+                             fmt(figure(res.get(k, {}).get("figures", []), "blk_read",
+                                        "mb_per_s", domain=dom, instance=inst), "%.1f")
+                             for k, _ in STOCK_DRIVERS)))
+    return lines
+
+
 def main(runner, topology):
     """Boot, collect, print.  Returns the process exit status."""
     o = runner.o
@@ -252,6 +314,8 @@ def main(runner, topology):
     runner.qemu_extra = []
     table = ["Benchmark: topology %s (%s), %s guest kernel, QEMU TCG, %d vCPUs" % (
         topology, topo.desc, o.kernel, 2), ""] + report(res)
+    if o.bench_stock:
+        table += [""] + stock_bench(runner, prog)
     with open(runner.log("bench.txt"), "w") as f:
         f.write("\n".join(table) + "\n")
     print("\n".join(table))

@@ -48,7 +48,8 @@ from results import (Results, note, parse_tap, tap_leaves, _subtree_failed,  # n
                      console_reports, _results_done, _wrap, _kmemleak_objects, _keyvals)
 from topologies import (TOPOLOGIES, KERNELS, CHECK_KERNELS, DEFAULT_TOPOLOGIES,  # noqa: E402
                         REPEAT_TESTS, REPEAT_TOPOLOGIES, CHECK_REPEAT, STOCK, STOCK_HW,
-                        STOCK_DESC, STOCK_SERIES, STOCK_DKMS_SERIES, STOCK_TESTS)
+                        STOCK_DESC, STOCK_SERIES, STOCK_DKMS_SERIES, STOCK_TESTS,
+                        STOCK_UNBOUND_NOGROUP)
 
 REPO = os.path.dirname(HERE)
 CACHE = os.environ.get("SMMUV3_CACHE", "/var/cache/smmuv3")
@@ -248,6 +249,7 @@ class Runner:
         self.chroot_root = None
         self.qemu_extra = []    # more QEMU arguments for every boot (bench.py: tracing)
         self.bench_output = {}  # boot tag -> the guest's bench section lines
+        self.selftest_output = {}  # (boot tag, selftest) -> its output lines
 
     # -- bookkeeping --------------------------------------------------------
 
@@ -703,6 +705,7 @@ class Runner:
                     n = _wrap(name, n)
                 tap_leaves([n], "%s/kunit" % tag, r)
         elif kind == "selftest":
+            self.selftest_output[(tag, name)] = body
             rc = None
             if endline:
                 m = re.search(r"rc=(\d+)", endline)
@@ -807,6 +810,25 @@ class Runner:
             self.results.add("SKIP", STOCK, "only for --driver ours")
             return
         log = self.log("build-stock.log")
+        releases, kos, deb = self.prepare_stock(log)
+        selftests = [x for x in (self.build_selftests() or []) if x[0] in STOCK_TESTS]
+        for series in STOCK_DKMS_SERIES:
+            rel = releases.get(series)
+            if not rel:
+                continue
+            if series in STOCK_SERIES:
+                self.boot_stock(series, rel, kos.get(rel), deb, selftests, log)
+            elif kos.get(rel):
+                self.results.add("PASS", "stock-%s/dkms-build" % series,
+                                 "smmuv3.ko for %s from %s's DKMS build (not booted)" % (rel, deb))
+            else:
+                self.results.add("FAIL", "stock-%s/dkms-build" % series, "installing %s built no "
+                                 "smmuv3.ko for %s, see %s" % (deb, rel, show(log)))
+
+    def prepare_stock(self, log):
+        """The stock headers of STOCK_DKMS_SERIES in the chroot and the
+        smmuv3-dkms package built and installed there.  Returns ({series:
+        release}, {release: smmuv3.ko path}, the package's file name)."""
         t = time.time()
         releases = {}
         with flock(os.path.join(CACHE, "stock", ".lock")):
@@ -830,30 +852,23 @@ class Runner:
             self.results.add("PASS", "stock/deb", "%s built and installed with dpkg; DKMS built "
                              "smmuv3.ko for %s" % (deb, ", ".join(sorted(kos)) or "nothing"))
         note("stock headers and the DKMS builds ready in %.0f s" % (time.time() - t))
-        selftests = [x for x in (self.build_selftests() or []) if x[0] in STOCK_TESTS]
-        for series in STOCK_DKMS_SERIES:
-            rel = releases.get(series)
-            if not rel:
-                continue
-            if series in STOCK_SERIES:
-                self.boot_stock(series, rel, kos.get(rel), deb, selftests, log)
-            elif kos.get(rel):
-                self.results.add("PASS", "stock-%s/dkms-build" % series,
-                                 "smmuv3.ko for %s from %s's DKMS build (not booted)" % (rel, deb))
-            else:
-                self.results.add("FAIL", "stock-%s/dkms-build" % series, "installing %s built no "
-                                 "smmuv3.ko for %s, see %s" % (deb, rel, show(log)))
+        return releases, kos, deb
 
-    def boot_stock(self, series, release, ko, deb, selftests, log):
-        """Boot one stock kernel with our DKMS module, then with its built-in driver."""
+    def boot_stock(self, series, release, ko, deb, selftests, log, tests=STOCK_TESTS,
+                   bench=None):
+        """Boot one stock kernel with our DKMS module, then with its built-in
+        driver, running TESTS (and smmuv3_bench with the arguments BENCH, in
+        bench mode, if given; SELFTESTS then holds the benchmark too).
+        Returns the two boots' tags."""
         tag = "stock-%s" % series
+        tags = []
         with flock(os.path.join(CACHE, "stock", ".lock")):
             fetched = _keyvals(self._capture(in_chroot(
                 [chroot_path(os.path.join(HERE, "stock.sh")), "fetch", series]), log))
         if "VMLINUZ" not in fetched:
             self.results.add("FAIL", tag + "/fetch", "stock kernel download failed: " +
                              tail(log, 3))
-            return
+            return tags
         if ko:
             self.results.add("PASS", tag + "/dkms-build",
                              "smmuv3.ko for %s from %s's DKMS build" % (release, deb))
@@ -869,20 +884,26 @@ class Runner:
                                   index, builtin_modules(moddir))
         except (RuntimeError, OSError) as e:
             self.results.add("FAIL", tag + "/modules", "stock modules: %s" % e)
-            return
+            return tags
         topo = TOPOLOGIES[STOCK_HW]
         for builtin in (False, True):
             if not builtin and not ko:
                 continue
-            btag = tag + ("-builtin" if builtin else "")
+            btag = tag + ("-builtin" if builtin else "") + ("-bench" if bench else "")
             drv = [] if builtin else [("smmuv3", read_module(local_path(ko)))]
+            files = [("/bench/smmuv3_bench", p) for n, p in selftests if n == "smmuv3_bench"]
             initrd = self.initramfs("initramfs-" + btag, driver_mods=drv, pre_mods=pre,
-                                    selftests=selftests)
-            extra = ["smtest.mode=stock", "smtest.driver=%s" % (
-                         "upstream" if builtin else "stock-dkms"),
+                                    selftests=[x for x in selftests if x[0] != "smmuv3_bench"],
+                                    files=files)
+            extra = ["smtest.mode=%s" % ("bench" if bench else "stock"),
+                     "smtest.driver=%s" % ("upstream" if builtin else "stock-dkms"),
                      "smtest.topology=" + STOCK_HW, "smtest.instances=%d" % topo.instances,
                      "smtest.testtimeout=%d" % self._testtimeout(),
-                     "smtest.tests=" + ",".join(STOCK_TESTS)]
+                     "smtest.tests=" + ",".join(tests)]
+            if bench:
+                extra.append("smtest.bench=" + ",".join(bench))
+            if builtin and series in STOCK_UNBOUND_NOGROUP:
+                extra.append("smtest.unbound_nogroup=1")
             if not builtin:
                 extra.insert(0, "initcall_blacklist=arm_smmu_driver_init")
             note("booting %s (Debian's %s kernel, %s)" % (
@@ -891,6 +912,8 @@ class Runner:
             st, el, con, res = self.boot(btag, topo, local_path(fetched["VMLINUZ"]), initrd,
                                          extra, stream=self.o.verbose)
             self.evaluate(btag, st, el, con, res)
+            tags.append(btag)
+        return tags
 
     def _capture(self, cmd, log):
         with open(log, "ab") as f:
@@ -1150,6 +1173,9 @@ def main():
                     help="--bench: seconds per timed round (default: 2)")
     ap.add_argument("--bench-rounds", type=int, default=3, metavar="R",
                     help="--bench: rounds per timed figure (default: 3)")
+    ap.add_argument("--bench-stock", action=argparse.BooleanOptionalAction, default=True,
+                    help="--bench: also the stock Debian kernel with smmuv3.ko (DKMS) and with "
+                    "its built-in driver (default: on)")
     ap.add_argument("--bench-unmaps", type=int, default=256, metavar="K",
                     help="--bench: unmaps counted in the traced boot (default: 256)")
     ap.add_argument("-v", "--verbose", action="store_true", help="stream guest consoles")

@@ -135,6 +135,10 @@ smmuv3_compat_domain_alloc_user(struct device *dev, u32 flags,
 #define SMMUV3_OPS_VIOMMU
 #endif
 
+/* module/compat.c: DMA configuration of a device without a driver (6.12) */
+struct device;
+int smmuv3_compat_dma_configure(struct device *dev);
+
 /* module/compat.c: what this build offers, reported at load and in debugfs */
 struct seq_file;
 void smmuv3_compat_report(void);

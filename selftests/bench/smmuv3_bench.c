@@ -21,7 +21,8 @@
  *          group switched to a strict DMA domain (and to DMA-FQ for
  *          comparison), then restored; R rounds of at least S seconds.
  * "--phase count" runs only the count phase (the traced boot: tracing
- * slows everything down, so it takes no timings).
+ * slows everything down, so it takes no timings); "--phase blk" only the
+ * blk phase, which needs no iommufd (the stock Debian kernels have none).
  *
  * Output, one figure per line (parsed by qemu/bench.py):
  *   bench NAME key=value ...
@@ -64,6 +65,7 @@ struct bench {
 	unsigned int rounds;
 	unsigned int unmaps;
 	bool count_only;
+	bool blk_only;
 	int iommufd;
 	uint32_t ioas;
 	struct edu_dev dev[MAX_INST];	/* [0] = A, [1] = B, behind different instances */
@@ -380,9 +382,11 @@ static int parse_args(struct bench *b, int argc, char **argv)
 		const char *next = i + 1 < argc ? argv[i + 1] : NULL;
 
 		if (!strcmp(argv[i], "--phase") && next) {
-			if (strcmp(next, "all") && strcmp(next, "count"))
+			if (strcmp(next, "all") && strcmp(next, "count") &&
+			    strcmp(next, "blk"))
 				return -EINVAL;
 			b->count_only = !strcmp(next, "count");
+			b->blk_only = !strcmp(next, "blk");
 			i++;
 		} else if (!strcmp(argv[i], "--seconds") && next) {
 			b->seconds = atof(next);
@@ -413,19 +417,25 @@ int main(int argc, char **argv)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (parse_args(&b, argc, argv)) {
-		fprintf(stderr, "usage: %s [--phase all|count] [--seconds S] [--rounds R] "
+		fprintf(stderr, "usage: %s [--phase all|count|blk] [--seconds S] [--rounds R] "
 			"[--unmaps K]\n", argv[0]);
 		return 2;
 	}
 	b.ours = env_driver_ours();
 	printf("bench run driver=%s topology=%s phase=%s seconds=%g rounds=%u unmaps=%u\n",
 	       env_driver() ?: "unknown", env_topology() ?: "unknown",
-	       b.count_only ? "count" : "all", b.seconds, b.rounds, b.unmaps);
+	       b.count_only ? "count" : b.blk_only ? "blk" : "all", b.seconds, b.rounds,
+	       b.unmaps);
 	if (b.ours && !dbg_present()) {
 		fail(&b, "SMMUV3_DRIVER=ours but no %s", SMMUV3_DEBUGFS);
 		return 1;
 	}
 
+	if (b.blk_only) {
+		phase_blk(&b);
+		printf("bench end failed=%d\n", b.failed);
+		return b.failed;
+	}
 	ret = pinned_alloc(&b.page, PAGE);
 	b.iommufd = iommufd_open();
 	if (ret || b.iommufd < 0 || iommufd_ioas_alloc(b.iommufd, &b.ioas)) {

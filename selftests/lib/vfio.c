@@ -116,6 +116,7 @@ int iommufd_hwpt_alloc(int iommufd, uint32_t dev_id, uint32_t pt_id,
 	return 0;
 }
 
+#ifdef SMMUV3_UAPI_ARM_SMMUV3
 int iommufd_smmuv3_idr(int iommufd, uint32_t dev_id, uint32_t idr[6])
 {
 	struct iommu_hw_info_arm_smmuv3 info = {};
@@ -133,6 +134,16 @@ int iommufd_smmuv3_idr(int iommufd, uint32_t dev_id, uint32_t idr[6])
 	memcpy(idr, info.idr, sizeof(info.idr));
 	return 0;
 }
+#else
+/* The kernel's uAPI has no SMMUv3 hw_info type (Linux 6.12). */
+int iommufd_smmuv3_idr(int iommufd, uint32_t dev_id, uint32_t idr[6])
+{
+	(void)iommufd;
+	(void)dev_id;
+	(void)idr;
+	return -EOPNOTSUPP;
+}
+#endif
 
 int iommufd_ioas_iova_ranges(int iommufd, uint32_t ioas_id, struct iova_range *r,
 			     int max, uint64_t *alignment)
