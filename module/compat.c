@@ -143,7 +143,7 @@ smmuv3_build_why(const struct smmuv3_build_feature *f)
 {
 	if (!f->interface)
 		return SMMUV3_WHY_INTERFACE;
-	if (f->iommufd && !IS_ENABLED(CONFIG_IOMMUFD_DRIVER_CORE))
+	if (f->iommufd && !SMMUV3_KERNEL_HAS_IOMMUFD)
 		return SMMUV3_WHY_IOMMUFD;
 	return SMMUV3_BUILT_IN;
 }

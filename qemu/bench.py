@@ -261,7 +261,7 @@ def main(runner, topology):
         return 1
     image = os.path.join(runner.kdir, "arch/arm64/boot/Image")
     res = {}
-    for driver in DRIVERS:
+    for driver in (DRIVERS if o.bench_part in ("all", "drivers") else ()):
         drv, _ = runner.guest_modules(driver, module_dir)
         initrd = runner.initramfs("initramfs-bench-" + driver, driver_mods=drv,
                                   files=[("/bench/smmuv3_bench", prog)])
@@ -312,9 +312,11 @@ def main(runner, topology):
             elif not errors:
                 r.add("PASS", "%s/smmuv3_bench" % tag)
     runner.qemu_extra = []
-    table = ["Benchmark: topology %s (%s), %s guest kernel, QEMU TCG, %d vCPUs" % (
-        topology, topo.desc, o.kernel, 2), ""] + report(res)
-    if o.bench_stock:
+    table = []
+    if res:
+        table += ["Benchmark: topology %s (%s), %s guest kernel, QEMU TCG, %d vCPUs" % (
+            topology, topo.desc, o.kernel, 2), ""] + report(res)
+    if o.bench_part in ("all", "stock"):
         table += [""] + stock_bench(runner, prog)
     with open(runner.log("bench.txt"), "w") as f:
         f.write("\n".join(table) + "\n")

@@ -1173,9 +1173,10 @@ def main():
                     help="--bench: seconds per timed round (default: 2)")
     ap.add_argument("--bench-rounds", type=int, default=3, metavar="R",
                     help="--bench: rounds per timed figure (default: 3)")
-    ap.add_argument("--bench-stock", action=argparse.BooleanOptionalAction, default=True,
-                    help="--bench: also the stock Debian kernel with smmuv3.ko (DKMS) and with "
-                    "its built-in driver (default: on)")
+    ap.add_argument("--bench-part", choices=("all", "drivers", "stock"), default="all",
+                    help="--bench: drivers (ours and upstream on the guest kernel), stock (the "
+                    "newest stock Debian kernel with smmuv3.ko from DKMS and with its built-in "
+                    "driver), or all (default)")
     ap.add_argument("--bench-unmaps", type=int, default=256, metavar="K",
                     help="--bench: unmaps counted in the traced boot (default: 256)")
     ap.add_argument("-v", "--verbose", action="store_true", help="stream guest consoles")

@@ -135,6 +135,14 @@ smmuv3_compat_domain_alloc_user(struct device *dev, u32 flags,
 #define SMMUV3_OPS_VIOMMU
 #endif
 
+/*
+ * The kernel has iommufd, so its uAPI reaches the driver: the driver-side
+ * library (CONFIG_IOMMUFD_DRIVER_CORE, Linux 6.13 and later) or, before it
+ * existed, iommufd itself (Linux 6.12 calls domain_alloc_user directly).
+ */
+#define SMMUV3_KERNEL_HAS_IOMMUFD					\
+	(IS_ENABLED(CONFIG_IOMMUFD_DRIVER_CORE) || IS_ENABLED(CONFIG_IOMMUFD))
+
 /* module/compat.c: DMA configuration of a device without a driver (6.12) */
 struct device;
 int smmuv3_compat_dma_configure(struct device *dev);
