@@ -52,11 +52,16 @@ static struct fake_smmu *platform_fake(struct kunit *test, u32 flags)
 {
 	struct fake_smmu *f = fake_smmu_create(test, "smmu0", flags, 16, 8);
 	void *regs = kunit_kzalloc(test, SZ_128K, GFP_KERNEL);
+	static atomic_t seq = ATOMIC_INIT(0);
+	char name[32];
 
 	KUNIT_ASSERT_NOT_NULL(test, regs);
 	f->smmu.base = (void __iomem __force *)regs;
 	f->smmu.page1 = f->smmu.base + SZ_64K;
-	f->smmu.dev = kunit_device_register(test, "smmuv3-platform-test");
+	/* A name of its own: a failed case may leave its device behind. */
+	snprintf(name, sizeof(name), "smmuv3-platform%d",
+		 atomic_inc_return(&seq));
+	f->smmu.dev = kunit_device_register(test, name);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, f->smmu.dev);
 	dev_set_drvdata(f->smmu.dev, &f->smmu);
 	return f;
