@@ -357,15 +357,20 @@ EXPORT_SYMBOL_IF_KUNIT(smmuv3_batch_init);
 /*
  * Make room for one more command: a full batch is queued without a
  * CMD_SYNC, in the batch's ticket, so that the final wait covers it.
+ * With SMMUV3_OPT_CMDQ_FORCE_SYNC (Arm erratum 2812531) it is queued
+ * with a CMD_SYNC after 63 commands instead: never more than 63 commands
+ * of a batch without one.
  */
 static int smmuv3_batch_make_room(struct smmuv3_cmd_batch *batch)
 {
+	bool force_sync = batch->smmu->options & SMMUV3_OPT_CMDQ_FORCE_SYNC;
+
 	if (batch->err)
 		return batch->err;
-	if (batch->num < SMMUV3_BATCH_MAX)
+	if (batch->num < SMMUV3_BATCH_MAX - force_sync)
 		return 0;
 	batch->err = smmuv3_cmdq_submit(batch->smmu, batch->cmds, batch->num,
-					false, &batch->ticket);
+					force_sync, &batch->ticket);
 	batch->num = 0;
 	return batch->err;
 }

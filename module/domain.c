@@ -276,6 +276,8 @@ int smmuv3_domain_compatible(const struct smmuv3_domain *domain,
 		need = SMMUV3_FEAT_NESTING;
 	if ((flags & need) != need)
 		return -EINVAL;
+	if (domain->nest_parent && !smmuv3_can_nest(smmu))
+		return -EINVAL;
 	if (cfg->pgsize_bitmap & ~smmu->feat.pgsize_bitmap)
 		return -EINVAL;
 	if (cfg->oas > smmu->feat.oas)
@@ -625,7 +627,7 @@ smmuv3_domain_alloc_paging_flags(struct device *dev, u32 flags,
 	if (user_data || (flags & ~supported))
 		return ERR_PTR(-EOPNOTSUPP);
 	if ((flags & IOMMU_HWPT_ALLOC_NEST_PARENT) &&
-	    ((smmu->feat.flags & SMMUV3_FEAT_NESTING) != SMMUV3_FEAT_NESTING ||
+	    (!smmuv3_can_nest(smmu) ||
 	     (flags & SMMUV3_HWPT_ALLOC_PASID)))
 		return ERR_PTR(-EOPNOTSUPP);
 	if ((flags & SMMUV3_HWPT_ALLOC_PASID) &&

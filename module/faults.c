@@ -276,11 +276,14 @@ int smmuv3_faults_init(struct smmuv3_device *smmu)
 }
 
 /**
- * smmuv3_setup_irqs() - request the wired interrupts of an instance
+ * smmuv3_setup_irqs() - request the interrupts of an instance
  * @smmu: the instance, with IRQ_CTRL cleared
  *
- * Firmware gives either one "combined" interrupt or separate "eventq" and
- * "gerror" ones (the PRI queue and CMD_SYNC interrupts are not used).
+ * MSIs where the SMMU and firmware allow them (msi.c); otherwise firmware
+ * gives either one "combined" interrupt or separate "eventq" and "gerror"
+ * ones (the PRI queue and CMD_SYNC interrupts are not used).  A missing
+ * interrupt is not fatal: command-queue waiters handle global errors
+ * themselves, only events go unreported.
  *
  * Return: 0 or a negative errno.
  */
@@ -289,21 +292,27 @@ int smmuv3_setup_irqs(struct smmuv3_device *smmu)
 	struct device *dev = smmu->dev;
 	int ret;
 
+	smmuv3_msi_setup(smmu);
 	if (smmu->irq_combined > 0)
 		return devm_request_threaded_irq(dev, smmu->irq_combined,
 						 smmuv3_combined_irq,
 						 smmuv3_evtq_thread, IRQF_ONESHOT,
 						 "smmuv3-combined", smmu);
 
-	if (smmu->irq_evtq <= 0 || smmu->irq_gerror <= 0) {
-		dev_err(dev, "firmware gives no eventq/gerror interrupts\n");
-		return -ENXIO;
+	if (smmu->irq_evtq <= 0)
+		dev_warn(dev, "no event queue interrupt: events are not reported\n");
+	if (smmu->irq_gerror <= 0)
+		dev_warn(dev, "no global error interrupt: command errors are found by polling\n");
+	if (smmu->irq_evtq > 0) {
+		ret = devm_request_threaded_irq(dev, smmu->irq_evtq, NULL,
+						smmuv3_evtq_thread, IRQF_ONESHOT,
+						"smmuv3-evtq", smmu);
+		if (ret)
+			return ret;
 	}
-	ret = devm_request_threaded_irq(dev, smmu->irq_evtq, NULL,
-					smmuv3_evtq_thread, IRQF_ONESHOT,
-					"smmuv3-evtq", smmu);
-	if (ret)
-		return ret;
-	return devm_request_irq(dev, smmu->irq_gerror, smmuv3_gerror_irq, 0,
-				"smmuv3-gerror", smmu);
+	if (smmu->irq_gerror > 0)
+		return devm_request_irq(dev, smmu->irq_gerror,
+					smmuv3_gerror_irq, 0, "smmuv3-gerror",
+					smmu);
+	return 0;
 }

@@ -74,7 +74,7 @@ size_t smmuv3_get_viommu_size(struct device *dev, enum iommu_viommu_type type)
 
 	if (type != IOMMU_VIOMMU_TYPE_ARM_SMMUV3)
 		return 0;
-	if ((smmu->feat.flags & SMMUV3_FEAT_NESTING) != SMMUV3_FEAT_NESTING)
+	if (!smmuv3_can_nest(smmu))
 		return 0;
 	if (!smmuv3_viommu_coherent(smmu, smmu->feat.flags & SMMUV3_FEAT_S2FWB))
 		return 0;

@@ -19,6 +19,7 @@
 #include <linux/of.h>
 #include <linux/platform_device.h>
 #include <linux/slab.h>
+#include <kunit/static_stub.h>
 #include <kunit/visibility.h>
 
 #include <smmuv3/smmuv3.h>
@@ -115,6 +116,8 @@ int smmuv3_write_ack(struct smmuv3_device *smmu, u32 reg, u32 ack_reg, u32 val)
 	u32 ack;
 	int ret;
 
+	/* KUnit runs the probe sequence on a fake SMMU that records writes. */
+	KUNIT_STATIC_STUB_REDIRECT(smmuv3_write_ack, smmu, reg, ack_reg, val);
 	writel_relaxed(val, smmu->base + reg);
 	ret = readl_relaxed_poll_timeout(smmu->base + ack_reg, ack, ack == val,
 					 1, SMMUV3_ACK_TIMEOUT_US);
@@ -123,13 +126,16 @@ int smmuv3_write_ack(struct smmuv3_device *smmu, u32 reg, u32 ack_reg, u32 val)
 			reg, ack, val);
 	return ret;
 }
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_write_ack);
 
-static int smmuv3_update_gbpa(struct smmuv3_device *smmu, u32 set, u32 clr)
+VISIBLE_IF_KUNIT int smmuv3_update_gbpa(struct smmuv3_device *smmu, u32 set,
+					u32 clr)
 {
 	void __iomem *reg = smmu->base + SMMUV3_GBPA;
 	u32 val;
 	int ret;
 
+	KUNIT_STATIC_STUB_REDIRECT(smmuv3_update_gbpa, smmu, set, clr);
 	ret = readl_relaxed_poll_timeout(reg, val, !(val & SMMUV3_GBPA_UPDATE),
 					 1, SMMUV3_ACK_TIMEOUT_US);
 	if (ret)
@@ -143,6 +149,7 @@ timeout:
 	dev_err(smmu->dev, "GBPA update timed out\n");
 	return ret;
 }
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_update_gbpa);
 
 static void smmuv3_disable(struct smmuv3_device *smmu)
 {
@@ -225,12 +232,7 @@ static int smmuv3_reset(struct smmuv3_device *smmu)
 	ret = smmuv3_write_ack(smmu, SMMUV3_IRQ_CTRL, SMMUV3_IRQ_CTRLACK, 0);
 	if (ret)
 		goto err_disable;
-	if (smmu->feat.flags & SMMUV3_FEAT_MSI) {
-		/* Wired interrupts only: an MSI address of zero sends none. */
-		writeq_relaxed(0, smmu->base + SMMUV3_GERROR_IRQ_CFG0);
-		writeq_relaxed(0, smmu->base + SMMUV3_EVTQ_IRQ_CFG0);
-		writeq_relaxed(0, smmu->base + SMMUV3_PRIQ_IRQ_CFG0);
-	}
+	/* MSIs (msi.c) or wired interrupts. */
 	ret = smmuv3_setup_irqs(smmu);
 	if (ret)
 		goto err_disable;
@@ -249,6 +251,28 @@ err_disable:
 	smmuv3_disable(smmu);
 	return ret;
 }
+
+/**
+ * smmuv3_tables_enable() - make the stream table and enable the SMMU
+ * @smmu: the instance, with its queues allocated
+ *
+ * The streams of IORT RMR nodes get bypass STEs before SMMUEN is set, so
+ * that firmware-owned DMA (a framebuffer, a BMC) keeps working.
+ *
+ * Return: 0 or a negative errno.
+ */
+VISIBLE_IF_KUNIT int smmuv3_tables_enable(struct smmuv3_device *smmu)
+{
+	int ret = smmuv3_strtab_init(smmu);
+
+	if (ret)
+		return ret;
+	ret = smmuv3_rmr_install(smmu);
+	if (ret)
+		return ret;
+	return smmuv3_reset(smmu);
+}
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_tables_enable);
 
 static bool smmuv3_capable(struct device *dev, enum iommu_cap cap)
 {
@@ -311,11 +335,13 @@ static int smmuv3_map_registers(struct smmuv3_device *smmu,
 				struct platform_device *pdev)
 {
 	struct resource *res = platform_get_resource(pdev, IORESOURCE_MEM, 0);
+	bool page0_only = smmu->options & SMMUV3_OPT_PAGE0_ONLY;
+	u32 size = page0_only ? SZ_64K : SMMUV3_MMIO_SIZE;
 	struct resource page;
 
-	if (!res || resource_size(res) < SMMUV3_MMIO_SIZE) {
+	if (!res || resource_size(res) < size) {
 		dev_err(smmu->dev, "MMIO region missing or smaller than %#x\n",
-			SMMUV3_MMIO_SIZE);
+			size);
 		return -EINVAL;
 	}
 	smmu->ioaddr = res->start;
@@ -325,6 +351,11 @@ static int smmuv3_map_registers(struct smmuv3_device *smmu,
 	smmu->base = devm_ioremap_resource(smmu->dev, &page);
 	if (IS_ERR(smmu->base))
 		return PTR_ERR(smmu->base);
+	/* Its page-1 registers are at their offsets in page 0. */
+	if (page0_only) {
+		smmu->page1 = smmu->base;
+		return 0;
+	}
 	page = DEFINE_RES_MEM(res->start + SMMUV3_PAGE1_OFFSET, SZ_64K);
 	smmu->page1 = devm_ioremap_resource(smmu->dev, &page);
 	return PTR_ERR_OR_ZERO(smmu->page1);
@@ -364,6 +395,7 @@ static int smmuv3_probe(struct platform_device *pdev)
 	smmuv3_tags_init(smmu);
 	platform_set_drvdata(pdev, smmu);
 
+	smmuv3_errata_firmware(smmu);
 	ret = smmuv3_map_registers(smmu, pdev);
 	if (ret)
 		return ret;
@@ -389,6 +421,7 @@ static int smmuv3_probe(struct platform_device *pdev)
 			smmu->idregs.idr[5]);
 		goto err_id;
 	}
+	smmuv3_errata_iidr(smmu);
 	smmuv3_format_features(&smmu->feat, line, sizeof(line));
 	dev_info(dev, "%s: %s\n", smmu->name, line);
 
@@ -407,11 +440,7 @@ static int smmuv3_probe(struct platform_device *pdev)
 	ret = smmuv3_faults_init(smmu);
 	if (ret)
 		goto err_id;
-	ret = smmuv3_strtab_init(smmu);
-	if (ret)
-		goto err_id;
-
-	ret = smmuv3_reset(smmu);
+	ret = smmuv3_tables_enable(smmu);
 	if (ret)
 		goto err_id;
 

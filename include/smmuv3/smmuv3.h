@@ -59,6 +59,12 @@ struct seq_file;
 #define SMMUV3_FEAT_VAX52		BIT(19)
 #define SMMUV3_FEAT_NESTING		(SMMUV3_FEAT_S1 | SMMUV3_FEAT_S2)
 
+/* Implementation options, from errata and firmware (errata.c). */
+#define SMMUV3_OPT_PAGE0_ONLY		BIT(0)	/* page-1 registers at page 0 */
+#define SMMUV3_OPT_SKIP_PREFETCH	BIT(1)	/* no CMD_PREFETCH_CFG */
+#define SMMUV3_OPT_CMDQ_FORCE_SYNC	BIT(2)	/* CMD_SYNC every 63 commands */
+#define SMMUV3_OPT_NO_NESTING		BIT(3)	/* stage 1 + 2 together broken */
+
 /**
  * struct smmuv3_idregs - raw identification registers of an instance
  * @idr: IDR0..IDR5
@@ -696,6 +702,9 @@ struct smmuv3_cdtab {
  *	and ID allocators may be gone
  * @viommus: struct smmuv3_viommu.node of every vIOMMU whose VMID is
  *	allocated on this instance
+ * @options: SMMUV3_OPT_* of the implementation (errata.c), set at probe
+ *	before the registers are mapped (firmware) and after the ID registers
+ *	are read (IIDR); immutable afterwards
  */
 struct smmuv3_device {
 	struct device *dev;
@@ -724,7 +733,15 @@ struct smmuv3_device {
 	struct rw_semaphore viommu_rwsem;	/* see @viommu_rwsem above */
 	bool removed;
 	struct list_head viommus;
+	u32 options;
 };
+
+/* Can stage 1 and stage 2 be used together (nesting parents, vIOMMUs)? */
+static inline bool smmuv3_can_nest(const struct smmuv3_device *smmu)
+{
+	return (smmu->feat.flags & SMMUV3_FEAT_NESTING) == SMMUV3_FEAT_NESTING &&
+	       !(smmu->options & SMMUV3_OPT_NO_NESTING);
+}
 
 /* probe.c */
 extern const struct iommu_ops smmuv3_ops;
@@ -733,6 +750,10 @@ void smmuv3_instance_init_ref(struct smmuv3_device *smmu);
 void smmuv3_instance_get(struct smmuv3_device *smmu);
 void smmuv3_instance_put(struct smmuv3_device *smmu);
 int smmuv3_write_ack(struct smmuv3_device *smmu, u32 reg, u32 ack_reg, u32 val);
+#if IS_ENABLED(CONFIG_KUNIT)
+int smmuv3_tables_enable(struct smmuv3_device *smmu);
+int smmuv3_update_gbpa(struct smmuv3_device *smmu, u32 set, u32 clr);
+#endif
 
 /* register.c */
 int smmuv3_iommu_register(struct smmuv3_device *smmu);
@@ -881,6 +902,44 @@ int smmuv3_setup_irqs(struct smmuv3_device *smmu);
 void smmuv3_handle_gerror(struct smmuv3_device *smmu);
 const char *smmuv3_event_name(u8 id);
 bool smmuv3_event_for_guest(const u64 *evt);
+
+/* msi.c */
+void smmuv3_msi_setup(struct smmuv3_device *smmu);
+#if IS_ENABLED(CONFIG_KUNIT)
+struct msi_msg;
+void smmuv3_msi_write(struct smmuv3_device *smmu, unsigned int index,
+		      const struct msi_msg *msg);
+int smmuv3_msi_alloc(struct smmuv3_device *smmu, int *virqs);
+void smmuv3_msi_free(struct smmuv3_device *smmu);
+#endif
+
+/* errata.c */
+/**
+ * struct smmuv3_impl_id - what identifies an implementation to the errata
+ * @iidr: SMMU_IIDR, or 0 before the registers are read
+ * @iort_model: the IORT SMMUv3 node's model field, or -1 (not ACPI)
+ * @has_prop: whether the device-tree node has a boolean property, or NULL
+ *	(not device tree)
+ * @fw: argument of @has_prop
+ */
+struct smmuv3_impl_id {
+	u32 iidr;
+	s64 iort_model;
+	bool (*has_prop)(const void *fw, const char *name);
+	const void *fw;
+};
+
+u32 smmuv3_errata_lookup(const struct smmuv3_impl_id *id, u32 *clear_feat,
+			 u32 *options);
+void smmuv3_errata_firmware(struct smmuv3_device *smmu);
+void smmuv3_errata_iidr(struct smmuv3_device *smmu);
+
+/* rmr.c */
+int smmuv3_rmr_install(struct smmuv3_device *smmu);
+#if IS_ENABLED(CONFIG_KUNIT)
+void smmuv3_rmr_get(struct smmuv3_device *smmu, struct list_head *list);
+void smmuv3_rmr_put(struct smmuv3_device *smmu, struct list_head *list);
+#endif
 
 /* debugfs.c */
 void smmuv3_debugfs_init(void);
