@@ -56,7 +56,8 @@ help:
 	@echo "                 (KUnit, selftests, kmemleak, kernel log) and the stock-kernel"
 	@echo "                 DKMS boot; ends with 'N passed, N failed'"
 	@echo "make soak        BOOTS (default 25) quick boots each of acpi2 and acpi8:"
-	@echo "                 probe, IOMMU groups, block I/O, topology selftest"
+	@echo "                 probe, IOMMU groups, block I/O, topology selftest;"
+	@echo "                 DURATION=S first runs smmuv3_stress S seconds on each"
 	@echo "make bench       our driver and upstream side by side on acpi2 (base kernel):"
 	@echo "                 map/unmap rate, commands per unmap, block read MB/s"
 	@echo "make module      build smmuv3.ko against the guest kernel"
@@ -78,7 +79,13 @@ check:
 
 # Repeated quick boots: every boot is a new draw of the probe-time races.
 BOOTS ?= 25
+# DURATION=S: first smmuv3_stress for S seconds on acpi2 and acpi8.
 soak:
+ifneq ($(DURATION),)
+	$(RUN) --topology acpi2 --topology acpi8 --kernel $(KERNEL) --driver $(DRIVER) \
+		--timeout $$(($(DURATION) + 600)) --append smtest.tests=smmuv3_stress \
+		--append smtest.kunit=0 --append smtest.stress_duration=$(DURATION) $(ARGS)
+endif
 	$(RUN) --repeat $(BOOTS) --repeat-only --topology acpi2 --topology acpi8 --kernel $(KERNEL) \
 		--driver $(DRIVER) --timeout $(TIMEOUT) $(ARGS)
 

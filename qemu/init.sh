@@ -16,6 +16,7 @@
 #   smtest.bench=ARG,ARG          bench mode: /bench/smmuv3_bench's arguments
 #   smtest.tests=NAME,NAME        run only these selftests (default: tests.list)
 #   smtest.kunit=0                do not load the KUnit suites
+#   smtest.stress_duration=S      smmuv3_stress runs S seconds (SMMUV3_STRESS_DURATION)
 #
 # Initramfs layout (made by run.py):
 #   /modules/pre/NN-*.ko     loaded first (stock kernel: virtio_mmio, ...)
@@ -56,6 +57,7 @@ for arg in $(cat /proc/cmdline); do
 	smtest.bench=*) BENCH=$(echo "${arg#*=}" | tr , ' ') ;;
 	smtest.tests=*) ONLY=$(echo "${arg#*=}" | tr , ' ') ;;
 	smtest.kunit=*) KUNIT=${arg#*=} ;;
+	smtest.stress_duration=*) export SMMUV3_STRESS_DURATION=${arg#*=} ;;
 	esac
 done
 
