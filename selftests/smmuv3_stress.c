@@ -671,6 +671,13 @@ static void epoch_end(struct stress *st, bool threads)
 		atomic_store(&st->closing, true);
 		close(st->fd);
 		count(st, C_FD_CLOSES);
+		/*
+		 * The threads go on for a moment: ioctls in flight hold the file,
+		 * later ones get EBADF, device fds (attach, detach, DMA) still work
+		 * and keep the context alive.  Nothing opens a file meanwhile, so
+		 * the fd number is not reused.
+		 */
+		usleep(300 * 1000);
 		atomic_store(&st->stop, true);
 		for (int i = 0; i < st->n; i++)
 			pthread_join(st->w[i].th, NULL);
