@@ -57,7 +57,8 @@ help:
 	@echo "                 the .deb's DKMS builds and the stock-kernel boots (6.12, 7.2,"
 	@echo "                 7.3); ends with 'N passed, N failed'"
 	@echo "make soak        BOOTS (default 25) quick boots each of acpi2 and acpi8:"
-	@echo "                 probe, IOMMU groups, block I/O, topology selftest"
+	@echo "                 probe, IOMMU groups, block I/O, topology selftest;"
+	@echo "                 DURATION=S first runs smmuv3_stress S seconds on each"
 	@echo "make bench       our driver and upstream side by side on acpi2 (base kernel):"
 	@echo "                 map/unmap rate, commands per unmap, block read MB/s; then the"
 	@echo "                 stock 7.3 kernel with smmuv3.ko (DKMS) and with its built-in"
@@ -82,7 +83,13 @@ check:
 
 # Repeated quick boots: every boot is a new draw of the probe-time races.
 BOOTS ?= 25
+# DURATION=S: first smmuv3_stress for S seconds on acpi2 and acpi8.
 soak:
+ifneq ($(DURATION),)
+	$(RUN) --topology acpi2 --topology acpi8 --kernel $(KERNEL) --driver $(DRIVER) \
+		--timeout $$(($(DURATION) + 600)) --append smtest.tests=smmuv3_stress \
+		--append smtest.kunit=0 --append smtest.stress_duration=$(DURATION) $(ARGS)
+endif
 	$(RUN) --repeat $(BOOTS) --repeat-only --topology acpi2 --topology acpi8 --kernel $(KERNEL) \
 		--driver $(DRIVER) --timeout $(TIMEOUT) $(ARGS)
 

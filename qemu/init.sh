@@ -20,6 +20,7 @@
 #                                 IOMMU group (a kernel whose bus probe leaves
 #                                 DMA configuration to the driver bind, with a
 #                                 driver that does not make up for it)
+#   smtest.stress_duration=S      smmuv3_stress runs S seconds (SMMUV3_STRESS_DURATION)
 #
 # Initramfs layout (made by run.py):
 #   /modules/pre/NN-*.ko     loaded first (stock kernel: virtio_mmio, ...)
@@ -61,6 +62,7 @@ for arg in $(cat /proc/cmdline); do
 	smtest.tests=*) ONLY=$(echo "${arg#*=}" | tr , ' ') ;;
 	smtest.kunit=*) KUNIT=${arg#*=} ;;
 	smtest.unbound_nogroup=*) UNBOUND_NOGROUP=${arg#*=} ;;
+	smtest.stress_duration=*) export SMMUV3_STRESS_DURATION=${arg#*=} ;;
 	esac
 done
 

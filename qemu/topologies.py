@@ -66,7 +66,8 @@ TOPOLOGIES = {
         Topology("acpi2-s2s1", "as acpi2, instance 0 stage=2, instance 1 stage=1; "
                  "selftests topology, dma and share only, no KUnit",
                  [Smmu("pcie.0", "2"), Smmu("pcie.1", "1", bus_nr=8)], uefi=True,
-                 tests=["smmuv3_topology", "smmuv3_dma", "smmuv3_share"], kunit=False),
+                 tests=["smmuv3_topology", "smmuv3_dma", "smmuv3_share", "smmuv3_stale"],
+                 kunit=False),
         # A server-sized instance count: one SMMU per root complex, as on
         # systems with many PCIe segments.  Probe and group checks, block I/O
         # through every instance, sharing across instances.
@@ -75,7 +76,8 @@ TOPOLOGIES = {
                  "share only, no KUnit",
                  [Smmu("pcie.0", "nested")] +
                  [Smmu("pcie.%d" % i, "nested", bus_nr=8 * i) for i in range(1, 8)],
-                 uefi=True, tests=["smmuv3_topology", "smmuv3_share"], kunit=False),
+                 uefi=True, tests=["smmuv3_topology", "smmuv3_share", "smmuv3_stress"],
+                 kunit=False),
     ]
 }
 # Quick boots of the ACPI topologies, repeated (--repeat): the driver probes
