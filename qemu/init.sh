@@ -16,6 +16,7 @@
 #   smtest.bench=ARG,ARG          bench mode: /bench/smmuv3_bench's arguments
 #   smtest.tests=NAME,NAME        run only these selftests (default: tests.list)
 #   smtest.kunit=0                do not load the KUnit suites
+#   smtest.fuzz=CASES[,SECONDS]   smmuv3_fuzz: cases and time bound (SMMUV3_FUZZ_*)
 #
 # Initramfs layout (made by run.py):
 #   /modules/pre/NN-*.ko     loaded first (stock kernel: virtio_mmio, ...)
@@ -43,7 +44,7 @@ mount -t tmpfs tmpfs /tmp
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 
 MODE=check DRIVER=ours TOPOLOGY=unknown INSTANCES=1 SETTLE=90 TESTTIMEOUT=600 KMEMLEAK_BASELINE=0
-BENCH= ONLY= KUNIT=1
+BENCH= ONLY= KUNIT=1 FUZZ=
 for arg in $(cat /proc/cmdline); do
 	case $arg in
 	smtest.mode=*) MODE=${arg#*=} ;;
@@ -56,6 +57,7 @@ for arg in $(cat /proc/cmdline); do
 	smtest.bench=*) BENCH=$(echo "${arg#*=}" | tr , ' ') ;;
 	smtest.tests=*) ONLY=$(echo "${arg#*=}" | tr , ' ') ;;
 	smtest.kunit=*) KUNIT=${arg#*=} ;;
+	smtest.fuzz=*) FUZZ=${arg#*=} ;;
 	esac
 done
 
@@ -238,6 +240,10 @@ selftest_env() {
 	ours | stock-dkms) export SMMUV3_DRIVER=ours ;;
 	*) export SMMUV3_DRIVER=$DRIVER ;;
 	esac
+	if [ -n "$FUZZ" ]; then
+		export SMMUV3_FUZZ_CASES=${FUZZ%%,*}
+		case $FUZZ in *,*) export SMMUV3_FUZZ_SECONDS=${FUZZ#*,} ;; esac
+	fi
 }
 
 # --- Bench mode: the benchmark instead of the tests -----------------------
