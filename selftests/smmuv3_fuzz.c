@@ -81,7 +81,7 @@
 #define TIMEOUT		1800
 
 static uint64_t opt_seed, opt_first;
-static uint64_t opt_cases = 40000;
+static uint64_t opt_cases = 100000;
 static unsigned int opt_seconds = 300;
 
 /* ---- The generator: splitmix64 of (seed, case), then xorshift64* ---------- */
