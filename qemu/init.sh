@@ -21,6 +21,7 @@
 #                                 DMA configuration to the driver bind, with a
 #                                 driver that does not make up for it)
 #   smtest.stress_duration=S      smmuv3_stress runs S seconds (SMMUV3_STRESS_DURATION)
+#   smtest.fuzz=CASES[,SECONDS]   smmuv3_fuzz: cases and time bound (SMMUV3_FUZZ_*)
 #
 # Initramfs layout (made by run.py):
 #   /modules/pre/NN-*.ko     loaded first (stock kernel: virtio_mmio, ...)
@@ -48,7 +49,7 @@ mount -t tmpfs tmpfs /tmp
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 
 MODE=check DRIVER=ours TOPOLOGY=unknown INSTANCES=1 SETTLE=90 TESTTIMEOUT=600 KMEMLEAK_BASELINE=0
-BENCH= ONLY= KUNIT=1 UNBOUND_NOGROUP=0
+BENCH= ONLY= KUNIT=1 UNBOUND_NOGROUP=0 FUZZ=
 for arg in $(cat /proc/cmdline); do
 	case $arg in
 	smtest.mode=*) MODE=${arg#*=} ;;
@@ -63,6 +64,7 @@ for arg in $(cat /proc/cmdline); do
 	smtest.kunit=*) KUNIT=${arg#*=} ;;
 	smtest.unbound_nogroup=*) UNBOUND_NOGROUP=${arg#*=} ;;
 	smtest.stress_duration=*) export SMMUV3_STRESS_DURATION=${arg#*=} ;;
+	smtest.fuzz=*) FUZZ=${arg#*=} ;;
 	esac
 done
 
@@ -251,6 +253,10 @@ selftest_env() {
 	ours | stock-dkms) export SMMUV3_DRIVER=ours ;;
 	*) export SMMUV3_DRIVER=$DRIVER ;;
 	esac
+	if [ -n "$FUZZ" ]; then
+		export SMMUV3_FUZZ_CASES=${FUZZ%%,*}
+		case $FUZZ in *,*) export SMMUV3_FUZZ_SECONDS=${FUZZ#*,} ;; esac
+	fi
 }
 
 # --- Selftests: /selftests/tests.list in order (only $ONLY if given) ------
