@@ -25,19 +25,25 @@
  *                    rmmod must be refused (EWOULDBLOCK) until the iommufd
  *                    is closed, then succeed; the instance-removal path then
  *                    runs with the domain's entries long dropped.
- *   load_fail_nth    the module loaded with its devices present (rescanned
- *                    with drivers_autoprobe off, so the iommu core probes
- *                    every one of them during the load) while the N-th
- *                    slab or page allocation of the loading task fails
+ *   load_fail_nth    the SMMUs probed with their devices present while the
+ *                    N-th slab or page allocation of the probing task fails
  *                    (/proc/self/task/<tid>/fail-nth, failslab and
  *                    fail_page_alloc with ignore-gfp-wait off), N = 1, 2,
- *                    ... until a load hits no injection: each load either
- *                    fails with a clean errno and leaves no module, or
- *                    loads; no kernel report either way; the last load
- *                    gives every device a group and DMA works.  Once the
- *                    module's own init is reached a load costs a device
- *                    removal and a rescan, so N advances by FAILNTH_STRIDE
- *                    there (SMMUV3_FAILNTH_STRIDE=1 walks every point).
+ *                    ... until the probes hit no injection.  The module is
+ *                    loaded with /sys/bus/platform/drivers_autoprobe off
+ *                    (PCI devices rescanned with autoprobe off too, so the
+ *                    instance's registration probes every one of them) and
+ *                    the SMMUs are probed through drivers_probe: not the
+ *                    load itself, whose allocation failures in the kernel's
+ *                    module loader WARN (jump_label_module_notify(): "Failed
+ *                    to allocate memory: jump_label may not work properly").
+ *                    After each attempt: no kernel report; an attempt that
+ *                    registered nothing costs nothing, one that registered
+ *                    something is undone (devices removed, rmmod, rescan,
+ *                    insmod) and N advances by FAILNTH_STRIDE there
+ *                    (SMMUV3_FAILNTH_STRIDE=1 walks every point).  The
+ *                    probes that hit nothing give every device a group and
+ *                    DMA works; kmemleak runs at the end of the boot.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -63,7 +69,7 @@
 
 #define CYCLES		20
 #define GROUP_WAIT_MS	60000
-#define FAILNTH_STRIDE	4
+#define FAILNTH_STRIDE	8
 #define FAILNTH_MAX	20000
 #define TIMEOUT		1800
 #define KMEMLEAK	"/sys/kernel/debug/kmemleak"
@@ -260,6 +266,26 @@ static int kmsg_open_end(void)
 	return fd;
 }
 
+/* The SMMU platform devices (IORT's arm-smmu-v3.N, or arm,smmu-v3 nodes). */
+static int smmu_platform_devices(struct strlist *out)
+{
+	struct strlist all;
+	char ma[256];
+	int ret;
+
+	strlist_init(&all);
+	ret = dir_list("/sys/bus/platform/devices", &all);
+	for (int i = 0; ret >= 0 && i < all.n; i++) {
+		if (sysfs_readf(ma, sizeof(ma), "/sys/bus/platform/devices/%s/modalias",
+				all.v[i]) < 0)
+			continue;
+		if (strstr(ma, "arm-smmu-v3") || strstr(ma, "arm,smmu-v3"))
+			strlist_add(out, all.v[i]);
+	}
+	strlist_free(&all);
+	return ret < 0 ? ret : out->n;
+}
+
 FIXTURE(life)
 {
 	struct drv drv;
@@ -310,9 +336,19 @@ FIXTURE_TEARDOWN(life)
 {
 	vfio_dev_close_all();
 	/* Whatever happened, leave the driver loaded and the devices back. */
+	sysfs_write("/sys/bus/platform/drivers_autoprobe", "1");
+	sysfs_write("/sys/bus/pci/drivers_autoprobe", "1");
 	if (!module_loaded(&self->drv))
 		insmod(&self->drv);
-	sysfs_write("/sys/bus/pci/drivers_autoprobe", "1");
+	else if (!count_instances()) {
+		struct strlist smmus;
+
+		strlist_init(&smmus);
+		smmu_platform_devices(&smmus);
+		for (int i = 0; i < smmus.n; i++)
+			sysfs_write("/sys/bus/platform/drivers_probe", smmus.v[i]);
+		strlist_free(&smmus);
+	}
 	sysfs_write("/sys/bus/pci/rescan", "1");
 	wait_groups(&self->devs);
 	if (self->kmsg >= 0)
@@ -497,17 +533,27 @@ static const char *const fi_knobs[][2] = {
 };
 #define NKNOBS (sizeof(fi_knobs) / sizeof(fi_knobs[0]))
 
+/* Both buses back to binding drivers by themselves. */
+static void autoprobe_on(void)
+{
+	sysfs_write("/sys/bus/platform/drivers_autoprobe", "1");
+	sysfs_write("/sys/bus/pci/drivers_autoprobe", "1");
+}
+
 TEST_F_TIMEOUT(life, load_fail_nth, TIMEOUT)
 {
 	char old[NKNOBS][32], nth[64], buf[32];
-	unsigned int stride = FAILNTH_STRIDE, n, loads = 0, failed = 0, partial = 0;
+	unsigned int stride = FAILNTH_STRIDE, n, clean = 0, costly = 0, partial = 0;
 	uint64_t t0 = now_ms();
+	struct strlist smmus;
 	bool done = false;
-	int ret, err, nthfd;
+	int nthfd;
 
 	if (!path_exists(fi_knobs[0][0]) || !path_exists("/proc/self/fail-nth"))
 		SKIP(return, "no failslab / fail-nth (CONFIG_FAILSLAB, "
 		     "CONFIG_FAULT_INJECTION_DEBUG_FS)");
+	strlist_init(&smmus);
+	ASSERT_LT(0, smmu_platform_devices(&smmus)) TH_LOG("no SMMU platform device");
 	if (getenv("SMMUV3_FAILNTH_STRIDE"))
 		stride = atoi(getenv("SMMUV3_FAILNTH_STRIDE")) ?: 1;
 	for (size_t k = 0; k < NKNOBS; k++) {
@@ -519,69 +565,73 @@ TEST_F_TIMEOUT(life, load_fail_nth, TIMEOUT)
 	nthfd = open(nth, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, nthfd) TH_LOG("%s: %s", nth, strerror(errno));
 
-	/* Devices present, unbound: the load's bus probe takes each of them. */
+	/*
+	 * The module loaded with neither bus binding by itself: the PCI
+	 * devices present and unbound, the SMMUs not probed.  Each attempt
+	 * then probes every SMMU through /sys/bus/platform/drivers_probe with
+	 * the N-th allocation failing; the probe of an instance takes every
+	 * PCI device behind it (the iommu core's bus probe).
+	 */
 	unload(_metadata, self);
 	ASSERT_EQ(0, sysfs_write("/sys/bus/pci/drivers_autoprobe", "0"));
+	ASSERT_EQ(0, sysfs_write("/sys/bus/platform/drivers_autoprobe", "0"));
 	ASSERT_EQ(0, sysfs_write("/sys/bus/pci/rescan", "1"));
-	for (n = 1; n < FAILNTH_MAX && !done;) {
-		int fd = open(self->drv.path, O_RDONLY | O_CLOEXEC);
+	ASSERT_EQ(0, insmod(&self->drv));
+	for (n = 1; n < FAILNTH_MAX;) {
 		bool injected;
-
 		ssize_t len;
 
-		ASSERT_LE(0, fd);
-		/* Nothing but the load between arming and reading back. */
+		ASSERT_EQ(0, count_instances());
+		/* Nothing but the probes between arming and reading back. */
 		len = snprintf(buf, sizeof(buf), "%u", n);
 		ASSERT_EQ(len, pwrite(nthfd, buf, len, 0));
-		ret = syscall(SYS_finit_module, fd, "", 0);
-		err = errno;
+		for (int i = 0; i < smmus.n; i++)
+			sysfs_write("/sys/bus/platform/drivers_probe", smmus.v[i]);
 		len = pread(nthfd, buf, sizeof(buf) - 1, 0);
 		ASSERT_LT(0, len);
 		buf[len] = 0;
 		injected = atoi(buf) == 0;
 		ASSERT_EQ(1, pwrite(nthfd, "0", 1, 0));
-		close(fd);
-		no_reports(_metadata, self, "load with an allocation failure");
-		if (ret) {
-			/* A failed load leaves nothing. */
-			ASSERT_TRUE(injected) TH_LOG("N=%u: load failed (%s) with no injection",
-						     n, strerror(err));
-			ASSERT_TRUE(err == ENOMEM || err == EFAULT || err == EINVAL ||
-				    err == ENOSPC || err == EEXIST || err == ENOENT)
-				TH_LOG("N=%u: load failed with %s", n, strerror(err));
-			ASSERT_FALSE(module_loaded(&self->drv));
-			failed++;
-			n++;
-			continue;
-		}
-		loads++;
+		no_reports(_metadata, self, "SMMU probe with an allocation failure");
 		if (!injected) {
 			done = true;
 			break;
 		}
-		/* Loaded despite the failure (an instance or a device probe failed). */
+		if (!count_instances()) {
+			/* Every probe failed and left nothing: try the next point. */
+			clean++;
+			n++;
+			continue;
+		}
+		/* Something registered: back to no instance, at a price. */
 		if (count_instances() != self->instances || wait_groups(&self->devs))
 			partial++;
+		costly++;
 		unload(_metadata, self);
 		ASSERT_EQ(0, sysfs_write("/sys/bus/pci/rescan", "1"));
+		ASSERT_EQ(0, insmod(&self->drv));
 		n += stride;
 	}
 	close(nthfd);
 	for (size_t k = 0; k < NKNOBS; k++)
 		if (old[k][0])
 			sysfs_write(fi_knobs[k][0], old[k]);
+	if (!done)
+		autoprobe_on();
 	ASSERT_TRUE(done) TH_LOG("still injecting at N=%u", n);
-	/* The clean load: every device probed, drivers bound, DMA. */
-	back(_metadata, self, "the load without injection");
-	ASSERT_EQ(0, sysfs_write("/sys/bus/pci/drivers_autoprobe", "1"));
+	/* The probes that hit nothing: every device in a group, drivers, DMA. */
+	back(_metadata, self, "the probes without injection");
+	autoprobe_on();
 	for (int i = 0; i < self->devs.n; i++)
 		sysfs_write("/sys/bus/pci/drivers_probe", self->devs.v[i]);
 	dma_check(_metadata, self);
-	no_reports(_metadata, self, "after the fail-nth loads");
-	INFO("fail-nth: points 1..%u (stride %u once the module loaded): %u failed loads, "
-	     "%u loads with an injected failure (%u of them short of an instance or a "
-	     "group), the load at N=%u hit none; %llu s", n, stride, failed, loads - 1,
-	     partial, n, (unsigned long long)(now_ms() - t0) / 1000);
+	no_reports(_metadata, self, "after the fail-nth probes");
+	INFO("fail-nth over the probe of %d SMMU(s) with %d PCI device(s) present: N = 1..%u "
+	     "(stride %u once an instance registered): %u attempts failed cleanly, %u "
+	     "registered something despite the failure (%u short of an instance or a "
+	     "group), N=%u hit no allocation; %llu s", smmus.n, self->devs.n, n, stride,
+	     clean, costly, partial, n, (unsigned long long)(now_ms() - t0) / 1000);
+	strlist_free(&smmus);
 }
 
 TEST_HARNESS_MAIN
