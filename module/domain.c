@@ -40,6 +40,7 @@
  * nested.
  */
 #include <linux/iommu.h>
+#include <linux/module.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <kunit/visibility.h>
@@ -557,6 +558,8 @@ static void smmuv3_domain_free(struct iommu_domain *dom)
 	mutex_destroy(&domain->mutex);
 	smmuv3_instance_put(domain->owner);
 	kfree(domain);
+	/* Last: nothing of this module runs for the domain after this. */
+	module_put(THIS_MODULE);
 }
 
 const struct iommu_domain_ops smmuv3_paging_ops = {
@@ -656,6 +659,14 @@ smmuv3_domain_alloc_paging_flags(struct device *dev, u32 flags,
 	domain->domain.ops = &smmuv3_paging_ops;
 	/* Its table's device, and its identity in smmuv3_domain_compatible(). */
 	smmuv3_instance_get(smmu);
+	/*
+	 * The domain's ops are this module's code, and iommufd may keep the
+	 * domain (a HWPT, a nesting parent under a vIOMMU) after every device
+	 * that pinned the module through the iommu core is gone: keep the
+	 * module until smmuv3_domain_free().  Never the last reference here:
+	 * @dev is probed, so the core holds one.
+	 */
+	__module_get(THIS_MODULE);
 
 	mutex_lock(&smmuv3_domains_mutex);
 	list_add_tail(&domain->node, &smmuv3_domains);

@@ -230,11 +230,21 @@ void smmuv3_handle_gerror(struct smmuv3_device *smmu)
 
 	for_each_set_bit(bit, &active, ARRAY_SIZE(smmuv3_gerror_names)) {
 		atomic64_inc(&smmu->faults.gerrors[bit]);
-		if (BIT(bit) == SMMUV3_GERROR_CMDQ_ERR)
+		if (BIT(bit) == SMMUV3_GERROR_CMDQ_ERR) {
 			smmuv3_cmdq_fix_error(smmu);
-		else
+		} else if (BIT(bit) == SMMUV3_GERROR_EVTQ_ABT_ERR) {
+			/*
+			 * A record the SMMU could not write is lost as surely as
+			 * one an overflow drops; QEMU's SMMU reports a full
+			 * queue this way instead of toggling PROD.OVFLG.
+			 */
+			atomic64_inc(&smmu->faults.events_lost);
+			dev_err_ratelimited(smmu->dev,
+					    "global error: event queue write abort: events lost\n");
+		} else {
 			dev_err_ratelimited(smmu->dev, "global error: %s\n",
 					    smmuv3_gerror_names[bit]);
+		}
 	}
 	if (active & SMMUV3_GERROR_SFM_ERR)
 		dev_err_ratelimited(smmu->dev,

@@ -482,7 +482,9 @@ struct smmuv3_pasid_plan {
  * @events: event records received, by event type, whoever handled them
  * @events_to_guest: event records forwarded to a vIOMMU's vEVENTQ; the
  *	others were handled (logged) by the host
- * @events_lost: event queue overflows seen
+ * @events_lost: times the SMMU said event records were lost: an event
+ *	queue overflow (PROD.OVFLG toggled) or an event queue write abort
+ *	(GERROR.EVTQ_ABT_ERR, also counted in @gerrors)
  * @gerrors: global errors seen, by GERROR bit
  *
  * Updated only by the event and global-error handlers; read racily.

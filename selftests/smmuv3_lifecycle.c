@@ -1,0 +1,637 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * smmuv3_lifecycle: unload and reload the IOMMU driver with its devices
+ * going and coming.  Changes global state: runs last (selftests/Makefile).
+ *
+ * The driver module is the one /init loaded from /modules/driver
+ * (smmuv3.ko, or arm_smmu_v3.ko with SMMUV3_DRIVER=upstream).  Every
+ * device the iommu core probed holds a reference on it, so an unload needs
+ * every PCI device behind an instance removed first (sysfs "remove"; the
+ * guest runs from its initramfs and its console is virtio-mmio, so the
+ * disks may go too).
+ *
+ * Modules using the driver's symbols (smmuv3_kunit.ko, its results read
+ * by then) are unloaded first.
+ *
+ *   cycles           CYCLES times: remove every PCI device behind an
+ *                    instance, rmmod, insmod, rescan, wait until every
+ *                    device is back in a group behind the expected number
+ *                    of instances, attach an edu behind each instance to
+ *                    one IOAS and check DMA both ways; at the end nothing
+ *                    of ours is left in debugfs and kmemleak finds no new
+ *                    unreferenced object.
+ *   hwpt_outlives_devices  (smmuv3.ko) an iommufd keeps a HWPT whose only
+ *                    device is gone: the domain's code is the module's, so
+ *                    rmmod must be refused (EWOULDBLOCK) until the iommufd
+ *                    is closed, then succeed; the instance-removal path then
+ *                    runs with the domain's entries long dropped.
+ *   load_fail_nth    the SMMUs probed with their devices present while the
+ *                    N-th slab or page allocation of the probing task fails
+ *                    (/proc/self/task/<tid>/fail-nth, failslab and
+ *                    fail_page_alloc with ignore-gfp-wait off), N = 1, 2,
+ *                    ... until the probes hit no injection.  The module is
+ *                    loaded with /sys/bus/platform/drivers_autoprobe off
+ *                    (PCI devices rescanned with autoprobe off too, so the
+ *                    instance's registration probes every one of them) and
+ *                    the SMMUs are probed through drivers_probe: not the
+ *                    load itself, whose allocation failures in the kernel's
+ *                    module loader WARN (jump_label_module_notify(): "Failed
+ *                    to allocate memory: jump_label may not work properly").
+ *                    After each attempt: no kernel report; an attempt that
+ *                    registered nothing costs nothing, one that registered
+ *                    something is undone (devices removed, rmmod, rescan,
+ *                    insmod) and N advances by FAILNTH_STRIDE there
+ *                    (SMMUV3_FAILNTH_STRIDE=1 walks every point).  The
+ *                    probes that hit nothing give every device a group and
+ *                    DMA works; kmemleak runs at the end of the boot.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <linux/iommufd.h>
+
+#include "kselftest_harness.h"
+
+#include "dbgfs.h"
+#include "dmacheck.h"
+#include "dmatest.h"
+#include "env.h"
+#include "mem.h"
+#include "sysfs.h"
+#include "vfio.h"
+
+#define CYCLES		20
+#define GROUP_WAIT_MS	60000
+#define FAILNTH_STRIDE	8
+#define FAILNTH_MAX	20000
+#define TIMEOUT		1800
+#define KMEMLEAK	"/sys/kernel/debug/kmemleak"
+
+struct drv {
+	char name[64];		/* as in /proc/modules */
+	char path[256];
+};
+
+static int find_driver(struct drv *d)
+{
+	glob_t g;
+	int ret = -ENOENT;
+
+	snprintf(d->name, sizeof(d->name), "%s", env_driver_ours() ? "smmuv3" : "arm_smmu_v3");
+	if (glob("/modules/driver/*.ko", 0, NULL, &g))
+		return -ENOENT;
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		const char *b = strrchr(g.gl_pathv[i], '/') + 1;
+
+		/* NN-NAME.ko */
+		if (strlen(b) > 3 && !strncmp(b + 3, d->name, strlen(d->name)) &&
+		    !strcmp(b + 3 + strlen(d->name), ".ko")) {
+			snprintf(d->path, sizeof(d->path), "%s", g.gl_pathv[i]);
+			ret = 0;
+		}
+	}
+	globfree(&g);
+	return ret;
+}
+
+static bool module_loaded(const struct drv *d)
+{
+	char p[128];
+
+	snprintf(p, sizeof(p), "/sys/module/%s/initstate", d->name);
+	return path_exists(p);
+}
+
+static int insmod(const struct drv *d)
+{
+	int fd = open(d->path, O_RDONLY | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = syscall(SYS_finit_module, fd, "", 0) ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+static int rmmod(const struct drv *d)
+{
+	return syscall(SYS_delete_module, d->name, O_NONBLOCK) ? -errno : 0;
+}
+
+/*
+ * Modules that use the driver's symbols (smmuv3_kunit.ko, whose results
+ * /init has read before the selftests) go first: rmmod refuses otherwise.
+ */
+static int rmmod_holders(const struct drv *d)
+{
+	struct strlist l;
+	char dir[128];
+	int ret = 0;
+
+	snprintf(dir, sizeof(dir), "/sys/module/%s/holders", d->name);
+	strlist_init(&l);
+	if (dir_list(dir, &l) > 0) {
+		for (int i = 0; i < l.n && !ret; i++)
+			if (syscall(SYS_delete_module, l.v[i], O_NONBLOCK))
+				ret = -errno;
+	}
+	strlist_free(&l);
+	return ret;
+}
+
+/* PCI devices behind an IOMMU instance now. */
+static int devices_behind(struct strlist *out)
+{
+	struct strlist all;
+	int ret;
+
+	strlist_init(&all);
+	ret = pci_find(PCI_ANY_ID16, PCI_ANY_ID16, &all);
+	if (ret >= 0)
+		ret = pci_behind_iommu(&all, out, NULL);
+	strlist_free(&all);
+	return ret;
+}
+
+/* Remove every device in L (children go with their bridge). */
+static int remove_all(const struct strlist *l)
+{
+	for (int i = l->n - 1; i >= 0; i--) {
+		int ret = sysfs_writef("1", SYSFS_PCI_DEVICES "/%s/remove", l->v[i]);
+
+		if (ret && ret != -ENOENT)
+			return ret;
+	}
+	for (int i = 0; i < l->n; i++) {
+		char p[PATH_MAX];
+
+		snprintf(p, sizeof(p), SYSFS_PCI_DEVICES "/%s", l->v[i]);
+		if (path_exists(p))
+			return -EBUSY;
+	}
+	return 0;
+}
+
+/* Wait until every device of L exists and is in a group; how many are not. */
+static int wait_groups(const struct strlist *l)
+{
+	uint64_t t0 = now_ms();
+	int missing;
+
+	do {
+		missing = 0;
+		for (int i = 0; i < l->n; i++)
+			if (pci_iommu_group(l->v[i]) < 0)
+				missing++;
+		if (!missing)
+			return 0;
+		usleep(100000);
+	} while (now_ms() - t0 < GROUP_WAIT_MS);
+	return missing;
+}
+
+static int count_instances(void)
+{
+	struct strlist l;
+	int n;
+
+	strlist_init(&l);
+	n = iommu_instances(&l);
+	strlist_free(&l);
+	return n;
+}
+
+/* "unreferenced object" entries kmemleak lists after a fresh scan, or -1. */
+static long kmemleak_count(void)
+{
+	char line[512];
+	long n = 0;
+	FILE *f;
+
+	if (sysfs_write(KMEMLEAK, "scan"))
+		return -1;
+	sysfs_write(KMEMLEAK, "scan");
+	f = fopen(KMEMLEAK, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		n += !!strstr(line, "unreferenced object");
+	fclose(f);
+	return n;
+}
+
+/* Kernel reports in /dev/kmsg since FD was opened. */
+static int kmsg_reports(int fd, char *first, size_t len)
+{
+	static const char *const pat[] = { "BUG:", "WARNING:", "Oops", "KASAN",
+					   "UBSAN", "kernel BUG", "list_add corruption",
+					   "list_del corruption", "possible circular",
+					   "suspicious RCU" };
+	char rec[2048];
+	int n = 0;
+
+	for (;;) {
+		ssize_t r = read(fd, rec, sizeof(rec) - 1);
+
+		if (r < 0 && errno == EPIPE)
+			continue;
+		if (r <= 0)
+			break;
+		rec[r] = 0;
+		for (size_t i = 0; i < sizeof(pat) / sizeof(pat[0]); i++) {
+			if (strstr(rec, pat[i])) {
+				if (!n++ && first)
+					snprintf(first, len, "%s", strchr(rec, ';') ?
+						 strchr(rec, ';') + 1 : rec);
+				break;
+			}
+		}
+	}
+	return n;
+}
+
+static int kmsg_open_end(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+
+	if (fd >= 0)
+		lseek(fd, 0, SEEK_END);
+	return fd;
+}
+
+/* The SMMU platform devices (IORT's arm-smmu-v3.N, or arm,smmu-v3 nodes). */
+static int smmu_platform_devices(struct strlist *out)
+{
+	struct strlist all;
+	char ma[256];
+	int ret;
+
+	strlist_init(&all);
+	ret = dir_list("/sys/bus/platform/devices", &all);
+	for (int i = 0; ret >= 0 && i < all.n; i++) {
+		if (sysfs_readf(ma, sizeof(ma), "/sys/bus/platform/devices/%s/modalias",
+				all.v[i]) < 0)
+			continue;
+		if (strstr(ma, "arm-smmu-v3") || strstr(ma, "arm,smmu-v3"))
+			strlist_add(out, all.v[i]);
+	}
+	strlist_free(&all);
+	return ret < 0 ? ret : out->n;
+}
+
+FIXTURE(life)
+{
+	struct drv drv;
+	struct strlist devs;	/* behind an instance at the start */
+	int instances;
+	struct edu_pick pick[2];
+	int nedu;
+	struct prng rng;
+	struct pinned_buf mem;
+	int kmsg;
+};
+
+FIXTURE_SETUP(life)
+{
+	int ret;
+
+	self->kmsg = -1;
+	strlist_init(&self->devs);
+	ret = find_driver(&self->drv);
+	if (ret)
+		SKIP(return, "no /modules/driver/NN-%s.ko (driver %s): nothing to reload",
+		     self->drv.name, env_driver() ?: "?");
+	if (!module_loaded(&self->drv))
+		SKIP(return, "%s is not loaded as a module", self->drv.name);
+	ret = devices_behind(&self->devs);
+	ASSERT_LE(0, ret);
+	if (!self->devs.n)
+		SKIP(return, "no PCI device behind an IOMMU instance");
+	self->instances = count_instances();
+	ret = rmmod_holders(&self->drv);
+	ASSERT_EQ(0, ret) TH_LOG("unloading the modules that use %s: %s", self->drv.name,
+				 strerror(-ret));
+	self->nedu = edus_on_distinct_instances(self->pick, 2);
+	ASSERT_LE(0, self->nedu);
+	ASSERT_EQ(0, pinned_alloc(&self->mem, 2 * PAGE));
+	prng_seed(&self->rng, prng_time_seed());
+	self->kmsg = kmsg_open_end();
+	{
+		char buf[2048];
+
+		INFO("module %s (%s); %d instance(s); %d device(s) behind them: %s",
+		     self->drv.name, self->drv.path, self->instances, self->devs.n,
+		     strlist_join(&self->devs, buf, sizeof(buf)));
+	}
+}
+
+FIXTURE_TEARDOWN(life)
+{
+	vfio_dev_close_all();
+	/* Whatever happened, leave the driver loaded and the devices back. */
+	sysfs_write("/sys/bus/platform/drivers_autoprobe", "1");
+	sysfs_write("/sys/bus/pci/drivers_autoprobe", "1");
+	if (!module_loaded(&self->drv))
+		insmod(&self->drv);
+	else if (!count_instances()) {
+		struct strlist smmus;
+
+		strlist_init(&smmus);
+		smmu_platform_devices(&smmus);
+		for (int i = 0; i < smmus.n; i++)
+			sysfs_write("/sys/bus/platform/drivers_probe", smmus.v[i]);
+		strlist_free(&smmus);
+	}
+	sysfs_write("/sys/bus/pci/rescan", "1");
+	wait_groups(&self->devs);
+	if (self->kmsg >= 0)
+		close(self->kmsg);
+	pinned_free(&self->mem);
+	strlist_free(&self->devs);
+}
+
+static void no_reports(struct __test_metadata *_metadata, FIXTURE_DATA(life) *self,
+		       const char *when)
+{
+	char first[512] = "";
+	int n = kmsg_reports(self->kmsg, first, sizeof(first));
+
+	ASSERT_EQ(0, n) TH_LOG("%s: %d kernel report line(s), first: %s", when, n, first);
+}
+
+/* Remove every device behind an instance (as listed now), then rmmod. */
+static void unload(struct __test_metadata *_metadata, FIXTURE_DATA(life) *self)
+{
+	struct strlist now;
+	int ret;
+
+	strlist_init(&now);
+	ASSERT_LE(0, devices_behind(&now));
+	ret = remove_all(&now);
+	strlist_free(&now);
+	ASSERT_EQ(0, ret) TH_LOG("removing the PCI devices: %s", strerror(-ret));
+	ret = rmmod(&self->drv);
+	ASSERT_EQ(0, ret) TH_LOG("rmmod %s with no device behind its instances: %s",
+				 self->drv.name, strerror(-ret));
+	ASSERT_FALSE(module_loaded(&self->drv));
+	if (env_driver_ours())
+		ASSERT_FALSE(path_exists(SMMUV3_DEBUGFS))
+			TH_LOG("%s still there after rmmod", SMMUV3_DEBUGFS);
+	ASSERT_EQ(0, count_instances()) TH_LOG("IOMMU instances left after rmmod");
+}
+
+/* Every device back in a group, behind the instances it had. */
+static void back(struct __test_metadata *_metadata, FIXTURE_DATA(life) *self,
+		 const char *when)
+{
+	int missing = wait_groups(&self->devs);
+
+	ASSERT_EQ(0, missing) TH_LOG("%s: %d of %d device(s) without an IOMMU group after "
+				     "%d ms", when, missing, self->devs.n, GROUP_WAIT_MS);
+	ASSERT_EQ(self->instances, count_instances()) TH_LOG("%s", when);
+}
+
+/* Both edus (one per instance) on one IOAS, DMA both ways. */
+static void dma_check(struct __test_metadata *_metadata, FIXTURE_DATA(life) *self)
+{
+	struct edu_dev d[2];
+	uint32_t ioas;
+	uint64_t iova;
+	int fd, ret;
+
+	fd = iommufd_open();
+	ASSERT_LE(0, fd) TH_LOG("open /dev/iommu: %s", strerror(-fd));
+	ASSERT_EQ(0, iommufd_ioas_alloc(fd, &ioas));
+	for (int i = 0; i < self->nedu; i++) {
+		ret = edu_dev_open(&d[i], self->pick[i].bdf, fd);
+		ASSERT_EQ(0, ret) TH_LOG("%s", d[i].vd.err);
+		ret = dev_attach(&d[i].vd, ioas);
+		ASSERT_EQ(0, ret) TH_LOG("%s", d[i].vd.err);
+	}
+	ASSERT_EQ(0, iommufd_pick_iova(fd, ioas, IOVA_MIN, 2 * PAGE, PAGE, &iova));
+	ASSERT_EQ(0, iommufd_ioas_map(fd, ioas, self->mem.va, 2 * PAGE, &iova, true, RW));
+	for (int i = 0; i < self->nedu; i++)
+		ASSERT_CHECK(edu_roundtrip(&d[i], self->mem.va, iova,
+					   (char *)self->mem.va + PAGE, iova + PAGE, PAGE,
+					   &self->rng, ERRBUF));
+	for (int i = 0; i < self->nedu; i++)
+		vfio_dev_close(&d[i].vd);
+	close(fd);
+}
+
+TEST_F_TIMEOUT(life, cycles, TIMEOUT)
+{
+	long leaks0, leaks1;
+	uint64_t t0 = now_ms(), t;
+	int c;
+
+	leaks0 = kmemleak_count();
+	for (c = 0; c < CYCLES; c++) {
+		char when[64];
+
+		snprintf(when, sizeof(when), "cycle %d", c + 1);
+		t = now_ms();
+		unload(_metadata, self);
+		ASSERT_EQ(0, insmod(&self->drv)) TH_LOG("%s: insmod", when);
+		ASSERT_EQ(0, sysfs_write("/sys/bus/pci/rescan", "1"));
+		back(_metadata, self, when);
+		dma_check(_metadata, self);
+		no_reports(_metadata, self, when);
+		if (c == 0 || c == CYCLES - 1)
+			INFO("%s: remove + rmmod + insmod + rescan + DMA in %llu ms", when,
+			     (unsigned long long)(now_ms() - t));
+	}
+	if (env_driver_ours()) {
+		struct dbg_domains *dd = malloc(sizeof(*dd));
+
+		ASSERT_NE(NULL, dd);
+		ASSERT_EQ(0, dbg_domains_read(dd));
+		INFO("after %d cycles: %d paging domain(s) in debugfs (the devices' "
+		     "default domains)", c, dd->n);
+		free(dd);
+	}
+	/* kmemleak reports only objects older than 5 s. */
+	sleep(6);
+	leaks1 = kmemleak_count();
+	INFO("%d cycles in %llu s; kmemleak unreferenced objects %ld before, %ld after",
+	     c, (unsigned long long)(now_ms() - t0) / 1000, leaks0, leaks1);
+	if (leaks0 >= 0)
+		EXPECT_EQ(leaks0, leaks1) TH_LOG("kmemleak found %ld new unreferenced "
+						 "object(s) (see " KMEMLEAK ")",
+						 leaks1 - leaks0);
+}
+
+TEST_F_TIMEOUT(life, hwpt_outlives_devices, TIMEOUT)
+{
+	struct edu_dev d;
+	uint32_t ioas, hwpt;
+	uint64_t iova;
+	int fd, ret;
+
+	if (!env_driver_ours())
+		SKIP(return, "upstream arm_smmu_v3: not tried (a HWPT kept past rmmod would "
+		     "call unloaded code if the driver does not pin its module)");
+	if (!self->nedu)
+		SKIP(return, "no edu behind an instance");
+	fd = iommufd_open();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, iommufd_ioas_alloc(fd, &ioas));
+	ret = edu_dev_open(&d, self->pick[0].bdf, fd);
+	ASSERT_EQ(0, ret) TH_LOG("%s", d.vd.err);
+	ret = iommufd_hwpt_alloc(fd, d.vd.devid, ioas, 0, &hwpt);
+	ASSERT_EQ(0, ret) TH_LOG("IOMMU_HWPT_ALLOC: %s", strerror(-ret));
+	ASSERT_EQ(0, dev_attach(&d.vd, hwpt)) TH_LOG("%s", d.vd.err);
+	ASSERT_EQ(0, iommufd_pick_iova(fd, ioas, IOVA_MIN, 2 * PAGE, PAGE, &iova));
+	ASSERT_EQ(0, iommufd_ioas_map(fd, ioas, self->mem.va, 2 * PAGE, &iova, true, RW));
+	ASSERT_CHECK(edu_roundtrip(&d, self->mem.va, iova, (char *)self->mem.va + PAGE,
+				   iova + PAGE, PAGE, &self->rng, ERRBUF));
+	vfio_dev_close(&d.vd);
+
+	/* The HWPT lives on in the iommufd; its device and every other go. */
+	{
+		struct strlist now;
+
+		strlist_init(&now);
+		ASSERT_LE(0, devices_behind(&now));
+		ASSERT_EQ(0, remove_all(&now));
+		strlist_free(&now);
+	}
+	ret = rmmod(&self->drv);
+	ASSERT_EQ(-EWOULDBLOCK, ret)
+		TH_LOG("rmmod %s while an iommufd holds HWPT %u (a domain whose free is the "
+		       "module's code): expected EWOULDBLOCK, found %s", self->drv.name,
+		       hwpt, ret ? strerror(-ret) : "success: the module is gone under it");
+	ASSERT_TRUE(module_loaded(&self->drv));
+	/* Freeing the HWPT lets it go. */
+	close(fd);
+	ret = rmmod(&self->drv);
+	ASSERT_EQ(0, ret) TH_LOG("rmmod after the iommufd was closed: %s", strerror(-ret));
+	ASSERT_EQ(0, insmod(&self->drv));
+	ASSERT_EQ(0, sysfs_write("/sys/bus/pci/rescan", "1"));
+	back(_metadata, self, "after the HWPT reload");
+	dma_check(_metadata, self);
+	no_reports(_metadata, self, "hwpt_outlives_devices");
+	INFO("rmmod refused while HWPT %u outlived its device, done once it was freed; "
+	     "reload and DMA fine", hwpt);
+}
+
+/* failslab / fail_page_alloc knobs: set, and put back. */
+static const char *const fi_knobs[][2] = {
+	{ "/sys/kernel/debug/failslab/ignore-gfp-wait", "N" },
+	{ "/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait", "N" },
+	{ "/sys/kernel/debug/fail_page_alloc/ignore-gfp-highmem", "N" },
+	{ "/sys/kernel/debug/fail_page_alloc/min-order", "0" },
+	{ "/sys/kernel/debug/failslab/verbose", "0" },
+	{ "/sys/kernel/debug/fail_page_alloc/verbose", "0" },
+};
+#define NKNOBS (sizeof(fi_knobs) / sizeof(fi_knobs[0]))
+
+/* Both buses back to binding drivers by themselves. */
+static void autoprobe_on(void)
+{
+	sysfs_write("/sys/bus/platform/drivers_autoprobe", "1");
+	sysfs_write("/sys/bus/pci/drivers_autoprobe", "1");
+}
+
+TEST_F_TIMEOUT(life, load_fail_nth, TIMEOUT)
+{
+	char old[NKNOBS][32], nth[64], buf[32];
+	unsigned int stride = FAILNTH_STRIDE, n, clean = 0, costly = 0, partial = 0;
+	uint64_t t0 = now_ms();
+	struct strlist smmus;
+	bool done = false;
+	int nthfd;
+
+	if (!path_exists(fi_knobs[0][0]) || !path_exists("/proc/self/fail-nth"))
+		SKIP(return, "no failslab / fail-nth (CONFIG_FAILSLAB, "
+		     "CONFIG_FAULT_INJECTION_DEBUG_FS)");
+	strlist_init(&smmus);
+	ASSERT_LT(0, smmu_platform_devices(&smmus)) TH_LOG("no SMMU platform device");
+	if (getenv("SMMUV3_FAILNTH_STRIDE"))
+		stride = atoi(getenv("SMMUV3_FAILNTH_STRIDE")) ?: 1;
+	for (size_t k = 0; k < NKNOBS; k++) {
+		old[k][0] = 0;
+		if (sysfs_read(fi_knobs[k][0], old[k], sizeof(old[k])) >= 0)
+			ASSERT_EQ(0, sysfs_write(fi_knobs[k][0], fi_knobs[k][1]));
+	}
+	snprintf(nth, sizeof(nth), "/proc/self/task/%ld/fail-nth", (long)syscall(SYS_gettid));
+	nthfd = open(nth, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, nthfd) TH_LOG("%s: %s", nth, strerror(errno));
+
+	/*
+	 * The module loaded with neither bus binding by itself: the PCI
+	 * devices present and unbound, the SMMUs not probed.  Each attempt
+	 * then probes every SMMU through /sys/bus/platform/drivers_probe with
+	 * the N-th allocation failing; the probe of an instance takes every
+	 * PCI device behind it (the iommu core's bus probe).
+	 */
+	unload(_metadata, self);
+	ASSERT_EQ(0, sysfs_write("/sys/bus/pci/drivers_autoprobe", "0"));
+	ASSERT_EQ(0, sysfs_write("/sys/bus/platform/drivers_autoprobe", "0"));
+	ASSERT_EQ(0, sysfs_write("/sys/bus/pci/rescan", "1"));
+	ASSERT_EQ(0, insmod(&self->drv));
+	for (n = 1; n < FAILNTH_MAX;) {
+		bool injected;
+		ssize_t len;
+
+		ASSERT_EQ(0, count_instances());
+		/* Nothing but the probes between arming and reading back. */
+		len = snprintf(buf, sizeof(buf), "%u", n);
+		ASSERT_EQ(len, pwrite(nthfd, buf, len, 0));
+		for (int i = 0; i < smmus.n; i++)
+			sysfs_write("/sys/bus/platform/drivers_probe", smmus.v[i]);
+		len = pread(nthfd, buf, sizeof(buf) - 1, 0);
+		ASSERT_LT(0, len);
+		buf[len] = 0;
+		injected = atoi(buf) == 0;
+		ASSERT_EQ(1, pwrite(nthfd, "0", 1, 0));
+		no_reports(_metadata, self, "SMMU probe with an allocation failure");
+		if (!injected) {
+			done = true;
+			break;
+		}
+		if (!count_instances()) {
+			/* Every probe failed and left nothing: try the next point. */
+			clean++;
+			n++;
+			continue;
+		}
+		/* Something registered: back to no instance, at a price. */
+		if (count_instances() != self->instances || wait_groups(&self->devs))
+			partial++;
+		costly++;
+		unload(_metadata, self);
+		ASSERT_EQ(0, sysfs_write("/sys/bus/pci/rescan", "1"));
+		ASSERT_EQ(0, insmod(&self->drv));
+		n += stride;
+	}
+	close(nthfd);
+	for (size_t k = 0; k < NKNOBS; k++)
+		if (old[k][0])
+			sysfs_write(fi_knobs[k][0], old[k]);
+	if (!done)
+		autoprobe_on();
+	ASSERT_TRUE(done) TH_LOG("still injecting at N=%u", n);
+	/* The probes that hit nothing: every device in a group, drivers, DMA. */
+	back(_metadata, self, "the probes without injection");
+	autoprobe_on();
+	for (int i = 0; i < self->devs.n; i++)
+		sysfs_write("/sys/bus/pci/drivers_probe", self->devs.v[i]);
+	dma_check(_metadata, self);
+	no_reports(_metadata, self, "after the fail-nth probes");
+	INFO("fail-nth over the probe of %d SMMU(s) with %d PCI device(s) present: N = 1..%u "
+	     "(stride %u once an instance registered): %u attempts failed cleanly, %u "
+	     "registered something despite the failure (%u short of an instance or a "
+	     "group), N=%u hit no allocation; %llu s", smmus.n, self->devs.n, n, stride,
+	     clean, costly, partial, n, (unsigned long long)(now_ms() - t0) / 1000);
+	strlist_free(&smmus);
+}
+
+TEST_HARNESS_MAIN
