@@ -329,6 +329,8 @@ static void set_fwspec(struct kunit *test, struct smmuv3_master *m, u32 flags)
 
 /* IOMMU_FWSPEC_PCI_RC_CANWBS is bit 1 of fwspec->flags (Linux 6.14+). */
 #define FW_CANWBS	BIT(1)
+#define ENFORCE_CC	IOMMU_CAP_ENFORCE_CACHE_COHERENCY
+#define VIOMMU_TYPE	IOMMU_VIOMMU_TYPE_ARM_SMMUV3
 
 /*
  * IOMMU_CAP_ENFORCE_CACHE_COHERENCY follows CANWBS; a domain enforces
@@ -348,10 +350,8 @@ static void canwbs_enforce(struct kunit *test)
 	other = fake_master_create(test, e.f, &sid_b, 1);
 	set_fwspec(test, e.master, FW_CANWBS);
 	set_fwspec(test, other, 0);
-	KUNIT_EXPECT_TRUE(test, smmuv3_ops.capable(e.master->dev,
-				IOMMU_CAP_ENFORCE_CACHE_COHERENCY));
-	KUNIT_EXPECT_FALSE(test, smmuv3_ops.capable(other->dev,
-				 IOMMU_CAP_ENFORCE_CACHE_COHERENCY));
+	KUNIT_EXPECT_TRUE(test, smmuv3_ops.capable(e.master->dev, ENFORCE_CC));
+	KUNIT_EXPECT_FALSE(test, smmuv3_ops.capable(other->dev, ENFORCE_CC));
 
 	d = domain_on(test, e.f, SMMUV3_STAGE_2);
 	KUNIT_ASSERT_EQ(test, attach(other, &d->domain), 0);
@@ -383,14 +383,14 @@ static void canwbs_viommu_admission(struct kunit *test)
 	set_fwspec(test, other, 0);
 
 	smmuv3_viommu_assume_coherent = false;
-	KUNIT_EXPECT_GT(test, smmuv3_get_viommu_size(e.master->dev,
-				IOMMU_VIOMMU_TYPE_ARM_SMMUV3), 0);
-	KUNIT_EXPECT_EQ(test, smmuv3_get_viommu_size(other->dev,
-				IOMMU_VIOMMU_TYPE_ARM_SMMUV3), 0);
+	KUNIT_EXPECT_GT(test, smmuv3_get_viommu_size(e.master->dev, VIOMMU_TYPE),
+			0);
+	KUNIT_EXPECT_EQ(test, smmuv3_get_viommu_size(other->dev, VIOMMU_TYPE),
+			0);
 	/* With S2FWB, both. */
 	e.f->smmu.feat.flags |= SMMUV3_FEAT_S2FWB;
-	KUNIT_EXPECT_GT(test, smmuv3_get_viommu_size(other->dev,
-				IOMMU_VIOMMU_TYPE_ARM_SMMUV3), 0);
+	KUNIT_EXPECT_GT(test, smmuv3_get_viommu_size(other->dev, VIOMMU_TYPE),
+			0);
 	smmuv3_viommu_assume_coherent = saved;
 }
 #endif
