@@ -49,9 +49,6 @@
 
 #include <smmuv3/smmuv3.h>
 
-/* ATC_INV Size: 2^Size 4KiB pages from address 0, the whole ATC. */
-#define SMMUV3_ATC_INV_ALL	(52 - 12)
-
 /**
  * smmuv3_ats_plan() - may a device use ATS
  * @smmu_flags: the instance's SMMUV3_FEAT_* flags
@@ -203,7 +200,7 @@ int smmuv3_atc_inv_master(struct smmuv3_master *master, u32 ssid)
 				.sid = master->streams[i].sid,
 				.ssid = ssid,
 				.ssv = ssid != 0,
-				.size = SMMUV3_ATC_INV_ALL,
+				.size = SMMUV3_ATC_INV_SIZE_ALL,
 			},
 		};
 

@@ -32,7 +32,8 @@
 
 #define SID		3
 #define SID_B		5
-#define ATC_ALL		40
+/* CMD_ATC_INV Size 52: a 2^64-byte span, "invalidate all" (IHI 0070 4.5.1) */
+#define ATC_ALL		52
 #define SYNC		FAKE_CMD_SYNC
 #define ATC_RID(sid)	FAKE_ATC_INV(sid, 0, 0, ATC_ALL)
 

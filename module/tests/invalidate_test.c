@@ -39,8 +39,11 @@
 #define TG16K	2
 #define TG64K	3
 
-/* ATC_INV of everything: Size = 40, 2^40 pages of 4K (52 bits) */
-#define ATC_ALL	40
+/*
+ * ATC_INV of everything: Size = 52, a span of 4K * 2^52 = 2^64 bytes, which
+ * IHI 0070 4.5.1 names "invalidate all"
+ */
+#define ATC_ALL	52
 
 #define SYNC	FAKE_CMD_SYNC
 
