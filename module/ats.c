@@ -27,8 +27,11 @@
  *    held for writing (walkers of that array hold it for reading, so none
  *    runs meanwhile), the whole ATC is invalidated and the PCI capability
  *    enabled.
- *  - ATS stays on: the translation changed, the whole ATC of the stream
- *    (its RID, all PASIDs) is invalidated after the new STE.
+ *  - ATS stays on: the translation changed; after the same grace period
+ *    (a walk of the new domain's older array, without the entries, may
+ *    still be about to invalidate a TLB entry the device could copy into
+ *    its ATC), the whole ATC of the stream (its RID, all PASIDs) is
+ *    invalidated.
  *  - ATS switched off: the STE without EATS is installed (the SMMU answers
  *    no more translation requests, so the ATC cannot refill), the old
  *    attachment's entries are dropped, a grace period ends the walks that
@@ -36,6 +39,10 @@
  *    invalidated and only after that the PCI capability disabled: the
  *    device never keeps translations with ATS on, and never receives an
  *    invalidation with it off.
+ *
+ * Walks take ats_lock for reading with interrupts enabled, also from
+ * softirq (the DMA API's flush queue): the writer holds it with interrupts
+ * off, or a walk interrupting it on the same CPU would spin forever.
  *
  * The iommu core serialises the attaches of a device (group mutex), which
  * makes smmuv3_master.ats_enabled single-writer.
@@ -248,34 +255,36 @@ void smmuv3_ats_commit(struct smmuv3_master *master,
 		       struct smmuv3_domain *domain, bool ats)
 {
 	bool was = master->ats_enabled;
+	struct smmuv3_invs *invs = NULL;
+	unsigned long flags;
 
+	if (!ats && !was)
+		return;
+	/*
+	 * Walks of arrays without our ATC entries (ATS on or staying on), or
+	 * still with the dropped ones (ATS off), are over.
+	 */
+	synchronize_rcu();
 	if (ats && was) {
 		smmuv3_atc_inv_master(master, 0);
 		return;
 	}
 	if (ats) {
-		struct smmuv3_invs *invs = NULL;
-
-		/* Walks of arrays without our ATC entries are over. */
-		synchronize_rcu();
 		rcu_read_lock();
 		if (domain)
 			invs = rcu_dereference(domain->invs);
 		if (invs)
-			write_lock(&invs->ats_lock);
+			write_lock_irqsave(&invs->ats_lock, flags);
 		smmuv3_atc_inv_master(master, 0);
 		smmuv3_ats_pci_enable(master);
 		WRITE_ONCE(master->ats_enabled, true);
 		if (invs)
-			write_unlock(&invs->ats_lock);
+			write_unlock_irqrestore(&invs->ats_lock, flags);
 		rcu_read_unlock();
 		dev_dbg(master->dev, "ATS enabled\n");
 		return;
 	}
-	if (!was)
-		return;
 	/* No walk can still send an ATC invalidation to the device. */
-	synchronize_rcu();
 	smmuv3_atc_inv_master(master, 0);
 	smmuv3_ats_pci_disable(master);
 	WRITE_ONCE(master->ats_enabled, false);
