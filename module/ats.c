@@ -9,10 +9,13 @@
  * capability.  A device that needs ATS to work at all (pci_ats_required())
  * is refused at probe without it.
  *
- * ATS is on while the device's RID translates: a paging domain, a nested
- * domain whose guest STE asked for it (EATS), or the identity or blocked
- * domain while PASIDs keep the CD table in the STE (S1DSS).  A plain
- * bypassing or aborting STE cannot have it.  An attachment of a device with
+ * ATS is on while the device's RID translates (a paging domain, or a
+ * nested domain whose guest STE asked for it, EATS) and while PASIDs are
+ * attached, whatever the RID's domain: the CD table's STE answers
+ * translation requests with S1DSS bypass or terminate too (IHI 0070
+ * 3.9.1.2), and every PASID attachment carries ATC entries, so a RID that
+ * turns ATS on later never finds a PASID whose domain would not invalidate
+ * the device's ATC.  A plain bypassing or aborting STE cannot have it.  An attachment of a device with
  * ATS adds one ATC entry per stream ID to the domain's invalidation array
  * (struct smmuv3_invs), which sorts them after the TLB entries of the same
  * instance: every walk invalidates the TLBs, waits, then the ATCs, so a
@@ -115,8 +118,8 @@ int smmuv3_ats_probe(struct smmuv3_master *master)
  *	(paging, or nested with the guest's EATS); false for the identity and
  *	blocked domains
  *
- * While PASIDs are attached the STE keeps the CD table and ATS stays as it
- * is (S1DSS bypass or terminate works with ATS).
+ * While PASIDs are attached the STE keeps the CD table and has ATS
+ * whatever the RID's domain (S1DSS bypass or terminate works with ATS).
  *
  * Return: true if the STE gets EATS and the PCI capability is on.
  */
@@ -124,9 +127,7 @@ bool smmuv3_ats_want(const struct smmuv3_master *master, bool translating)
 {
 	if (!master->ats_supported)
 		return false;
-	if (translating)
-		return true;
-	return smmuv3_master_has_pasids(master) && master->ats_enabled;
+	return translating || smmuv3_master_has_pasids(master);
 }
 EXPORT_SYMBOL_IF_KUNIT(smmuv3_ats_want);
 
@@ -243,9 +244,8 @@ EXPORT_SYMBOL_IF_KUNIT(smmuv3_ats_pci_disable);
 /**
  * smmuv3_ats_commit() - switch a device's ATS after its new STE
  * @master: the master, whose STEs have EATS set as @ats says
- * @domain: the paging domain (or nesting parent) the RID is now attached
- *	to, whose array has the master's ATC entries when @ats; NULL for the
- *	identity and blocked domains
+ * @domain: the paging domain (or nesting parent) whose array just got the
+ *	master's ATC entries (the RID's, or a PASID's); NULL when none did
  * @ats: what smmuv3_ats_want() decided for the new configuration
  *
  * Called after the previous attachment's entries are dropped (see the

@@ -485,6 +485,7 @@ static int smmuv3_set_dev_pasid(struct iommu_domain *dom, struct device *dev,
 	struct smmuv3_domain *domain = to_smmuv3_domain(dom);
 	struct smmuv3_attach *attach, *prev;
 	__le64 cd[SMMUV3_CD_QWORDS];
+	bool ats;
 	int ret;
 
 	if (domain->stage != SMMUV3_STAGE_1)
@@ -507,8 +508,9 @@ static int smmuv3_set_dev_pasid(struct iommu_domain *dom, struct device *dev,
 	if (ret)
 		return ret;
 
-	/* ATS does not change while PASIDs are attached (smmuv3_ats_want()). */
-	attach = smmuv3_attach_get(domain, master, pasid, master->ats_enabled);
+	/* A device with PASIDs has ATS (smmuv3_ats_want()). */
+	ats = smmuv3_ats_want(master, true);
+	attach = smmuv3_attach_get(domain, master, pasid, ats);
 	if (IS_ERR(attach)) {
 		xa_release(&master->pasids, pasid);
 		return PTR_ERR(attach);
@@ -529,9 +531,13 @@ static int smmuv3_set_dev_pasid(struct iommu_domain *dom, struct device *dev,
 	/* The slot was reserved or held the old attachment. */
 	if (WARN_ON_ONCE(xa_is_err(prev)))
 		prev = NULL;
-	/* The PASID's translation changed: the device may cache the old one. */
-	if (prev && master->ats_enabled)
-		smmuv3_atc_inv_master(master, pasid);
+	/*
+	 * ATS on for the first PASID of an identity or blocked RID (the STE
+	 * above has EATS); else the PASID's translation changed and the
+	 * device may cache the old one.
+	 */
+	if (ats)
+		smmuv3_ats_commit(master, domain, true);
 	if (prev)
 		smmuv3_attach_put(prev);
 	return 0;

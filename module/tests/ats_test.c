@@ -316,6 +316,65 @@ static void ats_atc_inv_before_disable(struct kunit *test)
 	FAKE_EXPECT_NO_CMDS(test, e.f);
 }
 
+/*
+ * PASIDs turn ATS on whatever the RID's domain, and carry ATC entries: a
+ * PASID attached while the RID is identity makes the STE (the CD table,
+ * S1DSS bypass) answer translation requests, and once the RID moves to a
+ * paging domain, a walk of the PASID's domain still invalidates the
+ * device's ATC for that PASID (SSV = 1, SSID 5) after its TLB.
+ */
+static void ats_pasid_keeps_atc_entries(struct kunit *test)
+{
+	static const u32 sid = SID;
+	const struct fake_cmd inv = FAKE_ATC_INV(SID, 5, 1, ATC_ALL);
+	const struct fake_cmd sync = SYNC;
+	struct smmuv3_domain *p, *r;
+	struct fake_cmd last[2];
+	struct ats_seen *s;
+	struct env e;
+
+	e.test = test;
+	e.f = fake_smmu_create(test, "smmu0", FEAT, 8, 8);
+	e.f->smmu.feat.ssid_bits = 4;
+	fake_smmu_add_strtab(test, e.f, 4);
+	e.master = fake_master_create(test, e.f, &sid, 1);
+	e.master->ats_supported = true;
+	s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	s->f = e.f;
+	test->priv = s;
+	kunit_activate_static_stub(test, smmuv3_ats_pci_enable, stub_enable);
+	kunit_activate_static_stub(test, smmuv3_ats_pci_disable, stub_disable);
+
+	KUNIT_ASSERT_EQ(test, attach(e.master, &smmuv3_identity_domain), 0);
+	KUNIT_EXPECT_EQ(test, s->enables, 0);
+	p = domain_on(test, e.f, SMMUV3_STAGE_1);
+	KUNIT_ASSERT_EQ(test, p->domain.ops->set_dev_pasid(&p->domain,
+							   e.master->dev, 5,
+							   NULL), 0);
+	KUNIT_EXPECT_EQ(test, s->enables, 1);
+	/* V, Config 0b101 (stage 1, the CD table), EATS 0b01 */
+	KUNIT_EXPECT_EQ(test, ste_word(e.f, SID, 0) & 0xf, 0xb);
+	KUNIT_EXPECT_EQ(test, eats(ste_word(e.f, SID, 1)), 1);
+
+	r = domain_on(test, e.f, SMMUV3_STAGE_1);
+	KUNIT_ASSERT_EQ(test, attach(e.master, &r->domain), 0);
+	KUNIT_EXPECT_EQ(test, s->enables, 1);
+	KUNIT_EXPECT_TRUE(test, e.master->ats_enabled);
+
+	skip_cmds(e.f);
+	smmuv3_domain_inv_all(p);
+	fake_cmd_at(e.f, e.f->smmu.cmdq.prod - 2, &last[0]);
+	fake_cmd_at(e.f, e.f->smmu.cmdq.prod - 1, &last[1]);
+	KUNIT_EXPECT_EQ(test, last[0].w0, inv.w0);
+	KUNIT_EXPECT_EQ(test, last[0].w1, inv.w1);
+	KUNIT_EXPECT_EQ(test, last[1].w0, sync.w0);
+
+	KUNIT_ASSERT_EQ(test, smmuv3_blocked_domain.ops->set_dev_pasid(
+				&smmuv3_blocked_domain, e.master->dev, 5,
+				&p->domain), 0);
+}
+
 /* --- CANWBS ------------------------------------------------------------------ */
 
 /* Give a fake master a fwspec with these flags. */
@@ -402,6 +461,7 @@ static struct kunit_case smmuv3_ats_cases[] = {
 	KUNIT_CASE(ats_atc_after_tlb_per_instance),
 	KUNIT_CASE(ats_enable_after_ste_and_atc_inv),
 	KUNIT_CASE(ats_atc_inv_before_disable),
+	KUNIT_CASE(ats_pasid_keeps_atc_entries),
 	KUNIT_CASE(canwbs_enforce),
 #if SMMUV3_HAVE_VIOMMU && IS_ENABLED(CONFIG_IOMMUFD_DRIVER_CORE)
 	KUNIT_CASE(canwbs_viommu_admission),
