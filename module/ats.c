@@ -65,11 +65,18 @@
  * @fwspec_flags: the device's IOMMU_FWSPEC_* flags from firmware
  * @pci_ats: the device is PCI and pci_ats_supported()
  *
- * Return: true if the instance, the root complex and the device support it.
+ * Return: true if the instance (without forced stalls), the root complex
+ * and the device support it.
  */
 bool smmuv3_ats_plan(u32 smmu_flags, u32 fwspec_flags, bool pci_ats)
 {
-	return (smmu_flags & SMMUV3_FEAT_ATS) &&
+	/*
+	 * Forced stalls need S2S in every stage-2 STE, and EATS 0b01 with
+	 * S2S is ILLEGAL (IHI 0070 5.2); such an SMMU must not serve PCIe
+	 * anyway.  Firmware that says otherwise gets no ATS, not C_BAD_STE.
+	 */
+	return !(smmu_flags & SMMUV3_FEAT_STALL_FORCE) &&
+	       (smmu_flags & SMMUV3_FEAT_ATS) &&
 	       (fwspec_flags & IOMMU_FWSPEC_PCI_RC_ATS) && pci_ats;
 }
 EXPORT_SYMBOL_IF_KUNIT(smmuv3_ats_plan);

@@ -156,6 +156,11 @@ static void ats_plan_all_three(struct kunit *test)
 		KUNIT_EXPECT_EQ_MSG(test, smmuv3_ats_plan(smmu, fw, pci), i == 7,
 				    "smmu %d rc %d pci %d", !!smmu, !!fw, pci);
 	}
+	/* Never with forced stalls: EATS 0b01 and S2S 1 are ILLEGAL */
+	KUNIT_EXPECT_FALSE(test, smmuv3_ats_plan(SMMUV3_FEAT_ATS |
+						 SMMUV3_FEAT_STALLS |
+						 SMMUV3_FEAT_STALL_FORCE,
+						 BIT(0), true));
 }
 
 /* --- STE.EATS -------------------------------------------------------------- */
