@@ -15,11 +15,12 @@
  * translation requests with S1DSS bypass or terminate too (IHI 0070
  * 3.9.1.2), and every PASID attachment carries ATC entries, so a RID that
  * turns ATS on later never finds a PASID whose domain would not invalidate
- * the device's ATC.  A plain bypassing or aborting STE cannot have it.  An attachment of a device with
- * ATS adds one ATC entry per stream ID to the domain's invalidation array
- * (struct smmuv3_invs), which sorts them after the TLB entries of the same
- * instance: every walk invalidates the TLBs, waits, then the ATCs, so a
- * device never refills its ATC from a stale TLB entry.
+ * the device's ATC.  A plain bypassing or aborting STE cannot have it.  An
+ * attachment of a device with ATS adds one ATC entry per stream ID to the
+ * domain's invalidation array (struct smmuv3_invs), which sorts them after
+ * the TLB entries of the same instance: every walk invalidates the TLBs,
+ * waits, then the ATCs, so a device never refills its ATC from a stale TLB
+ * entry.
  *
  * The order of an attach (smmuv3_ats_commit()):
  *

@@ -333,6 +333,7 @@ static void ats_pasid_keeps_atc_entries(struct kunit *test)
 	static const u32 sid = SID;
 	const struct fake_cmd inv = FAKE_ATC_INV(SID, 5, 1, ATC_ALL);
 	const struct fake_cmd sync = SYNC;
+	struct iommu_domain *blocked;
 	struct smmuv3_domain *p, *r;
 	struct fake_cmd last[2];
 	struct ats_seen *s;
@@ -375,9 +376,10 @@ static void ats_pasid_keeps_atc_entries(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, last[0].w1, inv.w1);
 	KUNIT_EXPECT_EQ(test, last[1].w0, sync.w0);
 
-	KUNIT_ASSERT_EQ(test, smmuv3_blocked_domain.ops->set_dev_pasid(
-				&smmuv3_blocked_domain, e.master->dev, 5,
-				&p->domain), 0);
+	blocked = &smmuv3_blocked_domain;
+	KUNIT_ASSERT_EQ(test, blocked->ops->set_dev_pasid(blocked,
+							  e.master->dev, 5,
+							  &p->domain), 0);
 }
 
 /* --- CANWBS ------------------------------------------------------------------ */
