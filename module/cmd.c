@@ -136,6 +136,8 @@ static int smmuv3_encode(const struct smmuv3_cmd *cmd, u64 *out)
 		err |= smmuv3_field(&out[1], SMMUV3_CMD1_RESUME_STAG,
 				    cmd->resume.stag);
 		return err;
+	case SMMUV3_OP_STALL_TERM:
+		return smmuv3_field(&out[0], SMMUV3_CMD0_SID, cmd->resume.sid);
 	case SMMUV3_OP_SYNC:
 		err |= smmuv3_field(&out[0], SMMUV3_CMD0_SYNC_CS, cmd->sync.cs);
 		err |= smmuv3_field(&out[0], SMMUV3_CMD0_SYNC_MSH, cmd->sync.msh);

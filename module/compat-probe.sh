@@ -85,6 +85,22 @@ probe_struct IOMMU_VIOMMU_INIT linux/iommu.h iommu_ops \
 probe_struct IOMMU_HW_INFO_TYPE_REQUEST linux/iommu.h iommu_ops \
 	'\(\*hw_info\)\([^)]*enum iommu_hw_info_type \*'
 
+# IOMMU_FWSPEC_PCI_RC_CANWBS: firmware (IORT) says the root complex's
+# accesses are coherent and cacheable (CANWBS).  Linux 6.14.
+probe IOMMU_FWSPEC_PCI_RC_CANWBS linux/iommu.h \
+	'define[[:space:]]+IOMMU_FWSPEC_PCI_RC_CANWBS'
+
+# IOMMU_CAP_PCI_ATS_SUPPORTED: the core asks whether a device may use ATS.
+# Linux 6.17.
+probe IOMMU_CAP_PCI_ATS_SUPPORTED linux/iommu.h \
+	'IOMMU_CAP_PCI_ATS_SUPPORTED,'
+
+# --- PCI (include/linux/pci-ats.h) -----------------------------------------
+
+# pci_ats_required(): devices that need ATS to work at all (CXL.cache).
+# Linux 7.2.
+probe PCI_ATS_REQUIRED linux/pci-ats.h 'bool pci_ats_required\('
+
 # --- io-pgtable (include/linux/io-pgtable.h) ------------------------------
 
 # IO_PGTABLE_QUIRK_ARM_S2FWB: stage-2 tables in the FWB attribute format.

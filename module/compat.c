@@ -135,6 +135,10 @@ static const struct smmuv3_build_feature smmuv3_build_features[] = {
 	  "iommufd_viommu_report_event" },
 	{ "s2fwb_tables", SMMUV3_HAVE_IO_PGTABLE_QUIRK_ARM_S2FWB,
 	  false, "IO_PGTABLE_QUIRK_ARM_S2FWB" },
+	{ "canwbs", SMMUV3_HAVE_IOMMU_FWSPEC_PCI_RC_CANWBS, false,
+	  "IOMMU_FWSPEC_PCI_RC_CANWBS" },
+	{ "ats_required", SMMUV3_HAVE_PCI_ATS_REQUIRED, false,
+	  "pci_ats_required" },
 };
 
 /* Whether @f is available, else why not. */

@@ -36,6 +36,17 @@
  * (the device is busy with its PASIDs).  These are also the choices of the
  * kernel's own SMMUv3 driver.
  *
+ * ATS (ats.c): an attachment of a device with ATS also adds the device's
+ * ATC entries; the STE gets EATS, and smmuv3_ats_commit() switches the PCI
+ * capability once the previous attachment is dropped.  Stalls (stall.c):
+ * CDs and stage-2 STEs of a device with forced stalls say so, and each
+ * attach terminates what is still stalled on the device's streams.
+ *
+ * Coherency: iommufd may ask a domain to enforce cache coherency (for
+ * devices reporting IOMMU_CAP_ENFORCE_CACHE_COHERENCY); that holds while
+ * every device attached has CANWBS from firmware, and from then on a device
+ * without it is refused (-EINVAL).
+ *
  * The iommu core serialises attaches per group; domains' mutexes are never
  * nested.
  */
@@ -80,6 +91,20 @@ void smmuv3_domain_unref(struct smmuv3_domain *domain,
 	mutex_unlock(&domain->mutex);
 }
 
+/* Forget an attachment's entries and its count as a non-coherent device. */
+static void smmuv3_attach_drop(struct smmuv3_attach *attach)
+{
+	struct smmuv3_domain *domain = attach->domain;
+
+	smmuv3_domain_unref(domain, attach->invs, attach->num_invs);
+	if (attach->noncoherent) {
+		mutex_lock(&domain->mutex);
+		domain->nr_noncoherent--;
+		mutex_unlock(&domain->mutex);
+	}
+	kfree(attach);
+}
+
 /**
  * smmuv3_master_commit() - finish an attach once the new STE is installed
  * @master: the master
@@ -87,7 +112,9 @@ void smmuv3_domain_unref(struct smmuv3_domain *domain,
  * @viommu: the vIOMMU of a nested attachment (events go there), or NULL
  * @clear_cd: CD 0 is no longer used by the new configuration
  *
- * Forgets the previous attachment, whose tags nothing uses any more.
+ * Forgets the previous attachment, whose tags nothing uses any more, and
+ * ends what is still stalled on the device's streams.  The caller then
+ * calls smmuv3_ats_commit().
  */
 void smmuv3_master_commit(struct smmuv3_master *master,
 			  struct smmuv3_attach *attach,
@@ -101,21 +128,22 @@ void smmuv3_master_commit(struct smmuv3_master *master,
 	mutex_unlock(&master->smmu->streams_mutex);
 
 	master->attach = attach;
+	smmuv3_stall_terminate(master);
 	if (!old)
 		return;
 	/* A CD that no STE uses should not keep an ID about to be freed. */
 	if (clear_cd && old->domain->stage == SMMUV3_STAGE_1 && master->cdtab)
 		smmuv3_write_cd(master, 0, cd);
-	smmuv3_domain_unref(old->domain, old->invs, old->num_invs);
-	kfree(old);
+	smmuv3_attach_drop(old);
 }
 
 /*
  * The STE of a RID on the identity or blocked domain: a plain bypassing or
  * aborting one, or while PASIDs are attached the CD table with S1DSS doing
- * the same to traffic without a PASID.
+ * the same to traffic without a PASID (with EATS if @ats).
  */
-static void smmuv3_ste_make_rid(__le64 *ste, const struct smmuv3_master *master)
+static void smmuv3_ste_make_rid(__le64 *ste, const struct smmuv3_master *master,
+				bool ats)
 {
 	if (!smmuv3_master_has_pasids(master)) {
 		if (master->rid_identity)
@@ -126,6 +154,7 @@ static void smmuv3_ste_make_rid(__le64 *ste, const struct smmuv3_master *master)
 	}
 	smmuv3_ste_make_s1(ste, master, master->rid_identity ?
 			   SMMUV3_S1DSS_BYPASS : SMMUV3_S1DSS_TERMINATE);
+	smmuv3_ste_set_eats(ste, ats);
 }
 
 /*
@@ -136,24 +165,30 @@ static void smmuv3_ste_make_rid(__le64 *ste, const struct smmuv3_master *master)
  */
 static void smmuv3_master_refresh_ste(struct smmuv3_master *master)
 {
+	bool ats = smmuv3_ats_want(master, false);
 	__le64 ste[SMMUV3_STE_QWORDS];
 
 	if (master->attach)
 		return;
-	smmuv3_ste_make_rid(ste, master);
+	smmuv3_ste_make_rid(ste, master, ats);
 	smmuv3_install_ste(master, ste);
+	/* The last PASID went: a plain STE has no ATS. */
+	if (!ats && master->ats_enabled)
+		smmuv3_ats_commit(master, NULL, false);
 }
 
 static int smmuv3_attach_static(struct device *dev, bool identity)
 {
 	struct smmuv3_master *master = smmuv3_dev_master(dev);
+	bool ats = smmuv3_ats_want(master, false);
 	__le64 ste[SMMUV3_STE_QWORDS];
 
 	master->rid_identity = identity;
-	smmuv3_ste_make_rid(ste, master);
+	smmuv3_ste_make_rid(ste, master, ats);
 	smmuv3_install_ste(master, ste);
 	/* CD 0 is unused now, whether or not the table stays in the STE. */
 	smmuv3_master_commit(master, NULL, NULL, true);
+	smmuv3_ats_commit(master, NULL, ats);
 	return 0;
 }
 
@@ -297,12 +332,14 @@ int smmuv3_domain_compatible(const struct smmuv3_domain *domain,
 /**
  * smmuv3_domain_publish() - add an attachment's entries to a domain's array
  * @domain: the domain, whose mutex the caller holds
- * @attach: the attachment
+ * @attach: the attachment, with @noncoherent set for a device without
+ *	CANWBS
  *
  * On return the new array is visible to every invalidation that starts
  * after the caller's next STE or CD write.
  *
- * Return: 0 or -ENOMEM.
+ * Return: 0; -ENOMEM; -EINVAL for a device without CANWBS on a domain that
+ * enforces cache coherency.
  */
 int smmuv3_domain_publish(struct smmuv3_domain *domain,
 			  struct smmuv3_attach *attach)
@@ -311,11 +348,15 @@ int smmuv3_domain_publish(struct smmuv3_domain *domain,
 
 	lockdep_assert_held(&domain->mutex);
 
+	if (attach->noncoherent && domain->enforce_cc)
+		return -EINVAL;
 	cur = rcu_dereference_protected(domain->invs,
 					lockdep_is_held(&domain->mutex));
 	merged = smmuv3_invs_merge(cur, attach->invs, attach->num_invs);
 	if (!merged)
 		return -ENOMEM;
+	if (attach->noncoherent)
+		domain->nr_noncoherent++;
 	rcu_assign_pointer(domain->invs, merged);
 	if (cur)
 		kfree_rcu(cur, rcu);
@@ -326,20 +367,26 @@ int smmuv3_domain_publish(struct smmuv3_domain *domain,
 
 /*
  * A new attachment of a master to a paging domain: the domain's tag on the
- * master's instance (reused, or a new ID), published in the domain's array.
+ * master's instance (reused, or a new ID), and with @ats the ATC entries of
+ * the master's streams for @ssid, published in the domain's array.
  * Nothing uses the tag yet; smmuv3_attach_put() undoes it.
  */
 static struct smmuv3_attach *smmuv3_attach_get(struct smmuv3_domain *domain,
-					       struct smmuv3_master *master)
+					       struct smmuv3_master *master,
+					       u32 ssid, bool ats)
 {
+	unsigned int num_ats = smmuv3_ats_num_invs(master, ats);
 	struct smmuv3_attach *attach;
 	int fresh, ret;
 
-	attach = kzalloc(struct_size(attach, invs, 1), GFP_KERNEL);
+	attach = kzalloc(struct_size(attach, invs, 1 + num_ats), GFP_KERNEL);
 	if (!attach)
 		return ERR_PTR(-ENOMEM);
-	attach->num_invs = 1;
+	attach->num_invs = 1 + num_ats;
 	attach->domain = domain;
+	attach->noncoherent = !smmuv3_master_canwbs(master);
+	if (num_ats)
+		smmuv3_ats_fill_invs(master, &attach->invs[1], ssid, false);
 
 	mutex_lock(&domain->mutex);
 	fresh = smmuv3_tag_get(domain, master->smmu, &attach->invs[0]);
@@ -365,8 +412,7 @@ static struct smmuv3_attach *smmuv3_attach_get(struct smmuv3_domain *domain,
  */
 static void smmuv3_attach_put(struct smmuv3_attach *attach)
 {
-	smmuv3_domain_unref(attach->domain, attach->invs, attach->num_invs);
-	kfree(attach);
+	smmuv3_attach_drop(attach);
 }
 
 static int smmuv3_attach_paging(struct iommu_domain *dom, struct device *dev,
@@ -378,6 +424,7 @@ static int smmuv3_attach_paging(struct iommu_domain *dom, struct device *dev,
 	__le64 ste[SMMUV3_STE_QWORDS];
 	__le64 cd[SMMUV3_CD_QWORDS];
 	struct smmuv3_attach *attach;
+	bool ats;
 	int ret;
 
 	ret = smmuv3_domain_compatible(domain, master->smmu);
@@ -391,12 +438,14 @@ static int smmuv3_attach_paging(struct iommu_domain *dom, struct device *dev,
 		if (ret)
 			return ret;
 	}
-	attach = smmuv3_attach_get(domain, master);
+	ats = smmuv3_ats_want(master, true);
+	attach = smmuv3_attach_get(domain, master, 0, ats);
 	if (IS_ERR(attach))
 		return PTR_ERR(attach);
 
 	if (s1) {
 		smmuv3_cd_make_s1(cd, domain, attach->invs[0].id);
+		smmuv3_stall_cd(master, cd);
 		ret = smmuv3_write_cd(master, 0, cd);
 		if (ret) {
 			smmuv3_attach_put(attach);
@@ -405,11 +454,14 @@ static int smmuv3_attach_paging(struct iommu_domain *dom, struct device *dev,
 		smmuv3_ste_make_s1(ste, master, SMMUV3_S1DSS_SSID0);
 	} else {
 		smmuv3_ste_make_s2(ste, domain, attach->invs[0].id);
+		smmuv3_stall_ste(master, ste);
 	}
+	smmuv3_ste_set_eats(ste, ats);
 	smmuv3_install_ste(master, ste);
 
 	/* CD 0 now belongs to the new stage-1 domain, if any. */
 	smmuv3_master_commit(master, attach, NULL, !s1);
+	smmuv3_ats_commit(master, domain, ats);
 	return 0;
 }
 
@@ -436,6 +488,7 @@ static int smmuv3_set_dev_pasid(struct iommu_domain *dom, struct device *dev,
 	struct smmuv3_domain *domain = to_smmuv3_domain(dom);
 	struct smmuv3_attach *attach, *prev;
 	__le64 cd[SMMUV3_CD_QWORDS];
+	bool ats;
 	int ret;
 
 	if (domain->stage != SMMUV3_STAGE_1)
@@ -458,12 +511,15 @@ static int smmuv3_set_dev_pasid(struct iommu_domain *dom, struct device *dev,
 	if (ret)
 		return ret;
 
-	attach = smmuv3_attach_get(domain, master);
+	/* A device with PASIDs has ATS (smmuv3_ats_want()). */
+	ats = smmuv3_ats_want(master, true);
+	attach = smmuv3_attach_get(domain, master, pasid, ats);
 	if (IS_ERR(attach)) {
 		xa_release(&master->pasids, pasid);
 		return PTR_ERR(attach);
 	}
 	smmuv3_cd_make_s1(cd, domain, attach->invs[0].id);
+	smmuv3_stall_cd(master, cd);
 	/* Fails only before writing, to allocate the CD's leaf. */
 	ret = smmuv3_write_cd(master, pasid, cd);
 	if (ret) {
@@ -478,6 +534,13 @@ static int smmuv3_set_dev_pasid(struct iommu_domain *dom, struct device *dev,
 	/* The slot was reserved or held the old attachment. */
 	if (WARN_ON_ONCE(xa_is_err(prev)))
 		prev = NULL;
+	/*
+	 * ATS on for the first PASID of an identity or blocked RID (the STE
+	 * above has EATS); else the PASID's translation changed and the
+	 * device may cache the old one.
+	 */
+	if (ats)
+		smmuv3_ats_commit(master, domain, true);
 	if (prev)
 		smmuv3_attach_put(prev);
 	return 0;
@@ -497,6 +560,8 @@ static void smmuv3_remove_pasid(struct smmuv3_master *master, u32 pasid)
 		return;
 	/* The CD's leaf exists: clearing it cannot fail. */
 	smmuv3_write_cd(master, pasid, cd);
+	if (master->ats_enabled)
+		smmuv3_atc_inv_master(master, pasid);
 	smmuv3_attach_put(attach);
 	smmuv3_master_refresh_ste(master);
 }
@@ -543,6 +608,24 @@ static phys_addr_t smmuv3_iova_to_phys(struct iommu_domain *dom,
 	return ops->iova_to_phys(ops, iova);
 }
 
+/*
+ * iommufd asks for enforced coherency for devices that report
+ * IOMMU_CAP_ENFORCE_CACHE_COHERENCY: granted while every attached device
+ * has CANWBS, and kept by refusing others from then on.
+ */
+static bool smmuv3_enforce_cache_coherency(struct iommu_domain *dom)
+{
+	struct smmuv3_domain *domain = to_smmuv3_domain(dom);
+	bool ret;
+
+	mutex_lock(&domain->mutex);
+	ret = !domain->nr_noncoherent;
+	if (ret)
+		domain->enforce_cc = true;
+	mutex_unlock(&domain->mutex);
+	return ret;
+}
+
 static void smmuv3_domain_free(struct iommu_domain *dom)
 {
 	struct smmuv3_domain *domain = to_smmuv3_domain(dom);
@@ -570,6 +653,7 @@ const struct iommu_domain_ops smmuv3_paging_ops = {
 	.flush_iotlb_all = smmuv3_flush_iotlb_all,
 	.iotlb_sync = smmuv3_iotlb_sync,
 	.iova_to_phys = smmuv3_iova_to_phys,
+	.enforce_cache_coherency = smmuv3_enforce_cache_coherency,
 	.free = smmuv3_domain_free,
 };
 EXPORT_SYMBOL_IF_KUNIT(smmuv3_paging_ops);

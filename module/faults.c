@@ -167,6 +167,8 @@ static void smmuv3_handle_event(struct smmuv3_device *smmu, const u64 *evt)
 				    master ? dev_name(master->dev) : "unknown device",
 				    sid, ssid, evt[0], evt[1], evt[2], evt[3]);
 	mutex_unlock(&smmu->streams_mutex);
+	/* A stalled transaction is always answered (stall.c). */
+	smmuv3_stall_event(smmu, evt);
 }
 
 static irqreturn_t smmuv3_evtq_thread(int irq, void *data)

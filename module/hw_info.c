@@ -16,13 +16,21 @@
  * @length: set to the size of the returned structure
  * @type: the type user space asked for (or DEFAULT); set to the one given
  *
- * Return: a kmalloc'ed struct iommu_hw_info_arm_smmuv3 with the raw ID
- * registers, or ERR_PTR(-EOPNOTSUPP) for another type.
+ * The ID registers are the instance's, with what the driver does not enable
+ * for this device taken out, so that a VMM offers its guest only that:
+ * IDR0.ATS unless the device has ATS, IDR0.PRI (never enabled), and
+ * optional stalls (STALL_MODEL 0b00) read as none (0b01): stalls are kept
+ * off, and a guest cannot resume a stalled transaction (CMD_RESUME is not
+ * among the commands it may issue).  Forced stalls stay visible.
+ *
+ * Return: a kmalloc'ed struct iommu_hw_info_arm_smmuv3, or
+ * ERR_PTR(-EOPNOTSUPP) for another type.
  */
 void *smmuv3_hw_info(struct device *dev, u32 *length,
 		     enum iommu_hw_info_type *type)
 {
-	struct smmuv3_device *smmu = smmuv3_dev_master(dev)->smmu;
+	struct smmuv3_master *master = smmuv3_dev_master(dev);
+	struct smmuv3_device *smmu = master->smmu;
 	struct iommu_hw_info_arm_smmuv3 *info;
 	int i;
 
@@ -35,6 +43,13 @@ void *smmuv3_hw_info(struct device *dev, u32 *length,
 		return ERR_PTR(-ENOMEM);
 	for (i = 0; i < ARRAY_SIZE(info->idr); i++)
 		info->idr[i] = smmu->idregs.idr[i];
+	if (!master->ats_supported)
+		info->idr[0] &= ~SMMUV3_IDR0_ATS;
+	info->idr[0] &= ~SMMUV3_IDR0_PRI;
+	if (FIELD_GET(SMMUV3_IDR0_STALL_MODEL, info->idr[0]) ==
+	    SMMUV3_STALL_MODEL_BOTH)
+		info->idr[0] |= FIELD_PREP(SMMUV3_IDR0_STALL_MODEL,
+					   SMMUV3_STALL_MODEL_TERM);
 	info->iidr = smmu->idregs.iidr;
 	info->aidr = smmu->idregs.aidr;
 

@@ -227,14 +227,20 @@ static int smmuv3_inv_add_tlbi(struct smmuv3_cmd_batch *batch,
 static int smmuv3_inv_add_atc(struct smmuv3_cmd_batch *batch,
 			      const struct smmuv3_inv *inv)
 {
-	/* The whole ATC of the (sub)stream: ATS is not on the hot path yet. */
+	/*
+	 * The whole ATC of the (sub)stream: ATS is not on the hot path yet.
+	 * The RID's entries (SSID 0) are reached only without SSV, which
+	 * also reaches every PASID's (an ATS invalidation without a PASID
+	 * prefix applies to all of them).  The span is all 2^64 bytes: with
+	 * CD.TBI an ATC may hold any top byte (IHI 0070 3.9.1).
+	 */
 	struct smmuv3_cmd cmd = {
 		.op = SMMUV3_OP_ATC_INV,
 		.atc = {
 			.sid = inv->id,
 			.ssid = inv->ssid,
-			.ssv = inv->type == SMMUV3_INV_ATS,
-			.size = 52 - 12,
+			.ssv = inv->type == SMMUV3_INV_ATS && inv->ssid,
+			.size = SMMUV3_ATC_INV_SIZE_ALL,
 		},
 	};
 

@@ -42,15 +42,20 @@ static inline struct smmuv3_viommu *to_smmuv3_viommu(struct iommufd_viommu *v)
  * in: @fwb is whether it is written in the S2FWB format (for the instance
  * as a whole, whether it can have one).  A parent created on an instance
  * without S2FWB has a table without it, on whichever instance it is used.
- * Upstream also accepts firmware's CANWBS flag.
+ * A device whose firmware says CANWBS (IORT memory access flags: coherent,
+ * cacheable, write-back shareable) needs neither (@canwbs): its accesses
+ * are coherent whatever attributes the guest gives them, which is how the
+ * kernel's driver decides too.  The device is known when the vIOMMU's size
+ * is asked (smmuv3_get_viommu_size()), not at its init.
  */
-static bool smmuv3_viommu_coherent(struct smmuv3_device *smmu, bool fwb)
+static bool smmuv3_viommu_coherent(struct smmuv3_device *smmu, bool fwb,
+				   bool canwbs)
 {
-	if (fwb)
+	if (fwb || canwbs)
 		return true;
 	if (!READ_ONCE(smmuv3_viommu_assume_coherent)) {
 		dev_info_ratelimited(smmu->dev,
-				     "no vIOMMU: no S2FWB in the SMMU or the nesting parent's table (see the viommu_assume_coherent parameter)\n");
+				     "no vIOMMU: no S2FWB in the SMMU or the nesting parent's table, and no CANWBS from firmware (see the viommu_assume_coherent parameter)\n");
 		return false;
 	}
 	dev_warn_once(smmu->dev,
@@ -64,22 +69,26 @@ static bool smmuv3_viommu_coherent(struct smmuv3_device *smmu, bool fwb)
  * @type: the requested vIOMMU type
  *
  * Return: the size, or 0 (the core then fails with -EOPNOTSUPP) for
- * another type, an instance without nesting, or without S2FWB and without
- * the viommu_assume_coherent opt-in (no nesting parent it can use has an
- * S2FWB table; smmuv3_viommu_init() checks the parent's own).
+ * another type, an instance without nesting, or a device without CANWBS
+ * on an instance without S2FWB and without the viommu_assume_coherent
+ * opt-in (no nesting parent it can use has an S2FWB table;
+ * smmuv3_viommu_init() checks the parent's own).
  */
 size_t smmuv3_get_viommu_size(struct device *dev, enum iommu_viommu_type type)
 {
-	struct smmuv3_device *smmu = smmuv3_dev_master(dev)->smmu;
+	struct smmuv3_master *master = smmuv3_dev_master(dev);
+	struct smmuv3_device *smmu = master->smmu;
 
 	if (type != IOMMU_VIOMMU_TYPE_ARM_SMMUV3)
 		return 0;
 	if (!smmuv3_can_nest(smmu))
 		return 0;
-	if (!smmuv3_viommu_coherent(smmu, smmu->feat.flags & SMMUV3_FEAT_S2FWB))
+	if (!smmuv3_viommu_coherent(smmu, smmu->feat.flags & SMMUV3_FEAT_S2FWB,
+				    smmuv3_master_canwbs(master)))
 		return 0;
 	return VIOMMU_STRUCT_SIZE(struct smmuv3_viommu, core);
 }
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_get_viommu_size);
 
 /*
  * No nested domain is attached any more: the VMID is in no array.  Unless
@@ -231,8 +240,8 @@ static bool smmuv3_guest_cmd_fixup(struct smmuv3_viommu *viommu, u64 *cmd,
 		*err = -EIO;
 		return false;
 	}
-	/* This driver does not enable ATS: no device has an ATC to clean. */
-	return op != SMMUV3_OP_ATC_INV;
+	/* A device without ATS enabled has no ATC to clean. */
+	return op != SMMUV3_OP_ATC_INV || READ_ONCE(master->ats_enabled);
 }
 
 /**
@@ -327,8 +336,10 @@ static const struct iommufd_viommu_ops smmuv3_viommu_ops = {
  * @parent: the nesting-parent domain
  * @user_data: must be NULL
  *
- * A parent whose table is not in the S2FWB format is refused unless the
- * viommu_assume_coherent opt-in is set, even on an instance with S2FWB.
+ * A parent whose table is not in the S2FWB format is refused unless it
+ * enforces cache coherency (iommufd asked for it for a CANWBS device: every
+ * device attached has CANWBS) or the viommu_assume_coherent opt-in is set,
+ * even on an instance with S2FWB.
  *
  * Return: 0; -EOPNOTSUPP for user data, or for a parent without S2FWB and
  * without the opt-in; -EINVAL for a parent that is not ours, not a nesting
@@ -342,6 +353,7 @@ int smmuv3_viommu_init(struct iommufd_viommu *core, struct iommu_domain *parent,
 	struct smmuv3_device *smmu =
 		container_of(core->iommu_dev, struct smmuv3_device, iommu);
 	struct smmuv3_domain *s2;
+	bool canwbs;
 	int ret;
 
 	if (user_data)
@@ -351,8 +363,15 @@ int smmuv3_viommu_init(struct iommufd_viommu *core, struct iommu_domain *parent,
 	s2 = to_smmuv3_domain(parent);
 	if (!s2->nest_parent || smmuv3_domain_compatible(s2, smmu))
 		return -EINVAL;
+	/*
+	 * A parent that enforces coherency has only CANWBS devices, now and
+	 * later (smmuv3_domain_publish() refuses others, nested ones too).
+	 */
+	mutex_lock(&s2->mutex);
+	canwbs = s2->enforce_cc;
+	mutex_unlock(&s2->mutex);
 	if (!smmuv3_viommu_coherent(smmu, s2->pgtbl_cfg.quirks &
-				    IO_PGTABLE_QUIRK_ARM_S2FWB))
+				    IO_PGTABLE_QUIRK_ARM_S2FWB, canwbs))
 		return -EOPNOTSUPP;
 
 	viommu->smmu = smmu;

@@ -283,12 +283,21 @@ struct iommu_device *smmuv3_probe_device(struct device *dev)
 	ret = smmuv3_master_add_streams(master, fwspec->ids, fwspec->num_ids);
 	if (ret)
 		goto err_free;
-	/* Last: nothing fails after the PASID capability is enabled. */
+	smmuv3_stall_probe(master);
+	ret = smmuv3_ats_probe(master);
+	if (ret)
+		goto err_streams;
+	/*
+	 * Last: nothing fails after the PASID capability is enabled.  (PCI
+	 * wants PASID enabled before ATS; ATS is enabled only at attach.)
+	 */
 	master->ssid_bits = smmuv3_master_ssid_bits(master);
 
 	dev_iommu_priv_set(dev, master);
 	return &smmu->iommu;
 
+err_streams:
+	smmuv3_master_del_streams(master);
 err_free:
 	kfree(master);
 	return ERR_PTR(ret);
@@ -303,6 +312,8 @@ void smmuv3_release_device(struct device *dev)
 	struct smmuv3_master *master = smmuv3_dev_master(dev);
 
 	smmuv3_release_attachments(master);
+	/* The blocked domain turned ATS off; PCI wants it off before PASID. */
+	smmuv3_ats_commit(master, NULL, false);
 	/* Its STEs abort: no PASID-tagged request can be in use. */
 	smmuv3_master_disable_pasid(master);
 	smmuv3_master_del_streams(master);

@@ -7,8 +7,12 @@
  * The guest chooses only what the uapi allows (V, Cfg, S1Fmt,
  * S1ContextPtr, S1CDMax, S1DSS, S1CIR, S1COR, S1CSH, S1STALLD); any other
  * bit, a reserved encoding or a size the instance lacks is refused with
- * -EIO, as the uapi documents.  EATS, which the uapi also lists, must be 0:
- * this driver does not enable ATS, so nested domains have none.
+ * -EIO, as the uapi documents.  EATS, which the uapi also lists, may be 0
+ * (no ATS) or 0b01 (full ATS) in a stage-1 guest STE: the physical STE gets
+ * EATS, and the device ATS, only if the device has ATS (ats.c); a guest
+ * bypass STE never has it.  The ATC entries of a nested attachment go into
+ * the parent's array as whole-ATC entries: a change of stage 2 affects every
+ * PASID's translations.
  */
 #include <linux/iommu.h>
 #include <linux/slab.h>
@@ -33,23 +37,35 @@ static inline struct smmuv3_nested *to_smmuv3_nested(struct iommu_domain *dom)
  * smmuv3_vste_validate() - check a guest STE against what a guest may set
  * @smmu: the instance the vIOMMU is on
  * @vste: the two words, little-endian; an invalid (V=0) STE is cleared to
- *	an aborting one
+ *	an aborting one; EATS is cleared
+ * @ats: set to whether a stage-1 guest STE asked for ATS (may be NULL)
  *
  * Return: 0 or -EIO.
  */
-int smmuv3_vste_validate(const struct smmuv3_device *smmu, __le64 *vste)
+int smmuv3_vste_validate(const struct smmuv3_device *smmu, __le64 *vste,
+			 bool *ats)
 {
 	u64 w0 = le64_to_cpu(vste[0]);
 	u64 w1 = le64_to_cpu(vste[1]);
 	u32 cfg = FIELD_GET(SMMUV3_STE0_CFG, w0);
+	u32 eats = FIELD_GET(SMMUV3_STE1_EATS, w1);
 
-	if ((w0 & ~SMMUV3_VSTE0_ALLOWED) || (w1 & ~SMMUV3_VSTE1_ALLOWED))
+	if (ats)
+		*ats = false;
+	if ((w0 & ~SMMUV3_VSTE0_ALLOWED) ||
+	    (w1 & ~(SMMUV3_VSTE1_ALLOWED | SMMUV3_STE1_EATS)))
 		return -EIO;
 	if (!(w0 & SMMUV3_STE0_V)) {
 		vste[0] = 0;
 		vste[1] = 0;
 		return 0;
 	}
+	/* Full ATS or none; the host sets the physical STE's EATS. */
+	if (eats != SMMUV3_EATS_ABT && eats != SMMUV3_EATS_TRANS)
+		return -EIO;
+	vste[1] &= ~cpu_to_le64(SMMUV3_STE1_EATS);
+	if (ats)
+		*ats = cfg == SMMUV3_STE_CFG_S1 && eats == SMMUV3_EATS_TRANS;
 	if (cfg != SMMUV3_STE_CFG_ABORT && cfg != SMMUV3_STE_CFG_BYPASS &&
 	    cfg != SMMUV3_STE_CFG_S1)
 		return -EIO;
@@ -126,7 +142,9 @@ static int smmuv3_attach_nested(struct iommu_domain *dom, struct device *dev,
 	struct smmuv3_domain *parent = viommu->parent;
 	__le64 ste[SMMUV3_STE_QWORDS];
 	struct smmuv3_attach *attach;
+	unsigned int num_ats;
 	unsigned long vsid;
+	bool ats;
 	int ret;
 
 	if (master->smmu != viommu->smmu)
@@ -140,13 +158,18 @@ static int smmuv3_attach_nested(struct iommu_domain *dom, struct device *dev,
 	    iommufd_viommu_get_vdev_id(&viommu->core, dev, &vsid))
 		return -ENOENT;
 
-	attach = kzalloc(struct_size(attach, invs, 1), GFP_KERNEL);
+	ats = nested->enable_ats && smmuv3_ats_want(master, true);
+	num_ats = smmuv3_ats_num_invs(master, ats);
+	attach = kzalloc(struct_size(attach, invs, 1 + num_ats), GFP_KERNEL);
 	if (!attach)
 		return -ENOMEM;
-	attach->num_invs = 1;
+	attach->num_invs = 1 + num_ats;
 	attach->domain = parent;
+	attach->noncoherent = !smmuv3_master_canwbs(master);
 	attach->invs[0] = viommu->vmid;
 	attach->invs[0].users = 1;
+	if (num_ats)
+		smmuv3_ats_fill_invs(master, &attach->invs[1], 0, true);
 
 	mutex_lock(&parent->mutex);
 	ret = smmuv3_domain_publish(parent, attach);
@@ -157,8 +180,11 @@ static int smmuv3_attach_nested(struct iommu_domain *dom, struct device *dev,
 	}
 
 	smmuv3_ste_make_nested(ste, nested);
+	smmuv3_stall_ste(master, ste);
+	smmuv3_ste_set_eats(ste, ats);
 	smmuv3_install_ste(master, ste);
 	smmuv3_master_commit(master, attach, viommu, true);
+	smmuv3_ats_commit(master, parent, ats);
 	return 0;
 }
 
@@ -192,6 +218,7 @@ smmuv3_nested_alloc(struct iommufd_viommu *core, u32 flags,
 		container_of(core, struct smmuv3_viommu, core);
 	struct iommu_hwpt_arm_smmuv3 arg;
 	struct smmuv3_nested *nested;
+	bool ats;
 	int ret;
 
 	if (flags || !user_data)
@@ -200,7 +227,7 @@ smmuv3_nested_alloc(struct iommufd_viommu *core, u32 flags,
 					  IOMMU_HWPT_DATA_ARM_SMMUV3, ste);
 	if (ret)
 		return ERR_PTR(ret);
-	ret = smmuv3_vste_validate(viommu->smmu, arg.ste);
+	ret = smmuv3_vste_validate(viommu->smmu, arg.ste, &ats);
 	if (ret)
 		return ERR_PTR(ret);
 
@@ -212,5 +239,6 @@ smmuv3_nested_alloc(struct iommufd_viommu *core, u32 flags,
 	nested->viommu = viommu;
 	nested->vste[0] = arg.ste[0];
 	nested->vste[1] = arg.ste[1];
+	nested->enable_ats = ats;
 	return &nested->domain;
 }

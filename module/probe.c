@@ -278,12 +278,17 @@ static bool smmuv3_capable(struct device *dev, enum iommu_cap cap)
 {
 	struct smmuv3_master *master = smmuv3_dev_master(dev);
 
+	if (smmuv3_cap_is_pci_ats(cap))
+		return master->ats_supported;
 	switch (cap) {
 	case IOMMU_CAP_CACHE_COHERENCY:
 		return master->smmu->feat.flags & SMMUV3_FEAT_COHERENT;
 	case IOMMU_CAP_NOEXEC:
 	case IOMMU_CAP_DEFERRED_FLUSH:
 		return true;
+	case IOMMU_CAP_ENFORCE_CACHE_COHERENCY:
+		/* Granted by smmuv3_enforce_cache_coherency() (domain.c). */
+		return smmuv3_master_canwbs(master);
 	default:
 		return false;
 	}
@@ -330,6 +335,7 @@ const struct iommu_ops smmuv3_ops = {
 	.of_xlate = smmuv3_of_xlate,
 	.owner = THIS_MODULE,
 };
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_ops);
 
 static int smmuv3_map_registers(struct smmuv3_device *smmu,
 				struct platform_device *pdev)

@@ -246,7 +246,6 @@ void smmuv3_ste_make_s1(__le64 *ste, const struct smmuv3_master *master,
 			u8 s1dss)
 {
 	const struct smmuv3_cdtab *tab = master->cdtab;
-	u32 flags = master->smmu->feat.flags;
 	u64 w1;
 
 	memset(ste, 0, SMMUV3_STE_SIZE);
@@ -260,8 +259,8 @@ void smmuv3_ste_make_s1(__le64 *ste, const struct smmuv3_master *master,
 	     FIELD_PREP(SMMUV3_STE1_S1COR, SMMUV3_CACHE_WBRA) |
 	     FIELD_PREP(SMMUV3_STE1_S1CSH, SMMUV3_SH_ISH) |
 	     FIELD_PREP(SMMUV3_STE1_STRW, SMMUV3_STRW_NSEL1);
-	/* CDs never ask for stalls; forbid them where they are optional. */
-	if ((flags & SMMUV3_FEAT_STALLS) && !(flags & SMMUV3_FEAT_STALL_FORCE))
+	/* Stalls stay off where they are optional (stall.c). */
+	if (smmuv3_stall_s1stalld(master))
 		w1 |= SMMUV3_STE1_S1STALLD;
 	/*
 	 * Bypassed traffic takes SHCFG as a bypass STE has it, which also

@@ -27,6 +27,10 @@
  *                               nested.c are not built)
  *   SMMUV3_HAVE_HW_INFO         else no IOMMU_GET_HW_INFO data (hw_info.c is
  *                               not built)
+ *   IOMMU_FWSPEC_PCI_RC_CANWBS  else no device counts as coherent and
+ *                               cacheable (CANWBS): vIOMMUs then need S2FWB
+ *   pci_ats_required()          else no device requires ATS
+ *   IOMMU_CAP_PCI_ATS_SUPPORTED else the core cannot ask about ATS
  *   MODULE_IMPORT_NS("NS")      else MODULE_IMPORT_NS(NS)
  *   kzalloc_obj()               else kzalloc(sizeof())
  */
@@ -59,6 +63,31 @@
 #else
 #define SMMUV3_PGTABLE_S2FWB	0
 #endif
+
+/* The fwspec flag for a coherent, cacheable root complex (CANWBS), or 0. */
+#if SMMUV3_HAVE_IOMMU_FWSPEC_PCI_RC_CANWBS
+#define SMMUV3_FWSPEC_CANWBS	IOMMU_FWSPEC_PCI_RC_CANWBS
+#else
+#define SMMUV3_FWSPEC_CANWBS	0
+#endif
+
+/* Whether a PCI device needs ATS to work; false where the kernel cannot tell. */
+struct pci_dev;
+#if SMMUV3_HAVE_PCI_ATS_REQUIRED
+#define smmuv3_pci_ats_required(pdev)	pci_ats_required(pdev)
+#else
+#define smmuv3_pci_ats_required(pdev)	((void)(pdev), false)
+#endif
+
+/* Is @cap the core's question whether a device may use ATS? */
+static inline bool smmuv3_cap_is_pci_ats(enum iommu_cap cap)
+{
+#if SMMUV3_HAVE_IOMMU_CAP_PCI_ATS_SUPPORTED
+	return cap == IOMMU_CAP_PCI_ATS_SUPPORTED;
+#else
+	return false;
+#endif
+}
 
 /* iommufd's request for a domain usable with PASIDs, or 0. */
 #if SMMUV3_HAVE_IOMMU_HWPT_ALLOC_PASID

@@ -164,7 +164,7 @@ struct smmuv3_cmd {
 			u32 msidata;
 			u64 msiaddr;
 		} sync;
-		/* RESUME */
+		/* RESUME; STALL_TERM (sid only) */
 		struct {
 			u32 sid;
 			u16 stag;
@@ -425,6 +425,13 @@ struct smmuv3_stream {
  * @viommu: the vIOMMU of the nested domain the device is attached to, if
  *	any; written under smmuv3_device.streams_mutex, which the event
  *	handler holds while it forwards events
+ * @ats_supported: the instance, the root complex (firmware) and the PCI
+ *	device all support ATS; decided at probe (ats.c)
+ * @ats_enabled: the device's PCI ATS capability is enabled and its STEs
+ *	have EATS set; changed only by attaches (smmuv3_ats_commit()), read
+ *	racily (READ_ONCE()) by guest invalidations
+ * @stall_enabled: the device's faults stall (instances with STALL_FORCE):
+ *	CDs set S, stage-2 STEs S2S, and stalled faults are answered (stall.c)
  *
  * Created by probe_device and freed by release_device.  The iommu core
  * calls attach_dev, set_dev_pasid (of a paging domain to attach or replace,
@@ -446,7 +453,18 @@ struct smmuv3_master {
 	bool rid_identity;
 	struct xarray pasids;
 	struct smmuv3_viommu *viommu;
+	bool ats_supported;
+	bool ats_enabled;
+	bool stall_enabled;
 };
+
+/* Does firmware say the device's accesses are coherent and cacheable? */
+static inline bool smmuv3_master_canwbs(const struct smmuv3_master *master)
+{
+	const struct iommu_fwspec *fwspec = dev_iommu_fwspec_get(master->dev);
+
+	return fwspec && (fwspec->flags & SMMUV3_FWSPEC_CANWBS);
+}
 
 /* Is a PASID attached (or being attached) to the master? */
 static inline bool smmuv3_master_has_pasids(const struct smmuv3_master *master)
@@ -550,7 +568,11 @@ enum smmuv3_stage {
  *	maintenance of the table); others share it only if compatible.  The
  *	domain holds a reference on it (smmuv3_instance_get()): it may
  *	outlive the instance.
- * @mutex: serialises changes of @invs and the finding and allocation of tags
+ * @mutex: serialises changes of @invs and the finding and allocation of tags,
+ *	and of @enforce_cc and @nr_noncoherent
+ * @enforce_cc: iommufd asked for enforced cache coherency: only devices
+ *	whose firmware says CANWBS may attach
+ * @nr_noncoherent: attachments of devices without CANWBS
  * @invs: the invalidation array, RCU-published (see struct smmuv3_invs)
  * @node: in the list of all paging domains, for instance removal
  * @id: a number for debugfs
@@ -563,6 +585,8 @@ struct smmuv3_domain {
 	struct io_pgtable_cfg pgtbl_cfg;
 	struct smmuv3_device *owner;
 	struct mutex mutex;	/* see @mutex above */
+	bool enforce_cc;
+	unsigned int nr_noncoherent;
 	struct smmuv3_invs __rcu *invs;
 	struct list_head node;
 	u32 id;
@@ -576,6 +600,8 @@ static inline struct smmuv3_domain *to_smmuv3_domain(struct iommu_domain *dom)
 /**
  * struct smmuv3_attach - a device's attachment to a paging domain
  * @domain: the domain
+ * @noncoherent: the device has no CANWBS: counted in the domain's
+ *	nr_noncoherent
  * @num_invs: entries this attachment added to the domain's array
  * @invs: those entries (the tag first, then ATS entries)
  *
@@ -586,6 +612,7 @@ static inline struct smmuv3_domain *to_smmuv3_domain(struct iommu_domain *dom)
  */
 struct smmuv3_attach {
 	struct smmuv3_domain *domain;
+	bool noncoherent;
 	unsigned int num_invs;
 	struct smmuv3_inv invs[] __counted_by(num_invs);
 };
@@ -630,12 +657,15 @@ struct smmuv3_viommu {
  * struct smmuv3_nested - a nested domain: a guest's STE over a parent S2
  * @domain: the core's view
  * @viommu: the vIOMMU it was allocated on
- * @vste: the validated first two words of the guest's STE
+ * @vste: the validated first two words of the guest's STE, EATS cleared
+ * @enable_ats: the guest's stage-1 STE asked for ATS (EATS = 0b01): the
+ *	physical STE gets it if the device has ATS
  */
 struct smmuv3_nested {
 	struct iommu_domain domain;
 	struct smmuv3_viommu *viommu;
 	__le64 vste[2];
+	bool enable_ats;
 };
 #endif /* SMMUV3_HAVE_VIOMMU */
 
@@ -836,6 +866,30 @@ void smmuv3_master_del_streams(struct smmuv3_master *master);
 void smmuv3_pci_pasid_plan(int max_pasids, int dev_features, u8 cdtab_bits,
 			   struct smmuv3_pasid_plan *plan);
 
+/* ats.c */
+bool smmuv3_ats_plan(u32 smmu_flags, u32 fwspec_flags, bool pci_ats);
+int smmuv3_ats_probe(struct smmuv3_master *master);
+bool smmuv3_ats_want(const struct smmuv3_master *master, bool translating);
+unsigned int smmuv3_ats_num_invs(const struct smmuv3_master *master, bool ats);
+void smmuv3_ats_fill_invs(const struct smmuv3_master *master,
+			  struct smmuv3_inv *inv, u32 ssid, bool full);
+void smmuv3_ste_set_eats(__le64 *ste, bool ats);
+int smmuv3_atc_inv_master(struct smmuv3_master *master, u32 ssid);
+void smmuv3_ats_commit(struct smmuv3_master *master,
+		       struct smmuv3_domain *domain, bool ats);
+#if IS_ENABLED(CONFIG_KUNIT)
+void smmuv3_ats_pci_enable(struct smmuv3_master *master);
+void smmuv3_ats_pci_disable(struct smmuv3_master *master);
+#endif
+
+/* stall.c */
+void smmuv3_stall_probe(struct smmuv3_master *master);
+bool smmuv3_stall_s1stalld(const struct smmuv3_master *master);
+void smmuv3_stall_cd(const struct smmuv3_master *master, __le64 *cd);
+void smmuv3_stall_ste(const struct smmuv3_master *master, __le64 *ste);
+void smmuv3_stall_event(struct smmuv3_device *smmu, const u64 *evt);
+void smmuv3_stall_terminate(struct smmuv3_master *master);
+
 /* domain.c */
 extern struct iommu_domain smmuv3_identity_domain;
 extern struct iommu_domain smmuv3_blocked_domain;
@@ -881,7 +935,8 @@ int smmuv3_viommu_cache_invalidate(struct iommufd_viommu *core,
 
 /* nested.c */
 extern const struct iommu_domain_ops smmuv3_nested_ops;
-int smmuv3_vste_validate(const struct smmuv3_device *smmu, __le64 *vste);
+int smmuv3_vste_validate(const struct smmuv3_device *smmu, __le64 *vste,
+			 bool *ats);
 void smmuv3_ste_make_nested(__le64 *ste, const struct smmuv3_nested *nested);
 struct iommu_domain *
 smmuv3_nested_alloc(struct iommufd_viommu *viommu, u32 flags,

@@ -39,8 +39,11 @@
 #define TG16K	2
 #define TG64K	3
 
-/* ATC_INV of everything: Size = 40, 2^40 pages of 4K (52 bits) */
-#define ATC_ALL	40
+/*
+ * ATC_INV of everything: Size = 52, a span of 4K * 2^52 = 2^64 bytes, which
+ * IHI 0070 4.5.1 names "invalidate all"
+ */
+#define ATC_ALL	52
 
 #define SYNC	FAKE_CMD_SYNC
 
@@ -188,7 +191,9 @@ static void inv_range_s2_s1_clear(struct kunit *test)
 /*
  * ATCs after TLBs: the TLB invalidations of an instance are synced before
  * its first ATC_INV.  An instance with ATS entries only needs no sync
- * before them.  ATS carries the SSID (SSV = 1), ATS_FULL does not.
+ * before them.  ATS carries a PASID's SSID (SSV = 1); a RID's entries (SSID
+ * 0) and ATS_FULL go without SSV, which is the only way to reach the
+ * entries a device cached for requests without PASID (IHI 0070 4.4.5).
  */
 static void inv_range_ats(struct kunit *test)
 {
@@ -216,7 +221,7 @@ static void inv_range_ats(struct kunit *test)
 			 FAKE_ATC_INV(0x10, 3, 1, ATC_ALL),
 			 FAKE_ATC_INV(0x20, 0, 0, ATC_ALL),
 			 SYNC);
-	FAKE_EXPECT_CMDS(test, f[1], FAKE_ATC_INV(0x30, 0, 1, ATC_ALL), SYNC);
+	FAKE_EXPECT_CMDS(test, f[1], FAKE_ATC_INV(0x30, 0, 0, ATC_ALL), SYNC);
 }
 
 /* Entries without users (trash) issue nothing, not even a CMD_SYNC. */
@@ -586,9 +591,9 @@ static void inv_failure_retries_whole(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, f[0]->rejected_cmd.w1, bad.w1);
 	/* the rejected command reads as the CMD_SYNC that replaced it */
 	FAKE_EXPECT_CMDS(test, f[0],
-			 SYNC, SYNC, FAKE_ATC_INV(0x10, 0, 1, ATC_ALL), SYNC,
+			 SYNC, SYNC, FAKE_ATC_INV(0x10, 0, 0, ATC_ALL), SYNC,
 			 FAKE_TLBI_NH_ASID(5), SYNC,
-			 FAKE_ATC_INV(0x10, 0, 1, ATC_ALL), SYNC);
+			 FAKE_ATC_INV(0x10, 0, 0, ATC_ALL), SYNC);
 	FAKE_EXPECT_CMDS(test, f[1],
 			 FAKE_TLBI_NH_VA(7, 0x40000, 2, 0, TG4K, 1), SYNC);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&f[0]->smmu.cmdq.inv_failures), 1);

@@ -87,7 +87,7 @@ static int validate(struct fake_smmu *f, __le64 *vste, u64 w0, u64 w1)
 {
 	vste[0] = cpu_to_le64(w0);
 	vste[1] = cpu_to_le64(w1);
-	return smmuv3_vste_validate(&f->smmu, vste);
+	return smmuv3_vste_validate(&f->smmu, vste, NULL);
 }
 
 /* Accepted, and left as it was. */
@@ -180,18 +180,35 @@ static void vste_forbidden_bits(struct kunit *test)
 }
 
 /*
- * EATS: the uapi lists it among the fields a guest may set, but nested
- * domains here have no ATS (no ATC invalidation entry for them), so any
- * value but 0 (ATS aborted) is refused.
+ * EATS [29:28]: 0b00 (no ATS) and 0b01 (full ATS) are a guest's choice;
+ * 0b10 (split-stage ATS) and 0b11 (reserved) are refused.  The validated
+ * STE has EATS cleared (the host decides the physical STE's), and reports
+ * whether a stage-1 STE asked for ATS.  A bypass STE never gets ATS.
  */
 static void vste_eats(struct kunit *test)
 {
 	struct fake_smmu *f = vsmmu(test, SMMUV3_FEAT_ATS, 8);
+	__le64 vste[2];
+	bool ats;
 	u64 eats;
 
-	for (eats = 1; eats <= 3; eats++)
+	for (eats = 2; eats <= 3; eats++)
 		expect_eio(test, f, GUEST_S1_0, GUEST_S1_1 | eats << 28,
 			   "EATS");
+	for (eats = 0; eats <= 1; eats++) {
+		vste[0] = cpu_to_le64(GUEST_S1_0);
+		vste[1] = cpu_to_le64(GUEST_S1_1 | eats << 28);
+		KUNIT_EXPECT_EQ(test, smmuv3_vste_validate(&f->smmu, vste, &ats),
+				0);
+		KUNIT_EXPECT_EQ(test, le64_to_cpu(vste[1]), GUEST_S1_1);
+		KUNIT_EXPECT_EQ(test, ats, eats == 1);
+	}
+	/* Bypass: V, Config 0b100 */
+	vste[0] = cpu_to_le64(0x9);
+	vste[1] = cpu_to_le64(1ull << 28);
+	KUNIT_EXPECT_EQ(test, smmuv3_vste_validate(&f->smmu, vste, &ats), 0);
+	KUNIT_EXPECT_FALSE(test, ats);
+	KUNIT_EXPECT_EQ(test, le64_to_cpu(vste[1]), 0);
 }
 
 /* Config: abort, bypass and stage 1 only. */

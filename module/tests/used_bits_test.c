@@ -560,7 +560,7 @@ static void make_nested(struct kunit *test, __le64 *ste,
 	nested->viommu = viommu;
 	nested->vste[0] = cpu_to_le64(w0);
 	nested->vste[1] = cpu_to_le64(w1);
-	KUNIT_ASSERT_EQ(test, smmuv3_vste_validate(m->smmu, nested->vste), 0);
+	KUNIT_ASSERT_EQ(test, smmuv3_vste_validate(m->smmu, nested->vste, NULL), 0);
 	smmuv3_ste_make_nested(ste, nested);
 }
 

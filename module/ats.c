@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ATS: PCI devices with an address translation cache (ATC).
+ *
+ * A device gets ATS when the instance has it (SMMU_IDR0.ATS), firmware says
+ * its root complex supports it (IOMMU_FWSPEC_PCI_RC_ATS, set by the IORT
+ * code from the root complex node's ATS attribute and by the DT code from
+ * the host bridge's "ats-supported"), and the PCI device has an ATS
+ * capability.  A device that needs ATS to work at all (pci_ats_required())
+ * is refused at probe without it.
+ *
+ * ATS is on while the device's RID translates (a paging domain, or a
+ * nested domain whose guest STE asked for it, EATS) and while PASIDs are
+ * attached, whatever the RID's domain: the CD table's STE answers
+ * translation requests with S1DSS bypass or terminate too (IHI 0070
+ * 3.9.1.2), and every PASID attachment carries ATC entries, so a RID that
+ * turns ATS on later never finds a PASID whose domain would not invalidate
+ * the device's ATC.  A plain bypassing or aborting STE cannot have it.  An
+ * attachment of a device with ATS adds one ATC entry per stream ID to the
+ * domain's invalidation array (struct smmuv3_invs), which sorts them after
+ * the TLB entries of the same instance: every walk invalidates the TLBs,
+ * waits, then the ATCs, so a device never refills its ATC from a stale TLB
+ * entry.
+ *
+ * The order of an attach (smmuv3_ats_commit()):
+ *
+ *  - ATS switched on: the new array (with the ATC entries) is published,
+ *    the STE with EATS installed; a grace period then ends every walk that
+ *    read an older array (without the entries), so no walk that will not
+ *    invalidate the ATC can still be running.  Under the array's ats_lock,
+ *    held for writing (walkers of that array hold it for reading, so none
+ *    runs meanwhile), the whole ATC is invalidated and the PCI capability
+ *    enabled.
+ *  - ATS stays on: the translation changed; after the same grace period
+ *    (a walk of the new domain's older array, without the entries, may
+ *    still be about to invalidate a TLB entry the device could copy into
+ *    its ATC), the whole ATC of the stream (its RID, all PASIDs) is
+ *    invalidated.
+ *  - ATS switched off: the STE without EATS is installed (the SMMU answers
+ *    no more translation requests, so the ATC cannot refill), the old
+ *    attachment's entries are dropped, a grace period ends the walks that
+ *    could still send an ATC invalidation, then the whole ATC is
+ *    invalidated and only after that the PCI capability disabled: the
+ *    device never keeps translations with ATS on, and never receives an
+ *    invalidation with it off.
+ *
+ * Walks take ats_lock for reading with interrupts enabled, also from
+ * softirq (the DMA API's flush queue): the writer holds it with interrupts
+ * off, or a walk interrupting it on the same CPU would spin forever.
+ *
+ * The iommu core serialises the attaches of a device (group mutex), which
+ * makes smmuv3_master.ats_enabled single-writer.
+ */
+#include <linux/iommu.h>
+#include <linux/pci.h>
+#include <linux/pci-ats.h>
+#include <linux/rcupdate.h>
+#include <kunit/static_stub.h>
+#include <kunit/visibility.h>
+
+#include <smmuv3/smmuv3.h>
+
+/**
+ * smmuv3_ats_plan() - may a device use ATS
+ * @smmu_flags: the instance's SMMUV3_FEAT_* flags
+ * @fwspec_flags: the device's IOMMU_FWSPEC_* flags from firmware
+ * @pci_ats: the device is PCI and pci_ats_supported()
+ *
+ * Return: true if the instance (without forced stalls), the root complex
+ * and the device support it.
+ */
+bool smmuv3_ats_plan(u32 smmu_flags, u32 fwspec_flags, bool pci_ats)
+{
+	/*
+	 * Forced stalls need S2S in every stage-2 STE, and EATS 0b01 with
+	 * S2S is ILLEGAL (IHI 0070 5.2); such an SMMU must not serve PCIe
+	 * anyway.  Firmware that says otherwise gets no ATS, not C_BAD_STE.
+	 */
+	return !(smmu_flags & SMMUV3_FEAT_STALL_FORCE) &&
+	       (smmu_flags & SMMUV3_FEAT_ATS) &&
+	       (fwspec_flags & IOMMU_FWSPEC_PCI_RC_ATS) && pci_ats;
+}
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_ats_plan);
+
+/**
+ * smmuv3_ats_probe() - decide about a device's ATS at probe
+ * @master: the master, with its streams
+ *
+ * Sets @master->ats_supported and, where it is, programs the device's
+ * Smallest Translation Unit (the instance's smallest page) for
+ * pci_enable_ats() later.
+ *
+ * Return: 0, or -EOPNOTSUPP for a device that requires ATS where it
+ * cannot have it.
+ */
+int smmuv3_ats_probe(struct smmuv3_master *master)
+{
+	struct iommu_fwspec *fwspec = dev_iommu_fwspec_get(master->dev);
+	unsigned int stu = __ffs(master->smmu->feat.pgsize_bitmap);
+	struct pci_dev *pdev;
+
+	if (!dev_is_pci(master->dev) || !fwspec)
+		return 0;
+	pdev = to_pci_dev(master->dev);
+	/* Someone else's ATS (pci_prepare_ats() would warn): not ours. */
+	master->ats_supported = smmuv3_ats_plan(master->smmu->feat.flags,
+						fwspec->flags,
+						pci_ats_supported(pdev)) &&
+				!pdev->ats_enabled &&
+				!pci_prepare_ats(pdev, stu);
+	if (!master->ats_supported && smmuv3_pci_ats_required(pdev)) {
+		dev_err_ratelimited(master->dev,
+				    "requires ATS, which %s or its root complex lacks\n",
+				    master->smmu->name);
+		return -EOPNOTSUPP;
+	}
+	if (master->ats_supported)
+		dev_dbg(master->dev, "ATS supported (STU %u)\n", stu);
+	return 0;
+}
+
+/**
+ * smmuv3_ats_want() - whether a device's next RID configuration has ATS
+ * @master: the master
+ * @translating: the RID will translate through a domain that may use ATS
+ *	(paging, or nested with the guest's EATS); false for the identity and
+ *	blocked domains
+ *
+ * While PASIDs are attached the STE keeps the CD table and has ATS
+ * whatever the RID's domain (S1DSS bypass or terminate works with ATS).
+ *
+ * Return: true if the STE gets EATS and the PCI capability is on.
+ */
+bool smmuv3_ats_want(const struct smmuv3_master *master, bool translating)
+{
+	if (!master->ats_supported)
+		return false;
+	return translating || smmuv3_master_has_pasids(master);
+}
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_ats_want);
+
+/**
+ * smmuv3_ats_num_invs() - ATC entries an attachment adds
+ * @master: the master
+ * @ats: the attachment uses ATS
+ *
+ * Return: one per stream ID with ATS, else 0.
+ */
+unsigned int smmuv3_ats_num_invs(const struct smmuv3_master *master, bool ats)
+{
+	return ats ? master->num_streams : 0;
+}
+
+/**
+ * smmuv3_ats_fill_invs() - the ATC entries of an attachment
+ * @master: the master
+ * @inv: smmuv3_ats_num_invs() entries to fill
+ * @ssid: the substream the attachment is for (0: the RID)
+ * @full: the domain is a nesting parent: a change of stage 2 affects every
+ *	substream's translations, so each walk invalidates the whole ATC
+ */
+void smmuv3_ats_fill_invs(const struct smmuv3_master *master,
+			  struct smmuv3_inv *inv, u32 ssid, bool full)
+{
+	unsigned int i;
+
+	for (i = 0; i < master->num_streams; i++)
+		inv[i] = (struct smmuv3_inv){
+			.smmu = master->smmu,
+			.type = full ? SMMUV3_INV_ATS_FULL : SMMUV3_INV_ATS,
+			.id = master->streams[i].sid,
+			.ssid = full ? 0 : ssid,
+			.users = 1,
+		};
+}
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_ats_fill_invs);
+
+/**
+ * smmuv3_ste_set_eats() - let an STE answer ATS translation requests
+ * @ste: a translating STE (stage 1, stage 2 or nested); bypassing and
+ *	aborting STEs never get EATS (the SMMU ignores it there)
+ * @ats: set EATS to "full ATS" (0b01), else leave it 0
+ */
+void smmuv3_ste_set_eats(__le64 *ste, bool ats)
+{
+	u32 cfg = FIELD_GET(SMMUV3_STE0_CFG, le64_to_cpu(ste[0]));
+
+	ste[1] &= ~cpu_to_le64(SMMUV3_STE1_EATS);
+	if (!ats || !(le64_to_cpu(ste[0]) & SMMUV3_STE0_V))
+		return;
+	if (cfg != SMMUV3_STE_CFG_S1 && cfg != SMMUV3_STE_CFG_S2 &&
+	    cfg != SMMUV3_STE_CFG_NESTED)
+		return;
+	ste[1] |= cpu_to_le64(FIELD_PREP(SMMUV3_STE1_EATS, SMMUV3_EATS_TRANS));
+}
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_ste_set_eats);
+
+/**
+ * smmuv3_atc_inv_master() - invalidate a device's whole ATC, and wait
+ * @master: the master
+ * @ssid: 0 for everything the device caches (an ATC_INV without SSV reaches
+ *	every entry, with or without PASID), else the entries of that PASID
+ *
+ * Return: 0 or the command queue's error (logged there).
+ */
+int smmuv3_atc_inv_master(struct smmuv3_master *master, u32 ssid)
+{
+	struct smmuv3_cmd_batch batch;
+	unsigned int i;
+
+	smmuv3_batch_init(&batch, master->smmu);
+	for (i = 0; i < master->num_streams; i++) {
+		struct smmuv3_cmd cmd = {
+			.op = SMMUV3_OP_ATC_INV,
+			.atc = {
+				.sid = master->streams[i].sid,
+				.ssid = ssid,
+				.ssv = ssid != 0,
+				.size = SMMUV3_ATC_INV_SIZE_ALL,
+			},
+		};
+
+		smmuv3_batch_add(&batch, &cmd);
+	}
+	return smmuv3_batch_submit(&batch);
+}
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_atc_inv_master);
+
+/* The PCI side, replaced by KUnit (whose fake devices are not PCI). */
+VISIBLE_IF_KUNIT void smmuv3_ats_pci_enable(struct smmuv3_master *master)
+{
+	int ret;
+
+	KUNIT_STATIC_STUB_REDIRECT(smmuv3_ats_pci_enable, master);
+	if (!dev_is_pci(master->dev) || to_pci_dev(master->dev)->ats_enabled)
+		return;
+	ret = pci_enable_ats(to_pci_dev(master->dev),
+			     __ffs(master->smmu->feat.pgsize_bitmap));
+	if (ret)
+		dev_err_ratelimited(master->dev, "ATS not enabled (%d)\n", ret);
+}
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_ats_pci_enable);
+
+VISIBLE_IF_KUNIT void smmuv3_ats_pci_disable(struct smmuv3_master *master)
+{
+	KUNIT_STATIC_STUB_REDIRECT(smmuv3_ats_pci_disable, master);
+	if (dev_is_pci(master->dev) && to_pci_dev(master->dev)->ats_enabled)
+		pci_disable_ats(to_pci_dev(master->dev));
+}
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_ats_pci_disable);
+
+/**
+ * smmuv3_ats_commit() - switch a device's ATS after its new STE
+ * @master: the master, whose STEs have EATS set as @ats says
+ * @domain: the paging domain (or nesting parent) whose array just got the
+ *	master's ATC entries (the RID's, or a PASID's); NULL when none did
+ * @ats: what smmuv3_ats_want() decided for the new configuration
+ *
+ * Called after the previous attachment's entries are dropped (see the
+ * order at the top of this file).  May sleep.
+ */
+void smmuv3_ats_commit(struct smmuv3_master *master,
+		       struct smmuv3_domain *domain, bool ats)
+{
+	bool was = master->ats_enabled;
+	struct smmuv3_invs *invs = NULL;
+	unsigned long flags;
+
+	if (!ats && !was)
+		return;
+	/*
+	 * Walks of arrays without our ATC entries (ATS on or staying on), or
+	 * still with the dropped ones (ATS off), are over.
+	 */
+	synchronize_rcu();
+	if (ats && was) {
+		smmuv3_atc_inv_master(master, 0);
+		return;
+	}
+	if (ats) {
+		rcu_read_lock();
+		if (domain)
+			invs = rcu_dereference(domain->invs);
+		if (invs)
+			write_lock_irqsave(&invs->ats_lock, flags);
+		smmuv3_atc_inv_master(master, 0);
+		smmuv3_ats_pci_enable(master);
+		WRITE_ONCE(master->ats_enabled, true);
+		if (invs)
+			write_unlock_irqrestore(&invs->ats_lock, flags);
+		rcu_read_unlock();
+		dev_dbg(master->dev, "ATS enabled\n");
+		return;
+	}
+	/* No walk can still send an ATC invalidation to the device. */
+	smmuv3_atc_inv_master(master, 0);
+	smmuv3_ats_pci_disable(master);
+	WRITE_ONCE(master->ats_enabled, false);
+	dev_dbg(master->dev, "ATS disabled\n");
+}
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_ats_commit);

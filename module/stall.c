@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The stall model (SMMU_IDR0.STALL_MODEL).
+ *
+ * An SMMU may hold a faulting transaction ("stall") until software answers
+ * it with CMD_RESUME (retry or abort), or terminates every stalled
+ * transaction of a stream with CMD_STALL_TERM.  Three models:
+ *
+ *  - no stalls (0b01): faults terminate at once; nothing to do;
+ *  - optional stalls (0b00): a CD asks for them with CD.S, an STE forbids
+ *    them for its CDs with S1STALLD.  This driver does not support I/O page
+ *    faults (IOPF), so its CDs never ask and its stage-1 STEs set S1STALLD:
+ *    stalls stay off;
+ *  - forced stalls (0b10): every fault of a translating stream stalls.  The
+ *    configuration says so consistently: CD.S set, S1STALLD clear, and
+ *    stage-2 STEs set S2S (as the kernel's driver does).
+ *
+ * A stalled transaction is always answered, so no device waits forever:
+ * the event handler aborts each stalled fault (CMD_RESUME, Response ABORT;
+ * no CMD_SYNC is needed, consumption of the RESUME is what frees the
+ * transaction), and every attach of a device with stalls, detaching it from
+ * its previous configuration, terminates what is still stalled on its
+ * streams (CMD_STALL_TERM, then CMD_SYNC) once the new STE is live.
+ */
+#include <linux/bitfield.h>
+#include <kunit/visibility.h>
+
+#include <smmuv3/smmuv3.h>
+
+/**
+ * smmuv3_stall_probe() - decide whether a device's faults stall
+ * @master: the master
+ */
+void smmuv3_stall_probe(struct smmuv3_master *master)
+{
+	master->stall_enabled =
+		!!(master->smmu->feat.flags & SMMUV3_FEAT_STALL_FORCE);
+}
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_stall_probe);
+
+/**
+ * smmuv3_stall_s1stalld() - STE.S1STALLD for a master's stage-1 STE
+ * @master: the master
+ *
+ * Return: true where stalls are optional (and so kept off); never where
+ * they are forced (the CDs ask for them) or absent.
+ */
+bool smmuv3_stall_s1stalld(const struct smmuv3_master *master)
+{
+	return (master->smmu->feat.flags & SMMUV3_FEAT_STALLS) &&
+	       !master->stall_enabled;
+}
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_stall_s1stalld);
+
+/**
+ * smmuv3_stall_cd() - set CD.S in a valid CD of a master with stalls
+ * @master: the master
+ * @cd: the CD
+ */
+void smmuv3_stall_cd(const struct smmuv3_master *master, __le64 *cd)
+{
+	if (master->stall_enabled && (le64_to_cpu(cd[0]) & SMMUV3_CD0_V))
+		cd[0] |= cpu_to_le64(SMMUV3_CD0_S);
+}
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_stall_cd);
+
+/**
+ * smmuv3_stall_ste() - set STE.S2S in a stage-2 or nested STE with stalls
+ * @master: the master
+ * @ste: the STE
+ */
+void smmuv3_stall_ste(const struct smmuv3_master *master, __le64 *ste)
+{
+	u32 cfg = FIELD_GET(SMMUV3_STE0_CFG, le64_to_cpu(ste[0]));
+
+	if (!master->stall_enabled || !(le64_to_cpu(ste[0]) & SMMUV3_STE0_V))
+		return;
+	if (cfg == SMMUV3_STE_CFG_S2 || cfg == SMMUV3_STE_CFG_NESTED)
+		ste[2] |= cpu_to_le64(SMMUV3_STE2_S2S);
+}
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_stall_ste);
+
+/**
+ * smmuv3_stall_event() - answer an event record that stalled a transaction
+ * @smmu: the instance
+ * @evt: the record, in CPU order; nothing is done unless EVT1.STALL is set
+ *
+ * Nothing here handles page faults: the transaction is aborted.
+ */
+void smmuv3_stall_event(struct smmuv3_device *smmu, const u64 *evt)
+{
+	struct smmuv3_cmd cmd = {
+		.op = SMMUV3_OP_RESUME,
+		.resume = {
+			.sid = FIELD_GET(SMMUV3_EVT0_SID, evt[0]),
+			.stag = FIELD_GET(SMMUV3_EVT1_STAG, evt[1]),
+			.resp = SMMUV3_RESUME_ABORT,
+		},
+	};
+
+	if (!(evt[1] & SMMUV3_EVT1_STALL))
+		return;
+	if (smmuv3_cmdq_issue_one(smmu, &cmd, false))
+		dev_err_ratelimited(smmu->dev,
+				    "stalled transaction of sid %#x not resumed\n",
+				    cmd.resume.sid);
+}
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_stall_event);
+
+/**
+ * smmuv3_stall_terminate() - end every stalled transaction of a master
+ * @master: a master with stalls whose STEs have just changed
+ */
+void smmuv3_stall_terminate(struct smmuv3_master *master)
+{
+	struct smmuv3_cmd_batch batch;
+	unsigned int i;
+
+	if (!master->stall_enabled)
+		return;
+	smmuv3_batch_init(&batch, master->smmu);
+	for (i = 0; i < master->num_streams; i++) {
+		struct smmuv3_cmd cmd = {
+			.op = SMMUV3_OP_STALL_TERM,
+			.resume.sid = master->streams[i].sid,
+		};
+
+		smmuv3_batch_add(&batch, &cmd);
+	}
+	/* Failures are logged by the command queue. */
+	smmuv3_batch_submit(&batch);
+}
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_stall_terminate);

@@ -1,0 +1,484 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit tests for ATS (ats.c and the attach paths of domain.c) and for
+ * CANWBS (the coherency checks of domain.c, probe.c and iommufd.c).
+ *
+ * Fake instances (fake_smmu.h) with linear stream tables; masters are not
+ * PCI devices, so the PCI capability is switched through the two functions
+ * ats.c routes through (smmuv3_ats_pci_enable/disable), replaced here by
+ * KUnit static stubs that record what the SMMU had received at that moment
+ * and what the STE held.
+ *
+ * Expectations are written from IHI 0070 independently of regs.h:
+ *  - STE word 0: V [0], Config [3:1] (0b000 abort, 0b100 bypass); word 1:
+ *    EATS [29:28] (0b00 no ATS, 0b01 full ATS)
+ *  - commands as in fake_smmu.h: TLBI_NH_VA 0x12, ATC_INV 0x40 (SSV [11],
+ *    SSID [31:12], SID [63:32]; word 1 Size [5:0]), CMD_SYNC 0x46.  A whole
+ *    ATC is invalidated with Size 40: 2^40 4KiB pages, the 52-bit space.
+ */
+#include <kunit/static_stub.h>
+#include <kunit/test.h>
+#include <linux/iommu.h>
+#include <linux/sizes.h>
+
+#include <smmuv3/invs.h>
+#include <smmuv3/smmuv3.h>
+
+#include "fake_smmu.h"
+
+#define FEAT		(SMMUV3_FEAT_S1 | SMMUV3_FEAT_S2 | \
+			 SMMUV3_FEAT_RANGE_INV | SMMUV3_FEAT_ATS)
+#define PGSIZES		(SZ_4K | SZ_2M | SZ_1G)
+
+#define SID		3
+#define SID_B		5
+/* CMD_ATC_INV Size 52: a 2^64-byte span, "invalidate all" (IHI 0070 4.5.1) */
+#define ATC_ALL		52
+#define SYNC		FAKE_CMD_SYNC
+#define ATC_RID(sid)	FAKE_ATC_INV(sid, 0, 0, ATC_ALL)
+
+/* What the stubs saw when the PCI capability was switched. */
+struct ats_seen {
+	struct fake_smmu *f;
+	unsigned int enables;
+	unsigned int disables;
+	u64 prod;		/* commands queued by then */
+	struct fake_cmd last[2];	/* the last two of them */
+	u64 ste1;		/* STE word 1 of SID then */
+	u64 ste0;
+};
+
+static struct ats_seen *ats_seen(struct kunit *test)
+{
+	return test->priv;
+}
+
+static void ats_record(struct kunit *test, struct smmuv3_master *master)
+{
+	struct ats_seen *s = ats_seen(test);
+	struct fake_smmu *f = s->f;
+
+	s->prod = f->smmu.cmdq.prod;
+	fake_cmd_at(f, s->prod - 2, &s->last[0]);
+	fake_cmd_at(f, s->prod - 1, &s->last[1]);
+	s->ste0 = le64_to_cpu(smmuv3_strtab_ste(&f->smmu, SID)[0]);
+	s->ste1 = le64_to_cpu(smmuv3_strtab_ste(&f->smmu, SID)[1]);
+}
+
+static void stub_enable(struct smmuv3_master *master)
+{
+	struct kunit *test = kunit_get_current_test();
+
+	ats_seen(test)->enables++;
+	ats_record(test, master);
+}
+
+static void stub_disable(struct smmuv3_master *master)
+{
+	struct kunit *test = kunit_get_current_test();
+
+	ats_seen(test)->disables++;
+	ats_record(test, master);
+}
+
+struct env {
+	struct kunit *test;
+	struct fake_smmu *f;
+	struct smmuv3_master *master;
+};
+
+static void env_init(struct kunit *test, struct env *e, u32 flags)
+{
+	static const u32 sid = SID;
+	struct ats_seen *s;
+
+	e->test = test;
+	e->f = fake_smmu_create(test, "smmu0", flags, 8, 8);
+	fake_smmu_add_strtab(test, e->f, 4);
+	e->master = fake_master_create(test, e->f, &sid, 1);
+	s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	s->f = e->f;
+	test->priv = s;
+	kunit_activate_static_stub(test, smmuv3_ats_pci_enable, stub_enable);
+	kunit_activate_static_stub(test, smmuv3_ats_pci_disable, stub_disable);
+}
+
+static struct smmuv3_domain *domain_on(struct kunit *test, struct fake_smmu *f,
+				       enum smmuv3_stage stage)
+{
+	struct smmuv3_domain *d = fake_domain_create(test, stage, PGSIZES);
+
+	d->owner = &f->smmu;
+	d->domain.type = IOMMU_DOMAIN_UNMANAGED;
+	d->domain.ops = &smmuv3_paging_ops;
+	if (stage == SMMUV3_STAGE_1)
+		d->pgtbl_cfg.arm_lpae_s1_cfg.ttbr = 0x1234568000ull;
+	else
+		d->pgtbl_cfg.arm_lpae_s2_cfg.vttbr = 0x9abcd0000ull;
+	return d;
+}
+
+static int attach(struct smmuv3_master *m, struct iommu_domain *dom)
+{
+	return smmuv3_call_attach_dev(dom, m->dev, NULL);
+}
+
+static u64 ste_word(struct fake_smmu *f, u32 sid, unsigned int i)
+{
+	return le64_to_cpu(smmuv3_strtab_ste(&f->smmu, sid)[i]);
+}
+
+/* EATS, STE word 1 [29:28] */
+static u64 eats(u64 w1)
+{
+	return (w1 >> 28) & 3;
+}
+
+static void skip_cmds(struct fake_smmu *f)
+{
+	f->seen = f->smmu.cmdq.prod;
+}
+
+/* --- The decision ---------------------------------------------------------- */
+
+/* Only the instance, the root complex and the device together give ATS. */
+static void ats_plan_all_three(struct kunit *test)
+{
+	unsigned int i;
+
+	for (i = 0; i < 8; i++) {
+		u32 smmu = i & 1 ? SMMUV3_FEAT_ATS : 0;
+		/* IOMMU_FWSPEC_PCI_RC_ATS is bit 0 of fwspec->flags */
+		u32 fw = i & 2 ? BIT(0) : 0;
+		bool pci = i & 4;
+
+		KUNIT_EXPECT_EQ_MSG(test, smmuv3_ats_plan(smmu, fw, pci), i == 7,
+				    "smmu %d rc %d pci %d", !!smmu, !!fw, pci);
+	}
+	/* Never with forced stalls: EATS 0b01 and S2S 1 are ILLEGAL */
+	KUNIT_EXPECT_FALSE(test, smmuv3_ats_plan(SMMUV3_FEAT_ATS |
+						 SMMUV3_FEAT_STALLS |
+						 SMMUV3_FEAT_STALL_FORCE,
+						 BIT(0), true));
+}
+
+/* --- STE.EATS -------------------------------------------------------------- */
+
+/*
+ * EATS is 0b01 in the STE of a translating RID exactly when the device has
+ * ATS; never in a bypass or abort STE.
+ */
+static void ats_eats_only_when_enabled(struct kunit *test)
+{
+	struct env e;
+	struct smmuv3_domain *s1, *s2;
+
+	env_init(test, &e, FEAT);
+	s1 = domain_on(test, e.f, SMMUV3_STAGE_1);
+	s2 = domain_on(test, e.f, SMMUV3_STAGE_2);
+
+	/* Without ATS support: no EATS, nothing switched. */
+	KUNIT_ASSERT_EQ(test, attach(e.master, &s1->domain), 0);
+	KUNIT_EXPECT_EQ(test, eats(ste_word(e.f, SID, 1)), 0);
+	KUNIT_EXPECT_FALSE(test, e.master->ats_enabled);
+	KUNIT_EXPECT_EQ(test, ats_seen(test)->enables, 0);
+	KUNIT_ASSERT_EQ(test, attach(e.master, &smmuv3_blocked_domain), 0);
+
+	e.master->ats_supported = true;
+	KUNIT_ASSERT_EQ(test, attach(e.master, &s1->domain), 0);
+	KUNIT_EXPECT_EQ(test, eats(ste_word(e.f, SID, 1)), 1);
+	KUNIT_EXPECT_TRUE(test, e.master->ats_enabled);
+	KUNIT_EXPECT_EQ(test, ats_seen(test)->enables, 1);
+
+	/* Stage 2 keeps it, without switching the capability again. */
+	KUNIT_ASSERT_EQ(test, attach(e.master, &s2->domain), 0);
+	KUNIT_EXPECT_EQ(test, eats(ste_word(e.f, SID, 1)), 1);
+	KUNIT_EXPECT_EQ(test, ats_seen(test)->enables, 1);
+	KUNIT_EXPECT_EQ(test, ats_seen(test)->disables, 0);
+
+	/* Identity: a bypass STE (V, Config 0b100) without EATS. */
+	KUNIT_ASSERT_EQ(test, attach(e.master, &smmuv3_identity_domain), 0);
+	KUNIT_EXPECT_EQ(test, ste_word(e.f, SID, 0), 0x9);
+	KUNIT_EXPECT_EQ(test, eats(ste_word(e.f, SID, 1)), 0);
+	KUNIT_EXPECT_FALSE(test, e.master->ats_enabled);
+	KUNIT_EXPECT_EQ(test, ats_seen(test)->disables, 1);
+}
+
+/* --- Order of the walk ----------------------------------------------------- */
+
+/*
+ * A domain shared by two instances, one ATS device behind each: the array
+ * holds each instance's TLB tag before its ATC entry, and a walk
+ * invalidates, on each instance, the TLB, waits, then the ATC.  The RID's
+ * ATC entries are invalidated without SSV.
+ */
+static void ats_atc_after_tlb_per_instance(struct kunit *test)
+{
+	static const u32 sid_a = SID, sid_b = SID_B;
+	struct smmuv3_master *ma, *mb;
+	struct smmuv3_domain *d;
+	struct smmuv3_invs *invs;
+	struct fake_smmu *f[2];
+	struct ats_seen *s;
+
+	fake_smmus_create_sorted(test, f, 2, FEAT, 8, 8);
+	fake_smmu_add_strtab(test, f[0], 4);
+	fake_smmu_add_strtab(test, f[1], 4);
+	ma = fake_master_create(test, f[0], &sid_a, 1);
+	mb = fake_master_create(test, f[1], &sid_b, 1);
+	ma->ats_supported = true;
+	mb->ats_supported = true;
+	s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	s->f = f[0];
+	test->priv = s;
+	kunit_activate_static_stub(test, smmuv3_ats_pci_enable, stub_enable);
+
+	d = domain_on(test, f[0], SMMUV3_STAGE_1);
+	KUNIT_ASSERT_EQ(test, attach(ma, &d->domain), 0);
+	s->f = f[1];
+	KUNIT_ASSERT_EQ(test, attach(mb, &d->domain), 0);
+
+	invs = fake_domain_invs(d);
+	KUNIT_ASSERT_EQ(test, invs->num, 4);
+	KUNIT_EXPECT_TRUE(test, invs->has_ats);
+	KUNIT_EXPECT_PTR_EQ(test, invs->inv[0].smmu, &f[0]->smmu);
+	KUNIT_EXPECT_EQ(test, invs->inv[0].type, SMMUV3_INV_S1_ASID);
+	KUNIT_EXPECT_EQ(test, invs->inv[1].type, SMMUV3_INV_ATS);
+	KUNIT_EXPECT_EQ(test, invs->inv[1].id, SID);
+	KUNIT_EXPECT_PTR_EQ(test, invs->inv[2].smmu, &f[1]->smmu);
+	KUNIT_EXPECT_EQ(test, invs->inv[2].type, SMMUV3_INV_S1_ASID);
+	KUNIT_EXPECT_EQ(test, invs->inv[3].type, SMMUV3_INV_ATS);
+	KUNIT_EXPECT_EQ(test, invs->inv[3].id, SID_B);
+
+	skip_cmds(f[0]);
+	skip_cmds(f[1]);
+	smmuv3_domain_inv_range(d, 0x1000, SZ_4K, SZ_4K, true);
+	/* ASID 1 on each instance (its first) */
+	FAKE_EXPECT_CMDS(test, f[0], FAKE_TLBI_NH_VA(1, 0x1000, 0, 0, 0, 1),
+			 SYNC, ATC_RID(SID), SYNC);
+	FAKE_EXPECT_CMDS(test, f[1], FAKE_TLBI_NH_VA(1, 0x1000, 0, 0, 0, 1),
+			 SYNC, ATC_RID(SID_B), SYNC);
+}
+
+/* --- Switching the capability ------------------------------------------------ */
+
+/*
+ * ATS on: the STE has EATS, then the whole ATC is invalidated and waited
+ * for, then the capability is enabled.
+ */
+static void ats_enable_after_ste_and_atc_inv(struct kunit *test)
+{
+	const struct fake_cmd inv = ATC_RID(SID), sync = SYNC;
+	struct ats_seen *s;
+	struct env e;
+
+	env_init(test, &e, FEAT);
+	s = ats_seen(test);
+	e.master->ats_supported = true;
+	KUNIT_ASSERT_EQ(test, attach(e.master,
+				     &domain_on(test, e.f, SMMUV3_STAGE_1)->domain),
+			0);
+	KUNIT_ASSERT_EQ(test, s->enables, 1);
+	KUNIT_EXPECT_EQ(test, eats(s->ste1), 1);
+	KUNIT_EXPECT_EQ(test, s->last[0].w0, inv.w0);
+	KUNIT_EXPECT_EQ(test, s->last[0].w1, inv.w1);
+	KUNIT_EXPECT_EQ(test, s->last[1].w0, sync.w0);
+	/* nothing after it */
+	KUNIT_EXPECT_EQ(test, s->prod, e.f->smmu.cmdq.prod);
+}
+
+/*
+ * ATS off on detach: the STE aborts (no EATS), the whole ATC is invalidated
+ * and waited for, and only then the capability is disabled; the old
+ * domain's walks reach the ATC no more.
+ */
+static void ats_atc_inv_before_disable(struct kunit *test)
+{
+	const struct fake_cmd inv = ATC_RID(SID), sync = SYNC;
+	struct smmuv3_domain *d;
+	struct ats_seen *s;
+	struct env e;
+
+	env_init(test, &e, FEAT);
+	s = ats_seen(test);
+	e.master->ats_supported = true;
+	d = domain_on(test, e.f, SMMUV3_STAGE_1);
+	KUNIT_ASSERT_EQ(test, attach(e.master, &d->domain), 0);
+	KUNIT_ASSERT_EQ(test, attach(e.master, &smmuv3_blocked_domain), 0);
+
+	KUNIT_ASSERT_EQ(test, s->disables, 1);
+	KUNIT_EXPECT_EQ(test, s->ste0, 0x1);	/* V, Config 0b000: abort */
+	KUNIT_EXPECT_EQ(test, eats(s->ste1), 0);
+	KUNIT_EXPECT_EQ(test, s->last[0].w0, inv.w0);
+	KUNIT_EXPECT_EQ(test, s->last[0].w1, inv.w1);
+	KUNIT_EXPECT_EQ(test, s->last[1].w0, sync.w0);
+	KUNIT_EXPECT_FALSE(test, e.master->ats_enabled);
+
+	skip_cmds(e.f);
+	smmuv3_domain_inv_all(d);
+	FAKE_EXPECT_NO_CMDS(test, e.f);
+}
+
+/*
+ * PASIDs turn ATS on whatever the RID's domain, and carry ATC entries: a
+ * PASID attached while the RID is identity makes the STE (the CD table,
+ * S1DSS bypass) answer translation requests, and once the RID moves to a
+ * paging domain, a walk of the PASID's domain still invalidates the
+ * device's ATC for that PASID (SSV = 1, SSID 5) after its TLB.
+ */
+static void ats_pasid_keeps_atc_entries(struct kunit *test)
+{
+	static const u32 sid = SID;
+	const struct fake_cmd inv = FAKE_ATC_INV(SID, 5, 1, ATC_ALL);
+	const struct fake_cmd sync = SYNC;
+	struct iommu_domain *blocked;
+	struct smmuv3_domain *p, *r;
+	struct fake_cmd last[2];
+	struct ats_seen *s;
+	struct env e;
+
+	e.test = test;
+	e.f = fake_smmu_create(test, "smmu0", FEAT, 8, 8);
+	e.f->smmu.feat.ssid_bits = 4;
+	fake_smmu_add_strtab(test, e.f, 4);
+	e.master = fake_master_create(test, e.f, &sid, 1);
+	e.master->ats_supported = true;
+	s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	s->f = e.f;
+	test->priv = s;
+	kunit_activate_static_stub(test, smmuv3_ats_pci_enable, stub_enable);
+	kunit_activate_static_stub(test, smmuv3_ats_pci_disable, stub_disable);
+
+	KUNIT_ASSERT_EQ(test, attach(e.master, &smmuv3_identity_domain), 0);
+	KUNIT_EXPECT_EQ(test, s->enables, 0);
+	p = domain_on(test, e.f, SMMUV3_STAGE_1);
+	KUNIT_ASSERT_EQ(test, p->domain.ops->set_dev_pasid(&p->domain,
+							   e.master->dev, 5,
+							   NULL), 0);
+	KUNIT_EXPECT_EQ(test, s->enables, 1);
+	/* V, Config 0b101 (stage 1, the CD table), EATS 0b01 */
+	KUNIT_EXPECT_EQ(test, ste_word(e.f, SID, 0) & 0xf, 0xb);
+	KUNIT_EXPECT_EQ(test, eats(ste_word(e.f, SID, 1)), 1);
+
+	r = domain_on(test, e.f, SMMUV3_STAGE_1);
+	KUNIT_ASSERT_EQ(test, attach(e.master, &r->domain), 0);
+	KUNIT_EXPECT_EQ(test, s->enables, 1);
+	KUNIT_EXPECT_TRUE(test, e.master->ats_enabled);
+
+	skip_cmds(e.f);
+	smmuv3_domain_inv_all(p);
+	fake_cmd_at(e.f, e.f->smmu.cmdq.prod - 2, &last[0]);
+	fake_cmd_at(e.f, e.f->smmu.cmdq.prod - 1, &last[1]);
+	KUNIT_EXPECT_EQ(test, last[0].w0, inv.w0);
+	KUNIT_EXPECT_EQ(test, last[0].w1, inv.w1);
+	KUNIT_EXPECT_EQ(test, last[1].w0, sync.w0);
+
+	blocked = &smmuv3_blocked_domain;
+	KUNIT_ASSERT_EQ(test, blocked->ops->set_dev_pasid(blocked,
+							  e.master->dev, 5,
+							  &p->domain), 0);
+}
+
+/* --- CANWBS ------------------------------------------------------------------ */
+
+/* Give a fake master a fwspec with these flags. */
+static void set_fwspec(struct kunit *test, struct smmuv3_master *m, u32 flags)
+{
+	struct iommu_fwspec *fw = kunit_kzalloc(test, sizeof(*fw), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, fw);
+	fw->flags = flags;
+	m->dev->iommu->fwspec = fw;
+}
+
+/* IOMMU_FWSPEC_PCI_RC_CANWBS is bit 1 of fwspec->flags (Linux 6.14+). */
+#define FW_CANWBS	BIT(1)
+#define ENFORCE_CC	IOMMU_CAP_ENFORCE_CACHE_COHERENCY
+#define VIOMMU_TYPE	IOMMU_VIOMMU_TYPE_ARM_SMMUV3
+
+/*
+ * IOMMU_CAP_ENFORCE_CACHE_COHERENCY follows CANWBS; a domain enforces
+ * coherency only while every device attached has it, and then refuses
+ * others.
+ */
+static void canwbs_enforce(struct kunit *test)
+{
+	static const u32 sid_b = SID_B;
+	struct smmuv3_master *other;
+	struct smmuv3_domain *d;
+	struct env e;
+
+	if (!SMMUV3_FWSPEC_CANWBS)
+		kunit_skip(test, "the kernel has no IOMMU_FWSPEC_PCI_RC_CANWBS");
+	env_init(test, &e, FEAT);
+	other = fake_master_create(test, e.f, &sid_b, 1);
+	set_fwspec(test, e.master, FW_CANWBS);
+	set_fwspec(test, other, 0);
+	KUNIT_EXPECT_TRUE(test, smmuv3_ops.capable(e.master->dev, ENFORCE_CC));
+	KUNIT_EXPECT_FALSE(test, smmuv3_ops.capable(other->dev, ENFORCE_CC));
+
+	d = domain_on(test, e.f, SMMUV3_STAGE_2);
+	KUNIT_ASSERT_EQ(test, attach(other, &d->domain), 0);
+	KUNIT_EXPECT_FALSE(test, d->domain.ops->enforce_cache_coherency(&d->domain));
+	KUNIT_ASSERT_EQ(test, attach(other, &smmuv3_blocked_domain), 0);
+
+	KUNIT_ASSERT_EQ(test, attach(e.master, &d->domain), 0);
+	KUNIT_EXPECT_TRUE(test, d->domain.ops->enforce_cache_coherency(&d->domain));
+	KUNIT_EXPECT_EQ(test, attach(other, &d->domain), -EINVAL);
+}
+
+#if SMMUV3_HAVE_VIOMMU && IS_ENABLED(CONFIG_IOMMUFD_DRIVER_CORE)
+/*
+ * On an instance with nesting but without S2FWB, a vIOMMU is offered for a
+ * device with CANWBS, not for one without (viommu_assume_coherent off).
+ */
+static void canwbs_viommu_admission(struct kunit *test)
+{
+	static const u32 sid_b = SID_B;
+	bool saved = smmuv3_viommu_assume_coherent;
+	struct smmuv3_master *other;
+	struct env e;
+
+	if (!SMMUV3_FWSPEC_CANWBS)
+		kunit_skip(test, "the kernel has no IOMMU_FWSPEC_PCI_RC_CANWBS");
+	env_init(test, &e, SMMUV3_FEAT_NESTING);
+	other = fake_master_create(test, e.f, &sid_b, 1);
+	set_fwspec(test, e.master, FW_CANWBS);
+	set_fwspec(test, other, 0);
+
+	smmuv3_viommu_assume_coherent = false;
+	KUNIT_EXPECT_GT(test, smmuv3_get_viommu_size(e.master->dev, VIOMMU_TYPE),
+			0);
+	KUNIT_EXPECT_EQ(test, smmuv3_get_viommu_size(other->dev, VIOMMU_TYPE),
+			0);
+	/* With S2FWB, both. */
+	e.f->smmu.feat.flags |= SMMUV3_FEAT_S2FWB;
+	KUNIT_EXPECT_GT(test, smmuv3_get_viommu_size(other->dev, VIOMMU_TYPE),
+			0);
+	smmuv3_viommu_assume_coherent = saved;
+}
+#endif
+
+static struct kunit_case smmuv3_ats_cases[] = {
+	KUNIT_CASE(ats_plan_all_three),
+	KUNIT_CASE(ats_eats_only_when_enabled),
+	KUNIT_CASE(ats_atc_after_tlb_per_instance),
+	KUNIT_CASE(ats_enable_after_ste_and_atc_inv),
+	KUNIT_CASE(ats_atc_inv_before_disable),
+	KUNIT_CASE(ats_pasid_keeps_atc_entries),
+	KUNIT_CASE(canwbs_enforce),
+#if SMMUV3_HAVE_VIOMMU && IS_ENABLED(CONFIG_IOMMUFD_DRIVER_CORE)
+	KUNIT_CASE(canwbs_viommu_admission),
+#endif
+	{}
+};
+
+static struct kunit_suite smmuv3_ats_suite = {
+	.name = "smmuv3-ats",
+	.test_cases = smmuv3_ats_cases,
+};
+
+kunit_test_suites(&smmuv3_ats_suite);
