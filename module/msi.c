@@ -70,7 +70,7 @@ VISIBLE_IF_KUNIT void smmuv3_msi_write(struct smmuv3_device *smmu,
 		       smmu->base + smmuv3_msi_cfg0[index]);
 	writel_relaxed(msg->data, smmu->base + smmuv3_msi_cfg1[index]);
 	writel_relaxed(FIELD_PREP(SMMUV3_MSI_CFG2_MEMATTR,
-				  SMMUV3_MEMATTR_DEVICE_nGnRE),
+				  SMMUV3_MEMATTR_DEVICE_NGNRE),
 		       smmu->base + smmuv3_msi_cfg2[index]);
 }
 EXPORT_SYMBOL_IF_KUNIT(smmuv3_msi_write);

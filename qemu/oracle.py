@@ -465,7 +465,7 @@ NAME_TABLE = (
         ("SMMUV3_SH_NSH", "ARM_SMMU_SH_NSH", None),
         ("SMMUV3_SH_OSH", "ARM_SMMU_SH_OSH", None),
         ("SMMUV3_SH_ISH", "ARM_SMMU_SH_ISH", None),
-        ("SMMUV3_MEMATTR_DEVICE_nGnRE", "ARM_SMMU_MEMATTR_DEVICE_nGnRE", None),
+        ("SMMUV3_MEMATTR_DEVICE_NGNRE", "ARM_SMMU_MEMATTR_DEVICE_nGnRE", None),
         ("SMMUV3_MEMATTR_OIWB", "ARM_SMMU_MEMATTR_OIWB", None),
         # CR1's cacheability encoding: SMMUV3_CR1_CACHE_* if regs.h has them,
         # else the SMMUV3_CACHE_* that regs.h says serve CR1 as well as STEs.

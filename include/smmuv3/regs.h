@@ -167,7 +167,7 @@
 #define SMMUV3_MSI_CFG0_ADDR		GENMASK_ULL(51, 2)
 #define SMMUV3_MSI_CFG2_SH		GENMASK(5, 4)
 #define SMMUV3_MSI_CFG2_MEMATTR		GENMASK(3, 0)
-#define  SMMUV3_MEMATTR_DEVICE_nGnRE	0x1
+#define  SMMUV3_MEMATTR_DEVICE_NGNRE	0x1
 #define  SMMUV3_MEMATTR_OIWB		0xf
 
 /* Queue base registers and producer/consumer indexes. */
