@@ -30,7 +30,7 @@
  * nest, without vIOMMU support (upstream on QEMU's SMMU: no S2FWB), or
  * when the driver cannot share one nesting parent across instances.
  *
- * SMMUV3_STALE_ITERS (default 32) sets the number of generations.
+ * SMMUV3_STALE_ITERS (default 16) sets the number of generations.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -52,7 +52,7 @@
 #include "vfio.h"
 
 #define POOL		4
-#define ITERS_DEFAULT	32
+#define ITERS_DEFAULT	16
 
 /* Nested variants: guest RAM, the remapped IPA page, guest VAs. */
 #define IPA_BASE	0x40000000ULL
