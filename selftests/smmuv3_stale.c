@@ -30,7 +30,7 @@
  * nest, without vIOMMU support (upstream on QEMU's SMMU: no S2FWB), or
  * when the driver cannot share one nesting parent across instances.
  *
- * SMMUV3_STALE_ITERS (default 32) sets the number of generations.
+ * SMMUV3_STALE_ITERS (default 16) sets the number of generations.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -52,7 +52,7 @@
 #include "vfio.h"
 
 #define POOL		4
-#define ITERS_DEFAULT	32
+#define ITERS_DEFAULT	16
 
 /* Nested variants: guest RAM, the remapped IPA page, guest VAs. */
 #define IPA_BASE	0x40000000ULL
@@ -303,6 +303,9 @@ TEST_F_TIMEOUT(stale, generations, DMA_TIMEOUT)
 		setup_nested(_metadata, self, variant->mode == M_NESTED_S1);
 		break;
 	}
+	/* A helper's SKIP() returns from the helper only. */
+	if (_metadata->exit_code == KSFT_SKIP)
+		return;
 	for (int n = 0; n < self->iters; n++) {
 		/* Another pool page than the current one, at a random distance. */
 		int next = self->slot.cur < 0 ? 0 :
