@@ -809,6 +809,10 @@ class Runner:
         if self.o.driver != "ours":
             self.results.add("SKIP", STOCK, "only for --driver ours")
             return
+        if not self.kname and not self.kernel():
+            # The selftests are built against the guest kernel's headers.
+            self.results.add("SKIP", STOCK, "no guest kernel to build the selftests with")
+            return
         log = self.log("build-stock.log")
         releases, kos, deb = self.prepare_stock(log)
         selftests = [x for x in (self.build_selftests() or []) if x[0] in STOCK_TESTS]
