@@ -49,7 +49,7 @@ from results import (Results, note, parse_tap, tap_leaves, _subtree_failed,  # n
 from topologies import (TOPOLOGIES, KERNELS, CHECK_KERNELS, DEFAULT_TOPOLOGIES,  # noqa: E402
                         REPEAT_TESTS, REPEAT_TOPOLOGIES, CHECK_REPEAT, STOCK, STOCK_HW,
                         STOCK_DESC, STOCK_SERIES, STOCK_DKMS_SERIES, STOCK_TESTS,
-                        STOCK_UNBOUND_NOGROUP)
+                        STOCK_UNBOUND_NOGROUP, TEST_TOPOLOGIES)
 
 REPO = os.path.dirname(HERE)
 CACHE = os.environ.get("SMMUV3_CACHE", "/var/cache/smmuv3")
@@ -787,6 +787,9 @@ class Runner:
                      "smtest.instances=%d" % topo.instances,
                      "smtest.testtimeout=%d" % self._testtimeout()]
             tests = REPEAT_TESTS if quick else topo.tests
+            if tests is None and any(name not in TEST_TOPOLOGIES.get(n, [name])
+                                     for n, _ in selftests):
+                tests = [n for n, _ in selftests if name in TEST_TOPOLOGIES.get(n, [name])]
             if tests is not None:
                 extra.append("smtest.tests=" + ",".join(tests))
             if quick or not topo.kunit:
@@ -808,6 +811,10 @@ class Runner:
         with the kernel's own vfio modules."""
         if self.o.driver != "ours":
             self.results.add("SKIP", STOCK, "only for --driver ours")
+            return
+        if not self.kname and not self.kernel():
+            # The selftests are built against the guest kernel's headers.
+            self.results.add("SKIP", STOCK, "no guest kernel to build the selftests with")
             return
         log = self.log("build-stock.log")
         releases, kos, deb = self.prepare_stock(log)

@@ -80,6 +80,16 @@ TOPOLOGIES = {
                  kunit=False),
     ]
 }
+# Selftests that run only on some of the topologies that run "all" selftests
+# (Topology.tests None): what they prove needs no second topology, and make
+# check's time is better spent elsewhere.  Unlisted tests run everywhere.
+TEST_TOPOLOGIES = {
+    # Allocation failures, unload/reload cycles and event-queue storms are
+    # topology-independent driver paths: the two-instance ACPI topology.
+    "smmuv3_fail_nth": ["acpi2"],
+    "smmuv3_lifecycle": ["acpi2"],
+    "smmuv3_fault_storm": ["acpi2"],
+}
 # Quick boots of the ACPI topologies, repeated (--repeat): the driver probes
 # while the deferred-probe worker binds devices behind the instances, so
 # every boot is a new draw of that race.  Only the probe, group and block
