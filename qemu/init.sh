@@ -249,6 +249,7 @@ info firmware-smmu fw_smmu
 
 selftest_env() {
 	export SMMUV3_TOPOLOGY=$TOPOLOGY SMMUV3_EXPECT_INSTANCES=$INSTANCES
+	export SMMUV3_UNBOUND_NOGROUP=$UNBOUND_NOGROUP
 	case $DRIVER in
 	ours | stock-dkms) export SMMUV3_DRIVER=ours ;;
 	*) export SMMUV3_DRIVER=$DRIVER ;;

@@ -16,6 +16,7 @@
 
 #include "kselftest_harness.h"
 
+#include "dmacheck.h"
 #include "env.h"
 #include "sysfs.h"
 
@@ -197,6 +198,8 @@ TEST(edu_placement)
 	struct topo t;
 	int ret, n;
 
+	ret = edus_configure_unbound();
+	ASSERT_LE(0, ret) TH_LOG("binding edus without a group: %s", strerror(-ret));
 	LOAD_TOPO(&t);
 	strlist_init(&edus);
 	strlist_init(&used);

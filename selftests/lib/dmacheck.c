@@ -11,11 +11,39 @@
 #include "env.h"
 #include "sysfs.h"
 
+int edus_configure_unbound(void)
+{
+	const char *e = getenv("SMMUV3_UNBOUND_NOGROUP");
+	struct strlist all;
+	int ret, n = 0;
+
+	if (!e || strcmp(e, "1"))
+		return 0;
+	strlist_init(&all);
+	ret = pci_find(PCI_VENDOR_QEMU, PCI_DEVICE_EDU, &all);
+	for (int i = 0; ret >= 0 && i < all.n; i++) {
+		char inst[128], drv[64];
+
+		if (!pci_iommu_instance(all.v[i], inst, sizeof(inst)) ||
+		    pci_driver(all.v[i], drv, sizeof(drv)) || drv[0])
+			continue;
+		ret = pci_bind(all.v[i], "vfio-pci");
+		printf("# edu %s had no driver and no IOMMU group (this kernel configures a "
+		       "device's DMA when a driver binds it): bound to vfio-pci: %s\n",
+		       all.v[i], ret ? strerror(-ret) : "ok");
+		if (!ret)
+			n++;
+	}
+	strlist_free(&all);
+	return ret < 0 ? ret : n;
+}
+
 int edus_behind_iommu(struct strlist *out, int *skipped)
 {
 	struct strlist all;
 	int ret;
 
+	edus_configure_unbound();
 	strlist_init(&all);
 	ret = pci_find(PCI_VENDOR_QEMU, PCI_DEVICE_EDU, &all);
 	if (ret >= 0)

@@ -40,6 +40,14 @@ struct edu_dev {
  * how many edus sit behind none.  Returns the count or -errno.
  */
 int edus_behind_iommu(struct strlist *out, int *skipped);
+/*
+ * With SMMUV3_UNBOUND_NOGROUP=1 (a kernel that configures a device's DMA only
+ * when a driver binds it, with a driver that does not make up for it: stock
+ * Linux 6.12 with its built-in arm-smmu-v3), bind every edu that has neither
+ * a driver nor an IOMMU link to vfio-pci, as a user would before looking for
+ * its group.  Return: how many were bound, or -errno.  Otherwise nothing.
+ */
+int edus_configure_unbound(void);
 
 /* An edu and the IOMMU instance it is behind. */
 struct edu_pick {
