@@ -1316,7 +1316,13 @@ TEST_F_TIMEOUT(nest, bad_vste, TIMEOUT)
 		{ "word 0 bit 55 (RES0) with Cfg=bypass", 1ULL << 55, 0, 0, true },
 		{ "S1Fmt=0b11 (reserved)", 3ULL << VSTE0_S1FMT_SHIFT, 0, 0, false },
 		{ "S1CDMax = SSIDSIZE + 1", 0, 0, 0, false },	/* set below */
-		{ "word 1 EATS=0b01", 0, 0, 1ULL << VSTE1_EATS_SHIFT, false },
+		/*
+		 * EATS 0b01 (full ATS) is a guest's to ask for, as in the
+		 * kernel's driver: the device gets ATS if it has it.  0b10
+		 * (split-stage ATS) and 0b11 (reserved) are not.
+		 */
+		{ "word 1 EATS=0b10 (split stage)", 0, 0, 2ULL << VSTE1_EATS_SHIFT, false },
+		{ "word 1 EATS=0b11 (reserved)", 0, 0, 3ULL << VSTE1_EATS_SHIFT, false },
 		{ "word 1 STRW=0b10 (EL2)", 0, 0, 2ULL << VSTE1_STRW_SHIFT, false },
 		{ "word 1 STRW=0b01 (secure)", 0, 0, 1ULL << VSTE1_STRW_SHIFT, false },
 		{ "word 1 S1DSS=0b11 (reserved)", 0, 0, 3ULL << VSTE1_S1DSS_SHIFT, false },

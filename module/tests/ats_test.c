@@ -225,6 +225,9 @@ static void ats_atc_after_tlb_per_instance(struct kunit *test)
 	fake_smmus_create_sorted(test, f, 2, FEAT, 8, 8);
 	fake_smmu_add_strtab(test, f[0], 4);
 	fake_smmu_add_strtab(test, f[1], 4);
+	/* f[1] takes f[0]'s table: it must offer its page sizes */
+	f[0]->smmu.feat.pgsize_bitmap = PGSIZES;
+	f[1]->smmu.feat.pgsize_bitmap = PGSIZES;
 	ma = fake_master_create(test, f[0], &sid_a, 1);
 	mb = fake_master_create(test, f[1], &sid_b, 1);
 	ma->ats_supported = true;
