@@ -250,6 +250,7 @@ class Runner:
         self.qemu_extra = []    # more QEMU arguments for every boot (bench.py: tracing)
         self.bench_output = {}  # boot tag -> the guest's bench section lines
         self.selftest_output = {}  # (boot tag, selftest) -> its output lines
+        self.prebuilds = {}     # kernel name -> its background kernel.sh (prebuild())
 
     # -- bookkeeping --------------------------------------------------------
 
@@ -326,6 +327,12 @@ class Runner:
         k = self.kspec
         variant = k.name
         log = self.log("build-kernel-%s.log" % variant)
+        pre = self.prebuilds.pop(variant, None)
+        if pre and pre.poll() is None:
+            t = time.time()
+            note("waiting for the background build of the %s kernel" % variant)
+            pre.wait()
+            note("waited %.0f s for it" % (time.time() - t))
         with flock(os.path.join(CACHE, "kernel", ".%s.lock" % variant)):
             t = time.time()
             cmd = in_chroot([chroot_path(os.path.join(HERE, "kernel.sh")), k.name, k.series]
@@ -350,6 +357,22 @@ class Runner:
         if time.time() - t > 30:
             note("built the %s kernel in %.0f s" % (variant, time.time() - t))
         return self.kdir
+
+    def prebuild(self, name):
+        """Start building the guest kernel NAME in the background, at the
+        lowest CPU priority, so that it uses what the boots of the current
+        kernel leave idle (a cold make check builds two kernels).  kernel()
+        waits for it when NAME's turn comes; kernel.sh's lock and cache do
+        the rest (an already built kernel returns at once)."""
+        if self.o.kdir or name in self.prebuilds or name == self.kspec.name:
+            return
+        k = KERNELS[name]
+        log = open(self.log("build-kernel-%s.log" % name), "ab")
+        cmd = in_chroot([chroot_path(os.path.join(HERE, "kernel.sh")), k.name, k.series]
+                        + k.fragments)
+        self.prebuilds[name] = subprocess.Popen(["nice", "-n", "19"] + cmd, stdout=log,
+                                                stderr=log, stdin=subprocess.DEVNULL)
+        log.close()
 
     def outdir(self, what):
         d = os.path.join(REPO, "out", self.kname, what)
@@ -1232,6 +1255,10 @@ def main():
     guest = [n for n in names if n != STOCK]
     if guest or "sparse" in o.static:
         runner.kernel()  # first: checkpatch then finds its source tree too
+    if o.check and not o.kdir and runner.kdir:
+        for kname in CHECK_KERNELS:
+            if kname != o.kernel and any(n in guest for n in KERNELS[kname].topologies):
+                runner.prebuild(kname)
     if "checkpatch" in o.static:
         runner.checkpatch(echo=echo_static)
     if "sparse" in o.static:

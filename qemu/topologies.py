@@ -89,6 +89,10 @@ TEST_TOPOLOGIES = {
     "smmuv3_fail_nth": ["acpi2"],
     "smmuv3_lifecycle": ["acpi2"],
     "smmuv3_fault_storm": ["acpi2"],
+    # Cross-instance invalidation: the topologies with two instances (acpi8
+    # and acpi2-s2s1 name them in their own lists).
+    "smmuv3_stale": ["acpi2", "acpi2-mixed"],
+    "smmuv3_stress": ["acpi2", "acpi2-mixed"],
 }
 # Quick boots of the ACPI topologies, repeated (--repeat): the driver probes
 # while the deferred-probe worker binds devices behind the instances, so
