@@ -1173,8 +1173,8 @@ def main():
     ap.add_argument("--topology", action="append", metavar="NAME",
                     help="boot this topology (repeatable; default: %s)" %
                     " ".join(DEFAULT_TOPOLOGIES))
-    ap.add_argument("--timeout", type=int, default=420,
-                    help="seconds per boot before QEMU is killed (default: 420)")
+    ap.add_argument("--timeout", type=int, default=720,
+                    help="seconds per boot before QEMU is killed (default: 720)")
     ap.add_argument("--memory", default="1G", help="guest memory (default: 1G)")
     ap.add_argument("--passthrough", choices=["topology", "on", "off"], default="topology",
                     help="iommu.passthrough=1: as the topology says (default), always, never")

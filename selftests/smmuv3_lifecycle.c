@@ -10,6 +10,9 @@
  * guest runs from its initramfs and its console is virtio-mmio, so the
  * disks may go too).
  *
+ * The counts below are for acpi2; the other topologies run CYCLES_OTHER
+ * cycles and SAMPLES_OTHER fail-nth samples (make check boots them all).
+ *
  * Modules using the driver's symbols (smmuv3_kunit.ko, its results read
  * by then) are unloaded first.
  *
@@ -25,25 +28,28 @@
  *                    rmmod must be refused (EWOULDBLOCK) until the iommufd
  *                    is closed, then succeed; the instance-removal path then
  *                    runs with the domain's entries long dropped.
- *   load_fail_nth    the SMMUs probed with their devices present while the
- *                    N-th slab or page allocation of the probing task fails
- *                    (/proc/self/task/<tid>/fail-nth, failslab and
- *                    fail_page_alloc with ignore-gfp-wait off), N = 1, 2,
- *                    ... until the probes hit no injection.  The module is
- *                    loaded with /sys/bus/platform/drivers_autoprobe off
- *                    (PCI devices rescanned with autoprobe off too, so the
- *                    instance's registration probes every one of them) and
- *                    the SMMUs are probed through drivers_probe: not the
- *                    load itself, whose allocation failures in the kernel's
- *                    module loader WARN (jump_label_module_notify(): "Failed
- *                    to allocate memory: jump_label may not work properly").
- *                    After each attempt: no kernel report; an attempt that
- *                    registered nothing costs nothing, one that registered
- *                    something is undone (devices removed, rmmod, rescan,
- *                    insmod) and N advances by FAILNTH_STRIDE there
- *                    (SMMUV3_FAILNTH_STRIDE=1 walks every point).  The
- *                    probes that hit nothing give every device a group and
- *                    DMA works; kmemleak runs at the end of the boot.
+ *   load_fail_nth    the first SMMU probed with the devices behind it
+ *                    present while the N-th slab or page allocation of the
+ *                    probing task fails (/proc/self/task/<tid>/fail-nth,
+ *                    failslab and fail_page_alloc with ignore-gfp-wait off).
+ *                    The module is loaded with /sys/bus/platform/
+ *                    drivers_autoprobe off (the PCI devices rescanned with
+ *                    autoprobe off too, so the instance's registration
+ *                    probes every one of them) and the SMMU is probed
+ *                    through drivers_probe: not the load itself, whose
+ *                    allocation failures in the kernel's module loader WARN
+ *                    (jump_label_module_notify(): "Failed to allocate
+ *                    memory: jump_label may not work properly").  N = 1, 2,
+ *                    ... while a failed probe leaves nothing (the instance's
+ *                    own setup); from the first N that leaves an instance
+ *                    registered (the bus probe of its devices), where each
+ *                    point costs an unload and reload, FAILNTH_SAMPLES
+ *                    points evenly spaced from a seeded offset
+ *                    (SMMUV3_FAILNTH_STRIDE=1 walks every point,
+ *                    SMMUV3_FAILNTH_SEED replays), until a probe hits no
+ *                    injection.  After each: no kernel report.  Then the
+ *                    other SMMUs probe, every device is in a group, DMA
+ *                    works; kmemleak runs at the end of the boot.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -68,8 +74,11 @@
 #include "vfio.h"
 
 #define CYCLES		20
+/* Elsewhere than acpi2 (make check boots several topologies): shorter. */
+#define CYCLES_OTHER	3
+#define SAMPLES_OTHER	4
 #define GROUP_WAIT_MS	60000
-#define FAILNTH_STRIDE	8
+#define FAILNTH_SAMPLES	12
 #define FAILNTH_MAX	20000
 #define TIMEOUT		1800
 #define KMEMLEAK	"/sys/kernel/debug/kmemleak"
@@ -177,6 +186,17 @@ static int remove_all(const struct strlist *l)
 			return -EBUSY;
 	}
 	return 0;
+}
+
+/* How many devices of L are not in a group now. */
+static int groups_missing(const struct strlist *l)
+{
+	int missing = 0;
+
+	for (int i = 0; i < l->n; i++)
+		if (pci_iommu_group(l->v[i]) < 0)
+			missing++;
+	return missing;
 }
 
 /* Wait until every device of L exists and is in a group; how many are not. */
@@ -426,14 +446,21 @@ static void dma_check(struct __test_metadata *_metadata, FIXTURE_DATA(life) *sel
 	close(fd);
 }
 
+/* The full run on acpi2, a short one on the other topologies. */
+static bool full_run(void)
+{
+	return env_topology() && !strcmp(env_topology(), "acpi2");
+}
+
 TEST_F_TIMEOUT(life, cycles, TIMEOUT)
 {
+	int cycles = full_run() ? CYCLES : CYCLES_OTHER;
 	long leaks0, leaks1;
 	uint64_t t0 = now_ms(), t;
 	int c;
 
 	leaks0 = kmemleak_count();
-	for (c = 0; c < CYCLES; c++) {
+	for (c = 0; c < cycles; c++) {
 		char when[64];
 
 		snprintf(when, sizeof(when), "cycle %d", c + 1);
@@ -444,7 +471,7 @@ TEST_F_TIMEOUT(life, cycles, TIMEOUT)
 		back(_metadata, self, when);
 		dma_check(_metadata, self);
 		no_reports(_metadata, self, when);
-		if (c == 0 || c == CYCLES - 1)
+		if (c == 0 || c == cycles - 1)
 			INFO("%s: remove + rmmod + insmod + rescan + DMA in %llu ms", when,
 			     (unsigned long long)(now_ms() - t));
 	}
@@ -540,13 +567,48 @@ static void autoprobe_on(void)
 	sysfs_write("/sys/bus/pci/drivers_autoprobe", "1");
 }
 
+/*
+ * Probe SMMU platform device DEV with the N-th allocation of this task
+ * failing (N = 0: none).  *injected: whether the failure happened.
+ * Returns the task's fail-nth count left (for N large: the points not
+ * reached), or -errno.
+ */
+static long probe_nth(int nthfd, const char *dev, unsigned int n, bool *injected)
+{
+	char buf[32];
+	ssize_t len;
+
+	len = snprintf(buf, sizeof(buf), "%u", n);
+	if (n && pwrite(nthfd, buf, len, 0) != len)
+		return -errno;
+	/* Nothing but the probe between arming and reading back. */
+	sysfs_write("/sys/bus/platform/drivers_probe", dev);
+	len = pread(nthfd, buf, sizeof(buf) - 1, 0);
+	if (len <= 0)
+		return -EIO;
+	buf[len] = 0;
+	if (pwrite(nthfd, "0", 1, 0) != 1)
+		return -errno;
+	*injected = n && atoi(buf) == 0;
+	return atol(buf);
+}
+
+/* Back to the module loaded, no SMMU probed, PCI devices present unbound. */
+static void undo(struct __test_metadata *_metadata, FIXTURE_DATA(life) *self)
+{
+	unload(_metadata, self);
+	ASSERT_EQ(0, sysfs_write("/sys/bus/pci/rescan", "1"));
+	ASSERT_EQ(0, insmod(&self->drv));
+}
+
 TEST_F_TIMEOUT(life, load_fail_nth, TIMEOUT)
 {
-	char old[NKNOBS][32], nth[64], buf[32];
-	unsigned int stride = FAILNTH_STRIDE, n, clean = 0, costly = 0, partial = 0;
-	uint64_t t0 = now_ms();
+	char old[NKNOBS][32], nth[64];
+	unsigned int n, stride, clean = 0, costly = 0, partial = 0, first_reg = 0, points;
+	uint64_t t0 = now_ms(), seed;
 	struct strlist smmus;
-	bool done = false;
+	bool injected, done = false;
+	long left;
 	int nthfd;
 
 	if (!path_exists(fi_knobs[0][0]) || !path_exists("/proc/self/fail-nth"))
@@ -554,8 +616,6 @@ TEST_F_TIMEOUT(life, load_fail_nth, TIMEOUT)
 		     "CONFIG_FAULT_INJECTION_DEBUG_FS)");
 	strlist_init(&smmus);
 	ASSERT_LT(0, smmu_platform_devices(&smmus)) TH_LOG("no SMMU platform device");
-	if (getenv("SMMUV3_FAILNTH_STRIDE"))
-		stride = atoi(getenv("SMMUV3_FAILNTH_STRIDE")) ?: 1;
 	for (size_t k = 0; k < NKNOBS; k++) {
 		old[k][0] = 0;
 		if (sysfs_read(fi_knobs[k][0], old[k], sizeof(old[k])) >= 0)
@@ -567,70 +627,93 @@ TEST_F_TIMEOUT(life, load_fail_nth, TIMEOUT)
 
 	/*
 	 * The module loaded with neither bus binding by itself: the PCI
-	 * devices present and unbound, the SMMUs not probed.  Each attempt
-	 * then probes every SMMU through /sys/bus/platform/drivers_probe with
-	 * the N-th allocation failing; the probe of an instance takes every
-	 * PCI device behind it (the iommu core's bus probe).
+	 * devices present and unbound, no SMMU probed.
 	 */
 	unload(_metadata, self);
 	ASSERT_EQ(0, sysfs_write("/sys/bus/pci/drivers_autoprobe", "0"));
 	ASSERT_EQ(0, sysfs_write("/sys/bus/platform/drivers_autoprobe", "0"));
 	ASSERT_EQ(0, sysfs_write("/sys/bus/pci/rescan", "1"));
 	ASSERT_EQ(0, insmod(&self->drv));
-	for (n = 1; n < FAILNTH_MAX;) {
-		bool injected;
-		ssize_t len;
 
+	/* How many allocation points a whole probe of the first SMMU has. */
+	left = probe_nth(nthfd, smmus.v[0], 1U << 30, &injected);
+	ASSERT_LT(0, left);
+	points = (1U << 30) - left;
+	ASSERT_LT(0, count_instances()) TH_LOG("%s did not probe", smmus.v[0]);
+	undo(_metadata, self);
+
+	/* Every point up to the first that leaves an instance registered. */
+	for (n = 1; n < FAILNTH_MAX; n++) {
 		ASSERT_EQ(0, count_instances());
-		/* Nothing but the probes between arming and reading back. */
-		len = snprintf(buf, sizeof(buf), "%u", n);
-		ASSERT_EQ(len, pwrite(nthfd, buf, len, 0));
-		for (int i = 0; i < smmus.n; i++)
-			sysfs_write("/sys/bus/platform/drivers_probe", smmus.v[i]);
-		len = pread(nthfd, buf, sizeof(buf) - 1, 0);
-		ASSERT_LT(0, len);
-		buf[len] = 0;
-		injected = atoi(buf) == 0;
-		ASSERT_EQ(1, pwrite(nthfd, "0", 1, 0));
+		left = probe_nth(nthfd, smmus.v[0], n, &injected);
+		ASSERT_LE(0, left);
 		no_reports(_metadata, self, "SMMU probe with an allocation failure");
 		if (!injected) {
 			done = true;
 			break;
 		}
-		if (!count_instances()) {
-			/* Every probe failed and left nothing: try the next point. */
-			clean++;
-			n++;
-			continue;
+		if (count_instances()) {
+			first_reg = n;
+			break;
 		}
-		/* Something registered: back to no instance, at a price. */
-		if (count_instances() != self->instances || wait_groups(&self->devs))
-			partial++;
+		clean++;
+	}
+	/*
+	 * From there on (the bus probe of the devices behind it), each point
+	 * costs an unload and a reload: FAILNTH_SAMPLES of them, evenly
+	 * spaced from a seeded offset (SMMUV3_FAILNTH_STRIDE=1: all).
+	 */
+	seed = getenv("SMMUV3_FAILNTH_SEED") ? strtoull(getenv("SMMUV3_FAILNTH_SEED"), NULL, 0) :
+					       prng_time_seed();
+	stride = points > first_reg ?
+		 (points - first_reg) / (full_run() ? FAILNTH_SAMPLES : SAMPLES_OTHER) : 1;
+	if (getenv("SMMUV3_FAILNTH_STRIDE"))
+		stride = atoi(getenv("SMMUV3_FAILNTH_STRIDE"));
+	if (!stride)
+		stride = 1;
+	n = first_reg;
+	while (!done && n < FAILNTH_MAX) {
+		if (count_instances())
+			undo(_metadata, self);
+		if (n == first_reg)
+			n += 1 + seed % stride;
+		else
+			n += stride;
+		left = probe_nth(nthfd, smmus.v[0], n, &injected);
+		ASSERT_LE(0, left);
+		no_reports(_metadata, self, "SMMU probe with an allocation failure");
+		if (!injected) {
+			done = true;
+			break;
+		}
 		costly++;
-		unload(_metadata, self);
-		ASSERT_EQ(0, sysfs_write("/sys/bus/pci/rescan", "1"));
-		ASSERT_EQ(0, insmod(&self->drv));
-		n += stride;
+		/* The bus probe ran inside the write: no waiting. */
+		if (count_instances() && groups_missing(&self->devs))
+			partial++;
 	}
 	close(nthfd);
 	for (size_t k = 0; k < NKNOBS; k++)
 		if (old[k][0])
 			sysfs_write(fi_knobs[k][0], old[k]);
+	/* The first SMMU probed without a failure; the others now. */
+	for (int i = 1; i < smmus.n; i++)
+		sysfs_write("/sys/bus/platform/drivers_probe", smmus.v[i]);
 	if (!done)
 		autoprobe_on();
 	ASSERT_TRUE(done) TH_LOG("still injecting at N=%u", n);
-	/* The probes that hit nothing: every device in a group, drivers, DMA. */
 	back(_metadata, self, "the probes without injection");
 	autoprobe_on();
 	for (int i = 0; i < self->devs.n; i++)
 		sysfs_write("/sys/bus/pci/drivers_probe", self->devs.v[i]);
 	dma_check(_metadata, self);
 	no_reports(_metadata, self, "after the fail-nth probes");
-	INFO("fail-nth over the probe of %d SMMU(s) with %d PCI device(s) present: N = 1..%u "
-	     "(stride %u once an instance registered): %u attempts failed cleanly, %u "
-	     "registered something despite the failure (%u short of an instance or a "
-	     "group), N=%u hit no allocation; %llu s", smmus.n, self->devs.n, n, stride,
-	     clean, costly, partial, n, (unsigned long long)(now_ms() - t0) / 1000);
+	INFO("fail-nth over the probe of %s (%u allocation points, %d PCI device(s) "
+	     "present): N = 1..%u each (%u failed and left nothing), then %u points "
+	     "%u apart from N = %u + 1 + (seed 0x%llx %% %u) (%u of them left an instance "
+	     "short of a group); N = %u hit nothing; %llu s", smmus.v[0], points,
+	     self->devs.n, first_reg, clean, costly, stride, first_reg,
+	     (unsigned long long)seed, stride, partial, n,
+	     (unsigned long long)(now_ms() - t0) / 1000);
 	strlist_free(&smmus);
 }
 
