@@ -20,7 +20,7 @@ KERNEL ?= debug
 # ours (smmuv3.ko) or upstream (the kernel's arm_smmu_v3.ko)
 DRIVER ?= ours
 # Seconds per boot before QEMU is killed
-TIMEOUT ?= 420
+TIMEOUT ?= 720
 # Extra qemu/run.py options, e.g. ARGS="--topology dt1 -v"
 ARGS ?=
 
