@@ -541,9 +541,18 @@ static int __init smmuv3_module_init(void)
 
 	smmuv3_compat_report();
 	smmuv3_debugfs_init();
+	ret = smmuv3_register_init();
+	if (ret)
+		goto out_debugfs;
 	ret = platform_driver_register(&smmuv3_platform_driver);
 	if (ret)
-		smmuv3_debugfs_exit();
+		goto out_register;
+	return 0;
+
+out_register:
+	smmuv3_register_exit();
+out_debugfs:
+	smmuv3_debugfs_exit();
 	return ret;
 }
 module_init(smmuv3_module_init);
@@ -551,6 +560,7 @@ module_init(smmuv3_module_init);
 static void __exit smmuv3_module_exit(void)
 {
 	platform_driver_unregister(&smmuv3_platform_driver);
+	smmuv3_register_exit();
 	smmuv3_debugfs_exit();
 }
 module_exit(smmuv3_module_exit);

@@ -37,7 +37,9 @@
  * probe configures such devices itself, Linux 6.12's leaves them for the
  * driver bind, so that a device behind an instance would show no IOMMU
  * group (and could not be put in a VFIO container by its group) until some
- * driver binds it.  On 7.x the pass finds nothing to do.
+ * driver binds it.  On 7.x the pass finds nothing to do.  A PCI device
+ * added later (hot-plug, a rescan) is given the same treatment when it is
+ * added (smmuv3_pci_notifier), for the same reason.
  */
 #include <linux/delay.h>
 #include <linux/device.h>
@@ -146,6 +148,45 @@ static int smmuv3_configure_unbound(struct device *dev, void *data)
 		(*configured)++;
 	device_unlock(dev);
 	return 0;
+}
+
+/*
+ * A PCI device being added: the iommu core's own notifier (registered
+ * first, so called first) has probed it if it could; if it is still without
+ * a group, configure it as a device present at registration would be.
+ */
+static int smmuv3_pci_notify(struct notifier_block *nb, unsigned long action,
+			     void *data)
+{
+	unsigned int configured = 0;
+
+	if (action != BUS_NOTIFY_ADD_DEVICE)
+		return NOTIFY_DONE;
+	smmuv3_configure_unbound(data, &configured);
+	return configured ? NOTIFY_OK : NOTIFY_DONE;
+}
+
+static struct notifier_block smmuv3_pci_notifier = {
+	.notifier_call = smmuv3_pci_notify,
+};
+
+/**
+ * smmuv3_register_init() - watch for PCI devices added after registration
+ *
+ * Return: 0 or the bus notifier's error.
+ */
+int smmuv3_register_init(void)
+{
+	if (!IS_ENABLED(CONFIG_PCI))
+		return 0;
+	return bus_register_notifier(&pci_bus_type, &smmuv3_pci_notifier);
+}
+
+/** smmuv3_register_exit() - undo smmuv3_register_init() */
+void smmuv3_register_exit(void)
+{
+	if (IS_ENABLED(CONFIG_PCI))
+		bus_unregister_notifier(&pci_bus_type, &smmuv3_pci_notifier);
 }
 
 /**

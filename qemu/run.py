@@ -446,19 +446,24 @@ class Runner:
 
     def build_selftests(self):
         """Returns [(name, path)] of selftest binaries, or None if there are none.
-        Built once per run, against the first guest kernel's uapi headers: the
-        binaries are static and run on every kernel (a feature the running
-        kernel lacks is a skip at run time)."""
+        Built once per run and guest kernel, against that kernel's uapi
+        headers (selftests/Makefile replaces a test that needs uapi the
+        kernel lacks by a stand-in that says so); the stock kernels use the
+        last ones built (static binaries; what a kernel lacks is a skip at
+        run time)."""
         if not hasattr(self, "_selftests"):
-            self._selftests = self._build_selftests()
-        return self._selftests
+            self._selftests = {}
+        if self.kname not in self._selftests:
+            self._selftests[self.kname] = self._build_selftests()
+        return self._selftests[self.kname]
 
     def _build_selftests(self):
         if not os.path.exists(os.path.join(REPO, "selftests", "Makefile")):
             self.results.add("SKIP", "build/selftests", "no selftests/Makefile in the repo yet")
             return None
         out = self.outdir("selftests")
-        log = self.log("build-selftests.log")
+        log = self.log("build-selftests%s.log" % (
+            "" if self.kspec.name == self.o.kernel else "-" + self.kspec.name))
         with flock(os.path.join(out, ".lock")):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(os.path.join(out, "tests.list"))

@@ -789,6 +789,8 @@ int smmuv3_update_gbpa(struct smmuv3_device *smmu, u32 set, u32 clr);
 
 /* register.c */
 int smmuv3_iommu_register(struct smmuv3_device *smmu);
+int smmuv3_register_init(void);
+void smmuv3_register_exit(void);
 
 /* queue.c: memory for the command and event queues */
 int smmuv3_queue_alloc(struct smmuv3_device *smmu, struct smmuv3_queue *q,
