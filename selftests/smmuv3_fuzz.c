@@ -20,8 +20,8 @@
  * the cases that need no vIOMMU run.  Case kinds:
  *
  *   vste        IOMMU_HWPT_ALLOC with IOMMU_HWPT_DATA_ARM_SMMUV3: a guest
- *               STE built valid (abort, bypass, S1) then with random bits
- *               flipped, or all random; random data_len and flags now and
+ *               STE built valid (abort, bypass, S1) then with one field
+ *               set at random or random bits flipped, or all random; random data_len and flags now and
  *               then; an accepted one is attached to the edu one time in
  *               four, then the base attachment comes back;
  *   invalidate  IOMMU_HWPT_INVALIDATE: arrays of guest commands (valid
@@ -361,6 +361,38 @@ static uint32_t any_len(struct rnd *r, uint32_t good)
 	}
 }
 
+/*
+ * STE fields of words 0 and 1 a guest may or may not set (Arm IHI 0070,
+ * STE layout): {word, lsb, width}.  A field-wise mutation gives a valid STE
+ * one field with a random value, so the checks behind the first ones (a
+ * reserved S1DSS, EATS or STRW in an otherwise valid stage-1 STE) are
+ * reached, which random bit flips rarely do.
+ */
+static const uint8_t ste_fields[][3] = {
+	{ 0, 0, 1 },	/* V */
+	{ 0, 1, 3 },	/* Config */
+	{ 0, 4, 2 },	/* S1Fmt */
+	{ 0, 52, 7 },	/* RES0 above S1ContextPtr */
+	{ 0, 59, 5 },	/* S1CDMax */
+	{ 1, 0, 2 },	/* S1DSS */
+	{ 1, 2, 2 },	/* S1CIR */
+	{ 1, 4, 2 },	/* S1COR */
+	{ 1, 6, 2 },	/* S1CSH */
+	{ 1, 19, 1 },	/* MEV */
+	{ 1, 27, 1 },	/* S1STALLD */
+	{ 1, 28, 2 },	/* EATS */
+	{ 1, 30, 2 },	/* STRW */
+	{ 1, 44, 2 },	/* SHCFG */
+};
+
+static void vste_set_field(struct rnd *r, uint64_t ste[2])
+{
+	const uint8_t *f = ste_fields[below(r, sizeof(ste_fields) / sizeof(ste_fields[0]))];
+	uint64_t mask = ((1ULL << f[2]) - 1) << f[1];
+
+	ste[f[0]] = (ste[f[0]] & ~mask) | ((rn(r) << f[1]) & mask);
+}
+
 static void vste_gen(struct rnd *r, uint64_t ste[2])
 {
 	switch (below(r, 6)) {
@@ -381,6 +413,10 @@ static void vste_gen(struct rnd *r, uint64_t ste[2])
 	default:
 		vste_s1(ste, IOVA + (rn(r) & 0xfffc0), below(r, 4));
 		break;
+	}
+	if (one_in(r, 2)) {
+		vste_set_field(r, ste);
+		return;
 	}
 	for (int w = 0; w < 2; w++)
 		if (one_in(r, 2))
