@@ -374,6 +374,23 @@ class Runner:
                                                 stderr=log, stdin=subprocess.DEVNULL)
         log.close()
 
+    def prefetch_stock(self):
+        """Download and unpack the stock kernels and headers of
+        STOCK_DKMS_SERIES in the background, at the lowest CPU priority, while
+        the guest kernel builds: on a cold cache this hides the downloads.
+        run_stock() later finds them in the cache (same lock, same scripts)."""
+        if self.o.kdir or self.o.driver != "ours":
+            return
+        lock = chroot_path(os.path.join(CACHE, "stock", ".lock"))
+        os.makedirs(os.path.join(CACHE, "stock"), exist_ok=True)
+        script = "for s in %s; do %s fetch $s >/dev/null || exit 1; done" % (
+            " ".join(STOCK_DKMS_SERIES), chroot_path(os.path.join(HERE, "stock.sh")))
+        log = open(self.log("build-stock-prefetch.log"), "ab")
+        self.prebuilds["stock"] = subprocess.Popen(
+            ["nice", "-n", "19"] + in_chroot(["flock", lock, "bash", "-c", script]),
+            stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+        log.close()
+
     def outdir(self, what):
         d = os.path.join(REPO, "out", self.kname, what)
         os.makedirs(d, exist_ok=True)
@@ -844,6 +861,9 @@ class Runner:
             # The selftests are built against the guest kernel's headers.
             self.results.add("SKIP", STOCK, "no guest kernel to build the selftests with")
             return
+        pre = self.prebuilds.pop("stock", None)
+        if pre:
+            pre.wait()  # its failure shows again, and is reported, below
         log = self.log("build-stock.log")
         releases, kos, deb = self.prepare_stock(log)
         selftests = [x for x in (self.build_selftests() or []) if x[0] in STOCK_TESTS]
@@ -1258,6 +1278,8 @@ def main():
             print(show(os.path.join(runner.outdir("module"), "smmuv3.ko")))
         return 1 if runner.results.count("FAIL") else 0
     guest = [n for n in names if n != STOCK]
+    if STOCK in names:
+        runner.prefetch_stock()
     if guest or "sparse" in o.static:
         runner.kernel()  # first: checkpatch then finds its source tree too
     if o.check and not o.kdir and runner.kdir:
