@@ -34,6 +34,7 @@ import os
 import re
 
 import run as harness
+import topologies
 
 DRIVERS = ("ours", "upstream")
 TRACE_EVENTS = ("smmuv3_cmdq_opcode", "memory_region_ops_write", "pci_cfg_read")
@@ -197,7 +198,7 @@ def stock_bench(runner, prog):
     """The stock kernel with both drivers.  Returns the table's lines."""
     o = runner.o
     r = runner.results
-    series = harness.STOCK_SERIES[-1]
+    series = topologies.STOCK_SERIES[-1]
     log = runner.log("build-stock.log")
     releases, kos, deb = runner.prepare_stock(log)
     rel = releases.get(series)

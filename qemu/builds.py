@@ -1,0 +1,244 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""Building what a boot needs: the guest kernels (qemu/kernel.sh, one in the
+background while another one's boots run), smmuv3.ko, the selftests, and the
+pieces of the guest (busybox, firmware, the data file).  A mixin of run.Runner."""
+
+import contextlib
+import hashlib
+import os
+import random
+import shutil
+import subprocess
+import threading
+import time
+
+from hostenv import (HERE, REPO, CACHE, chroot_path, local_path, show, in_chroot, run_logged, tail,
+                     flock)
+from results import note
+from topologies import KERNELS, STOCK_DKMS_SERIES
+
+CHROOT_BUSYBOX = "/usr/bin/busybox"
+CHROOT_FIRMWARE = "/usr/share/qemu-efi-aarch64/QEMU_EFI.fd"
+DATA_SIZE = 1 << 20  # /data.bin, written to and read back from each disk
+
+
+class Builds:
+    # -- building -------------------------------------------------------------
+
+    def kernel(self):
+        if self.kdir or self.kernel_failed:
+            return self.kdir
+        if self.o.kdir:
+            kdir = os.path.abspath(self.o.kdir)
+            if not os.path.exists(os.path.join(kdir, "arch/arm64/boot/Image")):
+                raise SystemExit("run.py: no arch/arm64/boot/Image in KDIR=%s" % kdir)
+            self.kdir = kdir
+            self.kname = "kdir-" + hashlib.sha256(kdir.encode()).hexdigest()[:8]
+            return kdir
+        k = self.kspec
+        variant = k.name
+        log = self.log("build-kernel-%s.log" % variant)
+        pre = self.prebuilds.pop(variant, None)
+        if pre and pre.poll() is None:
+            t = time.time()
+            note("waiting for the background build of the %s kernel" % variant)
+            pre.wait()
+            note("waited %.0f s for it" % (time.time() - t))
+        with flock(os.path.join(CACHE, "kernel", ".%s.lock" % variant)):
+            t = time.time()
+            cmd = _kernel_cmd(k)
+            with open(log, "ab") as f:
+                p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=f,
+                                     stdin=subprocess.DEVNULL)
+                timer = threading.Timer(
+                    5, lambda: note("building the %s guest kernel (%s; about 5-15 minutes on 2 "
+                                    "cores); log: %s" % (variant, k.desc, show(log))))
+                timer.start()
+                out = p.stdout.read().decode()
+                rc = p.wait()
+                timer.cancel()
+        if rc != 0 or not out.strip():
+            self.results.add("FAIL", "build/kernel-%s" % variant, "kernel.sh failed, see %s: %s"
+                             % (show(log), tail(log, 5)))
+            self.kernel_failed = True
+            return None
+        self.kdir = local_path(out.strip().splitlines()[-1])
+        self.kname = os.path.basename(self.kdir)
+        if time.time() - t > 30:
+            note("built the %s kernel in %.0f s" % (variant, time.time() - t))
+        return self.kdir
+
+    def prebuild(self, name):
+        """Start building the guest kernel NAME in the background, at the
+        lowest CPU priority, so that it uses what the boots of the current
+        kernel leave idle (a cold make check builds two kernels).  kernel()
+        waits for it when NAME's turn comes; kernel.sh's lock and cache do
+        the rest (an already built kernel returns at once)."""
+        if self.o.kdir or name in self.prebuilds or name == self.kspec.name:
+            return
+        k = KERNELS[name]
+        log = open(self.log("build-kernel-%s.log" % name), "ab")
+        cmd = _kernel_cmd(k)
+        self.prebuilds[name] = subprocess.Popen(["nice", "-n", "19"] + cmd, stdout=log,
+                                                stderr=log, stdin=subprocess.DEVNULL)
+        log.close()
+
+    def prefetch_stock(self):
+        """Download and unpack the stock kernels and headers of
+        STOCK_DKMS_SERIES in the background, at the lowest CPU priority, while
+        the guest kernel builds: on a cold cache this hides the downloads.
+        run_stock() later finds them in the cache (same lock, same scripts)."""
+        if self.o.kdir or self.o.driver != "ours":
+            return
+        lock = chroot_path(os.path.join(CACHE, "stock", ".lock"))
+        os.makedirs(os.path.join(CACHE, "stock"), exist_ok=True)
+        script = "for s in %s; do %s fetch $s >/dev/null || exit 1; done" % (
+            " ".join(STOCK_DKMS_SERIES), chroot_path(os.path.join(HERE, "stock.sh")))
+        log = open(self.log("build-stock-prefetch.log"), "ab")
+        self.prebuilds["stock"] = subprocess.Popen(
+            ["nice", "-n", "19"] + in_chroot(["flock", lock, "bash", "-c", script]),
+            stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+        log.close()
+
+    def outdir(self, what):
+        d = os.path.join(REPO, "out", self.kname, what)
+        os.makedirs(d, exist_ok=True)
+        return d
+
+    def kbuild_has_mo(self):
+        """Does the kernel's kbuild put external module output in MO= (7.x)?
+        6.12's writes it next to the sources."""
+        src = self.ksrc()
+        src = local_path(os.readlink(src)) if os.path.islink(src) else src
+        try:
+            with open(os.path.join(src, "Makefile")) as f:
+                return '"$(origin MO)"' in f.read()
+        except OSError:
+            return True
+
+    def kmake(self, out, args, log, echo=False):
+        if self.kbuild_has_mo():
+            m = ["M=" + REPO, "MO=" + out]
+        else:
+            # A copy of the sources in OUT, built in place.
+            for sub in ("Kbuild", "include", "module"):
+                dst = os.path.join(out, sub)
+                if os.path.isdir(os.path.join(REPO, sub)):
+                    shutil.copytree(os.path.join(REPO, sub), dst, dirs_exist_ok=True)
+                else:
+                    shutil.copy2(os.path.join(REPO, sub), dst)
+            m = ["M=" + out]
+        cmd = ["make", "-C", self.kdir] + m + ["ARCH=arm64", "CROSS_COMPILE=" + self.cross] + args
+        return run_logged(self.build_cmd(cmd), log, echo=echo)
+
+    def build_module(self, echo=False):
+        """Build smmuv3.ko and smmuv3_kunit.ko; returns their dir or None."""
+        out = self.outdir("module")
+        log = self.log("build-module.log")
+        t = time.time()
+        with flock(os.path.join(out, ".lock")):
+            for ko in ("smmuv3.ko", "smmuv3_kunit.ko"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(os.path.join(out, ko))
+            rc = self.kmake(out, ["-j%d" % os.cpu_count(), "modules"], log, echo=echo)
+        if rc != 0 or not os.path.exists(os.path.join(out, "smmuv3.ko")):
+            self.results.add("FAIL", "build/module", "see %s: %s" % (
+                show(log), " | ".join(l for l in tail(log, 40).splitlines()
+                                      if "error" in l.lower())[:250] or tail(log, 3)))
+            return None
+        self.results.add("PASS", "build/module")
+        note("module built in %.0f s: %s" % (time.time() - t, show(out)))
+        return out
+
+    def khdr(self):
+        inc = os.path.join(self.kdir, "usr/include")
+        if os.path.isdir(os.path.join(inc, "linux")):
+            return inc
+        out = self.outdir("usr")
+        cmd = ["make", "-C", self.kdir, "ARCH=arm64", "headers_install",
+               "INSTALL_HDR_PATH=" + out]
+        run_logged(self.build_cmd(cmd), self.log("build-headers.log"))
+        return os.path.join(out, "include")
+
+    def ksrc(self):
+        """The kernel source tree, as a path for the build environment."""
+        for name in ("source-tree", "source"):
+            p = os.path.join(self.kdir, name)
+            # The link may point into the chroot's /cache: look there.
+            real = local_path(os.readlink(p)) if os.path.islink(p) else p
+            if os.path.exists(os.path.join(real, "Makefile")):
+                return p
+        return self.kdir
+
+    def build_selftests(self):
+        """Returns [(name, path)] of selftest binaries, or None if there are none.
+        Built once per run and guest kernel, against that kernel's uapi
+        headers (selftests/Makefile replaces a test that needs uapi the
+        kernel lacks by a stand-in that says so); the stock kernels use the
+        last ones built (static binaries; what a kernel lacks is a skip at
+        run time)."""
+        if not hasattr(self, "_selftests"):
+            self._selftests = {}
+        if self.kname not in self._selftests:
+            self._selftests[self.kname] = self._build_selftests()
+        return self._selftests[self.kname]
+
+    def _build_selftests(self):
+        if not os.path.exists(os.path.join(REPO, "selftests", "Makefile")):
+            self.results.add("SKIP", "build/selftests", "no selftests/Makefile in the repo yet")
+            return None
+        out = self.outdir("selftests")
+        log = self.log("build-selftests%s.log" % (
+            "" if self.kspec.name == self.o.kernel else "-" + self.kspec.name))
+        with flock(os.path.join(out, ".lock")):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(os.path.join(out, "tests.list"))
+            cmd = ["make", "-C", os.path.join(REPO, "selftests"), "O=" + out,
+                   "CC=" + self.cross + "gcc", "KHDR=" + self.khdr(), "KSRC=" + self.ksrc()]
+            rc = run_logged(self.build_cmd(cmd), log)
+        tl = os.path.join(out, "tests.list")
+        if rc != 0 or not os.path.exists(tl):
+            self.results.add("FAIL", "build/selftests", "see %s: %s" % (show(log), tail(log, 3)))
+            return None
+        tests = []
+        with open(tl) as f:
+            for line in f:
+                name = line.strip()
+                if not name:
+                    continue
+                path = name if os.path.isabs(name) else os.path.join(out, name)
+                path = local_path(path) if not os.path.exists(path) else path
+                if not os.path.exists(path):
+                    self.results.add("FAIL", "build/selftests", "%s is in tests.list but was "
+                                     "not built" % name)
+                    continue
+                tests.append((os.path.basename(name), path))
+        if len(tests) == 0:
+            self.results.add("SKIP", "build/selftests", "tests.list is empty")
+            return None
+        self.results.add("PASS", "build/selftests")
+        return tests
+
+    # -- guest pieces ---------------------------------------------------------
+
+    def busybox(self):
+        p = self.o.busybox or os.path.join(self.chroot_dir(), CHROOT_BUSYBOX.lstrip("/"))
+        if not os.path.exists(p):
+            raise SystemExit("run.py: no busybox at %s (busybox-static:arm64)" % p)
+        return p
+
+    def firmware(self):
+        return self.o.firmware or os.path.join(self.chroot_dir(), CHROOT_FIRMWARE.lstrip("/"))
+
+    def data_file(self):
+        p = self.log("data.bin")
+        if not os.path.exists(p):
+            with open(p, "wb") as f:
+                f.write(random.Random(0x5AA5).randbytes(DATA_SIZE))
+        return p
+
+
+def _kernel_cmd(k):
+    """qemu/kernel.sh's command line for the guest kernel K (topologies.Kernel)."""
+    return in_chroot([chroot_path(os.path.join(HERE, "kernel.sh")), k.name, k.series]
+                     + k.fragments)

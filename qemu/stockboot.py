@@ -1,0 +1,148 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""The stock Debian kernels: their headers and images from the archive, the
+smmuv3-dkms package built and installed with dpkg, and a boot of each with
+that module and with its built-in driver.  A mixin of run.Runner."""
+
+import os
+import subprocess
+import time
+
+from hostenv import (HERE, CACHE, chroot_path, local_path, show, in_chroot, tail, flock)
+from kmods import read_module, module_index, resolve_modules, builtin_modules
+from results import note, _keyvals
+from topologies import (TOPOLOGIES, STOCK, STOCK_HW, STOCK_SERIES, STOCK_DKMS_SERIES, STOCK_TESTS,
+                        STOCK_UNBOUND_NOGROUP)
+
+
+class StockBoots:
+    def run_stock(self):
+        """The stock Debian kernels of STOCK_SERIES.  Their headers go into the
+        chroot (qemu/headers.sh); the smmuv3-dkms package is built and installed
+        there with dpkg, its postinst building smmuv3.ko with DKMS for each
+        (qemu/deb.sh); then each kernel boots on the acpi2 hardware twice: with
+        that module (the built-in arm-smmu-v3 blacklisted), and with the
+        built-in driver, to compare.  Both run the VFIO type1 and DMA-API tests
+        with the kernel's own vfio modules."""
+        if self.o.driver != "ours":
+            self.results.add("SKIP", STOCK, "only for --driver ours")
+            return
+        if not self.kname and not self.kernel():
+            # The selftests are built against the guest kernel's headers.
+            self.results.add("SKIP", STOCK, "no guest kernel to build the selftests with")
+            return
+        pre = self.prebuilds.pop("stock", None)
+        if pre:
+            pre.wait()  # its failure shows again, and is reported, below
+        log = self.log("build-stock.log")
+        releases, kos, deb = self.prepare_stock(log)
+        selftests = [x for x in (self.build_selftests() or []) if x[0] in STOCK_TESTS]
+        for series in STOCK_DKMS_SERIES:
+            rel = releases.get(series)
+            if not rel:
+                continue
+            if series in STOCK_SERIES:
+                self.boot_stock(series, rel, kos.get(rel), deb, selftests, log)
+            elif kos.get(rel):
+                self.results.add("PASS", "stock-%s/dkms-build" % series,
+                                 "smmuv3.ko for %s from %s's DKMS build (not booted)" % (rel, deb))
+            else:
+                self.results.add("FAIL", "stock-%s/dkms-build" % series, "installing %s built no "
+                                 "smmuv3.ko for %s, see %s" % (deb, rel, show(log)))
+
+    def prepare_stock(self, log):
+        """The stock headers of STOCK_DKMS_SERIES in the chroot and the
+        smmuv3-dkms package built and installed there.  Returns ({series:
+        release}, {release: smmuv3.ko path}, the package's file name)."""
+        t = time.time()
+        releases = {}
+        with flock(os.path.join(CACHE, "stock", ".lock")):
+            for series in STOCK_DKMS_SERIES:
+                kv = _keyvals(self._capture(in_chroot(
+                    [chroot_path(os.path.join(HERE, "headers.sh")), series]), log))
+                if "RELEASE" in kv:
+                    releases[series] = kv["RELEASE"]
+                else:
+                    self.results.add("FAIL", "stock-%s/headers" % series,
+                                     "no stock headers, see %s: %s" % (show(log), tail(log, 2)))
+            out = self._capture(in_chroot([chroot_path(os.path.join(HERE, "deb.sh")),
+                                           "install"]), log)
+        kos = dict(l[3:].split("=", 1) for l in out.splitlines() if l.startswith("KO_"))
+        deb = os.path.basename(_keyvals(out).get("DEB", "smmuv3-dkms.deb"))
+        if "DEB=" not in out or "DPKG_FAILED=1" in out or not kos:
+            self.results.add("FAIL", "stock/deb", "building or installing the package failed "
+                             "(DKMS built smmuv3.ko for %s only), see %s: %s" % (
+                                 ", ".join(sorted(kos)) or "no kernel", show(log), tail(log, 3)))
+        else:
+            self.results.add("PASS", "stock/deb", "%s built and installed with dpkg; DKMS built "
+                             "smmuv3.ko for %s" % (deb, ", ".join(sorted(kos)) or "nothing"))
+        note("stock headers and the DKMS builds ready in %.0f s" % (time.time() - t))
+        return releases, kos, deb
+
+    def boot_stock(self, series, release, ko, deb, selftests, log, tests=STOCK_TESTS,
+                   bench=None):
+        """Boot one stock kernel with our DKMS module, then with its built-in
+        driver, running TESTS (and smmuv3_bench with the arguments BENCH, in
+        bench mode, if given; SELFTESTS then holds the benchmark too).
+        Returns the two boots' tags."""
+        tag = "stock-%s" % series
+        tags = []
+        with flock(os.path.join(CACHE, "stock", ".lock")):
+            fetched = _keyvals(self._capture(in_chroot(
+                [chroot_path(os.path.join(HERE, "stock.sh")), "fetch", series]), log))
+        if "VMLINUZ" not in fetched:
+            self.results.add("FAIL", tag + "/fetch", "stock kernel download failed: " +
+                             tail(log, 3))
+            return tags
+        if ko:
+            self.results.add("PASS", tag + "/dkms-build",
+                             "smmuv3.ko for %s from %s's DKMS build" % (release, deb))
+        else:
+            self.results.add("FAIL", tag + "/dkms-build", "installing %s built no smmuv3.ko "
+                             "for %s, see %s" % (deb, release, show(log)))
+        moddir = local_path(fetched["MODULES"])
+        index = module_index(moddir)
+        try:
+            # virtio_mmio: the result channel; vfio_pci and vfio_iommu_type1
+            # (loaded on demand by a real system) for the type1 test.
+            pre = resolve_modules(["virtio_mmio", "virtio_blk", "vfio_pci", "vfio_iommu_type1"],
+                                  index, builtin_modules(moddir))
+        except (RuntimeError, OSError) as e:
+            self.results.add("FAIL", tag + "/modules", "stock modules: %s" % e)
+            return tags
+        topo = TOPOLOGIES[STOCK_HW]
+        for builtin in (False, True):
+            if not builtin and not ko:
+                continue
+            btag = tag + ("-builtin" if builtin else "") + ("-bench" if bench else "")
+            drv = [] if builtin else [("smmuv3", read_module(local_path(ko)))]
+            files = [("/bench/smmuv3_bench", p) for n, p in selftests if n == "smmuv3_bench"]
+            initrd = self.initramfs("initramfs-" + btag, driver_mods=drv, pre_mods=pre,
+                                    selftests=[x for x in selftests if x[0] != "smmuv3_bench"],
+                                    files=files)
+            extra = ["smtest.mode=%s" % ("bench" if bench else "stock"),
+                     "smtest.driver=%s" % ("upstream" if builtin else "stock-dkms"),
+                     "smtest.topology=" + STOCK_HW, "smtest.instances=%d" % topo.instances,
+                     "smtest.testtimeout=%d" % self._testtimeout(),
+                     "smtest.tests=" + ",".join(tests)]
+            if bench:
+                extra.append("smtest.bench=" + ",".join(bench))
+            if builtin and series in STOCK_UNBOUND_NOGROUP:
+                extra.append("smtest.unbound_nogroup=1")
+            if not builtin:
+                extra.insert(0, "initcall_blacklist=arm_smmu_driver_init")
+            note("booting %s (Debian's %s kernel, %s)" % (
+                btag, release, "its built-in arm-smmu-v3" if builtin else
+                "smmuv3.ko from %s, the built-in driver blacklisted" % deb))
+            st, el, con, res = self.boot(btag, topo, local_path(fetched["VMLINUZ"]), initrd,
+                                         extra, stream=self.o.verbose)
+            self.evaluate(btag, st, el, con, res)
+            tags.append(btag)
+        return tags
+
+    def _capture(self, cmd, log):
+        with open(log, "ab") as f:
+            f.write(("$ %s\n" % " ".join(cmd)).encode())
+            f.flush()
+            p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=f, stdin=subprocess.DEVNULL)
+            f.write(p.stdout)
+        return p.stdout.decode() if p.returncode == 0 else ""
