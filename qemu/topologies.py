@@ -124,7 +124,7 @@ STOCK_DESC = ("the smmuv3-dkms package's DKMS builds for the stock Debian arm64 
               "tests" % (", ".join(STOCK_DKMS_SERIES), " and ".join(STOCK_SERIES)))
 DEFAULT_TOPOLOGIES = ["acpi2", "acpi2-mixed", "acpi2-s2s1", "dt1", "acpi8"]
 # make check repeats these quick boots (--repeat; make soak does more).
-CHECK_REPEAT = 2
+CHECK_REPEAT = 1
 REPEAT_TOPOLOGIES = ["acpi2", "acpi8"]
 
 
