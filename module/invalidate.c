@@ -415,13 +415,14 @@ static void smmuv3_inv_walks_run(struct smmuv3_invs *invs,
 /*
  * Report a failed walk of an instance's entries.  Unless the queue is
  * stuck, walk them again invalidating each tag whole: a rejected range
- * command must not leave stale entries behind.
+ * command must not leave stale entries behind.  Rare: kept out of line,
+ * so that its walk state is not on the stack of every invalidation.
  */
-static void smmuv3_invs_failed(struct smmuv3_invs *invs,
-			       const struct smmuv3_inv_walk *failed,
-			       struct smmuv3_cmd_batch *batch,
-			       unsigned int tg_shift,
-			       const struct smmuv3_inv_req *req)
+static noinline void
+smmuv3_invs_failed(struct smmuv3_invs *invs,
+		   const struct smmuv3_inv_walk *failed,
+		   struct smmuv3_cmd_batch *batch, unsigned int tg_shift,
+		   const struct smmuv3_inv_req *req)
 {
 	struct smmuv3_device *smmu = invs->inv[failed->start].smmu;
 	struct smmuv3_inv_req all = {};

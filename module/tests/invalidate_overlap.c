@@ -197,7 +197,9 @@ static struct lat_rig *lat_rig_create(struct kunit *test, unsigned int num)
 
 		s->f = f[i];
 		s->latency = bench_latency_num ? bench_latency_ns[l] : 0;
-		s->cons = s->seen = s->busy_to = f[i]->smmu.cmdq.prod;
+		s->cons = f[i]->smmu.cmdq.prod;
+		s->seen = s->cons;
+		s->busy_to = s->cons;
 		s->cons_reg = f[i]->q_reg;
 		f[i]->smmu.cmdq.q.cons_reg =
 			(u32 __iomem __force *)&s->cons_reg;
