@@ -180,7 +180,9 @@ static void lat_idle(struct smmuv3_device *smmu)
 		lat_run(&rig->s[i], now);
 }
 
-static struct lat_rig *lat_rig_create(struct kunit *test, unsigned int num)
+/* @num instances; their latency is bench_latency_ns, or 0 with @no_wait. */
+static struct lat_rig *lat_rig_create_bench(struct kunit *test,
+					    unsigned int num, bool no_wait)
 {
 	struct fake_smmu *f[LAT_MAX];
 	struct lat_rig *rig;
@@ -196,7 +198,8 @@ static struct lat_rig *lat_rig_create(struct kunit *test, unsigned int num)
 		unsigned int l = min(i, bench_latency_num - 1);
 
 		s->f = f[i];
-		s->latency = bench_latency_num ? bench_latency_ns[l] : 0;
+		s->latency = bench_latency_num && !no_wait ?
+			     bench_latency_ns[l] : 0;
 		s->cons = f[i]->smmu.cmdq.prod;
 		s->seen = s->cons;
 		s->busy_to = s->cons;
@@ -207,6 +210,11 @@ static struct lat_rig *lat_rig_create(struct kunit *test, unsigned int num)
 	test->priv = rig;
 	kunit_activate_static_stub(test, smmuv3_cmdq_idle, lat_idle);
 	return rig;
+}
+
+static struct lat_rig *lat_rig_create(struct kunit *test, unsigned int num)
+{
+	return lat_rig_create_bench(test, num, false);
 }
 
 /* Forget the first poll, to look at the next invalidation's. */
@@ -451,7 +459,8 @@ static void bench_expect(struct kunit *test, struct lat_rig *rig,
  * of one instance each, invalidated in turn, which is what the driver did
  * for one shared domain before it overlapped instances.
  */
-static void bench_one(struct kunit *test, unsigned int num, bool ats)
+static void bench_one(struct kunit *test, unsigned int num, bool ats,
+		      bool no_wait)
 {
 	struct smmuv3_domain *shared, *single[LAT_MAX];
 	struct smmuv3_inv inv[2 * LAT_MAX];
@@ -460,7 +469,7 @@ static void bench_one(struct kunit *test, unsigned int num, bool ats)
 	struct lat_rig *rig;
 	u64 seq, ovl;
 
-	rig = lat_rig_create(test, num);
+	rig = lat_rig_create_bench(test, num, no_wait);
 	for (i = 0; i < num; i++) {
 		inv[i * per] = FAKE_INV(rig->s[i].f, SMMUV3_INV_S1_ASID,
 					5 + i, 0, 1);
@@ -488,7 +497,8 @@ static void bench_one(struct kunit *test, unsigned int num, bool ats)
 	bench_expect(test, rig, num, prod0, syncs0, 2 * per, per);
 
 	kunit_info(test,
-		   "%u instance%s, %s: sequential %llu ns, overlapped %llu ns per invalidation (%llu.%02llux)\n",
+		   "%s, %u instance%s, %s: sequential %llu ns, overlapped %llu ns per invalidation (%llu.%02llux)\n",
+		   no_wait ? "latency 0" : "bench_latency_ns",
 		   num, num > 1 ? "s" : "", ats ? "TLB+ATC" : "TLB",
 		   seq, ovl, ovl ? seq / ovl : 0,
 		   ovl ? (seq * 100 / ovl) % 100 : 0);
@@ -505,9 +515,12 @@ static void inv_bench(struct kunit *test)
 	kunit_info(test, "median of %u rounds of %u invalidations of one 4K page\n",
 		   BENCH_ROUNDS, BENCH_INVS);
 	for (n = 1; n <= LAT_MAX; n *= 2) {
-		bench_one(test, n, false);
-		bench_one(test, n, true);
+		bench_one(test, n, false, false);
+		bench_one(test, n, true, false);
 	}
+	/* The CPU cost alone: completion at the first poll. */
+	for (n = 1; n <= LAT_MAX; n *= 2)
+		bench_one(test, n, false, true);
 }
 
 static struct kunit_case smmuv3_inv_bench_cases[] = {
