@@ -422,22 +422,39 @@ int smmuv3_batch_add_words(struct smmuv3_cmd_batch *batch, const u64 *cmd)
 EXPORT_SYMBOL_IF_KUNIT(smmuv3_batch_add_words);
 
 /**
- * smmuv3_batch_submit() - issue the batch with a CMD_SYNC and wait
- * @batch: the batch, empty and without error afterwards
- *
- * The wait covers every command added since the batch was started or last
- * submitted, those already queued with a full batch included.
+ * smmuv3_batch_issue() - issue the batch with a CMD_SYNC, without waiting
+ * @batch: the batch; afterwards its @ticket covers every command it queued
+ *	(for smmuv3_cmdq_wait()), and it is started again with
+ *	smmuv3_batch_init() before it is reused
  *
  * Return: 0; the batch's error (see smmuv3_batch_add()), without issuing
- * anything more; or as smmuv3_cmdq_wait().
+ * anything more; or -ETIMEDOUT as smmuv3_cmdq_submit().
  */
-int smmuv3_batch_submit(struct smmuv3_cmd_batch *batch)
+int smmuv3_batch_issue(struct smmuv3_cmd_batch *batch)
 {
 	int ret = batch->err;
 
 	if (!ret)
 		ret = smmuv3_cmdq_submit(batch->smmu, batch->cmds, batch->num,
 					 true, &batch->ticket);
+	batch->num = 0;
+	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_batch_issue);
+
+/**
+ * smmuv3_batch_submit() - issue the batch with a CMD_SYNC and wait
+ * @batch: the batch, empty and without error afterwards
+ *
+ * The wait covers every command added since the batch was started or last
+ * submitted, those already queued with a full batch included.
+ *
+ * Return: as smmuv3_batch_issue(), or as smmuv3_cmdq_wait().
+ */
+int smmuv3_batch_submit(struct smmuv3_cmd_batch *batch)
+{
+	int ret = smmuv3_batch_issue(batch);
+
 	if (!ret)
 		ret = smmuv3_cmdq_wait(batch->smmu, &batch->ticket);
 	smmuv3_batch_init(batch, batch->smmu);

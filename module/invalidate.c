@@ -4,11 +4,16 @@
  * issuing, into each instance's command queue, the commands its entries
  * need.
  *
- * Entries are sorted by instance, then type, so one pass builds one batch
- * per instance.  A batch is submitted (with a CMD_SYNC, waited for) when the
- * instance changes, before the stage-1 clean-up of a nested VMID (stage 2
- * must be clean first), and before the first ATC invalidation (the TLBs
- * must be clean before a device refills its ATC).
+ * Entries are sorted by instance, then type.  Each instance's entries are
+ * issued in steps, each ending with a CMD_SYNC: a step ends before the
+ * stage-1 clean-up of a nested VMID (stage 2 must be clean first) and
+ * before the first ATC invalidation (the TLBs must be clean before a
+ * device refills its ATC), and the next step of that instance is issued
+ * only once that CMD_SYNC has completed.  The instances are overlapped:
+ * the first step of every instance (up to SMMUV3_INV_INFLIGHT of them) is
+ * issued before the walk waits for any, so their CMD_SYNCs complete in
+ * parallel; a walk costs about the slowest instance's completion time
+ * rather than the sum of all of them.
  *
  * A range is invalidated with range commands where the SMMU has them, else
  * one command per leaf; a range that would need too many commands, or that
@@ -182,15 +187,19 @@ static int smmuv3_inv_add_range(struct smmuv3_cmd_batch *batch,
 	return 0;
 }
 
-static int smmuv3_inv_add_tlbi(struct smmuv3_cmd_batch *batch,
-			       const struct smmuv3_inv *inv,
-			       const struct smmuv3_inv_req *req,
-			       unsigned int tg_shift)
+/*
+ * Add the TLB invalidation of one entry.  Return: whether the entry's
+ * stage-1 clean-up (TLBI_NH_ALL of its VMID) must follow once these
+ * commands have completed.  Errors are kept in @batch.
+ */
+static bool smmuv3_inv_add_tlbi(struct smmuv3_cmd_batch *batch,
+				const struct smmuv3_inv *inv,
+				const struct smmuv3_inv_req *req,
+				unsigned int tg_shift)
 {
 	bool s1 = inv->type == SMMUV3_INV_S1_ASID;
 	bool all = !smmuv3_inv_by_address(batch->smmu, req, tg_shift, !s1);
 	struct smmuv3_cmd cmd = {};
-	int ret;
 
 	if (s1) {
 		cmd.tlbi.asid = inv->id;
@@ -200,32 +209,19 @@ static int smmuv3_inv_add_tlbi(struct smmuv3_cmd_batch *batch,
 		cmd.op = all ? SMMUV3_OP_TLBI_S12_VMALL : SMMUV3_OP_TLBI_S2_IPA;
 	}
 	if (all)
-		ret = smmuv3_batch_add(batch, &cmd);
+		smmuv3_batch_add(batch, &cmd);
 	else
-		ret = smmuv3_inv_add_range(batch, &cmd, req, tg_shift);
-	if (ret)
-		return ret;
+		smmuv3_inv_add_range(batch, &cmd, req, tg_shift);
 
 	/*
 	 * Nested stage-1 entries were formed through the old stage 2; after
 	 * the stage-2 invalidation completes they go too.  VMALL did both.
 	 */
-	if (inv->type == SMMUV3_INV_S2_VMID_S1_CLEAR && !all) {
-		int err;
-
-		ret = smmuv3_batch_submit(batch);
-		if (ret == -ETIMEDOUT)
-			return ret;
-		cmd = (struct smmuv3_cmd){ .op = SMMUV3_OP_TLBI_NH_ALL };
-		cmd.tlbi.vmid = inv->id;
-		err = smmuv3_batch_add(batch, &cmd);
-		ret = ret ?: err;
-	}
-	return ret;
+	return inv->type == SMMUV3_INV_S2_VMID_S1_CLEAR && !all;
 }
 
-static int smmuv3_inv_add_atc(struct smmuv3_cmd_batch *batch,
-			      const struct smmuv3_inv *inv)
+static void smmuv3_inv_add_atc(struct smmuv3_cmd_batch *batch,
+			       const struct smmuv3_inv *inv)
 {
 	/*
 	 * The whole ATC of the (sub)stream: ATS is not on the hot path yet.
@@ -244,103 +240,230 @@ static int smmuv3_inv_add_atc(struct smmuv3_cmd_batch *batch,
 		},
 	};
 
-	return smmuv3_batch_add(batch, &cmd);
+	smmuv3_batch_add(batch, &cmd);
+}
+
+/* Instances a walk has commands outstanding on at once. */
+#define SMMUV3_INV_INFLIGHT	8
+
+/**
+ * struct smmuv3_inv_walk - a walk's progress on one instance's entries
+ * @start: the instance's first entry
+ * @next: the next entry to issue
+ * @end: one past its last entry
+ * @ret: the first error on the instance
+ * @in_atc: its TLB entries are issued; ATC entries may follow once those
+ *	commands have completed
+ * @nh_all: the next step begins with TLBI_NH_ALL of entry @next - 1 (the
+ *	stage-1 clean-up of a nested VMID, once its stage 2 is clean)
+ * @stuck: its queue timed out: nothing more is issued to it
+ * @pending: commands were issued with a CMD_SYNC, not yet waited for
+ * @err_seq: the ticket of the pending commands (smmuv3_cmdq_ticket): the
+ *	queue's error count when they were queued ...
+ * @first: ... and the positions of the first ...
+ * @last: ... and the last (the CMD_SYNC) of them
+ *
+ * The pending commands are kept as one span of the queue: another
+ * producer's commands queued between two chunks of a step of more than
+ * SMMUV3_BATCH_MAX commands are inside it, and an error of theirs would
+ * fail this walk too (it then retries: never less invalidation).
+ */
+struct smmuv3_inv_walk {
+	unsigned int start;
+	unsigned int next;
+	unsigned int end;
+	int ret;
+	bool in_atc;
+	bool nh_all;
+	bool stuck;
+	bool pending;
+	u64 err_seq;
+	u64 first;
+	u64 last;
+};
+
+/* Start a walk of the instance whose first entry is @i; return its end. */
+static unsigned int smmuv3_inv_walk_init(const struct smmuv3_invs *invs,
+					 unsigned int i,
+					 struct smmuv3_inv_walk *w)
+{
+	const struct smmuv3_device *smmu = invs->inv[i].smmu;
+
+	*w = (struct smmuv3_inv_walk){ .start = i, .next = i };
+	while (i < invs->num && invs->inv[i].smmu == smmu)
+		i++;
+	w->end = i;
+	return i;
+}
+
+static bool smmuv3_inv_walk_done(const struct smmuv3_inv_walk *w)
+{
+	return !w->pending &&
+	       (w->stuck || (w->next >= w->end && !w->nh_all));
+}
+
+static void smmuv3_inv_walk_error(struct smmuv3_inv_walk *w, int err)
+{
+	if (!err)
+		return;
+	w->ret = w->ret ?: err;
+	w->stuck = err == -ETIMEDOUT;
 }
 
 /*
- * Issue, in @batch, what the entries of one instance from *@i need, and
- * wait for it; *@i moves to the next instance's first entry.  After a
- * rejected command the walk goes on (the queue works); after a timeout it
- * stops issuing.  Returns the first error.
+ * Issue one step of an instance's commands, with a CMD_SYNC, without
+ * waiting: up to the first point where what came before must have
+ * completed (the first ATC entry after TLB commands, the stage-1 clean-up
+ * of a nested VMID), or to its last entry.  A step without commands issues
+ * nothing, not even a CMD_SYNC.
  */
-static int smmuv3_invs_invalidate_instance(struct smmuv3_invs *invs,
-					   unsigned int *i,
-					   struct smmuv3_cmd_batch *batch,
-					   const struct smmuv3_inv_req *req,
-					   unsigned int tg_shift)
+static void smmuv3_inv_walk_issue(struct smmuv3_invs *invs,
+				  struct smmuv3_inv_walk *w,
+				  struct smmuv3_cmd_batch *batch,
+				  const struct smmuv3_inv_req *req,
+				  unsigned int tg_shift)
 {
-	struct smmuv3_device *smmu = invs->inv[*i].smmu;
-	bool in_atc = false, stuck = false;
-	int ret = 0, err;
+	int err;
 
-	smmuv3_batch_init(batch, smmu);
-	for (; *i < invs->num && invs->inv[*i].smmu == smmu; (*i)++) {
-		const struct smmuv3_inv *inv = &invs->inv[*i];
+	smmuv3_batch_init(batch, invs->inv[w->start].smmu);
+	if (w->nh_all) {
+		struct smmuv3_cmd cmd = { .op = SMMUV3_OP_TLBI_NH_ALL };
+
+		cmd.tlbi.vmid = invs->inv[w->next - 1].id;
+		smmuv3_batch_add(batch, &cmd);
+		w->nh_all = false;
+	}
+	for (; w->next < w->end; w->next++) {
+		const struct smmuv3_inv *inv = &invs->inv[w->next];
 		bool atc = inv->type == SMMUV3_INV_ATS ||
 			   inv->type == SMMUV3_INV_ATS_FULL;
 
-		if (!READ_ONCE(inv->users) || stuck)
+		if (!READ_ONCE(inv->users))
 			continue;
-		if (atc && !in_atc) {
+		if (atc && !w->in_atc) {
+			w->in_atc = true;
 			/* TLBs first: the device could refill from them. */
-			if (batch->num)
-				err = smmuv3_batch_submit(batch);
-			else
-				err = 0;
-			in_atc = true;
-			ret = ret ?: err;
-			stuck = err == -ETIMEDOUT;
-			if (stuck)
-				continue;
+			if (batch->num || batch->ticket.num || batch->err)
+				break;
 		}
-		if (atc)
-			err = smmuv3_inv_add_atc(batch, inv);
-		else
-			err = smmuv3_inv_add_tlbi(batch, inv, req, tg_shift);
-		ret = ret ?: err;
-		stuck = err == -ETIMEDOUT;
+		if (atc) {
+			smmuv3_inv_add_atc(batch, inv);
+		} else if (smmuv3_inv_add_tlbi(batch, inv, req, tg_shift)) {
+			w->next++;
+			w->nh_all = true;
+			break;
+		}
 	}
-	if (!stuck && (batch->num || batch->ticket.num || batch->err)) {
-		err = smmuv3_batch_submit(batch);
-		ret = ret ?: err;
+	if (!batch->num && !batch->ticket.num && !batch->err)
+		return;
+	err = smmuv3_batch_issue(batch);
+	if (err) {
+		smmuv3_inv_walk_error(w, err);
+		return;
 	}
-	return ret;
+	w->pending = true;
+	w->err_seq = batch->ticket.err_seq;
+	w->first = batch->ticket.span[0].first;
+	w->last = batch->ticket.span[batch->ticket.num - 1].last;
+}
+
+static void smmuv3_inv_walk_wait(struct smmuv3_device *smmu,
+				 struct smmuv3_inv_walk *w)
+{
+	struct smmuv3_cmdq_ticket ticket = {
+		.err_seq = w->err_seq,
+		.num = 1,
+		.span[0] = { .first = w->first, .last = w->last },
+	};
+
+	w->pending = false;
+	smmuv3_inv_walk_error(w, smmuv3_cmdq_wait(smmu, &ticket));
+}
+
+/*
+ * Run walks of @num instances together: each round waits, in array order,
+ * for each instance's pending step and issues its next one; so every
+ * instance's first step is issued before anything is waited for, and each
+ * instance's steps follow one another only once the previous one has
+ * completed.  Returns when nothing is pending anywhere.
+ */
+static void smmuv3_inv_walks_run(struct smmuv3_invs *invs,
+				 struct smmuv3_inv_walk *walk,
+				 unsigned int num,
+				 struct smmuv3_cmd_batch *batch,
+				 const struct smmuv3_inv_req *req,
+				 unsigned int tg_shift)
+{
+	unsigned int k, busy;
+
+	do {
+		busy = 0;
+		for (k = 0; k < num; k++) {
+			struct smmuv3_inv_walk *w = &walk[k];
+
+			if (w->pending)
+				smmuv3_inv_walk_wait(invs->inv[w->start].smmu,
+						     w);
+			if (smmuv3_inv_walk_done(w))
+				continue;
+			smmuv3_inv_walk_issue(invs, w, batch, req, tg_shift);
+			busy++;
+		}
+	} while (busy);
 }
 
 /*
  * Report a failed walk of an instance's entries.  Unless the queue is
  * stuck, walk them again invalidating each tag whole: a rejected range
- * command must not leave stale entries behind.
+ * command must not leave stale entries behind.  Rare: kept out of line,
+ * so that its walk state is not on the stack of every invalidation.
  */
-static void smmuv3_invs_failed(struct smmuv3_invs *invs, unsigned int start,
-			       struct smmuv3_cmd_batch *batch,
-			       const struct smmuv3_inv_req *req,
-			       unsigned int tg_shift, int ret)
+static noinline void
+smmuv3_invs_failed(struct smmuv3_invs *invs,
+		   const struct smmuv3_inv_walk *failed,
+		   struct smmuv3_cmd_batch *batch, unsigned int tg_shift,
+		   const struct smmuv3_inv_req *req)
 {
-	struct smmuv3_device *smmu = invs->inv[start].smmu;
+	struct smmuv3_device *smmu = invs->inv[failed->start].smmu;
 	struct smmuv3_inv_req all = {};
-	int retry;
+	struct smmuv3_inv_walk retry;
 
 	atomic64_inc(&smmu->cmdq.inv_failures);
-	if (ret == -ETIMEDOUT || !req->size) {
+	if (failed->ret == -ETIMEDOUT || !req->size) {
 		dev_err_ratelimited(smmu->dev, "invalidation failed (%d)\n",
-				    ret);
+				    failed->ret);
 		return;
 	}
-	retry = smmuv3_invs_invalidate_instance(invs, &start, batch, &all,
-						tg_shift);
-	if (retry)
+	smmuv3_inv_walk_init(invs, failed->start, &retry);
+	smmuv3_inv_walks_run(invs, &retry, 1, batch, &all, tg_shift);
+	if (retry.ret)
 		atomic64_inc(&smmu->cmdq.inv_failures);
 	dev_err_ratelimited(smmu->dev,
 			    "range invalidation failed (%d); invalidating the tags whole %s (%d)\n",
-			    ret, retry ? "failed too" : "succeeded", retry);
+			    failed->ret, retry.ret ? "failed too" : "succeeded",
+			    retry.ret);
 }
 
+/*
+ * Invalidate, SMMUV3_INV_INFLIGHT instances at a time, so that their
+ * CMD_SYNCs complete in parallel rather than one after the other.
+ */
 static void smmuv3_invs_invalidate(struct smmuv3_invs *invs,
 				   const struct smmuv3_inv_req *req,
 				   unsigned int tg_shift)
 {
+	struct smmuv3_inv_walk walk[SMMUV3_INV_INFLIGHT];
 	struct smmuv3_cmd_batch batch;
-	unsigned int i = 0, start;
-	int ret;
+	unsigned int i = 0, num, k;
 
 	while (i < invs->num) {
-		start = i;
-		ret = smmuv3_invs_invalidate_instance(invs, &i, &batch, req,
-						      tg_shift);
-		if (ret)
-			smmuv3_invs_failed(invs, start, &batch, req, tg_shift,
-					   ret);
+		for (num = 0; num < SMMUV3_INV_INFLIGHT && i < invs->num; num++)
+			i = smmuv3_inv_walk_init(invs, i, &walk[num]);
+		smmuv3_inv_walks_run(invs, walk, num, &batch, req, tg_shift);
+		for (k = 0; k < num; k++)
+			if (walk[k].ret)
+				smmuv3_invs_failed(invs, &walk[k], &batch,
+						   tg_shift, req);
 	}
 }
 

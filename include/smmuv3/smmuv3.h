@@ -815,6 +815,7 @@ void smmuv3_batch_init(struct smmuv3_cmd_batch *batch,
 int smmuv3_batch_add(struct smmuv3_cmd_batch *batch,
 		     const struct smmuv3_cmd *cmd);
 int smmuv3_batch_add_words(struct smmuv3_cmd_batch *batch, const u64 *cmd);
+int smmuv3_batch_issue(struct smmuv3_cmd_batch *batch);
 int smmuv3_batch_submit(struct smmuv3_cmd_batch *batch);
 #if IS_ENABLED(CONFIG_KUNIT)
 void smmuv3_cmdq_idle(struct smmuv3_device *smmu);
