@@ -103,7 +103,7 @@ def parse_trace(path, figures, keep):
     ({instance: {what: count}}, unmaps) or raises ValueError; WHAT is
     "cmd OPCODE", "mmio write +OFFSET", "mmio read +OFFSET" (the register's
     offset in the instance's 128 KiB), or "event NAME ARGS" for the model's
-    invalidation events (their fields, the address left out)."""
+    invalidation events (their fields, the address and ASID left out)."""
     count = first(figures, "count")
     if not count:
         raise ValueError("the program printed no count line")
@@ -152,7 +152,9 @@ def parse_trace(path, figures, keep):
                 add(last, "cmd " + args.replace("<---", "").strip())
             elif ev in ("smmuv3_range_inval", "smmu_iotlb_inv_iova", "smmu_iotlb_inv_asid",
                         "smmu_iotlb_inv_all", "smmu_iotlb_inv_vmid"):
-                add(last, "event %s %s" % (ev, re.sub(r"addr=0x[0-9a-f]+ ?", "", args).strip()))
+                # The fields, without the address and the ASID (each driver has its own).
+                fields = re.sub(r"addr=0x[0-9a-f]+ ?|asid=-?\d+ ?", "", args).strip()
+                add(last, "event %s %s" % (ev, fields))
     if state != "after":
         raise ValueError("markers not found in the trace (state %s)" % state)
     return per_inst, unmaps
