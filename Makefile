@@ -59,11 +59,13 @@ help:
 	@echo "make soak        BOOTS (default 25) quick boots each of acpi2 and acpi8:"
 	@echo "                 probe, IOMMU groups, block I/O, topology selftest;"
 	@echo "                 DURATION=S first runs smmuv3_stress S seconds on each"
-	@echo "make bench       our driver and upstream side by side on acpi2 (base kernel):"
-	@echo "                 map/unmap rate, commands per unmap, block read MB/s; then the"
-	@echo "                 stock 7.3 kernel with smmuv3.ko (DKMS) and with its built-in"
-	@echo "                 driver: domains VFIO type1 makes, block read MB/s"
-	@echo "                 (PART=drivers|stock for one half)"
+	@echo "make bench       our driver and upstream side by side (base kernel): map+unmap"
+	@echo "                 rates on acpi2 for guest CPUs cortex-a57, neoverse-n1, max,"
+	@echo "                 with and without iommu.passthrough=1, and on acpi8 (1 vs 8"
+	@echo "                 devices); BENCH_BOOTS (default 3) boots per driver and row,"
+	@echo "                 alternated; MMIO and commands per unmap from a QEMU trace;"
+	@echo "                 then the stock 7.3 kernel with smmuv3.ko (DKMS) and with its"
+	@echo "                 built-in driver (PART=drivers|stock for one half)"
 	@echo "make module      build smmuv3.ko against the guest kernel"
 	@echo "make deb         build the Debian package smmuv3-dkms (dh-dkms) into out/"
 	@echo "make checkpatch  scripts/checkpatch.pl --strict on the driver sources"
@@ -96,7 +98,8 @@ endif
 # The benchmark boots both drivers itself, on the base kernel unless KERNEL= is given.
 bench:
 	$(RUN) --bench --kernel $(if $(filter command line environment,$(origin KERNEL)),$(KERNEL),base) \
-		--bench-part $(or $(PART),all) --timeout $(TIMEOUT) $(ARGS)
+		--bench-part $(or $(PART),all) --timeout $(TIMEOUT) \
+		$(if $(BENCH_BOOTS),--bench-boots $(BENCH_BOOTS)) $(ARGS)
 
 module:
 	$(RUN) --build $(OPTS)

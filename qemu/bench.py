@@ -1,15 +1,30 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """The benchmark: our driver and upstream's side by side (run.py --bench).
 
-For each driver it boots the two-instance topology twice, on the base guest
-kernel (no KASAN, lockdep or kmemleak, which would dominate the figures):
+A grid of boots, on the base guest kernel (no KASAN, lockdep or kmemleak,
+which would dominate the figures):
 
-  timed   selftests/bench/smmuv3_bench: IOMMU_IOAS_MAP+UNMAP pairs per second,
-          block-device read MB/s through strict and flush-queue DMA domains,
-          and our debugfs command counters per 4 KiB unmap;
-  traced  the same program's count phase only, with QEMU tracing
-          smmuv3_cmdq_opcode (every command the SMMU model consumes),
-          memory_region_ops_write and pci_cfg_read.
+  timed   selftests/bench/smmuv3_bench --phase map: IOMMU_IOAS_MAP+UNMAP
+          pairs per second of one 4 KiB page at a fixed IOVA, with one edu
+          attached to the IOAS and with an edu behind every instance
+          attached; the time of a map and of an unmap apart;
+          for each topology (acpi2; acpi8 in the first setup unless
+          --bench-acpi8 says otherwise), each guest CPU model
+          (--bench-cpus) and iommu.passthrough=1 or not
+          (--bench-passthrough), --bench-boots boots of each driver,
+          alternated boot by boot (ours first in even boots, upstream in
+          odd ones), so that a slow spell of the host hits both;
+  traced  once per driver, on acpi2 in the first setup: the count phase
+          only, with QEMU tracing the SMMU model's events (smmuv3_*,
+          smmu_iotlb*), memory_region_ops_read/write and pci_cfg_read.
+
+The rounds of all boots of a row are pooled: the table gives their median,
+their range and the ratio of the medians, ours / upstream.
+
+A boot that meets the iommu core's ACPI probe race (a device without an
+IOMMU group after the settle time: /init's iommu-group checks) is reported
+(SKIP .../probe-race), its figures are dropped and another boot replaces it
+(at most --bench-boots more per row and driver).
 
 QEMU's SMMUv3 trace events do not say which instance they come from, so the
 trace is read like this: the SMMU consumes commands inside the MMIO write
@@ -32,17 +47,25 @@ the figures are printed (and written to bench.txt in the run's log dir).
 
 import os
 import re
+import subprocess
+import time
 
 import run as harness
 import topologies
 
+import results
+
 DRIVERS = ("ours", "upstream")
-TRACE_EVENTS = ("smmuv3_cmdq_opcode", "memory_region_ops_write", "pci_cfg_read")
+TRACE_EVENTS = ("smmuv3_*", "smmu_iotlb*", "memory_region_ops_read", "memory_region_ops_write",
+                "pci_cfg_read")
+# /init's checks that fail when a boot meets the probe race (README).
+RACE_CHECK_RE = re.compile(r"/(iommu-group/[^/]+|iommu-instances-used)$")
 SMMU_REGION = 0x20000   # two 64 KiB register pages
 
 # "[pid@sec.usec:]event args" from QEMU's log trace backend.
 TRACE_RE = re.compile(r"^(?:\d+@[\d.]+:)?(\w+) (.*)$")
-OPS_WRITE_RE = re.compile(r"addr (0x[0-9a-f]+) .* name '([^']*)'")
+OPS_RE = re.compile(r"addr (0x[0-9a-f]+) .* name '([^']*)'")
+RANGE_INVAL_RE = re.compile(r"asid=(-?\d+) addr=0x[0-9a-f]+ (.*)$")
 CFG_READ_RE = re.compile(r"^\S* ([0-9a-f]+):([0-9a-f]+)\.([0-9a-f]) @(0x[0-9a-f]+) ")
 
 
@@ -75,10 +98,13 @@ def first(figures, name):
 
 
 def parse_trace(path, figures, keep):
-    """Commands per counted unmap, per instance, from QEMU's trace log.
+    """What each instance did per counted unmap, from QEMU's trace log.
 
     Writes the SMMU lines of the counted window to KEEP.  Returns
-    ({instance: {opcode: count}}, unmaps) or raises ValueError."""
+    ({instance: {what: count}}, unmaps) or raises ValueError; WHAT is
+    "cmd OPCODE", "mmio write +OFFSET", "mmio read +OFFSET" (the register's
+    offset in the instance's 128 KiB), or "event NAME ARGS" for the model's
+    invalidation events (their fields, the address and ASID left out)."""
     count = first(figures, "count")
     if not count:
         raise ValueError("the program printed no count line")
@@ -86,19 +112,31 @@ def parse_trace(path, figures, keep):
     m = re.match(r"[0-9a-f]+:([0-9a-f]+):([0-9a-f]+)\.([0-9a-f])$", count["marker_bdf"])
     marker_dev = tuple(int(x, 16) for x in m.groups())
     start, end = int(count["marker_start"], 16), int(count["marker_end"], 16)
-    per_inst = {}           # "SMMU@base" -> {opcode: n}, inside the window
+    per_inst = {}           # "SMMU@base" -> {what: n}, inside the window
     last = None
     state = "before"
+
+    def add(inst, what):
+        d = per_inst.setdefault(inst, {})
+        d[what] = d.get(what, 0) + 1
+
     with open(path, errors="replace") as f, open(keep, "w") as window:
         for line in f:
             m = TRACE_RE.match(line.strip())
             if not m:
                 continue
             ev, args = m.groups()
-            if ev == "memory_region_ops_write":
-                w = OPS_WRITE_RE.search(args)
+            inst = None
+            if ev in ("memory_region_ops_write", "memory_region_ops_read"):
+                w = OPS_RE.search(args)
                 if w and "smmu" in w.group(2).lower():
-                    last = "SMMU@%#x" % (int(w.group(1), 16) & ~(SMMU_REGION - 1))
+                    addr = int(w.group(1), 16)
+                    inst = "SMMU@%#x" % (addr & ~(SMMU_REGION - 1))
+                    if ev.endswith("write"):
+                        last = inst
+                    if state == "in":
+                        add(inst, "mmio %s +%#x" % (ev.rsplit("_", 1)[1],
+                                                    addr & (SMMU_REGION - 1)))
             elif ev == "pci_cfg_read":
                 c = CFG_READ_RE.match(args)
                 if c and tuple(int(x, 16) for x in c.groups()[:3]) == marker_dev:
@@ -107,12 +145,17 @@ def parse_trace(path, figures, keep):
                         state = "in"
                     elif off == end and state == "in":
                         state = "after"
-            if state == "in" and (ev.startswith("smmuv3") or "smmu" in args):
+            if state != "in":
+                continue
+            if ev.startswith("smmu") or inst:
                 window.write(line)
-            if ev == "smmuv3_cmdq_opcode" and state == "in":
-                op = args.replace("<---", "").strip()
-                d = per_inst.setdefault(last, {})
-                d[op] = d.get(op, 0) + 1
+            if ev == "smmuv3_cmdq_opcode":
+                add(last, "cmd " + args.replace("<---", "").strip())
+            elif ev in ("smmuv3_range_inval", "smmu_iotlb_inv_iova", "smmu_iotlb_inv_asid",
+                        "smmu_iotlb_inv_all", "smmu_iotlb_inv_vmid"):
+                # The fields, without the address and the ASID (each driver has its own).
+                fields = re.sub(r"addr=0x[0-9a-f]+ ?|asid=-?\d+ ?", "", args).strip()
+                add(last, "event %s %s" % (ev, fields))
     if state != "after":
         raise ValueError("markers not found in the trace (state %s)" % state)
     return per_inst, unmaps
@@ -138,55 +181,97 @@ def figure(figures, name, key, **match):
     return None
 
 
-def is_sync(op):
-    return op.endswith("CMD_SYNC")
+def rounds(figures, name, key):
+    """Every round's value of figure NAME's KEY (its KEY_all list)."""
+    kv = first(figures, name)
+    if not kv or key + "_all" not in kv:
+        return []
+    return [float(v) for v in kv[key + "_all"].split("/") if v]
 
 
-def report(res):
-    """The side-by-side table, as a list of lines (markdown)."""
-    lines = ["| | ours | upstream |", "|---|---|---|"]
+def median(v):
+    v = sorted(v)
+    n = len(v)
+    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
 
-    def row(label, fn):
-        lines.append("| %s | %s |" % (label, " | ".join(fn(d) for d in DRIVERS)))
 
-    def fig(d):
-        return res.get(d, {}).get("figures", [])
+def pooled(v):
+    """(median, min, max) of V, or None."""
+    return (median(v), min(v), max(v)) if v else None
 
-    row("HWPTs for one IOAS with an edu behind each instance",
-        lambda d: fmt(figure(fig(d), "hwpts", "count")))
-    row("IOAS_MAP+UNMAP 4K pairs/s, one instance attached: median (range)",
-        lambda d: fmt(figure(fig(d), "map_unmap_4k_one_instance", "pairs_per_s")))
-    row("IOAS_MAP+UNMAP 4K pairs/s, both instances attached: median (range)",
-        lambda d: fmt(figure(fig(d), "map_unmap_4k_two_instances", "pairs_per_s")))
-    insts = sorted({kv["instance"] for d in DRIVERS for n, kv in fig(d) if n == "device"})
+
+# The grid's rows: (label, figure, key, higher is better).
+GRID_FIGURES = [
+    ("IOAS_MAP+UNMAP pairs/s, 1 device attached", "map_unmap_4k_one_instance",
+     "pairs_per_s", True),
+    ("IOAS_MAP+UNMAP pairs/s, a device behind each instance attached",
+     "map_unmap_4k_all_instances", "pairs_per_s", True),
+    ("us per IOAS_MAP, 1 device", "map_unmap_split_one_instance", "map_us", False),
+    ("us per IOAS_UNMAP, 1 device", "map_unmap_split_one_instance", "unmap_us", False),
+]
+
+
+def grid_report(cells, boots):
+    """The grid's table (markdown lines).  CELLS: {(topology, cpu,
+    passthrough): {driver: [figures of each good boot]}}."""
+    lines = ["| topology | guest CPU | passthrough | figure | ours: median (range) | "
+             "upstream: median (range) | ours / upstream |", "|---|---|---|---|---|---|---|"]
+    for (topo, cpu, pt), res in cells.items():
+        for label, name, key, higher in GRID_FIGURES:
+            vals = {d: [x for f in res.get(d, []) for x in rounds(f, name, key)]
+                    for d in DRIVERS}
+            if not any(vals.values()):
+                continue
+            if name == "map_unmap_4k_all_instances":
+                n = {kv.get("devices") for d in DRIVERS for f in res.get(d, [])
+                     for nm, kv in f if nm == "hwpts"}
+                label = "IOAS_MAP+UNMAP pairs/s, %s devices attached (one per instance)" % (
+                    "/".join(sorted(x for x in n if x)) or "all")
+            spec = "%.0f" if higher else "%.2f"
+            cols = []
+            for d in DRIVERS:
+                p = pooled(vals[d])
+                cols.append("%s, %d boots" % (fmt(p, spec), len(res.get(d, []))) if p else "-")
+            o, u = pooled(vals["ours"]), pooled(vals["upstream"])
+            ratio = "-"
+            if o and u:
+                # As a speed ratio either way: > 1 means ours is faster.
+                ratio = "%.2f" % (o[0] / u[0] if higher else u[0] / o[0])
+            lines.append("| %s | %s | %s | %s | %s | %s | %s |" % (
+                topo, cpu, "on" if pt else "off", label, cols[0], cols[1], ratio))
+    hw = []
+    for (topo, cpu, pt), res in cells.items():
+        for d in DRIVERS:
+            for f in res.get(d, []):
+                kv = first(f, "hwpts")
+                if kv:
+                    hw.append((topo, d, kv.get("count"), kv.get("devices")))
+    seen = set()
+    for topo, d, c, n in hw:
+        if (topo, d) not in seen:
+            seen.add((topo, d))
+            lines.append("")
+            lines.append("%s, %s: %s HWPT(s) for one IOAS with %s devices attached" % (
+                topo, d, c, n))
+    lines.append("")
+    lines.append("Speed ratio: ours / upstream pairs per second, upstream / ours "
+                 "microseconds; > 1: ours is faster.  %d boot(s) per driver and row "
+                 "asked for." % boots)
+    return lines
+
+
+def counts_report(traces):
+    """Per 4 KiB unmap and instance, from the traced boots: {driver: (per_inst, k)}."""
+    lines = ["| per 4 KiB IOAS_UNMAP, one instance | ours | upstream |", "|---|---|---|"]
+    insts = sorted({i for d in traces.values() for i in d[0] if i})
     for inst in insts:
-        row("commands (no sync) per 4K unmap on %s, debugfs" % inst,
-            lambda d: fmt(figure(fig(d), "unmap_debugfs", "cmds_per_unmap", instance=inst),
-                          "%.2f"))
-        row("CMD_SYNCs per 4K unmap on %s, debugfs" % inst,
-            lambda d: fmt(figure(fig(d), "unmap_debugfs", "syncs_per_unmap", instance=inst),
-                          "%.2f"))
-    for inst in insts:
-        def trace_fig(d, sync):
-            t = res.get(d, {}).get("trace")
-            if not t:
-                return "-"
-            ops, k = t
-            o = ops.get(inst, {})
-            n = sum(v for op, v in o.items() if is_sync(op) == sync)
-            detail = ", ".join("%s %.2f" % (op.replace("SMMU_CMD_", ""), v / k)
-                               for op, v in sorted(o.items()) if is_sync(op) == sync)
-            return "%.2f" % (n / k) + (" (%s)" % detail if detail and not sync else "")
-        row("commands (no sync) per 4K unmap on %s, QEMU trace" % inst,
-            lambda d: trace_fig(d, False))
-        row("CMD_SYNCs per 4K unmap on %s, QEMU trace" % inst, lambda d: trace_fig(d, True))
-    disks = sorted({kv["instance"] for d in DRIVERS for n, kv in fig(d) if n == "blk_read"})
-    for dom in ("DMA", "DMA-FQ"):
-        for inst in disks:
-            row("virtio-blk read MB/s (O_DIRECT, 256 KiB) behind %s, %s domain: median "
-                "(range)" % (inst, dom),
-                lambda d: fmt(figure(fig(d), "blk_read", "mb_per_s", domain=dom, instance=inst),
-                              "%.1f"))
+        whats = sorted({w for d in traces.values() for w in d[0].get(inst, {})})
+        for w in whats:
+            cols = []
+            for d in DRIVERS:
+                t = traces.get(d)
+                cols.append("%.2f" % (t[0].get(inst, {}).get(w, 0) / t[1]) if t else "-")
+            lines.append("| %s: %s | %s |" % (inst, w, " | ".join(cols)))
     return lines
 
 
@@ -245,11 +330,143 @@ def stock_bench(runner, prog):
     return lines
 
 
+def bench_boot(runner, topology, driver, initrd, args, tag, traced=False):
+    """One benchmark boot.  Returns (figures, race): figures None when the
+    boot failed (its failures are in runner.results) or met the probe race
+    (RACE names the devices; nothing is added to the results but a SKIP)."""
+    o = runner.o
+    r = runner.results
+    topo = harness.TOPOLOGIES[topology]
+    image = os.path.join(runner.kdir, "arch/arm64/boot/Image")
+    extra = ["smtest.mode=bench", "smtest.driver=" + driver,
+             "smtest.topology=" + topology, "smtest.instances=%d" % topo.instances,
+             "smtest.testtimeout=%d" % runner._testtimeout(),
+             "smtest.bench=" + ",".join(args)]
+    runner.qemu_extra = []
+    if traced:
+        for ev in TRACE_EVENTS:
+            runner.qemu_extra += ["-trace", "enable=" + ev]
+        runner.qemu_extra += ["-D", runner.log(tag + ".trace")]
+    harness.note("booting %s (driver %s, %s kernel, -cpu %s, passthrough %s%s)" % (
+        topology, driver, o.kernel, runner.qemu_cpu, o.passthrough,
+        ", traced" if traced else ""))
+    st, el, con, rs = runner.boot(tag, topo, image, initrd, extra, stream=o.verbose)
+    runner.qemu_extra = []
+    # Evaluate into a scratch list: a probe race is reported, not failed.
+    scratch = results.Results()
+    runner.results = scratch
+    try:
+        runner.evaluate(tag, st, el, con, rs)
+    finally:
+        runner.results = r
+    fails = [t for t in scratch.tests if t[0] == "FAIL"]
+    race = [t[1] for t in fails if RACE_CHECK_RE.search(t[1])]
+    if race and len(race) == len(fails):
+        r.add("SKIP", "%s/probe-race" % tag, "the boot met the probe race (%s): its figures "
+              "are dropped" % ", ".join(n.split("/", 1)[1] for n in race))
+        return None, race
+    r.tests.extend(scratch.tests)
+    figures, skips, errors = parse_output(runner.bench_output.get(tag, []))
+    for sk in skips:
+        r.add("SKIP", "%s/%s" % (tag, sk.split()[0]), sk)
+    for e in errors:
+        r.add("FAIL", "%s/smmuv3_bench" % tag, e)
+    if not figures:
+        r.add("FAIL", "%s/smmuv3_bench" % tag, "no figures (see %s)" % harness.show(rs))
+        return None, None
+    if not errors and not fails:
+        r.add("PASS", "%s/smmuv3_bench" % tag)
+    return (figures if not errors and not fails else None), None
+
+
+def grid(runner, topology):
+    """The timed boots.  Returns the cells for grid_report()."""
+    o = runner.o
+    cpus = [c for c in o.bench_cpus.split(",") if c]
+    pts = [{"on": True, "off": False}[p] for p in o.bench_passthrough.split(",") if p]
+    setups = [(c, p) for p in pts for c in cpus]
+    args = ["--phase", "map", "--seconds", str(o.bench_seconds),
+            "--rounds", str(o.bench_rounds)]
+    cells = {}
+    saved = (runner.qemu_cpu, o.passthrough)
+    for si, (cpu, pt) in enumerate(setups):
+        topos = [topology]
+        if topology == "acpi2" and (o.bench_acpi8 == "all" or
+                                    (o.bench_acpi8 == "first" and si == 0)):
+            topos.append("acpi8")
+        runner.qemu_cpu, o.passthrough = cpu, "on" if pt else "off"
+        for topo in topos:
+            res = cells.setdefault((topo, cpu, pt), {d: [] for d in DRIVERS})
+            tries = {d: 0 for d in DRIVERS}
+            i = 0
+            while True:
+                todo = [d for d in DRIVERS if len(res[d]) < o.bench_boots and
+                        tries[d] < 2 * o.bench_boots]
+                if not todo:
+                    break
+                # Alternated: ours first in even rounds, upstream in odd ones.
+                for d in (todo if i % 2 == 0 else todo[::-1]):
+                    tries[d] += 1
+                    tag = "bench-%s-%s-pt%s-%s-%d" % (topo, cpu, "on" if pt else "off", d,
+                                                      tries[d])
+                    figs, _ = bench_boot(runner, topo, d, runner.bench_initrd[d], args, tag)
+                    if figs:
+                        res[d].append(figs)
+                i += 1
+    runner.qemu_cpu, o.passthrough = saved
+    return cells
+
+
+def traced(runner, topology):
+    """One traced boot per driver.  Returns {driver: (per_inst, unmaps)}."""
+    o = runner.o
+    r = runner.results
+    out = {}
+    args = ["--phase", "count", "--unmaps", str(o.bench_unmaps)]
+    cpu = o.bench_cpus.split(",")[0]
+    pt = o.bench_passthrough.split(",")[0]
+    saved = (runner.qemu_cpu, o.passthrough)
+    runner.qemu_cpu, o.passthrough = cpu, pt
+    for d in DRIVERS:
+        tag = "bench-%s-%s-trace" % (topology, d)
+        tracefile = runner.log(tag + ".trace")
+        figs, race = bench_boot(runner, topology, d, runner.bench_initrd[d], args, tag,
+                                traced=True)
+        try:
+            if figs:
+                out[d] = parse_trace(tracefile, figs, runner.log(tag + ".window"))
+                r.add("PASS", "%s/trace" % tag)
+        except (OSError, ValueError, KeyError, AttributeError) as e:
+            r.add("FAIL", "%s/trace" % tag, "reading %s: %s" % (harness.show(tracefile), e))
+        finally:
+            # Every MMIO access of the boot: keep only the counted window.
+            if os.path.exists(tracefile):
+                harness.note("%s: %.0f MB of trace read, the counted window kept in %s" % (
+                    tag, os.path.getsize(tracefile) / 1e6,
+                    harness.show(runner.log(tag + ".window"))))
+                os.unlink(tracefile)
+    runner.qemu_cpu, o.passthrough = saved
+    return out, cpu, pt
+
+
+def qemu_version(runner):
+    """QEMU's version, as "QEMU x.y.z", or None."""
+    argv = [runner.o.qemu or "qemu-system-aarch64", "--version"]
+    if not runner.host_qemu:
+        argv = harness.in_chroot(argv)
+    try:
+        out = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                             stdin=subprocess.DEVNULL, timeout=60).stdout.decode()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    m = re.search(r"version (\S+)", out)
+    return "QEMU " + m.group(1) if m else None
+
+
 def main(runner, topology):
     """Boot, collect, print.  Returns the process exit status."""
     o = runner.o
     r = runner.results
-    topo = harness.TOPOLOGIES[topology]
     if not runner.kernel():
         print(r.summary())
         return 1
@@ -260,63 +477,27 @@ def main(runner, topology):
         r.add("FAIL", "bench/build", "the module or the benchmark did not build")
         print(r.summary())
         return 1
-    image = os.path.join(runner.kdir, "arch/arm64/boot/Image")
-    res = {}
-    for driver in (DRIVERS if o.bench_part in ("all", "drivers") else ()):
-        drv, _ = runner.guest_modules(driver, module_dir)
-        initrd = runner.initramfs("initramfs-bench-" + driver, driver_mods=drv,
-                                  files=[("/bench/smmuv3_bench", prog)])
-        res[driver] = {}
-        for traced in (False, True):
-            tag = "bench-%s%s" % (driver, "-trace" if traced else "")
-            args = (["--phase", "count", "--unmaps", str(o.bench_unmaps)] if traced else
-                    ["--seconds", str(o.bench_seconds), "--rounds", str(o.bench_rounds),
-                     "--unmaps", str(o.bench_unmaps)])
-            extra = ["smtest.mode=bench", "smtest.driver=" + driver,
-                     "smtest.topology=" + topology, "smtest.instances=%d" % topo.instances,
-                     "smtest.testtimeout=%d" % runner._testtimeout(),
-                     "smtest.bench=" + ",".join(args)]
-            tracefile = runner.log(tag + ".trace")
-            runner.qemu_extra = []
-            if traced:
-                for ev in TRACE_EVENTS:
-                    runner.qemu_extra += ["-trace", "enable=" + ev]
-                runner.qemu_extra += ["-D", tracefile]
-            harness.note("booting %s (%s, driver %s, %s kernel%s)" % (
-                topology, topo.desc, driver, o.kernel, ", traced" if traced else ""))
-            st, el, con, rs = runner.boot(tag, topo, image, initrd, extra, stream=o.verbose)
-            runner.evaluate(tag, st, el, con, rs)
-            figures, skips, errors = parse_output(runner.bench_output.get(tag, []))
-            for s in skips:
-                r.add("SKIP", "%s/%s" % (tag, s.split()[0]), s)
-            for e in errors:
-                r.add("FAIL", "%s/smmuv3_bench" % tag, e)
-            if not figures:
-                r.add("FAIL", "%s/smmuv3_bench" % tag, "no figures (see %s)" % harness.show(rs))
-                continue
-            res[driver].setdefault("figures", []).extend(
-                f for f in figures if not traced or f[0] in ("device", "count"))
-            if traced:
-                try:
-                    res[driver]["trace"] = parse_trace(tracefile, figures,
-                                                       runner.log(tag + ".window"))
-                    r.add("PASS", "%s/trace" % tag)
-                except (OSError, ValueError, KeyError, AttributeError) as e:
-                    r.add("FAIL", "%s/trace" % tag, "reading %s: %s" % (harness.show(tracefile), e))
-                finally:
-                    # Every MMIO write of the boot: keep only the counted window.
-                    if os.path.exists(tracefile):
-                        harness.note("%s: %.0f MB of trace read, the counted window kept in %s" % (
-                            tag, os.path.getsize(tracefile) / 1e6,
-                            harness.show(runner.log(tag + ".window"))))
-                        os.unlink(tracefile)
-            elif not errors:
-                r.add("PASS", "%s/smmuv3_bench" % tag)
-    runner.qemu_extra = []
     table = []
-    if res:
-        table += ["Benchmark: topology %s (%s), %s guest kernel, QEMU TCG, %d vCPUs" % (
-            topology, topo.desc, o.kernel, 2), ""] + report(res)
+    if o.bench_part in ("all", "drivers"):
+        runner.bench_initrd = {}
+        for driver in DRIVERS:
+            drv, _ = runner.guest_modules(driver, module_dir)
+            runner.bench_initrd[driver] = runner.initramfs(
+                "initramfs-bench-" + driver, driver_mods=drv,
+                files=[("/bench/smmuv3_bench", prog)])
+        cells = grid(runner, topology)
+        counts, cpu, pt = traced(runner, topology) if o.bench_trace else ({}, None, None)
+        qemu = qemu_version(runner)
+        table += ["Benchmark: %s guest kernel, QEMU TCG%s, 2 vCPUs, %s guest memory, %s; "
+                  "%g s x %d rounds per figure and boot" % (
+                      o.kernel, " " + qemu if qemu else "", o.memory,
+                      time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                      o.bench_seconds, o.bench_rounds), ""]
+        table += grid_report(cells, o.bench_boots)
+        if counts:
+            table += ["", "QEMU trace of %d 4 KiB unmaps, %s, -cpu %s, passthrough %s "
+                      "(per unmap):" % (o.bench_unmaps, topology, cpu, pt), ""]
+            table += counts_report(counts)
     if o.bench_part in ("all", "stock"):
         table += [""] + stock_bench(runner, prog)
     with open(runner.log("bench.txt"), "w") as f:

@@ -65,7 +65,7 @@ class Boots:
         mem = self.o.memory
         machine = "virt,gic-version=3"
         argv = [self.o.qemu or "qemu-system-aarch64",
-                "-M", machine, "-cpu", "cortex-a57", "-smp", "2", "-m", mem,
+                "-M", machine, "-cpu", self.qemu_cpu, "-smp", "2", "-m", mem,
                 "-display", "none", "-nodefaults", "-no-reboot",
                 "-serial", "file:" + console,
                 "-device", "virtio-serial-device",

@@ -67,6 +67,7 @@ class Runner(Builds, Boots, StockBoots, StaticChecks):
         self.kspec = KERNELS[opts.kernel]  # the guest kernel to build and boot
         self.chroot_root = None
         self.qemu_extra = []    # more QEMU arguments for every boot (bench.py: tracing)
+        self.qemu_cpu = "cortex-a57"  # -cpu (bench.py's grid changes it)
         self.bench_output = {}  # boot tag -> the guest's bench section lines
         self.selftest_output = {}  # (boot tag, selftest) -> its output lines
         self.prebuilds = {}     # kernel name -> its background kernel.sh (prebuild())
@@ -246,6 +247,17 @@ def main():
                     "driver), or all (default)")
     ap.add_argument("--bench-unmaps", type=int, default=256, metavar="K",
                     help="--bench: unmaps counted in the traced boot (default: 256)")
+    ap.add_argument("--bench-cpus", default="cortex-a57,neoverse-n1,max", metavar="LIST",
+                    help="--bench: guest CPU models of the grid (default: %(default)s)")
+    ap.add_argument("--bench-passthrough", default="off,on", metavar="LIST",
+                    help="--bench: iommu.passthrough=1 off, on or both (default: %(default)s)")
+    ap.add_argument("--bench-boots", type=int, default=3, metavar="N",
+                    help="--bench: boots per driver and grid row (default: 3)")
+    ap.add_argument("--bench-acpi8", choices=("first", "all", "none"), default="first",
+                    help="--bench: acpi8 rows in the first setup of the grid, in all, or none "
+                    "(default: first)")
+    ap.add_argument("--bench-trace", type=int, choices=(0, 1), default=1,
+                    help="--bench: the traced boots (default: 1)")
     ap.add_argument("-v", "--verbose", action="store_true", help="stream guest consoles")
     host = ap.add_argument_group("host tools (instead of the chroot's)")
     host.add_argument("--qemu", help="qemu-system-aarch64 (>= 10.1) to boot with")

@@ -2,16 +2,21 @@
 /*
  * smmuv3_bench: figures, not a test.  Run in the guest by qemu/bench.py
  * (make bench) against our driver and upstream's, on a topology with an edu
- * and a virtio-blk behind each of two SMMU instances.
+ * and a virtio-blk behind each of two or more (up to eight) SMMU instances.
  *
- *   smmuv3_bench [--phase all|count] [--seconds S] [--rounds R] [--unmaps K]
+ *   smmuv3_bench [--phase all|map|count|blk] [--seconds S] [--rounds R]
+ *                [--unmaps K]
  *
  * Phases:
- *   map    IOMMU_IOAS_MAP + IOMMU_IOAS_UNMAP of one 4 KiB page, as many as
- *          fit in S seconds, R times (the median and the range are
- *          printed), on an IOAS with one edu attached and then with
- *          edus behind both instances (our driver shares one page table
- *          between them, upstream keeps one per instance).
+ *   map    IOMMU_IOAS_MAP + IOMMU_IOAS_UNMAP of one 4 KiB page at a fixed
+ *          IOVA, as many as fit in S seconds, R times (the median and the
+ *          range are printed), on an IOAS with one edu attached and then
+ *          with an edu behind every instance attached (our driver shares
+ *          one page table between them, upstream keeps one per instance).
+ *          With one edu attached, the same time is also split: 64 maps of
+ *          consecutive pages timed, then their 64 unmaps, so that the cost
+ *          of a map and of an unmap (which alone invalidates) are seen
+ *          apart.
  *   count  K 4 KiB pages mapped, then unmapped one IOMMU_IOAS_UNMAP each,
  *          between two reads of edu A's configuration space at 0xf8 and
  *          0xfc: qemu/bench.py finds these pci_cfg_read trace events and
@@ -21,8 +26,9 @@
  *          group switched to a strict DMA domain (and to DMA-FQ for
  *          comparison), then restored; R rounds of at least S seconds.
  * "--phase count" runs only the count phase (the traced boot: tracing
- * slows everything down, so it takes no timings); "--phase blk" only the
- * blk phase, which needs no iommufd (the stock Debian kernels have none).
+ * slows everything down, so it takes no timings); "--phase map" only the
+ * map phase (make bench's timed boots); "--phase blk" only the blk phase,
+ * which needs no iommufd (the stock Debian kernels have none).
  *
  * Output, one figure per line (parsed by qemu/bench.py):
  *   bench NAME key=value ...
@@ -57,7 +63,8 @@
 #define MARK_START	0xf8	/* config space offsets read as trace markers */
 #define MARK_END	0xfc
 #define BLK_CHUNK	(256u << 10)
-#define MAX_INST	2
+#define MAX_INST	8
+#define SPLIT_PAGES	64	/* maps, then unmaps, timed apart */
 #define MAX_ROUNDS	15
 
 struct bench {
@@ -65,10 +72,12 @@ struct bench {
 	unsigned int rounds;
 	unsigned int unmaps;
 	bool count_only;
+	bool map_only;
 	bool blk_only;
 	int iommufd;
 	uint32_t ioas;
-	struct edu_dev dev[MAX_INST];	/* [0] = A, [1] = B, behind different instances */
+	int ndev;			/* edus opened, each behind its own instance */
+	struct edu_dev dev[MAX_INST];	/* [0] = A, [1] = B, ...: distinct instances */
 	struct pinned_buf page;
 	bool ours;
 	int failed;
@@ -107,7 +116,10 @@ static int fail(struct bench *b, const char *fmt, ...)
 	return -1;
 }
 
-/* Edu A and B behind two different instances, bound to iommufd. */
+/*
+ * One edu behind each instance (at least two instances, at most MAX_INST),
+ * bound to iommufd.
+ */
 static int open_edus(struct bench *b)
 {
 	struct edu_pick pick[MAX_INST];
@@ -115,11 +127,12 @@ static int open_edus(struct bench *b)
 
 	if (n < 0)
 		return fail(b, "listing edus: %s", strerror(-n));
-	if (n < MAX_INST) {
+	if (n < 2) {
 		printf("bench-skip map needs edus behind two SMMU instances, found %d\n", n);
 		return -ENODEV;
 	}
-	for (int i = 0; i < MAX_INST; i++) {
+	b->ndev = n;
+	for (int i = 0; i < n; i++) {
 		if (edu_dev_open(&b->dev[i], pick[i].bdf, b->iommufd))
 			return fail(b, "opening %s: %s", pick[i].bdf, b->dev[i].vd.err);
 		printf("bench device name=%c bdf=%s sid=%#x instance=%s\n", 'A' + i,
@@ -135,12 +148,20 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* " KEY=median KEY_min=.. KEY_max=.." of V[0..N) (sorted in place). */
+/*
+ * " KEY=median KEY_min=.. KEY_max=.. KEY_all=v0/v1/.." of V[0..N) (sorted
+ * in place; qemu/bench.py pools the rounds of several boots).
+ */
 static void print_stat(const char *key, double *v, unsigned int n, const char *spec)
 {
 	char buf[32];
 
 	qsort(v, n, sizeof(*v), cmp_double);
+	printf(" %s_all=", key);
+	for (unsigned int i = 0; i < n; i++) {
+		snprintf(buf, sizeof(buf), spec, v[i]);
+		printf("%s%s", i ? "/" : "", buf);
+	}
 	snprintf(buf, sizeof(buf), spec, n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2);
 	printf(" %s=%s", key, buf);
 	snprintf(buf, sizeof(buf), spec, v[0]);
@@ -182,27 +203,83 @@ static int map_unmap_rate(struct bench *b, const char *name)
 	return 0;
 }
 
+/*
+ * SPLIT_PAGES maps of consecutive pages, then their unmaps, each loop
+ * timed apart, for b->seconds, b->rounds times: microseconds per map and
+ * per unmap.
+ */
+static int map_unmap_split(struct bench *b, const char *name)
+{
+	double map_us[MAX_ROUNDS], unmap_us[MAX_ROUNDS];
+	int ret;
+
+	for (unsigned int r = 0; r < b->rounds; r++) {
+		double t0 = now_s(), tm = 0, tu = 0;
+		uint64_t n = 0;
+
+		do {
+			double t1 = now_s(), t2;
+
+			for (unsigned int i = 0; i < SPLIT_PAGES; i++) {
+				uint64_t iova = IOVA_BASE + i * PAGE;
+
+				ret = iommufd_ioas_map(b->iommufd, b->ioas, b->page.va, PAGE,
+						       &iova, true, RW);
+				if (ret)
+					return fail(b, "%s: map at %#llx: %s", name,
+						    (unsigned long long)iova, strerror(-ret));
+			}
+			t2 = now_s();
+			for (unsigned int i = 0; i < SPLIT_PAGES; i++) {
+				ret = iommufd_ioas_unmap(b->iommufd, b->ioas,
+							 IOVA_BASE + i * PAGE, PAGE, NULL);
+				if (ret)
+					return fail(b, "%s: unmap: %s", name, strerror(-ret));
+			}
+			tm += t2 - t1;
+			tu += now_s() - t2;
+			n += SPLIT_PAGES;
+		} while (now_s() - t0 < b->seconds);
+		map_us[r] = tm * 1e6 / n;
+		unmap_us[r] = tu * 1e6 / n;
+	}
+	printf("bench %s rounds=%u seconds=%g pages=%u", name, b->rounds, b->seconds,
+	       SPLIT_PAGES);
+	print_stat("map_us", map_us, b->rounds, "%.2f");
+	print_stat("unmap_us", unmap_us, b->rounds, "%.2f");
+	printf("\n");
+	return 0;
+}
+
 static void phase_map(struct bench *b)
 {
-	uint32_t hwpt[MAX_INST];
-	int ret;
+	int ret, hwpts = 0;
 
 	ret = dev_attach(&b->dev[0].vd, b->ioas);
 	if (ret) {
 		fail(b, "attaching A to the IOAS: %s", b->dev[0].vd.err);
 		return;
 	}
-	if (map_unmap_rate(b, "map_unmap_4k_one_instance"))
+	if (map_unmap_rate(b, "map_unmap_4k_one_instance") ||
+	    map_unmap_split(b, "map_unmap_split_one_instance"))
 		return;
-	ret = dev_attach(&b->dev[1].vd, b->ioas);
-	if (ret) {
-		fail(b, "attaching B to the IOAS: %s", b->dev[1].vd.err);
-		return;
+	for (int i = 1; i < b->ndev; i++) {
+		ret = dev_attach(&b->dev[i].vd, b->ioas);
+		if (ret) {
+			fail(b, "attaching %c to the IOAS: %s", 'A' + i, b->dev[i].vd.err);
+			return;
+		}
 	}
-	for (int i = 0; i < MAX_INST; i++)
-		hwpt[i] = b->dev[i].vd.hwpt_id;
-	printf("bench hwpts count=%d\n", hwpt[0] == hwpt[1] ? 1 : 2);
-	map_unmap_rate(b, "map_unmap_4k_two_instances");
+	/* Distinct HWPTs the kernel chose for the devices of the one IOAS. */
+	for (int i = 0; i < b->ndev; i++) {
+		bool seen = false;
+
+		for (int j = 0; j < i; j++)
+			seen |= b->dev[j].vd.hwpt_id == b->dev[i].vd.hwpt_id;
+		hwpts += !seen;
+	}
+	printf("bench hwpts count=%d devices=%d\n", hwpts, b->ndev);
+	map_unmap_rate(b, "map_unmap_4k_all_instances");
 }
 
 /* Our per-instance command counters: everything but CMD_SYNC, and syncs. */
@@ -228,7 +305,7 @@ static void phase_count(struct bench *b)
 	unsigned int k = b->unmaps;
 	int ret;
 
-	for (int i = 0; i < MAX_INST; i++) {
+	for (int i = 0; i < b->ndev; i++) {
 		if (b->dev[i].vd.pt_id == b->ioas)
 			continue;
 		ret = dev_attach(&b->dev[i].vd, b->ioas);
@@ -246,7 +323,7 @@ static void phase_count(struct bench *b)
 			return;
 		}
 	}
-	for (int i = 0; b->ours && i < MAX_INST; i++)
+	for (int i = 0; b->ours && i < b->ndev; i++)
 		if (ours_counts(b->dev[i].inst, &c0[i], &s0[i])) {
 			fail(b, "reading %s/%s/stats", SMMUV3_DEBUGFS, b->dev[i].inst);
 			return;
@@ -262,7 +339,7 @@ static void phase_count(struct bench *b)
 	mark(b, MARK_END);
 	printf("bench count unmaps=%u marker_start=%#x marker_end=%#x marker_bdf=%s\n", k,
 	       MARK_START, MARK_END, b->dev[0].bdf);
-	for (int i = 0; b->ours && i < MAX_INST; i++) {
+	for (int i = 0; b->ours && i < b->ndev; i++) {
 		if (ours_counts(b->dev[i].inst, &c1[i], &s1[i])) {
 			fail(b, "reading %s/%s/stats", SMMUV3_DEBUGFS, b->dev[i].inst);
 			return;
@@ -383,9 +460,10 @@ static int parse_args(struct bench *b, int argc, char **argv)
 
 		if (!strcmp(argv[i], "--phase") && next) {
 			if (strcmp(next, "all") && strcmp(next, "count") &&
-			    strcmp(next, "blk"))
+			    strcmp(next, "map") && strcmp(next, "blk"))
 				return -EINVAL;
 			b->count_only = !strcmp(next, "count");
+			b->map_only = !strcmp(next, "map");
 			b->blk_only = !strcmp(next, "blk");
 			i++;
 		} else if (!strcmp(argv[i], "--seconds") && next) {
@@ -417,14 +495,15 @@ int main(int argc, char **argv)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (parse_args(&b, argc, argv)) {
-		fprintf(stderr, "usage: %s [--phase all|count|blk] [--seconds S] [--rounds R] "
+		fprintf(stderr, "usage: %s [--phase all|map|count|blk] [--seconds S] [--rounds R] "
 			"[--unmaps K]\n", argv[0]);
 		return 2;
 	}
 	b.ours = env_driver_ours();
 	printf("bench run driver=%s topology=%s phase=%s seconds=%g rounds=%u unmaps=%u\n",
 	       env_driver() ?: "unknown", env_topology() ?: "unknown",
-	       b.count_only ? "count" : b.blk_only ? "blk" : "all", b.seconds, b.rounds,
+	       b.count_only ? "count" : b.map_only ? "map" : b.blk_only ? "blk" : "all",
+	       b.seconds, b.rounds,
 	       b.unmaps);
 	if (b.ours && !dbg_present()) {
 		fail(&b, "SMMUV3_DRIVER=ours but no %s", SMMUV3_DEBUGFS);
@@ -445,11 +524,11 @@ int main(int argc, char **argv)
 	if (!open_edus(&b)) {
 		if (!b.count_only)
 			phase_map(&b);
-		if (!b.failed)
+		if (!b.failed && !b.map_only)
 			phase_count(&b);
 	}
 	vfio_dev_close_all();
-	if (!b.count_only && !b.failed)
+	if (!b.count_only && !b.map_only && !b.failed)
 		phase_blk(&b);
 	close(b.iommufd);
 	pinned_free(&b.page);
