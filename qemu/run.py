@@ -44,6 +44,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True  # no __pycache__ in the repo
 sys.path.insert(0, HERE)
 from initramfs import Initramfs  # noqa: E402
+import iort  # noqa: E402
 from results import (Results, note, parse_tap, tap_leaves, _subtree_failed,  # noqa: E402
                      console_reports, _results_done, _wrap, _kmemleak_objects, _keyvals)
 from topologies import (TOPOLOGIES, KERNELS, CHECK_KERNELS, DEFAULT_TOPOLOGIES,  # noqa: E402
@@ -842,7 +843,8 @@ class Runner:
             note("booting %s (%s, driver %s, %s kernel%s)" % (
                 tag, topo.desc, self.o.driver, self.kspec.name if not self.o.kdir else "KDIR",
                 "; quick repeat boot" if quick else ""))
-            st, el, con, res = self.boot(tag, topo, image, initrd, extra,
+            boot_initrd, fw_extra = iort.prepare(self, topo, image, initrd)  # IORT upgrade
+            st, el, con, res = self.boot(tag, topo, image, boot_initrd, extra + fw_extra,
                                          stream=self.o.verbose)
             self.evaluate(tag, st, el, con, res, demo=demo)
 
