@@ -253,15 +253,15 @@ static void ats_atc_after_tlb_per_instance(struct kunit *test)
 static void ats_enable_after_ste_and_atc_inv(struct kunit *test)
 {
 	const struct fake_cmd inv = ATC_RID(SID), sync = SYNC;
+	struct smmuv3_domain *d;
 	struct ats_seen *s;
 	struct env e;
 
 	env_init(test, &e, FEAT);
 	s = ats_seen(test);
 	e.master->ats_supported = true;
-	KUNIT_ASSERT_EQ(test, fake_attach(e.master,
-				     &fake_domain_on(test, e.f, SMMUV3_STAGE_1)->domain),
-			0);
+	d = fake_domain_on(test, e.f, SMMUV3_STAGE_1);
+	KUNIT_ASSERT_EQ(test, fake_attach(e.master, &d->domain), 0);
 	KUNIT_ASSERT_EQ(test, s->enables, 1);
 	KUNIT_EXPECT_EQ(test, eats(s->ste1), 1);
 	KUNIT_EXPECT_EQ(test, s->last[0].w0, inv.w0);
