@@ -14,19 +14,19 @@ prepare() before the boot:
    IORT and DSDT in hex to the result channel and powers off.  Cached in
    $SMMUV3_CACHE/acpi/<hash of the QEMU command line, firmware and QEMU
    binary>/, so it runs once per hardware.
-2. The IORT gets (a) an RMR node (type 6, revision 3) with one memory range
-   descriptor and one ID mapping to the stream ID that the root complex's
-   ID mappings give the requester ID of the chosen device, and (b) CANWBS
+2. The IORT gets (a) RMR nodes (type 6, revision 3), each with one memory
+   range descriptor and one ID mapping to the stream ID that the root
+   complex's ID mappings give the requester ID of the chosen device, and (b) CANWBS
    in the memory-access flags of every root-complex node; lengths, node
    count, OEM revision (the kernel only takes a table whose OEM revision is
    higher) and checksum are fixed.
-3. The kernel reports RMR ranges for a PCI device only if the host bridge
+3. The kernel reports RMR ranges for a PCI device only if its host bridge
    asks it to keep the firmware's PCI configuration (iort_rmr_has_dev():
    the stream IDs named by firmware must stay valid; PCI Firmware
-   Specification _DSM function 5 returning 0).  QEMU's PCI0 _DSM returns
-   Buffer {0} for every function but 0, so the DSDT is edited in place:
-   that default return becomes Integer 0 (same length, no other AML
-   moves).  Linux's other host-bridge _DSM users query function 0 or
+   Specification _DSM function 5 returning 0).  QEMU's host bridge _DSMs
+   (PCI0, and PCxx of each pxb-pcie) return Buffer {0} for every function
+   but 0, so the DSDT is edited in place: that default return becomes
+   Integer 0 (same length, no other AML moves).  Linux's other host-bridge _DSM users query function 0 or
    expect a package and ignore an integer.
 4. Both tables go into an uncompressed cpio (kernel/firmware/acpi/*.aml)
    placed in front of the usual gzip'd initramfs.
@@ -112,28 +112,37 @@ AML_RETURN_INT0 = bytes([0xa4, 0x0c, 0x00, 0x00, 0x00, 0x00])
 AML_ARG2_IS_5 = bytes([0x93, 0x6a, 0x0a, 0x05])
 
 
+class Rmr:
+    """One RMR node: one memory range for the stream of one PCI device."""
+
+    def __init__(self, rid, base, length=0x10000, remap=False):
+        self.rid = rid          # requester ID (bus << 8 | devfn) on segment 0
+        self.base = base        # 64 KiB aligned (DEN0049: the OS may need it)
+        self.length = length
+        self.remap = remap      # Remapping Permitted: direct-relaxable
+
+    def bdf(self):
+        return "0000:%02x:%02x.%x" % (self.rid >> 8, (self.rid >> 3) & 0x1f, self.rid & 7)
+
+    def flags(self):
+        return (RMR_ATTR_NORMAL_WB << RMR_ATTR_SHIFT) | (RMR_REMAP_PERMITTED if self.remap else 0)
+
+
 class Edit:
     """What a topology's IORT gets (qemu/topologies.py: Topology.iort)."""
 
-    def __init__(self, rmr_rid=None, rmr_base=0, rmr_length=0x10000, rmr_remap=False,
-                 canwbs=False):
-        self.rmr_rid = rmr_rid          # requester ID (bus << 8 | devfn) on segment 0
-        self.rmr_base = rmr_base        # 64 KiB aligned (DEN0049: the OS may need it)
-        self.rmr_length = rmr_length
-        self.rmr_remap = rmr_remap      # Remapping Permitted: direct-relaxable
+    def __init__(self, rmrs=(), canwbs=False):
+        self.rmrs = list(rmrs)
         self.canwbs = canwbs
-
-    def bdf(self):
-        return "0000:%02x:%02x.%x" % (self.rmr_rid >> 8, (self.rmr_rid >> 3) & 0x1f,
-                                      self.rmr_rid & 7)
 
     def guest_cmdline(self):
         """What /init passes to the selftests (SMMUV3_RMR, SMMUV3_CANWBS)."""
         out = []
-        if self.rmr_rid is not None:
-            out.append("smtest.rmr=%s,%#x,%#x,%s" % (
-                self.bdf(), self.rmr_base, self.rmr_length,
-                "direct-relaxable" if self.rmr_remap else "direct"))
+        if self.rmrs:
+            out.append("smtest.rmr=" + ";".join(
+                "%s,%#x,%#x,%s" % (r.bdf(), r.base, r.length,
+                                   "direct-relaxable" if r.remap else "direct")
+                for r in self.rmrs))
         if self.canwbs:
             out.append("smtest.canwbs=1")
         return out
@@ -206,7 +215,7 @@ def edit_iort(orig, edit):
     """The edited IORT (bytes), and a list of what was done."""
     table = bytearray(orig)
     done = []
-    if table[HDR_REVISION] < IORT_MIN_REVISION_RMR and edit.rmr_rid is not None:
+    if table[HDR_REVISION] < IORT_MIN_REVISION_RMR and edit.rmrs:
         raise ValueError("IORT revision %d has no RMR nodes (5 or later)" % table[HDR_REVISION])
     nodes = iort_nodes(table)
     if edit.canwbs:
@@ -215,28 +224,24 @@ def edit_iort(orig, edit):
                 table[off + RC_MEM_FLAGS] |= MAF_CANWBS
                 done.append("root complex at %#x: memory access flags %#x (CANWBS)"
                             % (off, table[off + RC_MEM_FLAGS]))
-    if edit.rmr_rid is not None:
-        smmu, sid = rid_to_stream(table, nodes, edit.rmr_rid)
-        flags = RMR_ATTR_NORMAL_WB << RMR_ATTR_SHIFT
-        if edit.rmr_remap:
-            flags |= RMR_REMAP_PERMITTED
-        ident = max(struct.unpack_from("<I", table, o + NODE_IDENTIFIER)[0]
-                    for o, *_ in nodes) + 1
+    ident = max(struct.unpack_from("<I", table, o + NODE_IDENTIFIER)[0] for o, *_ in nodes)
+    for rmr in edit.rmrs:
+        smmu, sid = rid_to_stream(table, nodes, rmr.rid)
+        ident += 1
         map_off = NODE_HDR_SIZE + struct.calcsize(RMR_DATA_FMT)
         desc_off = map_off + MAP_SIZE
         node = bytearray(desc_off + RMR_DESC_SIZE)
         struct.pack_into("<BHBIII", node, 0, TYPE_RMR, len(node), RMR_REVISION, ident,
                          1, map_off)
-        struct.pack_into(RMR_DATA_FMT, node, RMR_FLAGS, flags, 1, desc_off)
+        struct.pack_into(RMR_DATA_FMT, node, RMR_FLAGS, rmr.flags(), 1, desc_off)
         # One stream: input base = output base = the stream ID, count 0.
         struct.pack_into(MAP_FMT, node, map_off, sid, 0, sid, smmu, 0)
-        struct.pack_into(RMR_DESC_FMT, node, desc_off, edit.rmr_base, edit.rmr_length, 0)
-        table += node
-        struct.pack_into("<I", table, IORT_NODE_COUNT, len(nodes) + 1)
+        struct.pack_into(RMR_DESC_FMT, node, desc_off, rmr.base, rmr.length, 0)
         done.append("RMR node at %#x: stream %#x of the SMMUv3 node at %#x (RID %#x, %s), "
-                    "range %#x+%#x, flags %#x" % (len(orig), sid, smmu, edit.rmr_rid,
-                                                  edit.bdf(), edit.rmr_base,
-                                                  edit.rmr_length, flags))
+                    "range %#x+%#x, flags %#x" % (len(table), sid, smmu, rmr.rid, rmr.bdf(),
+                                                  rmr.base, rmr.length, rmr.flags()))
+        table += node
+    struct.pack_into("<I", table, IORT_NODE_COUNT, len(nodes) + len(edit.rmrs))
     struct.pack_into("<I", table, HDR_LENGTH, len(table))
     bump_oem_revision(table)
     checksum_fix(table)
@@ -255,43 +260,58 @@ def _pkglength(data, i):
     return length, n + 1
 
 
-def _aml_object(data, name, opcode, start=0, end=None):
-    """(start, end) of the first Device or Method object NAME in [start, end)."""
+def _aml_objects(data, opcode, start=0, end=None):
+    """[(name, start, end)] of the Device or Method objects (OPCODE) in
+    [start, end) whose PkgLength fits there."""
     end = len(data) if end is None else end
-    i = start
-    while i < end:
+    out, i = [], start
+    while True:
         i = data.find(opcode, i, end)
         if i < 0:
-            break
+            return out
         p = i + len(opcode)
         length, nb = _pkglength(data, p)
-        if data[p + nb:p + nb + 4] == name and p + length <= end:
-            return i, p + length
+        if p + length <= end:
+            out.append((bytes(data[p + nb:p + nb + 4]), i, p + length))
         i += 1
-    return None
+
+
+def _host_bridge(name):
+    """QEMU's names of PCI host bridges: PCI0, and PCxx for a pxb on bus xx."""
+    return name == b"PCI0" or (name[:2] == b"PC" and
+                               all(c in b"0123456789ABCDEF" for c in name[2:]))
 
 
 def edit_dsdt(orig):
-    """The DSDT with PCI0's _DSM answering function 5 (preserve the PCI boot
-    configuration) with 0, and what was done; (None, reason) when it
-    already does."""
+    """The DSDT with every PCI host bridge's _DSM answering function 5
+    (ignore the PCI boot configuration?) with 0, and what was done; (None,
+    reason) when they all do already."""
     table = bytearray(orig)
-    dev = _aml_object(table, b"PCI0", AML_DEVICE, HDR_SIZE)
-    if not dev:
-        raise ValueError("DSDT: no Device (PCI0)")
-    dsm = _aml_object(table, b"_DSM", bytes([AML_METHOD]), *dev)
-    if not dsm:
-        raise ValueError("DSDT: PCI0 has no _DSM")
-    if table.find(AML_ARG2_IS_5, *dsm) >= 0:
-        return None, "PCI0._DSM already handles function 5"
-    at = table.rfind(AML_RETURN_BUF0, *dsm)
-    if at < 0:
-        raise ValueError("DSDT: PCI0._DSM does not end with Return (Buffer (One) {0})")
-    table[at:at + len(AML_RETURN_INT0)] = AML_RETURN_INT0
+    done, already = [], []
+    bridges = [o for o in _aml_objects(table, AML_DEVICE, HDR_SIZE) if _host_bridge(o[0])]
+    if not bridges:
+        raise ValueError("DSDT: no PCI host bridge (Device PCI0 or PCxx)")
+    for name, start, end in bridges:
+        dsm = [o for o in _aml_objects(table, bytes([AML_METHOD]), start, end)
+               if o[0] == b"_DSM"]
+        if not dsm:
+            raise ValueError("DSDT: %s has no _DSM" % name.decode())
+        _, mstart, mend = dsm[0]
+        if table.find(AML_ARG2_IS_5, mstart, mend) >= 0:
+            already.append(name.decode())
+            continue
+        at = table.rfind(AML_RETURN_BUF0, mstart, mend)
+        if at < 0:
+            raise ValueError("DSDT: %s._DSM does not end with Return (Buffer (One) {0})"
+                             % name.decode())
+        table[at:at + len(AML_RETURN_INT0)] = AML_RETURN_INT0
+        done.append("%s (at %#x)" % (name.decode(), at))
+    if not done:
+        return None, "%s._DSM already handle function 5" % ", ".join(already)
     bump_oem_revision(table)
     checksum_fix(table)
-    return bytes(table), ("PCI0._DSM at %#x: default return at %#x is Integer 0 "
-                          "(function 5: keep the boot configuration)" % (dsm[0], at))
+    return bytes(table), ("DSDT: _DSM of %s return Integer 0 by default (function 5: "
+                          "keep the boot configuration)" % ", ".join(done))
 
 
 def upgrade_cpio(tables):
@@ -386,7 +406,7 @@ def prepare(runner, topo, image, initrd):
         iort, done = edit_iort(tables["IORT"], edit)
         upgrades = [("iort", iort)]
         dsdt = None
-        if edit.rmr_rid is not None:
+        if edit.rmrs:
             dsdt, what = edit_dsdt(tables["DSDT"])
             done.append(what)
             if dsdt:
@@ -438,8 +458,7 @@ def main(argv):
     with open(argv[0], "rb") as f:
         table = f.read()
     if len(argv) == 3 and argv[1] == "--edit":
-        table, done = edit_iort(table, Edit(rmr_rid=int(argv[2], 0), rmr_base=0x0e000000,
-                                            canwbs=True))
+        table, done = edit_iort(table, Edit([Rmr(int(argv[2], 0), 0x0e000000)], canwbs=True))
         print("\n".join(done))
     describe(table)
     return 0

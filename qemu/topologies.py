@@ -4,7 +4,7 @@ devices behind them), the guest kernels built from source, and the stock
 Debian kernels.  Adding a topology or a kernel is a few lines here;
 qemu/run.py does the rest."""
 
-from iort import Edit as IortEdit
+from iort import Edit as IortEdit, Rmr
 
 
 class Kernel:
@@ -72,14 +72,17 @@ TOPOLOGIES = {
                  [Smmu("pcie.0", "2"), Smmu("pcie.1", "1", bus_nr=8)], uefi=True,
                  tests=["smmuv3_topology", "smmuv3_dma", "smmuv3_share", "smmuv3_stale"],
                  kunit=False),
-        # What QEMU's IORT lacks: an RMR (a 64 KiB range at 0xe000000, not
-        # RAM, nothing else there) for the first edu behind instance 0, and
-        # CANWBS on the root complex.  Only what proves them.
+        # What QEMU's IORT lacks: RMRs for the edu behind each instance (64
+        # KiB ranges at 0xe000000 and 0xe100000: not RAM, nothing else
+        # there), the first without and the second with Remapping Permitted,
+        # and CANWBS on the root complex.  Only what proves them.
         Topology("acpi2-rmr", "as acpi2, with an IORT upgrade: an RMR node for the edu "
-                 "behind instance 0 and CANWBS on the root complex; selftest rmr only",
+                 "behind each instance (direct, direct-relaxable) and CANWBS on the root "
+                 "complex; selftest rmr only",
                  [Smmu("pcie.0", "nested"), Smmu("pcie.1", "nested", bus_nr=8)], uefi=True,
                  tests=["smmuv3_rmr"], kunit=False,
-                 iort=IortEdit(rmr_rid=0x100, rmr_base=0x0e000000, canwbs=True)),
+                 iort=IortEdit([Rmr(0x0100, 0x0e000000), Rmr(0x0900, 0x0e100000, remap=True)],
+                               canwbs=True)),
         # A server-sized instance count: one SMMU per root complex, as on
         # systems with many PCIe segments.  Probe and group checks, block I/O
         # through every instance, sharing across instances.
