@@ -104,10 +104,13 @@ RMR_ATTR_NORMAL_WB = 0x05   # Normal, inner and outer write-back cacheable
 # DWordConst, LEqualOp, Arg2Op.
 AML_DEVICE = b"\x5b\x82"
 AML_METHOD = 0x14
-# Return (Buffer (One) {0x00}) and Return (0x00000000) as a DWordConst:
-# both 6 bytes.
-AML_RETURN_BUF0 = bytes([0xa4, 0x11, 0x03, 0x0a, 0x01, 0x00])
-AML_RETURN_INT0 = bytes([0xa4, 0x0c, 0x00, 0x00, 0x00, 0x00])
+# Return (Buffer (One) {0x00}), its size as ByteConst 1 (older QEMU) or as
+# OneOp (QEMU 11), and a Return of Integer 0 of the same length: a
+# DWordConst, or a WordConst and a NoopOp.
+AML_RETURN_BUF0 = [
+    (bytes([0xa4, 0x11, 0x03, 0x0a, 0x01, 0x00]), bytes([0xa4, 0x0c, 0x00, 0x00, 0x00, 0x00])),
+    (bytes([0xa4, 0x11, 0x03, 0x01, 0x00]), bytes([0xa4, 0x0b, 0x00, 0x00, 0xa3])),
+]
 # If (Arg2 == 5): LEqual Arg2 ByteConst 5, as QEMU would write it.
 AML_ARG2_IS_5 = bytes([0x93, 0x6a, 0x0a, 0x05])
 
@@ -300,11 +303,14 @@ def edit_dsdt(orig):
         if table.find(AML_ARG2_IS_5, mstart, mend) >= 0:
             already.append(name.decode())
             continue
-        at = table.rfind(AML_RETURN_BUF0, mstart, mend)
-        if at < 0:
+        for buf0, int0 in AML_RETURN_BUF0:
+            at = table.rfind(buf0, mstart, mend)
+            if at >= 0 and at + len(buf0) == mend:
+                break
+        else:
             raise ValueError("DSDT: %s._DSM does not end with Return (Buffer (One) {0})"
                              % name.decode())
-        table[at:at + len(AML_RETURN_INT0)] = AML_RETURN_INT0
+        table[at:at + len(int0)] = int0
         done.append("%s (at %#x)" % (name.decode(), at))
     if not done:
         return None, "%s._DSM already handle function 5" % ", ".join(already)
