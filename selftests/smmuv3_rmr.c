@@ -280,7 +280,12 @@ restore:
 	return ret;
 }
 
-TEST(dma_domain_identity)
+/* Two edu DMAs and a wait for an event per RMR: more than the default 30 s. */
+FIXTURE(slow) {};
+FIXTURE_SETUP(slow) {}
+FIXTURE_TEARDOWN(slow) {}
+
+TEST_F_TIMEOUT(slow, dma_domain_identity, 300)
 {
 	char why[256];
 
