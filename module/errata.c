@@ -77,60 +77,41 @@ static bool smmuv3_r0_or_p0(u8 variant, u8 revision)
 	return variant < 1 || revision < 1;
 }
 
+/*
+ * One initializer per kind of match (Arm IIDR, IORT model, DT property),
+ * the log line last.
+ */
+#define SMMUV3_ERR_ARM(_product, _match, _clear_feat, _options, _what) \
+	{ .what = (_what), .implementer = SMMUV3_IMPL_ARM,		\
+	  .product = (_product), .match = (_match),			\
+	  .clear_feat = (_clear_feat), .options = (_options) }
+#define SMMUV3_ERR_IORT(_model, _options, _what)			\
+	{ .what = (_what), .iort_model = (_model), .options = (_options) }
+#define SMMUV3_ERR_DT(_prop, _options, _what)				\
+	{ .what = (_what), .dt_prop = (_prop), .options = (_options) }
+
 static const struct smmuv3_erratum smmuv3_errata[] = {
-	{
-		.what = "MMU-600 r0p0-r0p2: Arm erratum 1076982, no SEV",
-		.implementer = SMMUV3_IMPL_ARM, .product = SMMUV3_PROD_MMU_600,
-		.match = smmuv3_r0p2_or_older,
-		.clear_feat = SMMUV3_FEAT_SEV,
-	},
-	{
-		.what = "MMU-600 before r2: Arm erratum 1209401, no nesting",
-		.implementer = SMMUV3_IMPL_ARM, .product = SMMUV3_PROD_MMU_600,
-		.match = smmuv3_before_r2,
-		.options = SMMUV3_OPT_NO_NESTING,
-	},
-	{
-		.what = "MMU-700: no BTM",
-		.implementer = SMMUV3_IMPL_ARM, .product = SMMUV3_PROD_MMU_700,
-		.clear_feat = SMMUV3_FEAT_BTM,
-	},
-	{
-		.what = "MMU-700 r0/p0: Arm errata 2268618, 2812531: forced CMD_SYNC, no nesting",
-		.implementer = SMMUV3_IMPL_ARM, .product = SMMUV3_PROD_MMU_700,
-		.match = smmuv3_r0_or_p0,
-		.options = SMMUV3_OPT_CMDQ_FORCE_SYNC | SMMUV3_OPT_NO_NESTING,
-	},
-	{
-		.what = "MMU-L1: Arm errata 3878312/3995052, no BTM",
-		.implementer = SMMUV3_IMPL_ARM, .product = SMMUV3_PROD_MMU_L1,
-		.clear_feat = SMMUV3_FEAT_BTM,
-	},
-	{
-		.what = "MMU-S3: Arm errata 3878312/3995052, no BTM",
-		.implementer = SMMUV3_IMPL_ARM, .product = SMMUV3_PROD_MMU_S3,
-		.clear_feat = SMMUV3_FEAT_BTM,
-	},
-	{
-		.what = "Cavium CN99xx (IORT model): registers of page 1 at page 0",
-		.iort_model = SMMUV3_IORT_MODEL_CN99XX,
-		.options = SMMUV3_OPT_PAGE0_ONLY,
-	},
-	{
-		.what = "cavium,cn9900-broken-page1-regspace: registers of page 1 at page 0",
-		.dt_prop = "cavium,cn9900-broken-page1-regspace",
-		.options = SMMUV3_OPT_PAGE0_ONLY,
-	},
-	{
-		.what = "HiSilicon Hi161x (IORT model): no CMD_PREFETCH_CFG",
-		.iort_model = SMMUV3_IORT_MODEL_HI161X,
-		.options = SMMUV3_OPT_SKIP_PREFETCH,
-	},
-	{
-		.what = "hisilicon,broken-prefetch-cmd: no CMD_PREFETCH_CFG",
-		.dt_prop = "hisilicon,broken-prefetch-cmd",
-		.options = SMMUV3_OPT_SKIP_PREFETCH,
-	},
+	SMMUV3_ERR_ARM(SMMUV3_PROD_MMU_600, smmuv3_r0p2_or_older, SMMUV3_FEAT_SEV, 0,
+		       "MMU-600 r0p0-r0p2: Arm erratum 1076982, no SEV"),
+	SMMUV3_ERR_ARM(SMMUV3_PROD_MMU_600, smmuv3_before_r2, 0, SMMUV3_OPT_NO_NESTING,
+		       "MMU-600 before r2: Arm erratum 1209401, no nesting"),
+	SMMUV3_ERR_ARM(SMMUV3_PROD_MMU_700, NULL, SMMUV3_FEAT_BTM, 0,
+		       "MMU-700: no BTM"),
+	SMMUV3_ERR_ARM(SMMUV3_PROD_MMU_700, smmuv3_r0_or_p0, 0,
+		       SMMUV3_OPT_CMDQ_FORCE_SYNC | SMMUV3_OPT_NO_NESTING,
+		       "MMU-700 r0/p0: Arm errata 2268618, 2812531: forced CMD_SYNC, no nesting"),
+	SMMUV3_ERR_ARM(SMMUV3_PROD_MMU_L1, NULL, SMMUV3_FEAT_BTM, 0,
+		       "MMU-L1: Arm errata 3878312/3995052, no BTM"),
+	SMMUV3_ERR_ARM(SMMUV3_PROD_MMU_S3, NULL, SMMUV3_FEAT_BTM, 0,
+		       "MMU-S3: Arm errata 3878312/3995052, no BTM"),
+	SMMUV3_ERR_IORT(SMMUV3_IORT_MODEL_CN99XX, SMMUV3_OPT_PAGE0_ONLY,
+			"Cavium CN99xx (IORT model): registers of page 1 at page 0"),
+	SMMUV3_ERR_DT("cavium,cn9900-broken-page1-regspace", SMMUV3_OPT_PAGE0_ONLY,
+		      "cavium,cn9900-broken-page1-regspace: registers of page 1 at page 0"),
+	SMMUV3_ERR_IORT(SMMUV3_IORT_MODEL_HI161X, SMMUV3_OPT_SKIP_PREFETCH,
+			"HiSilicon Hi161x (IORT model): no CMD_PREFETCH_CFG"),
+	SMMUV3_ERR_DT("hisilicon,broken-prefetch-cmd", SMMUV3_OPT_SKIP_PREFETCH,
+		      "hisilicon,broken-prefetch-cmd: no CMD_PREFETCH_CFG"),
 };
 
 static bool smmuv3_erratum_applies(const struct smmuv3_erratum *e,

@@ -22,6 +22,9 @@
 #                                 driver that does not make up for it)
 #   smtest.stress_duration=S      smmuv3_stress runs S seconds (SMMUV3_STRESS_DURATION)
 #   smtest.fuzz=CASES[,SECONDS]   smmuv3_fuzz: cases and time bound (SMMUV3_FUZZ_*)
+#   smtest.rmr=BDF,BASE,LEN,TYPE  the IORT RMR that qemu/iort.py added (SMMUV3_RMR)
+#   smtest.canwbs=1               the IORT root complex has CANWBS (SMMUV3_CANWBS)
+#   smtest.mode=acpidump          only write the IORT and DSDT in hex (qemu/iort.py)
 #
 # Initramfs layout (made by run.py):
 #   /modules/pre/NN-*.ko     loaded first (stock kernel: virtio_mmio, ...)
@@ -65,6 +68,8 @@ for arg in $(cat /proc/cmdline); do
 	smtest.unbound_nogroup=*) UNBOUND_NOGROUP=${arg#*=} ;;
 	smtest.stress_duration=*) export SMMUV3_STRESS_DURATION=${arg#*=} ;;
 	smtest.fuzz=*) FUZZ=${arg#*=} ;;
+	smtest.rmr=*) export SMMUV3_RMR=${arg#*=} ;;
+	smtest.canwbs=*) export SMMUV3_CANWBS=${arg#*=} ;;
 	esac
 done
 
@@ -116,6 +121,16 @@ finish() {
 
 res "@@smtest mode=$MODE driver=$DRIVER topology=$TOPOLOGY instances=$INSTANCES kernel=$(uname -r)"
 say "mode=$MODE driver=$DRIVER topology=$TOPOLOGY expecting $INSTANCES SMMU instance(s)"
+
+# QEMU's own ACPI tables, for qemu/iort.py to edit; nothing else.
+if [ "$MODE" = acpidump ]; then
+	for t in IORT DSDT; do
+		begin info "acpi-$t"
+		od -An -v -tx1 /sys/firmware/acpi/tables/$t >&3 2>&1
+		end info "acpi-$t"
+	done
+	finish
+fi
 
 KMEMLEAK=/sys/kernel/debug/kmemleak
 if [ -w $KMEMLEAK ] && [ "$KMEMLEAK_BASELINE" = 1 ]; then

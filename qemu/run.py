@@ -40,6 +40,7 @@ from results import Results, note  # noqa: E402
 from topologies import (TOPOLOGIES, KERNELS, CHECK_KERNELS, DEFAULT_TOPOLOGIES,  # noqa: E402
                         REPEAT_TESTS, REPEAT_TOPOLOGIES, CHECK_REPEAT, STOCK, STOCK_DESC,
                         TEST_TOPOLOGIES)
+import iort  # noqa: E402
 from builds import Builds  # noqa: E402
 from boot import Boots  # noqa: E402
 from stockboot import StockBoots  # noqa: E402
@@ -189,7 +190,8 @@ class Runner(Builds, Boots, StockBoots, StaticChecks):
             note("booting %s (%s, driver %s, %s kernel%s)" % (
                 tag, topo.desc, self.o.driver, self.kspec.name if not self.o.kdir else "KDIR",
                 "; quick repeat boot" if quick else ""))
-            st, el, con, res = self.boot(tag, topo, image, initrd, extra,
+            boot_initrd, fw_extra = iort.prepare(self, topo, image, initrd)  # IORT upgrade
+            st, el, con, res = self.boot(tag, topo, image, boot_initrd, extra + fw_extra,
                                          stream=self.o.verbose)
             self.evaluate(tag, st, el, con, res, demo=demo)
 

@@ -4,6 +4,8 @@ devices behind them), the guest kernels built from source, and the stock
 Debian kernels.  Adding a topology or a kernel is a few lines here;
 qemu/run.py does the rest."""
 
+from iort import Edit as IortEdit, Rmr
+
 
 class Kernel:
     """A guest kernel built by qemu/kernel.sh from Debian's linux-source-SERIES
@@ -36,7 +38,8 @@ class Smmu:
 
 
 class Topology:
-    def __init__(self, name, desc, smmus, uefi, passthrough=True, tests=None, kunit=True):
+    def __init__(self, name, desc, smmus, uefi, passthrough=True, tests=None, kunit=True,
+                 iort=None):
         self.name = name
         self.desc = desc
         self.smmus = smmus
@@ -44,6 +47,7 @@ class Topology:
         self.passthrough = passthrough  # iommu.passthrough=1 on the command line
         self.tests = tests              # the selftests to run (None: all)
         self.kunit = kunit              # load the KUnit suites
+        self.iort = iort                # IortEdit: an IORT upgrade in the initrd (qemu/iort.py)
 
     @property
     def instances(self):
@@ -68,6 +72,17 @@ TOPOLOGIES = {
                  [Smmu("pcie.0", "2"), Smmu("pcie.1", "1", bus_nr=8)], uefi=True,
                  tests=["smmuv3_topology", "smmuv3_dma", "smmuv3_share", "smmuv3_stale"],
                  kunit=False),
+        # What QEMU's IORT lacks: RMRs for the edu behind each instance (64
+        # KiB ranges at 0xe000000 and 0xe100000: not RAM, nothing else
+        # there), the first without and the second with Remapping Permitted,
+        # and CANWBS on the root complex.  Only what proves them.
+        Topology("acpi2-rmr", "as acpi2, with an IORT upgrade: an RMR node for the edu "
+                 "behind each instance (direct, direct-relaxable) and CANWBS on the root "
+                 "complex; selftest rmr only",
+                 [Smmu("pcie.0", "nested"), Smmu("pcie.1", "nested", bus_nr=8)], uefi=True,
+                 tests=["smmuv3_rmr"], kunit=False,
+                 iort=IortEdit([Rmr(0x0100, 0x0e000000), Rmr(0x0900, 0x0e100000, remap=True)],
+                               canwbs=True)),
         # A server-sized instance count: one SMMU per root complex, as on
         # systems with many PCIe segments.  Probe and group checks, block I/O
         # through every instance, sharing across instances.
@@ -93,6 +108,8 @@ TEST_TOPOLOGIES = {
     # and acpi2-s2s1 name them in their own lists).
     "smmuv3_stale": ["acpi2", "acpi2-mixed"],
     "smmuv3_stress": ["acpi2", "acpi2-mixed"],
+    # The IORT's RMR and CANWBS: acpi2-rmr names it; acpi2 shows their absence.
+    "smmuv3_rmr": ["acpi2"],
 }
 # Quick boots of the ACPI topologies, repeated (--repeat): the driver probes
 # while the deferred-probe worker binds devices behind the instances, so
@@ -122,7 +139,7 @@ STOCK_DESC = ("the smmuv3-dkms package's DKMS builds for the stock Debian arm64 
               "%s; the stock kernels %s on the acpi2 hardware with those modules (built-in "
               "arm-smmu-v3 blacklisted) and with the built-in driver; VFIO type1 and DMA-API "
               "tests" % (", ".join(STOCK_DKMS_SERIES), " and ".join(STOCK_SERIES)))
-DEFAULT_TOPOLOGIES = ["acpi2", "acpi2-mixed", "acpi2-s2s1", "dt1", "acpi8"]
+DEFAULT_TOPOLOGIES = ["acpi2", "acpi2-mixed", "acpi2-s2s1", "acpi2-rmr", "dt1", "acpi8"]
 # make check repeats these quick boots (--repeat; make soak does more).
 CHECK_REPEAT = 1
 REPEAT_TOPOLOGIES = ["acpi2", "acpi8"]
@@ -133,7 +150,8 @@ REPEAT_TOPOLOGIES = ["acpi2", "acpi8"]
 KERNELS = {
     k.name: k for k in [
         Kernel("debug", "Linux 7.3 with lockdep, KASAN, kmemleak, DMA API debugging",
-               "7.3", ["base", "debug"], ["acpi2", "acpi2-mixed", "acpi2-s2s1", "dt1", "acpi8"]),
+               "7.3", ["base", "debug"], ["acpi2", "acpi2-mixed", "acpi2-s2s1", "acpi2-rmr", "dt1",
+                                           "acpi8"]),
         Kernel("base", "Linux 7.3 without the debugging options (make bench)",
                "7.3", ["base"], []),
         Kernel("6.12", "Linux 6.12 LTS (Debian 13's kernel) with iommufd, VFIO cdev and KUnit",

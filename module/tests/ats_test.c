@@ -28,7 +28,6 @@
 
 #define FEAT		(SMMUV3_FEAT_S1 | SMMUV3_FEAT_S2 | \
 			 SMMUV3_FEAT_RANGE_INV | SMMUV3_FEAT_ATS)
-#define PGSIZES		(SZ_4K | SZ_2M | SZ_1G)
 
 #define SID		3
 #define SID_B		5
@@ -104,26 +103,6 @@ static void env_init(struct kunit *test, struct env *e, u32 flags)
 	kunit_activate_static_stub(test, smmuv3_ats_pci_disable, stub_disable);
 }
 
-static struct smmuv3_domain *domain_on(struct kunit *test, struct fake_smmu *f,
-				       enum smmuv3_stage stage)
-{
-	struct smmuv3_domain *d = fake_domain_create(test, stage, PGSIZES);
-
-	d->owner = &f->smmu;
-	d->domain.type = IOMMU_DOMAIN_UNMANAGED;
-	d->domain.ops = &smmuv3_paging_ops;
-	if (stage == SMMUV3_STAGE_1)
-		d->pgtbl_cfg.arm_lpae_s1_cfg.ttbr = 0x1234568000ull;
-	else
-		d->pgtbl_cfg.arm_lpae_s2_cfg.vttbr = 0x9abcd0000ull;
-	return d;
-}
-
-static int attach(struct smmuv3_master *m, struct iommu_domain *dom)
-{
-	return smmuv3_call_attach_dev(dom, m->dev, NULL);
-}
-
 static u64 ste_word(struct fake_smmu *f, u32 sid, unsigned int i)
 {
 	return le64_to_cpu(smmuv3_strtab_ste(&f->smmu, sid)[i]);
@@ -175,30 +154,30 @@ static void ats_eats_only_when_enabled(struct kunit *test)
 	struct smmuv3_domain *s1, *s2;
 
 	env_init(test, &e, FEAT);
-	s1 = domain_on(test, e.f, SMMUV3_STAGE_1);
-	s2 = domain_on(test, e.f, SMMUV3_STAGE_2);
+	s1 = fake_domain_on(test, e.f, SMMUV3_STAGE_1);
+	s2 = fake_domain_on(test, e.f, SMMUV3_STAGE_2);
 
 	/* Without ATS support: no EATS, nothing switched. */
-	KUNIT_ASSERT_EQ(test, attach(e.master, &s1->domain), 0);
+	KUNIT_ASSERT_EQ(test, fake_attach(e.master, &s1->domain), 0);
 	KUNIT_EXPECT_EQ(test, eats(ste_word(e.f, SID, 1)), 0);
 	KUNIT_EXPECT_FALSE(test, e.master->ats_enabled);
 	KUNIT_EXPECT_EQ(test, ats_seen(test)->enables, 0);
-	KUNIT_ASSERT_EQ(test, attach(e.master, &smmuv3_blocked_domain), 0);
+	KUNIT_ASSERT_EQ(test, fake_attach(e.master, &smmuv3_blocked_domain), 0);
 
 	e.master->ats_supported = true;
-	KUNIT_ASSERT_EQ(test, attach(e.master, &s1->domain), 0);
+	KUNIT_ASSERT_EQ(test, fake_attach(e.master, &s1->domain), 0);
 	KUNIT_EXPECT_EQ(test, eats(ste_word(e.f, SID, 1)), 1);
 	KUNIT_EXPECT_TRUE(test, e.master->ats_enabled);
 	KUNIT_EXPECT_EQ(test, ats_seen(test)->enables, 1);
 
 	/* Stage 2 keeps it, without switching the capability again. */
-	KUNIT_ASSERT_EQ(test, attach(e.master, &s2->domain), 0);
+	KUNIT_ASSERT_EQ(test, fake_attach(e.master, &s2->domain), 0);
 	KUNIT_EXPECT_EQ(test, eats(ste_word(e.f, SID, 1)), 1);
 	KUNIT_EXPECT_EQ(test, ats_seen(test)->enables, 1);
 	KUNIT_EXPECT_EQ(test, ats_seen(test)->disables, 0);
 
 	/* Identity: a bypass STE (V, Config 0b100) without EATS. */
-	KUNIT_ASSERT_EQ(test, attach(e.master, &smmuv3_identity_domain), 0);
+	KUNIT_ASSERT_EQ(test, fake_attach(e.master, &smmuv3_identity_domain), 0);
 	KUNIT_EXPECT_EQ(test, ste_word(e.f, SID, 0), 0x9);
 	KUNIT_EXPECT_EQ(test, eats(ste_word(e.f, SID, 1)), 0);
 	KUNIT_EXPECT_FALSE(test, e.master->ats_enabled);
@@ -226,8 +205,8 @@ static void ats_atc_after_tlb_per_instance(struct kunit *test)
 	fake_smmu_add_strtab(test, f[0], 4);
 	fake_smmu_add_strtab(test, f[1], 4);
 	/* f[1] takes f[0]'s table: it must offer its page sizes */
-	f[0]->smmu.feat.pgsize_bitmap = PGSIZES;
-	f[1]->smmu.feat.pgsize_bitmap = PGSIZES;
+	f[0]->smmu.feat.pgsize_bitmap = FAKE_PGSIZES;
+	f[1]->smmu.feat.pgsize_bitmap = FAKE_PGSIZES;
 	ma = fake_master_create(test, f[0], &sid_a, 1);
 	mb = fake_master_create(test, f[1], &sid_b, 1);
 	ma->ats_supported = true;
@@ -238,10 +217,10 @@ static void ats_atc_after_tlb_per_instance(struct kunit *test)
 	test->priv = s;
 	kunit_activate_static_stub(test, smmuv3_ats_pci_enable, stub_enable);
 
-	d = domain_on(test, f[0], SMMUV3_STAGE_1);
-	KUNIT_ASSERT_EQ(test, attach(ma, &d->domain), 0);
+	d = fake_domain_on(test, f[0], SMMUV3_STAGE_1);
+	KUNIT_ASSERT_EQ(test, fake_attach(ma, &d->domain), 0);
 	s->f = f[1];
-	KUNIT_ASSERT_EQ(test, attach(mb, &d->domain), 0);
+	KUNIT_ASSERT_EQ(test, fake_attach(mb, &d->domain), 0);
 
 	invs = fake_domain_invs(d);
 	KUNIT_ASSERT_EQ(test, invs->num, 4);
@@ -274,15 +253,15 @@ static void ats_atc_after_tlb_per_instance(struct kunit *test)
 static void ats_enable_after_ste_and_atc_inv(struct kunit *test)
 {
 	const struct fake_cmd inv = ATC_RID(SID), sync = SYNC;
+	struct smmuv3_domain *d;
 	struct ats_seen *s;
 	struct env e;
 
 	env_init(test, &e, FEAT);
 	s = ats_seen(test);
 	e.master->ats_supported = true;
-	KUNIT_ASSERT_EQ(test, attach(e.master,
-				     &domain_on(test, e.f, SMMUV3_STAGE_1)->domain),
-			0);
+	d = fake_domain_on(test, e.f, SMMUV3_STAGE_1);
+	KUNIT_ASSERT_EQ(test, fake_attach(e.master, &d->domain), 0);
 	KUNIT_ASSERT_EQ(test, s->enables, 1);
 	KUNIT_EXPECT_EQ(test, eats(s->ste1), 1);
 	KUNIT_EXPECT_EQ(test, s->last[0].w0, inv.w0);
@@ -307,9 +286,9 @@ static void ats_atc_inv_before_disable(struct kunit *test)
 	env_init(test, &e, FEAT);
 	s = ats_seen(test);
 	e.master->ats_supported = true;
-	d = domain_on(test, e.f, SMMUV3_STAGE_1);
-	KUNIT_ASSERT_EQ(test, attach(e.master, &d->domain), 0);
-	KUNIT_ASSERT_EQ(test, attach(e.master, &smmuv3_blocked_domain), 0);
+	d = fake_domain_on(test, e.f, SMMUV3_STAGE_1);
+	KUNIT_ASSERT_EQ(test, fake_attach(e.master, &d->domain), 0);
+	KUNIT_ASSERT_EQ(test, fake_attach(e.master, &smmuv3_blocked_domain), 0);
 
 	KUNIT_ASSERT_EQ(test, s->disables, 1);
 	KUNIT_EXPECT_EQ(test, s->ste0, 0x1);	/* V, Config 0b000: abort */
@@ -355,9 +334,9 @@ static void ats_pasid_keeps_atc_entries(struct kunit *test)
 	kunit_activate_static_stub(test, smmuv3_ats_pci_enable, stub_enable);
 	kunit_activate_static_stub(test, smmuv3_ats_pci_disable, stub_disable);
 
-	KUNIT_ASSERT_EQ(test, attach(e.master, &smmuv3_identity_domain), 0);
+	KUNIT_ASSERT_EQ(test, fake_attach(e.master, &smmuv3_identity_domain), 0);
 	KUNIT_EXPECT_EQ(test, s->enables, 0);
-	p = domain_on(test, e.f, SMMUV3_STAGE_1);
+	p = fake_domain_on(test, e.f, SMMUV3_STAGE_1);
 	KUNIT_ASSERT_EQ(test, p->domain.ops->set_dev_pasid(&p->domain,
 							   e.master->dev, 5,
 							   NULL), 0);
@@ -366,8 +345,8 @@ static void ats_pasid_keeps_atc_entries(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ste_word(e.f, SID, 0) & 0xf, 0xb);
 	KUNIT_EXPECT_EQ(test, eats(ste_word(e.f, SID, 1)), 1);
 
-	r = domain_on(test, e.f, SMMUV3_STAGE_1);
-	KUNIT_ASSERT_EQ(test, attach(e.master, &r->domain), 0);
+	r = fake_domain_on(test, e.f, SMMUV3_STAGE_1);
+	KUNIT_ASSERT_EQ(test, fake_attach(e.master, &r->domain), 0);
 	KUNIT_EXPECT_EQ(test, s->enables, 1);
 	KUNIT_EXPECT_TRUE(test, e.master->ats_enabled);
 
@@ -423,14 +402,14 @@ static void canwbs_enforce(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, smmuv3_ops.capable(e.master->dev, ENFORCE_CC));
 	KUNIT_EXPECT_FALSE(test, smmuv3_ops.capable(other->dev, ENFORCE_CC));
 
-	d = domain_on(test, e.f, SMMUV3_STAGE_2);
-	KUNIT_ASSERT_EQ(test, attach(other, &d->domain), 0);
+	d = fake_domain_on(test, e.f, SMMUV3_STAGE_2);
+	KUNIT_ASSERT_EQ(test, fake_attach(other, &d->domain), 0);
 	KUNIT_EXPECT_FALSE(test, d->domain.ops->enforce_cache_coherency(&d->domain));
-	KUNIT_ASSERT_EQ(test, attach(other, &smmuv3_blocked_domain), 0);
+	KUNIT_ASSERT_EQ(test, fake_attach(other, &smmuv3_blocked_domain), 0);
 
-	KUNIT_ASSERT_EQ(test, attach(e.master, &d->domain), 0);
+	KUNIT_ASSERT_EQ(test, fake_attach(e.master, &d->domain), 0);
 	KUNIT_EXPECT_TRUE(test, d->domain.ops->enforce_cache_coherency(&d->domain));
-	KUNIT_EXPECT_EQ(test, attach(other, &d->domain), -EINVAL);
+	KUNIT_EXPECT_EQ(test, fake_attach(other, &d->domain), -EINVAL);
 }
 
 #if SMMUV3_HAVE_VIOMMU && IS_ENABLED(CONFIG_IOMMUFD_DRIVER_CORE)

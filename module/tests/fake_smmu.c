@@ -459,6 +459,41 @@ struct smmuv3_domain *fake_domain_create(struct kunit *test,
 }
 
 /**
+ * fake_domain_on() - a paging domain owned by an instance, ready to attach
+ * @test: the test case
+ * @f: the instance that owns it
+ * @stage: its stage; the table address is made up (never walked)
+ *
+ * Return: the domain (FAKE_PGSIZES), with no array.
+ */
+struct smmuv3_domain *fake_domain_on(struct kunit *test, struct fake_smmu *f,
+				     enum smmuv3_stage stage)
+{
+	struct smmuv3_domain *d = fake_domain_create(test, stage, FAKE_PGSIZES);
+
+	d->owner = &f->smmu;
+	d->domain.type = IOMMU_DOMAIN_UNMANAGED;
+	d->domain.ops = &smmuv3_paging_ops;
+	if (stage == SMMUV3_STAGE_1)
+		d->pgtbl_cfg.arm_lpae_s1_cfg.ttbr = 0x1234568000ull;
+	else
+		d->pgtbl_cfg.arm_lpae_s2_cfg.vttbr = 0x9abcd0000ull;
+	return d;
+}
+
+/**
+ * fake_attach() - attach a master's device as the iommu core would
+ * @m: the master
+ * @dom: the domain
+ *
+ * Return: what the domain's attach_dev returned.
+ */
+int fake_attach(struct smmuv3_master *m, struct iommu_domain *dom)
+{
+	return smmuv3_call_attach_dev(dom, m->dev, NULL);
+}
+
+/**
  * fake_domain_invs() - a domain's current array
  * @domain: the domain
  *

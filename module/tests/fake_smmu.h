@@ -27,6 +27,7 @@
 
 #include <kunit/test.h>
 #include <linux/array_size.h>
+#include <linux/sizes.h>
 #include <linux/types.h>
 
 #include <smmuv3/smmuv3.h>
@@ -146,6 +147,11 @@ void fake_invs_track(struct kunit *test, struct smmuv3_invs *invs);
 struct smmuv3_domain *fake_domain_create(struct kunit *test,
 					 enum smmuv3_stage stage,
 					 unsigned long pgsize_bitmap);
+/* Page sizes of the domains fake_domain_on() makes (4 KiB granule). */
+#define FAKE_PGSIZES	(SZ_4K | SZ_2M | SZ_1G)
+struct smmuv3_domain *fake_domain_on(struct kunit *test, struct fake_smmu *f,
+				     enum smmuv3_stage stage);
+int fake_attach(struct smmuv3_master *m, struct iommu_domain *dom);
 void fake_domain_set_invs(struct smmuv3_domain *domain,
 			  struct smmuv3_invs *invs);
 struct smmuv3_invs *fake_domain_invs(struct smmuv3_domain *domain);

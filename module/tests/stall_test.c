@@ -21,7 +21,6 @@
 #include "fake_smmu.h"
 
 #define FEAT		(SMMUV3_FEAT_S1 | SMMUV3_FEAT_S2 | SMMUV3_FEAT_RANGE_INV)
-#define PGSIZES		(SZ_4K | SZ_2M | SZ_1G)
 #define SID		3
 
 #define CD0_S		BIT_ULL(44)
@@ -41,26 +40,6 @@ static struct smmuv3_master *stall_master(struct kunit *test, u32 flags,
 	smmuv3_stall_probe(m);
 	*fp = f;
 	return m;
-}
-
-static struct smmuv3_domain *domain_on(struct kunit *test, struct fake_smmu *f,
-				       enum smmuv3_stage stage)
-{
-	struct smmuv3_domain *d = fake_domain_create(test, stage, PGSIZES);
-
-	d->owner = &f->smmu;
-	d->domain.type = IOMMU_DOMAIN_UNMANAGED;
-	d->domain.ops = &smmuv3_paging_ops;
-	if (stage == SMMUV3_STAGE_1)
-		d->pgtbl_cfg.arm_lpae_s1_cfg.ttbr = 0x1234568000ull;
-	else
-		d->pgtbl_cfg.arm_lpae_s2_cfg.vttbr = 0x9abcd0000ull;
-	return d;
-}
-
-static int attach(struct smmuv3_master *m, struct iommu_domain *dom)
-{
-	return smmuv3_call_attach_dev(dom, m->dev, NULL);
 }
 
 static u64 ste_word(struct fake_smmu *f, unsigned int i)
@@ -99,7 +78,7 @@ static void stall_fields_per_model(struct kunit *test)
 	__le64 *cd;
 
 	m = stall_master(test, c->flags, &f);
-	KUNIT_ASSERT_EQ(test, attach(m, &domain_on(test, f, SMMUV3_STAGE_1)->domain),
+	KUNIT_ASSERT_EQ(test, fake_attach(m, &fake_domain_on(test, f, SMMUV3_STAGE_1)->domain),
 			0);
 	/* One CD (no substreams): a linear table */
 	KUNIT_ASSERT_NOT_NULL(test, m->cdtab);
@@ -108,7 +87,7 @@ static void stall_fields_per_model(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, !!(le64_to_cpu(cd[0]) & CD0_S), c->cd_s);
 	KUNIT_EXPECT_EQ(test, !!(ste_word(f, 1) & STE1_S1STALLD), c->s1stalld);
 
-	KUNIT_ASSERT_EQ(test, attach(m, &domain_on(test, f, SMMUV3_STAGE_2)->domain),
+	KUNIT_ASSERT_EQ(test, fake_attach(m, &fake_domain_on(test, f, SMMUV3_STAGE_2)->domain),
 			0);
 	KUNIT_EXPECT_EQ(test, !!(ste_word(f, 2) & STE2_S2S), c->s2s);
 	KUNIT_EXPECT_FALSE(test, ste_word(f, 1) & STE1_S1STALLD);
@@ -134,6 +113,24 @@ static void stall_event_resumed(struct kunit *test)
 }
 
 /*
+ * A stage-1 domain attached to a new master, then the blocked domain:
+ * returns the command queue position the detach started at.
+ */
+static u64 stall_attach_then_block(struct kunit *test, u32 flags,
+				   struct fake_smmu **fp)
+{
+	struct smmuv3_master *m = stall_master(test, flags, fp);
+	struct fake_smmu *f = *fp;
+	u64 start;
+
+	KUNIT_ASSERT_EQ(test, fake_attach(m, &fake_domain_on(test, f, SMMUV3_STAGE_1)->domain),
+			0);
+	start = f->smmu.cmdq.prod;
+	KUNIT_ASSERT_EQ(test, fake_attach(m, &smmuv3_blocked_domain), 0);
+	return start;
+}
+
+/*
  * Detaching a device whose faults stall terminates what is still stalled
  * on its streams, after its STE changed: STALL_TERM, then CMD_SYNC.
  */
@@ -141,16 +138,11 @@ static void stall_term_on_detach(struct kunit *test)
 {
 	const struct fake_cmd term = { 0x45 | (u64)SID << 32, 0 };
 	const struct fake_cmd cfgi = FAKE_CFGI_STE(SID);
-	struct smmuv3_master *m;
 	struct fake_smmu *f;
 	u64 pos, start, last_cfgi = 0, term_at = 0;
 	struct fake_cmd c;
 
-	m = stall_master(test, SMMUV3_FEAT_STALL_FORCE, &f);
-	KUNIT_ASSERT_EQ(test, attach(m, &domain_on(test, f, SMMUV3_STAGE_1)->domain),
-			0);
-	start = f->smmu.cmdq.prod;
-	KUNIT_ASSERT_EQ(test, attach(m, &smmuv3_blocked_domain), 0);
+	start = stall_attach_then_block(test, SMMUV3_FEAT_STALL_FORCE, &f);
 	for (pos = start; pos < f->smmu.cmdq.prod; pos++) {
 		fake_cmd_at(f, pos, &c);
 		if (c.w0 == cfgi.w0 && c.w1 == cfgi.w1)
@@ -164,11 +156,7 @@ static void stall_term_on_detach(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, c.w0, 0x46);
 
 	/* Without stalls, nothing is terminated. */
-	m = stall_master(test, SMMUV3_FEAT_STALLS, &f);
-	KUNIT_ASSERT_EQ(test, attach(m, &domain_on(test, f, SMMUV3_STAGE_1)->domain),
-			0);
-	start = f->smmu.cmdq.prod;
-	KUNIT_ASSERT_EQ(test, attach(m, &smmuv3_blocked_domain), 0);
+	start = stall_attach_then_block(test, SMMUV3_FEAT_STALLS, &f);
 	for (pos = start; pos < f->smmu.cmdq.prod; pos++) {
 		fake_cmd_at(f, pos, &c);
 		KUNIT_EXPECT_NE(test, c.w0 & 0xff, 0x45);
