@@ -58,7 +58,8 @@ help:
 	@echo "                 7.3); ends with 'N passed, N failed'"
 	@echo "make soak        BOOTS (default 25) quick boots each of acpi2 and acpi8:"
 	@echo "                 probe, IOMMU groups, block I/O, topology selftest;"
-	@echo "                 DURATION=S first runs smmuv3_stress S seconds on each"
+	@echo "                 DURATION=S first runs smmuv3_stress S seconds on each;"
+	@echo "                 before the boots, the whole fail-nth walk of the SMMU probe (acpi2)"
 	@echo "make bench       our driver and upstream side by side on acpi2 (base kernel):"
 	@echo "                 map/unmap rate, commands per unmap, block read MB/s; then the"
 	@echo "                 stock 7.3 kernel with smmuv3.ko (DKMS) and with its built-in"
@@ -90,6 +91,9 @@ ifneq ($(DURATION),)
 		--timeout $$(($(DURATION) + 600)) --append smtest.tests=smmuv3_stress \
 		--append smtest.kunit=0 --append smtest.stress_duration=$(DURATION) $(ARGS)
 endif
+	$(RUN) --topology acpi2 --kernel $(KERNEL) --driver $(DRIVER) --timeout 2400 \
+		--append smtest.tests=smmuv3_lifecycle --append smtest.kunit=0 \
+		--append smtest.failnth_stride=1 $(ARGS)
 	$(RUN) --repeat $(BOOTS) --repeat-only --topology acpi2 --topology acpi8 --kernel $(KERNEL) \
 		--driver $(DRIVER) --timeout $(TIMEOUT) $(ARGS)
 

@@ -200,6 +200,18 @@ FIXTURE_TEARDOWN_PARENT(fn)
 	edu_home_restore(&self->home);
 }
 
+/* Why smmuv3.ko's debugfs is not looked at. */
+static const char *no_dbg_reason(void)
+{
+	static char b[160];
+
+	if (!env_driver_ours())
+		snprintf(b, sizeof(b), "driver %s has no smmuv3 debugfs", env_driver() ?: "?");
+	else
+		snprintf(b, sizeof(b), "no %s", SMMUV3_DEBUGFS);
+	return b;
+}
+
 /* Fault injection on, the edu bound, both IOASes with their buffer mapped. */
 static bool fn_begin(struct __test_metadata *_metadata, FIXTURE_DATA(fn) *self)
 {
@@ -236,6 +248,8 @@ static bool fn_begin(struct __test_metadata *_metadata, FIXTURE_DATA(fn) *self)
 		ASSERT_EQ(0, ret) TH_LOG("%s", err);
 	}
 	INFO("edu %s behind %s; driver %s", self->home.bdf, self->a.inst, env_driver() ?: "?");
+	if (!self->ours)
+		INFO("no leak check of domains, live entries and tags: %s", no_dbg_reason());
 	return true;
 }
 
@@ -445,7 +459,8 @@ static void sweep(struct __test_metadata *_metadata, FIXTURE_DATA(fn) *self,
 			      self->errn[i]);
 	INFO("path %s: %u allocation(s) failed in turn (%u refused:%s; %u survived), "
 	     "%u DMA checks%s", p->name, self->injected, self->refused, o ? errs : " none",
-	     self->survived, self->checks, self->ours ? ", debugfs unchanged after each" : "");
+	     self->survived, self->checks, self->ours ? ", debugfs unchanged after each" :
+	     ", debugfs not checked");
 	free(before);
 	free(after);
 	ASSERT_EQ(0, bad) TH_LOG("%s: %d injected failure(s) handled wrongly (above)",
