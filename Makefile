@@ -58,7 +58,8 @@ help:
 	@echo "                 7.3); ends with 'N passed, N failed'"
 	@echo "make soak        BOOTS (default 25) quick boots each of acpi2 and acpi8:"
 	@echo "                 probe, IOMMU groups, block I/O, topology selftest;"
-	@echo "                 DURATION=S first runs smmuv3_stress S seconds on each"
+	@echo "                 DURATION=S first runs smmuv3_stress S seconds on each;"
+	@echo "                 before the boots, the whole fail-nth walk of the SMMU probe (acpi2)"
 	@echo "make bench       our driver and upstream side by side (base kernel): map+unmap"
 	@echo "                 rates on acpi2 for guest CPUs cortex-a57, neoverse-n1, max,"
 	@echo "                 with and without iommu.passthrough=1, and on acpi8 (1 vs 8"
@@ -92,6 +93,9 @@ ifneq ($(DURATION),)
 		--timeout $$(($(DURATION) + 600)) --append smtest.tests=smmuv3_stress \
 		--append smtest.kunit=0 --append smtest.stress_duration=$(DURATION) $(ARGS)
 endif
+	$(RUN) --topology acpi2 --kernel $(KERNEL) --driver $(DRIVER) --timeout 2400 \
+		--append smtest.tests=smmuv3_lifecycle --append smtest.kunit=0 \
+		--append smtest.failnth_stride=1 $(ARGS)
 	$(RUN) --repeat $(BOOTS) --repeat-only --topology acpi2 --topology acpi8 --kernel $(KERNEL) \
 		--driver $(DRIVER) --timeout $(TIMEOUT) $(ARGS)
 

@@ -50,7 +50,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -61,6 +60,7 @@
 #include "dbgfs.h"
 #include "dmacheck.h"
 #include "edu.h"
+#include "edusetup.h"
 #include "env.h"
 #include "mem.h"
 #include "nesting.h"
@@ -153,9 +153,8 @@ static int nth_disarm(struct nth *t)
 
 FIXTURE(fn)
 {
-	char bdf[32];
-	char orig_drv[64];
-	bool touched, opted_in;
+	struct edu_home home;
+	bool opted_in;
 	char saved[NKNOBS][32];
 	bool knob_set[NKNOBS];
 	/* The test process. */
@@ -176,55 +175,49 @@ FIXTURE(fn)
 	int errs[8], errn[8];
 };
 
-static const char *errname(int err)
-{
-	static char b[64];
-
-	if (!err)
-		return "success";
-	snprintf(b, sizeof(b), "%s (%d)", strerror(err < 0 ? -err : err), err < 0 ? -err : err);
-	return b;
-}
-
 FIXTURE_SETUP(fn)
 {
-	struct strlist edus;
-	char drv[64];
+	char why[256];
 	int n;
 
 	memset(self, 0, sizeof(*self));
 	self->iommufd = -1;
 	self->a.vd.fd = -1;
 	self->vevfd = -1;
-	strlist_init(&edus);
-	n = edus_behind_iommu(&edus, NULL);
-	ASSERT_LE(0, n) TH_LOG("listing edus: %s", errname(n));
+	n = edu_home_pick(&self->home, why, sizeof(why));
+	ASSERT_LE(0, n) TH_LOG("%s", why);
 	if (n == 0)
-		SKIP(return, "no edu behind an IOMMU instance");
-	snprintf(self->bdf, sizeof(self->bdf), "%s", edus.v[0]);
-	strlist_free(&edus);
-	ASSERT_EQ(0, pci_driver(self->bdf, drv, sizeof(drv)));
-	snprintf(self->orig_drv, sizeof(self->orig_drv), "%s", drv);
+		SKIP(return, "%s", why);
 }
 
 FIXTURE_TEARDOWN_PARENT(fn)
 {
-	char drv[64];
-
 	for (size_t i = 0; i < NKNOBS; i++)
 		if (self->knob_set[i])
 			knob_rw(knobs[i].path, NULL, 0, self->saved[i]);
 	if (self->opted_in)
 		viommu_opt_in_set(false);
-	if (self->touched && !pci_driver(self->bdf, drv, sizeof(drv)) &&
-	    !strcmp(drv, "vfio-pci"))
-		vfio_pci_restore(self->bdf, self->orig_drv);
+	edu_home_restore(&self->home);
+}
+
+/* Why smmuv3.ko's debugfs is not looked at. */
+static const char *no_dbg_reason(void)
+{
+	static char b[160];
+
+	if (!env_driver_ours())
+		snprintf(b, sizeof(b), "driver %s has no smmuv3 debugfs", env_driver() ?: "?");
+	else
+		snprintf(b, sizeof(b), "no %s", SMMUV3_DEBUGFS);
+	return b;
 }
 
 /* Fault injection on, the edu bound, both IOASes with their buffer mapped. */
 static bool fn_begin(struct __test_metadata *_metadata, FIXTURE_DATA(fn) *self)
 {
-	uint64_t iova;
+	struct edu_dev *const dev[] = { &self->a };
+	const char *const bdf[] = { self->home.bdf };
+	char err[256];
 	int ret;
 
 	if (access(DBGFS "failslab", F_OK) || access(DBGFS "fail_page_alloc", F_OK))
@@ -244,25 +237,19 @@ static bool fn_begin(struct __test_metadata *_metadata, FIXTURE_DATA(fn) *self)
 	self->dd = malloc(2 * sizeof(*self->dd));
 	ASSERT_NE(NULL, self->dd);
 
-	self->iommufd = iommufd_open();
-	ASSERT_LE(0, self->iommufd) TH_LOG("open /dev/iommu: %s", errname(self->iommufd));
-	self->touched = true;
-	ret = edu_dev_open(&self->a, self->bdf, self->iommufd);
-	ASSERT_EQ(0, ret) TH_LOG("%s", self->a.vd.err);
+	self->home.touched = true;
+	ret = edus_bind(&self->iommufd, &self->ioas[0], dev, bdf, 1, err, sizeof(err));
+	ASSERT_EQ(0, ret) TH_LOG("%s", err);
+	ret = iommufd_ioas_alloc(self->iommufd, &self->ioas[1]);
+	ASSERT_EQ(0, ret) TH_LOG("IOMMU_IOAS_ALLOC: %s", errname(ret));
 	for (int i = 0; i < 2; i++) {
-		self->buf[i] = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE,
-				    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-		ASSERT_NE(MAP_FAILED, self->buf[i]);
-		memset(self->buf[i], 0x11 * (i + 1), 2 * PAGE);
-		ASSERT_EQ(0, iommufd_ioas_alloc(self->iommufd, &self->ioas[i]));
-		iova = IOVA;
-		ret = iommufd_ioas_map(self->iommufd, self->ioas[i], self->buf[i], 2 * PAGE,
-				       &iova, true,
-				       IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE);
-		ASSERT_EQ(0, ret) TH_LOG("IOMMU_IOAS_MAP at %#llx: %s",
-					 (unsigned long long)IOVA, errname(ret));
+		ret = ioas_map_new_buf(self->iommufd, self->ioas[i], &self->buf[i], 2 * PAGE,
+				       IOVA, 0x11 * (i + 1), err, sizeof(err));
+		ASSERT_EQ(0, ret) TH_LOG("%s", err);
 	}
-	INFO("edu %s behind %s; driver %s", self->bdf, self->a.inst, env_driver() ?: "?");
+	INFO("edu %s behind %s; driver %s", self->home.bdf, self->a.inst, env_driver() ?: "?");
+	if (!self->ours)
+		INFO("no leak check of domains, live entries and tags: %s", no_dbg_reason());
 	return true;
 }
 
@@ -278,7 +265,7 @@ static bool fn_nesting(struct __test_metadata *_metadata, FIXTURE_DATA(fn) *self
 		SKIP(return false, "smmuv3.ko offers no vIOMMU here: %s", why);
 	ret = edu_dev_has_nesting(&self->a, &how);
 	if (ret <= 0)
-		SKIP(return false, "%s (behind %s) cannot nest (%s): %s", self->bdf,
+		SKIP(return false, "%s (behind %s) cannot nest (%s): %s", self->home.bdf,
 		     self->a.inst, how, ret ? errname(ret) : "not both stages");
 	ret = viommu_opt_in_set(true);
 	if (!ret)
@@ -472,7 +459,8 @@ static void sweep(struct __test_metadata *_metadata, FIXTURE_DATA(fn) *self,
 			      self->errn[i]);
 	INFO("path %s: %u allocation(s) failed in turn (%u refused:%s; %u survived), "
 	     "%u DMA checks%s", p->name, self->injected, self->refused, o ? errs : " none",
-	     self->survived, self->checks, self->ours ? ", debugfs unchanged after each" : "");
+	     self->survived, self->checks, self->ours ? ", debugfs unchanged after each" :
+	     ", debugfs not checked");
 	free(before);
 	free(after);
 	ASSERT_EQ(0, bad) TH_LOG("%s: %d injected failure(s) handled wrongly (above)",

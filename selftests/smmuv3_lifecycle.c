@@ -40,16 +40,18 @@
  *                    allocation failures in the kernel's module loader WARN
  *                    (jump_label_module_notify(): "Failed to allocate
  *                    memory: jump_label may not work properly").  N = 1, 2,
- *                    ... while a failed probe leaves nothing (the instance's
- *                    own setup); from the first N that leaves an instance
- *                    registered (the bus probe of its devices), where each
- *                    point costs an unload and reload, FAILNTH_SAMPLES
- *                    points evenly spaced from a seeded offset
- *                    (SMMUV3_FAILNTH_STRIDE=1 walks every point,
- *                    SMMUV3_FAILNTH_SEED replays), until a probe hits no
- *                    injection.  After each: no kernel report.  Then the
- *                    other SMMUs probe, every device is in a group, DMA
- *                    works; kmemleak runs at the end of the boot.
+ *                    ... until a probe reaches no N-th allocation (at most
+ *                    FAILNTH_MAX), every STRIDE-th from a seeded offset:
+ *                    smtest.failnth_stride=S on the kernel command line
+ *                    (make soak: 1) or SMMUV3_FAILNTH_STRIDE, else the
+ *                    probe's allocation points spread over FAILNTH_SAMPLES
+ *                    (SMMUV3_FAILNTH_SEED replays).  After each: no kernel
+ *                    report; a probe that registered no instance left
+ *                    (smmuv3.ko) no instance directory in debugfs and no
+ *                    domain; one that registered it anyway costs an unload
+ *                    and a reload.  At the end the other SMMUs probe, every
+ *                    device is in a group, DMA works, and kmemleak finds no
+ *                    object the walk left unreferenced.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -58,6 +60,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -78,7 +81,9 @@
 #define CYCLES_OTHER	3
 #define SAMPLES_OTHER	4
 #define GROUP_WAIT_MS	60000
-#define FAILNTH_SAMPLES	12
+/* Points of the fail-nth walk in make check (smtest.failnth_stride=1: all). */
+#define FAILNTH_SAMPLES	40
+#define FAILNTH_SAMPLES_UP 12
 #define FAILNTH_MAX	20000
 #define TIMEOUT		1800
 #define KMEMLEAK	"/sys/kernel/debug/kmemleak"
@@ -569,21 +574,31 @@ static void autoprobe_on(void)
 
 /*
  * Probe SMMU platform device DEV with the N-th allocation of this task
- * failing (N = 0: none).  *injected: whether the failure happened.
- * Returns the task's fail-nth count left (for N large: the points not
- * reached), or -errno.
+ * failing (N = 0: none).  drivers_probe is opened before the countdown is
+ * armed, so N counts from the write: its buffer, then the probe.
+ * *injected: whether the failure happened.  Returns the task's fail-nth
+ * count left (for N large: the points not reached), or -errno.
  */
 static long probe_nth(int nthfd, const char *dev, unsigned int n, bool *injected)
 {
+	int fd = open("/sys/bus/platform/drivers_probe", O_WRONLY | O_CLOEXEC);
 	char buf[32];
 	ssize_t len;
 
-	len = snprintf(buf, sizeof(buf), "%u", n);
-	if (n && pwrite(nthfd, buf, len, 0) != len)
+	if (fd < 0)
 		return -errno;
-	/* Nothing but the probe between arming and reading back. */
-	sysfs_write("/sys/bus/platform/drivers_probe", dev);
+	len = snprintf(buf, sizeof(buf), "%u", n);
+	if (n && pwrite(nthfd, buf, len, 0) != len) {
+		close(fd);
+		return -errno;
+	}
+	/*
+	 * Nothing but the probe between arming and reading back.  Its result
+	 * (an errno of the probe, or success) is not looked at: the state is.
+	 */
+	len = write(fd, dev, strlen(dev));
 	len = pread(nthfd, buf, sizeof(buf) - 1, 0);
+	close(fd);
 	if (len <= 0)
 		return -EIO;
 	buf[len] = 0;
@@ -601,14 +616,77 @@ static void undo(struct __test_metadata *_metadata, FIXTURE_DATA(life) *self)
 	ASSERT_EQ(0, insmod(&self->drv));
 }
 
+/*
+ * smmuv3.ko with no instance registered: no instance directory left in its
+ * debugfs and no domain in "domains" (a failed probe must take back what it
+ * made).  0, or -EEXIST with WHY saying what was left.
+ */
+static int dbg_nothing_left(char *why, size_t len)
+{
+	struct dbg_domains *dd = malloc(sizeof(*dd));
+	struct strlist l;
+	int ret = 0;
+
+	strlist_init(&l);
+	dir_list(SMMUV3_DEBUGFS, &l);
+	for (int i = 0; i < l.n && !ret; i++) {
+		char p[PATH_MAX];
+		struct stat st;
+
+		snprintf(p, sizeof(p), SMMUV3_DEBUGFS "/%s", l.v[i]);
+		if (!stat(p, &st) && S_ISDIR(st.st_mode)) {
+			snprintf(why, len, "%s is still there", p);
+			ret = -EEXIST;
+		}
+	}
+	strlist_free(&l);
+	if (!ret && dd && !dbg_domains_read(dd) && dd->n) {
+		snprintf(why, len, "%d domain(s) still in " SMMUV3_DEBUGFS "/domains (first %u)",
+			 dd->n, dd->d[0].id);
+		ret = -EEXIST;
+	}
+	free(dd);
+	return ret;
+}
+
+/*
+ * The stride of the walk: smtest.failnth_stride=S on the kernel command
+ * line (make soak: 1, every point), else SMMUV3_FAILNTH_STRIDE, else POINTS
+ * spread over FAILNTH_SAMPLES (acpi2 with smmuv3.ko), FAILNTH_SAMPLES_UP
+ * (upstream: each point costs it about a minute) or SAMPLES_OTHER.
+ */
+static unsigned int failnth_stride(unsigned int points, const char **how)
+{
+	static const char key[] = "smtest.failnth_stride=";
+	unsigned int samples;
+	char cmdline[4096];
+	const char *p;
+
+	if (sysfs_read("/proc/cmdline", cmdline, sizeof(cmdline)) > 0 &&
+	    (p = strstr(cmdline, key))) {
+		*how = "smtest.failnth_stride";
+		return strtoul(p + strlen(key), NULL, 10) ?: 1;
+	}
+	if ((p = getenv("SMMUV3_FAILNTH_STRIDE"))) {
+		*how = "SMMUV3_FAILNTH_STRIDE";
+		return strtoul(p, NULL, 10) ?: 1;
+	}
+	samples = !full_run() ? SAMPLES_OTHER :
+		  env_driver_ours() ? FAILNTH_SAMPLES : FAILNTH_SAMPLES_UP;
+	*how = "default";
+	return points / samples ?: 1;
+}
+
 TEST_F_TIMEOUT(life, load_fail_nth, TIMEOUT)
 {
-	char old[NKNOBS][32], nth[64];
-	unsigned int n, stride, clean = 0, costly = 0, partial = 0, first_reg = 0, points;
+	char old[NKNOBS][32], nth[64], when[128], why[256], leftover_s[96];
+	unsigned int n, stride, points, walked = 0, refused = 0, survived = 0, partial = 0;
+	unsigned int leftovers = 0;
 	uint64_t t0 = now_ms(), seed;
+	const char *how = "";
 	struct strlist smmus;
 	bool injected, done = false;
-	long left;
+	long left, leaks0, leaks1;
 	int nthfd;
 
 	if (!path_exists(fi_knobs[0][0]) || !path_exists("/proc/self/fail-nth"))
@@ -624,6 +702,7 @@ TEST_F_TIMEOUT(life, load_fail_nth, TIMEOUT)
 	snprintf(nth, sizeof(nth), "/proc/self/task/%ld/fail-nth", (long)syscall(SYS_gettid));
 	nthfd = open(nth, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, nthfd) TH_LOG("%s: %s", nth, strerror(errno));
+	leaks0 = kmemleak_count();
 
 	/*
 	 * The module loaded with neither bus binding by itself: the PCI
@@ -642,54 +721,40 @@ TEST_F_TIMEOUT(life, load_fail_nth, TIMEOUT)
 	ASSERT_LT(0, count_instances()) TH_LOG("%s did not probe", smmus.v[0]);
 	undo(_metadata, self);
 
-	/* Every point up to the first that leaves an instance registered. */
-	for (n = 1; n < FAILNTH_MAX; n++) {
-		ASSERT_EQ(0, count_instances());
-		left = probe_nth(nthfd, smmus.v[0], n, &injected);
-		ASSERT_LE(0, left);
-		no_reports(_metadata, self, "SMMU probe with an allocation failure");
-		if (!injected) {
-			done = true;
-			break;
-		}
-		if (count_instances()) {
-			first_reg = n;
-			break;
-		}
-		clean++;
-	}
 	/*
-	 * From there on (the bus probe of the devices behind it), each point
-	 * costs an unload and a reload: FAILNTH_SAMPLES of them, evenly
-	 * spaced from a seeded offset (SMMUV3_FAILNTH_STRIDE=1: all).
+	 * N = 1, 2, ... (every STRIDE-th from a seeded offset) until a probe
+	 * reaches no N-th allocation.  A probe that registered nothing costs
+	 * nothing more; one that registered the instance anyway (the failed
+	 * allocation was optional, or in the bus probe of one of its devices)
+	 * an unload and a reload.
 	 */
+	stride = failnth_stride(points, &how);
 	seed = getenv("SMMUV3_FAILNTH_SEED") ? strtoull(getenv("SMMUV3_FAILNTH_SEED"), NULL, 0) :
 					       prng_time_seed();
-	stride = points > first_reg ?
-		 (points - first_reg) / (full_run() ? FAILNTH_SAMPLES : SAMPLES_OTHER) : 1;
-	if (getenv("SMMUV3_FAILNTH_STRIDE"))
-		stride = atoi(getenv("SMMUV3_FAILNTH_STRIDE"));
-	if (!stride)
-		stride = 1;
-	n = first_reg;
-	while (!done && n < FAILNTH_MAX) {
+	for (n = 1 + seed % stride; n < FAILNTH_MAX; n += stride) {
 		if (count_instances())
 			undo(_metadata, self);
-		if (n == first_reg)
-			n += 1 + seed % stride;
-		else
-			n += stride;
 		left = probe_nth(nthfd, smmus.v[0], n, &injected);
 		ASSERT_LE(0, left);
-		no_reports(_metadata, self, "SMMU probe with an allocation failure");
+		snprintf(when, sizeof(when), "probe of %s with allocation %u failed", smmus.v[0],
+			 n);
+		no_reports(_metadata, self, when);
 		if (!injected) {
 			done = true;
 			break;
 		}
-		costly++;
-		/* The bus probe ran inside the write: no waiting. */
-		if (count_instances() && groups_missing(&self->devs))
-			partial++;
+		walked++;
+		if (count_instances()) {
+			survived++;
+			/* The bus probe ran inside the write: no waiting. */
+			if (groups_missing(&self->devs))
+				partial++;
+			continue;
+		}
+		refused++;
+		if (env_driver_ours() && dbg_nothing_left(why, sizeof(why)) &&
+		    leftovers++ < 3)
+			INFO("%s and registered no instance, yet %s", when, why);
 	}
 	close(nthfd);
 	for (size_t k = 0; k < NKNOBS; k++)
@@ -700,20 +765,35 @@ TEST_F_TIMEOUT(life, load_fail_nth, TIMEOUT)
 		sysfs_write("/sys/bus/platform/drivers_probe", smmus.v[i]);
 	if (!done)
 		autoprobe_on();
-	ASSERT_TRUE(done) TH_LOG("still injecting at N=%u", n);
+	ASSERT_TRUE(done) TH_LOG("still injecting at N=%u (bound %u)", n, FAILNTH_MAX);
 	back(_metadata, self, "the probes without injection");
 	autoprobe_on();
 	for (int i = 0; i < self->devs.n; i++)
 		sysfs_write("/sys/bus/pci/drivers_probe", self->devs.v[i]);
 	dma_check(_metadata, self);
 	no_reports(_metadata, self, "after the fail-nth probes");
+	/* kmemleak reports only objects older than 5 s. */
+	sleep(6);
+	leaks1 = kmemleak_count();
+	if (env_driver_ours())
+		snprintf(leftover_s, sizeof(leftover_s), "%u of them left smmuv3 debugfs entries",
+			 leftovers);
+	else
+		snprintf(leftover_s, sizeof(leftover_s), "debugfs not checked: driver %s",
+			 env_driver() ?: "?");
 	INFO("fail-nth over the probe of %s (%u allocation points, %d PCI device(s) "
-	     "present): N = 1..%u each (%u failed and left nothing), then %u points "
-	     "%u apart from N = %u + 1 + (seed 0x%llx %% %u) (%u of them left an instance "
-	     "short of a group); N = %u hit nothing; %llu s", smmus.v[0], points,
-	     self->devs.n, first_reg, clean, costly, stride, first_reg,
-	     (unsigned long long)seed, stride, partial, n,
-	     (unsigned long long)(now_ms() - t0) / 1000);
+	     "present): %u points walked, every %u (%s) from N = 1 + (seed 0x%llx %% %u): "
+	     "%u registered nothing (%s), %u registered the instance anyway (%u of them "
+	     "short of a group); N = %u hit nothing; kmemleak unreferenced objects %ld "
+	     "before, %ld after; %llu s", smmus.v[0], points, self->devs.n, walked, stride,
+	     how, (unsigned long long)seed, stride, refused, leftover_s, survived,
+	     partial, n, leaks0, leaks1, (unsigned long long)(now_ms() - t0) / 1000);
+	EXPECT_EQ(0, leftovers) TH_LOG("%u failed probe(s) left smmuv3 debugfs entries "
+				       "(the first above)", leftovers);
+	if (leaks0 >= 0)
+		EXPECT_EQ(leaks0, leaks1) TH_LOG("kmemleak found %ld new unreferenced "
+						 "object(s) (see " KMEMLEAK ")",
+						 leaks1 - leaks0);
 	strlist_free(&smmus);
 }
 

@@ -45,6 +45,7 @@
 #include "dbgfs.h"
 #include "dmacheck.h"
 #include "dmatest.h"
+#include "edusetup.h"
 #include "env.h"
 #include "gencheck.h"
 #include "mem.h"
@@ -95,6 +96,8 @@ static const char dev_name[2] = { 'A', 'B' };
 
 FIXTURE_SETUP(stale)
 {
+	struct edu_dev *const dev[2] = { &self->d[0], &self->d[1] };
+	const char *const bdf[2] = { self->pick[0].bdf, self->pick[1].bdf };
 	char why[256];
 	const char *s = getenv("SMMUV3_STALE_ITERS");
 	int ret;
@@ -107,14 +110,8 @@ FIXTURE_SETUP(stale)
 	if (!ret)
 		SKIP(return, "%s", why);
 	prng_seed(&self->rng, prng_time_seed());
-	self->iommufd = iommufd_open();
-	ASSERT_LE(0, self->iommufd) TH_LOG("open /dev/iommu: %s", strerror(-self->iommufd));
-	ret = iommufd_ioas_alloc(self->iommufd, &self->ioas);
-	ASSERT_EQ(0, ret) TH_LOG("IOMMU_IOAS_ALLOC: %s", strerror(-ret));
-	for (int i = 0; i < 2; i++) {
-		ret = edu_dev_open(&self->d[i], self->pick[i].bdf, self->iommufd);
-		ASSERT_EQ(0, ret) TH_LOG("%s", self->d[i].vd.err);
-	}
+	ret = edus_bind(&self->iommufd, &self->ioas, dev, bdf, 2, why, sizeof(why));
+	ASSERT_EQ(0, ret) TH_LOG("%s", why);
 	INFO("A = %s behind %s, B = %s behind %s; %d generations, pool of %d pages",
 	     self->pick[0].bdf, self->pick[0].inst, self->pick[1].bdf, self->pick[1].inst,
 	     self->iters, POOL);

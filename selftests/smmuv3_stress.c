@@ -59,6 +59,7 @@
 #include "dbgfs.h"
 #include "dmacheck.h"
 #include "dmatest.h"
+#include "edusetup.h"
 #include "env.h"
 #include "gencheck.h"
 #include "mem.h"
@@ -499,28 +500,21 @@ FIXTURE_TEARDOWN(stress)
  */
 static int epoch_setup(struct stress *st, bool first, char *why, size_t len)
 {
+	struct edu_dev *dev[MAX_DEV];
+	const char *bdf[MAX_DEV];
 	int ret;
 
-	st->fd = iommufd_open();
-	if (st->fd < 0) {
-		snprintf(why, len, "open /dev/iommu: %s", strerror(-st->fd));
-		return -1;
+	for (int i = 0; i < st->n; i++) {
+		dev[i] = &st->w[i].d;
+		bdf[i] = st->w[i].bdf;
 	}
-	ret = iommufd_ioas_alloc(st->fd, &st->ioas);
-	if (ret) {
-		snprintf(why, len, "IOMMU_IOAS_ALLOC: %s", strerror(-ret));
+	if (edus_bind(&st->fd, &st->ioas, dev, bdf, st->n, why, len))
 		return -1;
-	}
 	st->s1 = st->s2 = 0;
 	for (int i = 0; i < st->n; i++) {
 		struct worker *w = &st->w[i];
 		const char *how;
 
-		ret = edu_dev_open(&w->d, w->bdf, st->fd);
-		if (ret) {
-			snprintf(why, len, "%s", w->d.vd.err);
-			return -1;
-		}
 		ret = dev_attach(&w->d.vd, st->ioas);
 		if (ret) {
 			snprintf(why, len, "%s", w->d.vd.err);

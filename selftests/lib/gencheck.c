@@ -200,10 +200,39 @@ static int dma_err(int ret, const char *who, const char *what, uint64_t iova, ch
 	return ret;
 }
 
+/*
+ * The last step of both checks: the current page (if any) gets its marker,
+ * E writes its buffer to DEV_IOVA (WHAT names the DMA in an error), then the
+ * current page must hold CUR_KIND (CUR_NAME in ERR) and every other pool page
+ * its sentinel.  BAD: words the check already found wrong, described in ERR
+ * after what the check is.  Counts the check; 0, -EIO or the edu's error.
+ */
+static int write_and_expect(struct edu *e, const char *who, struct gen_slot *s,
+			    uint64_t dev_iova, const char *what, unsigned int cur_kind,
+			    const char *cur_name, unsigned int bad, char *err, size_t errlen)
+{
+	int ret, p = s->cur;
+
+	if (p >= 0)
+		fill(s->pg[p].va, GEN_K_MARKER, s->slot, p, s->gen);
+	ret = edu_dma(e, dev_iova, GEN_PAGE, 0, true);
+	if (ret)
+		return dma_err(ret, who, what, dev_iova, err, errlen);
+	if (p >= 0)
+		bad += expect_page(s->pg[p].va, cur_name, cur_kind, s->slot, p, s->gen, err,
+				   errlen);
+	bad += others_intact(s, err, errlen);
+	s->checks++;
+	if (bad)
+		return -EIO;
+	err[0] = 0;
+	return 0;
+}
+
 int gen_check(struct edu *e, const char *who, struct gen_slot *s, uint64_t dev_iova,
 	      uint64_t ctl_iova, char *err, size_t errlen)
 {
-	unsigned int bad = 0;
+	unsigned int bad;
 	int ret, p = s->cur;
 	char name[96];
 
@@ -223,45 +252,20 @@ int gen_check(struct edu *e, const char *who, struct gen_slot *s, uint64_t dev_i
 		return dma_err(ret, who, "to control", ctl_iova, err, errlen);
 	snprintf(err, errlen, "%s: slot %u generation %llu (pool page %d at IOVA %#llx)",
 		 who, s->slot, (unsigned long long)s->gen, p, (unsigned long long)dev_iova);
-	snprintf(name, sizeof(name), "read of the IOVA (written back to the control page)");
-	bad += expect_page(s->ctl, name, GEN_K_PATTERN, s->slot, p, s->gen, err, errlen);
+	bad = expect_page(s->ctl, "read of the IOVA (written back to the control page)",
+			  GEN_K_PATTERN, s->slot, p, s->gen, err, errlen);
 	/* 3: a write through the IOVA. */
-	fill(s->pg[p].va, GEN_K_MARKER, s->slot, p, s->gen);
-	ret = edu_dma(e, dev_iova, GEN_PAGE, 0, true);
-	if (ret)
-		return dma_err(ret, who, "to", dev_iova, err, errlen);
 	snprintf(name, sizeof(name), "write to the IOVA: current pool page %d", p);
-	bad += expect_page(s->pg[p].va, name, GEN_K_PATTERN, s->slot, p, s->gen, err,
-			   errlen);
-	bad += others_intact(s, err, errlen);
-	s->checks++;
-	if (bad)
-		return -EIO;
-	err[0] = 0;
-	return 0;
+	return write_and_expect(e, who, s, dev_iova, "to", GEN_K_PATTERN, name, bad, err,
+				errlen);
 }
 
 int gen_check_dropped(struct edu *e, const char *who, struct gen_slot *s,
 		      uint64_t dev_iova, char *err, size_t errlen)
 {
-	unsigned int bad = 0;
-	int ret, p = s->cur;
-
-	if (p >= 0)
-		fill(s->pg[p].va, GEN_K_MARKER, s->slot, p, s->gen);
-	ret = edu_dma(e, dev_iova, GEN_PAGE, 0, true);
-	if (ret)
-		return dma_err(ret, who, "to blocked", dev_iova, err, errlen);
 	snprintf(err, errlen, "%s: slot %u generation %llu: write to blocked IOVA %#llx "
 		 "reached memory", who, s->slot, (unsigned long long)s->gen,
 		 (unsigned long long)dev_iova);
-	if (p >= 0)
-		bad += expect_page(s->pg[p].va, "current pool page", GEN_K_MARKER, s->slot,
-				   p, s->gen, err, errlen);
-	bad += others_intact(s, err, errlen);
-	s->checks++;
-	if (bad)
-		return -EIO;
-	err[0] = 0;
-	return 0;
+	return write_and_expect(e, who, s, dev_iova, "to blocked", GEN_K_MARKER,
+				"current pool page", 0, err, errlen);
 }
