@@ -307,7 +307,7 @@ static void smmuv3_inv_walk_error(struct smmuv3_inv_walk *w, int err)
 	if (!err)
 		return;
 	w->ret = w->ret ?: err;
-	w->stuck = err == -ETIMEDOUT;
+	w->stuck |= err == -ETIMEDOUT;
 }
 
 /*
@@ -429,7 +429,11 @@ smmuv3_invs_failed(struct smmuv3_invs *invs,
 	struct smmuv3_inv_walk retry;
 
 	atomic64_inc(&smmu->cmdq.inv_failures);
-	if (failed->ret == -ETIMEDOUT || !req->size) {
+	/*
+	 * @ret is the first error: a queue may time out after a rejected
+	 * command.  Nothing more goes to a queue that timed out.
+	 */
+	if (failed->stuck || !req->size) {
 		dev_err_ratelimited(smmu->dev, "invalidation failed (%d)\n",
 				    failed->ret);
 		return;
