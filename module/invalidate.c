@@ -367,8 +367,13 @@ static void smmuv3_inv_walk_issue(struct smmuv3_invs *invs,
 	w->last = batch->ticket.span[batch->ticket.num - 1].last;
 }
 
+/*
+ * Wait for the pending step of @w.  The waits of one round share
+ * @deadline (0 until the first poll starts it): instances issued together
+ * time out together, not one queue timeout after the other.
+ */
 static void smmuv3_inv_walk_wait(struct smmuv3_device *smmu,
-				 struct smmuv3_inv_walk *w)
+				 struct smmuv3_inv_walk *w, ktime_t *deadline)
 {
 	struct smmuv3_cmdq_ticket ticket = {
 		.err_seq = w->err_seq,
@@ -377,7 +382,8 @@ static void smmuv3_inv_walk_wait(struct smmuv3_device *smmu,
 	};
 
 	w->pending = false;
-	smmuv3_inv_walk_error(w, smmuv3_cmdq_wait(smmu, &ticket));
+	smmuv3_inv_walk_error(w, smmuv3_cmdq_wait_until(smmu, &ticket,
+							deadline));
 }
 
 /*
@@ -385,7 +391,8 @@ static void smmuv3_inv_walk_wait(struct smmuv3_device *smmu,
  * for each instance's pending step and issues its next one; so every
  * instance's first step is issued before anything is waited for, and each
  * instance's steps follow one another only once the previous one has
- * completed.  Returns when nothing is pending anywhere.
+ * completed.  The waits of one round share one deadline.  Returns when
+ * nothing is pending anywhere.
  */
 static void smmuv3_inv_walks_run(struct smmuv3_invs *invs,
 				 struct smmuv3_inv_walk *walk,
@@ -395,15 +402,17 @@ static void smmuv3_inv_walks_run(struct smmuv3_invs *invs,
 				 unsigned int tg_shift)
 {
 	unsigned int k, busy;
+	ktime_t deadline;
 
 	do {
 		busy = 0;
+		deadline = 0;
 		for (k = 0; k < num; k++) {
 			struct smmuv3_inv_walk *w = &walk[k];
 
 			if (w->pending)
 				smmuv3_inv_walk_wait(invs->inv[w->start].smmu,
-						     w);
+						     w, &deadline);
 			if (smmuv3_inv_walk_done(w))
 				continue;
 			smmuv3_inv_walk_issue(invs, w, batch, req, tg_shift);
