@@ -13,7 +13,8 @@
  * the first step of every instance (up to SMMUV3_INV_INFLIGHT of them) is
  * issued before the walk waits for any, so their CMD_SYNCs complete in
  * parallel; a walk costs about the slowest instance's completion time
- * rather than the sum of all of them.
+ * rather than the sum of all of them.  With more instances, one takes the
+ * place of another as soon as that one's walk is done (a sliding window).
  *
  * A range is invalidated with range commands where the SMMU has them, else
  * one command per leaf; a range that would need too many commands, or that
@@ -386,35 +387,60 @@ static void smmuv3_inv_walk_wait(struct smmuv3_device *smmu,
 							deadline));
 }
 
+static void smmuv3_invs_failed(struct smmuv3_invs *invs,
+			       const struct smmuv3_inv_walk *failed,
+			       struct smmuv3_cmd_batch *batch,
+			       unsigned int tg_shift,
+			       const struct smmuv3_inv_req *req);
+
 /*
- * Run walks of @num instances together: each round waits, in array order,
- * for each instance's pending step and issues its next one; so every
- * instance's first step is issued before anything is waited for, and each
+ * Run the walks of the instances whose entries are [@from, @to), at most
+ * @slots of them at a time.  Each round goes through the slots in order:
+ * it waits for the slot's pending step and issues the walk's next one; a
+ * slot whose walk is done takes the next instance (with @report, once the
+ * walk's failure is reported and retried).  So the first step of every
+ * instance that has a slot is issued before anything is waited for, an
  * instance's steps follow one another only once the previous one has
- * completed.  The waits of one round share one deadline.  Returns when
- * nothing is pending anywhere.
+ * completed, and an instance beyond the first @slots waits for a free
+ * slot, not for the slowest of the instances before it.  The waits of one
+ * round share one deadline.  Returns when nothing is pending anywhere;
+ * without @report, @walk holds the walks' errors.
  */
 static void smmuv3_inv_walks_run(struct smmuv3_invs *invs,
 				 struct smmuv3_inv_walk *walk,
-				 unsigned int num,
-				 struct smmuv3_cmd_batch *batch,
+				 unsigned int slots, unsigned int from,
+				 unsigned int to, struct smmuv3_cmd_batch *batch,
 				 const struct smmuv3_inv_req *req,
-				 unsigned int tg_shift)
+				 unsigned int tg_shift, bool report)
 {
 	unsigned int k, busy;
 	ktime_t deadline;
 
+	for (k = 0; k < slots; k++)
+		walk[k] = (struct smmuv3_inv_walk){
+			.start = to, .next = to, .end = to,
+		};
 	do {
 		busy = 0;
 		deadline = 0;
-		for (k = 0; k < num; k++) {
+		for (k = 0; k < slots; k++) {
 			struct smmuv3_inv_walk *w = &walk[k];
 
 			if (w->pending)
 				smmuv3_inv_walk_wait(invs->inv[w->start].smmu,
 						     w, &deadline);
-			if (smmuv3_inv_walk_done(w))
-				continue;
+			if (smmuv3_inv_walk_done(w)) {
+				if (report && w->ret) {
+					smmuv3_invs_failed(invs, w, batch,
+							   tg_shift, req);
+					w->ret = 0;
+					/* the retry may have used it up */
+					deadline = 0;
+				}
+				if (from >= to)
+					continue;
+				from = smmuv3_inv_walk_init(invs, from, w);
+			}
 			smmuv3_inv_walk_issue(invs, w, batch, req, tg_shift);
 			busy++;
 		}
@@ -447,8 +473,8 @@ smmuv3_invs_failed(struct smmuv3_invs *invs,
 				    failed->ret);
 		return;
 	}
-	smmuv3_inv_walk_init(invs, failed->start, &retry);
-	smmuv3_inv_walks_run(invs, &retry, 1, batch, &all, tg_shift);
+	smmuv3_inv_walks_run(invs, &retry, 1, failed->start, failed->end,
+			     batch, &all, tg_shift, false);
 	if (retry.ret)
 		atomic64_inc(&smmu->cmdq.inv_failures);
 	dev_err_ratelimited(smmu->dev,
@@ -458,7 +484,7 @@ smmuv3_invs_failed(struct smmuv3_invs *invs,
 }
 
 /*
- * Invalidate, SMMUV3_INV_INFLIGHT instances at a time, so that their
+ * Invalidate, up to SMMUV3_INV_INFLIGHT instances at a time, so that their
  * CMD_SYNCs complete in parallel rather than one after the other.
  */
 static void smmuv3_invs_invalidate(struct smmuv3_invs *invs,
@@ -467,17 +493,9 @@ static void smmuv3_invs_invalidate(struct smmuv3_invs *invs,
 {
 	struct smmuv3_inv_walk walk[SMMUV3_INV_INFLIGHT];
 	struct smmuv3_cmd_batch batch;
-	unsigned int i = 0, num, k;
 
-	while (i < invs->num) {
-		for (num = 0; num < SMMUV3_INV_INFLIGHT && i < invs->num; num++)
-			i = smmuv3_inv_walk_init(invs, i, &walk[num]);
-		smmuv3_inv_walks_run(invs, walk, num, &batch, req, tg_shift);
-		for (k = 0; k < num; k++)
-			if (walk[k].ret)
-				smmuv3_invs_failed(invs, &walk[k], &batch,
-						   tg_shift, req);
-	}
+	smmuv3_inv_walks_run(invs, walk, SMMUV3_INV_INFLIGHT, 0, invs->num,
+			     &batch, req, tg_shift, true);
 }
 
 static void smmuv3_domain_invalidate(struct smmuv3_domain *domain,
