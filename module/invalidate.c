@@ -257,7 +257,8 @@ static void smmuv3_inv_add_atc(struct smmuv3_cmd_batch *batch,
  *	commands have completed
  * @nh_all: the next step begins with TLBI_NH_ALL of entry @next - 1 (the
  *	stage-1 clean-up of a nested VMID, once its stage 2 is clean)
- * @stuck: its queue timed out: nothing more is issued to it
+ * @stuck: its queue timed out: nothing more is issued to it (@next is
+ *	@end)
  * @pending: commands were issued with a CMD_SYNC, not yet waited for
  * @err_seq: the ticket of the pending commands (smmuv3_cmdq_ticket): the
  *	queue's error count when they were queued ...
@@ -299,16 +300,29 @@ static unsigned int smmuv3_inv_walk_init(const struct smmuv3_invs *invs,
 
 static bool smmuv3_inv_walk_done(const struct smmuv3_inv_walk *w)
 {
-	return !w->pending &&
-	       (w->stuck || (w->next >= w->end && !w->nh_all));
+	return !w->pending && w->next >= w->end && !w->nh_all;
 }
 
-static void smmuv3_inv_walk_error(struct smmuv3_inv_walk *w, int err)
+/*
+ * Record an error of a step of @w.  Its walk ends there when the queue
+ * timed out (nothing more goes to it), and when the whole-tag retry will
+ * follow (a range): the failed step did not complete, so neither an ATC
+ * invalidation (the device could refill from a stale TLB entry) nor a
+ * nested VMID's stage-1 clean-up may follow it; the retry issues them in
+ * order.  Without a retry (everything was invalidated already), the rest
+ * is still issued: never less invalidation.
+ */
+static void smmuv3_inv_walk_error(struct smmuv3_inv_walk *w, int err,
+				  const struct smmuv3_inv_req *req)
 {
 	if (!err)
 		return;
 	w->ret = w->ret ?: err;
 	w->stuck |= err == -ETIMEDOUT;
+	if (w->stuck || req->size) {
+		w->next = w->end;
+		w->nh_all = false;
+	}
 }
 
 /*
@@ -359,7 +373,7 @@ static void smmuv3_inv_walk_issue(struct smmuv3_invs *invs,
 		return;
 	err = smmuv3_batch_issue(batch);
 	if (err) {
-		smmuv3_inv_walk_error(w, err);
+		smmuv3_inv_walk_error(w, err, req);
 		return;
 	}
 	w->pending = true;
@@ -374,7 +388,9 @@ static void smmuv3_inv_walk_issue(struct smmuv3_invs *invs,
  * time out together, not one queue timeout after the other.
  */
 static void smmuv3_inv_walk_wait(struct smmuv3_device *smmu,
-				 struct smmuv3_inv_walk *w, ktime_t *deadline)
+				 struct smmuv3_inv_walk *w,
+				 const struct smmuv3_inv_req *req,
+				 ktime_t *deadline)
 {
 	struct smmuv3_cmdq_ticket ticket = {
 		.err_seq = w->err_seq,
@@ -384,7 +400,7 @@ static void smmuv3_inv_walk_wait(struct smmuv3_device *smmu,
 
 	w->pending = false;
 	smmuv3_inv_walk_error(w, smmuv3_cmdq_wait_until(smmu, &ticket,
-							deadline));
+							deadline), req);
 }
 
 static void smmuv3_invs_failed(struct smmuv3_invs *invs,
@@ -428,7 +444,7 @@ static void smmuv3_inv_walks_run(struct smmuv3_invs *invs,
 
 			if (w->pending)
 				smmuv3_inv_walk_wait(invs->inv[w->start].smmu,
-						     w, &deadline);
+						     w, req, &deadline);
 			if (smmuv3_inv_walk_done(w)) {
 				if (report && w->ret) {
 					smmuv3_invs_failed(invs, w, batch,
