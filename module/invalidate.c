@@ -372,10 +372,14 @@ static void smmuv3_inv_walk_issue(struct smmuv3_invs *invs,
 	if (!batch->num && !batch->ticket.num && !batch->err)
 		return;
 	err = smmuv3_batch_issue(batch);
-	if (err) {
-		smmuv3_inv_walk_error(w, err, req);
+	smmuv3_inv_walk_error(w, err, req);
+	/*
+	 * A batch that failed may have queued full chunks already (with a
+	 * CMD_SYNC under SMMUV3_OPT_CMDQ_FORCE_SYNC): they are waited for
+	 * too, unless the queue is stuck.
+	 */
+	if (!batch->ticket.num || w->stuck)
 		return;
-	}
 	w->pending = true;
 	w->err_seq = batch->ticket.err_seq;
 	w->first = batch->ticket.span[0].first;
