@@ -389,11 +389,10 @@ static void overlap_atc_after_tlb_sync(struct kunit *test)
  * only after its stage-2 invalidation completed.  2M at 2M: 512 pages of
  * 4K, one range command with SCALE 9, NUM 0, TG 1.
  */
-static void overlap_s1_clear_after_s2_sync(struct kunit *test)
+static struct smmuv3_domain *lat_nesting_parent(struct kunit *test,
+						struct lat_rig *rig)
 {
-	struct lat_rig *rig = lat_rig_create(test, 2);
 	struct fake_smmu *f0 = rig->s[0].f, *f1 = rig->s[1].f;
-	struct smmuv3_domain *domain;
 	const struct smmuv3_inv inv[] = {
 		FAKE_INV(f0, SMMUV3_INV_S2_VMID, 9, 0, 1),
 		FAKE_INV(f0, SMMUV3_INV_S2_VMID_S1_CLEAR, 11, 0, 1),
@@ -401,7 +400,14 @@ static void overlap_s1_clear_after_s2_sync(struct kunit *test)
 		FAKE_INV(f1, SMMUV3_INV_S2_VMID_S1_CLEAR, 12, 0, 1),
 	};
 
-	domain = lat_domain(test, SMMUV3_STAGE_2, inv, ARRAY_SIZE(inv));
+	return lat_domain(test, SMMUV3_STAGE_2, inv, ARRAY_SIZE(inv));
+}
+
+static void overlap_s1_clear_after_s2_sync(struct kunit *test)
+{
+	struct lat_rig *rig = lat_rig_create(test, 2);
+	struct fake_smmu *f0 = rig->s[0].f, *f1 = rig->s[1].f;
+	struct smmuv3_domain *domain = lat_nesting_parent(test, rig);
 
 	smmuv3_domain_inv_range(domain, 0x200000, SZ_2M, SZ_2M, false);
 	lat_expect_clean(test, rig);
@@ -496,33 +502,28 @@ static void overlap_window_slides(struct kunit *test)
  * the stale TLB entry), nor the stage-1 entries of a nested VMID behind
  * its stage-2 invalidation.  The walk of that instance ends there; the
  * retry invalidates each tag whole, then the ATC.  smmu1 is unaffected.
+ * The nesting parent of overlap_s1_clear_after_s2_sync(); smmu0 rejects
+ * its first TLBI_S2_IPA.
  */
 static void overlap_failed_step_ends_walk(struct kunit *test)
 {
 	struct lat_rig *rig = lat_rig_create(test, 2);
 	struct fake_smmu *f0 = rig->s[0].f, *f1 = rig->s[1].f;
-	struct smmuv3_domain *domain;
-	const struct smmuv3_inv inv[] = {
-		FAKE_INV(f0, SMMUV3_INV_S2_VMID_S1_CLEAR, 11, 0, 1),
-		FAKE_INV(f0, SMMUV3_INV_ATS_FULL, 0x10, 0, 1),
-		FAKE_INV(f1, SMMUV3_INV_S2_VMID_S1_CLEAR, 12, 0, 1),
-		FAKE_INV(f1, SMMUV3_INV_ATS_FULL, 0x20, 0, 1),
-	};
+	struct smmuv3_domain *domain = lat_nesting_parent(test, rig);
 
-	domain = lat_domain(test, SMMUV3_STAGE_2, inv, ARRAY_SIZE(inv));
 	rig->s[0].fail_op = OP_TLBI_S2_IPA;
-
 	smmuv3_domain_inv_range(domain, 0x200000, SZ_2M, SZ_2M, false);
 	lat_expect_clean(test, rig);
-	/* S2_IPA rejected; retry: TLBI_S12_VMALL (0x28), then the ATC */
+	/* retry: TLBI_S12_VMALL (0x28) of each VMID, then the ATC */
 	FAKE_EXPECT_CMDS(test, f0,
+			 FAKE_TLBI_S2_IPA(9, 0x200000, 0, 9, 1, 0),
 			 FAKE_TLBI_S2_IPA(11, 0x200000, 0, 9, 1, 0),
-			 FAKE_CMD_SYNC, FAKE_TLBI_S12_VMALL(11), FAKE_CMD_SYNC,
+			 FAKE_CMD_SYNC, FAKE_TLBI_S12_VMALL(9),
+			 FAKE_TLBI_S12_VMALL(11), FAKE_CMD_SYNC,
 			 FAKE_ATC_INV(0x10, 0, 0, 52), FAKE_CMD_SYNC);
 	FAKE_EXPECT_CMDS(test, f1,
 			 FAKE_TLBI_S2_IPA(12, 0x200000, 0, 9, 1, 0),
-			 FAKE_CMD_SYNC, FAKE_TLBI_NH_ALL(12), FAKE_CMD_SYNC,
-			 FAKE_ATC_INV(0x20, 0, 0, 52), FAKE_CMD_SYNC);
+			 FAKE_CMD_SYNC, FAKE_TLBI_NH_ALL(12), FAKE_CMD_SYNC);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&f0->smmu.cmdq.inv_failures), 1);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&f1->smmu.cmdq.inv_failures), 0);
 }
