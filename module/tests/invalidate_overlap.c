@@ -561,29 +561,30 @@ static void overlap_no_retry_when_stuck(struct kunit *test)
 
 /*
  * With SMMUV3_OPT_CMDQ_FORCE_SYNC, a batch goes out with a CMD_SYNC every
- * 63 commands.  Without range invalidation, 100 pages of ASID 5 are 100
- * TLBI_NH_VAs: 63 and a CMD_SYNC are queued when ASID 0x10000 (wider than
- * the 16-bit ASID field) fails the batch.  That CMD_SYNC was issued: it
- * completes before the invalidation returns.
+ * 63 commands.  63 ATC_INVs of SubstreamIDs 1 to 63 and a CMD_SYNC are
+ * queued when SubstreamID 0x100000 (wider than the 20-bit field, IHI 0070
+ * 4.5.1) fails the batch.  That CMD_SYNC was issued: it completes before
+ * the invalidation returns (the retry's too).
  */
 static void overlap_failed_batch_waits_partial(struct kunit *test)
 {
 	struct lat_rig *rig = lat_rig_create(test, 1);
 	struct fake_smmu *f0 = rig->s[0].f;
+	struct smmuv3_inv inv[64];
 	struct smmuv3_domain *domain;
-	const struct smmuv3_inv inv[] = {
-		FAKE_INV(f0, SMMUV3_INV_S1_ASID, 5, 0, 1),
-		FAKE_INV(f0, SMMUV3_INV_S1_ASID, 0x10000, 0, 1),
-	};
+	unsigned int i;
 
+	for (i = 0; i < 63; i++)
+		inv[i] = FAKE_INV(f0, SMMUV3_INV_ATS, 0x10, i + 1, 1);
+	inv[63] = FAKE_INV(f0, SMMUV3_INV_ATS, 0x10, 0x100000, 1);
 	f0->smmu.options |= SMMUV3_OPT_CMDQ_FORCE_SYNC;
-	f0->smmu.feat.flags &= ~SMMUV3_FEAT_RANGE_INV;
 	domain = lat_domain(test, SMMUV3_STAGE_1, inv, ARRAY_SIZE(inv));
 
-	smmuv3_domain_inv_range(domain, 0x100000, 100 * SZ_4K, SZ_4K, true);
+	smmuv3_domain_inv_range(domain, 0x1000, SZ_4K, SZ_4K, true);
+	KUNIT_EXPECT_EQ(test, f0->smmu.cmdq.prod, 2 * 64);
 	KUNIT_EXPECT_EQ_MSG(test, rig->s[0].cons, f0->smmu.cmdq.prod,
 			    "CMD_SYNC issued, never waited for");
-	KUNIT_EXPECT_GE(test, rig->s[0].syncs, 1);
+	KUNIT_EXPECT_EQ(test, rig->s[0].syncs, 2);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&f0->smmu.cmdq.timeouts), 0);
 }
 
