@@ -407,7 +407,7 @@ static void smmuv3_inv_walk_wait(struct smmuv3_device *smmu,
 							deadline), req);
 }
 
-static void smmuv3_invs_failed(struct smmuv3_invs *invs,
+static bool smmuv3_invs_failed(struct smmuv3_invs *invs,
 			       const struct smmuv3_inv_walk *failed,
 			       struct smmuv3_cmd_batch *batch,
 			       unsigned int tg_shift,
@@ -450,13 +450,15 @@ static void smmuv3_inv_walks_run(struct smmuv3_invs *invs,
 				smmuv3_inv_walk_wait(invs->inv[w->start].smmu,
 						     w, req, &deadline);
 			if (smmuv3_inv_walk_done(w)) {
-				if (report && w->ret) {
-					smmuv3_invs_failed(invs, w, batch,
-							   tg_shift, req);
-					w->ret = 0;
-					/* the retry may have used it up */
+				/*
+				 * A retry that timed out used up the round's
+				 * deadline: the other slots get a new one.
+				 */
+				if (report && w->ret &&
+				    smmuv3_invs_failed(invs, w, batch, tg_shift,
+						       req))
 					deadline = 0;
-				}
+				w->ret = 0;
 				if (from >= to)
 					continue;
 				from = smmuv3_inv_walk_init(invs, from, w);
@@ -472,8 +474,9 @@ static void smmuv3_inv_walks_run(struct smmuv3_invs *invs,
  * stuck, walk them again invalidating each tag whole: a rejected range
  * command must not leave stale entries behind.  Rare: kept out of line,
  * so that its walk state is not on the stack of every invalidation.
+ * Return: whether the retry timed out.
  */
-static noinline void
+static noinline bool
 smmuv3_invs_failed(struct smmuv3_invs *invs,
 		   const struct smmuv3_inv_walk *failed,
 		   struct smmuv3_cmd_batch *batch, unsigned int tg_shift,
@@ -491,7 +494,7 @@ smmuv3_invs_failed(struct smmuv3_invs *invs,
 	if (failed->stuck || !req->size) {
 		dev_err_ratelimited(smmu->dev, "invalidation failed (%d)\n",
 				    failed->ret);
-		return;
+		return false;
 	}
 	smmuv3_inv_walks_run(invs, &retry, 1, failed->start, failed->end,
 			     batch, &all, tg_shift, false);
@@ -501,6 +504,7 @@ smmuv3_invs_failed(struct smmuv3_invs *invs,
 			    "range invalidation failed (%d); invalidating the tags whole %s (%d)\n",
 			    failed->ret, retry.ret ? "failed too" : "succeeded",
 			    retry.ret);
+	return retry.stuck;
 }
 
 /*

@@ -185,6 +185,8 @@ static void lat_reject(struct lat_smmu *s, u64 pos)
 	cmdq->err_pos[cmdq->err_seq % SMMUV3_CMDQ_ERR_RING] = pos;
 	WRITE_ONCE(cmdq->err_seq, cmdq->err_seq + 1);
 	raw_spin_unlock_irqrestore(&cmdq->lock, flags);
+	/* the fake's own count, checked against err_seq */
+	s->f->rejected++;
 }
 
 /* Take one look at every instance's queue when an ATC_INV first completes. */
