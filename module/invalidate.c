@@ -454,11 +454,12 @@ static void smmuv3_inv_walks_run(struct smmuv3_invs *invs,
 				 * A retry that timed out used up the round's
 				 * deadline: the other slots get a new one.
 				 */
-				if (report && w->ret &&
-				    smmuv3_invs_failed(invs, w, batch, tg_shift,
-						       req))
-					deadline = 0;
-				w->ret = 0;
+				if (report && w->ret) {
+					if (smmuv3_invs_failed(invs, w, batch,
+							       tg_shift, req))
+						deadline = 0;
+					w->ret = 0;
+				}
 				if (from >= to)
 					continue;
 				from = smmuv3_inv_walk_init(invs, from, w);
