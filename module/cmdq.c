@@ -259,24 +259,28 @@ int smmuv3_cmdq_submit(struct smmuv3_device *smmu, const u64 *cmds,
 EXPORT_SYMBOL_IF_KUNIT(smmuv3_cmdq_submit);
 
 /**
- * smmuv3_cmdq_wait() - wait until the SMMU has consumed a ticket's commands
+ * smmuv3_cmdq_wait_until() - wait for a ticket, up to a shared deadline
  * @smmu: the instance
  * @ticket: what was submitted; when its last command is a CMD_SYNC, the
  *	effects of all its commands are complete on success
+ * @deadline: when to give up; 0 starts it (the queue's timeout from now)
+ *	at the first poll, so that the callers' later waits share it: waits
+ *	on several instances issued together then time out together, not one
+ *	timeout after the other
  *
  * May be called from any context; never sleeps.  A ticket with nothing
  * queued succeeds at once.
  *
- * Return: 0; -ETIMEDOUT if the SMMU did not get there in time; -EIO if it
- * rejected one of the ticket's commands (logged by
+ * Return: 0; -ETIMEDOUT if the SMMU did not get there by @deadline; -EIO
+ * if it rejected one of the ticket's commands (logged by
  * smmuv3_cmdq_fix_error()), or if too many errors happened meanwhile to
  * tell.
  */
-int smmuv3_cmdq_wait(struct smmuv3_device *smmu,
-		     const struct smmuv3_cmdq_ticket *ticket)
+int smmuv3_cmdq_wait_until(struct smmuv3_device *smmu,
+			   const struct smmuv3_cmdq_ticket *ticket,
+			   ktime_t *deadline)
 {
 	struct smmuv3_cmdq *cmdq = &smmu->cmdq;
-	ktime_t deadline = ktime_add_us(ktime_get(), SMMUV3_CMDQ_TIMEOUT_US);
 	u64 last;
 	int ret;
 
@@ -284,11 +288,33 @@ int smmuv3_cmdq_wait(struct smmuv3_device *smmu,
 		return 0;
 	last = ticket->span[ticket->num - 1].last;
 	while (smmuv3_cmdq_refresh_cons(cmdq) <= last) {
-		ret = smmuv3_cmdq_poll(smmu, deadline);
+		if (!*deadline)
+			*deadline = ktime_add_us(ktime_get(),
+						 SMMUV3_CMDQ_TIMEOUT_US);
+		ret = smmuv3_cmdq_poll(smmu, *deadline);
 		if (ret)
 			return ret;
 	}
 	return smmuv3_cmdq_ticket_failed(cmdq, ticket) ? -EIO : 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_cmdq_wait_until);
+
+/**
+ * smmuv3_cmdq_wait() - wait until the SMMU has consumed a ticket's commands
+ * @smmu: the instance
+ * @ticket: what was submitted (as smmuv3_cmdq_wait_until())
+ *
+ * May be called from any context; never sleeps.
+ *
+ * Return: as smmuv3_cmdq_wait_until(), with the queue's timeout from the
+ * first poll.
+ */
+int smmuv3_cmdq_wait(struct smmuv3_device *smmu,
+		     const struct smmuv3_cmdq_ticket *ticket)
+{
+	ktime_t deadline = 0;
+
+	return smmuv3_cmdq_wait_until(smmu, ticket, &deadline);
 }
 EXPORT_SYMBOL_IF_KUNIT(smmuv3_cmdq_wait);
 

@@ -13,7 +13,8 @@
  * the first step of every instance (up to SMMUV3_INV_INFLIGHT of them) is
  * issued before the walk waits for any, so their CMD_SYNCs complete in
  * parallel; a walk costs about the slowest instance's completion time
- * rather than the sum of all of them.
+ * rather than the sum of all of them.  With more instances, one takes the
+ * place of another as soon as that one's walk is done (a sliding window).
  *
  * A range is invalidated with range commands where the SMMU has them, else
  * one command per leaf; a range that would need too many commands, or that
@@ -256,7 +257,8 @@ static void smmuv3_inv_add_atc(struct smmuv3_cmd_batch *batch,
  *	commands have completed
  * @nh_all: the next step begins with TLBI_NH_ALL of entry @next - 1 (the
  *	stage-1 clean-up of a nested VMID, once its stage 2 is clean)
- * @stuck: its queue timed out: nothing more is issued to it
+ * @stuck: its queue timed out: nothing more is issued to it (@next is
+ *	@end)
  * @pending: commands were issued with a CMD_SYNC, not yet waited for
  * @err_seq: the ticket of the pending commands (smmuv3_cmdq_ticket): the
  *	queue's error count when they were queued ...
@@ -298,16 +300,29 @@ static unsigned int smmuv3_inv_walk_init(const struct smmuv3_invs *invs,
 
 static bool smmuv3_inv_walk_done(const struct smmuv3_inv_walk *w)
 {
-	return !w->pending &&
-	       (w->stuck || (w->next >= w->end && !w->nh_all));
+	return !w->pending && w->next >= w->end && !w->nh_all;
 }
 
-static void smmuv3_inv_walk_error(struct smmuv3_inv_walk *w, int err)
+/*
+ * Record an error of a step of @w.  Its walk ends there when the queue
+ * timed out (nothing more goes to it), and when the whole-tag retry will
+ * follow (a range): the failed step did not complete, so neither an ATC
+ * invalidation (the device could refill from a stale TLB entry) nor a
+ * nested VMID's stage-1 clean-up may follow it; the retry issues them in
+ * order.  Without a retry (everything was invalidated already), the rest
+ * is still issued: never less invalidation.
+ */
+static void smmuv3_inv_walk_error(struct smmuv3_inv_walk *w, int err,
+				  const struct smmuv3_inv_req *req)
 {
 	if (!err)
 		return;
 	w->ret = w->ret ?: err;
-	w->stuck = err == -ETIMEDOUT;
+	w->stuck |= err == -ETIMEDOUT;
+	if (w->stuck || req->size) {
+		w->next = w->end;
+		w->nh_all = false;
+	}
 }
 
 /*
@@ -357,18 +372,29 @@ static void smmuv3_inv_walk_issue(struct smmuv3_invs *invs,
 	if (!batch->num && !batch->ticket.num && !batch->err)
 		return;
 	err = smmuv3_batch_issue(batch);
-	if (err) {
-		smmuv3_inv_walk_error(w, err);
+	smmuv3_inv_walk_error(w, err, req);
+	/*
+	 * A batch that failed may have queued full chunks already (with a
+	 * CMD_SYNC under SMMUV3_OPT_CMDQ_FORCE_SYNC): they are waited for
+	 * too, unless the queue is stuck.
+	 */
+	if (!batch->ticket.num || w->stuck)
 		return;
-	}
 	w->pending = true;
 	w->err_seq = batch->ticket.err_seq;
 	w->first = batch->ticket.span[0].first;
 	w->last = batch->ticket.span[batch->ticket.num - 1].last;
 }
 
+/*
+ * Wait for the pending step of @w.  The waits of one round share
+ * @deadline (0 until the first poll starts it): instances issued together
+ * time out together, not one queue timeout after the other.
+ */
 static void smmuv3_inv_walk_wait(struct smmuv3_device *smmu,
-				 struct smmuv3_inv_walk *w)
+				 struct smmuv3_inv_walk *w,
+				 const struct smmuv3_inv_req *req,
+				 ktime_t *deadline)
 {
 	struct smmuv3_cmdq_ticket ticket = {
 		.err_seq = w->err_seq,
@@ -377,35 +403,67 @@ static void smmuv3_inv_walk_wait(struct smmuv3_device *smmu,
 	};
 
 	w->pending = false;
-	smmuv3_inv_walk_error(w, smmuv3_cmdq_wait(smmu, &ticket));
+	smmuv3_inv_walk_error(w, smmuv3_cmdq_wait_until(smmu, &ticket,
+							deadline), req);
 }
 
+static bool smmuv3_invs_failed(struct smmuv3_invs *invs,
+			       const struct smmuv3_inv_walk *failed,
+			       struct smmuv3_cmd_batch *batch,
+			       unsigned int tg_shift,
+			       const struct smmuv3_inv_req *req);
+
 /*
- * Run walks of @num instances together: each round waits, in array order,
- * for each instance's pending step and issues its next one; so every
- * instance's first step is issued before anything is waited for, and each
+ * Run the walks of the instances whose entries are [@from, @to), at most
+ * @slots of them at a time.  Each round goes through the slots in order:
+ * it waits for the slot's pending step and issues the walk's next one; a
+ * slot whose walk is done takes the next instance (with @report, once the
+ * walk's failure is reported and retried).  So the first step of every
+ * instance that has a slot is issued before anything is waited for, an
  * instance's steps follow one another only once the previous one has
- * completed.  Returns when nothing is pending anywhere.
+ * completed, and an instance beyond the first @slots waits for a free
+ * slot, not for the slowest of the instances before it.  The waits of one
+ * round share one deadline.  Returns when nothing is pending anywhere;
+ * without @report, @walk holds the walks' errors.
  */
 static void smmuv3_inv_walks_run(struct smmuv3_invs *invs,
 				 struct smmuv3_inv_walk *walk,
-				 unsigned int num,
-				 struct smmuv3_cmd_batch *batch,
+				 unsigned int slots, unsigned int from,
+				 unsigned int to, struct smmuv3_cmd_batch *batch,
 				 const struct smmuv3_inv_req *req,
-				 unsigned int tg_shift)
+				 unsigned int tg_shift, bool report)
 {
 	unsigned int k, busy;
+	ktime_t deadline;
 
+	for (k = 0; k < slots; k++)
+		walk[k] = (struct smmuv3_inv_walk){
+			.start = to, .next = to, .end = to,
+		};
 	do {
 		busy = 0;
-		for (k = 0; k < num; k++) {
+		deadline = 0;
+		for (k = 0; k < slots; k++) {
 			struct smmuv3_inv_walk *w = &walk[k];
 
 			if (w->pending)
 				smmuv3_inv_walk_wait(invs->inv[w->start].smmu,
-						     w);
-			if (smmuv3_inv_walk_done(w))
-				continue;
+						     w, req, &deadline);
+			if (smmuv3_inv_walk_done(w)) {
+				/*
+				 * A retry that timed out used up the round's
+				 * deadline: the other slots get a new one.
+				 */
+				if (report && w->ret) {
+					if (smmuv3_invs_failed(invs, w, batch,
+							       tg_shift, req))
+						deadline = 0;
+					w->ret = 0;
+				}
+				if (from >= to)
+					continue;
+				from = smmuv3_inv_walk_init(invs, from, w);
+			}
 			smmuv3_inv_walk_issue(invs, w, batch, req, tg_shift);
 			busy++;
 		}
@@ -417,8 +475,9 @@ static void smmuv3_inv_walks_run(struct smmuv3_invs *invs,
  * stuck, walk them again invalidating each tag whole: a rejected range
  * command must not leave stale entries behind.  Rare: kept out of line,
  * so that its walk state is not on the stack of every invalidation.
+ * Return: whether the retry timed out.
  */
-static noinline void
+static noinline bool
 smmuv3_invs_failed(struct smmuv3_invs *invs,
 		   const struct smmuv3_inv_walk *failed,
 		   struct smmuv3_cmd_batch *batch, unsigned int tg_shift,
@@ -429,23 +488,28 @@ smmuv3_invs_failed(struct smmuv3_invs *invs,
 	struct smmuv3_inv_walk retry;
 
 	atomic64_inc(&smmu->cmdq.inv_failures);
-	if (failed->ret == -ETIMEDOUT || !req->size) {
+	/*
+	 * @ret is the first error: a queue may time out after a rejected
+	 * command.  Nothing more goes to a queue that timed out.
+	 */
+	if (failed->stuck || !req->size) {
 		dev_err_ratelimited(smmu->dev, "invalidation failed (%d)\n",
 				    failed->ret);
-		return;
+		return false;
 	}
-	smmuv3_inv_walk_init(invs, failed->start, &retry);
-	smmuv3_inv_walks_run(invs, &retry, 1, batch, &all, tg_shift);
+	smmuv3_inv_walks_run(invs, &retry, 1, failed->start, failed->end,
+			     batch, &all, tg_shift, false);
 	if (retry.ret)
 		atomic64_inc(&smmu->cmdq.inv_failures);
 	dev_err_ratelimited(smmu->dev,
 			    "range invalidation failed (%d); invalidating the tags whole %s (%d)\n",
 			    failed->ret, retry.ret ? "failed too" : "succeeded",
 			    retry.ret);
+	return retry.stuck;
 }
 
 /*
- * Invalidate, SMMUV3_INV_INFLIGHT instances at a time, so that their
+ * Invalidate, up to SMMUV3_INV_INFLIGHT instances at a time, so that their
  * CMD_SYNCs complete in parallel rather than one after the other.
  */
 static void smmuv3_invs_invalidate(struct smmuv3_invs *invs,
@@ -454,17 +518,9 @@ static void smmuv3_invs_invalidate(struct smmuv3_invs *invs,
 {
 	struct smmuv3_inv_walk walk[SMMUV3_INV_INFLIGHT];
 	struct smmuv3_cmd_batch batch;
-	unsigned int i = 0, num, k;
 
-	while (i < invs->num) {
-		for (num = 0; num < SMMUV3_INV_INFLIGHT && i < invs->num; num++)
-			i = smmuv3_inv_walk_init(invs, i, &walk[num]);
-		smmuv3_inv_walks_run(invs, walk, num, &batch, req, tg_shift);
-		for (k = 0; k < num; k++)
-			if (walk[k].ret)
-				smmuv3_invs_failed(invs, &walk[k], &batch,
-						   tg_shift, req);
-	}
+	smmuv3_inv_walks_run(invs, walk, SMMUV3_INV_INFLIGHT, 0, invs->num,
+			     &batch, req, tg_shift, true);
 }
 
 static void smmuv3_domain_invalidate(struct smmuv3_domain *domain,

@@ -805,6 +805,9 @@ int smmuv3_cmdq_submit(struct smmuv3_device *smmu, const u64 *cmds,
 		       struct smmuv3_cmdq_ticket *ticket);
 int smmuv3_cmdq_wait(struct smmuv3_device *smmu,
 		     const struct smmuv3_cmdq_ticket *ticket);
+int smmuv3_cmdq_wait_until(struct smmuv3_device *smmu,
+			   const struct smmuv3_cmdq_ticket *ticket,
+			   ktime_t *deadline);
 int smmuv3_cmdq_issue(struct smmuv3_device *smmu, const u64 *cmds,
 		      unsigned int num, bool sync);
 int smmuv3_cmdq_issue_one(struct smmuv3_device *smmu,
