@@ -3,6 +3,7 @@
 hang in boot or poweroff is a failure), and evaluating its result channel and
 kernel log.  A mixin of run.Runner."""
 
+import concurrent.futures
 import contextlib
 import os
 import re
@@ -58,6 +59,51 @@ class Boots:
         note("initramfs %s: %.1f MB in %.1f s" % (os.path.basename(out),
                                                  os.path.getsize(out) / 1e6, time.time() - t))
         return out
+
+    # -- several guests at once ---------------------------------------------------
+
+    def start_pool(self, jobs):
+        """From now on boot_and_evaluate() boots up to JOBS guests at once (a
+        guest under TCG leaves part of the two cores idle: it waits on its
+        disks, its timers, its own sleeps).  Each boot's results are still
+        evaluated, and printed, in the order the boots were asked for, by
+        drain().  JOBS 1 boots and evaluates each one at once."""
+        self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=jobs) if jobs > 1 else None
+
+    def boot_and_evaluate(self, tag, topo, image, initrd, extra, what, demo=False):
+        """Boot TAG (WHAT: the "booting ..." line) and evaluate it, now or, with
+        a pool, when drain() comes to it."""
+        if getattr(self, "pool", None) is None:
+            note("booting %s (%s)" % (tag, what))
+            st, el, con, res = self.boot(tag, topo, image, initrd, extra, stream=self.o.verbose)
+            self.evaluate(tag, st, el, con, res, demo=demo)
+            return
+        job = self.pool.submit(self._pool_boot, tag, topo, image, initrd, extra, what)
+        self.pending.append((tag, job, demo))
+
+    def _pool_boot(self, tag, topo, image, initrd, extra, what):
+        note("booting %s (%s; %d guest(s) at once)" % (tag, what, self.pool._max_workers))
+        return self.boot(tag, topo, image, initrd, extra)
+
+    def drain(self):
+        """Wait for the queued boots and evaluate them in order."""
+        if getattr(self, "pool", None) is None:
+            return
+        try:
+            for tag, job, demo in self.pending:
+                st, el, con, res = job.result()
+                self.evaluate(tag, st, el, con, res, demo=demo)
+        finally:
+            self.pending = []
+            self.kill_guests()
+            self.pool.shutdown(wait=True)
+            self.pool = None
+
+    def kill_guests(self):
+        """Kill every QEMU still running (^C, or the runner failing)."""
+        for p in list(self.guests):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(p.pid, signal.SIGKILL)
 
     # -- booting --------------------------------------------------------------
 
@@ -141,12 +187,15 @@ class Boots:
         with open(qlog, "a") as f:
             p = subprocess.Popen(argv, stdout=f, stderr=subprocess.STDOUT,
                                  stdin=subprocess.DEVNULL, start_new_session=True)
+            self.guests.add(p)
             try:
                 status = self._wait_guest(p, t, results)
             except BaseException:  # ^C: QEMU is in its own session, take it along
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(p.pid, signal.SIGKILL)
                 raise
+            finally:
+                self.guests.discard(p)
             if status not in ("ok",) and not status.startswith("exit"):
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(p.pid, signal.SIGKILL)

@@ -76,12 +76,7 @@ class Builds:
         the rest (an already built kernel returns at once)."""
         if self.o.kdir or name in self.prebuilds or name == self.kspec.name:
             return
-        k = KERNELS[name]
-        log = open(self.log("build-kernel-%s.log" % name), "ab")
-        cmd = _kernel_cmd(k)
-        self.prebuilds[name] = subprocess.Popen(["nice", "-n", "19"] + cmd, stdout=log,
-                                                stderr=log, stdin=subprocess.DEVNULL)
-        log.close()
+        self._background(name, "build-kernel-%s.log" % name, _kernel_cmd(KERNELS[name]))
 
     def prefetch_stock(self):
         """Download and unpack the stock kernels and headers of
@@ -94,11 +89,16 @@ class Builds:
         os.makedirs(os.path.join(CACHE, "stock"), exist_ok=True)
         script = "for s in %s; do %s fetch $s >/dev/null || exit 1; done" % (
             " ".join(STOCK_DKMS_SERIES), chroot_path(os.path.join(HERE, "stock.sh")))
-        log = open(self.log("build-stock-prefetch.log"), "ab")
-        self.prebuilds["stock"] = subprocess.Popen(
-            ["nice", "-n", "19"] + in_chroot(["flock", lock, "bash", "-c", script]),
-            stdout=log, stderr=log, stdin=subprocess.DEVNULL)
-        log.close()
+        self._background("stock", "build-stock-prefetch.log",
+                         in_chroot(["flock", lock, "bash", "-c", script]))
+
+    def _background(self, name, logname, cmd):
+        """Run CMD at the lowest CPU priority in the background, its output
+        in the run's LOGNAME; kept in self.prebuilds[NAME] for whoever needs
+        its result to wait on."""
+        with open(self.log(logname), "ab") as log:
+            self.prebuilds[name] = subprocess.Popen(["nice", "-n", "19"] + cmd, stdout=log,
+                                                    stderr=log, stdin=subprocess.DEVNULL)
 
     def outdir(self, what):
         d = os.path.join(REPO, "out", self.kname, what)

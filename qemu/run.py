@@ -38,7 +38,8 @@ from hostenv import CACHE, IN_CHROOT, in_chroot, show  # noqa: E402
 from kmods import builtin_modules, module_index, read_module, resolve_modules  # noqa: E402
 from results import Results, note  # noqa: E402
 from topologies import (TOPOLOGIES, KERNELS, CHECK_KERNELS, DEFAULT_TOPOLOGIES,  # noqa: E402
-                        REPEAT_TESTS, REPEAT_TOPOLOGIES, CHECK_REPEAT, STOCK, STOCK_DESC,
+                        REPEAT_TESTS, REPEAT_TOPOLOGIES, CHECK_REPEAT, CHECK_JOBS, STOCK,
+                        STOCK_DESC,
                         TEST_TOPOLOGIES)
 import iort  # noqa: E402
 from builds import Builds  # noqa: E402
@@ -72,6 +73,9 @@ class Runner(Builds, Boots, StockBoots, StaticChecks):
         self.bench_output = {}  # boot tag -> the guest's bench section lines
         self.selftest_output = {}  # (boot tag, selftest) -> its output lines
         self.prebuilds = {}     # kernel name -> its background kernel.sh (prebuild())
+        self.pool = None        # boots several guests at once (start_pool())
+        self.pending = []       # [(tag, future, demo)]: boots drain() evaluates
+        self.guests = set()     # the QEMU processes running
 
     # -- bookkeeping --------------------------------------------------------
 
@@ -187,13 +191,46 @@ class Runner(Builds, Boots, StockBoots, StaticChecks):
                 extra.append("smtest.tests=" + ",".join(tests))
             if quick or not topo.kunit:
                 extra.append("smtest.kunit=0")
-            note("booting %s (%s, driver %s, %s kernel%s)" % (
-                tag, topo.desc, self.o.driver, self.kspec.name if not self.o.kdir else "KDIR",
-                "; quick repeat boot" if quick else ""))
+            what = "%s, driver %s, %s kernel%s" % (
+                topo.desc, self.o.driver, self.kspec.name if not self.o.kdir else "KDIR",
+                "; quick repeat boot" if quick else "")
             boot_initrd, fw_extra = iort.prepare(self, topo, image, initrd)  # IORT upgrade
-            st, el, con, res = self.boot(tag, topo, image, boot_initrd, extra + fw_extra,
-                                         stream=self.o.verbose)
-            self.evaluate(tag, st, el, con, res, demo=demo)
+            self.boot_and_evaluate(tag, topo, image, boot_initrd, extra + fw_extra, what,
+                                   demo=demo)
+
+def run_steps(runner, o, names, guest, echo_static):
+    """The steps of a run, in order.  With --jobs N the boots are queued (N
+    guests at once) and evaluated at the end: the static checks, the DKMS
+    builds and the other guest kernels' builds overlap the first boots."""
+    if STOCK in names:
+        runner.prefetch_stock()
+    if guest or "sparse" in o.static:
+        runner.kernel()  # first: checkpatch then finds its source tree too
+    if o.check and not o.kdir and runner.kdir:
+        for kname in CHECK_KERNELS:
+            if kname != o.kernel and any(n in guest for n in KERNELS[kname].topologies):
+                runner.prebuild(kname)
+    runner.start_pool(o.jobs)
+    if guest:
+        runner.run_topologies(guest, demo=o.demo)
+    if "checkpatch" in o.static:
+        runner.checkpatch(echo=echo_static)
+    if "sparse" in o.static:
+        runner.sparse(echo=echo_static)
+    if "oracle" in o.static:
+        runner.oracle(echo=echo_static)
+    # Before the other guest kernels: a cold cache is still building them
+    # in the background (prebuild()), and the stock boots need none of them.
+    if STOCK in names:
+        runner.run_stock()
+    if o.check and not o.kdir:
+        # The other guest kernels, each with its own topologies.
+        for kname in CHECK_KERNELS:
+            todo = [n for n in KERNELS[kname].topologies if n in guest]
+            if kname != o.kernel and todo:
+                runner.use_kernel(kname)
+                runner.run_topologies(todo)
+    runner.drain()
 
 
 def main():
@@ -227,6 +264,9 @@ def main():
                     "else 0)" % (" and ".join(REPEAT_TOPOLOGIES), CHECK_REPEAT))
     ap.add_argument("--repeat-only", action="store_true",
                     help="only the --repeat boots (make soak)")
+    ap.add_argument("--jobs", type=int, metavar="N",
+                    help="boot up to N guests at once; their results are printed in order "
+                    "(default: %d with --check, else 1)" % CHECK_JOBS)
     ap.add_argument("--list", action="store_true", help="list the topologies and exit")
     ap.add_argument("--check", action="store_true",
                     help="everything: checkpatch, sparse, oracle, all topologies, stock-dkms")
@@ -272,6 +312,8 @@ def main():
     o.kernel = o.kernel or ("base" if o.bench else "debug")
     if o.repeat is None:
         o.repeat = CHECK_REPEAT if o.check else 0
+    if o.jobs is None:
+        o.jobs = CHECK_JOBS if o.check and not o.verbose else 1
 
     if o.list:
         for t in TOPOLOGIES.values():
@@ -304,33 +346,10 @@ def main():
             print(show(os.path.join(runner.outdir("module"), "smmuv3.ko")))
         return 1 if runner.results.count("FAIL") else 0
     guest = [n for n in names if n != STOCK]
-    if STOCK in names:
-        runner.prefetch_stock()
-    if guest or "sparse" in o.static:
-        runner.kernel()  # first: checkpatch then finds its source tree too
-    if o.check and not o.kdir and runner.kdir:
-        for kname in CHECK_KERNELS:
-            if kname != o.kernel and any(n in guest for n in KERNELS[kname].topologies):
-                runner.prebuild(kname)
-    if "checkpatch" in o.static:
-        runner.checkpatch(echo=echo_static)
-    if "sparse" in o.static:
-        runner.sparse(echo=echo_static)
-    if "oracle" in o.static:
-        runner.oracle(echo=echo_static)
-    if guest:
-        runner.run_topologies(guest, demo=o.demo)
-    # Before the other guest kernels: a cold cache is still building them
-    # in the background (prebuild()), and the stock boots need none of them.
-    if STOCK in names:
-        runner.run_stock()
-    if o.check and not o.kdir:
-        # The other guest kernels, each with its own topologies.
-        for kname in CHECK_KERNELS:
-            todo = [n for n in KERNELS[kname].topologies if n in guest]
-            if kname != o.kernel and todo:
-                runner.use_kernel(kname)
-                runner.run_topologies(todo)
+    try:
+        run_steps(runner, o, names, guest, echo_static)
+    finally:
+        runner.kill_guests()
     r = runner.results
     summary = r.summary()
     with open(runner.log("summary.txt"), "w") as f:

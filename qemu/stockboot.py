@@ -130,12 +130,11 @@ class StockBoots:
                 extra.append("smtest.unbound_nogroup=1")
             if not builtin:
                 extra.insert(0, "initcall_blacklist=arm_smmu_driver_init")
-            note("booting %s (Debian's %s kernel, %s)" % (
-                btag, release, "its built-in arm-smmu-v3" if builtin else
-                "smmuv3.ko from %s, the built-in driver blacklisted" % deb))
-            st, el, con, res = self.boot(btag, topo, local_path(fetched["VMLINUZ"]), initrd,
-                                         extra, stream=self.o.verbose)
-            self.evaluate(btag, st, el, con, res)
+            what = "Debian's %s kernel, %s" % (
+                release, "its built-in arm-smmu-v3" if builtin else
+                "smmuv3.ko from %s, the built-in driver blacklisted" % deb)
+            self.boot_and_evaluate(btag, topo, local_path(fetched["VMLINUZ"]), initrd, extra,
+                                   what)
             tags.append(btag)
         return tags
 

@@ -142,6 +142,8 @@ STOCK_DESC = ("the smmuv3-dkms package's DKMS builds for the stock Debian arm64 
 DEFAULT_TOPOLOGIES = ["acpi2", "acpi2-mixed", "acpi2-s2s1", "acpi2-rmr", "dt1", "acpi8"]
 # make check repeats these quick boots (--repeat; make soak does more).
 CHECK_REPEAT = 1
+# make check boots this many guests at once (run.py --jobs).
+CHECK_JOBS = 2
 REPEAT_TOPOLOGIES = ["acpi2", "acpi8"]
 
 
