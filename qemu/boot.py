@@ -68,6 +68,7 @@ class Boots:
         disks, its timers, its own sleeps).  Each boot's results are still
         evaluated, and printed, in the order the boots were asked for, by
         drain().  JOBS 1 boots and evaluates each one at once."""
+        self.jobs = jobs
         self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=jobs) if jobs > 1 else None
 
     def boot_and_evaluate(self, tag, topo, image, initrd, extra, what, demo=False):
@@ -82,7 +83,7 @@ class Boots:
         self.pending.append((tag, job, demo))
 
     def _pool_boot(self, tag, topo, image, initrd, extra, what):
-        note("booting %s (%s; %d guest(s) at once)" % (tag, what, self.pool._max_workers))
+        note("booting %s (%s; up to %d guests at once)" % (tag, what, self.jobs))
         return self.boot(tag, topo, image, initrd, extra)
 
     def drain(self):
