@@ -13,8 +13,10 @@
  *  - STE word 0: V [0], Config [3:1] (0b000 abort, 0b100 bypass); word 1:
  *    EATS [29:28] (0b00 no ATS, 0b01 full ATS)
  *  - commands as in fake_smmu.h: TLBI_NH_VA 0x12, ATC_INV 0x40 (SSV [11],
- *    SSID [31:12], SID [63:32]; word 1 Size [5:0]), CMD_SYNC 0x46.  A whole
- *    ATC is invalidated with Size 40: 2^40 4KiB pages, the 52-bit space.
+ *    SSID [31:12], SID [63:32]; word 1 Size [5:0], Address [63:12]),
+ *    CMD_SYNC 0x46.  A whole ATC is invalidated with Size 52: 2^52 4KiB
+ *    pages, all 2^64 bytes; a range with 2^Size pages at an Address aligned
+ *    to them.
  */
 #include <kunit/static_stub.h>
 #include <kunit/test.h>
@@ -238,10 +240,11 @@ static void ats_atc_after_tlb_per_instance(struct kunit *test)
 	skip_cmds(f[1]);
 	smmuv3_domain_inv_range(d, 0x1000, SZ_4K, SZ_4K, true);
 	/* ASID 1 on each instance (its first) */
+	/* The ATC's page 0x1000 alone: Address 0x1000, Size 0 */
 	FAKE_EXPECT_CMDS(test, f[0], FAKE_TLBI_NH_VA(1, 0x1000, 0, 0, 0, 1),
-			 SYNC, ATC_RID(SID), SYNC);
+			 SYNC, FAKE_ATC_INV_RANGE(SID, 0, 0, 0x1000, 0), SYNC);
 	FAKE_EXPECT_CMDS(test, f[1], FAKE_TLBI_NH_VA(1, 0x1000, 0, 0, 0, 1),
-			 SYNC, ATC_RID(SID_B), SYNC);
+			 SYNC, FAKE_ATC_INV_RANGE(SID_B, 0, 0, 0x1000, 0), SYNC);
 }
 
 /* --- Switching the capability ------------------------------------------------ */
