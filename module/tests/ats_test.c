@@ -401,7 +401,7 @@ static void ats_required_identity(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, fake_attach(e.master, &smmuv3_identity_domain), 0);
 	w0 = ste_word(e.f, SID, 0);
 	KUNIT_EXPECT_EQ_MSG(test, w0 & 0x3f, 0xb, "V, Config, S1Fmt: %#llx", w0);
-	KUNIT_EXPECT_NE_MSG(test, w0 & 0x000ffffffffffc0ULL, 0,
+	KUNIT_EXPECT_NE_MSG(test, w0 & 0x000fffffffffffc0ULL, 0,
 			    "S1ContextPtr: %#llx", w0);
 	KUNIT_EXPECT_EQ_MSG(test, w0 >> 59, 1, "S1CDMax: %#llx", w0);
 	KUNIT_EXPECT_EQ(test, ste_word(e.f, SID, 1), 0x1000100000d5ULL);
