@@ -9,6 +9,17 @@
  * capability.  A device that needs ATS to work at all (pci_ats_required())
  * is refused at probe without it.
  *
+ * Such a device keeps ATS on the identity domain too.  A bypassing STE
+ * cannot answer translation requests (EATS is IGNORED there), but a
+ * stage-1 STE whose S1DSS is BYPASS lets traffic without a PASID through
+ * untranslated and still answers them, with the physical address (IHI 0070
+ * 13.6.4, "Full ATS skipping stage 1").  So an identity RID of such a
+ * device points its STE at its CD table, which has at least two CDs
+ * (S1CDMax 0 would make the SMMU ignore S1DSS and translate through CD 0);
+ * an instance without stage 1 or substreams cannot do that, and the attach
+ * fails.  A blocked RID gets the plain aborting STE and no ATS, as in the
+ * kernel's driver: nothing is translated, so nothing needs the ATC.
+ *
  * ATS is on while the device's RID translates (a paging domain, or a
  * nested domain whose guest STE asked for it, EATS) and while PASIDs are
  * attached, whatever the RID's domain: the CD table's STE answers
@@ -83,10 +94,23 @@ bool smmuv3_ats_plan(u32 smmu_flags, u32 fwspec_flags, bool pci_ats)
 EXPORT_SYMBOL_IF_KUNIT(smmuv3_ats_plan);
 
 /**
+ * smmuv3_ats_stu() - the Smallest Translation Unit a device's ATS gets
+ * @smmu: the instance
+ *
+ * Return: log2 of the instance's smallest page size, as the PCI ATS
+ * capability's STU field wants it (pci_prepare_ats(), pci_enable_ats()).
+ */
+unsigned int smmuv3_ats_stu(const struct smmuv3_device *smmu)
+{
+	return __ffs(smmu->feat.pgsize_bitmap);
+}
+
+/**
  * smmuv3_ats_probe() - decide about a device's ATS at probe
  * @master: the master, with its streams
  *
- * Sets @master->ats_supported and, where it is, programs the device's
+ * Sets @master->ats_supported and @master->ats_required and, where ATS is
+ * supported, programs the device's
  * Smallest Translation Unit (the instance's smallest page) for
  * pci_enable_ats() later.
  *
@@ -96,19 +120,20 @@ EXPORT_SYMBOL_IF_KUNIT(smmuv3_ats_plan);
 int smmuv3_ats_probe(struct smmuv3_master *master)
 {
 	struct iommu_fwspec *fwspec = dev_iommu_fwspec_get(master->dev);
-	unsigned int stu = __ffs(master->smmu->feat.pgsize_bitmap);
+	unsigned int stu = smmuv3_ats_stu(master->smmu);
 	struct pci_dev *pdev;
 
 	if (!dev_is_pci(master->dev) || !fwspec)
 		return 0;
 	pdev = to_pci_dev(master->dev);
+	master->ats_required = smmuv3_pci_ats_required(pdev);
 	/* Someone else's ATS (pci_prepare_ats() would warn): not ours. */
 	master->ats_supported = smmuv3_ats_plan(master->smmu->feat.flags,
 						fwspec->flags,
 						pci_ats_supported(pdev)) &&
 				!pdev->ats_enabled &&
 				!pci_prepare_ats(pdev, stu);
-	if (!master->ats_supported && smmuv3_pci_ats_required(pdev)) {
+	if (!master->ats_supported && master->ats_required) {
 		dev_err_ratelimited(master->dev,
 				    "requires ATS, which %s or its root complex lacks\n",
 				    master->smmu->name);
@@ -127,7 +152,9 @@ int smmuv3_ats_probe(struct smmuv3_master *master)
  *	blocked domains
  *
  * While PASIDs are attached the STE keeps the CD table and has ATS
- * whatever the RID's domain (S1DSS bypass or terminate works with ATS).
+ * whatever the RID's domain (S1DSS bypass or terminate works with ATS); so
+ * does the identity RID of a device that requires ATS
+ * (smmuv3_ats_identity_cdtab(); @master->rid_identity must be up to date).
  *
  * Return: true if the STE gets EATS and the PCI capability is on.
  */
@@ -135,9 +162,80 @@ bool smmuv3_ats_want(const struct smmuv3_master *master, bool translating)
 {
 	if (!master->ats_supported)
 		return false;
-	return translating || smmuv3_master_has_pasids(master);
+	return translating || smmuv3_master_has_pasids(master) ||
+	       smmuv3_ats_identity_cdtab(master);
 }
 EXPORT_SYMBOL_IF_KUNIT(smmuv3_ats_want);
+
+/**
+ * smmuv3_ats_identity_cdtab() - does an identity RID need the CD table
+ * @master: the master, with @rid_identity up to date
+ *
+ * Return: true for the identity RID of a device that requires ATS: its STE
+ * is the CD table's with S1DSS bypass (and EATS), not a bypassing one.
+ */
+bool smmuv3_ats_identity_cdtab(const struct smmuv3_master *master)
+{
+	return master->ats_required && master->rid_identity;
+}
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_ats_identity_cdtab);
+
+/**
+ * smmuv3_ats_identity_prepare() - get an identity attach of a device ready
+ * @master: the master
+ * @identity: the RID is being attached to the identity domain (else the
+ *	blocked one)
+ *
+ * A device that requires ATS needs its CD table for the identity domain
+ * (see the top of this file): it is allocated here if need be.
+ *
+ * Return: 0; -EOPNOTSUPP if the instance has no stage 1 or no substreams
+ * (the STE could not have EATS: the device would run without ATS), or
+ * -ENOMEM.
+ */
+int smmuv3_ats_identity_prepare(struct smmuv3_master *master, bool identity)
+{
+	struct smmuv3_device *smmu = master->smmu;
+
+	if (!identity || !master->ats_required)
+		return 0;
+	if (!(smmu->feat.flags & SMMUV3_FEAT_S1) ||
+	    !smmuv3_cdtab_ssid_bits(smmu)) {
+		dev_err_ratelimited(master->dev,
+				    "requires ATS, which %s cannot keep on in the identity domain without stage 1 and substreams\n",
+				    smmu->name);
+		return -EOPNOTSUPP;
+	}
+	if (master->cdtab)
+		return 0;
+	return smmuv3_cdtab_alloc(master);
+}
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_ats_identity_prepare);
+
+/**
+ * smmuv3_ats_describe() - a master's ATS state in one line, for debugfs
+ * @master: the master
+ * @buf: the result
+ * @len: its size
+ *
+ * "ats supported S enabled E required R stu N", each flag 0 or 1, and N
+ * the STU's log2 ("-" where the device has no ATS).  Read racily.
+ *
+ * Return: what snprintf() returns.
+ */
+int smmuv3_ats_describe(const struct smmuv3_master *master, char *buf,
+			size_t len)
+{
+	bool supported = master->ats_supported;
+	char stu[4] = "-";
+
+	if (supported)
+		snprintf(stu, sizeof(stu), "%u", smmuv3_ats_stu(master->smmu));
+	return snprintf(buf, len, "ats supported %d enabled %d required %d stu %s",
+			supported, READ_ONCE(master->ats_enabled),
+			master->ats_required, stu);
+}
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_ats_describe);
 
 /**
  * smmuv3_ats_num_invs() - ATC entries an attachment adds
@@ -235,7 +333,7 @@ VISIBLE_IF_KUNIT void smmuv3_ats_pci_enable(struct smmuv3_master *master)
 	if (!dev_is_pci(master->dev) || to_pci_dev(master->dev)->ats_enabled)
 		return;
 	ret = pci_enable_ats(to_pci_dev(master->dev),
-			     __ffs(master->smmu->feat.pgsize_bitmap));
+			     smmuv3_ats_stu(master->smmu));
 	if (ret)
 		dev_err_ratelimited(master->dev, "ATS not enabled (%d)\n", ret);
 }

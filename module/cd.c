@@ -40,7 +40,7 @@ EXPORT_SYMBOL_IF_KUNIT(smmuv3_cdtab_ssid_bits);
 
 /**
  * smmuv3_cdtab_alloc() - allocate a master's context descriptor table
- * @master: the master
+ * @master: the master; 2^@ssid_bits CDs, at least 2 if it requires ATS
  *
  * Return: 0 or -ENOMEM.
  */
@@ -50,6 +50,14 @@ int smmuv3_cdtab_alloc(struct smmuv3_master *master)
 	struct smmuv3_cdtab *tab;
 	unsigned int bits = master->ssid_bits;
 	size_t bytes;
+
+	/*
+	 * A device that requires ATS may need S1DSS bypass for its identity
+	 * RID (ats.c), which S1CDMax 0 would make the SMMU ignore: at least
+	 * two CDs, even without PASIDs.  CD 1 stays invalid.
+	 */
+	if (master->ats_required)
+		bits = max(bits, 1U);
 
 	tab = kzalloc_obj(*tab, GFP_KERNEL);
 	if (!tab)

@@ -136,6 +136,14 @@ static int smmuv3_streams_show(struct seq_file *s, void *unused)
 			   le64_to_cpu(READ_ONCE(ste[1])),
 			   le64_to_cpu(READ_ONCE(ste[2])),
 			   le64_to_cpu(READ_ONCE(ste[3])));
+		/* Once per master, after the line of its first stream. */
+		if (stream == &stream->master->streams[0]) {
+			char ats[64];
+
+			smmuv3_ats_describe(stream->master, ats, sizeof(ats));
+			seq_printf(s, "\t%s %s\n",
+				   dev_name(stream->master->dev), ats);
+		}
 	}
 	mutex_unlock(&smmu->streams_mutex);
 	return 0;

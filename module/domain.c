@@ -139,13 +139,15 @@ void smmuv3_master_commit(struct smmuv3_master *master,
 
 /*
  * The STE of a RID on the identity or blocked domain: a plain bypassing or
- * aborting one, or while PASIDs are attached the CD table with S1DSS doing
- * the same to traffic without a PASID (with EATS if @ats).
+ * aborting one, or while PASIDs are attached (or for the identity RID of a
+ * device that requires ATS) the CD table with S1DSS doing the same to
+ * traffic without a PASID (with EATS if @ats).
  */
 static void smmuv3_ste_make_rid(__le64 *ste, const struct smmuv3_master *master,
 				bool ats)
 {
-	if (!smmuv3_master_has_pasids(master)) {
+	if (!smmuv3_master_has_pasids(master) &&
+	    !smmuv3_ats_identity_cdtab(master)) {
 		if (master->rid_identity)
 			smmuv3_ste_make_bypass(ste);
 		else
@@ -180,10 +182,15 @@ static void smmuv3_master_refresh_ste(struct smmuv3_master *master)
 static int smmuv3_attach_static(struct device *dev, bool identity)
 {
 	struct smmuv3_master *master = smmuv3_dev_master(dev);
-	bool ats = smmuv3_ats_want(master, false);
 	__le64 ste[SMMUV3_STE_QWORDS];
+	bool ats;
+	int ret;
 
+	ret = smmuv3_ats_identity_prepare(master, identity);
+	if (ret)
+		return ret;
 	master->rid_identity = identity;
+	ats = smmuv3_ats_want(master, false);
 	smmuv3_ste_make_rid(ste, master, ats);
 	smmuv3_install_ste(master, ste);
 	/* CD 0 is unused now, whether or not the table stays in the STE. */

@@ -221,16 +221,27 @@ static bool smmuv3_inv_add_tlbi(struct smmuv3_cmd_batch *batch,
 	return inv->type == SMMUV3_INV_S2_VMID_S1_CLEAR && !all;
 }
 
+/*
+ * Add the ATC invalidation of one entry.  An ATS invalidation names a span
+ * of 2^Size 4KiB pages at an address aligned to it (CMD_ATC_INV, IHI 0070
+ * 4.5.1): a range gets the smallest such span that covers it, whose Size
+ * is the number of the highest bit in which the range's first and last
+ * page numbers differ.  An invalidation of everything, a range that wraps,
+ * and an ATS_FULL entry (a nesting parent: the guest's CDs decide the
+ * addresses, which may carry a top byte under CD.TBI) get Size 52, a span
+ * of all 2^64 bytes.  The CDs of ATS entries are this driver's own, never
+ * with TBI, so a device caches only the addresses the page table maps.
+ *
+ * The RID's entries (SSID 0) are reached only without SSV, which also
+ * reaches every PASID's in the span (an ATS invalidation without a PASID
+ * prefix applies to all of them).
+ */
 static void smmuv3_inv_add_atc(struct smmuv3_cmd_batch *batch,
-			       const struct smmuv3_inv *inv)
+			       const struct smmuv3_inv *inv,
+			       const struct smmuv3_inv_req *req)
 {
-	/*
-	 * The whole ATC of the (sub)stream: ATS is not on the hot path yet.
-	 * The RID's entries (SSID 0) are reached only without SSV, which
-	 * also reaches every PASID's (an ATS invalidation without a PASID
-	 * prefix applies to all of them).  The span is all 2^64 bytes: with
-	 * CD.TBI an ATC may hold any top byte (IHI 0070 3.9.1).
-	 */
+	u64 first = req->iova >> SMMUV3_ATC_INV_SHIFT;
+	u64 last = (req->iova + req->size - 1) >> SMMUV3_ATC_INV_SHIFT;
 	struct smmuv3_cmd cmd = {
 		.op = SMMUV3_OP_ATC_INV,
 		.atc = {
@@ -241,6 +252,14 @@ static void smmuv3_inv_add_atc(struct smmuv3_cmd_batch *batch,
 		},
 	};
 
+	if (inv->type == SMMUV3_INV_ATS && req->size &&
+	    req->iova + req->size - 1 >= req->iova) {
+		unsigned int span = fls64(first ^ last);
+
+		cmd.atc.size = span;
+		cmd.atc.addr = (first & ~(BIT_ULL(span) - 1)) <<
+			       SMMUV3_ATC_INV_SHIFT;
+	}
 	smmuv3_batch_add(batch, &cmd);
 }
 
@@ -362,7 +381,7 @@ static void smmuv3_inv_walk_issue(struct smmuv3_invs *invs,
 				break;
 		}
 		if (atc) {
-			smmuv3_inv_add_atc(batch, inv);
+			smmuv3_inv_add_atc(batch, inv, req);
 		} else if (smmuv3_inv_add_tlbi(batch, inv, req, tg_shift)) {
 			w->next++;
 			w->nh_all = true;

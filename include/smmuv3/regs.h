@@ -360,6 +360,8 @@
 #define SMMUV3_CMD1_ATC_SIZE		GENMASK_ULL(5, 0)
 /* Size 52: a 2^64-byte span from address 0, the whole ATC. */
 #define  SMMUV3_ATC_INV_SIZE_ALL	52
+/* Address and Size count 4KiB pages, whatever the page table's granule. */
+#define  SMMUV3_ATC_INV_SHIFT		12
 #define SMMUV3_CMD1_ATC_ADDR		GENMASK_ULL(63, 12)
 #define SMMUV3_CMD1_PRI_PRGIDX		GENMASK_ULL(8, 0)
 #define SMMUV3_CMD1_PRI_RESP		GENMASK_ULL(13, 12)

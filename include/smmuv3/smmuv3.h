@@ -411,7 +411,8 @@ struct smmuv3_stream {
  * @pasid_enabled: probe_device enabled the PCI PASID capability, which
  *	release_device disables
  * @cdtab: context descriptor table, allocated at the first stage-1 attach
- *	of the RID or of a PASID
+ *	of the RID or of a PASID, or identity attach of a device that
+ *	requires ATS
  * @attach: what the device's RID (traffic without a PASID) is attached to
  *	when that is a paging domain or, through its parent, a nested one;
  *	NULL on the identity and blocked domains
@@ -427,6 +428,9 @@ struct smmuv3_stream {
  *	handler holds while it forwards events
  * @ats_supported: the instance, the root complex (firmware) and the PCI
  *	device all support ATS; decided at probe (ats.c)
+ * @ats_required: the device cannot work without ATS (pci_ats_required()):
+ *	set at probe (ats.c; KUnit sets it on its fake masters); ATS then
+ *	stays on in the identity domain, through the CD table
  * @ats_enabled: the device's PCI ATS capability is enabled and its STEs
  *	have EATS set; changed only by attaches (smmuv3_ats_commit()), read
  *	racily (READ_ONCE()) by guest invalidations
@@ -454,6 +458,7 @@ struct smmuv3_master {
 	struct xarray pasids;
 	struct smmuv3_viommu *viommu;
 	bool ats_supported;
+	bool ats_required;
 	bool ats_enabled;
 	bool stall_enabled;
 };
@@ -875,7 +880,12 @@ void smmuv3_pci_pasid_plan(int max_pasids, int dev_features, u8 cdtab_bits,
 /* ats.c */
 bool smmuv3_ats_plan(u32 smmu_flags, u32 fwspec_flags, bool pci_ats);
 int smmuv3_ats_probe(struct smmuv3_master *master);
+unsigned int smmuv3_ats_stu(const struct smmuv3_device *smmu);
 bool smmuv3_ats_want(const struct smmuv3_master *master, bool translating);
+bool smmuv3_ats_identity_cdtab(const struct smmuv3_master *master);
+int smmuv3_ats_identity_prepare(struct smmuv3_master *master, bool identity);
+int smmuv3_ats_describe(const struct smmuv3_master *master, char *buf,
+			size_t len);
 unsigned int smmuv3_ats_num_invs(const struct smmuv3_master *master, bool ats);
 void smmuv3_ats_fill_invs(const struct smmuv3_master *master,
 			  struct smmuv3_inv *inv, u32 ssid, bool full);

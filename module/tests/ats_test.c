@@ -13,8 +13,10 @@
  *  - STE word 0: V [0], Config [3:1] (0b000 abort, 0b100 bypass); word 1:
  *    EATS [29:28] (0b00 no ATS, 0b01 full ATS)
  *  - commands as in fake_smmu.h: TLBI_NH_VA 0x12, ATC_INV 0x40 (SSV [11],
- *    SSID [31:12], SID [63:32]; word 1 Size [5:0]), CMD_SYNC 0x46.  A whole
- *    ATC is invalidated with Size 40: 2^40 4KiB pages, the 52-bit space.
+ *    SSID [31:12], SID [63:32]; word 1 Size [5:0], Address [63:12]),
+ *    CMD_SYNC 0x46.  A whole ATC is invalidated with Size 52: 2^52 4KiB
+ *    pages, all 2^64 bytes; a range with 2^Size pages at an Address aligned
+ *    to them.
  */
 #include <kunit/static_stub.h>
 #include <kunit/test.h>
@@ -238,10 +240,11 @@ static void ats_atc_after_tlb_per_instance(struct kunit *test)
 	skip_cmds(f[1]);
 	smmuv3_domain_inv_range(d, 0x1000, SZ_4K, SZ_4K, true);
 	/* ASID 1 on each instance (its first) */
+	/* The ATC's page 0x1000 alone: Address 0x1000, Size 0 */
 	FAKE_EXPECT_CMDS(test, f[0], FAKE_TLBI_NH_VA(1, 0x1000, 0, 0, 0, 1),
-			 SYNC, ATC_RID(SID), SYNC);
+			 SYNC, FAKE_ATC_INV_RANGE(SID, 0, 0, 0x1000, 0), SYNC);
 	FAKE_EXPECT_CMDS(test, f[1], FAKE_TLBI_NH_VA(1, 0x1000, 0, 0, 0, 1),
-			 SYNC, ATC_RID(SID_B), SYNC);
+			 SYNC, FAKE_ATC_INV_RANGE(SID_B, 0, 0, 0x1000, 0), SYNC);
 }
 
 /* --- Switching the capability ------------------------------------------------ */
@@ -364,6 +367,139 @@ static void ats_pasid_keeps_atc_entries(struct kunit *test)
 							  &p->domain), 0);
 }
 
+/* --- Devices that require ATS ---------------------------------------------- */
+
+/*
+ * A device that requires ATS (pci_ats_required(); the fake sets the flag
+ * probe would) keeps ATS on the identity domain: its STE is a stage-1 one
+ * through its CD table with S1DSS bypass and EATS (IHI 0070 13.6.4, "Full
+ * ATS skipping stage 1"), as the kernel's driver makes it:
+ *  - word 0: V [0] 1, Config [3:1] 0b101, S1Fmt [5:4] 0 (linear),
+ *    S1ContextPtr [51:6] the table, S1CDMax [63:59] 1 (two CDs: with 0 the
+ *    SMMU would ignore S1DSS);
+ *  - word 1: S1DSS [1:0] 0b01 (bypass), S1CIR [3:2] and S1COR [5:4] 0b01
+ *    (write-back read-allocate), S1CSH [7:6] 0b11 (inner shareable), EATS
+ *    [29:28] 0b01, STRW [31:30] 0 (EL1), SHCFG [45:44] 0b01 (incoming, as a
+ *    bypass STE has it): 0x1000100000d5.
+ * The ATC is invalidated whole before the capability is enabled.  The
+ * blocked domain gets the plain aborting STE (V, Config 0b000) and ATS
+ * off; back on identity ATS comes back.
+ */
+static void ats_required_identity(struct kunit *test)
+{
+	const struct fake_cmd inv = ATC_RID(SID), sync = SYNC;
+	struct ats_seen *s;
+	struct env e;
+	u64 w0;
+
+	env_init(test, &e, FEAT);
+	e.f->smmu.feat.ssid_bits = 4;
+	s = ats_seen(test);
+	e.master->ats_supported = true;
+	e.master->ats_required = true;
+
+	KUNIT_ASSERT_EQ(test, fake_attach(e.master, &smmuv3_identity_domain), 0);
+	w0 = ste_word(e.f, SID, 0);
+	KUNIT_EXPECT_EQ_MSG(test, w0 & 0x3f, 0xb, "V, Config, S1Fmt: %#llx", w0);
+	KUNIT_EXPECT_NE_MSG(test, w0 & 0x000fffffffffffc0ULL, 0,
+			    "S1ContextPtr: %#llx", w0);
+	KUNIT_EXPECT_EQ_MSG(test, w0 >> 59, 1, "S1CDMax: %#llx", w0);
+	KUNIT_EXPECT_EQ(test, ste_word(e.f, SID, 1), 0x1000100000d5ULL);
+	KUNIT_EXPECT_TRUE(test, e.master->ats_enabled);
+	KUNIT_ASSERT_EQ(test, s->enables, 1);
+	KUNIT_EXPECT_EQ(test, eats(s->ste1), 1);
+	KUNIT_EXPECT_EQ(test, s->last[0].w0, inv.w0);
+	KUNIT_EXPECT_EQ(test, s->last[0].w1, inv.w1);
+	KUNIT_EXPECT_EQ(test, s->last[1].w0, sync.w0);
+
+	KUNIT_ASSERT_EQ(test, fake_attach(e.master, &smmuv3_blocked_domain), 0);
+	KUNIT_EXPECT_EQ(test, ste_word(e.f, SID, 0), 0x1);
+	KUNIT_EXPECT_EQ(test, ste_word(e.f, SID, 1), 0);
+	KUNIT_EXPECT_FALSE(test, e.master->ats_enabled);
+	KUNIT_EXPECT_EQ(test, s->disables, 1);
+
+	KUNIT_ASSERT_EQ(test, fake_attach(e.master, &smmuv3_identity_domain), 0);
+	KUNIT_EXPECT_EQ(test, ste_word(e.f, SID, 1), 0x1000100000d5ULL);
+	KUNIT_EXPECT_EQ(test, s->enables, 2);
+}
+
+/*
+ * The last PASID of an identity RID leaves: a device that requires ATS
+ * keeps the CD table STE with S1DSS bypass and ATS, where another gets
+ * its plain bypass STE back.
+ */
+static void ats_required_identity_last_pasid(struct kunit *test)
+{
+	struct iommu_domain *blocked = &smmuv3_blocked_domain;
+	struct smmuv3_domain *p;
+	struct env e;
+
+	env_init(test, &e, FEAT);
+	e.f->smmu.feat.ssid_bits = 4;
+	e.master->ssid_bits = 4;
+	e.master->ats_supported = true;
+	e.master->ats_required = true;
+
+	KUNIT_ASSERT_EQ(test, fake_attach(e.master, &smmuv3_identity_domain), 0);
+	p = fake_domain_on(test, e.f, SMMUV3_STAGE_1);
+	KUNIT_ASSERT_EQ(test, p->domain.ops->set_dev_pasid(&p->domain,
+							   e.master->dev, 5,
+							   NULL), 0);
+	KUNIT_ASSERT_EQ(test, blocked->ops->set_dev_pasid(blocked,
+							  e.master->dev, 5,
+							  &p->domain), 0);
+	KUNIT_EXPECT_EQ(test, ste_word(e.f, SID, 0) & 0xf, 0xb);
+	KUNIT_EXPECT_EQ(test, ste_word(e.f, SID, 1), 0x1000100000d5ULL);
+	KUNIT_EXPECT_TRUE(test, e.master->ats_enabled);
+	KUNIT_EXPECT_EQ(test, ats_seen(test)->disables, 0);
+}
+
+/*
+ * Without substreams the identity STE could not have EATS: the attach
+ * fails with -EOPNOTSUPP and leaves the STE as it was, rather than run
+ * the device without ATS.
+ */
+static void ats_required_identity_no_ssid(struct kunit *test)
+{
+	struct env e;
+
+	env_init(test, &e, FEAT);
+	e.master->ats_supported = true;
+	e.master->ats_required = true;
+	KUNIT_ASSERT_EQ(test, fake_attach(e.master, &smmuv3_blocked_domain), 0);
+	KUNIT_EXPECT_EQ(test, fake_attach(e.master, &smmuv3_identity_domain),
+			-EOPNOTSUPP);
+	KUNIT_EXPECT_EQ(test, ste_word(e.f, SID, 0), 0x1);
+	KUNIT_EXPECT_FALSE(test, e.master->ats_enabled);
+	KUNIT_EXPECT_EQ(test, ats_seen(test)->enables, 0);
+}
+
+/* --- debugfs ----------------------------------------------------------------- */
+
+/* The per-master line of the instance's "streams" file. */
+static void ats_describe_line(struct kunit *test)
+{
+	char buf[64];
+	struct env e;
+
+	env_init(test, &e, FEAT);
+	e.f->smmu.feat.pgsize_bitmap = SZ_4K | SZ_2M | SZ_1G;
+	smmuv3_ats_describe(e.master, buf, sizeof(buf));
+	KUNIT_EXPECT_STREQ(test, buf,
+			   "ats supported 0 enabled 0 required 0 stu -");
+	e.master->ats_supported = true;
+	e.master->ats_required = true;
+	KUNIT_ASSERT_EQ(test, fake_attach(e.master, &smmuv3_blocked_domain), 0);
+	smmuv3_ats_describe(e.master, buf, sizeof(buf));
+	KUNIT_EXPECT_STREQ(test, buf,
+			   "ats supported 1 enabled 0 required 1 stu 12");
+	e.f->smmu.feat.ssid_bits = 4;
+	KUNIT_ASSERT_EQ(test, fake_attach(e.master, &smmuv3_identity_domain), 0);
+	smmuv3_ats_describe(e.master, buf, sizeof(buf));
+	KUNIT_EXPECT_STREQ(test, buf,
+			   "ats supported 1 enabled 1 required 1 stu 12");
+}
+
 /* --- CANWBS ------------------------------------------------------------------ */
 
 /* Give a fake master a fwspec with these flags. */
@@ -451,6 +587,10 @@ static struct kunit_case smmuv3_ats_cases[] = {
 	KUNIT_CASE(ats_enable_after_ste_and_atc_inv),
 	KUNIT_CASE(ats_atc_inv_before_disable),
 	KUNIT_CASE(ats_pasid_keeps_atc_entries),
+	KUNIT_CASE(ats_required_identity),
+	KUNIT_CASE(ats_required_identity_last_pasid),
+	KUNIT_CASE(ats_required_identity_no_ssid),
+	KUNIT_CASE(ats_describe_line),
 	KUNIT_CASE(canwbs_enforce),
 #if SMMUV3_HAVE_VIOMMU && IS_ENABLED(CONFIG_IOMMUFD_DRIVER_CORE)
 	KUNIT_CASE(canwbs_viommu_admission),

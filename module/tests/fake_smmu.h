@@ -124,6 +124,10 @@ void fake_expect_cmds(struct kunit *test, struct fake_smmu *f,
 #define FAKE_ATC_INV(sid, ssid, ssv, size)				\
 	{ 0x40 | (u64)(ssv) << 11 | (u64)(ssid) << 12 | (u64)(sid) << 32, \
 	  (u64)(size) }
+/* ATC_INV of 2^size 4KiB pages at addr (aligned to that span), [63:12] */
+#define FAKE_ATC_INV_RANGE(sid, ssid, ssv, addr, size)			\
+	{ 0x40 | (u64)(ssv) << 11 | (u64)(ssid) << 12 | (u64)(sid) << 32, \
+	  (u64)(addr) | (u64)(size) }
 
 /* Check the commands an instance received since the last check. */
 #define FAKE_EXPECT_CMDS(test, f, ...)					\

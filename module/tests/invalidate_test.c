@@ -214,14 +214,85 @@ static void inv_range_ats(struct kunit *test)
 	}
 	KUNIT_ASSERT_TRUE(test, fake_domain_invs(domain)->has_ats);
 
+	/* One page: Address 0x1000, Size 0; ATS_FULL stays whole. */
 	smmuv3_domain_inv_range(domain, 0x1000, SZ_4K, SZ_4K, true);
 	FAKE_EXPECT_CMDS(test, f[0],
 			 FAKE_TLBI_NH_VA(5, 0x1000, 0, 0, 0, 1),
 			 SYNC,
-			 FAKE_ATC_INV(0x10, 3, 1, ATC_ALL),
+			 FAKE_ATC_INV_RANGE(0x10, 3, 1, 0x1000, 0),
 			 FAKE_ATC_INV(0x20, 0, 0, ATC_ALL),
 			 SYNC);
-	FAKE_EXPECT_CMDS(test, f[1], FAKE_ATC_INV(0x30, 0, 0, ATC_ALL), SYNC);
+	FAKE_EXPECT_CMDS(test, f[1],
+			 FAKE_ATC_INV_RANGE(0x30, 0, 0, 0x1000, 0), SYNC);
+}
+
+/*
+ * A range's ATC invalidation: the smallest span of 2^Size 4KiB pages,
+ * aligned to itself, that covers it (CMD_ATC_INV, IHI 0070 4.5.1; PCIe
+ * ATS Invalidate Request: a naturally aligned power-of-two range).  The
+ * pairs are worked out by hand from the first and last page numbers.
+ * The RID's entry goes without SSV, a PASID's with SSV and its SSID, both
+ * with the same span; an ATS_FULL entry (nesting parent) and an
+ * invalidation of everything keep Size 52.
+ */
+static void inv_range_atc_span(struct kunit *test)
+{
+	static const struct {
+		unsigned long iova;
+		size_t size;
+		u64 addr;
+		u8 span;
+	} c[] = {
+		/* one page: itself */
+		{ 0x5000, SZ_4K, 0x5000, 0 },
+		/* pages 0x13-0x14 straddle 0x14: the 8 pages from 0x10 */
+		{ 0x13000, SZ_8K, 0x10000, 3 },
+		/* an aligned 2MiB block: its 512 pages */
+		{ 0x40200000, SZ_2M, 0x40200000, 9 },
+		/* a 64KiB page: 16 pages of 4KiB */
+		{ 0x30000, SZ_64K, 0x30000, 4 },
+		/* 8KiB across 1GiB: pages 0x3ffff-0x40000, 2^19 from 0 */
+		{ 0x3ffff000, SZ_8K, 0, 19 },
+		/* 8KiB across 2^47: pages 0x7ffffffff-0x800000000 */
+		{ 0x7ffffffff000, SZ_8K, 0, 36 },
+		/* the last page of a 64-bit space */
+		{ 0xfffffffffffff000, SZ_4K, 0xfffffffffffff000, 0 },
+	};
+	struct smmuv3_domain *domain;
+	struct fake_smmu *f;
+	unsigned int i;
+
+	f = fake_smmu_create(test, "smmu0", FEAT_RIL, 16, 8);
+	{
+		const struct smmuv3_inv inv[] = {
+			FAKE_INV(f, ATS, 0x10, 0, 1),
+			FAKE_INV(f, ATS, 0x11, 5, 1),
+			FAKE_INV(f, ATSF, 0x20, 0, 1),
+		};
+
+		domain = domain_with(test, SMMUV3_STAGE_1, PGSIZES_4K, inv,
+				     ARRAY_SIZE(inv));
+	}
+	for (i = 0; i < ARRAY_SIZE(c); i++) {
+		kunit_info(test, "range %#lx + %#zx: Address %#llx Size %u\n",
+			   c[i].iova, c[i].size, c[i].addr, c[i].span);
+		smmuv3_domain_inv_range(domain, c[i].iova, c[i].size, SZ_4K,
+					true);
+		FAKE_EXPECT_CMDS(test, f,
+				 FAKE_ATC_INV_RANGE(0x10, 0, 0, c[i].addr,
+						    c[i].span),
+				 FAKE_ATC_INV_RANGE(0x11, 5, 1, c[i].addr,
+						    c[i].span),
+				 FAKE_ATC_INV(0x20, 0, 0, ATC_ALL),
+				 SYNC);
+	}
+	/* A full flush: every entry whole. */
+	smmuv3_domain_inv_all(domain);
+	FAKE_EXPECT_CMDS(test, f,
+			 FAKE_ATC_INV(0x10, 0, 0, ATC_ALL),
+			 FAKE_ATC_INV(0x11, 5, 1, ATC_ALL),
+			 FAKE_ATC_INV(0x20, 0, 0, ATC_ALL),
+			 SYNC);
 }
 
 /* Entries without users (trash) issue nothing, not even a CMD_SYNC. */
@@ -905,6 +976,7 @@ static struct kunit_case smmuv3_invalidate_cases[] = {
 	KUNIT_CASE(inv_range_s1_two_instances),
 	KUNIT_CASE(inv_range_s2_s1_clear),
 	KUNIT_CASE(inv_range_ats),
+	KUNIT_CASE(inv_range_atc_span),
 	KUNIT_CASE(inv_skips_unused),
 	KUNIT_CASE(inv_range_encoding),
 	KUNIT_CASE(inv_range_no_range_inv),
