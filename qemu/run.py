@@ -171,12 +171,17 @@ class Runner(Builds, Boots, StockBoots, StaticChecks):
         initrd = self.initramfs(self.tag("initramfs-" + self.o.driver), driver_mods=drv,
                                 kunit_mods=kunit, selftests=selftests)
         image = os.path.join(self.kdir, "arch/arm64/boot/Image")
-        boots = [] if self.o.repeat_only else [(name, name, False) for name in names]
+        boots = []  # (tag, topology, quick, part)
+        if not self.o.repeat_only:
+            for name in names:
+                boots.append((name, name, False, None))
+                boots += [("%s-%s" % (name, part), name, False, part)
+                          for part, _ in TOPOLOGIES[name].parts]
         repeat = self.o.repeat if self.kspec.name == self.o.kernel else 0
         for k in range(1, repeat + 1):
-            boots += [("%s-repeat%d" % (name, k), name, True)
+            boots += [("%s-repeat%d" % (name, k), name, True, None)
                       for name in REPEAT_TOPOLOGIES if name in names]
-        for tag, name, quick in boots:
+        for tag, name, quick, part in boots:
             tag = self.tag(tag)
             topo = TOPOLOGIES[name]
             extra = ["smtest.mode=%s" % ("demo" if demo else "check"),
@@ -184,19 +189,25 @@ class Runner(Builds, Boots, StockBoots, StaticChecks):
                      "smtest.instances=%d" % topo.instances,
                      "smtest.testtimeout=%d" % self._testtimeout()]
             tests = REPEAT_TESTS if quick else topo.tests
-            if tests is None and any(name not in TEST_TOPOLOGIES.get(n, [name])
-                                     for n, _ in selftests):
+            if tests is None and (topo.parts or any(name not in TEST_TOPOLOGIES.get(n, [name])
+                                                    for n, _ in selftests)):
                 tests = [n for n, _ in selftests if name in TEST_TOPOLOGIES.get(n, [name])]
+            if not quick and topo.parts:
+                mine = dict(topo.parts).get(part)
+                elsewhere = {t for p, ts in topo.parts if p != part for t in ts}
+                tests = [t for t in tests if (mine is None or t in mine) and t not in elsewhere]
             if tests is not None:
                 extra.append("smtest.tests=" + ",".join(tests))
-            if quick or not topo.kunit:
+            if quick or part or not topo.kunit:
                 extra.append("smtest.kunit=0")
             what = "%s, driver %s, %s kernel%s" % (
                 topo.desc, self.o.driver, self.kspec.name if not self.o.kdir else "KDIR",
-                "; quick repeat boot" if quick else "")
+                "; quick repeat boot" if quick else
+                "; part %s: %s" % (part, ", ".join(tests)) if part else "")
             boot_initrd, fw_extra = iort.prepare(self, topo, image, initrd)  # IORT upgrade
             self.boot_and_evaluate(tag, topo, image, boot_initrd, extra + fw_extra, what,
                                    demo=demo)
+
 
 def run_steps(runner, o, names, guest, echo_static):
     """The steps of a run, in order.  With --jobs N the boots are queued (N

@@ -39,7 +39,7 @@ class Smmu:
 
 class Topology:
     def __init__(self, name, desc, smmus, uefi, passthrough=True, tests=None, kunit=True,
-                 iort=None):
+                 iort=None, parts=()):
         self.name = name
         self.desc = desc
         self.smmus = smmus
@@ -48,6 +48,12 @@ class Topology:
         self.tests = tests              # the selftests to run (None: all)
         self.kunit = kunit              # load the KUnit suites
         self.iort = iort                # IortEdit: an IORT upgrade in the initrd (qemu/iort.py)
+        # [(PART, selftests)]: those selftests run in a boot of their own,
+        # tagged NAME-PART (the guest still sees smtest.topology=NAME), and
+        # not in the topology's main boot.  A long topology split so: make
+        # check boots two guests at once, and the longest boot is its
+        # critical path.
+        self.parts = parts
 
     @property
     def instances(self):
@@ -58,7 +64,9 @@ TOPOLOGIES = {
     t.name: t for t in [
         Topology("acpi2", "UEFI/ACPI (IORT), two SMMUs (stage=nested) on pcie.0 and a "
                  "pxb-pcie; an edu and a virtio-blk behind each",
-                 [Smmu("pcie.0", "nested"), Smmu("pcie.1", "nested", bus_nr=8)], uefi=True),
+                 [Smmu("pcie.0", "nested"), Smmu("pcie.1", "nested", bus_nr=8)], uefi=True,
+                 parts=[("life", ["smmuv3_fail_nth", "smmuv3_lifecycle",
+                                  "smmuv3_fault_storm"])]),
         Topology("acpi2-mixed", "as acpi2, instance 0 stage=nested, instance 1 stage=1",
                  [Smmu("pcie.0", "nested"), Smmu("pcie.1", "1", bus_nr=8)], uefi=True),
         Topology("dt1", "device tree, one SMMU on pcie.0; an edu and a virtio-blk behind it, "
