@@ -32,6 +32,25 @@
  * devices than that, the instance registers without them, as the in-tree
  * driver always does, and says so.
  *
+ * The bus probe does not fail the registration when the probe of one
+ * device fails (an allocation in the core or in our probe_device): Linux
+ * 7.x drops that device (no fwspec, no group) and goes on.  On ACPI nothing
+ * probes it again: a driver bound later gets its fwspec from
+ * acpi_dma_configure() but no IOMMU group, and all its DMA aborts
+ * (C_BAD_STREAMID).  So, still holding the device locks, each locked device
+ * (and free host bridge) left without a group is given its firmware
+ * description again; one that then names this instance lost its probe, and
+ * the instance registers once more (smmuv3_register_retry()).  Only those
+ * devices can be in its groups (a bound device was configured before the
+ * instance existed, has no fwspec of ours and is not probed), so
+ * re-registering disturbs no driver.  A device still without a group after
+ * that is named in a warning.  Without all the locks (a busy device, too
+ * many devices) there is no retry: a device being bound could be probed
+ * late.  smmuv3_register_mutex makes our instances register one at a time,
+ * so that no other instance's bus probe frees a device's fwspec while it is
+ * looked at; another IOMMU driver registering at that moment is not
+ * excluded.
+ *
  * After the registration, a PCI device that has no driver and still no
  * group is configured here (smmuv3_configure_unbound()): Linux 7.x's bus
  * probe configures such devices itself, Linux 6.12's leaves them for the
@@ -53,6 +72,14 @@
 #define SMMUV3_REGISTER_WAIT_MS		5000
 #define SMMUV3_REGISTER_RETRY_MS	10
 #define SMMUV3_REGISTER_MAX_LOCKS	32
+
+/*
+ * Held around an instance's registration with the iommu core and the check
+ * of its devices after it (smmuv3_register_retry()): see the top of this
+ * file.  Taken under the SMMU's device lock and with the PCI devices'
+ * locks held; the core's iommu_probe_device_lock nests inside.
+ */
+static DEFINE_MUTEX(smmuv3_register_mutex);
 
 /**
  * struct smmuv3_devlocks - PCI devices locked around the registration
@@ -126,6 +153,79 @@ static bool smmuv3_devlocks_try(struct smmuv3_devlocks *dl)
 }
 
 /*
+ * Whether @dev, locked and without a driver, was left without an IOMMU
+ * group although firmware puts it behind @smmu.  Its firmware description
+ * is made again (its failed probe freed it), as the bus probe does; on
+ * Linux 6.12 that probes it too.
+ */
+static bool smmuv3_dev_lost(struct device *dev, struct smmuv3_device *smmu)
+{
+	struct iommu_fwspec *fwspec;
+
+	if (dev->driver || device_iommu_mapped(dev) ||
+	    smmuv3_compat_dma_configure(dev) || device_iommu_mapped(dev))
+		return false;
+	fwspec = dev_iommu_fwspec_get(dev);
+	return fwspec && fwspec->iommu_fwnode == smmu->iommu.fwnode;
+}
+
+/*
+ * A device of @dl that the registration of @smmu lost: one of the locked
+ * ones, or a host bridge (not locked for the registration: no driver binds
+ * it; locked here if it is free).  Called with smmuv3_register_mutex held.
+ */
+static struct device *smmuv3_devlocks_lost(struct smmuv3_devlocks *dl,
+					   struct smmuv3_device *smmu)
+{
+	unsigned int i;
+
+	for (i = 0; i < dl->num; i++) {
+		struct device *dev = dl->devs[i];
+		bool lock = i >= dl->locked;
+		bool lost;
+
+		if (lock && (to_pci_dev(dev)->class >> 8 != PCI_CLASS_BRIDGE_HOST ||
+			     !device_trylock(dev)))
+			continue;
+		lost = smmuv3_dev_lost(dev, smmu);
+		if (lock)
+			device_unlock(dev);
+		if (lost)
+			return dev;
+	}
+	return NULL;
+}
+
+/*
+ * The instance is registered and every unbound PCI device is locked: if
+ * the bus probe lost one of ours, register again (see the top of this
+ * file).  Called with smmuv3_register_mutex held.
+ *
+ * Return: 0, or the new registration's error (the instance is then not
+ * registered).
+ */
+static int smmuv3_register_retry(struct smmuv3_device *smmu,
+				 struct smmuv3_devlocks *dl)
+{
+	struct device *lost = smmuv3_devlocks_lost(dl, smmu);
+	int ret;
+
+	if (!lost)
+		return 0;
+	dev_info(smmu->dev, "%s was left without an IOMMU group (its probe failed): registering again\n",
+		 dev_name(lost));
+	iommu_device_unregister(&smmu->iommu);
+	ret = iommu_device_register(&smmu->iommu, &smmuv3_ops, smmu->dev);
+	if (ret)
+		return ret;
+	lost = smmuv3_devlocks_lost(dl, smmu);
+	if (lost)
+		dev_warn(smmu->dev, "%s has no IOMMU group: its DMA faults until it is removed and added again\n",
+			 dev_name(lost));
+	return 0;
+}
+
+/*
  * One PCI device after the registration: if it has no driver and no group,
  * configure its DMA as the bus probe of Linux 7.x would.  Only tried under
  * the device's lock: a device whose lock is taken is being bound, and the
@@ -195,14 +295,17 @@ void smmuv3_register_exit(void)
  *
  * Holds the locks of the unbound PCI devices during iommu_device_register()
  * (see the top of this file), which takes iommu_probe_device_lock inside:
- * the same order as a driver bind (device lock, then the probe lock).
+ * the same order as a driver bind (device lock, then the probe lock).  If
+ * that registration lost a device behind @smmu, registers once more.
  *
- * Return: as iommu_device_register().
+ * Return: as iommu_device_register(); on an error the instance is not
+ * registered.
  */
 int smmuv3_iommu_register(struct smmuv3_device *smmu)
 {
 	struct smmuv3_devlocks dl = {};
 	unsigned int waited = 0, i;
+	bool all_locked = false;
 	int ret;
 
 	if (IS_ENABLED(CONFIG_PCI)) {
@@ -214,7 +317,11 @@ int smmuv3_iommu_register(struct smmuv3_device *smmu)
 					 smmuv3_devlocks_collect);
 	}
 
-	while (dl.num && !smmuv3_devlocks_try(&dl)) {
+	while (dl.num) {
+		if (smmuv3_devlocks_try(&dl)) {
+			all_locked = !dl.too_many;
+			break;
+		}
 		if (waited >= SMMUV3_REGISTER_WAIT_MS) {
 			dev_warn(smmu->dev,
 				 "%s stayed busy for %u ms; registering anyway (a device being bound now may end without an IOMMU group)\n",
@@ -233,7 +340,11 @@ int smmuv3_iommu_register(struct smmuv3_device *smmu)
 		dev_info(smmu->dev,
 			 "waited %u ms for devices being bound before registering\n",
 			 waited);
+	mutex_lock(&smmuv3_register_mutex);
 	ret = iommu_device_register(&smmu->iommu, &smmuv3_ops, smmu->dev);
+	if (!ret && all_locked)
+		ret = smmuv3_register_retry(smmu, &dl);
+	mutex_unlock(&smmuv3_register_mutex);
 
 	smmuv3_devlocks_unlock(&dl);
 	for (i = 0; i < dl.num; i++)

@@ -49,9 +49,13 @@
  *                    report; a probe that registered no instance left
  *                    (smmuv3.ko) no instance directory in debugfs and no
  *                    domain; one that registered it anyway costs an unload
- *                    and a reload.  At the end the other SMMUs probe, every
- *                    device is in a group, DMA works, and kmemleak finds no
- *                    object the walk left unreferenced.
+ *                    and a reload, and (smmuv3.ko; upstream: INFO) left
+ *                    every device the unbroken probe put behind it in a
+ *                    group (register.c registers again when the core
+ *                    dropped one whose probe failed).  At the end the
+ *                    other SMMUs probe, every device is in a group, DMA
+ *                    works, and kmemleak finds no object the walk left
+ *                    unreferenced.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -193,14 +197,21 @@ static int remove_all(const struct strlist *l)
 	return 0;
 }
 
-/* How many devices of L are not in a group now. */
-static int groups_missing(const struct strlist *l)
+/* How many devices of L are not in a group now; their names in BUF. */
+static int groups_missing(const struct strlist *l, char *buf, size_t len)
 {
+	size_t off = 0;
 	int missing = 0;
 
-	for (int i = 0; i < l->n; i++)
-		if (pci_iommu_group(l->v[i]) < 0)
-			missing++;
+	buf[0] = 0;
+	for (int i = 0; i < l->n; i++) {
+		if (pci_iommu_group(l->v[i]) >= 0)
+			continue;
+		missing++;
+		if (off < len)
+			off += snprintf(buf + off, len - off, "%s%s", off ? " " : "",
+					l->v[i]);
+	}
 	return missing;
 }
 
@@ -679,12 +690,13 @@ static unsigned int failnth_stride(unsigned int points, const char **how)
 
 TEST_F_TIMEOUT(life, load_fail_nth, TIMEOUT)
 {
-	char old[NKNOBS][32], nth[64], when[128], why[256], leftover_s[96];
+	char old[NKNOBS][32], nth[64], when[128], why[256], leftover_s[96], missing[256];
+	char first_partial[300] = "";
 	unsigned int n, stride, points, walked = 0, refused = 0, survived = 0, partial = 0;
 	unsigned int leftovers = 0;
 	uint64_t t0 = now_ms(), seed;
 	const char *how = "";
-	struct strlist smmus;
+	struct strlist smmus, first;
 	bool injected, done = false;
 	long left, leaks0, leaks1;
 	int nthfd;
@@ -693,6 +705,7 @@ TEST_F_TIMEOUT(life, load_fail_nth, TIMEOUT)
 		SKIP(return, "no failslab / fail-nth (CONFIG_FAILSLAB, "
 		     "CONFIG_FAULT_INJECTION_DEBUG_FS)");
 	strlist_init(&smmus);
+	strlist_init(&first);
 	ASSERT_LT(0, smmu_platform_devices(&smmus)) TH_LOG("no SMMU platform device");
 	for (size_t k = 0; k < NKNOBS; k++) {
 		old[k][0] = 0;
@@ -719,6 +732,8 @@ TEST_F_TIMEOUT(life, load_fail_nth, TIMEOUT)
 	ASSERT_LT(0, left);
 	points = (1U << 30) - left;
 	ASSERT_LT(0, count_instances()) TH_LOG("%s did not probe", smmus.v[0]);
+	/* The devices behind it: in a group now (the others' SMMUs are not probed). */
+	ASSERT_LT(0, devices_behind(&first)) TH_LOG("no PCI device behind %s", smmus.v[0]);
 	undo(_metadata, self);
 
 	/*
@@ -746,9 +761,16 @@ TEST_F_TIMEOUT(life, load_fail_nth, TIMEOUT)
 		walked++;
 		if (count_instances()) {
 			survived++;
-			/* The bus probe ran inside the write: no waiting. */
-			if (groups_missing(&self->devs))
-				partial++;
+			/*
+			 * The bus probe ran inside the write: no waiting.  A
+			 * device left without a group runs with no translation
+			 * set up: the driver must have probed it again.
+			 */
+			if (groups_missing(&first, missing, sizeof(missing))) {
+				if (!partial++)
+					snprintf(first_partial, sizeof(first_partial),
+						 "N = %u: %s", n, missing);
+			}
 			continue;
 		}
 		refused++;
@@ -782,18 +804,36 @@ TEST_F_TIMEOUT(life, load_fail_nth, TIMEOUT)
 		snprintf(leftover_s, sizeof(leftover_s), "debugfs not checked: driver %s",
 			 env_driver() ?: "?");
 	INFO("fail-nth over the probe of %s (%u allocation points, %d PCI device(s) "
-	     "present): %u points walked, every %u (%s) from N = 1 + (seed 0x%llx %% %u): "
-	     "%u registered nothing (%s), %u registered the instance anyway (%u of them "
-	     "short of a group); N = %u hit nothing; kmemleak unreferenced objects %ld "
-	     "before, %ld after; %llu s", smmus.v[0], points, self->devs.n, walked, stride,
+	     "present, %d behind it): %u points walked, every %u (%s) from N = 1 + (seed "
+	     "0x%llx %% %u): %u registered nothing (%s), %u registered the instance anyway "
+	     "(%u of them short of a group); N = %u hit nothing; kmemleak unreferenced "
+	     "objects %ld before, %ld after; %llu s", smmus.v[0], points, self->devs.n,
+	     first.n, walked, stride,
 	     how, (unsigned long long)seed, stride, refused, leftover_s, survived,
 	     partial, n, leaks0, leaks1, (unsigned long long)(now_ms() - t0) / 1000);
+	/*
+	 * The iommu core's bus probe drops a device whose probe failed (its
+	 * own allocation or the driver's) without failing the registration;
+	 * smmuv3.ko probes such devices again (module/register.c), the
+	 * in-tree driver does not: shown, not failed, there.
+	 */
+	if (env_driver_ours()) {
+		EXPECT_EQ(0, partial) TH_LOG("%u probe(s) registered the instance and left "
+					     "PCI devices behind it without an IOMMU group "
+					     "(first %s)", partial, first_partial);
+	} else if (partial) {
+		INFO("driver %s: %u probe(s) registered the instance and left PCI devices "
+		     "without an IOMMU group (first %s): not failed, the iommu core drops a "
+		     "device whose probe failed and this driver does not probe it again",
+		     env_driver() ?: "?", partial, first_partial);
+	}
 	EXPECT_EQ(0, leftovers) TH_LOG("%u failed probe(s) left smmuv3 debugfs entries "
 				       "(the first above)", leftovers);
 	if (leaks0 >= 0)
 		EXPECT_EQ(leaks0, leaks1) TH_LOG("kmemleak found %ld new unreferenced "
 						 "object(s) (see " KMEMLEAK ")",
 						 leaks1 - leaks0);
+	strlist_free(&first);
 	strlist_free(&smmus);
 }
 
