@@ -172,11 +172,13 @@ class Runner(Builds, Boots, StockBoots, StaticChecks):
                                 kunit_mods=kunit, selftests=selftests)
         image = os.path.join(self.kdir, "arch/arm64/boot/Image")
         boots = []  # (tag, topology, quick, part)
+        # Tests chosen on the command line (--append smtest.tests=...): no parts.
+        chosen = any(a.startswith("smtest.tests=") for arg in self.o.append for a in arg.split())
         if not self.o.repeat_only:
             for name in names:
                 boots.append((name, name, False, None))
                 boots += [("%s-%s" % (name, part), name, False, part)
-                          for part, _ in TOPOLOGIES[name].parts]
+                          for part, _ in ([] if chosen else TOPOLOGIES[name].parts)]
         repeat = self.o.repeat if self.kspec.name == self.o.kernel else 0
         for k in range(1, repeat + 1):
             boots += [("%s-repeat%d" % (name, k), name, True, None)
@@ -192,7 +194,7 @@ class Runner(Builds, Boots, StockBoots, StaticChecks):
             if tests is None and (topo.parts or any(name not in TEST_TOPOLOGIES.get(n, [name])
                                                     for n, _ in selftests)):
                 tests = [n for n, _ in selftests if name in TEST_TOPOLOGIES.get(n, [name])]
-            if not quick and topo.parts:
+            if not quick and topo.parts and not chosen:
                 mine = dict(topo.parts).get(part)
                 elsewhere = {t for p, ts in topo.parts if p != part for t in ts}
                 tests = [t for t in tests if (mine is None or t in mine) and t not in elsewhere]
