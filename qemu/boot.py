@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 
+import dtb
 from hostenv import HERE, REPO, CACHE, IN_CHROOT, show, in_chroot
 from initramfs import Initramfs
 from results import (note, parse_tap, tap_leaves, _subtree_failed, console_reports, _results_done,
@@ -128,6 +129,7 @@ class Boots:
                 shutil.copyfile(image, copy)
                 image = copy
         argv = self.qemu_argv(topo, image, initrd, cmdline, console, results, tag)
+        argv += dtb.qemu_args(self, tag, topo, argv)  # device-tree edits (qemu/dtb.py)
         if not self.host_qemu:
             argv = in_chroot(argv)
         with open(qlog, "w") as f:
@@ -155,6 +157,7 @@ class Boots:
         stop.set()
         if streamer:
             streamer.join()
+        dtb.check(self, tag, topo, results)
         return status, elapsed, console, results
 
     def _wait_guest(self, p, t0, results):
