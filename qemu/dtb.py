@@ -234,11 +234,12 @@ def _iomem_smmu(info):
 
 
 def _page0_logged(info, prop):
-    """The driver named the property at probe (errata.c logs each entry once)."""
-    hits = [x for x in info.get("dmesg-smmu", []) if re.search(r"\bsmmuv3 \S+: %s:" %
-                                                                  re.escape(prop), x)]
+    """The driver named the property at probe: smmuv3.ko's errata table logs
+    "<dev>: PROP: <what it does>" once, arm-smmu-v3 "<dev>: option PROP"."""
+    line = re.compile(r"smmu\S* \S+: (?:option )?%s(?::|$)" % re.escape(prop))
+    hits = [x for x in info.get("dmesg-smmu", []) if line.search(x)]
     if not hits:
-        return False, "no \"smmuv3 <dev>: %s: ...\" line in the kernel log" % prop
+        return False, "no \"<smmu device>: %s\" line in the kernel log" % prop
     return True, hits[0].split("] ", 1)[-1]
 
 

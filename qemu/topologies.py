@@ -154,7 +154,8 @@ STOCK_DESC = ("the smmuv3-dkms package's DKMS builds for the stock Debian arm64 
               "%s; the stock kernels %s on the acpi2 hardware with those modules (built-in "
               "arm-smmu-v3 blacklisted) and with the built-in driver; VFIO type1 and DMA-API "
               "tests" % (", ".join(STOCK_DKMS_SERIES), " and ".join(STOCK_SERIES)))
-DEFAULT_TOPOLOGIES = ["acpi2", "acpi2-mixed", "acpi2-s2s1", "acpi2-rmr", "dt1", "acpi8"]
+DEFAULT_TOPOLOGIES = ["acpi2", "acpi2-mixed", "acpi2-s2s1", "acpi2-rmr", "dt1", "dt1-page0",
+                      "acpi8"]
 # make check repeats these quick boots (--repeat; make soak does more).
 CHECK_REPEAT = 1
 REPEAT_TOPOLOGIES = ["acpi2", "acpi8"]
@@ -166,7 +167,7 @@ KERNELS = {
     k.name: k for k in [
         Kernel("debug", "Linux 7.3 with lockdep, KASAN, kmemleak, DMA API debugging",
                "7.3", ["base", "debug"], ["acpi2", "acpi2-mixed", "acpi2-s2s1", "acpi2-rmr", "dt1",
-                                           "acpi8"]),
+                                           "dt1-page0", "acpi8"]),
         Kernel("base", "Linux 7.3 without the debugging options (make bench)",
                "7.3", ["base"], []),
         Kernel("6.12", "Linux 6.12 LTS (Debian 13's kernel) with iommufd, VFIO cdev and KUnit",

@@ -187,9 +187,19 @@ static void __attribute__((constructor)) orig_take(void)
 }
 
 /*
- * Put back whatever differs from ORIG.  Each change is logged (WHEN says
- * whose leftover it is) and each failure to undo one fails the test.
+ * A step of orig_restore() that failed fails the test.  (Not EXPECT_EQ()
+ * with TH_LOG(): in the parent, after a failed ASSERT in the test's
+ * process, the harness's shared state would print the first one's message
+ * whether it failed or not.)
  */
+static void undo_failed(struct __test_metadata *_metadata, int ret, const char *what,
+			const char *bdf)
+{
+	INFO("%s %s failed: %s", what, bdf, strerror(-ret));
+	EXPECT_EQ(0, ret);
+}
+
+/* Put back whatever differs from ORIG, logging it (WHEN: whose leftover). */
 static void orig_restore(struct __test_metadata *_metadata, const char *when)
 {
 	for (int i = 0; i < orig.ndev; i++) {
@@ -202,33 +212,34 @@ static void orig_restore(struct __test_metadata *_metadata, const char *when)
 			continue;
 		rebind = strcmp(drv, o->driver);
 		if (rebind) {
-			INFO("%s: %s was bound to %s, not %s: restoring", when, o->bdf,
+			INFO("%s: %s bound to %s (was: %s): restoring", when, o->bdf,
 			     drv[0] ? drv : "no driver", o->driver[0] ? o->driver : "no driver");
 			/* No driver first: a group's type changes only then. */
 			ret = vfio_pci_restore(o->bdf, "");
-			EXPECT_EQ(0, ret) TH_LOG("unbinding %s: %s", o->bdf, strerror(-ret));
+			if (ret)
+				undo_failed(_metadata, ret, "unbinding", o->bdf);
 		}
 		if (o->group >= 0 && iommu_group_type(o->group, type, sizeof(type)) >= 0 &&
 		    strcmp(type, o->type)) {
-			INFO("%s: group %d (%s) was %s, not %s: restoring", when, o->group,
+			INFO("%s: group %d (%s) of type %s (was: %s): restoring", when, o->group,
 			     o->bdf, type, o->type);
 			ret = sysfs_writef(o->type, SYSFS_IOMMU_GROUPS "/%d/type", o->group);
-			EXPECT_EQ(0, ret) TH_LOG("group %d back to %s: %s", o->group, o->type,
-						 strerror(-ret));
+			if (ret)
+				undo_failed(_metadata, ret, "the group type of", o->bdf);
 		}
 		if (rebind && o->driver[0]) {
 			ret = vfio_pci_restore(o->bdf, o->driver);
-			EXPECT_EQ(0, ret) TH_LOG("binding %s back to %s: %s", o->bdf, o->driver,
-						 strerror(-ret));
+			if (ret)
+				undo_failed(_metadata, ret, "binding its driver to", o->bdf);
 		}
 	}
 #ifdef IOMMU_VIOMMU_ALLOC
 	if (orig.opt_in >= 0 && viommu_opt_in_get() != orig.opt_in) {
 		int ret = viommu_opt_in_set(orig.opt_in);
 
-		INFO("%s: the vIOMMU opt-in was changed: restoring", when);
-		EXPECT_EQ(0, ret) TH_LOG("vIOMMU opt-in back to %d: %s", orig.opt_in,
-					 strerror(-ret));
+		INFO("%s: the vIOMMU opt-in changed: restoring", when);
+		if (ret)
+			undo_failed(_metadata, ret, "the vIOMMU opt-in", "");
 	}
 #endif
 }
