@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 
+import dtb
 from hostenv import HERE, REPO, CACHE, IN_CHROOT, show, in_chroot
 from initramfs import Initramfs
 from results import (note, parse_tap, tap_leaves, _subtree_failed, console_reports, _results_done,
@@ -77,10 +78,10 @@ class Boots:
         if getattr(self, "pool", None) is None:
             note("booting %s (%s)" % (tag, what))
             st, el, con, res = self.boot(tag, topo, image, initrd, extra, stream=self.o.verbose)
-            self.evaluate(tag, st, el, con, res, demo=demo)
+            self.evaluate(tag, st, el, con, res, demo=demo, topo=topo)
             return
         job = self.pool.submit(self._pool_boot, tag, topo, image, initrd, extra, what)
-        self.pending.append((tag, job, demo))
+        self.pending.append((tag, topo, job, demo))
 
     def _pool_boot(self, tag, topo, image, initrd, extra, what):
         note("booting %s (%s; up to %d guests at once)" % (tag, what, self.jobs))
@@ -91,9 +92,9 @@ class Boots:
         if getattr(self, "pool", None) is None:
             return
         try:
-            for tag, job, demo in self.pending:
+            for tag, topo, job, demo in self.pending:
                 st, el, con, res = job.result()
-                self.evaluate(tag, st, el, con, res, demo=demo)
+                self.evaluate(tag, st, el, con, res, demo=demo, topo=topo)
         finally:
             self.pending = []
             self.kill_guests()
@@ -175,6 +176,7 @@ class Boots:
                 shutil.copyfile(image, copy)
                 image = copy
         argv = self.qemu_argv(topo, image, initrd, cmdline, console, results, tag)
+        argv += dtb.qemu_args(self, tag, topo, argv)  # device-tree edits (qemu/dtb.py)
         if not self.host_qemu:
             argv = in_chroot(argv)
         with open(qlog, "w") as f:
@@ -227,9 +229,12 @@ class Boots:
             if now - t0 > self.o.timeout:
                 return "timeout"
 
-    def evaluate(self, tag, status, elapsed, console, results, demo=False):
-        """Turn one boot's console and result channel into test results."""
+    def evaluate(self, tag, status, elapsed, console, results, demo=False, topo=None):
+        """Turn one boot's console and result channel into test results (and,
+        given its topology TOPO, what its device-tree edits made the guest do)."""
         r = self.results
+        if topo is not None:
+            dtb.check(self, tag, topo, results)
         try:
             with open(results, "rb") as f:
                 lines = f.read().decode("utf-8", "replace").replace("\r", "").splitlines()

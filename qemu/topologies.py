@@ -4,6 +4,7 @@ devices behind them), the guest kernels built from source, and the stock
 Debian kernels.  Adding a topology or a kernel is a few lines here;
 qemu/run.py does the rest."""
 
+from dtb import Edit as DtEdit
 from iort import Edit as IortEdit, Rmr
 
 
@@ -39,7 +40,7 @@ class Smmu:
 
 class Topology:
     def __init__(self, name, desc, smmus, uefi, passthrough=True, tests=None, kunit=True,
-                 iort=None, parts=()):
+                 iort=None, dtb=None, parts=()):
         self.name = name
         self.desc = desc
         self.smmus = smmus
@@ -54,6 +55,7 @@ class Topology:
         # check boots two guests at once, and the longest boot is its
         # critical path.
         self.parts = parts
+        self.dtb = dtb                  # DtEdit: QEMU's device tree, edited (qemu/dtb.py)
 
     @property
     def instances(self):
@@ -72,6 +74,19 @@ TOPOLOGIES = {
         Topology("dt1", "device tree, one SMMU on pcie.0; an edu and a virtio-blk behind it, "
                  "and a virtio-blk at slot 0 behind a DMI-to-PCI bridge",
                  [Smmu("pcie.0", bridged_disk=True)], uefi=False),
+        # Cavium CN99xx: register page 1 is not implemented, its registers
+        # (the event and PRI queues' PROD and CONS) sit at their offsets in
+        # page 0.  QEMU's model ignores bit 16 of a register offset (page 1
+        # aliases page 0), so a device tree with the binding's property runs
+        # the driver's page-0-only option end to end: it maps page 0 only
+        # (qemu/dtb.py checks /proc/iomem and the probe's log), and the
+        # event queue (smmuv3_dma's F_TRANSLATION counts) and block I/O work.
+        Topology("dt1-page0", "as dt1, its device tree (QEMU's) with the property "
+                 "cavium,cn9900-broken-page1-regspace on the SMMU; selftests topology and "
+                 "dma only, no KUnit",
+                 [Smmu("pcie.0", bridged_disk=True)], uefi=False,
+                 tests=["smmuv3_topology", "smmuv3_dma"], kunit=False,
+                 dtb=DtEdit(["cavium,cn9900-broken-page1-regspace"])),
         # No stage in common: the automatic domain of a device behind one
         # instance cannot take a device behind the other.  Only the tests
         # this adds to (stage-2-only DMA, the automatic-domain fallback).
@@ -147,7 +162,8 @@ STOCK_DESC = ("the smmuv3-dkms package's DKMS builds for the stock Debian arm64 
               "%s; the stock kernels %s on the acpi2 hardware with those modules (built-in "
               "arm-smmu-v3 blacklisted) and with the built-in driver; VFIO type1 and DMA-API "
               "tests" % (", ".join(STOCK_DKMS_SERIES), " and ".join(STOCK_SERIES)))
-DEFAULT_TOPOLOGIES = ["acpi2", "acpi2-mixed", "acpi2-s2s1", "acpi2-rmr", "dt1", "acpi8"]
+DEFAULT_TOPOLOGIES = ["acpi2", "acpi2-mixed", "acpi2-s2s1", "acpi2-rmr", "dt1", "dt1-page0",
+                      "acpi8"]
 # make check repeats these quick boots (--repeat; make soak does more).
 CHECK_REPEAT = 1
 # make check boots this many guests at once (run.py --jobs).
@@ -161,7 +177,7 @@ KERNELS = {
     k.name: k for k in [
         Kernel("debug", "Linux 7.3 with lockdep, KASAN, kmemleak, DMA API debugging",
                "7.3", ["base", "debug"], ["acpi2", "acpi2-mixed", "acpi2-s2s1", "acpi2-rmr", "dt1",
-                                           "acpi8"]),
+                                           "dt1-page0", "acpi8"]),
         Kernel("base", "Linux 7.3 without the debugging options (make bench)",
                "7.3", ["base"], []),
         Kernel("6.12", "Linux 6.12 LTS (Debian 13's kernel) with iommufd, VFIO cdev and KUnit",

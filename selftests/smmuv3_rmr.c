@@ -119,7 +119,143 @@ static int group_resv(const char *bdf, char *buf, size_t len)
 	return sysfs_readf(buf, len, SYSFS_IOMMU_GROUPS "/%d/reserved_regions", g);
 }
 
-TEST(reserved_region)
+/*
+ * What the tests change, as it was when the program started: the driver
+ * and group type of every edu behind an IOMMU and of every RMR's device
+ * (vfio_dev_open() binds vfio-pci, dma_check() switches the group to a DMA
+ * domain) and the vIOMMU opt-in (canwbs_viommu turns it off).  A test that
+ * stops half-way (a failed ASSERT, a crash) leaves them changed, and the
+ * next test would fail for that reason instead of its own.
+ *
+ * The fixture's teardown runs in the harness's parent process
+ * (FIXTURE_TEARDOWN_PARENT): after the test's process has ended, however
+ * it ended, with its device fds closed.  A test killed at its timeout takes
+ * that process along; the next test's setup then puts things back.
+ * Either one logs what it found changed.
+ */
+#define MAX_DEVS	8
+
+struct dev_state {
+	char bdf[32];
+	char driver[64];	/* "" = none */
+	int group;		/* -1 = none */
+	char type[32];		/* the group's type */
+};
+
+static struct orig_state {
+	int ndev;
+	struct dev_state dev[MAX_DEVS];
+	int opt_in;		/* viommu_opt_in_get(), < 0: not there */
+} orig = { .opt_in = -1 };
+
+static void orig_add(const char *bdf)
+{
+	struct dev_state *d;
+
+	for (int i = 0; i < orig.ndev; i++)
+		if (!strcmp(orig.dev[i].bdf, bdf))
+			return;
+	if (orig.ndev == MAX_DEVS)
+		return;
+	d = &orig.dev[orig.ndev];
+	snprintf(d->bdf, sizeof(d->bdf), "%s", bdf);
+	if (pci_driver(bdf, d->driver, sizeof(d->driver)))
+		return;
+	d->group = pci_iommu_group(bdf);
+	if (d->group >= 0 && iommu_group_type(d->group, d->type, sizeof(d->type)) < 0)
+		d->group = -1;
+	orig.ndev++;
+}
+
+/* In the harness's first process, before any test. */
+static void __attribute__((constructor)) orig_take(void)
+{
+	struct rmr r[MAX_RMRS];
+	struct strlist edus;
+	int n = rmrs_get(r);
+
+	strlist_init(&edus);
+	if (edus_behind_iommu(&edus, NULL) > 0)
+		for (int i = 0; i < edus.n; i++)
+			orig_add(edus.v[i]);
+	strlist_free(&edus);
+	for (int i = 0; i < n; i++)
+		orig_add(r[i].bdf);
+#ifdef IOMMU_VIOMMU_ALLOC
+	orig.opt_in = viommu_opt_in_get();
+#endif
+}
+
+/*
+ * A step of orig_restore() that failed fails the test.  (Not EXPECT_EQ()
+ * with TH_LOG(): in the parent, after a failed ASSERT in the test's
+ * process, the harness's shared state would print the first one's message
+ * whether it failed or not.)
+ */
+static void undo_failed(struct __test_metadata *_metadata, int ret, const char *what,
+			const char *bdf)
+{
+	INFO("%s %s failed: %s", what, bdf, strerror(-ret));
+	EXPECT_EQ(0, ret);
+}
+
+/* Put back whatever differs from ORIG, logging it (WHEN: whose leftover). */
+static void orig_restore(struct __test_metadata *_metadata, const char *when)
+{
+	for (int i = 0; i < orig.ndev; i++) {
+		const struct dev_state *o = &orig.dev[i];
+		char drv[64], type[32];
+		bool rebind;
+		int ret;
+
+		if (pci_driver(o->bdf, drv, sizeof(drv)))
+			continue;
+		rebind = strcmp(drv, o->driver);
+		if (rebind) {
+			INFO("%s: %s bound to %s (was: %s): restoring", when, o->bdf,
+			     drv[0] ? drv : "no driver", o->driver[0] ? o->driver : "no driver");
+			/* No driver first: a group's type changes only then. */
+			ret = vfio_pci_restore(o->bdf, "");
+			if (ret)
+				undo_failed(_metadata, ret, "unbinding", o->bdf);
+		}
+		if (o->group >= 0 && iommu_group_type(o->group, type, sizeof(type)) >= 0 &&
+		    strcmp(type, o->type)) {
+			INFO("%s: group %d (%s) of type %s (was: %s): restoring", when, o->group,
+			     o->bdf, type, o->type);
+			ret = sysfs_writef(o->type, SYSFS_IOMMU_GROUPS "/%d/type", o->group);
+			if (ret)
+				undo_failed(_metadata, ret, "the group type of", o->bdf);
+		}
+		if (rebind && o->driver[0]) {
+			ret = vfio_pci_restore(o->bdf, o->driver);
+			if (ret)
+				undo_failed(_metadata, ret, "binding its driver to", o->bdf);
+		}
+	}
+#ifdef IOMMU_VIOMMU_ALLOC
+	if (orig.opt_in >= 0 && viommu_opt_in_get() != orig.opt_in) {
+		int ret = viommu_opt_in_set(orig.opt_in);
+
+		INFO("%s: the vIOMMU opt-in changed: restoring", when);
+		if (ret)
+			undo_failed(_metadata, ret, "the vIOMMU opt-in", "");
+	}
+#endif
+}
+
+FIXTURE(rmr) {};
+FIXTURE_SETUP(rmr)
+{
+	orig_restore(_metadata, "left by an earlier test");
+}
+
+FIXTURE_TEARDOWN_PARENT(rmr)
+{
+	orig_restore(_metadata, "left by this test");
+}
+
+TEST_F(rmr, reserved_region)
 {
 	struct rmr r[MAX_RMRS];
 	int n = rmrs_get(r);
@@ -157,7 +293,7 @@ TEST(reserved_region)
 	}
 }
 
-TEST(bypass_at_probe)
+TEST_F(rmr, bypass_at_probe)
 {
 	static const char line[] = " IORT RMR streams bypass the SMMU until their devices attach";
 	int size = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
@@ -284,11 +420,7 @@ restore:
 #define RATELIMIT_WINDOW_S 6
 
 /* Two edu DMAs and a wait for an event per RMR: more than the default 30 s. */
-FIXTURE(slow) {};
-FIXTURE_SETUP(slow) {}
-FIXTURE_TEARDOWN(slow) {}
-
-TEST_F_TIMEOUT(slow, dma_domain_identity, 300)
+TEST_F_TIMEOUT(rmr, dma_domain_identity, 300)
 {
 	char why[256];
 
@@ -312,7 +444,7 @@ TEST_F_TIMEOUT(slow, dma_domain_identity, 300)
 	}
 }
 
-TEST(user_domain_refused)
+TEST_F(rmr, user_domain_refused)
 {
 	int fd;
 
@@ -358,7 +490,7 @@ static bool canwbs(void)
 	return s && !strcmp(s, "1");
 }
 
-TEST(canwbs_viommu)
+TEST_F(rmr, canwbs_viommu)
 {
 	struct iommu_hw_info_arm_smmuv3 info;
 	uint32_t ioas, parent = 0, viommu = 0, type;
