@@ -19,9 +19,10 @@ export SMMUV3_CACHE
 KERNEL ?= debug
 # ours (smmuv3.ko) or upstream (the kernel's arm_smmu_v3.ko)
 DRIVER ?= ours
-# Seconds per boot before QEMU is killed (make check boots two guests at
-# once on two cores: the longest, acpi2, needs about 9 of these 18 minutes)
-TIMEOUT ?= 1080
+# Seconds per boot before QEMU is killed.  make check boots two guests at
+# once on two cores: its longest boots (acpi2, acpi2-life) take 5-7 minutes
+# so, and about 16 on a machine as loaded again by other work.
+TIMEOUT ?= 1500
 # Extra qemu/run.py options, e.g. ARGS="--topology dt1 -v"
 ARGS ?=
 
