@@ -75,7 +75,7 @@ class Boots:
     def boot_and_evaluate(self, tag, topo, image, initrd, extra, what, demo=False):
         """Boot TAG (WHAT: the "booting ..." line) and evaluate it, now or, with
         a pool, when drain() comes to it."""
-        if getattr(self, "pool", None) is None:
+        if self.pool is None:
             note("booting %s (%s)" % (tag, what))
             st, el, con, res = self.boot(tag, topo, image, initrd, extra, stream=self.o.verbose)
             self.evaluate(tag, st, el, con, res, demo=demo, topo=topo)
@@ -89,7 +89,7 @@ class Boots:
 
     def drain(self):
         """Wait for the queued boots and evaluate them in order."""
-        if getattr(self, "pool", None) is None:
+        if self.pool is None:
             return
         try:
             for tag, topo, job, demo in self.pending:
