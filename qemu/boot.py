@@ -97,6 +97,8 @@ class Boots:
                 self.evaluate(tag, st, el, con, res, demo=demo, topo=topo)
         finally:
             self.pending = []
+            # A no-op when every boot was evaluated; after an exception it
+            # keeps shutdown() from waiting for guests nobody will evaluate.
             self.kill_guests()
             self.pool.shutdown(wait=True)
             self.pool = None

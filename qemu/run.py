@@ -74,6 +74,7 @@ class Runner(Builds, Boots, StockBoots, StaticChecks):
         self.selftest_output = {}  # (boot tag, selftest) -> its output lines
         self.prebuilds = {}     # kernel name -> its background kernel.sh (prebuild())
         self.pool = None        # boots several guests at once (start_pool())
+        self.jobs = 1           # the pool's size
         self.pending = []       # [(tag, topology, future, demo)]: boots drain() evaluates
         self.guests = set()     # the QEMU processes running
 
