@@ -149,7 +149,7 @@ static int smmuv3_cmdq_insert(struct smmuv3_device *smmu, const u64 *cmds,
 			      struct smmuv3_cmdq_ticket *ticket)
 {
 	struct smmuv3_cmdq *cmdq = &smmu->cmdq;
-	ktime_t deadline = ktime_add_us(ktime_get(), SMMUV3_CMDQ_TIMEOUT_US);
+	ktime_t deadline = 0;
 	u32 total = num + sync;
 	unsigned long flags;
 	u64 first;
@@ -161,6 +161,13 @@ static int smmuv3_cmdq_insert(struct smmuv3_device *smmu, const u64 *cmds,
 		if (smmuv3_cmdq_has_space(cmdq, total))
 			break;
 		raw_spin_unlock_irqrestore(&cmdq->lock, flags);
+		/*
+		 * The timeout runs from the first time the queue was full: a
+		 * queue with room, the usual case, costs no clock read.
+		 */
+		if (!deadline)
+			deadline = ktime_add_us(ktime_get(),
+						SMMUV3_CMDQ_TIMEOUT_US);
 		ret = smmuv3_cmdq_poll(smmu, deadline);
 		if (ret)
 			return ret;

@@ -293,10 +293,11 @@ def main():
     ap.add_argument("--bench", action="store_true",
                     help="run the benchmark for both drivers and print the figures (make bench; "
                     "see qemu/bench.py)")
-    ap.add_argument("--bench-seconds", type=float, default=2.0, metavar="S",
-                    help="--bench: seconds per timed round (default: 2)")
-    ap.add_argument("--bench-rounds", type=int, default=3, metavar="R",
-                    help="--bench: rounds per timed figure (default: 3)")
+    ap.add_argument("--bench-seconds", type=float, default=1.0, metavar="S",
+                    help="--bench: seconds per timed round (default: 1)")
+    ap.add_argument("--bench-rounds", type=int, default=10, metavar="R",
+                    help="--bench: rounds per timed figure and boot (default: 10; many "
+                    "short rounds tell the rounds slowed by the host from the quiet ones)")
     ap.add_argument("--bench-part", choices=("all", "drivers", "stock"), default="all",
                     help="--bench: drivers (ours and upstream on the guest kernel), stock (the "
                     "newest stock Debian kernel with smmuv3.ko from DKMS and with its built-in "

@@ -5,7 +5,7 @@
  * and a virtio-blk behind each of two or more (up to eight) SMMU instances.
  *
  *   smmuv3_bench [--phase all|map|count|blk] [--seconds S] [--rounds R]
- *                [--unmaps K]
+ *                [--unmaps K] [--cpu N]
  *
  * Phases:
  *   map    IOMMU_IOAS_MAP + IOMMU_IOAS_UNMAP of one 4 KiB page at a fixed
@@ -25,6 +25,9 @@
  *   blk    O_DIRECT reads of each virtio-blk disk behind an instance, its
  *          group switched to a strict DMA domain (and to DMA-FQ for
  *          comparison), then restored; R rounds of at least S seconds.
+ * Each timed round of the map phase also prints, as a comment, its rate and
+ * on which guest CPUs its pairs ran.  "--cpu N" pins the program to CPU N
+ * first.
  * "--phase count" runs only the count phase (the traced boot: tracing
  * slows everything down, so it takes no timings); "--phase map" only the
  * map phase (make bench's timed boots); "--phase blk" only the blk phase,
@@ -37,6 +40,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -66,11 +70,13 @@
 #define MAX_INST	8
 #define SPLIT_PAGES	64	/* maps, then unmaps, timed apart */
 #define MAX_ROUNDS	15
+#define MAX_CPUS	8	/* CPUs told apart in the per-round comment */
 
 struct bench {
 	double seconds;
 	unsigned int rounds;
 	unsigned int unmaps;
+	int cpu;			/* --cpu: pinned to it, or -1 */
 	bool count_only;
 	bool map_only;
 	bool blk_only;
@@ -88,6 +94,15 @@ static double now_s(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* CPU time of this thread, in seconds. */
+static double cpu_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
@@ -178,8 +193,10 @@ static int map_unmap_rate(struct bench *b, const char *name)
 	int ret;
 
 	for (unsigned int r = 0; r < b->rounds; r++) {
-		double t0 = now_s(), t;
+		unsigned int on_cpu[MAX_CPUS + 1] = { 0 };
+		double c0 = cpu_s(), t0 = now_s(), t;
 		uint64_t n = 0;
+		int cpu;
 
 		do {
 			for (int i = 0; i < 64; i++) {
@@ -193,9 +210,22 @@ static int map_unmap_rate(struct bench *b, const char *name)
 						    (unsigned long long)iova, strerror(-ret));
 				n++;
 			}
+			cpu = sched_getcpu();
+			on_cpu[cpu >= 0 && cpu < MAX_CPUS ? cpu : MAX_CPUS]++;
 			t = now_s() - t0;
 		} while (t < b->seconds);
 		rate[r] = n / t;
+		/*
+		 * A slow round whose thread had the CPU all along lost its time
+		 * outside the guest: the host ran something else than the vCPU.
+		 */
+		printf("# %s round %u: %.0f pairs/s, on the CPU %.0f%% of the time; "
+		       "blocks of 64 pairs per CPU:", name, r, rate[r],
+		       (cpu_s() - c0) * 100 / t);
+		for (cpu = 0; cpu <= MAX_CPUS; cpu++)
+			if (on_cpu[cpu])
+				printf(cpu < MAX_CPUS ? " cpu%d %u" : " other %u", cpu, on_cpu[cpu]);
+		printf("\n");
 	}
 	printf("bench %s rounds=%u seconds=%g", name, b->rounds, b->seconds);
 	print_stat("pairs_per_s", rate, b->rounds, "%.0f");
@@ -455,6 +485,7 @@ static int parse_args(struct bench *b, int argc, char **argv)
 	b->seconds = 2;
 	b->rounds = 3;
 	b->unmaps = 256;
+	b->cpu = -1;
 	for (int i = 1; i < argc; i++) {
 		const char *next = i + 1 < argc ? argv[i + 1] : NULL;
 
@@ -476,6 +507,11 @@ static int parse_args(struct bench *b, int argc, char **argv)
 			i++;
 			if (!b->rounds || b->rounds > MAX_ROUNDS)
 				return -EINVAL;
+		} else if (!strcmp(argv[i], "--cpu") && next) {
+			b->cpu = strtol(next, NULL, 0);
+			i++;
+			if (b->cpu < 0 || b->cpu >= CPU_SETSIZE)
+				return -EINVAL;
 		} else if (!strcmp(argv[i], "--unmaps") && next) {
 			b->unmaps = strtoul(next, NULL, 0);
 			i++;
@@ -496,8 +532,18 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (parse_args(&b, argc, argv)) {
 		fprintf(stderr, "usage: %s [--phase all|map|count|blk] [--seconds S] [--rounds R] "
-			"[--unmaps K]\n", argv[0]);
+			"[--unmaps K] [--cpu N]\n", argv[0]);
 		return 2;
+	}
+	if (b.cpu >= 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(b.cpu, &set);
+		if (sched_setaffinity(0, sizeof(set), &set)) {
+			fprintf(stderr, "pinning to CPU %d: %s\n", b.cpu, strerror(errno));
+			return 2;
+		}
 	}
 	b.ours = env_driver_ours();
 	printf("bench run driver=%s topology=%s phase=%s seconds=%g rounds=%u unmaps=%u\n",
@@ -505,6 +551,8 @@ int main(int argc, char **argv)
 	       b.count_only ? "count" : b.map_only ? "map" : b.blk_only ? "blk" : "all",
 	       b.seconds, b.rounds,
 	       b.unmaps);
+	if (b.cpu >= 0)
+		printf("# pinned to CPU %d\n", b.cpu);
 	if (b.ours && !dbg_present()) {
 		fail(&b, "SMMUV3_DRIVER=ours but no %s", SMMUV3_DEBUGFS);
 		return 1;
