@@ -647,12 +647,57 @@ static void cmdq_issue_parts_error(struct kunit *test)
 	f->seen = f->smmu.cmdq.prod;
 }
 
+/*
+ * A submit to a full queue waits for the SMMU to make room.  It gives up
+ * with -ETIMEDOUT only once the queue's timeout (2 s, the driver's own
+ * choice: the architecture sets none) has passed since the queue was
+ * found full, and goes through once the SMMU consumes again.
+ */
+static void cmdq_full_waits_for_room(struct kunit *test)
+{
+	struct fake_smmu *f = fake_smmu_create(test, "smmu0", 0, 16, 4);
+	struct smmuv3_cmdq_ticket t;
+	u16 asids[16];
+	unsigned int i;
+	ktime_t t0;
+	s64 ms;
+
+	for (i = 0; i < ARRAY_SIZE(asids); i++)
+		asids[i] = i + 1;
+	fake_smmu_hw_start(test, f);
+	f->hw_stalled = true;
+	smmuv3_cmdq_ticket_init(&t);
+	/* 15 of the ring's 16 slots: a command and its CMD_SYNC do not fit */
+	KUNIT_ASSERT_EQ(test, smmuv3_cmdq_submit(&f->smmu,
+						 asid_cmds(test, asids, 15),
+						 15, false, &t), 0);
+	t0 = ktime_get();
+	KUNIT_EXPECT_EQ(test, smmuv3_cmdq_submit(&f->smmu,
+						 asid_cmds(test, asids, 1),
+						 1, true, &t), -ETIMEDOUT);
+	ms = ktime_ms_delta(ktime_get(), t0);
+	KUNIT_EXPECT_GE_MSG(test, ms, 2000, "gave up after %lld ms", ms);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&f->smmu.cmdq.timeouts), 1);
+	KUNIT_EXPECT_EQ(test, f->smmu.cmdq.prod, 15);
+
+	f->hw_stalled = false;
+	KUNIT_EXPECT_EQ(test, smmuv3_cmdq_submit(&f->smmu,
+						 asid_cmds(test, asids + 15, 1),
+						 1, true, &t), 0);
+	KUNIT_EXPECT_EQ(test, smmuv3_cmdq_wait(&f->smmu, &t), 0);
+	KUNIT_EXPECT_EQ(test, f->smmu.cmdq.prod, 17);
+	atomic64_set(&f->smmu.cmdq.timeouts, 0);
+	f->seen = 15;
+	FAKE_EXPECT_CMDS(test, f, FAKE_TLBI_NH_ASID(16), FAKE_CMD_SYNC);
+}
+
 static struct kunit_case smmuv3_cmdq_cases[] = {
 	KUNIT_CASE(cmdq_error_fails_batch),
 	KUNIT_CASE(cmdq_error_per_waiter),
 	KUNIT_CASE(cmdq_error_ring_overflow),
 	KUNIT_CASE(cmdq_batch_full_part_error),
 	KUNIT_CASE(cmdq_issue_parts_error),
+	KUNIT_CASE_SLOW(cmdq_full_waits_for_room),
 	{}
 };
 
