@@ -19,7 +19,9 @@ which would dominate the figures):
           smmu_iotlb*), memory_region_ops_read/write and pci_cfg_read.
 
 The rounds of all boots of a row are pooled: the table gives their median,
-their range and the ratio of the medians, ours / upstream.
+their range and the ratio of the medians, ours / upstream; the quiet
+rounds' figure of each driver (QUIET_Q below) and its ratio; and how many
+rounds were slowed.
 
 A boot that meets the iommu core's ACPI probe race (a device without an
 IOMMU group after the settle time: /init's iommu-group checks; with upstream
@@ -206,13 +208,14 @@ def pooled(v):
     return (median(v), min(v), max(v)) if v else None
 
 
-# The quiet rounds' figure: the 90th percentile of the rounds' rates (10th of
-# their microseconds).  The guest's timed thread is on its CPU all through
-# every round (smmuv3_bench prints it), so a slow round lost its time outside
-# the guest: this machine is a VM whose host runs other work, and such
-# rounds come in runs of seconds, in either driver's boots.  Interference
-# only slows a round down, so the fast end of the rounds is the driver's own
-# cost; the median says what a user of a busy machine gets.
+# The quiet rounds' figure: the 90th percentile of the rounds' rates (the
+# same rank from the fast end of their microseconds).  The guest's timed
+# thread is on its CPU all through every round (smmuv3_bench prints it), so
+# a slow round lost its time where the guest's scheduler cannot see it (the
+# host's other work, QEMU, interrupts); such rounds come in spells of
+# seconds, in either driver's boots.  Interference only slows a round down,
+# so the fast end of the rounds is the driver's own cost; the median says
+# what a user of a busy machine gets.
 QUIET_Q = 0.9
 SLOWED = 0.85   # a round below 85 % of the quiet figure's speed is "slowed"
 
@@ -230,7 +233,7 @@ def quiet(v, higher):
     if higher:
         q = quantile(v, QUIET_Q)
         return q, sum(1 for x in v if x < SLOWED * q)
-    q = quantile(v, 1 - QUIET_Q)
+    q = -quantile([-x for x in v], QUIET_Q)   # the same rank from the fast end
     return q, sum(1 for x in v if x * SLOWED > q)
 
 
@@ -376,11 +379,20 @@ def stock_bench(runner, prog):
 
 
 def _race_warning(test, console):
-    """TEST is the kernel log's report of the probe race's late-probe WARN."""
+    """TEST is the kernel log's report of the probe race's late-probe WARN:
+    a WARNING in __iommu_probe_device() right after the late-probe message
+    (the function WARNs for other reasons too)."""
     if not (test[1].endswith("/kernel-log") and RACE_WARN_RE.search(test[2] or "")):
         return False
+    prev = ""
     with open(console, errors="replace") as f:
-        return RACE_WARN_TEXT in f.read()
+        for raw in f:
+            line = results.TIMESTAMP_RE.sub("", results.ANSI_RE.sub("", raw)).strip()
+            if line == test[2]:
+                return RACE_WARN_TEXT in prev
+            if line:
+                prev = line
+    return False
 
 
 def bench_boot(runner, topology, driver, initrd, args, tag, traced=False):

@@ -97,8 +97,10 @@ class Boots:
                 self.evaluate(tag, st, el, con, res, demo=demo, topo=topo)
         finally:
             self.pending = []
-            # A no-op when every boot was evaluated; after an exception it
-            # keeps shutdown() from waiting for guests nobody will evaluate.
+            # A no-op when every boot was evaluated.  After an exception: no
+            # queued boot starts, and the running guests are killed, so that
+            # shutdown() waits for none that nobody will evaluate.
+            self.pool.shutdown(wait=False, cancel_futures=True)
             self.kill_guests()
             self.pool.shutdown(wait=True)
             self.pool = None

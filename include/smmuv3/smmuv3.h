@@ -229,7 +229,8 @@ struct smmuv3_queue {
  *	(counting from 0) in slot n % SMMUV3_CMDQ_ERR_RING.  Under @lock.
  * @issued: commands queued, per opcode; under @lock, read racily.
  * @syncs: CMD_SYNCs queued; under @lock, read racily.
- * @timeouts: syncs that did not complete in time.
+ * @timeouts: waits that gave up: for a CMD_SYNC to complete, or for room
+ *	in a full queue.
  * @inv_failures: domain invalidations (invalidate.c) whose commands failed
  *	on this instance: rejected, or not queued or completed in time.
  *

@@ -194,7 +194,7 @@ static int map_unmap_rate(struct bench *b, const char *name)
 
 	for (unsigned int r = 0; r < b->rounds; r++) {
 		unsigned int on_cpu[MAX_CPUS + 1] = { 0 };
-		double c0 = cpu_s(), t0 = now_s(), t;
+		double c0 = cpu_s(), t0 = now_s(), t, c;
 		uint64_t n = 0;
 		int cpu;
 
@@ -212,19 +212,22 @@ static int map_unmap_rate(struct bench *b, const char *name)
 			}
 			cpu = sched_getcpu();
 			on_cpu[cpu >= 0 && cpu < MAX_CPUS ? cpu : MAX_CPUS]++;
+			c = cpu_s() - c0;
 			t = now_s() - t0;
 		} while (t < b->seconds);
 		rate[r] = n / t;
 		/*
-		 * A slow round whose thread had the CPU all along lost its time
-		 * outside the guest: the host ran something else than the vCPU.
+		 * A slow round whose thread had its CPU all along lost the time
+		 * where the guest's scheduler cannot see it: to the host, to
+		 * QEMU, or to interrupts (charged to the running thread).
 		 */
 		printf("# %s round %u: %.0f pairs/s, on the CPU %.0f%% of the time; "
-		       "blocks of 64 pairs per CPU:", name, r, rate[r],
-		       (cpu_s() - c0) * 100 / t);
-		for (cpu = 0; cpu <= MAX_CPUS; cpu++)
+		       "blocks of 64 pairs per CPU:", name, r, rate[r], c * 100 / t);
+		for (cpu = 0; cpu < MAX_CPUS; cpu++)
 			if (on_cpu[cpu])
-				printf(cpu < MAX_CPUS ? " cpu%d %u" : " other %u", cpu, on_cpu[cpu]);
+				printf(" cpu%d %u", cpu, on_cpu[cpu]);
+		if (on_cpu[MAX_CPUS])
+			printf(" other %u", on_cpu[MAX_CPUS]);
 		printf("\n");
 	}
 	printf("bench %s rounds=%u seconds=%g", name, b->rounds, b->seconds);
@@ -508,10 +511,13 @@ static int parse_args(struct bench *b, int argc, char **argv)
 			if (!b->rounds || b->rounds > MAX_ROUNDS)
 				return -EINVAL;
 		} else if (!strcmp(argv[i], "--cpu") && next) {
-			b->cpu = strtol(next, NULL, 0);
+			char *end;
+			long cpu = strtol(next, &end, 0);
+
 			i++;
-			if (b->cpu < 0 || b->cpu >= CPU_SETSIZE)
+			if (end == next || *end || cpu < 0 || cpu >= CPU_SETSIZE)
 				return -EINVAL;
+			b->cpu = cpu;
 		} else if (!strcmp(argv[i], "--unmaps") && next) {
 			b->unmaps = strtoul(next, NULL, 0);
 			i++;
