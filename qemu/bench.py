@@ -69,7 +69,6 @@ RACE_CHECK_RE = re.compile(r"/(iommu-group/[^/]+|iommu-instances-used)$")
 # insmod then probes a bound device (smmuv3 holds the device locks instead).
 RACE_WARN_RE = re.compile(r"^WARNING: drivers/iommu/iommu\.c:\d+ at __iommu_probe_device\+")
 RACE_WARN_TEXT = "late IOMMU probe at driver bind"
-RACE_BOOT_TEXT = "did not power off"   # boot.py's reason for a hung poweroff
 SMMU_REGION = 0x20000   # two 64 KiB register pages
 
 # "[pid@sec.usec:]event args" from QEMU's log trace backend.
@@ -304,9 +303,9 @@ def grid_report(cells, boots):
     lines.append("Speed ratio: ours / upstream pairs per second, upstream / ours "
                  "microseconds; > 1: ours is faster.  %d boot(s) per driver and row "
                  "asked for.  Quiet rounds: the %d%% percentile of the rounds' rates "
-                 "(%d%% of their microseconds); slowed: rounds under %d%% of that "
-                 "speed, time lost outside the guest (see qemu/bench.py)." % (
-                     boots, QUIET_Q * 100, 100 - QUIET_Q * 100, SLOWED * 100))
+                 "(for microseconds the same rank from the fast end); slowed: rounds "
+                 "under %d%% of that speed, time lost outside the guest (see "
+                 "qemu/bench.py)." % (boots, QUIET_Q * 100, SLOWED * 100))
     return lines
 
 
@@ -386,15 +385,9 @@ def _race_warning(test, console):
     (the function WARNs for other reasons too)."""
     if not (test[1].endswith("/kernel-log") and RACE_WARN_RE.search(test[2] or "")):
         return False
-    prev = ""
-    with open(console, errors="replace") as f:
-        for raw in f:
-            line = results.TIMESTAMP_RE.sub("", results.ANSI_RE.sub("", raw)).strip()
-            if line == test[2]:
-                return RACE_WARN_TEXT in prev
-            if line:
-                prev = line
-    return False
+    lines = [line for line in results.console_lines(console) if line]
+    return any(line == test[2] and RACE_WARN_TEXT in prev
+               for prev, line in zip(lines, lines[1:]))
 
 
 def bench_boot(runner, topology, driver, initrd, args, tag, traced=False):
@@ -431,7 +424,7 @@ def bench_boot(runner, topology, driver, initrd, args, tag, traced=False):
     # A device left without a group can hang the guest's poweroff (its
     # disk's DMA faults): part of the race when a group check failed too.
     if any(RACE_CHECK_RE.search(n) for n in race):
-        race += [t[1] for t in fails if t[1].endswith("/boot") and RACE_BOOT_TEXT in t[2]]
+        race += [t[1] for t in fails if t[1].endswith("/boot") and results.POWEROFF_HUNG in t[2]]
     if race and len(race) == len(fails):
         r.add("SKIP", "%s/probe-race" % tag, "the boot met the probe race (%s): its figures "
               "are dropped" % ", ".join(n.split("/", 1)[1] for n in race))

@@ -19,6 +19,7 @@ import dtb
 from hostenv import HERE, REPO, CACHE, IN_CHROOT, show, in_chroot
 from initramfs import Initramfs
 from results import (note, parse_tap, tap_leaves, _subtree_failed, console_reports, _results_done,
+                     POWEROFF_HUNG,
                      _wrap, _kmemleak_objects)
 
 DISK_SIZE = 16 << 20
@@ -273,8 +274,8 @@ class Boots:
         if section is not None:
             self._section(tag, section, body, None, infos)
         if done and status == "poweroff":
-            r.add("FAIL", "%s/boot" % tag, "the guest finished but did not power off within "
-                  "%d s: QEMU killed (see the end of %s)" % (POWEROFF_GRACE, show(console)))
+            r.add("FAIL", "%s/boot" % tag, "the guest finished but %s within %d s: QEMU "
+                  "killed (see the end of %s)" % (POWEROFF_HUNG, POWEROFF_GRACE, show(console)))
         elif done:
             r.add("PASS", "%s/boot" % tag)
         else:

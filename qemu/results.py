@@ -190,6 +190,9 @@ def _subtree_failed(n):
 # --------------------------------------------------------------------------
 # Kernel log reports
 
+# boot.py's reason for a guest that finished but hung in poweroff.
+POWEROFF_HUNG = "did not power off"
+
 REPORT_RES = [re.compile(p) for p in [
     r"WARNING:", r"\bBUG:", r"kernel BUG at", r"\bOops\b", r"Kernel panic", r"KASAN", r"UBSAN",
     r"possible circular locking", r"possible recursive locking", r"inconsistent lock state",
@@ -202,20 +205,20 @@ TIMESTAMP_RE = re.compile(r"^\[\s*\d+\.\d+\]\s?")
 ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|[\x00-\x08\x0b-\x1f]")
 
 
-def console_reports(path):
-    reports = []
+def console_lines(path):
+    """The guest console's lines without timestamps and terminal escapes
+    ([] when it cannot be read)."""
     try:
         with open(path, "rb") as f:
             text = f.read().decode("utf-8", "replace")
     except OSError:
-        return reports
-    for raw in text.splitlines():
-        line = TIMESTAMP_RE.sub("", ANSI_RE.sub("", raw)).strip()
-        if line.startswith("smtest:"):
-            continue
-        if any(r.search(line) for r in REPORT_RES):
-            reports.append(line)
-    return reports
+        return []
+    return [TIMESTAMP_RE.sub("", ANSI_RE.sub("", raw)).strip() for raw in text.splitlines()]
+
+
+def console_reports(path):
+    return [line for line in console_lines(path)
+            if not line.startswith("smtest:") and any(r.search(line) for r in REPORT_RES)]
 
 
 
