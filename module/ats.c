@@ -303,7 +303,7 @@ EXPORT_SYMBOL_IF_KUNIT(smmuv3_ste_set_eats);
  */
 int smmuv3_atc_inv_master(struct smmuv3_master *master, u32 ssid)
 {
-	struct smmuv3_cmd_batch batch;
+	struct smmuv3_cmd_batch batch __uninitialized;
 	unsigned int i;
 
 	smmuv3_batch_init(&batch, master->smmu);

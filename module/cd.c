@@ -129,7 +129,7 @@ EXPORT_SYMBOL_IF_KUNIT(smmuv3_cdtab_free);
 static void smmuv3_cd_invalidate(struct smmuv3_master *master, u32 ssid,
 				 bool leaf)
 {
-	struct smmuv3_cmd_batch batch;
+	struct smmuv3_cmd_batch batch __uninitialized;
 	struct smmuv3_cmd cmd = {
 		.op = SMMUV3_OP_CFGI_CD,
 		.cfgi = { .ssid = ssid, .leaf = leaf },

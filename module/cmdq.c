@@ -341,7 +341,7 @@ EXPORT_SYMBOL_IF_KUNIT(smmuv3_cmdq_wait);
 int smmuv3_cmdq_issue(struct smmuv3_device *smmu, const u64 *cmds,
 		      unsigned int num, bool sync)
 {
-	struct smmuv3_cmdq_ticket ticket;
+	struct smmuv3_cmdq_ticket ticket __uninitialized;
 	int ret;
 
 	smmuv3_cmdq_ticket_init(&ticket);

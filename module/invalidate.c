@@ -415,12 +415,13 @@ static void smmuv3_inv_walk_wait(struct smmuv3_device *smmu,
 				 const struct smmuv3_inv_req *req,
 				 ktime_t *deadline)
 {
-	struct smmuv3_cmdq_ticket ticket = {
-		.err_seq = w->err_seq,
-		.num = 1,
-		.span[0] = { .first = w->first, .last = w->last },
-	};
+	struct smmuv3_cmdq_ticket ticket __uninitialized;
 
+	/* Only the span in use is set: the others are never read. */
+	ticket.err_seq = w->err_seq;
+	ticket.num = 1;
+	ticket.span[0].first = w->first;
+	ticket.span[0].last = w->last;
 	w->pending = false;
 	smmuv3_inv_walk_error(w, smmuv3_cmdq_wait_until(smmu, &ticket,
 							deadline), req);
@@ -443,7 +444,9 @@ static bool smmuv3_invs_failed(struct smmuv3_invs *invs,
  * completed, and an instance beyond the first @slots waits for a free
  * slot, not for the slowest of the instances before it.  The waits of one
  * round share one deadline.  Returns when nothing is pending anywhere;
- * without @report, @walk holds the walks' errors.
+ * without @report, @walk holds the walks' errors.  @walk need not be
+ * initialised: the slots are set up with their first instances, and those
+ * beyond the number of instances are never touched.
  */
 static void smmuv3_inv_walks_run(struct smmuv3_invs *invs,
 				 struct smmuv3_inv_walk *walk,
@@ -452,17 +455,16 @@ static void smmuv3_inv_walks_run(struct smmuv3_invs *invs,
 				 const struct smmuv3_inv_req *req,
 				 unsigned int tg_shift, bool report)
 {
-	unsigned int k, busy;
+	unsigned int k, used, busy;
 	ktime_t deadline;
 
-	for (k = 0; k < slots; k++)
-		walk[k] = (struct smmuv3_inv_walk){
-			.start = to, .next = to, .end = to,
-		};
+	/* Only the slots that get an instance are set up and visited. */
+	for (used = 0; used < slots && from < to; used++)
+		from = smmuv3_inv_walk_init(invs, from, &walk[used]);
 	do {
 		busy = 0;
 		deadline = 0;
-		for (k = 0; k < slots; k++) {
+		for (k = 0; k < used; k++) {
 			struct smmuv3_inv_walk *w = &walk[k];
 
 			if (w->pending)
@@ -535,8 +537,12 @@ static void smmuv3_invs_invalidate(struct smmuv3_invs *invs,
 				   const struct smmuv3_inv_req *req,
 				   unsigned int tg_shift)
 {
-	struct smmuv3_inv_walk walk[SMMUV3_INV_INFLIGHT];
-	struct smmuv3_cmd_batch batch;
+	/*
+	 * Not cleared (see struct smmuv3_cmd_batch): smmuv3_inv_walks_run()
+	 * sets up the slots it uses.
+	 */
+	struct smmuv3_inv_walk walk[SMMUV3_INV_INFLIGHT] __uninitialized;
+	struct smmuv3_cmd_batch batch __uninitialized;
 
 	smmuv3_inv_walks_run(invs, walk, SMMUV3_INV_INFLIGHT, 0, invs->num,
 			     &batch, req, tg_shift, true);

@@ -266,7 +266,7 @@ int smmuv3_viommu_cache_invalidate(struct iommufd_viommu *core,
 	const unsigned int data_type = IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3;
 	struct smmuv3_viommu *viommu = to_smmuv3_viommu(core);
 	struct smmuv3_device *smmu = viommu->smmu;
-	struct smmuv3_cmd_batch batch;
+	struct smmuv3_cmd_batch batch __uninitialized;
 	unsigned int i, done = 0;
 	int ret = 0;
 

@@ -113,7 +113,7 @@ EXPORT_SYMBOL_IF_KUNIT(smmuv3_stall_event);
  */
 void smmuv3_stall_terminate(struct smmuv3_master *master)
 {
-	struct smmuv3_cmd_batch batch;
+	struct smmuv3_cmd_batch batch __uninitialized;
 	unsigned int i;
 
 	if (!master->stall_enabled)

@@ -273,7 +273,9 @@ struct smmuv3_cmdq {
  *	commands queued in between (whose errors then count as ours).
  *
  * Initialised by smmuv3_cmdq_ticket_init(), filled under smmuv3_cmdq.lock
- * by smmuv3_cmdq_submit(), owned by one thread.
+ * by smmuv3_cmdq_submit(), owned by one thread.  Only @num and the spans
+ * it counts are read (and @err_seq once @num is not 0), so a ticket may
+ * be declared __uninitialized.
  */
 struct smmuv3_cmdq_ticket {
 	u64 err_seq;
@@ -302,6 +304,11 @@ static inline void smmuv3_cmdq_ticket_init(struct smmuv3_cmdq_ticket *ticket)
  * @ticket: the commands queued already (a full batch is queued without a
  *	CMD_SYNC): the final CMD_SYNC's wait covers them too
  * @cmds: encoded commands
+ *
+ * Declared __uninitialized: smmuv3_batch_init() sets everything that is
+ * read before it is written, and a kernel built with
+ * CONFIG_INIT_STACK_ALL_ZERO would otherwise clear @cmds (1KiB) on every
+ * invalidation.
  */
 struct smmuv3_cmd_batch {
 	struct smmuv3_device *smmu;
