@@ -444,9 +444,9 @@ static bool smmuv3_invs_failed(struct smmuv3_invs *invs,
  * completed, and an instance beyond the first @slots waits for a free
  * slot, not for the slowest of the instances before it.  The waits of one
  * round share one deadline.  Returns when nothing is pending anywhere;
- * without @report, @walk holds the walks' errors.  @walk need not be
- * initialised: the slots are set up with their first instances, and those
- * beyond the number of instances are never touched.
+ * without @report, the slots used hold the walks' errors.  @walk need not
+ * be initialised: the slots are set up with their first instances, and
+ * those beyond the number of instances are never touched.
  */
 static void smmuv3_inv_walks_run(struct smmuv3_invs *invs,
 				 struct smmuv3_inv_walk *walk,
