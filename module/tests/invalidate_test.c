@@ -155,6 +155,77 @@ static void inv_range_s1_two_instances(struct kunit *test)
 }
 
 /*
+ * Fill about 2KiB of the stack below the caller with @pattern: the frames
+ * of a call made next from the same place (two levels, so that neither
+ * frame comes near the frame size warning).
+ */
+static noinline void dirty_stack_below(u8 pattern)
+{
+	u8 buf[1024];
+
+	memset(buf, pattern, sizeof(buf));
+	barrier_data(buf);
+}
+
+static noinline void dirty_stack(u8 pattern)
+{
+	u8 buf[1024];
+
+	memset(buf, pattern, sizeof(buf));
+	barrier_data(buf);
+	dirty_stack_below(pattern);
+}
+
+/*
+ * The walk slots, the command batch and the tickets of an invalidation
+ * are __uninitialized: whatever the stack held before must not change the
+ * commands.  The stack the invalidation will use is filled with a pattern
+ * first, for one instance (seven slots unused) and for two.
+ */
+static void inv_stack_not_cleared(struct kunit *test)
+{
+	static const u8 patterns[] = { 0x00, 0xff, 0xa5, 0x01 };
+	struct smmuv3_domain *one, *two;
+	struct fake_smmu *f[2];
+	unsigned int i;
+
+	fake_smmus_create_sorted(test, f, 2, FEAT_RIL, 16, 8);
+	{
+		const struct smmuv3_inv inv[] = {
+			FAKE_INV(f[0], S1, 5, 0, 1),
+		};
+
+		one = domain_with(test, SMMUV3_STAGE_1, PGSIZES_4K, inv,
+				  ARRAY_SIZE(inv));
+	}
+	{
+		const struct smmuv3_inv inv[] = {
+			FAKE_INV(f[0], S1, 6, 0, 1),
+			FAKE_INV(f[1], S1, 7, 0, 1),
+		};
+
+		two = domain_with(test, SMMUV3_STAGE_1, PGSIZES_4K, inv,
+				  ARRAY_SIZE(inv));
+	}
+
+	for (i = 0; i < ARRAY_SIZE(patterns); i++) {
+		kunit_info(test, "stack filled with %#04x\n", patterns[i]);
+		dirty_stack(patterns[i]);
+		smmuv3_domain_inv_range(one, 0x7ff000, SZ_4K, SZ_4K, true);
+		FAKE_EXPECT_CMDS(test, f[0],
+				 FAKE_TLBI_NH_VA(5, 0x7ff000, 0, 0, 0, 1), SYNC);
+		FAKE_EXPECT_NO_CMDS(test, f[1]);
+
+		dirty_stack(patterns[i]);
+		smmuv3_domain_inv_range(two, 0x40000, 3 * SZ_4K, SZ_4K, true);
+		FAKE_EXPECT_CMDS(test, f[0],
+				 FAKE_TLBI_NH_VA(6, 0x40000, 2, 0, TG4K, 1), SYNC);
+		FAKE_EXPECT_CMDS(test, f[1],
+				 FAKE_TLBI_NH_VA(7, 0x40000, 2, 0, TG4K, 1), SYNC);
+	}
+}
+
+/*
  * Stage 2, with a vIOMMU's VMID (S1_CLEAR) on smmu0: its stage-1 entries
  * are invalidated (TLBI_NH_ALL of the VMID) only after the stage-2
  * invalidation completed, so a CMD_SYNC separates them.  2M at 2M: 512
@@ -974,6 +1045,7 @@ static void inv_empty(struct kunit *test)
 static struct kunit_case smmuv3_invalidate_cases[] = {
 	KUNIT_CASE(fake_cmdq_completes),
 	KUNIT_CASE(inv_range_s1_two_instances),
+	KUNIT_CASE(inv_stack_not_cleared),
 	KUNIT_CASE(inv_range_s2_s1_clear),
 	KUNIT_CASE(inv_range_ats),
 	KUNIT_CASE(inv_range_atc_span),
