@@ -155,25 +155,19 @@ static void inv_range_s1_two_instances(struct kunit *test)
 }
 
 /*
- * Fill about 2KiB of the stack below the caller with @pattern: the frames
- * of a call made next from the same place (two levels, so that neither
- * frame comes near the frame size warning).
+ * Fill @frames KiB of the stack below the caller with @pattern: the frames
+ * of a call made next from the same place.  One KiB per level, so that no
+ * frame comes near the frame size warning; @buf's address escapes, so no
+ * level is turned into a jump that would reuse its frame.
  */
-static noinline void dirty_stack_below(u8 pattern)
+static noinline void dirty_stack(u8 pattern, unsigned int frames)
 {
 	u8 buf[1024];
 
 	memset(buf, pattern, sizeof(buf));
 	barrier_data(buf);
-}
-
-static noinline void dirty_stack(u8 pattern)
-{
-	u8 buf[1024];
-
-	memset(buf, pattern, sizeof(buf));
-	barrier_data(buf);
-	dirty_stack_below(pattern);
+	if (frames > 1)
+		dirty_stack(pattern, frames - 1);
 }
 
 /*
@@ -210,13 +204,13 @@ static void inv_stack_not_cleared(struct kunit *test)
 
 	for (i = 0; i < ARRAY_SIZE(patterns); i++) {
 		kunit_info(test, "stack filled with %#04x\n", patterns[i]);
-		dirty_stack(patterns[i]);
+		dirty_stack(patterns[i], 2);
 		smmuv3_domain_inv_range(one, 0x7ff000, SZ_4K, SZ_4K, true);
 		FAKE_EXPECT_CMDS(test, f[0],
 				 FAKE_TLBI_NH_VA(5, 0x7ff000, 0, 0, 0, 1), SYNC);
 		FAKE_EXPECT_NO_CMDS(test, f[1]);
 
-		dirty_stack(patterns[i]);
+		dirty_stack(patterns[i], 2);
 		smmuv3_domain_inv_range(two, 0x40000, 3 * SZ_4K, SZ_4K, true);
 		FAKE_EXPECT_CMDS(test, f[0],
 				 FAKE_TLBI_NH_VA(6, 0x40000, 2, 0, TG4K, 1), SYNC);
