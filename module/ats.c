@@ -33,27 +33,9 @@
  * waits, then the ATCs, so a device never refills its ATC from a stale TLB
  * entry.
  *
- * The order of an attach (smmuv3_ats_commit()):
- *
- *  - ATS switched on: the new array (with the ATC entries) is published,
- *    the STE with EATS installed; a grace period then ends every walk that
- *    read an older array (without the entries), so no walk that will not
- *    invalidate the ATC can still be running.  Under the array's ats_lock,
- *    held for writing (walkers of that array hold it for reading, so none
- *    runs meanwhile), the whole ATC is invalidated and the PCI capability
- *    enabled.
- *  - ATS stays on: the translation changed; after the same grace period
- *    (a walk of the new domain's older array, without the entries, may
- *    still be about to invalidate a TLB entry the device could copy into
- *    its ATC), the whole ATC of the stream (its RID, all PASIDs) is
- *    invalidated.
- *  - ATS switched off: the STE without EATS is installed (the SMMU answers
- *    no more translation requests, so the ATC cannot refill), the old
- *    attachment's entries are dropped, a grace period ends the walks that
- *    could still send an ATC invalidation, then the whole ATC is
- *    invalidated and only after that the PCI capability disabled: the
- *    device never keeps translations with ATS on, and never receives an
- *    invalidation with it off.
+ * When ATS is switched on and off, and when the device's ATC is flushed
+ * relative to the STE and to the old domain's entries, is the attach
+ * sequence's business: see module/attach.c.
  *
  * Walks take ats_lock for reading with interrupts enabled, also from
  * softirq (the DMA API's flush queue): the writer holds it with interrupts
@@ -306,6 +288,7 @@ int smmuv3_atc_inv_master(struct smmuv3_master *master, u32 ssid)
 	struct smmuv3_cmd_batch batch __uninitialized;
 	unsigned int i;
 
+	KUNIT_STATIC_STUB_REDIRECT(smmuv3_atc_inv_master, master, ssid);
 	smmuv3_batch_init(&batch, master->smmu);
 	for (i = 0; i < master->num_streams; i++) {
 		struct smmuv3_cmd cmd = {
@@ -324,8 +307,13 @@ int smmuv3_atc_inv_master(struct smmuv3_master *master, u32 ssid)
 }
 EXPORT_SYMBOL_IF_KUNIT(smmuv3_atc_inv_master);
 
-/* The PCI side, replaced by KUnit (whose fake devices are not PCI). */
-VISIBLE_IF_KUNIT void smmuv3_ats_pci_enable(struct smmuv3_master *master)
+/**
+ * smmuv3_ats_pci_enable() - enable a device's PCI ATS capability
+ * @master: the master, whose STEs have EATS and whose ATC is clean
+ *
+ * The PCI side, replaced by KUnit (whose fake devices are not PCI).
+ */
+void smmuv3_ats_pci_enable(struct smmuv3_master *master)
 {
 	int ret;
 
@@ -339,61 +327,14 @@ VISIBLE_IF_KUNIT void smmuv3_ats_pci_enable(struct smmuv3_master *master)
 }
 EXPORT_SYMBOL_IF_KUNIT(smmuv3_ats_pci_enable);
 
-VISIBLE_IF_KUNIT void smmuv3_ats_pci_disable(struct smmuv3_master *master)
+/**
+ * smmuv3_ats_pci_disable() - disable a device's PCI ATS capability
+ * @master: the master, whose STEs still have EATS (see module/attach.c)
+ */
+void smmuv3_ats_pci_disable(struct smmuv3_master *master)
 {
 	KUNIT_STATIC_STUB_REDIRECT(smmuv3_ats_pci_disable, master);
 	if (dev_is_pci(master->dev) && to_pci_dev(master->dev)->ats_enabled)
 		pci_disable_ats(to_pci_dev(master->dev));
 }
 EXPORT_SYMBOL_IF_KUNIT(smmuv3_ats_pci_disable);
-
-/**
- * smmuv3_ats_commit() - switch a device's ATS after its new STE
- * @master: the master, whose STEs have EATS set as @ats says
- * @domain: the paging domain (or nesting parent) whose array just got the
- *	master's ATC entries (the RID's, or a PASID's); NULL when none did
- * @ats: what smmuv3_ats_want() decided for the new configuration
- *
- * Called after the previous attachment's entries are dropped (see the
- * order at the top of this file).  May sleep.
- */
-void smmuv3_ats_commit(struct smmuv3_master *master,
-		       struct smmuv3_domain *domain, bool ats)
-{
-	bool was = master->ats_enabled;
-	struct smmuv3_invs *invs = NULL;
-	unsigned long flags;
-
-	if (!ats && !was)
-		return;
-	/*
-	 * Walks of arrays without our ATC entries (ATS on or staying on), or
-	 * still with the dropped ones (ATS off), are over.
-	 */
-	synchronize_rcu();
-	if (ats && was) {
-		smmuv3_atc_inv_master(master, 0);
-		return;
-	}
-	if (ats) {
-		rcu_read_lock();
-		if (domain)
-			invs = rcu_dereference(domain->invs);
-		if (invs)
-			write_lock_irqsave(&invs->ats_lock, flags);
-		smmuv3_atc_inv_master(master, 0);
-		smmuv3_ats_pci_enable(master);
-		WRITE_ONCE(master->ats_enabled, true);
-		if (invs)
-			write_unlock_irqrestore(&invs->ats_lock, flags);
-		rcu_read_unlock();
-		dev_dbg(master->dev, "ATS enabled\n");
-		return;
-	}
-	/* No walk can still send an ATC invalidation to the device. */
-	smmuv3_atc_inv_master(master, 0);
-	smmuv3_ats_pci_disable(master);
-	WRITE_ONCE(master->ats_enabled, false);
-	dev_dbg(master->dev, "ATS disabled\n");
-}
-EXPORT_SYMBOL_IF_KUNIT(smmuv3_ats_commit);

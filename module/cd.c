@@ -136,12 +136,30 @@ static void smmuv3_cd_invalidate(struct smmuv3_master *master, u32 ssid,
 	};
 	unsigned int i;
 
+	int ret;
+
 	smmuv3_batch_init(&batch, master->smmu);
 	for (i = 0; i < master->num_streams; i++) {
 		cmd.cfgi.sid = master->streams[i].sid;
 		smmuv3_batch_add(&batch, &cmd);
 	}
-	smmuv3_batch_submit(&batch);
+	if (!smmuv3_batch_submit(&batch))
+		return;
+	/*
+	 * A CFGI_CD that did not run (an illegal command, replaced; a
+	 * timeout) could leave the old CD cached: forget all the streams'
+	 * CDs instead.  The command queue logged the first failure.
+	 */
+	cmd.op = SMMUV3_OP_CFGI_CD_ALL;
+	for (i = 0; i < master->num_streams; i++) {
+		cmd.cfgi.sid = master->streams[i].sid;
+		smmuv3_batch_add(&batch, &cmd);
+	}
+	ret = smmuv3_batch_submit(&batch);
+	if (ret)
+		dev_err_ratelimited(master->dev,
+				    "CD %u may be stale: configuration invalidation failed (%d)\n",
+				    ssid, ret);
 }
 
 /**

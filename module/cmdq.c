@@ -325,6 +325,48 @@ int smmuv3_cmdq_wait(struct smmuv3_device *smmu,
 }
 EXPORT_SYMBOL_IF_KUNIT(smmuv3_cmdq_wait);
 
+/*
+ * SMMUV3_OPT_REPEAT_CFGI_TLBI (errata.c): does this run of commands hold a
+ * configuration or TLB invalidation (opcodes CFGI_STE 0x03 up to, not
+ * including, ATC_INV 0x40)?
+ */
+static bool smmuv3_cmds_repeat(const struct smmuv3_device *smmu,
+			       const u64 *cmds, unsigned int num)
+{
+	unsigned int i;
+
+	if (!(smmu->options & SMMUV3_OPT_REPEAT_CFGI_TLBI))
+		return false;
+	for (i = 0; i < num; i++) {
+		u32 op = FIELD_GET(SMMUV3_CMD0_OP, cmds[i * SMMUV3_CMD_QWORDS]);
+
+		if (op >= SMMUV3_OP_CFGI_STE && op < SMMUV3_OP_ATC_INV)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Queue @num commands and a CMD_SYNC in @ticket.  Where the implementation
+ * needs its invalidations issued twice, the second time only once the
+ * first one's CMD_SYNC has completed (SMMUV3_OPT_REPEAT_CFGI_TLBI), wait
+ * for them and queue them again.  The caller waits for @ticket.
+ */
+static int smmuv3_cmdq_submit_synced(struct smmuv3_device *smmu,
+				     const u64 *cmds, unsigned int num,
+				     struct smmuv3_cmdq_ticket *ticket)
+{
+	int ret = smmuv3_cmdq_submit(smmu, cmds, num, true, ticket);
+
+	if (ret || !smmuv3_cmds_repeat(smmu, cmds, num))
+		return ret;
+	ret = smmuv3_cmdq_wait(smmu, ticket);
+	if (ret)
+		return ret;
+	smmuv3_cmdq_ticket_init(ticket);
+	return smmuv3_cmdq_submit(smmu, cmds, num, true, ticket);
+}
+
 /**
  * smmuv3_cmdq_issue() - queue encoded commands, optionally wait for them
  * @smmu: the instance
@@ -345,8 +387,10 @@ int smmuv3_cmdq_issue(struct smmuv3_device *smmu, const u64 *cmds,
 	int ret;
 
 	smmuv3_cmdq_ticket_init(&ticket);
-	ret = smmuv3_cmdq_submit(smmu, cmds, num, sync, &ticket);
-	if (ret || !sync)
+	if (!sync)
+		return smmuv3_cmdq_submit(smmu, cmds, num, false, &ticket);
+	ret = smmuv3_cmdq_submit_synced(smmu, cmds, num, &ticket);
+	if (ret)
 		return ret;
 	return smmuv3_cmdq_wait(smmu, &ticket);
 }
@@ -392,18 +436,26 @@ EXPORT_SYMBOL_IF_KUNIT(smmuv3_batch_init);
  * CMD_SYNC, in the batch's ticket, so that the final wait covers it.
  * With SMMUV3_OPT_CMDQ_FORCE_SYNC (Arm erratum 2812531) it is queued
  * with a CMD_SYNC after 63 commands instead: never more than 63 commands
- * of a batch without one.
+ * of a batch without one.  A full batch of invalidations that must be
+ * issued twice (SMMUV3_OPT_REPEAT_CFGI_TLBI) is queued with its CMD_SYNC,
+ * waited for and queued again.
  */
 static int smmuv3_batch_make_room(struct smmuv3_cmd_batch *batch)
 {
-	bool force_sync = batch->smmu->options & SMMUV3_OPT_CMDQ_FORCE_SYNC;
+	struct smmuv3_device *smmu = batch->smmu;
+	bool force_sync = smmu->options & SMMUV3_OPT_CMDQ_FORCE_SYNC;
 
 	if (batch->err)
 		return batch->err;
 	if (batch->num < SMMUV3_BATCH_MAX - force_sync)
 		return 0;
-	batch->err = smmuv3_cmdq_submit(batch->smmu, batch->cmds, batch->num,
-					force_sync, &batch->ticket);
+	if (force_sync || smmuv3_cmds_repeat(smmu, batch->cmds, batch->num))
+		batch->err = smmuv3_cmdq_submit_synced(smmu, batch->cmds,
+						       batch->num,
+						       &batch->ticket);
+	else
+		batch->err = smmuv3_cmdq_submit(smmu, batch->cmds, batch->num,
+						false, &batch->ticket);
 	batch->num = 0;
 	return batch->err;
 }
@@ -468,8 +520,8 @@ int smmuv3_batch_issue(struct smmuv3_cmd_batch *batch)
 	int ret = batch->err;
 
 	if (!ret)
-		ret = smmuv3_cmdq_submit(batch->smmu, batch->cmds, batch->num,
-					 true, &batch->ticket);
+		ret = smmuv3_cmdq_submit_synced(batch->smmu, batch->cmds,
+						batch->num, &batch->ticket);
 	batch->num = 0;
 	return ret;
 }
@@ -507,9 +559,13 @@ static const char * const smmuv3_cerror_names[] = {
  * @smmu: the instance
  *
  * Called with smmuv3_device.gerror_lock held, before GERROR.CMDQ_ERR is
- * acknowledged.  Replaces the command at CONS by a CMD_SYNC and records its
- * position so that the waiters whose commands included it fail with -EIO
- * (see struct smmuv3_cmdq).
+ * acknowledged.  After an illegal command (CERROR_ILL) or an ATC
+ * invalidation timeout (CERROR_ATC_INV_SYNC), replaces the command at CONS
+ * by a CMD_SYNC (the ATC timeout's CONS is at its CMD_SYNC already) and
+ * records its position so that the waiters whose commands included it fail
+ * with -EIO (see struct smmuv3_cmdq).  After an abort on the command's
+ * fetch (CERROR_ABT) the command is left as it is: the acknowledgment makes
+ * the SMMU fetch it again (IHI 0070 7.1).
  */
 void smmuv3_cmdq_fix_error(struct smmuv3_device *smmu)
 {
@@ -534,8 +590,16 @@ void smmuv3_cmdq_fix_error(struct smmuv3_device *smmu)
 			    smmuv3_cerror_names[err] : "unknown",
 			    le64_to_cpu(ent[0]), le64_to_cpu(ent[1]), pos);
 
+	/*
+	 * The SMMU fetches the command at CONS again once the error is
+	 * acknowledged.  After a fetch abort that is the command itself,
+	 * which nothing was wrong with: it runs, and its waiters succeed.
+	 */
+	if (err == SMMUV3_CERROR_ABT || err == SMMUV3_CERROR_NONE)
+		return;
+
 	raw_spin_lock_irqsave(&cmdq->lock, flags);
-	/* The SMMU retries from CONS once the error is acknowledged. */
+	/* An illegal command is replaced; after an ATC timeout, the sync runs. */
 	if (err != SMMUV3_CERROR_ATC_INV_SYNC)
 		smmuv3_cmdq_write(cmdq, pos, sync);
 	cmdq->err_pos[cmdq->err_seq % SMMUV3_CMDQ_ERR_RING] = pos;

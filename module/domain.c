@@ -7,21 +7,19 @@
  *
  * A paging domain owns an io-pgtable and an invalidation array.  It may be
  * attached to devices behind any instance whose features fit its table.
- * Attaching a device:
- *
- *  1. gets the domain's tag on the device's instance (reused while it has
- *     users, else a new ASID/VMID) and merges it into a new copy of the
- *     domain's array, published with RCU, under the domain's mutex;
- *  2. installs the CD and STE that use the tag, after a full barrier, so
- *     that any invalidation after a page table change sees the new entry;
- *  3. drops the device's entries from the array of the domain it was
- *     attached to, which flushes and frees tags left without users.
+ * Every attach below, of the RID or of a PASID, follows the one sequence
+ * of module/attach.c: prepare (the domain's tag on the device's instance,
+ * reused while it has users or a new ASID/VMID, published with the
+ * device's entries in a new copy of the domain's array), then the CD and
+ * STE, then commit (ATS, and only after the ATC flush the previous
+ * attachment's entries dropped, which flushes and frees tags left without
+ * users).
  *
  * PASIDs: a stage-1 paging domain may also be attached to a PASID of a
- * device (set_dev_pasid), with the same steps: the domain's one tag on the
- * instance gains a user, CD n is written for PASID n, and the attachment is
- * kept in smmuv3_master.pasids.  Replacing a PASID's domain is
- * make-before-break for the tags: the new tag is published before the CD
+ * device (set_dev_pasid), with the same sequence: the domain's one tag on
+ * the instance gains a user, CD n is written for PASID n, and the
+ * attachment is kept in smmuv3_master.pasids.  Replacing a PASID's domain
+ * is make-before-break for the tags: the new tag is published before the CD
  * switches, the old one is dropped after.  The core removes a PASID by
  * setting the blocked domain on it, which clears its CD and drops its tag.
  *
@@ -37,8 +35,9 @@
  * kernel's own SMMUv3 driver.
  *
  * ATS (ats.c): an attachment of a device with ATS also adds the device's
- * ATC entries; the STE gets EATS, and smmuv3_ats_commit() switches the PCI
- * capability once the previous attachment is dropped.  Stalls (stall.c):
+ * ATC entries; the STE gets EATS, and the commit switches the PCI
+ * capability and flushes the ATC before the previous attachment is
+ * dropped.  Stalls (stall.c):
  * CDs and stage-2 STEs of a device with forced stalls say so, and each
  * attach terminates what is still stalled on the device's streams.
  *
@@ -91,52 +90,6 @@ void smmuv3_domain_unref(struct smmuv3_domain *domain,
 	mutex_unlock(&domain->mutex);
 }
 
-/* Forget an attachment's entries and its count as a non-coherent device. */
-static void smmuv3_attach_drop(struct smmuv3_attach *attach)
-{
-	struct smmuv3_domain *domain = attach->domain;
-
-	smmuv3_domain_unref(domain, attach->invs, attach->num_invs);
-	if (attach->noncoherent) {
-		mutex_lock(&domain->mutex);
-		domain->nr_noncoherent--;
-		mutex_unlock(&domain->mutex);
-	}
-	kfree(attach);
-}
-
-/**
- * smmuv3_master_commit() - finish an attach once the new STE is installed
- * @master: the master
- * @attach: its new paging attachment, or NULL
- * @viommu: the vIOMMU of a nested attachment (events go there), or NULL
- * @clear_cd: CD 0 is no longer used by the new configuration
- *
- * Forgets the previous attachment, whose tags nothing uses any more, and
- * ends what is still stalled on the device's streams.  The caller then
- * calls smmuv3_ats_commit().
- */
-void smmuv3_master_commit(struct smmuv3_master *master,
-			  struct smmuv3_attach *attach,
-			  struct smmuv3_viommu *viommu, bool clear_cd)
-{
-	struct smmuv3_attach *old = master->attach;
-	__le64 cd[SMMUV3_CD_QWORDS] = {};
-
-	mutex_lock(&master->smmu->streams_mutex);
-	master->viommu = viommu;
-	mutex_unlock(&master->smmu->streams_mutex);
-
-	master->attach = attach;
-	smmuv3_stall_terminate(master);
-	if (!old)
-		return;
-	/* A CD that no STE uses should not keep an ID about to be freed. */
-	if (clear_cd && old->domain->stage == SMMUV3_STAGE_1 && master->cdtab)
-		smmuv3_write_cd(master, 0, cd);
-	smmuv3_attach_drop(old);
-}
-
 /*
  * The STE of a RID on the identity or blocked domain: a plain bypassing or
  * aborting one, or while PASIDs are attached (or for the identity RID of a
@@ -159,43 +112,27 @@ static void smmuv3_ste_make_rid(__le64 *ste, const struct smmuv3_master *master,
 	smmuv3_ste_set_eats(ste, ats);
 }
 
-/*
- * After PASIDs came or went: an identity or blocked RID switches between
- * its plain STE and the CD table one.  Paging and nested RIDs own their
- * STE; a stage-1 one keeps the CD table anyway.  Writes nothing when the
- * STE is already right.
- */
-static void smmuv3_master_refresh_ste(struct smmuv3_master *master)
-{
-	bool ats = smmuv3_ats_want(master, false);
-	__le64 ste[SMMUV3_STE_QWORDS];
-
-	if (master->attach)
-		return;
-	smmuv3_ste_make_rid(ste, master, ats);
-	smmuv3_install_ste(master, ste);
-	/* The last PASID went: a plain STE has no ATS. */
-	if (!ats && master->ats_enabled)
-		smmuv3_ats_commit(master, NULL, false);
-}
-
 static int smmuv3_attach_static(struct device *dev, bool identity)
 {
 	struct smmuv3_master *master = smmuv3_dev_master(dev);
+	struct smmuv3_attach_state state = {
+		.master = master,
+		/* CD 0 is unused now, whether or not the table stays. */
+		.clear_cd0 = true,
+	};
 	__le64 ste[SMMUV3_STE_QWORDS];
-	bool ats;
 	int ret;
 
 	ret = smmuv3_ats_identity_prepare(master, identity);
 	if (ret)
 		return ret;
 	master->rid_identity = identity;
-	ats = smmuv3_ats_want(master, false);
-	smmuv3_ste_make_rid(ste, master, ats);
-	smmuv3_install_ste(master, ste);
-	/* CD 0 is unused now, whether or not the table stays in the STE. */
-	smmuv3_master_commit(master, NULL, NULL, true);
-	smmuv3_ats_commit(master, NULL, ats);
+	state.ats = smmuv3_ats_want(master, false);
+	ret = smmuv3_attach_prepare(&state);
+	if (ret)
+		return ret;
+	smmuv3_ste_make_rid(ste, master, state.ats);
+	smmuv3_attach_commit(&state, ste);
 	return 0;
 }
 
@@ -372,66 +309,20 @@ int smmuv3_domain_publish(struct smmuv3_domain *domain,
 	return 0;
 }
 
-/*
- * A new attachment of a master to a paging domain: the domain's tag on the
- * master's instance (reused, or a new ID), and with @ats the ATC entries of
- * the master's streams for @ssid, published in the domain's array.
- * Nothing uses the tag yet; smmuv3_attach_put() undoes it.
- */
-static struct smmuv3_attach *smmuv3_attach_get(struct smmuv3_domain *domain,
-					       struct smmuv3_master *master,
-					       u32 ssid, bool ats)
-{
-	unsigned int num_ats = smmuv3_ats_num_invs(master, ats);
-	struct smmuv3_attach *attach;
-	int fresh, ret;
-
-	attach = kzalloc(struct_size(attach, invs, 1 + num_ats), GFP_KERNEL);
-	if (!attach)
-		return ERR_PTR(-ENOMEM);
-	attach->num_invs = 1 + num_ats;
-	attach->domain = domain;
-	attach->noncoherent = !smmuv3_master_canwbs(master);
-	if (num_ats)
-		smmuv3_ats_fill_invs(master, &attach->invs[1], ssid, false);
-
-	mutex_lock(&domain->mutex);
-	fresh = smmuv3_tag_get(domain, master->smmu, &attach->invs[0]);
-	if (fresh < 0) {
-		mutex_unlock(&domain->mutex);
-		kfree(attach);
-		return ERR_PTR(fresh);
-	}
-	ret = smmuv3_domain_publish(domain, attach);
-	if (ret && fresh)
-		smmuv3_tag_free(&attach->invs[0]);
-	mutex_unlock(&domain->mutex);
-	if (ret) {
-		kfree(attach);
-		return ERR_PTR(ret);
-	}
-	return attach;
-}
-
-/*
- * Forget an attachment no STE or CD uses any more: its tag loses a user,
- * and is flushed and freed if that was the last.
- */
-static void smmuv3_attach_put(struct smmuv3_attach *attach)
-{
-	smmuv3_attach_drop(attach);
-}
-
 static int smmuv3_attach_paging(struct iommu_domain *dom, struct device *dev,
 				struct iommu_domain *old)
 {
 	struct smmuv3_master *master = smmuv3_dev_master(dev);
 	struct smmuv3_domain *domain = to_smmuv3_domain(dom);
 	bool s1 = domain->stage == SMMUV3_STAGE_1;
+	struct smmuv3_attach_state state = {
+		.master = master,
+		.domain = domain,
+		/* CD 0 belongs to the new stage-1 domain, if any. */
+		.clear_cd0 = !s1,
+	};
 	__le64 ste[SMMUV3_STE_QWORDS];
 	__le64 cd[SMMUV3_CD_QWORDS];
-	struct smmuv3_attach *attach;
-	bool ats;
 	int ret;
 
 	ret = smmuv3_domain_compatible(domain, master->smmu);
@@ -445,30 +336,26 @@ static int smmuv3_attach_paging(struct iommu_domain *dom, struct device *dev,
 		if (ret)
 			return ret;
 	}
-	ats = smmuv3_ats_want(master, true);
-	attach = smmuv3_attach_get(domain, master, 0, ats);
-	if (IS_ERR(attach))
-		return PTR_ERR(attach);
+	state.ats = smmuv3_ats_want(master, true);
+	ret = smmuv3_attach_prepare(&state);
+	if (ret)
+		return ret;
 
 	if (s1) {
-		smmuv3_cd_make_s1(cd, domain, attach->invs[0].id);
+		smmuv3_cd_make_s1(cd, domain, state.attach->invs[0].id);
 		smmuv3_stall_cd(master, cd);
 		ret = smmuv3_write_cd(master, 0, cd);
 		if (ret) {
-			smmuv3_attach_put(attach);
+			smmuv3_attach_abort(&state);
 			return ret;
 		}
 		smmuv3_ste_make_s1(ste, master, SMMUV3_S1DSS_SSID0);
 	} else {
-		smmuv3_ste_make_s2(ste, domain, attach->invs[0].id);
+		smmuv3_ste_make_s2(ste, domain, state.attach->invs[0].id);
 		smmuv3_stall_ste(master, ste);
 	}
-	smmuv3_ste_set_eats(ste, ats);
-	smmuv3_install_ste(master, ste);
-
-	/* CD 0 now belongs to the new stage-1 domain, if any. */
-	smmuv3_master_commit(master, attach, NULL, !s1);
-	smmuv3_ats_commit(master, domain, ats);
+	smmuv3_ste_set_eats(ste, state.ats);
+	smmuv3_attach_commit(&state, ste);
 	return 0;
 }
 
@@ -493,9 +380,13 @@ static int smmuv3_set_dev_pasid(struct iommu_domain *dom, struct device *dev,
 {
 	struct smmuv3_master *master = smmuv3_dev_master(dev);
 	struct smmuv3_domain *domain = to_smmuv3_domain(dom);
-	struct smmuv3_attach *attach, *prev;
+	struct smmuv3_attach_state state = {
+		.master = master,
+		.ssid = pasid,
+		.domain = domain,
+	};
+	__le64 ste[SMMUV3_STE_QWORDS];
 	__le64 cd[SMMUV3_CD_QWORDS];
-	bool ats;
 	int ret;
 
 	if (domain->stage != SMMUV3_STAGE_1)
@@ -519,58 +410,61 @@ static int smmuv3_set_dev_pasid(struct iommu_domain *dom, struct device *dev,
 		return ret;
 
 	/* A device with PASIDs has ATS (smmuv3_ats_want()). */
-	ats = smmuv3_ats_want(master, true);
-	attach = smmuv3_attach_get(domain, master, pasid, ats);
-	if (IS_ERR(attach)) {
+	state.ats = smmuv3_ats_want(master, true);
+	ret = smmuv3_attach_prepare(&state);
+	if (ret) {
 		xa_release(&master->pasids, pasid);
-		return PTR_ERR(attach);
+		return ret;
 	}
-	smmuv3_cd_make_s1(cd, domain, attach->invs[0].id);
+	smmuv3_cd_make_s1(cd, domain, state.attach->invs[0].id);
 	smmuv3_stall_cd(master, cd);
 	/* Fails only before writing, to allocate the CD's leaf. */
 	ret = smmuv3_write_cd(master, pasid, cd);
 	if (ret) {
-		smmuv3_attach_put(attach);
+		smmuv3_attach_abort(&state);
 		xa_release(&master->pasids, pasid);
 		return ret;
 	}
-	/* The CD is valid before the STE points at the table. */
-	smmuv3_master_refresh_ste(master);
-
-	prev = xa_store(&master->pasids, pasid, attach, GFP_KERNEL);
-	/* The slot was reserved or held the old attachment. */
-	if (WARN_ON_ONCE(xa_is_err(prev)))
-		prev = NULL;
 	/*
-	 * ATS on for the first PASID of an identity or blocked RID (the STE
-	 * above has EATS); else the PASID's translation changed and the
-	 * device may cache the old one.
+	 * The CD is valid before the STE points at the table: an identity or
+	 * blocked RID gets the CD table STE (with EATS) for its first PASID;
+	 * a stage-1 RID has it already.
 	 */
-	if (ats)
-		smmuv3_ats_commit(master, domain, true);
-	if (prev)
-		smmuv3_attach_put(prev);
+	if (!master->attach)
+		smmuv3_ste_make_rid(ste, master, state.ats);
+	smmuv3_attach_commit(&state, master->attach ? NULL : ste);
 	return 0;
 }
 
 /*
- * Detach a PASID: its CD is cleared before its tag loses a user, then an
- * identity or blocked RID gets its plain STE back if it was the last.
+ * Detach a PASID: its CD is cleared before its attachment is dropped; an
+ * identity or blocked RID gets its plain STE back (and ATS off) if it was
+ * the last.
  */
 static void smmuv3_remove_pasid(struct smmuv3_master *master, u32 pasid)
 {
+	struct smmuv3_attach_state state = {
+		.master = master,
+		.ssid = pasid,
+	};
 	__le64 cd[SMMUV3_CD_QWORDS] = {};
-	struct smmuv3_attach *attach;
+	__le64 ste[SMMUV3_STE_QWORDS];
 
-	attach = xa_erase(&master->pasids, pasid);
-	if (!attach)
+	/* Cannot fail: takes the PASID out of the master's xarray. */
+	smmuv3_attach_prepare(&state);
+	if (!state.old)
 		return;
 	/* The CD's leaf exists: clearing it cannot fail. */
 	smmuv3_write_cd(master, pasid, cd);
-	if (master->ats_enabled)
-		smmuv3_atc_inv_master(master, pasid);
-	smmuv3_attach_put(attach);
-	smmuv3_master_refresh_ste(master);
+	if (master->attach) {
+		/* A stage-1 RID keeps its STE and its ATS. */
+		state.ats = master->ats_enabled;
+		smmuv3_attach_commit(&state, NULL);
+		return;
+	}
+	state.ats = smmuv3_ats_want(master, false);
+	smmuv3_ste_make_rid(ste, master, state.ats);
+	smmuv3_attach_commit(&state, ste);
 }
 
 static int smmuv3_map_pages(struct iommu_domain *dom, unsigned long iova,
@@ -835,7 +729,11 @@ void smmuv3_release_attachments(struct smmuv3_master *master)
 
 	xa_for_each(&master->pasids, pasid, attach)
 		smmuv3_remove_pasid(master, pasid);
-	smmuv3_master_commit(master, NULL, NULL, false);
+	/*
+	 * Blocked already; this also drops what a failed release attach left,
+	 * and switches ATS off before the PASID capability goes.
+	 */
+	smmuv3_attach_static(master->dev, false);
 	smmuv3_cdtab_free(master);
 	xa_destroy(&master->pasids);
 }

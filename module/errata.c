@@ -16,7 +16,10 @@
  *  - SMMUV3_OPT_CMDQ_FORCE_SYNC: batches of commands end with a CMD_SYNC
  *    after at most 63 commands (smmuv3_batch_add());
  *  - SMMUV3_OPT_NO_NESTING: no nesting parents or vIOMMUs
- *    (smmuv3_can_nest()).
+ *    (smmuv3_can_nest());
+ *  - SMMUV3_OPT_REPEAT_CFGI_TLBI: every run of configuration or TLB
+ *    invalidations is issued with a CMD_SYNC, waited for, and issued once
+ *    more (smmuv3_cmdq_submit_synced()); ATC invalidations are not.
  */
 #include <linux/acpi.h>
 #include <linux/device.h>
@@ -45,6 +48,8 @@
  * @match: further condition on (variant, revision), or NULL for any
  * @iort_model: the IORT model to match (0: not a model entry)
  * @dt_prop: the device-tree property to match (NULL: not a DT entry)
+ * @dt_compat: the device-tree compatible string to match (NULL: not a DT
+ *	compatible entry)
  * @clear_feat: SMMUV3_FEAT_* the implementation must not use
  * @options: SMMUV3_OPT_* it needs
  */
@@ -55,6 +60,7 @@ struct smmuv3_erratum {
 	bool (*match)(u8 variant, u8 revision);
 	u32 iort_model;
 	const char *dt_prop;
+	const char *dt_compat;
 	u32 clear_feat;
 	u32 options;
 };
@@ -89,6 +95,8 @@ static bool smmuv3_r0_or_p0(u8 variant, u8 revision)
 	{ .what = (_what), .iort_model = (_model), .options = (_options) }
 #define SMMUV3_ERR_DT(_prop, _options, _what)				\
 	{ .what = (_what), .dt_prop = (_prop), .options = (_options) }
+#define SMMUV3_ERR_DT_COMPAT(_compat, _options, _what)			\
+	{ .what = (_what), .dt_compat = (_compat), .options = (_options) }
 
 static const struct smmuv3_erratum smmuv3_errata[] = {
 	SMMUV3_ERR_ARM(SMMUV3_PROD_MMU_600, smmuv3_r0p2_or_older, SMMUV3_FEAT_SEV, 0,
@@ -112,6 +120,8 @@ static const struct smmuv3_erratum smmuv3_errata[] = {
 			"HiSilicon Hi161x (IORT model): no CMD_PREFETCH_CFG"),
 	SMMUV3_ERR_DT("hisilicon,broken-prefetch-cmd", SMMUV3_OPT_SKIP_PREFETCH,
 		      "hisilicon,broken-prefetch-cmd: no CMD_PREFETCH_CFG"),
+	SMMUV3_ERR_DT_COMPAT("nvidia,tegra264-smmu", SMMUV3_OPT_REPEAT_CFGI_TLBI,
+			     "NVIDIA Tegra264: every CFGI/TLBI and CMD_SYNC issued twice"),
 };
 
 static bool smmuv3_erratum_applies(const struct smmuv3_erratum *e,
@@ -128,6 +138,9 @@ static bool smmuv3_erratum_applies(const struct smmuv3_erratum *e,
 		return id->iort_model == e->iort_model;
 	if (e->dt_prop)
 		return id->has_prop && id->has_prop(id->fw, e->dt_prop);
+	if (e->dt_compat)
+		return id->is_compatible &&
+		       id->is_compatible(id->fw, e->dt_compat);
 	return false;
 }
 
@@ -180,6 +193,11 @@ static bool smmuv3_of_has_prop(const void *np, const char *name)
 	return of_property_read_bool(np, name);
 }
 
+static bool smmuv3_of_is_compatible(const void *np, const char *compat)
+{
+	return of_device_is_compatible(np, compat);
+}
+
 /*
  * The IORT code gives the platform device it creates for an SMMUv3 node a
  * copy of the node's address as platform data (Linux 6.12 and 7.x alike).
@@ -214,6 +232,7 @@ void smmuv3_errata_firmware(struct smmuv3_device *smmu)
 
 	if (smmu->dev->of_node) {
 		id.has_prop = smmuv3_of_has_prop;
+		id.is_compatible = smmuv3_of_is_compatible;
 		id.fw = smmu->dev->of_node;
 	}
 	smmuv3_errata_apply(smmu, &id);

@@ -86,20 +86,35 @@ static int smmuv3_insert_streams(struct smmuv3_master *master)
 	for (i = 0; i < master->num_streams; i++) {
 		struct smmuv3_stream *stream = &master->streams[i];
 
+		struct rb_node *other;
+
 		ret = smmuv3_strtab_prepare_sid(smmu, stream->sid);
-		if (ret == -ERANGE)
-			dev_err_ratelimited(master->dev,
-					    "stream ID %#x beyond the %u bits of %s\n",
-					    stream->sid, smmu->strtab.sid_bits,
-					    smmu->name);
+		if (ret == -ERANGE) {
+			dev_warn_ratelimited(master->dev,
+					     "stream ID %#x beyond the %u bits of %s: no IOMMU for this device\n",
+					     stream->sid, smmu->strtab.sid_bits,
+					     smmu->name);
+			ret = -ENODEV;
+		}
 		if (ret)
 			break;
-		/* Another master has it: firmware gave it to two devices. */
-		if (rb_find_add(&stream->node, &smmu->streams, smmuv3_stream_cmp)) {
-			dev_err_ratelimited(master->dev,
-					    "stream ID %#x is already in use on %s\n",
-					    stream->sid, smmu->name);
-			ret = -EEXIST;
+		/*
+		 * Another master has it: firmware gave it to two devices (two
+		 * conventional PCI devices behind one PCIe-to-PCI bridge share
+		 * the bridge's alias).  One STE cannot serve two devices'
+		 * domains: the first keeps it.
+		 */
+		other = rb_find_add(&stream->node, &smmu->streams,
+				    smmuv3_stream_cmp);
+		if (other) {
+			const char *name = dev_name(rb_entry(other,
+							     struct smmuv3_stream,
+							     node)->master->dev);
+
+			dev_warn_ratelimited(master->dev,
+					     "stream ID %#x is also %s's on %s, and aliased stream IDs are not supported: no IOMMU for this device, whose DMA with that ID %s's domain translates\n",
+					     stream->sid, name, smmu->name, name);
+			ret = -ENODEV;
 			break;
 		}
 	}
@@ -107,6 +122,33 @@ static int smmuv3_insert_streams(struct smmuv3_master *master)
 		smmuv3_remove_streams(master, i);
 	mutex_unlock(&smmu->streams_mutex);
 	return ret;
+}
+
+/**
+ * smmuv3_streams_refused() - would probe_device refuse these stream IDs
+ * @smmu: the instance
+ * @ids: a device's stream IDs from firmware
+ * @num: their number
+ *
+ * For a device left without an IOMMU group after registration: true if
+ * that is our own refusal (an ID beyond the stream table or owned by
+ * another master, already logged by smmuv3_master_add_streams()), not a
+ * failed probe worth registering again for.
+ *
+ * Return: true if one of @ids cannot be given to a new master.
+ */
+bool smmuv3_streams_refused(struct smmuv3_device *smmu, const u32 *ids,
+			    unsigned int num)
+{
+	bool refused = false;
+	unsigned int i;
+
+	mutex_lock(&smmu->streams_mutex);
+	for (i = 0; i < num && !refused; i++)
+		refused = ids[i] >= (1ULL << smmu->strtab.sid_bits) ||
+			  smmuv3_find_master(smmu, ids[i]);
+	mutex_unlock(&smmu->streams_mutex);
+	return refused;
 }
 
 /**
@@ -119,10 +161,13 @@ static int smmuv3_insert_streams(struct smmuv3_master *master)
  * aliases are all listed, and a conventional PCI device at devfn 0 behind
  * a PCIe-to-PCI bridge has the bridge's alias (secondary bus, devfn 0) as
  * well as its own requester ID, which are the same.  Each stream is kept
- * once.  A stream ID that another master already has is an error.
+ * once.  A stream ID that another master already has is refused, as one
+ * beyond the stream table: the device then has no IOMMU (probe_device
+ * fails with -ENODEV, the one error the iommu core's bus probe ignores),
+ * and the instance keeps serving its other devices.
  *
- * Return: 0; -ENOMEM; -ERANGE for an ID beyond the stream table; -EEXIST
- * for an ID of another master.  On failure the master has no streams.
+ * Return: 0; -ENOMEM; -ENODEV for an ID beyond the stream table or of
+ * another master (logged).  On failure the master has no streams.
  */
 int smmuv3_master_add_streams(struct smmuv3_master *master, const u32 *ids,
 			      unsigned int num)
@@ -311,9 +356,8 @@ void smmuv3_release_device(struct device *dev)
 {
 	struct smmuv3_master *master = smmuv3_dev_master(dev);
 
+	/* Leaves ATS off, which PCI wants before PASID is disabled. */
 	smmuv3_release_attachments(master);
-	/* The blocked domain turned ATS off; PCI wants it off before PASID. */
-	smmuv3_ats_commit(master, NULL, false);
 	/* Its STEs abort: no PASID-tagged request can be in use. */
 	smmuv3_master_disable_pasid(master);
 	smmuv3_master_del_streams(master);
@@ -323,6 +367,43 @@ void smmuv3_release_device(struct device *dev)
 	 * iommu_device_register() fails and unwinds).
 	 */
 	kfree(master);
+}
+
+/* HiSilicon PCIe Tune and Trace (PTT): traces with physical addresses. */
+#define SMMUV3_HISI_PTT_DEVICE		0xa12e
+
+/**
+ * smmuv3_pci_identity_only() - must a PCI function stay untranslated
+ * @vendor: its vendor ID
+ * @device: its device ID
+ *
+ * Return: true for functions whose DMA does not go through an IOMMU
+ * domain's addresses (the HiSilicon PTT's trace buffers are physical).
+ */
+bool smmuv3_pci_identity_only(u16 vendor, u16 device)
+{
+	return vendor == PCI_VENDOR_ID_HUAWEI &&
+	       device == SMMUV3_HISI_PTT_DEVICE;
+}
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_pci_identity_only);
+
+/**
+ * smmuv3_def_domain_type() - the default domain a device must have
+ * @dev: the device
+ *
+ * Return: IOMMU_DOMAIN_IDENTITY for a device that only works untranslated,
+ * else 0 (the core's choice).
+ */
+int smmuv3_def_domain_type(struct device *dev)
+{
+	struct pci_dev *pdev;
+
+	if (!dev_is_pci(dev))
+		return 0;
+	pdev = to_pci_dev(dev);
+	if (smmuv3_pci_identity_only(pdev->vendor, pdev->device))
+		return IOMMU_DOMAIN_IDENTITY;
+	return 0;
 }
 
 /**

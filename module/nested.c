@@ -139,12 +139,16 @@ static int smmuv3_attach_nested(struct iommu_domain *dom, struct device *dev,
 	struct smmuv3_master *master = smmuv3_dev_master(dev);
 	struct smmuv3_nested *nested = to_smmuv3_nested(dom);
 	struct smmuv3_viommu *viommu = nested->viommu;
-	struct smmuv3_domain *parent = viommu->parent;
+	struct smmuv3_attach_state state = {
+		.master = master,
+		.domain = viommu->parent,
+		.vmid = &viommu->vmid,
+		.viommu = viommu,
+		/* The guest's STE has no CD 0 of ours. */
+		.clear_cd0 = true,
+	};
 	__le64 ste[SMMUV3_STE_QWORDS];
-	struct smmuv3_attach *attach;
-	unsigned int num_ats;
 	unsigned long vsid;
-	bool ats;
 	int ret;
 
 	if (master->smmu != viommu->smmu)
@@ -158,33 +162,14 @@ static int smmuv3_attach_nested(struct iommu_domain *dom, struct device *dev,
 	    iommufd_viommu_get_vdev_id(&viommu->core, dev, &vsid))
 		return -ENOENT;
 
-	ats = nested->enable_ats && smmuv3_ats_want(master, true);
-	num_ats = smmuv3_ats_num_invs(master, ats);
-	attach = kzalloc(struct_size(attach, invs, 1 + num_ats), GFP_KERNEL);
-	if (!attach)
-		return -ENOMEM;
-	attach->num_invs = 1 + num_ats;
-	attach->domain = parent;
-	attach->noncoherent = !smmuv3_master_canwbs(master);
-	attach->invs[0] = viommu->vmid;
-	attach->invs[0].users = 1;
-	if (num_ats)
-		smmuv3_ats_fill_invs(master, &attach->invs[1], 0, true);
-
-	mutex_lock(&parent->mutex);
-	ret = smmuv3_domain_publish(parent, attach);
-	mutex_unlock(&parent->mutex);
-	if (ret) {
-		kfree(attach);
+	state.ats = nested->enable_ats && smmuv3_ats_want(master, true);
+	ret = smmuv3_attach_prepare(&state);
+	if (ret)
 		return ret;
-	}
-
 	smmuv3_ste_make_nested(ste, nested);
 	smmuv3_stall_ste(master, ste);
-	smmuv3_ste_set_eats(ste, ats);
-	smmuv3_install_ste(master, ste);
-	smmuv3_master_commit(master, attach, viommu, true);
-	smmuv3_ats_commit(master, parent, ats);
+	smmuv3_ste_set_eats(ste, state.ats);
+	smmuv3_attach_commit(&state, ste);
 	return 0;
 }
 

@@ -166,7 +166,9 @@ static bool smmuv3_dev_lost(struct device *dev, struct smmuv3_device *smmu)
 	    smmuv3_compat_dma_configure(dev) || device_iommu_mapped(dev))
 		return false;
 	fwspec = dev_iommu_fwspec_get(dev);
-	return fwspec && fwspec->iommu_fwnode == smmu->iommu.fwnode;
+	/* A device whose stream IDs we refuse was not lost: it was refused. */
+	return fwspec && fwspec->iommu_fwnode == smmu->iommu.fwnode &&
+	       !smmuv3_streams_refused(smmu, fwspec->ids, fwspec->num_ids);
 }
 
 /*

@@ -188,8 +188,21 @@ static void smmuv3_ste_writer_sync(struct smmuv3_entry_writer *writer)
 		.cfgi = { .sid = w->sid, .leaf = true },
 	};
 
-	/* Failures are logged by the command queue; nothing to undo here. */
-	smmuv3_cmdq_issue_one(w->smmu, &cmd, true);
+	struct smmuv3_cmd all = { .op = SMMUV3_OP_CFGI_ALL };
+	int ret;
+
+	/*
+	 * A CFGI_STE that did not run (an illegal command, replaced; a
+	 * timeout) could leave the old STE cached: forget every cached
+	 * configuration instead.  The command queue logged the first failure.
+	 */
+	ret = smmuv3_cmdq_issue_one(w->smmu, &cmd, true);
+	if (ret)
+		ret = smmuv3_cmdq_issue_one(w->smmu, &all, true);
+	if (ret)
+		dev_err_ratelimited(w->smmu->dev,
+				    "STE of stream %#x may be stale: configuration invalidation failed (%d)\n",
+				    w->sid, ret);
 }
 
 static const struct smmuv3_entry_writer_ops smmuv3_ste_writer_ops = {

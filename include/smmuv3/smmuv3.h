@@ -64,6 +64,7 @@ struct seq_file;
 #define SMMUV3_OPT_SKIP_PREFETCH	BIT(1)	/* no CMD_PREFETCH_CFG */
 #define SMMUV3_OPT_CMDQ_FORCE_SYNC	BIT(2)	/* CMD_SYNC every 63 commands */
 #define SMMUV3_OPT_NO_NESTING		BIT(3)	/* stage 1 + 2 together broken */
+#define SMMUV3_OPT_REPEAT_CFGI_TLBI	BIT(4)	/* CFGI/TLBI + sync issued twice */
 
 /**
  * struct smmuv3_idregs - raw identification registers of an instance
@@ -630,6 +631,49 @@ struct smmuv3_attach {
 	struct smmuv3_inv invs[] __counted_by(num_invs);
 };
 
+/**
+ * struct smmuv3_attach_state - one attach, from its prepare to its commit
+ * @master: the device
+ * @ssid: 0: the RID is attached (its STE changes); else the PASID whose CD
+ *	changes
+ * @domain: the paging domain, or a nested domain's parent, whose array
+ *	gets the device's entries; NULL for the identity and blocked domains
+ *	and for a PASID's removal
+ * @vmid: the tag of a nested attach (the vIOMMU's VMID), used instead of
+ *	the domain's own tag on the instance; its ATC entries then cover every
+ *	substream.  NULL otherwise
+ * @viommu: the vIOMMU of a nested attach of the RID, else NULL
+ * @ats: the new configuration has ATS: its STE has EATS and the PCI
+ *	capability is on (smmuv3_ats_want()); read by prepare (ATC entries)
+ *	and by commit
+ * @clear_cd0: the new RID configuration does not use CD 0: commit clears
+ *	the old stage-1 domain's CD 0 before its tag can be freed
+ * @attach: set by prepare: the new attachment, NULL without @domain
+ * @old: set by prepare: the attachment being replaced, or NULL; commit
+ *	drops it last
+ *
+ * Lives on the caller's stack for one attach; see module/attach.c for the
+ * sequence and why it is in that order.  The iommu core serialises the
+ * attaches of a device, so there is one at a time per master.
+ */
+struct smmuv3_attach_state {
+	struct smmuv3_master *master;
+	u32 ssid;
+	struct smmuv3_domain *domain;
+	const struct smmuv3_inv *vmid;
+	struct smmuv3_viommu *viommu;
+	bool ats;
+	bool clear_cd0;
+	struct smmuv3_attach *attach;
+	struct smmuv3_attach *old;
+};
+
+/* attach.c */
+int smmuv3_attach_prepare(struct smmuv3_attach_state *state);
+void smmuv3_attach_abort(struct smmuv3_attach_state *state);
+void smmuv3_attach_commit(struct smmuv3_attach_state *state,
+			  const __le64 *ste);
+
 /* --- vIOMMUs (iommufd.c) and nested domains (nested.c) ----------------- */
 
 #if SMMUV3_HAVE_VIOMMU
@@ -882,6 +926,10 @@ struct smmuv3_master *smmuv3_find_master(struct smmuv3_device *smmu, u32 sid);
 int smmuv3_master_add_streams(struct smmuv3_master *master, const u32 *ids,
 			      unsigned int num);
 void smmuv3_master_del_streams(struct smmuv3_master *master);
+bool smmuv3_streams_refused(struct smmuv3_device *smmu, const u32 *ids,
+			    unsigned int num);
+bool smmuv3_pci_identity_only(u16 vendor, u16 device);
+int smmuv3_def_domain_type(struct device *dev);
 void smmuv3_pci_pasid_plan(int max_pasids, int dev_features, u8 cdtab_bits,
 			   struct smmuv3_pasid_plan *plan);
 
@@ -899,12 +947,8 @@ void smmuv3_ats_fill_invs(const struct smmuv3_master *master,
 			  struct smmuv3_inv *inv, u32 ssid, bool full);
 void smmuv3_ste_set_eats(__le64 *ste, bool ats);
 int smmuv3_atc_inv_master(struct smmuv3_master *master, u32 ssid);
-void smmuv3_ats_commit(struct smmuv3_master *master,
-		       struct smmuv3_domain *domain, bool ats);
-#if IS_ENABLED(CONFIG_KUNIT)
 void smmuv3_ats_pci_enable(struct smmuv3_master *master);
 void smmuv3_ats_pci_disable(struct smmuv3_master *master);
-#endif
 
 /* stall.c */
 void smmuv3_stall_probe(struct smmuv3_master *master);
@@ -930,9 +974,6 @@ void smmuv3_domain_unref(struct smmuv3_domain *domain,
 			 const struct smmuv3_inv *invs, unsigned int num);
 int smmuv3_domain_publish(struct smmuv3_domain *domain,
 			  struct smmuv3_attach *attach);
-void smmuv3_master_commit(struct smmuv3_master *master,
-			  struct smmuv3_attach *attach,
-			  struct smmuv3_viommu *viommu, bool clear_cd);
 void smmuv3_release_attachments(struct smmuv3_master *master);
 void smmuv3_debugfs_domains_show(struct seq_file *s);
 
@@ -1001,12 +1042,15 @@ void smmuv3_msi_free(struct smmuv3_device *smmu);
  * @iort_model: the IORT SMMUv3 node's model field, or -1 (not ACPI)
  * @has_prop: whether the device-tree node has a boolean property, or NULL
  *	(not device tree)
- * @fw: argument of @has_prop
+ * @is_compatible: whether the device-tree node is compatible with a
+ *	string, or NULL (not device tree)
+ * @fw: argument of @has_prop and @is_compatible
  */
 struct smmuv3_impl_id {
 	u32 iidr;
 	s64 iort_model;
 	bool (*has_prop)(const void *fw, const char *name);
+	bool (*is_compatible)(const void *fw, const char *compat);
 	const void *fw;
 };
 

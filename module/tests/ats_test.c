@@ -38,6 +38,9 @@
 #define SYNC		FAKE_CMD_SYNC
 #define ATC_RID(sid)	FAKE_ATC_INV(sid, 0, 0, ATC_ALL)
 
+struct atc_window;
+static void window_unmap(struct kunit *test, const char *step);
+
 /* What the stubs saw when the PCI capability was switched. */
 struct ats_seen {
 	struct fake_smmu *f;
@@ -47,6 +50,7 @@ struct ats_seen {
 	struct fake_cmd last[2];	/* the last two of them */
 	u64 ste1;		/* STE word 1 of SID then */
 	u64 ste0;
+	struct atc_window *window;	/* unmaps to run at each step */
 };
 
 static struct ats_seen *ats_seen(struct kunit *test)
@@ -72,6 +76,7 @@ static void stub_enable(struct smmuv3_master *master)
 
 	ats_seen(test)->enables++;
 	ats_record(test, master);
+	window_unmap(test, "PCI ATS enabled");
 }
 
 static void stub_disable(struct smmuv3_master *master)
@@ -80,6 +85,7 @@ static void stub_disable(struct smmuv3_master *master)
 
 	ats_seen(test)->disables++;
 	ats_record(test, master);
+	window_unmap(test, "PCI ATS disabled");
 }
 
 struct env {
@@ -274,16 +280,36 @@ static void ats_enable_after_ste_and_atc_inv(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, s->prod, e.f->smmu.cmdq.prod);
 }
 
+/* Position of the first command equal to @cmd at or after @from, or -1. */
+static s64 find_cmd(const struct fake_smmu *f, u64 from,
+		    const struct fake_cmd *cmd)
+{
+	struct fake_cmd c;
+
+	for (; from < f->smmu.cmdq.prod; from++) {
+		fake_cmd_at(f, from, &c);
+		if (c.w0 == cmd->w0 && c.w1 == cmd->w1)
+			return from;
+	}
+	return -1;
+}
+
 /*
- * ATS off on detach: the STE aborts (no EATS), the whole ATC is invalidated
- * and waited for, and only then the capability is disabled; the old
- * domain's walks reach the ATC no more.
+ * ATS off on detach, in the order of the kernel's driver: the capability
+ * is disabled while the STE still translates with EATS (the device stops
+ * sending translation requests before the SMMU would answer them with
+ * Unsupported Request), then the STE aborts (CFGI_STE), then the whole ATC
+ * is invalidated and waited for; after that the old domain's walks reach
+ * the ATC no more.
  */
-static void ats_atc_inv_before_disable(struct kunit *test)
+static void ats_disable_before_ste(struct kunit *test)
 {
 	const struct fake_cmd inv = ATC_RID(SID), sync = SYNC;
+	const struct fake_cmd cfgi = FAKE_CFGI_STE(SID);
 	struct smmuv3_domain *d;
+	struct fake_cmd next;
 	struct ats_seen *s;
+	s64 p_cfgi, p_inv;
 	struct env e;
 
 	env_init(test, &e, FEAT);
@@ -294,11 +320,19 @@ static void ats_atc_inv_before_disable(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, fake_attach(e.master, &smmuv3_blocked_domain), 0);
 
 	KUNIT_ASSERT_EQ(test, s->disables, 1);
-	KUNIT_EXPECT_EQ(test, s->ste0, 0x1);	/* V, Config 0b000: abort */
-	KUNIT_EXPECT_EQ(test, eats(s->ste1), 0);
-	KUNIT_EXPECT_EQ(test, s->last[0].w0, inv.w0);
-	KUNIT_EXPECT_EQ(test, s->last[0].w1, inv.w1);
-	KUNIT_EXPECT_EQ(test, s->last[1].w0, sync.w0);
+	/* V, Config 0b101 (stage 1), EATS 0b01: the STE was not switched yet */
+	KUNIT_EXPECT_EQ(test, s->ste0 & 0xf, 0xb);
+	KUNIT_EXPECT_EQ(test, eats(s->ste1), 1);
+	KUNIT_EXPECT_EQ(test, ste_word(e.f, SID, 0), 0x1);	/* abort now */
+	p_cfgi = find_cmd(e.f, s->prod, &cfgi);
+	p_inv = find_cmd(e.f, s->prod, &inv);
+	KUNIT_EXPECT_GE_MSG(test, p_cfgi, 0, "no CFGI_STE after the disable");
+	KUNIT_EXPECT_GT_MSG(test, p_inv, p_cfgi,
+			    "no whole-ATC ATC_INV after the STE switch");
+	if (p_inv >= 0) {
+		fake_cmd_at(e.f, p_inv + 1, &next);
+		KUNIT_EXPECT_EQ(test, next.w0, sync.w0);
+	}
 	KUNIT_EXPECT_FALSE(test, e.master->ats_enabled);
 
 	skip_cmds(e.f);
@@ -365,6 +399,138 @@ static void ats_pasid_keeps_atc_entries(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, blocked->ops->set_dev_pasid(blocked,
 							  e.master->dev, 5,
 							  &p->domain), 0);
+}
+
+/* --- The ATC across a switch of domains -------------------------------------- */
+
+/*
+ * Until a device's ATC has been flushed after its STE switched, it may hold
+ * translations of the domain it leaves: every unmap on that domain must
+ * still send the device an ATC_INV (opcode 0x40, StreamID [63:32] of word
+ * 0).  The steps of the switch are visited through the stubs: the PCI
+ * capability switched, and the ATC flush itself (smmuv3_atc_inv_master(),
+ * which the window stubs; the unmap runs before the flush is sent).
+ */
+struct atc_window {
+	struct fake_smmu *f;
+	struct smmuv3_domain *old;
+	bool open;		/* the switch has not flushed the ATC yet */
+	unsigned int unmaps;	/* unmaps run on @old inside the window */
+	unsigned int reached;	/* of them, those with an ATC_INV for SID */
+};
+
+/* An unmap of one page on the old domain: did it reach the device's ATC? */
+static void window_unmap(struct kunit *test, const char *step)
+{
+	struct atc_window *w = ats_seen(test)->window;
+	unsigned int atc = 0;
+	struct fake_cmd cmd;
+	u64 pos;
+
+	if (!w || !w->open)
+		return;
+	pos = w->f->smmu.cmdq.prod;
+	smmuv3_domain_inv_range(w->old, 0x1000, SZ_4K, SZ_4K, true);
+	for (; pos < w->f->smmu.cmdq.prod; pos++) {
+		fake_cmd_at(w->f, pos, &cmd);
+		if ((cmd.w0 & 0xff) == 0x40 && cmd.w0 >> 32 == SID)
+			atc++;
+	}
+	w->unmaps++;
+	if (atc)
+		w->reached++;
+	KUNIT_EXPECT_GT_MSG(test, atc, 0,
+			    "an unmap on the old domain before the ATC flush (%s) sent no ATC_INV to SID %#x",
+			    step, SID);
+}
+
+static int stub_atc_inv(struct smmuv3_master *master, u32 ssid)
+{
+	struct kunit *test = kunit_get_current_test();
+	struct atc_window *w = ats_seen(test)->window;
+	int ret;
+
+	window_unmap(test, "ATC flush");
+	kunit_deactivate_static_stub(test, smmuv3_atc_inv_master);
+	ret = smmuv3_atc_inv_master(master, ssid);
+	kunit_activate_static_stub(test, smmuv3_atc_inv_master, stub_atc_inv);
+	/* The first whole-ATC flush of the switch closes the window. */
+	if (!ssid)
+		w->open = false;
+	return ret;
+}
+
+/* Where the device with ATS goes from a stage-1 domain. */
+enum window_to { TO_S1, TO_S2, TO_IDENTITY, TO_BLOCKED };
+
+static void ats_window(struct kunit *test, enum window_to to)
+{
+	struct atc_window *w;
+	struct smmuv3_domain *from;
+	struct iommu_domain *dom;
+	struct env e;
+
+	env_init(test, &e, FEAT);
+	e.master->ats_supported = true;
+	from = fake_domain_on(test, e.f, SMMUV3_STAGE_1);
+	KUNIT_ASSERT_EQ(test, fake_attach(e.master, &from->domain), 0);
+	KUNIT_ASSERT_TRUE(test, e.master->ats_enabled);
+
+	switch (to) {
+	case TO_S1:
+		dom = &fake_domain_on(test, e.f, SMMUV3_STAGE_1)->domain;
+		break;
+	case TO_S2:
+		dom = &fake_domain_on(test, e.f, SMMUV3_STAGE_2)->domain;
+		break;
+	case TO_IDENTITY:
+		dom = &smmuv3_identity_domain;
+		break;
+	default:
+		dom = &smmuv3_blocked_domain;
+		break;
+	}
+	w = kunit_kzalloc(test, sizeof(*w), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, w);
+	w->f = e.f;
+	w->old = from;
+	w->open = true;
+	ats_seen(test)->window = w;
+	kunit_activate_static_stub(test, smmuv3_atc_inv_master, stub_atc_inv);
+
+	/* Before the switch the old domain reaches the ATC, of course. */
+	window_unmap(test, "before the switch");
+	KUNIT_ASSERT_EQ(test, fake_attach(e.master, dom), 0);
+	KUNIT_EXPECT_FALSE_MSG(test, w->open, "the switch never flushed the ATC");
+	/* Before, and at least one step of the switch itself. */
+	KUNIT_EXPECT_GE(test, w->unmaps, 2);
+	KUNIT_EXPECT_EQ(test, w->reached, w->unmaps);
+	kunit_deactivate_static_stub(test, smmuv3_atc_inv_master);
+
+	/* Once the ATC is flushed, the old domain, left empty, sends nothing. */
+	skip_cmds(e.f);
+	smmuv3_domain_inv_range(from, 0x1000, SZ_4K, SZ_4K, true);
+	FAKE_EXPECT_NO_CMDS(test, e.f);
+}
+
+static void ats_window_to_s1(struct kunit *test)
+{
+	ats_window(test, TO_S1);
+}
+
+static void ats_window_to_s2(struct kunit *test)
+{
+	ats_window(test, TO_S2);
+}
+
+static void ats_window_to_identity(struct kunit *test)
+{
+	ats_window(test, TO_IDENTITY);
+}
+
+static void ats_window_to_blocked(struct kunit *test)
+{
+	ats_window(test, TO_BLOCKED);
 }
 
 /* --- Devices that require ATS ---------------------------------------------- */
@@ -585,8 +751,12 @@ static struct kunit_case smmuv3_ats_cases[] = {
 	KUNIT_CASE(ats_eats_only_when_enabled),
 	KUNIT_CASE(ats_atc_after_tlb_per_instance),
 	KUNIT_CASE(ats_enable_after_ste_and_atc_inv),
-	KUNIT_CASE(ats_atc_inv_before_disable),
+	KUNIT_CASE(ats_disable_before_ste),
 	KUNIT_CASE(ats_pasid_keeps_atc_entries),
+	KUNIT_CASE(ats_window_to_s1),
+	KUNIT_CASE(ats_window_to_s2),
+	KUNIT_CASE(ats_window_to_identity),
+	KUNIT_CASE(ats_window_to_blocked),
 	KUNIT_CASE(ats_required_identity),
 	KUNIT_CASE(ats_required_identity_last_pasid),
 	KUNIT_CASE(ats_required_identity_no_ssid),

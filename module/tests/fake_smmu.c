@@ -231,14 +231,15 @@ void fake_cmd_at(const struct fake_smmu *f, u64 pos, struct fake_cmd *cmd)
 	cmd->w1 = le64_to_cpu(ent[1]);
 }
 
-/* GERROR.CMDQ_ERR, bit 0; CMDQ_CONS.ERR, bits [30:24]: CERROR_ILL is 1. */
+/* GERROR.CMDQ_ERR, bit 0; CMDQ_CONS.ERR, bits [30:24]. */
 #define FAKE_GERROR_CMDQ_ERR	BIT(0)
-#define FAKE_CONS_ERR_ILL	BIT(24)	/* 1 in [30:24] */
+#define FAKE_CONS_ERR_SHIFT	24
 
 /*
  * The driver idles between two reads of CONS: the SMMU runs meanwhile.  It
  * stays stopped at a rejected command until GERRORN acknowledges it, then
- * reads that entry again (the driver has replaced it) and goes on.
+ * reads that entry again (replaced by the driver after CERROR_ILL, the same
+ * command fetched again after CERROR_ABT) and goes on.
  */
 static void fake_cmdq_idle(struct smmuv3_device *smmu)
 {
@@ -261,8 +262,12 @@ static void fake_cmdq_idle(struct smmuv3_device *smmu)
 			f->rejected_cmd.w0 = cmd.w0;
 			f->rejected_cmd.w1 = cmd.w1;
 			WRITE_ONCE(f->hw_cons_reg,
-				   (f->hw_cons & mask) | FAKE_CONS_ERR_ILL);
+				   (f->hw_cons & mask) |
+				   (f->reject_err ?: FAKE_CERROR_ILL) <<
+				   FAKE_CONS_ERR_SHIFT);
 			*gerror ^= FAKE_GERROR_CMDQ_ERR;
+			if (f->reject_once)
+				f->reject_mask = 0;
 			return;
 		}
 	}
@@ -298,6 +303,24 @@ void fake_smmu_reject(struct fake_smmu *f, u64 mask, u64 val)
 {
 	f->reject_mask = mask;
 	f->reject_val = val;
+}
+
+/**
+ * fake_smmu_fetch_abort() - make an instance's fetch of a command abort once
+ * @f: the instance, started with fake_smmu_hw_start()
+ * @mask: bits of word 0 to compare
+ * @val: their value in the command whose fetch aborts
+ *
+ * The instance stops at the first such command with CERROR_ABT, as an SMMU
+ * whose read of the queue met an external abort, and fetches it again once
+ * the error is acknowledged (IHI 0070 7.1, CMDQ_CONS.ERR).
+ */
+void fake_smmu_fetch_abort(struct fake_smmu *f, u64 mask, u64 val)
+{
+	f->reject_mask = mask;
+	f->reject_val = val;
+	f->reject_err = FAKE_CERROR_ABT;
+	f->reject_once = true;
 }
 
 /**

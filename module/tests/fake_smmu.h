@@ -45,6 +45,8 @@
  * @hw_cons: absolute position of the next command it consumes
  * @reject_mask: it rejects commands whose word 0, masked with this, ...
  * @reject_val: ... equals this (no command is rejected while the mask is 0)
+ * @reject_err: the CMDQ_CONS.ERR it reports (0: FAKE_CERROR_ILL)
+ * @reject_once: the mask is cleared at the first rejection
  * @rejected: commands it rejected
  * @rejected_cmd: the last one, as it was in the ring
  */
@@ -59,6 +61,8 @@ struct fake_smmu {
 	u64 hw_cons;
 	u64 reject_mask;
 	u64 reject_val;
+	u32 reject_err;
+	bool reject_once;
 	u64 rejected;
 	struct {
 		u64 w0;
@@ -87,6 +91,11 @@ struct smmuv3_master *fake_master_create(struct kunit *test,
 
 void fake_smmu_hw_start(struct kunit *test, struct fake_smmu *f);
 void fake_smmu_reject(struct fake_smmu *f, u64 mask, u64 val);
+void fake_smmu_fetch_abort(struct fake_smmu *f, u64 mask, u64 val);
+
+/* CMDQ_CONS.ERR codes (IHI 0070 7.1): illegal command, fetch abort. */
+#define FAKE_CERROR_ILL		1
+#define FAKE_CERROR_ABT		2
 
 void fake_cmd_at(const struct fake_smmu *f, u64 pos, struct fake_cmd *cmd);
 u64 fake_cmds_new(const struct fake_smmu *f);

@@ -282,6 +282,7 @@ static struct kunit_suite smmuv3_msi_suite = {
  * @prop: a device-tree property, or NULL
  * @clear: features it must lose
  * @options: options it must get
+ * @compat: a device-tree compatible string of the node, or NULL
  */
 struct errata_case {
 	const char *name;
@@ -290,6 +291,7 @@ struct errata_case {
 	const char *prop;
 	u32 clear;
 	u32 options;
+	const char *compat;
 };
 
 #define NO_NEST		SMMUV3_OPT_NO_NESTING
@@ -325,6 +327,13 @@ static const struct errata_case errata_cases[] = {
 	{ "DT broken page 1", 0, -1, "cavium,cn9900-broken-page1-regspace", 0,
 	  SMMUV3_OPT_PAGE0_ONLY },
 	{ "DT other property", 0, -1, "dma-coherent", 0, 0 },
+	/*
+	 * NVIDIA Tegra264: the kernel's driver repeats every CFGI/TLBI with
+	 * its CMD_SYNC for of_device_is_compatible("nvidia,tegra264-smmu").
+	 */
+	{ "DT Tegra264", 0, -1, NULL, 0, SMMUV3_OPT_REPEAT_CFGI_TLBI,
+	  "nvidia,tegra264-smmu" },
+	{ "DT other compatible", 0, -1, NULL, 0, 0, "arm,smmu-v3" },
 };
 
 static void errata_case_desc(const struct errata_case *c, char *desc)
@@ -346,7 +355,8 @@ static void errata_table(struct kunit *test)
 		.iidr = c->iidr,
 		.iort_model = c->model,
 		.has_prop = c->prop ? errata_has_prop : NULL,
-		.fw = c->prop,
+		.is_compatible = c->compat ? errata_has_prop : NULL,
+		.fw = c->prop ?: c->compat,
 	};
 	u32 clear = 0, options = 0, hits;
 
