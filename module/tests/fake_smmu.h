@@ -48,6 +48,7 @@
  * @reject_err: the CMDQ_CONS.ERR it reports (0: FAKE_CERROR_ILL)
  * @reject_once: the mask is cleared at the first rejection
  * @rejected: commands it rejected
+ * @fetch_aborts: of them, those whose fetch it aborted (CERROR_ABT)
  * @rejected_cmd: the last one, as it was in the ring
  */
 struct fake_smmu {
@@ -64,6 +65,7 @@ struct fake_smmu {
 	u32 reject_err;
 	bool reject_once;
 	u64 rejected;
+	u64 fetch_aborts;
 	struct {
 		u64 w0;
 		u64 w1;

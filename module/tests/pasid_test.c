@@ -315,9 +315,12 @@ static void pasid_rid_identity(struct kunit *test)
 
 	ste_save(&e, before);
 	remove_pasid(&e, 5, a);
-	/* CD cleared, its ASID flushed (then freed), the STE last. */
+	/*
+	 * CD cleared, the STE switched back, then its ASID flushed (then
+	 * freed): nothing can use the ASID any more.
+	 */
 	FAKE_EXPECT_CMDS(test, e.f, CFGI_CD(5), SYNC, CFGI_CD(5), SYNC,
-			 TLBI_ASID(1), SYNC, CFGI_STE, SYNC, CFGI_STE, SYNC);
+			 CFGI_STE, SYNC, CFGI_STE, SYNC, TLBI_ASID(1), SYNC);
 	expect_ste(&e, STE_BYPASS0, STE_BYPASS1, "after removal");
 	expect_hitless(&e, before, 2);
 	expect_cd_clear(&e, 5);
@@ -359,7 +362,7 @@ static void pasid_rid_blocked(struct kunit *test)
 	ste_save(&e, before);
 	remove_pasid(&e, 1, a);
 	FAKE_EXPECT_CMDS(test, e.f, CFGI_CD(1), SYNC, CFGI_CD(1), SYNC,
-			 TLBI_ASID(1), SYNC, CFGI_STE, SYNC, CFGI_STE, SYNC);
+			 CFGI_STE, SYNC, CFGI_STE, SYNC, TLBI_ASID(1), SYNC);
 	expect_ste(&e, STE_ABORT0, 0, "after removal");
 	expect_hitless(&e, before, 2);
 	expect_cd_clear(&e, 1);
@@ -479,7 +482,7 @@ static void pasid_rid_moves(struct kunit *test)
 
 	remove_pasid(&e, 7, a);
 	FAKE_EXPECT_CMDS(test, e.f, CFGI_CD(7), SYNC, CFGI_CD(7), SYNC,
-			 TLBI_ASID(1), SYNC, CFGI_STE, SYNC, CFGI_STE, SYNC);
+			 CFGI_STE, SYNC, CFGI_STE, SYNC, TLBI_ASID(1), SYNC);
 	expect_ste(&e, STE_BYPASS0, STE_BYPASS1, "last PASID removed");
 	KUNIT_EXPECT_EQ(test, asids_used(&e), 0);
 }
@@ -652,7 +655,7 @@ static void pasid_rid_s2_refused(struct kunit *test)
 	/* Once the PASID is gone, the RID may go to stage 2. */
 	remove_pasid(&e, 1, a);
 	FAKE_EXPECT_CMDS(test, e.f, CFGI_CD(1), SYNC, CFGI_CD(1), SYNC,
-			 TLBI_ASID(1), SYNC, CFGI_STE, SYNC, CFGI_STE, SYNC);
+			 CFGI_STE, SYNC, CFGI_STE, SYNC, TLBI_ASID(1), SYNC);
 	KUNIT_EXPECT_EQ(test, attach_rid(&e, &s2->domain), 0);
 	KUNIT_EXPECT_EQ(test, ste_word(&e, 0), STE_S2_0);
 }
@@ -702,7 +705,7 @@ static void pasid_rid_nested_refused(struct kunit *test)
 
 	remove_pasid(&e, 3, a);
 	FAKE_EXPECT_CMDS(test, e.f, CFGI_CD(3), SYNC, CFGI_CD(3), SYNC,
-			 TLBI_ASID(1), SYNC, CFGI_STE, SYNC, CFGI_STE, SYNC);
+			 CFGI_STE, SYNC, CFGI_STE, SYNC, TLBI_ASID(1), SYNC);
 	KUNIT_ASSERT_EQ(test, attach_rid(&e, &nested->domain), 0);
 	FAKE_EXPECT_CMDS(test, e.f, CFGI_STE, SYNC, CFGI_STE, SYNC);
 	KUNIT_EXPECT_EQ(test, ste_word(&e, 0), STE_S2_0);
@@ -828,7 +831,7 @@ static void pasid_release(struct kunit *test)
 	FAKE_EXPECT_CMDS(test, e.f, CFGI_CD(1), SYNC, CFGI_CD(1), SYNC,
 			 TLBI_ASID(1), SYNC,
 			 CFGI_CD(2), SYNC, CFGI_CD(2), SYNC,
-			 TLBI_ASID(2), SYNC, CFGI_STE, SYNC, CFGI_STE, SYNC);
+			 CFGI_STE, SYNC, CFGI_STE, SYNC, TLBI_ASID(2), SYNC);
 	expect_ste(&e, STE_ABORT0, 0, "released");
 	KUNIT_EXPECT_NULL(test, e.master->cdtab);
 	KUNIT_EXPECT_FALSE(test, smmuv3_master_has_pasids(e.master));
