@@ -160,6 +160,13 @@ class Boots:
                          "-drive", "file=%s,if=none,format=raw,id=disk%db" % (disk, i),
                          "-device", "virtio-blk-pci,drive=disk%db,bus=%s,addr=0.0,vectors=0,"
                                     "iommu_platform=on,disable-legacy=on" % (i, br)]
+                if s.aliased_disk:
+                    disk = self.log("%s-disk%dc.img" % (tag, i))
+                    with open(disk, "wb") as f:
+                        f.truncate(DISK_SIZE)
+                    argv += ["-drive", "file=%s,if=none,format=raw,id=disk%dc" % (disk, i),
+                             "-device", "virtio-blk-pci,drive=disk%dc,bus=%s,addr=1.0,vectors=0,"
+                                        "iommu_platform=on,disable-legacy=on" % (i, br)]
                 chassis += 1
         return argv
 

@@ -16,6 +16,9 @@
 #   smtest.bench=ARG,ARG          bench mode: /bench/smmuv3_bench's arguments
 #   smtest.tests=NAME,NAME        run only these selftests (default: tests.list)
 #   smtest.kunit=0                do not load the KUnit suites
+#   smtest.aliased=N              N PCI devices share a stream ID with another
+#                                 device: each must be left without an IOMMU
+#                                 group, with the driver's message saying so
 #   smtest.unbound_nogroup=1      a PCI device with no driver may have no
 #                                 IOMMU group (a kernel whose bus probe leaves
 #                                 DMA configuration to the driver bind, with a
@@ -52,7 +55,7 @@ mount -t tmpfs tmpfs /tmp
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 
 MODE=check DRIVER=ours TOPOLOGY=unknown INSTANCES=1 SETTLE=90 TESTTIMEOUT=600 KMEMLEAK_BASELINE=0
-BENCH= ONLY= KUNIT=1 UNBOUND_NOGROUP=0 FUZZ=
+BENCH= ONLY= KUNIT=1 UNBOUND_NOGROUP=0 FUZZ= ALIASED=0
 for arg in $(cat /proc/cmdline); do
 	case $arg in
 	smtest.mode=*) MODE=${arg#*=} ;;
@@ -66,6 +69,7 @@ for arg in $(cat /proc/cmdline); do
 	smtest.tests=*) ONLY=$(echo "${arg#*=}" | tr , ' ') ;;
 	smtest.kunit=*) KUNIT=${arg#*=} ;;
 	smtest.unbound_nogroup=*) UNBOUND_NOGROUP=${arg#*=} ;;
+	smtest.aliased=*) ALIASED=${arg#*=} ;;
 	smtest.stress_duration=*) export SMMUV3_STRESS_DURATION=${arg#*=} ;;
 	smtest.fuzz=*) FUZZ=${arg#*=} ;;
 	smtest.rmr=*) export SMMUV3_RMR=${arg#*=} ;;
@@ -157,6 +161,15 @@ if [ $failed = 0 ]; then
 	if [ $loaded -gt 0 ]; then check ok driver-load; else check skip driver-load "no module (built in?)"; fi
 fi
 
+# Did the driver refuse PCI device $1 for a stream ID another device has,
+# and say so?  Ours: "stream ID ... aliased stream IDs are not supported";
+# the kernel's arm-smmu-v3: "Aliasing StreamID ... unsupported".
+alias_refused() {
+	[ "$ALIASED" -gt 0 ] || return 1
+	dmesg | grep -q -e " $1: stream ID .*aliased stream IDs are not supported" \
+		-e " $1: Aliasing StreamID .* unsupported"
+}
+
 # Wait until every PCI device has an IOMMU group (deferred probing of the
 # devices behind the SMMUs resolved), at most $SETTLE seconds.
 pci_missing() {
@@ -165,6 +178,7 @@ pci_missing() {
 		[ -e "$d" ] || continue
 		[ -e "$d/iommu_group" ] && continue
 		[ "$UNBOUND_NOGROUP" = 1 ] && [ ! -e "$d/driver" ] && continue
+		alias_refused "${d##*/}" && continue
 		n=$((n + 1))
 	done
 	echo $n
@@ -185,8 +199,9 @@ else
 	check fail iommu-instances "$n in /sys/class/iommu, expected $INSTANCES: $(ls /sys/class/iommu | tr '\n' ' ')"
 fi
 
-# One check per PCI device: it must be in a group and linked to an IOMMU.
-used=""
+# One check per PCI device: it must be in a group and linked to an IOMMU,
+# or be one of the $ALIASED devices refused for an aliased stream ID.
+used="" aliased=0
 for d in /sys/bus/pci/devices/*; do
 	[ -e "$d" ] || continue
 	bdf=${d##*/}
@@ -201,6 +216,11 @@ for d in /sys/bus/pci/devices/*; do
 	esac
 	if [ ! -e $d/iommu_group ] && [ "$UNBOUND_NOGROUP" = 1 ] && [ ! -e $d/driver ]; then
 		check skip "iommu-group/$kind-$bdf" "no driver and no iommu_group: this kernel configures a device's DMA only when a driver binds it, and driver $DRIVER does not do it before"
+		continue
+	fi
+	if [ ! -e $d/iommu_group ] && alias_refused $bdf; then
+		aliased=$((aliased + 1))
+		check ok "iommu-group/$kind-$bdf" "no group: refused for an aliased stream ID, as the kernel log says ($(dmesg | grep -m1 -o -e " $bdf: stream ID [^:]*" -e " $bdf: Aliasing StreamID [^,]*"))"
 		continue
 	fi
 	if [ ! -e $d/iommu_group ]; then
@@ -218,6 +238,13 @@ for d in /sys/bus/pci/devices/*; do
 	case " $used " in *" $iommu "*) ;; *) used="$used $iommu" ;; esac
 	check ok "iommu-group/$kind-$bdf"
 done
+if [ "$ALIASED" -gt 0 ]; then
+	if [ $aliased = "$ALIASED" ]; then
+		check ok aliased-refused
+	else
+		check fail aliased-refused "$aliased device(s) refused for an aliased stream ID, expected $ALIASED"
+	fi
+fi
 nused=$(echo $used | wc -w)
 if [ "$nused" = "$INSTANCES" ]; then
 	check ok iommu-instances-used

@@ -191,6 +191,8 @@ class Runner(Builds, Boots, StockBoots, StaticChecks):
                      "smtest.driver=" + self.o.driver, "smtest.topology=" + name,
                      "smtest.instances=%d" % topo.instances,
                      "smtest.testtimeout=%d" % self._testtimeout()]
+            if topo.aliased:
+                extra.append("smtest.aliased=%d" % topo.aliased)
             tests = REPEAT_TESTS if quick else topo.tests
             if tests is None and (topo.parts or any(name not in TEST_TOPOLOGIES.get(n, [name])
                                                     for n, _ in selftests)):

@@ -21,7 +21,7 @@ class Kernel:
 
 
 class Smmu:
-    def __init__(self, bus, stage=None, bus_nr=None, bridged_disk=False):
+    def __init__(self, bus, stage=None, bus_nr=None, bridged_disk=False, aliased_disk=False):
         self.bus = bus          # primary-bus: pcie.0, or a pxb-pcie made for it
         self.stage = stage      # arm-smmuv3 stage= (None: QEMU's default, stage 1)
         self.bus_nr = bus_nr    # bus_nr of the pxb-pcie (not for pcie.0)
@@ -36,11 +36,15 @@ class Smmu:
         # disk's IOMMU group, but MSIs would reach the ITS under an ID Linux
         # did not map, so the disk uses INTx (vectors=0).
         self.bridged_disk = bridged_disk
+        # With bridged_disk: a second virtio-blk behind the same bridge, at
+        # slot 1.  Its alias (secondary bus, devfn 0) is the first disk's
+        # stream ID: firmware gives one stream ID to two devices.
+        self.aliased_disk = aliased_disk
 
 
 class Topology:
     def __init__(self, name, desc, smmus, uefi, passthrough=True, tests=None, kunit=True,
-                 iort=None, dtb=None, parts=()):
+                 iort=None, dtb=None, parts=(), aliased=0):
         self.name = name
         self.desc = desc
         self.smmus = smmus
@@ -56,6 +60,9 @@ class Topology:
         # critical path.
         self.parts = parts
         self.dtb = dtb                  # DtEdit: QEMU's device tree, edited (qemu/dtb.py)
+        # PCI devices the driver must refuse for a stream ID another device
+        # has (smtest.aliased): no IOMMU group, and the kernel log says why.
+        self.aliased = aliased
 
     @property
     def instances(self):
@@ -87,6 +94,15 @@ TOPOLOGIES = {
                  [Smmu("pcie.0", bridged_disk=True)], uefi=False,
                  tests=["smmuv3_topology", "smmuv3_dma"], kunit=False,
                  dtb=DtEdit(["cavium,cn9900-broken-page1-regspace"])),
+        # Two conventional PCI devices share a stream ID (the bridge's
+        # alias): the instance must still register and serve the others,
+        # the second device gets no IOMMU and the log says why, as with the
+        # kernel's own driver.  The edu's DMA and every disk's block I/O.
+        Topology("dt1-alias", "as dt1, and a second virtio-blk behind the DMI-to-PCI "
+                 "bridge (slot 1: its alias is the first disk's stream ID); selftest dma "
+                 "only, no KUnit",
+                 [Smmu("pcie.0", bridged_disk=True, aliased_disk=True)], uefi=False,
+                 tests=["smmuv3_dma"], kunit=False, aliased=1),
         # No stage in common: the automatic domain of a device behind one
         # instance cannot take a device behind the other.  Only the tests
         # this adds to (stage-2-only DMA, the automatic-domain fallback).
@@ -163,7 +179,7 @@ STOCK_DESC = ("the smmuv3-dkms package's DKMS builds for the stock Debian arm64 
               "arm-smmu-v3 blacklisted) and with the built-in driver; VFIO type1 and DMA-API "
               "tests" % (", ".join(STOCK_DKMS_SERIES), " and ".join(STOCK_SERIES)))
 DEFAULT_TOPOLOGIES = ["acpi2", "acpi2-mixed", "acpi2-s2s1", "acpi2-rmr", "dt1", "dt1-page0",
-                      "acpi8"]
+                      "dt1-alias", "acpi8"]
 # make check repeats these quick boots (--repeat; make soak does more).
 CHECK_REPEAT = 1
 # make check boots this many guests at once (run.py --jobs).
@@ -177,7 +193,7 @@ KERNELS = {
     k.name: k for k in [
         Kernel("debug", "Linux 7.3 with lockdep, KASAN, kmemleak, DMA API debugging",
                "7.3", ["base", "debug"], ["acpi2", "acpi2-mixed", "acpi2-s2s1", "acpi2-rmr", "dt1",
-                                           "dt1-page0", "acpi8"]),
+                                           "dt1-page0", "dt1-alias", "acpi8"]),
         Kernel("base", "Linux 7.3 without the debugging options (make bench)",
                "7.3", ["base"], []),
         Kernel("6.12", "Linux 6.12 LTS (Debian 13's kernel) with iommufd, VFIO cdev and KUnit",
