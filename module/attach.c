@@ -86,7 +86,7 @@ smmuv3_attach_new(const struct smmuv3_attach_state *state)
 	/* A nesting parent's ATC entries cover every substream. */
 	if (num_ats)
 		smmuv3_ats_fill_invs(master, &attach->invs[1], state->ssid,
-				     state->vmid != NULL);
+				     !!state->vmid);
 
 	mutex_lock(&domain->mutex);
 	if (state->vmid) {
@@ -130,15 +130,13 @@ int smmuv3_attach_prepare(struct smmuv3_attach_state *state)
 	struct smmuv3_master *master = state->master;
 
 	state->attach = NULL;
-	if (!state->ssid) {
+	if (!state->ssid)
 		state->old = master->attach;
-	} else if (!state->domain) {
+	else if (state->domain)
+		state->old = xa_load(&master->pasids, state->ssid);
+	else
 		/* Removal cannot fail: the STE built next sees what remains. */
 		state->old = xa_erase(&master->pasids, state->ssid);
-		return 0;
-	} else {
-		state->old = xa_load(&master->pasids, state->ssid);
-	}
 	if (!state->domain)
 		return 0;
 	state->attach = smmuv3_attach_new(state);
