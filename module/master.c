@@ -152,6 +152,26 @@ bool smmuv3_streams_refused(struct smmuv3_device *smmu, const u32 *ids,
 }
 
 /**
+ * smmuv3_has_platform_masters() - is a non-PCI device behind an instance
+ * @smmu: the instance
+ *
+ * Return: true if one of its masters is not a PCI device.
+ */
+bool smmuv3_has_platform_masters(struct smmuv3_device *smmu)
+{
+	struct rb_node *node;
+	bool found = false;
+
+	mutex_lock(&smmu->streams_mutex);
+	for (node = rb_first(&smmu->streams); node && !found;
+	     node = rb_next(node))
+		found = !dev_is_pci(rb_entry(node, struct smmuv3_stream,
+					     node)->master->dev);
+	mutex_unlock(&smmu->streams_mutex);
+	return found;
+}
+
+/**
  * smmuv3_master_add_streams() - give a master its stream IDs
  * @master: the master, with its instance and device, without streams
  * @ids: the stream IDs firmware lists for the device, in its order

@@ -25,7 +25,9 @@
  * some device stays busy, we let go of everything, sleep briefly, and try
  * again, for at most SMMUV3_REGISTER_WAIT_MS; then we register anyway and
  * say which device was busy.  A device that is bound, or whose probe takes
- * that long, is past the window: its DMA configuration was done before.
+ * that long, is past the window: its DMA configuration was done before.  A
+ * device that already has an IOMMU group (behind another instance) is past
+ * it too, and its lock is not even tried.
  * Host bridges are left out (no driver binds them).  At most
  * SMMUV3_REGISTER_MAX_LOCKS locks are held: lockdep tracks 48 held locks
  * per task and the registration itself takes some; with more unbound
@@ -43,8 +45,10 @@
  * the instance registers once more (smmuv3_register_retry()).  Only those
  * devices can be in its groups (a bound device was configured before the
  * instance existed, has no fwspec of ours and is not probed), so
- * re-registering disturbs no driver.  A device still without a group after
- * that is named in a warning.  Without all the locks (a busy device, too
+ * re-registering disturbs no driver.  An instance with platform (non-PCI)
+ * devices behind it is not registered again, since their locks are not
+ * held: the lost device is named in a warning instead.  A device still
+ * without a group after that is named in a warning.  Without all the locks (a busy device, too
  * many devices) there is no retry: a device being bound could be probed
  * late.  smmuv3_register_mutex makes our instances register one at a time,
  * so that no other instance's bus probe frees a device's fwspec while it is
@@ -132,6 +136,13 @@ static bool smmuv3_devlocks_try(struct smmuv3_devlocks *dl)
 	for (i = dl->locked; i < dl->num; i++) {
 		struct device *dev = dl->devs[i];
 
+		/*
+		 * A device with an IOMMU group (another instance's, probed
+		 * before) is past the window: never wait for its lock, which
+		 * a slow driver probe may hold for seconds.
+		 */
+		if (device_iommu_mapped(dev))
+			continue;
 		if (!device_trylock(dev)) {
 			dl->busy = dev;
 			smmuv3_devlocks_unlock(dl);
@@ -214,6 +225,16 @@ static int smmuv3_register_retry(struct smmuv3_device *smmu,
 
 	if (!lost)
 		return 0;
+	/*
+	 * Registering again takes the groups of every device behind the
+	 * instance away for a moment: a platform device being bound then,
+	 * whose lock we do not hold, could end without one.
+	 */
+	if (smmuv3_has_platform_masters(smmu)) {
+		dev_warn(smmu->dev, "%s has no IOMMU group (its probe failed); not registering again, as platform devices behind %s could be binding: its DMA faults until it is removed and added again\n",
+			 dev_name(lost), smmu->name);
+		return 0;
+	}
 	dev_info(smmu->dev, "%s was left without an IOMMU group (its probe failed): registering again\n",
 		 dev_name(lost));
 	iommu_device_unregister(&smmu->iommu);

@@ -928,6 +928,7 @@ int smmuv3_master_add_streams(struct smmuv3_master *master, const u32 *ids,
 void smmuv3_master_del_streams(struct smmuv3_master *master);
 bool smmuv3_streams_refused(struct smmuv3_device *smmu, const u32 *ids,
 			    unsigned int num);
+bool smmuv3_has_platform_masters(struct smmuv3_device *smmu);
 bool smmuv3_pci_identity_only(u16 vendor, u16 device);
 int smmuv3_def_domain_type(struct device *dev);
 void smmuv3_pci_pasid_plan(int max_pasids, int dev_features, u8 cdtab_bits,
