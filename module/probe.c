@@ -266,7 +266,17 @@ static int smmuv3_reset(struct smmuv3_device *smmu)
 	smmuv3_reg_write(smmu, SMMUV3_CMDQ_BASE, smmu->cmdq.q.base_reg, 8);
 	smmuv3_reg_write(smmu, SMMUV3_CMDQ_PROD, 0, 4);
 	smmuv3_reg_write(smmu, SMMUV3_CMDQ_CONS, 0, 4);
+	/*
+	 * With ATS, ATS Translated transactions must be checked against
+	 * their STE's EATS (ATSCHK): with it clear, an SMMU lets them
+	 * through from any stream.  It is set with the first enable, while
+	 * SMMUEN is 0, so that the CFGI_ALL below follows its Update (IHI 0070
+	 * 6.3.9.2) and every later CR0 write keeps it; RES0 without
+	 * IDR0.ATS.
+	 */
 	enables = SMMUV3_CR0_CMDQEN;
+	if (smmu->feat.flags & SMMUV3_FEAT_ATS)
+		enables |= SMMUV3_CR0_ATSCHK;
 	ret = smmuv3_write_ack(smmu, SMMUV3_CR0, SMMUV3_CR0ACK, enables);
 	if (ret)
 		return ret;
