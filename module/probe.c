@@ -235,7 +235,7 @@ static int smmuv3_invalidate_all(struct smmuv3_device *smmu)
 static int smmuv3_reset(struct smmuv3_device *smmu)
 {
 	bool coherent = smmu->feat.flags & SMMUV3_FEAT_COHERENT;
-	u32 enables, cr1, sh, cache;
+	u32 enables, cr1, cr2, sh, cache;
 	int ret;
 
 	ret = smmuv3_update_gbpa(smmu, SMMUV3_GBPA_ABORT, 0);
@@ -257,8 +257,17 @@ static int smmuv3_reset(struct smmuv3_device *smmu)
 	      FIELD_PREP(SMMUV3_CR1_QUEUE_OC, cache) |
 	      FIELD_PREP(SMMUV3_CR1_QUEUE_IC, cache);
 	smmuv3_reg_write(smmu, SMMUV3_CR1, cr1, 4);
-	smmuv3_reg_write(smmu, SMMUV3_CR2,
-			 SMMUV3_CR2_PTM | SMMUV3_CR2_RECINVSID, 4);
+	/*
+	 * C_BAD_STREAMID is recorded.  PTM (broadcast TLB maintenance is
+	 * not for us: our ASIDs are not the CPU's) exists only where
+	 * IDR0.BTM is 1 and is RES0 elsewhere (IHI 0070 6.3.12).  The ID
+	 * register decides, not the feature flag: an erratum that drops
+	 * FEAT_BTM (MMU-700, MMU-L1, MMU-S3) is one more reason to opt out.
+	 */
+	cr2 = SMMUV3_CR2_RECINVSID;
+	if (smmu->idregs.idr[0] & SMMUV3_IDR0_BTM)
+		cr2 |= SMMUV3_CR2_PTM;
+	smmuv3_reg_write(smmu, SMMUV3_CR2, cr2, 4);
 
 	smmuv3_reg_write(smmu, SMMUV3_STRTAB_BASE, smmu->strtab.base_reg, 8);
 	smmuv3_reg_write(smmu, SMMUV3_STRTAB_BASE_CFG, smmu->strtab.cfg_reg, 4);
