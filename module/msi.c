@@ -14,7 +14,6 @@
  * cleared, when the instance goes away, after the interrupt handlers.
  */
 #include <linux/device.h>
-#include <linux/io.h>
 #include <linux/irqdomain.h>
 #include <linux/msi.h>
 #include <kunit/static_stub.h>
@@ -66,12 +65,12 @@ VISIBLE_IF_KUNIT void smmuv3_msi_write(struct smmuv3_device *smmu,
 
 	if (index >= SMMUV3_NUM_MSIS)
 		return;
-	writeq_relaxed(addr & SMMUV3_MSI_CFG0_ADDR,
-		       smmu->base + smmuv3_msi_cfg0[index]);
-	writel_relaxed(msg->data, smmu->base + smmuv3_msi_cfg1[index]);
-	writel_relaxed(FIELD_PREP(SMMUV3_MSI_CFG2_MEMATTR,
-				  SMMUV3_MEMATTR_DEVICE_NGNRE),
-		       smmu->base + smmuv3_msi_cfg2[index]);
+	smmuv3_reg_write(smmu, smmuv3_msi_cfg0[index],
+			 addr & SMMUV3_MSI_CFG0_ADDR, 8);
+	smmuv3_reg_write(smmu, smmuv3_msi_cfg1[index], msg->data, 4);
+	smmuv3_reg_write(smmu, smmuv3_msi_cfg2[index],
+			 FIELD_PREP(SMMUV3_MSI_CFG2_MEMATTR,
+				    SMMUV3_MEMATTR_DEVICE_NGNRE), 4);
 }
 EXPORT_SYMBOL_IF_KUNIT(smmuv3_msi_write);
 
@@ -87,7 +86,7 @@ static void smmuv3_msi_clear(struct smmuv3_device *smmu)
 	int i;
 
 	for (i = 0; i < SMMUV3_NUM_MSIS; i++)
-		writeq_relaxed(0, smmu->base + smmuv3_msi_cfg0[i]);
+		smmuv3_reg_write(smmu, smmuv3_msi_cfg0[i], 0, 8);
 }
 
 /*

@@ -102,6 +102,52 @@ static void smmuv3_instance_put_action(void *smmu)
 	smmuv3_instance_put(smmu);
 }
 
+/* The address of a register: page 1 from SMMUV3_PAGE1_OFFSET on. */
+static void __iomem *smmuv3_reg_addr(struct smmuv3_device *smmu, u32 off)
+{
+	if (off >= SMMUV3_PAGE1_OFFSET)
+		return smmu->page1 + off - SMMUV3_PAGE1_OFFSET;
+	return smmu->base + off;
+}
+
+/**
+ * smmuv3_reg_read() - read a 32-bit register
+ * @smmu: the instance
+ * @off: offset from register page 0; page 1 from SMMUV3_PAGE1_OFFSET on
+ *	(page 0 again on page-0-only implementations)
+ *
+ * The probe, reset and teardown sequences (and the MSI set-up) reach the
+ * registers only through this and smmuv3_reg_write(), so that KUnit can
+ * run them on a fake register file that records every access.  The hot
+ * paths (command queue, event queue) use their queue's register pointers.
+ *
+ * Return: the register's value.
+ */
+u32 smmuv3_reg_read(struct smmuv3_device *smmu, u32 off)
+{
+	KUNIT_STATIC_STUB_REDIRECT(smmuv3_reg_read, smmu, off);
+	return readl_relaxed(smmuv3_reg_addr(smmu, off));
+}
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_reg_read);
+
+/**
+ * smmuv3_reg_write() - write a 32-bit or 64-bit register
+ * @smmu: the instance
+ * @off: as smmuv3_reg_read()
+ * @val: the value
+ * @size: 4 or 8 (bytes): one single-copy-atomic access of that width
+ */
+void smmuv3_reg_write(struct smmuv3_device *smmu, u32 off, u64 val,
+		      unsigned int size)
+{
+	KUNIT_STATIC_STUB_REDIRECT(smmuv3_reg_write, smmu, off, val, size);
+	if (size == 8)
+		writeq_relaxed(val, smmuv3_reg_addr(smmu, off));
+	else
+		writel_relaxed(val, smmuv3_reg_addr(smmu, off));
+}
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_reg_write);
+
 /**
  * smmuv3_write_ack() - write a register and wait for its acknowledgment
  * @smmu: the instance
@@ -118,9 +164,9 @@ int smmuv3_write_ack(struct smmuv3_device *smmu, u32 reg, u32 ack_reg, u32 val)
 
 	/* KUnit runs the probe sequence on a fake SMMU that records writes. */
 	KUNIT_STATIC_STUB_REDIRECT(smmuv3_write_ack, smmu, reg, ack_reg, val);
-	writel_relaxed(val, smmu->base + reg);
-	ret = readl_relaxed_poll_timeout(smmu->base + ack_reg, ack, ack == val,
-					 1, SMMUV3_ACK_TIMEOUT_US);
+	smmuv3_reg_write(smmu, reg, val, 4);
+	ret = read_poll_timeout(smmuv3_reg_read, ack, ack == val, 1,
+				SMMUV3_ACK_TIMEOUT_US, false, smmu, ack_reg);
 	if (ret)
 		dev_err(smmu->dev, "register %#x not acknowledged (%#x, want %#x)\n",
 			reg, ack, val);
@@ -131,18 +177,20 @@ EXPORT_SYMBOL_IF_KUNIT(smmuv3_write_ack);
 VISIBLE_IF_KUNIT int smmuv3_update_gbpa(struct smmuv3_device *smmu, u32 set,
 					u32 clr)
 {
-	void __iomem *reg = smmu->base + SMMUV3_GBPA;
 	u32 val;
 	int ret;
 
 	KUNIT_STATIC_STUB_REDIRECT(smmuv3_update_gbpa, smmu, set, clr);
-	ret = readl_relaxed_poll_timeout(reg, val, !(val & SMMUV3_GBPA_UPDATE),
-					 1, SMMUV3_ACK_TIMEOUT_US);
+	ret = read_poll_timeout(smmuv3_reg_read, val,
+				!(val & SMMUV3_GBPA_UPDATE), 1,
+				SMMUV3_ACK_TIMEOUT_US, false, smmu, SMMUV3_GBPA);
 	if (ret)
 		goto timeout;
-	writel_relaxed(((val & ~clr) | set) | SMMUV3_GBPA_UPDATE, reg);
-	ret = readl_relaxed_poll_timeout(reg, val, !(val & SMMUV3_GBPA_UPDATE),
-					 1, SMMUV3_ACK_TIMEOUT_US);
+	smmuv3_reg_write(smmu, SMMUV3_GBPA,
+			 ((val & ~clr) | set) | SMMUV3_GBPA_UPDATE, 4);
+	ret = read_poll_timeout(smmuv3_reg_read, val,
+				!(val & SMMUV3_GBPA_UPDATE), 1,
+				SMMUV3_ACK_TIMEOUT_US, false, smmu, SMMUV3_GBPA);
 	if (!ret)
 		return 0;
 timeout:
@@ -151,11 +199,18 @@ timeout:
 }
 EXPORT_SYMBOL_IF_KUNIT(smmuv3_update_gbpa);
 
-static void smmuv3_disable(struct smmuv3_device *smmu)
+/**
+ * smmuv3_disable() - stop interrupts, then translation and the queues
+ * @smmu: the instance
+ *
+ * Incoming traffic then follows GBPA, which the reset left aborting.
+ */
+VISIBLE_IF_KUNIT void smmuv3_disable(struct smmuv3_device *smmu)
 {
 	smmuv3_write_ack(smmu, SMMUV3_IRQ_CTRL, SMMUV3_IRQ_CTRLACK, 0);
 	smmuv3_write_ack(smmu, SMMUV3_CR0, SMMUV3_CR0ACK, 0);
 }
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_disable);
 
 static int smmuv3_invalidate_all(struct smmuv3_device *smmu)
 {
@@ -180,7 +235,7 @@ static int smmuv3_invalidate_all(struct smmuv3_device *smmu)
 static int smmuv3_reset(struct smmuv3_device *smmu)
 {
 	bool coherent = smmu->feat.flags & SMMUV3_FEAT_COHERENT;
-	u32 enables, cr1, sh, cache;
+	u32 enables, cr1, cr2, sh, cache;
 	int ret;
 
 	ret = smmuv3_update_gbpa(smmu, SMMUV3_GBPA_ABORT, 0);
@@ -190,8 +245,8 @@ static int smmuv3_reset(struct smmuv3_device *smmu)
 	if (ret)
 		return ret;
 	/* Forget global errors from before us. */
-	writel_relaxed(readl_relaxed(smmu->base + SMMUV3_GERROR),
-		       smmu->base + SMMUV3_GERRORN);
+	smmuv3_reg_write(smmu, SMMUV3_GERRORN,
+			 smmuv3_reg_read(smmu, SMMUV3_GERROR), 4);
 
 	sh = coherent ? SMMUV3_SH_ISH : SMMUV3_SH_NSH;
 	cache = coherent ? SMMUV3_CR1_CACHE_WB : SMMUV3_CR1_CACHE_NC;
@@ -201,17 +256,36 @@ static int smmuv3_reset(struct smmuv3_device *smmu)
 	      FIELD_PREP(SMMUV3_CR1_QUEUE_SH, sh) |
 	      FIELD_PREP(SMMUV3_CR1_QUEUE_OC, cache) |
 	      FIELD_PREP(SMMUV3_CR1_QUEUE_IC, cache);
-	writel_relaxed(cr1, smmu->base + SMMUV3_CR1);
-	writel_relaxed(SMMUV3_CR2_PTM | SMMUV3_CR2_RECINVSID,
-		       smmu->base + SMMUV3_CR2);
+	smmuv3_reg_write(smmu, SMMUV3_CR1, cr1, 4);
+	/*
+	 * C_BAD_STREAMID is recorded.  PTM (broadcast TLB maintenance is
+	 * not for us: our ASIDs are not the CPU's) exists only where
+	 * IDR0.BTM is 1 and is RES0 elsewhere (IHI 0070 6.3.12).  The ID
+	 * register decides, not the feature flag: an erratum that drops
+	 * FEAT_BTM (MMU-700, MMU-L1, MMU-S3) is one more reason to opt out.
+	 */
+	cr2 = SMMUV3_CR2_RECINVSID;
+	if (smmu->idregs.idr[0] & SMMUV3_IDR0_BTM)
+		cr2 |= SMMUV3_CR2_PTM;
+	smmuv3_reg_write(smmu, SMMUV3_CR2, cr2, 4);
 
-	writeq_relaxed(smmu->strtab.base_reg, smmu->base + SMMUV3_STRTAB_BASE);
-	writel_relaxed(smmu->strtab.cfg_reg, smmu->base + SMMUV3_STRTAB_BASE_CFG);
+	smmuv3_reg_write(smmu, SMMUV3_STRTAB_BASE, smmu->strtab.base_reg, 8);
+	smmuv3_reg_write(smmu, SMMUV3_STRTAB_BASE_CFG, smmu->strtab.cfg_reg, 4);
 
-	writeq_relaxed(smmu->cmdq.q.base_reg, smmu->base + SMMUV3_CMDQ_BASE);
-	writel_relaxed(0, smmu->cmdq.q.prod_reg);
-	writel_relaxed(0, smmu->cmdq.q.cons_reg);
+	smmuv3_reg_write(smmu, SMMUV3_CMDQ_BASE, smmu->cmdq.q.base_reg, 8);
+	smmuv3_reg_write(smmu, SMMUV3_CMDQ_PROD, 0, 4);
+	smmuv3_reg_write(smmu, SMMUV3_CMDQ_CONS, 0, 4);
+	/*
+	 * With ATS, ATS Translated transactions must be checked against
+	 * their STE's EATS (ATSCHK): with it clear, an SMMU lets them
+	 * through from any stream.  It is set with the first enable, while
+	 * SMMUEN is 0, so that the CFGI_ALL below follows its Update (IHI 0070
+	 * 6.3.9.2) and every later CR0 write keeps it; RES0 without
+	 * IDR0.ATS.
+	 */
 	enables = SMMUV3_CR0_CMDQEN;
+	if (smmu->feat.flags & SMMUV3_FEAT_ATS)
+		enables |= SMMUV3_CR0_ATSCHK;
 	ret = smmuv3_write_ack(smmu, SMMUV3_CR0, SMMUV3_CR0ACK, enables);
 	if (ret)
 		return ret;
@@ -221,9 +295,9 @@ static int smmuv3_reset(struct smmuv3_device *smmu)
 	if (ret)
 		goto err_disable;
 
-	writeq_relaxed(smmu->evtq.base_reg, smmu->base + SMMUV3_EVTQ_BASE);
-	writel_relaxed(0, smmu->evtq.prod_reg);
-	writel_relaxed(0, smmu->evtq.cons_reg);
+	smmuv3_reg_write(smmu, SMMUV3_EVTQ_BASE, smmu->evtq.base_reg, 8);
+	smmuv3_reg_write(smmu, SMMUV3_PAGE1_OFFSET + SMMUV3_EVTQ_PROD, 0, 4);
+	smmuv3_reg_write(smmu, SMMUV3_PAGE1_OFFSET + SMMUV3_EVTQ_CONS, 0, 4);
 	enables |= SMMUV3_CR0_EVTQEN;
 	ret = smmuv3_write_ack(smmu, SMMUV3_CR0, SMMUV3_CR0ACK, enables);
 	if (ret)
@@ -372,17 +446,66 @@ static void smmuv3_read_idregs(struct smmuv3_device *smmu)
 	int i;
 
 	for (i = 0; i < ARRAY_SIZE(smmu->idregs.idr); i++)
-		smmu->idregs.idr[i] = readl_relaxed(smmu->base + SMMUV3_IDR0 +
-						    4 * i);
-	smmu->idregs.iidr = readl_relaxed(smmu->base + SMMUV3_IIDR);
-	smmu->idregs.aidr = readl_relaxed(smmu->base + SMMUV3_AIDR);
+		smmu->idregs.idr[i] = smmuv3_reg_read(smmu, SMMUV3_IDR0 + 4 * i);
+	smmu->idregs.iidr = smmuv3_reg_read(smmu, SMMUV3_IIDR);
+	smmu->idregs.aidr = smmuv3_reg_read(smmu, SMMUV3_AIDR);
 }
+
+/**
+ * smmuv3_hw_probe() - identify an instance, set it up and enable it
+ * @smmu: the instance, with its registers mapped, its interrupts found
+ *	and the firmware's errata options applied
+ * @fw_coherent: firmware describes the SMMU's table walks and queue
+ *	accesses as cache-coherent (dev_is_dma_coherent())
+ *
+ * Reads the ID registers, applies the implementation's errata, allocates
+ * the queues and the stream table and runs the reset sequence up to
+ * SMMUEN.  Everything it allocates is device-managed.
+ *
+ * Return: 0 or a negative errno; the SMMU is then left disabled.
+ */
+VISIBLE_IF_KUNIT int smmuv3_hw_probe(struct smmuv3_device *smmu,
+				     bool fw_coherent)
+{
+	struct device *dev = smmu->dev;
+	char line[256];
+	int ret;
+
+	smmuv3_read_idregs(smmu);
+	ret = smmuv3_decode_features(&smmu->idregs, fw_coherent, &smmu->feat);
+	if (ret) {
+		dev_err(dev, "unsupported SMMU (IDR0 %#x IDR1 %#x IDR5 %#x)\n",
+			smmu->idregs.idr[0], smmu->idregs.idr[1],
+			smmu->idregs.idr[5]);
+		return ret;
+	}
+	smmuv3_errata_iidr(smmu);
+	smmuv3_format_features(&smmu->feat, line, sizeof(line));
+	dev_info(dev, "%s: %s\n", smmu->name, line);
+
+	ret = dma_set_mask_and_coherent(dev, DMA_BIT_MASK(smmu->feat.oas));
+	if (ret) {
+		ret = dma_set_mask_and_coherent(dev, DMA_BIT_MASK(32));
+		if (ret) {
+			dev_err(dev, "no usable DMA mask\n");
+			return ret;
+		}
+	}
+
+	ret = smmuv3_cmdq_init(smmu);
+	if (ret)
+		return ret;
+	ret = smmuv3_faults_init(smmu);
+	if (ret)
+		return ret;
+	return smmuv3_tables_enable(smmu);
+}
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_hw_probe);
 
 static int smmuv3_probe(struct platform_device *pdev)
 {
 	struct device *dev = &pdev->dev;
 	struct smmuv3_device *smmu;
-	char line[256];
 	int ret;
 
 	smmu = kzalloc_obj(*smmu, GFP_KERNEL);
@@ -418,35 +541,7 @@ static int smmuv3_probe(struct platform_device *pdev)
 		smmu->irq_gerror = platform_get_irq_byname_optional(pdev, "gerror");
 	}
 
-	smmuv3_read_idregs(smmu);
-	ret = smmuv3_decode_features(&smmu->idregs, dev_is_dma_coherent(dev),
-				     &smmu->feat);
-	if (ret) {
-		dev_err(dev, "unsupported SMMU (IDR0 %#x IDR1 %#x IDR5 %#x)\n",
-			smmu->idregs.idr[0], smmu->idregs.idr[1],
-			smmu->idregs.idr[5]);
-		goto err_id;
-	}
-	smmuv3_errata_iidr(smmu);
-	smmuv3_format_features(&smmu->feat, line, sizeof(line));
-	dev_info(dev, "%s: %s\n", smmu->name, line);
-
-	ret = dma_set_mask_and_coherent(dev, DMA_BIT_MASK(smmu->feat.oas));
-	if (ret) {
-		ret = dma_set_mask_and_coherent(dev, DMA_BIT_MASK(32));
-		if (ret) {
-			dev_err(dev, "no usable DMA mask\n");
-			goto err_id;
-		}
-	}
-
-	ret = smmuv3_cmdq_init(smmu);
-	if (ret)
-		goto err_id;
-	ret = smmuv3_faults_init(smmu);
-	if (ret)
-		goto err_id;
-	ret = smmuv3_tables_enable(smmu);
+	ret = smmuv3_hw_probe(smmu, dev_is_dma_coherent(dev));
 	if (ret)
 		goto err_id;
 

@@ -838,10 +838,15 @@ struct smmuv3_device *smmuv3_find_instance(const struct fwnode_handle *fwnode);
 void smmuv3_instance_init_ref(struct smmuv3_device *smmu);
 void smmuv3_instance_get(struct smmuv3_device *smmu);
 void smmuv3_instance_put(struct smmuv3_device *smmu);
+u32 smmuv3_reg_read(struct smmuv3_device *smmu, u32 off);
+void smmuv3_reg_write(struct smmuv3_device *smmu, u32 off, u64 val,
+		      unsigned int size);
 int smmuv3_write_ack(struct smmuv3_device *smmu, u32 reg, u32 ack_reg, u32 val);
 #if IS_ENABLED(CONFIG_KUNIT)
 int smmuv3_tables_enable(struct smmuv3_device *smmu);
 int smmuv3_update_gbpa(struct smmuv3_device *smmu, u32 set, u32 clr);
+int smmuv3_hw_probe(struct smmuv3_device *smmu, bool fw_coherent);
+void smmuv3_disable(struct smmuv3_device *smmu);
 #endif
 
 /* register.c */
