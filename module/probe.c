@@ -406,6 +406,7 @@ const struct iommu_ops smmuv3_ops = {
 	.probe_device = smmuv3_probe_device,
 	.release_device = smmuv3_release_device,
 	.device_group = smmuv3_device_group,
+	.def_domain_type = smmuv3_def_domain_type,
 	.of_xlate = smmuv3_of_xlate,
 	.owner = THIS_MODULE,
 };
