@@ -25,7 +25,11 @@ from results import (note, parse_tap, tap_leaves, _subtree_failed, console_repor
 DISK_SIZE = 16 << 20
 # Seconds a guest may take from its last result ("@@done") to QEMU's exit.
 POWEROFF_GRACE = 60
-BASE_CMDLINE = ("console=ttyAMA0 panic=-1 deferred_probe_timeout=30 printk.time=1 "
+# The devices behind the SMMUs defer their probe until /init has loaded
+# smmuv3.ko; on a loaded host (two CPUs shared by several guests) the
+# kernel alone can take minutes to get there, and a device whose deferral
+# timed out binds without an IOMMU.
+BASE_CMDLINE = ("console=ttyAMA0 panic=-1 deferred_probe_timeout=600 printk.time=1 "
                 "printk.devkmsg=on")
 # Info sections of the result channel that `make run` shows.
 DEMO_INFOS = {
