@@ -200,8 +200,8 @@ static void pci_identity_only_ptt(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, smmuv3_pci_identity_only(0x19e5, 0xa12f));
 	KUNIT_EXPECT_FALSE(test, smmuv3_pci_identity_only(0x1af4, 0xa12e));
 	/* And the iommu core asks (iommu_ops.def_domain_type). */
-	KUNIT_EXPECT_PTR_EQ(test, smmuv3_ops.def_domain_type,
-			    smmuv3_def_domain_type);
+	KUNIT_EXPECT_TRUE(test,
+			  smmuv3_ops.def_domain_type == smmuv3_def_domain_type);
 }
 
 static struct kunit_case smmuv3_master_cases[] = {
