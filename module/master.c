@@ -425,6 +425,7 @@ int smmuv3_def_domain_type(struct device *dev)
 		return IOMMU_DOMAIN_IDENTITY;
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_def_domain_type);
 
 /**
  * smmuv3_device_group() - the IOMMU group of a device
