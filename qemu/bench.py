@@ -6,8 +6,10 @@ which would dominate the figures):
 
   timed   selftests/bench/smmuv3_bench --phase map: IOMMU_IOAS_MAP+UNMAP
           pairs per second of one 4 KiB page at a fixed IOVA, with one edu
-          attached to the IOAS and with an edu behind every instance
-          attached; the time of a map and of an unmap apart;
+          attached to the IOAS, with an edu behind every instance attached,
+          and with the one edu again once the others were detached (what a
+          VM gets after its other devices came and went); the time of a map
+          and of an unmap apart;
           for each topology (acpi2; acpi8 in the first setup unless
           --bench-acpi8 says otherwise), each guest CPU model
           (--bench-cpus) and iommu.passthrough=1 or not
@@ -15,8 +17,10 @@ which would dominate the figures):
           alternated boot by boot (ours first in even boots, upstream in
           odd ones), so that a slow spell of the host hits both;
   traced  once per driver, on acpi2 in the first setup: the count phase
-          only, with QEMU tracing the SMMU model's events (smmuv3_*,
-          smmu_iotlb*), memory_region_ops_read/write and pci_cfg_read.
+          only (unmaps with one edu, with an edu behind every instance, and
+          with the one edu again after the others left), with QEMU tracing
+          the SMMU model's events (smmuv3_*, smmu_iotlb*),
+          memory_region_ops_read/write and pci_cfg_read.
 
 The rounds of all boots of a row are pooled: the table gives their median,
 their range and the ratio of the medians, ours / upstream; the quiet
@@ -35,8 +39,13 @@ trace is read like this: the SMMU consumes commands inside the MMIO write
 that moves CMDQ_PROD, under the big QEMU lock, so each smmuv3_cmdq_opcode
 belongs to the SMMU whose registers were written last
 (memory_region_ops_write gives the absolute address: the instance is its
-128 KiB-aligned base).  The counted unmaps lie between two reads of edu A's
-configuration space at 0xf8 and 0xfc (pci_cfg_read).
+128 KiB-aligned base).  Each window of counted unmaps lies between two reads
+of edu A's configuration space (pci_cfg_read), at offsets the program names
+in its "bench count window=..." lines.  The model's IOTLB events outside
+command consumption (lookups and inserts on a device's DMA) are charged to
+no instance ("any").  Besides the windows' lines (NAME.window), every SMMU
+model event of the boot is kept (NAME.smmu, with the markers): what the
+IOTLBs held when a window began can be read there.
 
 Then, for a Debian user deciding whether to replace the driver they have,
 the newest stock Debian kernel of STOCK_SERIES (no iommufd) boots on the same
@@ -61,8 +70,8 @@ import topologies
 import results
 
 DRIVERS = ("ours", "upstream")
-TRACE_EVENTS = ("smmuv3_*", "smmu_iotlb*", "memory_region_ops_read", "memory_region_ops_write",
-                "pci_cfg_read")
+TRACE_EVENTS = ("smmuv3_*", "smmu_iotlb*", "smmu_config*", "memory_region_ops_read",
+                "memory_region_ops_write", "pci_cfg_read")
 # /init's checks that fail when a boot meets the probe race (README).
 RACE_CHECK_RE = re.compile(r"/(iommu-group/[^/]+|iommu-instances-used)$")
 # The iommu core's dev_WARN when the race lets a driver bind first: upstream's
@@ -106,30 +115,54 @@ def first(figures, name):
     return next((kv for n, kv in figures if n == name), None)
 
 
-def parse_trace(path, figures, keep):
-    """What each instance did per counted unmap, from QEMU's trace log.
+# Events of the model's TLB and configuration cache, counted by name and
+# fields (address and ASID left out) in each window.
+MODEL_EVENTS = ("smmuv3_range_inval", "smmu_iotlb_inv_iova", "smmu_iotlb_inv_asid",
+                "smmu_iotlb_inv_asid_vmid", "smmu_iotlb_inv_all", "smmu_iotlb_inv_vmid",
+                "smmu_iotlb_inv_vmid_s1")
+# Events on a device's DMA, not inside a command: counted by name only.
+DMA_EVENTS = ("smmu_iotlb_lookup_hit", "smmu_iotlb_lookup_miss", "smmu_iotlb_insert",
+              "smmuv3_config_cache_hit", "smmuv3_config_cache_miss")
+ANY_INST = "any"
 
-    Writes the SMMU lines of the counted window to KEEP.  Returns
-    ({instance: {what: count}}, unmaps) or raises ValueError; WHAT is
-    "cmd OPCODE", "mmio write +OFFSET", "mmio read +OFFSET" (the register's
-    offset in the instance's 128 KiB), or "event NAME ARGS" for the model's
-    invalidation events (their fields, the address and ASID left out)."""
-    count = first(figures, "count")
-    if not count:
+
+def parse_trace(path, figures, keep, keep_smmu=None):
+    """What each instance did per counted unmap, in each window, from QEMU's
+    trace log.
+
+    Writes the SMMU lines of the counted windows to KEEP and every SMMU model
+    event of the boot (with the marker reads) to KEEP_SMMU.  Returns
+    ({window: ({instance: {what: count}}, unmaps)}, [windows in order]) or
+    raises ValueError; WHAT is "cmd OPCODE", "mmio write +OFFSET",
+    "mmio read +OFFSET" (the register's offset in the instance's 128 KiB),
+    "event NAME ARGS" for the model's invalidation events (their fields, the
+    address and ASID left out), or "dma NAME" for its lookups and inserts
+    (instance "any")."""
+    windows = {}            # (start, end) offsets -> name
+    order, unmaps = [], {}
+    marker_dev = None
+    for n, kv in figures:
+        if n != "count":
+            continue
+        name = kv.get("window", "all")
+        m = re.match(r"[0-9a-f]+:([0-9a-f]+):([0-9a-f]+)\.([0-9a-f])$", kv["marker_bdf"])
+        marker_dev = tuple(int(x, 16) for x in m.groups())
+        windows[int(kv["marker_start"], 16)] = (name, int(kv["marker_end"], 16))
+        order.append(name)
+        unmaps[name] = int(kv["unmaps"])
+    if not windows:
         raise ValueError("the program printed no count line")
-    unmaps = int(count["unmaps"])
-    m = re.match(r"[0-9a-f]+:([0-9a-f]+):([0-9a-f]+)\.([0-9a-f])$", count["marker_bdf"])
-    marker_dev = tuple(int(x, 16) for x in m.groups())
-    start, end = int(count["marker_start"], 16), int(count["marker_end"], 16)
-    per_inst = {}           # "SMMU@base" -> {what: n}, inside the window
+    per_win = {name: {} for name in order}     # window -> "SMMU@base" -> {what: n}
     last = None
-    state = "before"
+    cur = None              # (name, end offset) of the open window
+    done = set()
 
     def add(inst, what):
-        d = per_inst.setdefault(inst, {})
+        d = per_win[cur[0]].setdefault(inst, {})
         d[what] = d.get(what, 0) + 1
 
-    with open(path, errors="replace") as f, open(keep, "w") as window:
+    with open(path, errors="replace") as f, open(keep, "w") as window, \
+            open(keep_smmu or os.devnull, "w") as smmu:
         for line in f:
             m = TRACE_RE.match(line.strip())
             if not m:
@@ -143,31 +176,38 @@ def parse_trace(path, figures, keep):
                     inst = "SMMU@%#x" % (addr & ~(SMMU_REGION - 1))
                     if ev.endswith("write"):
                         last = inst
-                    if state == "in":
+                    if cur:
                         add(inst, "mmio %s +%#x" % (ev.rsplit("_", 1)[1],
                                                     addr & (SMMU_REGION - 1)))
             elif ev == "pci_cfg_read":
                 c = CFG_READ_RE.match(args)
                 if c and tuple(int(x, 16) for x in c.groups()[:3]) == marker_dev:
                     off = int(c.group(4), 16)
-                    if off == start and state == "before":
-                        state = "in"
-                    elif off == end and state == "in":
-                        state = "after"
-            if state != "in":
+                    if off in windows and not cur and windows[off][0] not in done:
+                        cur = windows[off]
+                        smmu.write(line)
+                    elif cur and off == cur[1]:
+                        done.add(cur[0])
+                        cur = None
+                        smmu.write(line)
+            if ev.startswith("smmu"):
+                smmu.write(line)
+            if not cur:
                 continue
             if ev.startswith("smmu") or inst:
                 window.write(line)
             if ev == "smmuv3_cmdq_opcode":
                 add(last, "cmd " + args.replace("<---", "").strip())
-            elif ev in ("smmuv3_range_inval", "smmu_iotlb_inv_iova", "smmu_iotlb_inv_asid",
-                        "smmu_iotlb_inv_all", "smmu_iotlb_inv_vmid"):
+            elif ev in MODEL_EVENTS:
                 # The fields, without the address and the ASID (each driver has its own).
                 fields = re.sub(r"addr=0x[0-9a-f]+ ?|asid=-?\d+ ?", "", args).strip()
                 add(last, "event %s %s" % (ev, fields))
-    if state != "after":
-        raise ValueError("markers not found in the trace (state %s)" % state)
-    return per_inst, unmaps
+            elif ev in DMA_EVENTS:
+                add(ANY_INST, "dma " + ev)
+    missing = [n for n in order if n not in done]
+    if missing:
+        raise ValueError("markers of window(s) %s not found in the trace" % ", ".join(missing))
+    return {n: (per_win[n], unmaps[n]) for n in order}, order
 
 
 def fmt(v, spec="%.0f"):
@@ -242,10 +282,16 @@ def quiet(v, higher):
 GRID_FIGURES = [
     ("IOAS_MAP+UNMAP pairs/s, 1 device attached", "map_unmap_4k_one_instance",
      "pairs_per_s", True),
+    ("IOAS_MAP+UNMAP pairs/s, 1 device, after the others came and went",
+     "map_unmap_4k_one_instance_after", "pairs_per_s", True),
     ("IOAS_MAP+UNMAP pairs/s, a device behind each instance attached",
      "map_unmap_4k_all_instances", "pairs_per_s", True),
     ("us per IOAS_MAP, 1 device", "map_unmap_split_one_instance", "map_us", False),
     ("us per IOAS_UNMAP, 1 device", "map_unmap_split_one_instance", "unmap_us", False),
+    ("us per IOAS_MAP, 1 device, after the others came and went",
+     "map_unmap_split_one_instance_after", "map_us", False),
+    ("us per IOAS_UNMAP, 1 device, after the others came and went",
+     "map_unmap_split_one_instance_after", "unmap_us", False),
 ]
 
 
@@ -285,6 +331,36 @@ def grid_report(cells, boots):
             lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
                 topo, cpu, "on" if pt else "off", label, cols[0], cols[1], ratio,
                 fmt(qo, spec), fmt(qu, spec), qratio, slowed))
+    # The one device after the others came and went, against the fresh one.
+    churn = []
+    for (topo, cpu, pt), res in cells.items():
+        cols = []
+        for d in DRIVERS:
+            q = [quiet([x for f in res.get(d, []) for x in rounds(f, name, "pairs_per_s")],
+                       True)[0]
+                 for name in ("map_unmap_4k_one_instance", "map_unmap_4k_one_instance_after")]
+            cols.append("%s %s" % (d, "%.2f" % (q[1] / q[0]) if q[0] and q[1] else "-"))
+        if any(not c.endswith(" -") for c in cols):
+            churn.append("%s, -cpu %s, passthrough %s: %s" % (topo, cpu, "on" if pt else "off",
+                                                               ", ".join(cols)))
+    if churn:
+        lines.append("")
+        lines.append("1 device after the others came and went, quiet rounds' figure / the "
+                     "fresh one's (above 1: faster after):")
+        lines += ["- " + c for c in churn]
+    left = []
+    for (topo, cpu, pt), res in cells.items():
+        for f in res.get("ours", []):
+            kv = first(f, "leftover_entries")
+            if kv:
+                left.append((topo, kv.get("entries"), kv.get("live_other"),
+                             kv.get("named_other")))
+    for topo in sorted({t for t, _, _, _ in left}):
+        vals = sorted({(e, lv, nm) for t, e, lv, nm in left if t == topo})
+        lines.append("")
+        lines.append("%s, ours: A's domain after the others left (debugfs): %s" % (
+            topo, "; ".join("%s entries, %s live and %s in all naming the others' instances"
+                            % v for v in vals)))
     hw = []
     for (topo, cpu, pt), res in cells.items():
         for d in DRIVERS:
@@ -309,18 +385,32 @@ def grid_report(cells, boots):
     return lines
 
 
+WINDOW_LABELS = {"one": "1 device", "all": "all devices", "one_after": "1 device again"}
+
+
 def counts_report(traces):
-    """Per 4 KiB unmap and instance, from the traced boots: {driver: (per_inst, k)}."""
-    lines = ["| per 4 KiB IOAS_UNMAP, one instance | ours | upstream |", "|---|---|---|"]
-    insts = sorted({i for d in traces.values() for i in d[0] if i})
+    """Per 4 KiB unmap and instance, in each window, from the traced boots:
+    {driver: ({window: (per_inst, k)}, [windows])}."""
+    wins = []
+    for d in DRIVERS:
+        for w in traces.get(d, ({}, []))[1]:
+            if w not in wins:
+                wins.append(w)
+    cols = ["%s: %s" % (d, WINDOW_LABELS.get(w, w)) for d in DRIVERS for w in wins]
+    lines = ["| per 4 KiB IOAS_UNMAP | %s |" % " | ".join(cols),
+             "|---|%s" % ("---|" * len(cols))]
+    per = {(d, w): traces[d][0][w] for d in traces for w in traces[d][1]}
+    insts = sorted({i for t in per.values() for i in t[0] if i},
+                   key=lambda i: (i == ANY_INST, i))
     for inst in insts:
-        whats = sorted({w for d in traces.values() for w in d[0].get(inst, {})})
-        for w in whats:
-            cols = []
+        whats = sorted({w for t in per.values() for w in t[0].get(inst, {})})
+        for what in whats:
+            vals = []
             for d in DRIVERS:
-                t = traces.get(d)
-                cols.append("%.2f" % (t[0].get(inst, {}).get(w, 0) / t[1]) if t else "-")
-            lines.append("| %s: %s | %s |" % (inst, w, " | ".join(cols)))
+                for w in wins:
+                    t = per.get((d, w))
+                    vals.append("%.2f" % (t[0].get(inst, {}).get(what, 0) / t[1]) if t else "-")
+            lines.append("| %s: %s | %s |" % (inst, what, " | ".join(vals)))
     return lines
 
 
@@ -498,16 +588,19 @@ def traced(runner, topology):
                                 traced=True)
         try:
             if figs:
-                out[d] = parse_trace(tracefile, figs, runner.log(tag + ".window"))
+                out[d] = parse_trace(tracefile, figs, runner.log(tag + ".window"),
+                                     runner.log(tag + ".smmu"))
                 r.add("PASS", "%s/trace" % tag)
         except (OSError, ValueError, KeyError, AttributeError) as e:
             r.add("FAIL", "%s/trace" % tag, "reading %s: %s" % (harness.show(tracefile), e))
         finally:
             # Every MMIO access of the boot: keep only the counted window.
             if os.path.exists(tracefile):
-                harness.note("%s: %.0f MB of trace read, the counted window kept in %s" % (
-                    tag, os.path.getsize(tracefile) / 1e6,
-                    harness.show(runner.log(tag + ".window"))))
+                harness.note("%s: %.0f MB of trace read, the counted windows kept in %s, "
+                             "the SMMU events of the boot in %s" % (
+                                 tag, os.path.getsize(tracefile) / 1e6,
+                                 harness.show(runner.log(tag + ".window")),
+                                 harness.show(runner.log(tag + ".smmu"))))
                 os.unlink(tracefile)
     runner.qemu_cpu, o.passthrough = saved
     return out, cpu, pt
@@ -559,8 +652,10 @@ def main(runner, topology):
                       o.bench_seconds, o.bench_rounds), ""]
         table += grid_report(cells, o.bench_boots)
         if counts:
-            table += ["", "QEMU trace of %d 4 KiB unmaps, %s, -cpu %s, passthrough %s "
-                      "(per unmap):" % (o.bench_unmaps, topology, cpu, pt), ""]
+            table += ["", "QEMU trace of %d 4 KiB unmaps per window, %s, -cpu %s, "
+                      "passthrough %s (per unmap; 1 device, then an edu behind every "
+                      "instance, then 1 device again after the others left):" % (
+                          o.bench_unmaps, topology, cpu, pt), ""]
             table += counts_report(counts)
     if o.bench_part in ("all", "stock"):
         table += [""] + stock_bench(runner, prog)

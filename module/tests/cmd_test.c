@@ -198,6 +198,18 @@ static const struct cmd_case cmd_cases[] = {
 		.ret = -EINVAL,
 	}, {
 		/*
+		 * The same with TTL 3: a range of one 4K page at level 3,
+		 * what an unmap of one page sends.  op 0x12, ASID 9 [63:48];
+		 * Leaf 1, TTL 3 = 0x300, TG 1 = 0x400, address 0x100000
+		 */
+		.name = "tlbi_nh_va_one_page_ttl",
+		.cmd = { .op = SMMUV3_OP_TLBI_NH_VA,
+			 .tlbi = { .asid = 9, .addr = 0x100000, .tg = 1,
+				   .ttl = 3, .leaf = true } },
+		.w0 = 0x0009000000000012ull,
+		.w1 = 0x0000000000100701ull,
+	}, {
+		/*
 		 * op 0x13, VMID 7 [47:32], no ASID; TTL 2 = 0x200,
 		 * TG 2 (16K) = 0x800, address 0x4000004000
 		 */

@@ -16,12 +16,19 @@
  *          With one edu attached, the same time is also split: 64 maps of
  *          consecutive pages timed, then their 64 unmaps, so that the cost
  *          of a map and of an unmap (which alone invalidates) are seen
- *          apart.
+ *          apart.  Last, the other edus are detached and the one-edu pairs
+ *          are timed again, whole and split: what a user gets after a VM's
+ *          other devices came and went (with our driver, debugfs then shows
+ *          whether A's domain kept an entry for an instance no device uses
+ *          any more).
  *   count  K 4 KiB pages mapped, then unmapped one IOMMU_IOAS_UNMAP each,
- *          between two reads of edu A's configuration space at 0xf8 and
- *          0xfc: qemu/bench.py finds these pci_cfg_read trace events and
- *          counts QEMU's smmuv3_cmdq_opcode events between them.  Our
- *          driver's debugfs counters are read around the same unmaps.
+ *          between two reads of edu A's configuration space, three times:
+ *          with A alone attached (markers at 0xf0 and 0xf4), with an edu
+ *          behind every instance attached (0xf8 and 0xfc), and with A
+ *          alone again after the others were detached (0xe8 and 0xec):
+ *          qemu/bench.py finds these pci_cfg_read trace events and counts
+ *          QEMU's SMMU events between each pair.  Our driver's debugfs
+ *          counters are read around the same unmaps.
  *   blk    O_DIRECT reads of each virtio-blk disk behind an instance, its
  *          group switched to a strict DMA domain (and to DMA-FQ for
  *          comparison), then restored; R rounds of at least S seconds.
@@ -64,8 +71,6 @@
 #define PAGE		4096ULL
 #define RW		(IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)
 #define IOVA_BASE	0x40000000ULL
-#define MARK_START	0xf8	/* config space offsets read as trace markers */
-#define MARK_END	0xfc
 #define BLK_CHUNK	(256u << 10)
 #define MAX_INST	8
 #define SPLIT_PAGES	64	/* maps, then unmaps, timed apart */
@@ -284,14 +289,75 @@ static int map_unmap_split(struct bench *b, const char *name)
 	return 0;
 }
 
+/* Our debugfs view of all paging domains; NULL (reported) on failure. */
+static struct dbg_domains *domains_read(struct bench *b)
+{
+	struct dbg_domains *dd = calloc(1, sizeof(*dd));
+	int ret = dd ? dbg_domains_read(dd) : -ENOMEM;
+
+	if (ret) {
+		fail(b, "reading %s/domains: %s", SMMUV3_DEBUGFS, strerror(-ret));
+		free(dd);
+		return NULL;
+	}
+	return dd;
+}
+
+/*
+ * Our driver, once the other edus left A's domain (DOM, found when A was
+ * attached): the entries of its invalidation array that still name the
+ * instances only the others were behind (live: with users; any: trash
+ * included).  Every later unmap would walk them.
+ */
+static void leftover_entries(struct bench *b, unsigned int dom)
+{
+	struct dbg_domains *dd = domains_read(b);
+	const struct dbg_domain *d;
+	int live = 0, named = 0;
+
+	if (!dd)
+		return;
+	d = dbg_domain_find(dd, dom);
+	if (!d) {
+		fail(b, "A's domain %u is not in %s/domains", dom, SMMUV3_DEBUGFS);
+		free(dd);
+		return;
+	}
+	for (int i = 1; i < b->ndev; i++) {
+		if (!strcmp(b->dev[i].inst, b->dev[0].inst))
+			continue;
+		live += dbg_domain_live(d, b->dev[i].inst, -1, NULL);
+		named += dbg_domain_named(d, b->dev[i].inst);
+	}
+	printf("bench leftover_entries domain=%u entries=%u live_other=%d named_other=%d\n",
+	       dom, d->num, live, named);
+	free(dd);
+}
+
 static void phase_map(struct bench *b)
 {
+	struct dbg_domains *before = NULL, *after;
+	unsigned int dom = 0;
 	int ret, hwpts = 0;
 
+	if (b->ours && !(before = domains_read(b)))
+		return;
 	ret = dev_attach(&b->dev[0].vd, b->ioas);
 	if (ret) {
 		fail(b, "attaching A to the IOAS: %s", b->dev[0].vd.err);
+		free(before);
 		return;
+	}
+	if (before) {
+		after = domains_read(b);
+		ret = after ? dbg_domains_new(before, after, &dom) : -ENOMEM;
+		free(before);
+		free(after);
+		if (ret) {
+			fail(b, "no new domain in %s/domains for A: %s", SMMUV3_DEBUGFS,
+			     strerror(-ret));
+			return;
+		}
 	}
 	if (map_unmap_rate(b, "map_unmap_4k_one_instance") ||
 	    map_unmap_split(b, "map_unmap_split_one_instance"))
@@ -312,7 +378,20 @@ static void phase_map(struct bench *b)
 		hwpts += !seen;
 	}
 	printf("bench hwpts count=%d devices=%d\n", hwpts, b->ndev);
-	map_unmap_rate(b, "map_unmap_4k_all_instances");
+	if (map_unmap_rate(b, "map_unmap_4k_all_instances"))
+		return;
+	/* The others leave: A alone again, after they came and went. */
+	for (int i = 1; i < b->ndev; i++) {
+		ret = dev_detach(&b->dev[i].vd);
+		if (ret) {
+			fail(b, "detaching %c: %s", 'A' + i, b->dev[i].vd.err);
+			return;
+		}
+	}
+	if (b->ours)
+		leftover_entries(b, dom);
+	if (!map_unmap_rate(b, "map_unmap_4k_one_instance_after"))
+		map_unmap_split(b, "map_unmap_split_one_instance_after");
 }
 
 /* Our per-instance command counters: everything but CMD_SYNC, and syncs. */
@@ -332,54 +411,86 @@ static void mark(struct bench *b, unsigned int off)
 		fail(b, "marker read of %s config at %#x", b->dev[0].bdf, off);
 }
 
-static void phase_count(struct bench *b)
+/*
+ * The counted windows: config space offsets of edu A read as trace
+ * markers before and after the window's unmaps (device-specific space,
+ * which the edu does not implement: the reads have no effect).
+ */
+static const struct count_window {
+	const char *name;
+	unsigned int start;
+	unsigned int end;
+} count_windows[] = {
+	{ "one", 0xf0, 0xf4 },		/* A alone */
+	{ "all", 0xf8, 0xfc },		/* an edu behind every instance */
+	{ "one_after", 0xe8, 0xec },	/* A alone, the others gone again */
+};
+
+/* K pages mapped, then unmapped one by one between the window's markers. */
+static int count_window(struct bench *b, const struct count_window *w)
 {
 	uint64_t c0[MAX_INST], s0[MAX_INST], c1[MAX_INST], s1[MAX_INST];
 	unsigned int k = b->unmaps;
 	int ret;
 
-	for (int i = 0; i < b->ndev; i++) {
-		if (b->dev[i].vd.pt_id == b->ioas)
-			continue;
-		ret = dev_attach(&b->dev[i].vd, b->ioas);
-		if (ret) {
-			fail(b, "attaching %s: %s", b->dev[i].bdf, b->dev[i].vd.err);
-			return;
-		}
-	}
 	for (unsigned int i = 0; i < k; i++) {
 		uint64_t iova = IOVA_BASE + i * PAGE;
 
 		ret = iommufd_ioas_map(b->iommufd, b->ioas, b->page.va, PAGE, &iova, true, RW);
-		if (ret) {
-			fail(b, "mapping page %u: %s", i, strerror(-ret));
-			return;
-		}
+		if (ret)
+			return fail(b, "%s: mapping page %u: %s", w->name, i, strerror(-ret));
 	}
 	for (int i = 0; b->ours && i < b->ndev; i++)
-		if (ours_counts(b->dev[i].inst, &c0[i], &s0[i])) {
-			fail(b, "reading %s/%s/stats", SMMUV3_DEBUGFS, b->dev[i].inst);
-			return;
-		}
-	mark(b, MARK_START);
+		if (ours_counts(b->dev[i].inst, &c0[i], &s0[i]))
+			return fail(b, "reading %s/%s/stats", SMMUV3_DEBUGFS, b->dev[i].inst);
+	mark(b, w->start);
 	for (unsigned int i = 0; i < k; i++) {
 		ret = iommufd_ioas_unmap(b->iommufd, b->ioas, IOVA_BASE + i * PAGE, PAGE, NULL);
-		if (ret) {
-			fail(b, "unmapping page %u: %s", i, strerror(-ret));
-			return;
-		}
+		if (ret)
+			return fail(b, "%s: unmapping page %u: %s", w->name, i, strerror(-ret));
 	}
-	mark(b, MARK_END);
-	printf("bench count unmaps=%u marker_start=%#x marker_end=%#x marker_bdf=%s\n", k,
-	       MARK_START, MARK_END, b->dev[0].bdf);
+	mark(b, w->end);
+	printf("bench count window=%s unmaps=%u marker_start=%#x marker_end=%#x marker_bdf=%s\n",
+	       w->name, k, w->start, w->end, b->dev[0].bdf);
 	for (int i = 0; b->ours && i < b->ndev; i++) {
-		if (ours_counts(b->dev[i].inst, &c1[i], &s1[i])) {
-			fail(b, "reading %s/%s/stats", SMMUV3_DEBUGFS, b->dev[i].inst);
-			return;
-		}
-		printf("bench unmap_debugfs instance=%s cmds_per_unmap=%.2f syncs_per_unmap=%.2f\n",
-		       b->dev[i].inst, (double)(c1[i] - c0[i]) / k, (double)(s1[i] - s0[i]) / k);
+		if (ours_counts(b->dev[i].inst, &c1[i], &s1[i]))
+			return fail(b, "reading %s/%s/stats", SMMUV3_DEBUGFS, b->dev[i].inst);
+		printf("bench unmap_debugfs window=%s instance=%s cmds_per_unmap=%.2f "
+		       "syncs_per_unmap=%.2f\n", w->name, b->dev[i].inst,
+		       (double)(c1[i] - c0[i]) / k, (double)(s1[i] - s0[i]) / k);
 	}
+	return 0;
+}
+
+/* Attach (ATTACH) the edus other than A to the IOAS, or detach them. */
+static int others(struct bench *b, bool attach)
+{
+	for (int i = 1; i < b->ndev; i++) {
+		struct vfio_dev *d = &b->dev[i].vd;
+		int ret;
+
+		if (attach ? d->pt_id == b->ioas : !d->pt_id)
+			continue;
+		ret = attach ? dev_attach(d, b->ioas) : dev_detach(d);
+		if (ret)
+			return fail(b, "%s %s: %s", attach ? "attaching" : "detaching",
+				    b->dev[i].bdf, b->dev[i].vd.err);
+	}
+	return 0;
+}
+
+static void phase_count(struct bench *b)
+{
+	if (b->dev[0].vd.pt_id != b->ioas && dev_attach(&b->dev[0].vd, b->ioas)) {
+		fail(b, "attaching %s: %s", b->dev[0].bdf, b->dev[0].vd.err);
+		return;
+	}
+	/* After the map phase the others are detached already. */
+	if (others(b, false) || count_window(b, &count_windows[0]) ||
+	    others(b, true) || count_window(b, &count_windows[1]) ||
+	    others(b, false))
+		return;
+	count_window(b, &count_windows[2]);
 }
 
 /* Read all of /dev/DEV with O_DIRECT, at least twice and for ~seconds. */
