@@ -100,7 +100,14 @@ class Runner(Builds, Boots, StockBoots, StaticChecks):
         os.replace(tmp, os.path.join(logs, "latest"))
         runs = sorted(x for x in os.listdir(logs) if re.match(r"\d{8}-\d{6}", x))
         for old in runs[:-KEEP_RUNS]:
-            shutil.rmtree(os.path.join(logs, old), ignore_errors=True)
+            # Never a run still going (another checkout's make check: its
+            # boots would lose their logs, and their results with them):
+            # only finished ones (summary.txt) or ones untouched for a day.
+            path = os.path.join(logs, old)
+            with contextlib.suppress(OSError):
+                if (os.path.exists(os.path.join(path, "summary.txt")) or
+                        time.time() - os.path.getmtime(path) > 86400):
+                    shutil.rmtree(path, ignore_errors=True)
         note("logs: %s (also %s)" % (show(d), show(os.path.join(logs, "latest"))))
 
     def log(self, name):
