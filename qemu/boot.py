@@ -5,6 +5,7 @@ kernel log.  A mixin of run.Runner."""
 
 import concurrent.futures
 import contextlib
+import fnmatch
 import os
 import re
 import shlex
@@ -19,8 +20,11 @@ import dtb
 from hostenv import HERE, REPO, CACHE, IN_CHROOT, show, in_chroot
 from initramfs import Initramfs
 from results import (note, parse_tap, tap_leaves, _subtree_failed, console_reports, _results_done,
-                     POWEROFF_HUNG,
+                     POWEROFF_HUNG, console_lines, driver_rules, console_driver_errors,
+                     parse_stats, counter_growth, kunit_suites_in_sources,
                      _wrap, _kmemleak_objects)
+from topologies import (EXPECTED_ERRORS, ALLOWED_SKIPS, KUNIT_SUITES, BUILD_FEATURES,
+                        where_matches)
 
 DISK_SIZE = 16 << 20
 # Seconds a guest may take from its last result ("@@done") to QEMU's exit.
@@ -248,7 +252,17 @@ class Boots:
     def evaluate(self, tag, status, elapsed, console, results, demo=False, topo=None):
         """Turn one boot's console and result channel into test results (and,
         given its topology TOPO, what its device-tree edits made the guest do)."""
+        final = self.results
+        r = self.results = BootResults()
+        try:
+            self._evaluate(tag, status, elapsed, console, results, demo, topo)
+        finally:
+            self.results = final
+            r.flush(final, self.plans.get(tag))
+
+    def _evaluate(self, tag, status, elapsed, console, results, demo, topo):
         r = self.results
+        plan = self.plans.get(tag)
         if topo is not None:
             dtb.check(self, tag, topo, results)
         try:
@@ -261,6 +275,8 @@ class Boots:
         body = []
         settle = None
         infos = []
+        self._boot = {"stats": [], "build": None, "kunit": set(), "selftests": set(),
+                      "kmemleak": None, "checks": set(), "header": {}}
         for line in lines:
             if section is not None:
                 if line.startswith("@@end "):
@@ -274,12 +290,21 @@ class Boots:
                 if m:
                     st = {"ok": "PASS", "fail": "FAIL", "skip": "SKIP"}[m.group(1)]
                     r.add(st, "%s/%s" % (tag, m.group(2)), m.group(3) or "")
+                    self._boot["checks"].add(m.group(2))
                     if demo and m.group(3) and st == "PASS":
                         note("  %s: %s" % (m.group(2), m.group(3)))
+                else:
+                    # A check the harness cannot read is a check lost.
+                    r.add("FAIL", "%s/result-channel" % tag, "malformed line: %s" % line)
             elif line.startswith("@@begin "):
                 section = line[len("@@begin "):].split()
             elif line.startswith("@@settle "):
                 settle = line.split("=", 1)[1]
+            elif line.startswith("@@kmemleak "):
+                self._boot["kmemleak"] = line.split()[1]
+            elif line.startswith("@@smtest "):
+                self._boot["header"] = dict(w.split("=", 1) for w in line.split()[1:]
+                                            if "=" in w)
             elif line.startswith("@@done"):
                 done = True
         if section is not None:
@@ -287,6 +312,12 @@ class Boots:
         if done and status == "poweroff":
             r.add("FAIL", "%s/boot" % tag, "the guest finished but %s within %d s: QEMU "
                   "killed (see the end of %s)" % (POWEROFF_HUNG, POWEROFF_GRACE, show(console)))
+        elif done and status != "ok":
+            # A clean poweroff is QEMU exiting 0; a crash or a kill after
+            # the guest's last result is not one.
+            r.add("FAIL", "%s/boot" % tag, "the guest finished but QEMU ended with %s, not "
+                  "a clean poweroff (see %s)" % (status, show(console[:-len(".console")] +
+                                                             ".qemu")))
         elif done:
             r.add("PASS", "%s/boot" % tag)
         else:
@@ -301,6 +332,8 @@ class Boots:
             r.add("FAIL", "%s/kernel-log" % tag, rep)
         if not reports:
             r.add("PASS", "%s/kernel-log" % tag)
+        if plan is not None and done:
+            self._verdict(tag, plan, console)
         note("%s: %s in %.1f s%s; console %s" % (
             tag, "finished" if done else status, elapsed,
             " (IOMMU groups settled %s s after the driver load)" % settle if settle else "",
@@ -318,7 +351,13 @@ class Boots:
         r = self.results
         if kind == "info":
             infos.append((name, body))
+        elif kind == "stats":
+            if endline is not None:
+                self._boot["stats"].append((name, parse_stats(body)))
+        elif kind == "build":
+            self._boot["build"] = body
         elif kind == "kunit":
+            self._boot["kunit"].add(name)
             nodes, _, _ = parse_tap(body)
             if not nodes:
                 r.add("FAIL", "%s/kunit/%s" % (tag, name), "no KTAP results")
@@ -327,6 +366,7 @@ class Boots:
                     n = _wrap(name, n)
                 tap_leaves([n], "%s/kunit" % tag, r)
         elif kind == "selftest":
+            self._boot["selftests"].add(name)
             self.selftest_output[(tag, name)] = body
             rc = None
             if endline:
@@ -360,6 +400,188 @@ class Boots:
 
     def _testtimeout(self):
         return max(30, self.o.timeout - 60)
+
+    # -- the verdict's checks on what a boot must have done (issue 22) ----------
+
+    def _verdict(self, tag, plan, console):
+        """What a finished boot of PLAN (run.py's plan_boot()) must show
+        besides its own results: every error the driver reported declared,
+        the module's features, the KUnit suites, the selftests and the disks
+        its topology and kernel call for, and kmemleak active."""
+        r = self.results
+        b = self._boot
+        driver = plan["driver"]
+        if driver in ("ours", "stock-dkms"):
+            self._driver_errors(tag, plan, console)
+            self._build_features(tag, plan)
+        if plan.get("kunit"):
+            want = {s for s, feat in KUNIT_SUITES.items()
+                    if feat is None or feat in plan["features"]}
+            missing = sorted(want - b["kunit"])
+            for s in missing:
+                r.add("FAIL", "%s/kunit/%s" % (tag, s), "suite missing: not in smmuv3_kunit.ko's "
+                      "debugfs results (compiled out, or the module did not load)")
+            extra = sorted((n for n in b["kunit"] | kunit_suites_in_sources(
+                os.path.join(REPO, "module", "tests")) if n not in KUNIT_SUITES))
+            for s in extra:
+                r.add("FAIL", "%s/kunit/%s" % (tag, s), "a suite qemu/topologies.py's "
+                      "KUNIT_SUITES does not list: add it there, with the feature it needs")
+            for s, feat in KUNIT_SUITES.items():
+                if s in b["kunit"] and feat and feat not in plan["features"]:
+                    r.add("FAIL", "%s/kunit/%s" % (tag, s), "ran, but needs %s, which this "
+                          "kernel's data says the build lacks" % feat)
+            if not missing and not extra:
+                r.add("PASS", "%s/kunit-suites" % tag, "%d suites" % len(want))
+        missing = [t for t in plan["tests"] if t not in b["selftests"]]
+        for t in missing:
+            r.add("FAIL", "%s/%s" % (tag, t), "did not run: the topology calls for it "
+                  "(not built, not in tests.list or not in the initramfs)")
+        if plan["tests"] and not missing:
+            r.add("PASS", "%s/selftests-ran" % tag, "%d programs" % len(plan["tests"]))
+        if plan.get("disks") is not None:
+            n = sum(1 for c in b["checks"] if c.startswith("blk-io/"))
+            if n != plan["disks"]:
+                r.add("FAIL", "%s/blk-io" % tag, "%d disk(s) written and read back, the topology "
+                      "has %d virtio-blk disks" % (n, plan["disks"]))
+        if plan.get("kmemleak"):
+            st = b["kmemleak"]
+            if st != "active":
+                r.add("FAIL", "%s/kmemleak" % tag, "kmemleak %s: this kernel is built with it, "
+                      "so no leak check was done" % (st or "not reported"))
+
+    def _driver_errors(self, tag, plan, console):
+        """Every error or warning line of smmuv3.ko, and every growth of an
+        error counter in debugfs, must be declared (topologies.py
+        EXPECTED_ERRORS) by the phase (test) that provoked it."""
+        r = self.results
+        where = plan_where(plan)
+        lines = console_lines(console)
+        errs = console_driver_errors(lines, driver_rules(os.path.join(REPO, "module")))
+        # Log lines: per phase, each counted against the first declaration
+        # that matches it.
+        used = {}   # (phase, index) -> lines
+        undeclared = {}  # (phase, rule.where) -> [count, first line, rule]
+        for phase, rule, line in errs:
+            decl = [(i, e) for i, e in enumerate(EXPECTED_ERRORS.get(phase, []))
+                    if e.log and e.log.search(line) and where_matches(e.where, where)]
+            if decl:
+                i = decl[0][0]
+                used[(phase, i)] = used.get((phase, i), 0) + 1
+            else:
+                u = undeclared.setdefault((phase, rule.where), [0, line, rule])
+                u[0] += 1
+        bad = 0
+        for (phase, i), n in sorted(used.items()):
+            e = EXPECTED_ERRORS[phase][i]
+            if n > e.at_most:
+                bad += 1
+                r.add("FAIL", "%s/driver-log" % tag, "%s: %d lines of /%s/, declared at most %d "
+                      "(%s)" % (phase, n, e.log.pattern, e.at_most, e.why))
+        for (phase, where_), (n, line, rule) in sorted(undeclared.items()):
+            bad += 1
+            r.add("FAIL", "%s/driver-log" % tag, "%s: %dx \"%s\" (%s), declared by no test" % (
+                phase, n, line[:160], rule.where))
+        if not bad:
+            r.add("PASS", "%s/driver-log" % tag, "%d driver error lines, all declared" % len(errs))
+        # Counters: their growth in each phase (between the snapshots at the
+        # end of the previous phase and at the end of this one).
+        snaps = self._boot["stats"]
+        if not snaps or snaps[-1][0] != "end":
+            r.add("FAIL", "%s/smmu-counters" % tag, "no debugfs error counters read at the end "
+                  "of the boot (%s)" % ("no stats at all" if not snaps else
+                                        "last read after %s" % snaps[-1][0]))
+            return
+        bad, prev = 0, {}
+        for phase, snap in snaps:
+            grew = counter_growth(prev, snap)
+            prev = snap
+            decls = [e for e in EXPECTED_ERRORS.get(phase, [])
+                     if e.counter and where_matches(e.where, where)]
+            sums = {}
+            for k, n in sorted(grew.items()):
+                d = [i for i, e in enumerate(decls) if e.counter.match(k)]
+                if not d:
+                    bad += 1
+                    r.add("FAIL", "%s/smmu-counters" % tag, "%s: %s grew by %d, declared by no "
+                          "test" % (phase, k, n))
+                    continue
+                sums[d[0]] = sums.get(d[0], 0) + n
+            for i, n in sums.items():
+                if n > decls[i].at_most:
+                    bad += 1
+                    r.add("FAIL", "%s/smmu-counters" % tag, "%s: /%s/ grew by %d, declared at "
+                          "most %d (%s)" % (phase, decls[i].counter.pattern, n, decls[i].at_most,
+                                            decls[i].why))
+        if not bad:
+            r.add("PASS", "%s/smmu-counters" % tag, "%d reads of %d instance(s)" % (
+                len(snaps), len(snaps[-1][1])))
+
+    def _build_features(self, tag, plan):
+        """smmuv3/build (module/compat.c) against what the kernel provides."""
+        r = self.results
+        body = self._boot["build"]
+        if body is None:
+            r.add("FAIL", "%s/build-features" % tag, "no /sys/kernel/debug/smmuv3/build: the "
+                  "module's features are unknown")
+            return
+        have = {}
+        for line in body:
+            w = line.split(None, 1)
+            if len(w) == 2:
+                have[w[0]] = w[1]
+        note("%s: smmuv3.ko features: %s" % (tag, "; ".join("%s %s" % kv for kv in have.items())))
+        bad = 0
+        for f in sorted(set(BUILD_FEATURES) | set(have)):
+            want = f in plan["features"]
+            got = have.get(f)
+            if f not in BUILD_FEATURES:
+                bad += 1
+                r.add("FAIL", "%s/build-features" % tag, "%s: not in topologies.py's "
+                      "BUILD_FEATURES: say which kernels must have it" % f)
+            elif got is None:
+                bad += 1
+                r.add("FAIL", "%s/build-features" % tag, "%s: not reported by the module" % f)
+            elif want and got != "yes":
+                bad += 1
+                r.add("FAIL", "%s/build-features" % tag, "%s: %s, but kernel %s provides it" % (
+                    f, got, plan["kernel"]))
+            elif not want and got == "yes":
+                bad += 1
+                r.add("FAIL", "%s/build-features" % tag, "%s: yes, but the data says kernel %s "
+                      "lacks it: fix topologies.py" % (f, plan["kernel"]))
+        if not bad:
+            r.add("PASS", "%s/build-features" % tag, ", ".join(
+                "%s %s" % (f, "yes" if have[f] == "yes" else "no") for f in BUILD_FEATURES))
+
+
+def plan_where(plan):
+    return {"topology": plan.get("topology", ""), "kernel": plan.get("kernel", ""),
+            "driver": plan.get("driver", ""), "tag": plan.get("tag", "")}
+
+
+class BootResults:
+    """One boot's results, held back until the boot is evaluated: a SKIP is
+    then checked against topologies.py's ALLOWED_SKIPS (a skip nobody
+    claimed is a FAIL) before the results are printed."""
+
+    def __init__(self):
+        self.tests = []
+
+    def add(self, status, name, reason=""):
+        self.tests.append((status, name, reason))
+
+    def flush(self, final, plan):
+        where = plan_where(plan) if plan else None
+        tag = plan["tag"] if plan else None
+        for status, name, reason in self.tests:
+            if status == "SKIP" and where is not None:
+                short = name[len(tag) + 1:] if name.startswith(tag + "/") else name
+                reason1 = " ".join(str(reason).split())
+                if not any(where_matches(s.where, where) and fnmatch.fnmatchcase(short, s.test)
+                           and s.reason.search(reason1) for s in ALLOWED_SKIPS):
+                    status, reason = "FAIL", "unclaimed skip (no ALLOWED_SKIPS entry in " \
+                        "qemu/topologies.py for this boot): %s" % reason1
+            final.add(status, name, reason)
 
 
 def _follow(path, stop):

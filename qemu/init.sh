@@ -41,6 +41,11 @@
 # the kernel console, in this line format (parsed by run.py):
 #   @@check ok|fail|skip NAME [# reason]
 #   @@begin KIND NAME ... @@end KIND NAME [rc=N]   KIND: kunit selftest info kmemleak bench
+#                                                  stats build
+#   @@phase NAME                  what runs from here on (also "smtest: phase NAME"
+#                                 on the kernel log, so that run.py can tell
+#                                 which test a kernel message belongs to)
+#   @@kmemleak active|absent|disabled|off
 #   @@done
 # Nothing this script prints to the kernel console may look like a kernel
 # report (run.py scans the console for those).
@@ -83,9 +88,13 @@ now() { cut -d' ' -f1 /proc/uptime; }
 
 # Modules that must come first (on the stock kernel virtio_mmio, without
 # which there is no result channel).
+PRE_FAILED=
 for m in /modules/pre/*.ko; do
 	[ -e "$m" ] || continue
-	insmod "$m" 2>/tmp/err || say "insmod $m failed: $(cat /tmp/err)"
+	if ! insmod "$m" 2>/tmp/err; then
+		say "insmod $m failed: $(cat /tmp/err)"
+		PRE_FAILED="$PRE_FAILED ${m##*/}: $(cat /tmp/err);"
+	fi
 done
 
 # The result channel.
@@ -124,6 +133,34 @@ finish() {
 }
 
 res "@@smtest mode=$MODE driver=$DRIVER topology=$TOPOLOGY instances=$INSTANCES kernel=$(uname -r)"
+# The modules the boot needs before the driver (the stock kernels' virtio
+# and VFIO modules): one that does not load fails the boot, not only the
+# tests that would need it.
+if [ -n "$PRE_FAILED" ]; then
+	check fail pre-load "$PRE_FAILED"
+elif [ -n "$(ls /modules/pre 2>/dev/null)" ]; then
+	check ok pre-load
+fi
+
+# What runs from now on, on the result channel and the kernel log.
+phase() {
+	res "@@phase $1"
+	say "phase $1"
+}
+# Every instance's debugfs counters (smmuv3.ko's; nothing for a driver
+# without them), after each phase: run.py checks the error counters that
+# grew in each phase against what the tests of that phase declare.
+stats() {
+	[ -d /sys/kernel/debug/smmuv3 ] || return 0
+	begin stats "$1"
+	for s in /sys/kernel/debug/smmuv3/*/stats; do
+		[ -e "$s" ] || continue
+		d=${s%/stats}
+		echo "instance ${d##*/}"
+		cat "$s"
+	done >&3 2>&1
+	end stats "$1"
+}
 say "mode=$MODE driver=$DRIVER topology=$TOPOLOGY expecting $INSTANCES SMMU instance(s)"
 
 # QEMU's own ACPI tables, for qemu/iort.py to edit; nothing else.
@@ -146,6 +183,7 @@ if [ -w $KMEMLEAK ] && [ "$KMEMLEAK_BASELINE" = 1 ]; then
 fi
 
 # --- The IOMMU driver under test ---------------------------------------
+phase load
 t0=$(now)
 loaded=0 failed=0
 for m in /modules/driver/*.ko; do
@@ -159,6 +197,14 @@ for m in /modules/driver/*.ko; do
 done
 if [ $failed = 0 ]; then
 	if [ $loaded -gt 0 ]; then check ok driver-load; else check skip driver-load "no module (built in?)"; fi
+fi
+# The features this build of smmuv3.ko has (module/compat-probe.sh's
+# findings, module/compat.c): run.py checks them against what the kernel
+# provides.
+if [ -e /sys/kernel/debug/smmuv3/build ]; then
+	begin build smmuv3
+	cat /sys/kernel/debug/smmuv3/build >&3 2>&1
+	end build smmuv3
 fi
 
 # Did the driver refuse PCI device $1 for a stream ID another device has,
@@ -288,6 +334,7 @@ fw_smmu() {
 	[ -e /sys/firmware/acpi/tables/IORT ] && hexdump -C /sys/firmware/acpi/tables/IORT
 }
 info firmware-smmu fw_smmu
+stats load
 
 selftest_env() {
 	export SMMUV3_TOPOLOGY=$TOPOLOGY SMMUV3_EXPECT_INSTANCES=$INSTANCES
@@ -314,7 +361,7 @@ run_selftests() {
 			say "selftest $t not run on this topology (smtest.tests=$ONLY)"
 			continue
 		fi
-		say "selftest $t"
+		phase "selftest/$t"
 		begin selftest "$t"
 		if [ -x "./$t" ]; then
 			timeout -s KILL "$TESTTIMEOUT" "./$t" >&3 2>&1
@@ -324,6 +371,7 @@ run_selftests() {
 			rc=127
 		fi
 		end selftest "$t" "rc=$rc"
+		stats "selftest/$t"
 	done </selftests/tests.list
 	cd /
 }
@@ -344,6 +392,7 @@ if [ "$MODE" = bench ]; then
 fi
 
 # --- I/O through each virtio-blk disk -----------------------------------
+phase blk-io
 for b in /sys/block/vd*; do
 	[ -e "$b" ] || continue
 	dev=${b##*/}
@@ -362,7 +411,10 @@ for b in /sys/block/vd*; do
 	rm -f /tmp/readback
 done
 
+stats blk-io
+
 # --- KUnit ---------------------------------------------------------------
+phase kunit
 [ "$KUNIT" = 0 ] && say "KUnit not loaded on this topology (smtest.kunit=0)"
 for m in /modules/kunit/*.ko; do
 	[ -e "$m" ] && [ "$KUNIT" != 0 ] || continue
@@ -381,18 +433,38 @@ for r in /sys/kernel/debug/kunit/smmuv3*/results; do
 	cat "$r" >&3
 	end kunit "${s##*/}"
 done
+stats kunit
 
 # --- Selftests -----------------------------------------------------------
 run_selftests
 
 # --- Leaks ---------------------------------------------------------------
-if [ -w $KMEMLEAK ]; then
-	say "kmemleak scan"
-	echo scan >$KMEMLEAK
-	echo scan >$KMEMLEAK
-	begin kmemleak all
-	cat $KMEMLEAK >&3
-	end kmemleak all
+# kmemleak reports no object younger than its minimum age (MSECS_MIN_AGE,
+# 5 s in mm/kmemleak.c): wait that long after the last test, so that what
+# the last test leaked is old enough to be reported.  Two scans: an object
+# whose contents changed since the previous scan is not reported yet.  A
+# kmemleak that disabled itself (out of memory for its metadata, an error)
+# refuses the scan with EPERM: that is reported, not taken for no leak.
+phase kmemleak
+if [ ! -e $KMEMLEAK ]; then
+	res "@@kmemleak absent"
+elif ! echo scan 2>/dev/null >$KMEMLEAK; then
+	res "@@kmemleak disabled"
+	say "kmemleak refuses to scan: disabled"
+else
+	say "kmemleak: waiting out the minimum object age, then two scans"
+	sleep 6
+	if echo scan 2>/dev/null >$KMEMLEAK && echo scan 2>/dev/null >$KMEMLEAK; then
+		res "@@kmemleak active"
+		begin kmemleak all
+		cat $KMEMLEAK >&3
+		end kmemleak all
+	else
+		res "@@kmemleak disabled"
+		say "kmemleak refuses to scan: disabled"
+	fi
 fi
+phase end
+stats end
 
 finish

@@ -24,11 +24,16 @@ bit b is bit 64*N+b; QEMU's 32-bit word N bit b is bit 32*N+b).
 
 One line per field:
   agree        ours equals both references
-  refs differ  the references disagree with each other; ours equals one (not a failure)
+  refs differ  the references disagree with each other; ours equals the one
+               AUTHORITY says the architecture sides with (not a failure)
   only kernel  only the kernel defines it, ours equals it      (same for "only QEMU")
   neither      neither reference defines it (listed, not checked)
   not in regs.h  a table row whose macro regs.h does not have (listed)
-  DISAGREE     ours differs from every reference that defines it: a failure
+  DISAGREE     ours differs from every reference that defines it, or the
+               references differ and ours equals the one AUTHORITY says the
+               architecture does not side with: a failure
+  UNDECIDED    the references differ and AUTHORITY does not say which one the
+               architecture sides with: a failure, until it says
   UNMAPPED     a field of regs.h the table lacks: a failure, so that the table
                stays complete
   MISSING      the table names something a reference lacks (another version
@@ -859,14 +864,44 @@ def show(fact, kind):
 
 AGREE, REFS_DIFFER, ONLY_KERNEL, ONLY_QEMU, NEITHER, NOT_OURS = (
     "agree", "refs differ", "only kernel", "only QEMU", "neither", "not in regs.h")
-DISAGREE, UNMAPPED, MISSING = "DISAGREE", "UNMAPPED", "MISSING"
-FAILING = (DISAGREE, UNMAPPED, MISSING)
+DISAGREE, UNMAPPED, MISSING, UNDECIDED = "DISAGREE", "UNMAPPED", "MISSING", "UNDECIDED"
+FAILING = (DISAGREE, UNMAPPED, MISSING, UNDECIDED)
 STATUS_ORDER = (AGREE, REFS_DIFFER, ONLY_KERNEL, ONLY_QEMU, NEITHER, NOT_OURS, DISAGREE,
-                UNMAPPED, MISSING)
+                UNMAPPED, MISSING, UNDECIDED)
+
+# Where the references disagree, which one the architecture (Arm IHI 0070,
+# the SMMUv3 specification) sides with, and why.  Ours must equal that one:
+# equalling the other is DISAGREE, and a "refs differ" field missing here is
+# UNDECIDED (both fail).  QEMU models 48-bit (or 51-bit) output addresses
+# and gives some fields wider accessors than the architecture defines; the
+# kernel's header is the architecture's 52-bit layout, but not always.
+AUTHORITY = {
+    "SMMUV3_STE0_S1CTXPTR": ("kernel", "STE.S1ContextPtr is bits [51:6] of the address "
+                             "(52-bit OA); QEMU models 48 bits"),
+    "SMMUV3_STE3_S2TTB": ("kernel", "STE.S2TTB is bits [51:4] (52-bit OA); QEMU models "
+                          "48 bits"),
+    "SMMUV3_CD1_TTB0": ("kernel", "CD.TTB0 is bits [51:4]; QEMU's CD_TTB stops at 50"),
+    "SMMUV3_CD2_TTB1": ("kernel", "CD.TTB1 is bits [51:4]; QEMU's CD_TTB stops at 50"),
+    "SMMUV3_L1STD_L2PTR": ("kernel", "L1STD.L2Ptr is bits [51:6]; QEMU reads the whole "
+                           "word above bit 5"),
+    "SMMUV3_CMD0_SCALE": ("QEMU", "TLBI range commands: SCALE is 5 bits, [24:20]; bit 25 "
+                          "is RES0 (the kernel's mask is one bit wider)"),
+    "SMMUV3_CMD1_IPA": ("kernel", "CMD_TLBI_S2_IPA: IPA is bits [51:12]; QEMU reads "
+                        "every address field with one [63:12] accessor"),
+    "SMMUV3_CMD1_PRI_RESP": ("kernel", "CMD_PRI_RESP: Resp is bits [13:12] of the second "
+                             "doubleword; QEMU's CMD_RESP is [12:11]"),
+    "SMMUV3_OP_CFGI_ALL": ("kernel", "CMD_CFGI_ALL is opcode 0x04 (CFGI_STE_RANGE with "
+                           "Range 31); QEMU's enum gives it 7"),
+    "SMMUV3_EVT3_IPA": ("kernel", "event records: IPA is bits [51:12] of the fourth "
+                        "doubleword; QEMU writes the whole doubleword"),
+    "SMMUV3_Q_BASE_ADDR": ("kernel", "SMMU_(CMDQ|EVENTQ|PRIQ)_BASE.ADDR is bits [51:5]; "
+                           "QEMU's mask starts at bit 6"),
+}
 
 
-def judge(ours, kernel, qemu):
-    """The status of one field from its three facts (None: not defined)."""
+def judge(ours, kernel, qemu, label=None):
+    """The status of one field from its three facts (None: not defined);
+    LABEL names it in AUTHORITY when the references differ."""
     if ours is None:
         return NOT_OURS
     refs = [r for r in (kernel, qemu) if r is not None]
@@ -875,7 +910,12 @@ def judge(ours, kernel, qemu):
     if ours not in refs:
         return DISAGREE
     if len(refs) == 2:
-        return AGREE if kernel == qemu else REFS_DIFFER
+        if kernel == qemu:
+            return AGREE
+        auth = AUTHORITY.get(label)
+        if auth is None:
+            return UNDECIDED
+        return REFS_DIFFER if ours == (kernel if auth[0] == "kernel" else qemu) else DISAGREE
     return ONLY_KERNEL if kernel is not None else ONLY_QEMU
 
 
@@ -920,7 +960,7 @@ def check(regs_h, kernel_h, qemu_h):
         if macro:
             covered.add(macro)
         label = macro if macro and "#" in row.ours else row.label
-        status = judge(o, k, q)
+        status = judge(o, k, q, label)
         if len(kernel.missing) + len(qemu.missing) > missing:
             # The table names something a reference lacks: it is out of date
             # and this field is no longer checked as it claims.
@@ -932,6 +972,10 @@ def check(regs_h, kernel_h, qemu_h):
             if spec is not None:
                 text += "; %s %s %s" % (src.name, spec, "(not defined there)"
                                         if fact is None else show(fact, row.kind))
+        if label in AUTHORITY and status in (REFS_DIFFER, DISAGREE):
+            text += "; the architecture sides with %s (%s)" % AUTHORITY[label]
+        elif status == UNDECIDED:
+            text += "; no AUTHORITY entry says which reference the architecture sides with"
         report.add(row.group, status, label, text)
     for name in ours.field_macros():
         if name not in covered:

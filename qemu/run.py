@@ -39,7 +39,7 @@ from kmods import builtin_modules, module_index, read_module, resolve_modules  #
 from results import Results, note  # noqa: E402
 from topologies import (TOPOLOGIES, KERNELS, CHECK_KERNELS, DEFAULT_TOPOLOGIES,  # noqa: E402
                         REPEAT_TESTS, REPEAT_TOPOLOGIES, CHECK_REPEAT, CHECK_JOBS, STOCK,
-                        STOCK_DESC,
+                        STOCK_DESC, SELFTESTS,
                         TEST_TOPOLOGIES)
 import iort  # noqa: E402
 from builds import Builds  # noqa: E402
@@ -77,6 +77,7 @@ class Runner(Builds, Boots, StockBoots, StaticChecks):
         self.jobs = 1           # the pool's size
         self.pending = []       # [(tag, topology, future, demo)]: boots drain() evaluates
         self.guests = set()     # the QEMU processes running
+        self.plans = {}         # boot tag -> what the boot must show (plan_boot())
 
     # -- bookkeeping --------------------------------------------------------
 
@@ -99,7 +100,14 @@ class Runner(Builds, Boots, StockBoots, StaticChecks):
         os.replace(tmp, os.path.join(logs, "latest"))
         runs = sorted(x for x in os.listdir(logs) if re.match(r"\d{8}-\d{6}", x))
         for old in runs[:-KEEP_RUNS]:
-            shutil.rmtree(os.path.join(logs, old), ignore_errors=True)
+            # Never a run still going (another checkout's make check: its
+            # boots would lose their logs, and their results with them):
+            # only finished ones (summary.txt) or ones untouched for a day.
+            path = os.path.join(logs, old)
+            with contextlib.suppress(OSError):
+                if (os.path.exists(os.path.join(path, "summary.txt")) or
+                        time.time() - os.path.getmtime(path) > 86400):
+                    shutil.rmtree(path, ignore_errors=True)
         note("logs: %s (also %s)" % (show(d), show(os.path.join(logs, "latest"))))
 
     def log(self, name):
@@ -174,7 +182,10 @@ class Runner(Builds, Boots, StockBoots, StaticChecks):
         image = os.path.join(self.kdir, "arch/arm64/boot/Image")
         boots = []  # (tag, topology, quick, part)
         # Tests chosen on the command line (--append smtest.tests=...): no parts.
-        chosen = any(a.startswith("smtest.tests=") for arg in self.o.append for a in arg.split())
+        chosen = [a.split("=", 1)[1].split(",") for arg in self.o.append for a in arg.split()
+                  if a.startswith("smtest.tests=")]
+        kunit_chosen = [a.split("=", 1)[1] for arg in self.o.append for a in arg.split()
+                        if a.startswith("smtest.kunit=")]
         if not self.o.repeat_only:
             for name in names:
                 boots.append((name, name, False, None))
@@ -194,9 +205,11 @@ class Runner(Builds, Boots, StockBoots, StaticChecks):
             if topo.aliased:
                 extra.append("smtest.aliased=%d" % topo.aliased)
             tests = REPEAT_TESTS if quick else topo.tests
+            # From the data (SELFTESTS), not from what the build made: a
+            # program missing from the build is then a failure, not nothing.
             if tests is None and (topo.parts or any(name not in TEST_TOPOLOGIES.get(n, [name])
-                                                    for n, _ in selftests)):
-                tests = [n for n, _ in selftests if name in TEST_TOPOLOGIES.get(n, [name])]
+                                                    for n in SELFTESTS)):
+                tests = [n for n in SELFTESTS if name in TEST_TOPOLOGIES.get(n, [name])]
             if not quick and topo.parts and not chosen:
                 mine = dict(topo.parts).get(part)
                 elsewhere = {t for p, ts in topo.parts if p != part for t in ts}
@@ -205,6 +218,14 @@ class Runner(Builds, Boots, StockBoots, StaticChecks):
                 extra.append("smtest.tests=" + ",".join(tests))
             if quick or part or not topo.kunit:
                 extra.append("smtest.kunit=0")
+            expected = chosen[-1] if chosen else (tests if tests is not None else SELFTESTS)
+            self.plans[tag] = {
+                "tag": tag, "topology": name, "kernel": self.kspec.name,
+                "driver": self.o.driver, "features": self.kspec.features,
+                "kmemleak": self.kspec.kmemleak and not demo, "tests": list(expected),
+                "kunit": (self.o.driver == "ours" and not (quick or part or not topo.kunit)
+                          and kunit_chosen[-1:] != ["0"]),
+                "disks": topo.disks}
             what = "%s, driver %s, %s kernel%s" % (
                 topo.desc, self.o.driver, self.kspec.name if not self.o.kdir else "KDIR",
                 "; quick repeat boot" if quick else

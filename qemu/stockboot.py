@@ -11,7 +11,7 @@ from hostenv import (HERE, CACHE, chroot_path, local_path, show, in_chroot, tail
 from kmods import read_module, module_index, resolve_modules, builtin_modules
 from results import note, _keyvals
 from topologies import (TOPOLOGIES, STOCK, STOCK_HW, STOCK_SERIES, STOCK_DKMS_SERIES, STOCK_TESTS,
-                        STOCK_UNBOUND_NOGROUP)
+                        STOCK_UNBOUND_NOGROUP, STOCK_FEATURES)
 
 
 class StockBoots:
@@ -133,6 +133,12 @@ class StockBoots:
             what = "Debian's %s kernel, %s" % (
                 release, "its built-in arm-smmu-v3" if builtin else
                 "smmuv3.ko from %s, the built-in driver blacklisted" % deb)
+            if not bench:
+                self.plans[btag] = {
+                    "tag": btag, "topology": STOCK_HW, "kernel": "stock-" + series,
+                    "driver": "upstream" if builtin else "stock-dkms",
+                    "features": STOCK_FEATURES[series], "kmemleak": False,
+                    "tests": list(tests), "kunit": False, "disks": topo.disks}
             self.boot_and_evaluate(btag, topo, local_path(fetched["VMLINUZ"]), initrd, extra,
                                    what)
             tags.append(btag)

@@ -366,6 +366,12 @@ struct path {
 	bool nofail;
 	/* After a successful op: DMA through IOAS n, or -1 blocked, or -2 no check. */
 	int via_after;
+	/*
+	 * The op makes no allocation fail-nth can fail: its sweep injects
+	 * none.  Every other path must have at least one allocation failed,
+	 * or the sweep proved nothing (fault injection not reaching it).
+	 */
+	bool no_alloc;
 };
 
 static int check_via(FIXTURE_DATA(fn) *self, int via, char *err, size_t len)
@@ -465,6 +471,18 @@ static void sweep(struct __test_metadata *_metadata, FIXTURE_DATA(fn) *self,
 	free(after);
 	ASSERT_EQ(0, bad) TH_LOG("%s: %d injected failure(s) handled wrongly (above)",
 				 p->name, bad);
+	if (p->no_alloc) {
+		ASSERT_EQ(0, self->injected) TH_LOG("%s is declared to allocate nothing, but %u "
+						    "allocation(s) were failed", p->name,
+						    self->injected);
+	} else if (!self->ours && !self->injected) {
+		/* The upstream driver's detach allocates nothing (README). */
+		INFO("%s: no allocation failed (driver %s)", p->name, env_driver() ?: "?");
+	} else {
+		ASSERT_LT(0, self->injected) TH_LOG("%s: no allocation failed at all: fail-nth "
+						    "reached none (a sweep that injects nothing "
+						    "proves nothing)", p->name);
+	}
 }
 
 /* ---- Operations ---------------------------------------------------------------------- */
@@ -651,7 +669,7 @@ static void nest_stack(struct __test_metadata *_metadata, FIXTURE_DATA(fn) *self
 
 TEST_F_TIMEOUT(fn, hw_info, TIMEOUT)
 {
-	struct path p = { "hw_info", op_hw_info, undo_nothing, 0, false, 0 };
+	struct path p = { "hw_info", op_hw_info, undo_nothing, 0, false, 0, false };
 
 	FN_BEGIN();
 	attach(_metadata, self, self->ioas[0]);
@@ -660,7 +678,8 @@ TEST_F_TIMEOUT(fn, hw_info, TIMEOUT)
 
 TEST_F_TIMEOUT(fn, hwpt_alloc_paging, TIMEOUT)
 {
-	struct path p = { "hwpt_alloc_paging", op_hwpt_paging, destroy_scratch, 0, false, -2 };
+	struct path p = { "hwpt_alloc_paging", op_hwpt_paging, destroy_scratch, 0, false, -2,
+			  false };
 
 	FN_BEGIN();
 	attach(_metadata, self, self->ioas[0]);
@@ -670,7 +689,7 @@ TEST_F_TIMEOUT(fn, hwpt_alloc_paging, TIMEOUT)
 TEST_F_TIMEOUT(fn, hwpt_alloc_nest_parent, TIMEOUT)
 {
 	struct path p = { "hwpt_alloc_nest_parent", op_hwpt_parent, destroy_scratch, 0, false,
-			  -2 };
+			  -2, false };
 	const char *how = "";
 	int ret;
 
@@ -684,7 +703,7 @@ TEST_F_TIMEOUT(fn, hwpt_alloc_nest_parent, TIMEOUT)
 
 TEST_F_TIMEOUT(fn, attach_ioas, TIMEOUT)
 {
-	struct path p = { "attach_ioas", op_attach_ioas1, undo_detach, -1, false, 1 };
+	struct path p = { "attach_ioas", op_attach_ioas1, undo_detach, -1, false, 1, false };
 
 	FN_BEGIN();
 	sweep(_metadata, self, &p);
@@ -692,7 +711,7 @@ TEST_F_TIMEOUT(fn, attach_ioas, TIMEOUT)
 
 TEST_F_TIMEOUT(fn, attach_hwpt, TIMEOUT)
 {
-	struct path p = { "attach_hwpt", op_attach_hwpt1, undo_detach, -1, false, 1 };
+	struct path p = { "attach_hwpt", op_attach_hwpt1, undo_detach, -1, false, 1, false };
 
 	FN_BEGIN();
 	hwpts(_metadata, self);
@@ -701,7 +720,7 @@ TEST_F_TIMEOUT(fn, attach_hwpt, TIMEOUT)
 
 TEST_F_TIMEOUT(fn, replace, TIMEOUT)
 {
-	struct path p = { "replace", op_attach_hwpt1, undo_to_hwpt0, 0, false, 1 };
+	struct path p = { "replace", op_attach_hwpt1, undo_to_hwpt0, 0, false, 1, false };
 
 	FN_BEGIN();
 	hwpts(_metadata, self);
@@ -711,7 +730,7 @@ TEST_F_TIMEOUT(fn, replace, TIMEOUT)
 
 TEST_F_TIMEOUT(fn, detach, TIMEOUT)
 {
-	struct path p = { "detach", op_detach, undo_to_hwpt0, 0, true, -1 };
+	struct path p = { "detach", op_detach, undo_to_hwpt0, 0, true, -1, false };
 
 	FN_BEGIN();
 	hwpts(_metadata, self);
@@ -721,7 +740,7 @@ TEST_F_TIMEOUT(fn, detach, TIMEOUT)
 
 TEST_F_TIMEOUT(fn, viommu_alloc, TIMEOUT)
 {
-	struct path p = { "viommu_alloc", op_viommu, destroy_scratch, 0, false, -2 };
+	struct path p = { "viommu_alloc", op_viommu, destroy_scratch, 0, false, -2, false };
 
 	FN_BEGIN();
 	FN_NESTING();
@@ -731,7 +750,7 @@ TEST_F_TIMEOUT(fn, viommu_alloc, TIMEOUT)
 
 TEST_F_TIMEOUT(fn, vdevice_alloc, TIMEOUT)
 {
-	struct path p = { "vdevice_alloc", op_vdevice, destroy_scratch, 0, false, -2 };
+	struct path p = { "vdevice_alloc", op_vdevice, destroy_scratch, 0, false, -2, false };
 
 	FN_BEGIN();
 	FN_NESTING();
@@ -741,7 +760,7 @@ TEST_F_TIMEOUT(fn, vdevice_alloc, TIMEOUT)
 
 TEST_F_TIMEOUT(fn, nested_alloc, TIMEOUT)
 {
-	struct path p = { "nested_alloc", op_nested, destroy_scratch, 0, false, -2 };
+	struct path p = { "nested_alloc", op_nested, destroy_scratch, 0, false, -2, false };
 
 	FN_BEGIN();
 	FN_NESTING();
@@ -752,7 +771,7 @@ TEST_F_TIMEOUT(fn, nested_alloc, TIMEOUT)
 TEST_F_TIMEOUT(fn, attach_nested, TIMEOUT)
 {
 	/* Guest bypass: the nested domain translates by the parent (IOAS 0). */
-	struct path p = { "attach_nested", op_attach_nested, undo_to_parent, 0, false, 0 };
+	struct path p = { "attach_nested", op_attach_nested, undo_to_parent, 0, false, 0, false };
 
 	FN_BEGIN();
 	FN_NESTING();
@@ -763,7 +782,7 @@ TEST_F_TIMEOUT(fn, attach_nested, TIMEOUT)
 TEST_F_TIMEOUT(fn, replace_nested_parent, TIMEOUT)
 {
 	struct path p = { "replace_nested_parent", op_attach_parent, undo_to_nested, 0, false,
-			  0 };
+			  0, false };
 
 	FN_BEGIN();
 	FN_NESTING();
@@ -774,7 +793,8 @@ TEST_F_TIMEOUT(fn, replace_nested_parent, TIMEOUT)
 
 TEST_F_TIMEOUT(fn, invalidate, TIMEOUT)
 {
-	struct path p = { "invalidate", op_invalidate, undo_nothing, 0, false, 0 };
+	/* A batch of guest commands goes to the command queue: no allocation. */
+	struct path p = { "invalidate", op_invalidate, undo_nothing, 0, false, 0, true };
 	struct nest_cmd c[6];
 
 	FN_BEGIN();
@@ -796,7 +816,7 @@ TEST_F_TIMEOUT(fn, invalidate, TIMEOUT)
 
 TEST_F_TIMEOUT(fn, veventq_alloc, TIMEOUT)
 {
-	struct path p = { "veventq_alloc", op_veventq, undo_veventq, 0, false, -2 };
+	struct path p = { "veventq_alloc", op_veventq, undo_veventq, 0, false, -2, false };
 
 	FN_BEGIN();
 	FN_NESTING();

@@ -2,15 +2,19 @@
 /*
  * smmuv3_fuzz: random driver-specific iommufd input, seeded and replayable.
  *
- *   ./smmuv3_fuzz [--seed S] [--cases N] [--first I] [--seconds T] [harness args]
- *   (or SMMUV3_FUZZ_SEED, SMMUV3_FUZZ_CASES, SMMUV3_FUZZ_SECONDS)
+ *   ./smmuv3_fuzz [--seed S] [--cases N] [--first I] [--seconds T] [--min-cases M]
+ *                 [harness args]
+ *   (or SMMUV3_FUZZ_SEED, SMMUV3_FUZZ_CASES, SMMUV3_FUZZ_SECONDS,
+ *   SMMUV3_FUZZ_MIN_CASES)
  *
  * Case I of seed S is generated from its own generator, seeded from (S, I)
  * alone, and every case leaves the kernel state as it found it (whatever
  * succeeded is destroyed or detached again): "--seed S --first I --cases 1"
  * replays case I exactly.  The seed is printed on every run (by default it
  * comes from the clock).  --seconds bounds the run (default 300: a run
- * that hits it says how many cases it did; no test result depends on time).
+ * that hits it says how many cases it did); a run that did fewer than
+ * --min-cases (default: all of --cases) fails, so the time bound cannot
+ * hide a short run.
  *
  * One edu is bound to an iommufd.  Where its instance can nest (and the
  * driver makes vIOMMUs there) the base state is: an IOAS with a buffer
@@ -85,6 +89,13 @@ static uint64_t opt_seed, opt_first;
 /* make check runs it on three topologies: over 100,000 cases in all. */
 static uint64_t opt_cases = 35000;
 static unsigned int opt_seconds = 300;
+/*
+ * Fewest cases a run must do (--min-cases, SMMUV3_FUZZ_MIN_CASES; default:
+ * all of --cases): the time bound only keeps a wedged run from hanging the
+ * boot, it does not turn a short run into a pass.
+ */
+static uint64_t opt_min_cases;
+static bool opt_min_set;
 
 /* ---- The generator: splitmix64 of (seed, case), then xorshift64* ---------- */
 
@@ -842,6 +853,11 @@ TEST_F_TIMEOUT(fz, random_uapi, TIMEOUT)
 	}
 	INFO("%llu cases in %llu s", (unsigned long long)self->cases,
 	     (unsigned long long)(now_s() - t0));
+	EXPECT_LE(opt_min_set ? opt_min_cases : opt_cases, self->cases)
+		TH_LOG("%llu cases run, fewer than the floor of %llu (%llu asked for, time bound "
+		       "%u s)", (unsigned long long)self->cases,
+		       (unsigned long long)(opt_min_set ? opt_min_cases : opt_cases),
+		       (unsigned long long)opt_cases, opt_seconds);
 	for (int k = 0; k < K_NUM; k++) {
 		char e[400] = "";
 		size_t o = 0;
@@ -886,6 +902,10 @@ int main(int argc, char **argv)
 		opt_cases = strtoull(e, NULL, 0);
 	if ((e = getenv("SMMUV3_FUZZ_SECONDS")))
 		opt_seconds = strtoul(e, NULL, 0);
+	if ((e = getenv("SMMUV3_FUZZ_MIN_CASES"))) {
+		opt_min_cases = strtoull(e, NULL, 0);
+		opt_min_set = true;
+	}
 	for (int i = 1; i < argc; i++) {
 		if (i + 1 < argc && !strcmp(argv[i], "--seed"))
 			opt_seed = strtoull(argv[++i], NULL, 0);
@@ -895,6 +915,10 @@ int main(int argc, char **argv)
 			opt_first = strtoull(argv[++i], NULL, 0);
 		else if (i + 1 < argc && !strcmp(argv[i], "--seconds"))
 			opt_seconds = strtoul(argv[++i], NULL, 0);
+		else if (i + 1 < argc && !strcmp(argv[i], "--min-cases")) {
+			opt_min_cases = strtoull(argv[++i], NULL, 0);
+			opt_min_set = true;
+		}
 		else
 			argv[o++] = argv[i];
 	}

@@ -100,6 +100,12 @@ struct worker {
 	char bdf[32];
 	struct edu_dev d;
 	bool nesting;			/* its instance has both stages */
+	/*
+	 * Bit c: the first epoch's attach to the shared candidate c (0 the
+	 * HWPT, 1 the nesting parent) was refused with EINVAL.  A later epoch
+	 * must get the same answer: a target that epoch 1 had may not vanish.
+	 */
+	unsigned int refused_first;
 	struct gen_slot slot;
 	struct pinned_buf ctl;
 	uint64_t ctl_iova;
@@ -605,15 +611,30 @@ static int epoch_setup(struct stress *st, bool first, char *why, size_t len)
 					 env_driver() ?: "?");
 				return 1;
 			}
+			if (ret == -EINVAL && !first && !(w->refused_first & (1U << c))) {
+				snprintf(why, len, "a later epoch: the driver refuses %s (behind "
+					 "%s) on the shared %s with EINVAL, which the first epoch "
+					 "accepted", w->d.bdf, w->d.inst,
+					 c ? "nesting parent" : "HWPT");
+				return -1;
+			}
 			if (ret == -EINVAL) {
-				if (first)
+				if (first) {
+					w->refused_first |= 1U << c;
 					ksft_print_msg("%s (behind %s) cannot use the shared %s: "
 						       "EINVAL; not a target for it\n", w->d.bdf,
 						       w->d.inst, c ? "nesting parent" :
 						       "HWPT");
+				}
 				if (c == 1)
 					w->nesting = false;
 				continue;
+			}
+			if (!first && (w->refused_first & (1U << c))) {
+				snprintf(why, len, "a later epoch: %s (behind %s) attached to the "
+					 "shared %s, which the first epoch refused with EINVAL",
+					 w->d.bdf, w->d.inst, c ? "nesting parent" : "HWPT");
+				return -1;
 			}
 			if (ret) {
 				snprintf(why, len, "%s", w->d.vd.err);
