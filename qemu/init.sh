@@ -266,7 +266,7 @@ for d in /sys/bus/pci/devices/*; do
 	fi
 	if [ ! -e $d/iommu_group ] && alias_refused $bdf; then
 		aliased=$((aliased + 1))
-		check ok "iommu-group/$kind-$bdf" "no group: refused for an aliased stream ID, as the kernel log says ($(dmesg | grep -m1 -o -e " $bdf: stream ID [^:]*" -e " $bdf: Aliasing StreamID [^,]*"))"
+		check ok "iommu-group/$kind-$bdf" "no group: refused for an aliased stream ID, as the kernel log says ($(dmesg | grep -m1 -o -e " $bdf: stream ID [^,]*" -e " $bdf: Aliasing StreamID [^,]*"))"
 		continue
 	fi
 	if [ ! -e $d/iommu_group ]; then
