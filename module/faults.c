@@ -256,6 +256,7 @@ void smmuv3_handle_gerror(struct smmuv3_device *smmu)
 out:
 	raw_spin_unlock_irqrestore(&smmu->gerror_lock, flags);
 }
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_handle_gerror);
 
 static irqreturn_t smmuv3_gerror_irq(int irq, void *data)
 {

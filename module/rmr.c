@@ -92,3 +92,4 @@ int smmuv3_rmr_install(struct smmuv3_device *smmu)
 			 n);
 	return ret;
 }
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_rmr_install);

@@ -9,6 +9,7 @@
 #include <linux/device.h>
 #include <linux/dma-mapping.h>
 #include <linux/moduleparam.h>
+#include <kunit/static_stub.h>
 #include <kunit/visibility.h>
 
 #include <smmuv3/smmuv3.h>
@@ -22,6 +23,15 @@ MODULE_PARM_DESC(strtab_linear,
 #define SMMUV3_LINEAR_MAX_SID_BITS	20
 /* Level-1 tables of up to 2^16 descriptors (512KiB): 2^24 stream IDs. */
 #define SMMUV3_L1_MAX_BITS		16
+
+/* Memory for the stream table and its level-2 tables (replaced by KUnit). */
+VISIBLE_IF_KUNIT void *smmuv3_strtab_alloc(struct smmuv3_device *smmu,
+					   size_t bytes, dma_addr_t *dma)
+{
+	KUNIT_STATIC_STUB_REDIRECT(smmuv3_strtab_alloc, smmu, bytes, dma);
+	return dmam_alloc_coherent(smmu->dev, bytes, dma, GFP_KERNEL);
+}
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_strtab_alloc);
 
 /*
  * Unused stream IDs abort: a device that the firmware did not describe, or
@@ -49,8 +59,7 @@ static int smmuv3_strtab_init_linear(struct smmuv3_device *smmu)
 	}
 	st->num_ste = 1U << st->sid_bits;
 	bytes = (size_t)st->num_ste * SMMUV3_STE_SIZE;
-	st->ste = dmam_alloc_coherent(smmu->dev, bytes, &st->ste_dma,
-				      GFP_KERNEL);
+	st->ste = smmuv3_strtab_alloc(smmu, bytes, &st->ste_dma);
 	if (!st->ste)
 		return -ENOMEM;
 	smmuv3_strtab_init_abort(st->ste, st->num_ste);
@@ -76,8 +85,8 @@ static int smmuv3_strtab_init_2lvl(struct smmuv3_device *smmu)
 			 st->sid_bits, smmu->feat.sid_bits);
 
 	st->num_l1 = 1U << l1_bits;
-	st->l1 = dmam_alloc_coherent(smmu->dev, st->num_l1 * sizeof(*st->l1),
-				     &st->l1_dma, GFP_KERNEL);
+	st->l1 = smmuv3_strtab_alloc(smmu, st->num_l1 * sizeof(*st->l1),
+				     &st->l1_dma);
 	if (!st->l1)
 		return -ENOMEM;
 	st->l2 = devm_kcalloc(smmu->dev, st->num_l1, sizeof(*st->l2),
@@ -138,8 +147,7 @@ int smmuv3_strtab_prepare_sid(struct smmuv3_device *smmu, u32 sid)
 	if (!st->two_level || st->l2[idx])
 		return 0;
 
-	l2 = dmam_alloc_coherent(smmu->dev, SMMUV3_L2_STES * SMMUV3_STE_SIZE,
-				 &dma, GFP_KERNEL);
+	l2 = smmuv3_strtab_alloc(smmu, SMMUV3_L2_STES * SMMUV3_STE_SIZE, &dma);
 	if (!l2)
 		return -ENOMEM;
 	smmuv3_strtab_init_abort(l2, SMMUV3_L2_STES);
