@@ -312,7 +312,10 @@ void smmuv3_ste_make_s2(__le64 *ste, const struct smmuv3_domain *domain,
 			     FIELD_PREP(SMMUV3_STE2_S2TG, vtcr->tg) |
 			     FIELD_PREP(SMMUV3_STE2_S2PS, vtcr->ps) |
 			     SMMUV3_STE2_S2AA64 | SMMUV3_STE2_S2PTW |
-			     SMMUV3_STE2_S2R);
+			     SMMUV3_STE2_S2R |
+			     /* io-pgtable writes it in the CPU's order */
+			     (IS_ENABLED(CONFIG_CPU_BIG_ENDIAN) ?
+			      SMMUV3_STE2_S2ENDI : 0));
 	ste[3] = cpu_to_le64(cfg->arm_lpae_s2_cfg.vttbr & SMMUV3_STE3_S2TTB);
 }
 EXPORT_SYMBOL_IF_KUNIT(smmuv3_ste_make_s2);
