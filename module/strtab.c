@@ -34,6 +34,22 @@ VISIBLE_IF_KUNIT void *smmuv3_strtab_alloc(struct smmuv3_device *smmu,
 EXPORT_SYMBOL_IF_KUNIT(smmuv3_strtab_alloc);
 
 /*
+ * SMMU_STRTAB_BASE.ADDR is aligned by the SMMU to the larger of 64 bytes and
+ * the size of the (first-level) table (IHI 0070 6.3.23): a table that is not
+ * would be read from below its start.  The DMA API aligns coherent memory
+ * only to the page, or to its order where it comes from the page allocator.
+ */
+static bool smmuv3_strtab_aligned(struct smmuv3_device *smmu, dma_addr_t dma,
+				  size_t bytes)
+{
+	if (IS_ALIGNED(dma, max_t(size_t, bytes, 64)))
+		return true;
+	dev_err(smmu->dev, "stream table at %pad is not aligned to its size (%zu bytes)\n",
+		&dma, bytes);
+	return false;
+}
+
+/*
  * Unused stream IDs abort: a device that the firmware did not describe, or
  * that has not been probed, cannot reach memory.
  */
@@ -60,7 +76,7 @@ static int smmuv3_strtab_init_linear(struct smmuv3_device *smmu)
 	st->num_ste = 1U << st->sid_bits;
 	bytes = (size_t)st->num_ste * SMMUV3_STE_SIZE;
 	st->ste = smmuv3_strtab_alloc(smmu, bytes, &st->ste_dma);
-	if (!st->ste)
+	if (!st->ste || !smmuv3_strtab_aligned(smmu, st->ste_dma, bytes))
 		return -ENOMEM;
 	smmuv3_strtab_init_abort(st->ste, st->num_ste);
 
@@ -87,7 +103,9 @@ static int smmuv3_strtab_init_2lvl(struct smmuv3_device *smmu)
 	st->num_l1 = 1U << l1_bits;
 	st->l1 = smmuv3_strtab_alloc(smmu, st->num_l1 * sizeof(*st->l1),
 				     &st->l1_dma);
-	if (!st->l1)
+	if (!st->l1 ||
+	    !smmuv3_strtab_aligned(smmu, st->l1_dma,
+				   st->num_l1 * sizeof(*st->l1)))
 		return -ENOMEM;
 	st->l2 = devm_kcalloc(smmu->dev, st->num_l1, sizeof(*st->l2),
 			      GFP_KERNEL);
@@ -109,7 +127,8 @@ static int smmuv3_strtab_init_2lvl(struct smmuv3_device *smmu)
  * Two levels when the SMMU supports them and stream IDs do not fit in one
  * level-2 table, unless the strtab_linear parameter asks otherwise.
  *
- * Return: 0, -ENOMEM, or -ENODEV when no usable table fits.
+ * Return: 0, -ENOMEM (also for memory not aligned as the SMMU needs), or
+ * -ENODEV when no usable table fits.
  */
 int smmuv3_strtab_init(struct smmuv3_device *smmu)
 {
