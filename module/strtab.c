@@ -21,8 +21,12 @@ MODULE_PARM_DESC(strtab_linear,
 
 /* Linear tables of up to 2^20 STEs (64MiB) are refused: too much memory. */
 #define SMMUV3_LINEAR_MAX_SID_BITS	20
-/* Level-1 tables of up to 2^16 descriptors (512KiB): 2^24 stream IDs. */
-#define SMMUV3_L1_MAX_BITS		16
+/*
+ * Level-1 tables of up to 2^17 descriptors (1MiB): 2^25 stream IDs, as the
+ * kernel's driver (STRTAB_MAX_L1_ENTRIES).  IHI 0070 allows up to SIDSIZE
+ * bits; this bounds the memory.
+ */
+#define SMMUV3_L1_MAX_BITS		17
 
 /* Memory for the stream table and its level-2 tables (replaced by KUnit). */
 VISIBLE_IF_KUNIT void *smmuv3_strtab_alloc(struct smmuv3_device *smmu,
