@@ -71,7 +71,7 @@ int smmuv3_rmr_install(struct smmuv3_device *smmu)
 		for (i = 0; i < rmr->num_sids && !ret; i++) {
 			u32 sid = rmr->sids[i];
 
-			ret = smmuv3_strtab_prepare_sid(smmu, sid);
+			ret = smmuv3_strtab_prepare_sid_unused(smmu, sid);
 			if (ret == -ERANGE) {
 				dev_err_ratelimited(smmu->dev,
 						    "IORT RMR stream %#x is beyond the stream table: not bypassed\n",

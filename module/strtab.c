@@ -8,6 +8,7 @@
  */
 #include <linux/device.h>
 #include <linux/dma-mapping.h>
+#include <linux/io.h>
 #include <linux/moduleparam.h>
 #include <kunit/static_stub.h>
 #include <kunit/visibility.h>
@@ -144,19 +145,9 @@ int smmuv3_strtab_init(struct smmuv3_device *smmu)
 }
 EXPORT_SYMBOL_IF_KUNIT(smmuv3_strtab_init);
 
-/**
- * smmuv3_strtab_prepare_sid() - make sure the STE of a stream ID exists
- * @smmu: the instance
- * @sid: the stream ID, checked against the table size
- *
- * Called with smmuv3_device.streams_mutex held.  A new level-2 table starts
- * with every STE aborting; the level-1 descriptor is published after it is
- * filled, and the CFGI_STE issued when an STE is installed also invalidates
- * the cached descriptor.
- *
- * Return: 0, -ERANGE for a stream ID beyond the table, or -ENOMEM.
- */
-int smmuv3_strtab_prepare_sid(struct smmuv3_device *smmu, u32 sid)
+/* See smmuv3_strtab_prepare_sid(); @live: the SMMU may use the table. */
+static int smmuv3_strtab_prepare(struct smmuv3_device *smmu, u32 sid,
+				 bool live)
 {
 	struct smmuv3_strtab *st = &smmu->strtab;
 	u32 idx = sid >> SMMUV3_STRTAB_SPLIT;
@@ -181,9 +172,56 @@ int smmuv3_strtab_prepare_sid(struct smmuv3_device *smmu, u32 sid)
 		   cpu_to_le64((dma & SMMUV3_L1STD_L2PTR) |
 			       FIELD_PREP(SMMUV3_L1STD_SPAN,
 					  SMMUV3_STRTAB_SPLIT + 1)));
+	if (live && (readl_relaxed(smmu->base + SMMUV3_CR0) &
+		     SMMUV3_CR0_SMMUEN)) {
+		struct smmuv3_cmd cmd = {
+			.op = SMMUV3_OP_CFGI_STE,
+			.cfgi = { .sid = sid, .leaf = false },
+		};
+
+		smmuv3_cmdq_issue_one(smmu, &cmd, true);
+	}
 	return 0;
 }
+
+/**
+ * smmuv3_strtab_prepare_sid() - make sure the STE of a stream ID exists
+ * @smmu: the instance
+ * @sid: the stream ID, checked against the table size
+ *
+ * Called with smmuv3_device.streams_mutex held.  A new level-2 table starts
+ * with every STE aborting; the level-1 descriptor is published after it is
+ * filled.  The SMMU may have cached the descriptor while it was invalid
+ * (IHI 0070 3.21.3), and the CFGI_STE issued when an STE is installed has
+ * Leaf = 1, which need not drop it: on an enabled SMMU a CFGI_STE with
+ * Leaf = 0 of the stream (any stream of the span would do) and a CMD_SYNC
+ * follow.  A failure there is logged by the command queue; the table
+ * stays.
+ *
+ * Return: 0, -ERANGE for a stream ID beyond the table, or -ENOMEM.
+ */
+int smmuv3_strtab_prepare_sid(struct smmuv3_device *smmu, u32 sid)
+{
+	return smmuv3_strtab_prepare(smmu, sid, true);
+}
 EXPORT_SYMBOL_IF_KUNIT(smmuv3_strtab_prepare_sid);
+
+/**
+ * smmuv3_strtab_prepare_sid_unused() - smmuv3_strtab_prepare_sid() before
+ *	the instance's reset
+ * @smmu: the instance, whose SMMU does not use this table yet
+ * @sid: the stream ID
+ *
+ * As smmuv3_strtab_prepare_sid(), but without the invalidation: the
+ * command queue is not running yet (firmware may even have left SMMUEN
+ * set, with its own queue), and the reset's CFGI_ALL comes before SMMUEN.
+ *
+ * Return: as smmuv3_strtab_prepare_sid().
+ */
+int smmuv3_strtab_prepare_sid_unused(struct smmuv3_device *smmu, u32 sid)
+{
+	return smmuv3_strtab_prepare(smmu, sid, false);
+}
 
 /**
  * smmuv3_strtab_ste() - the STE of a prepared stream ID

@@ -844,6 +844,7 @@ void smmuv3_cmdq_idle(struct smmuv3_device *smmu);
 /* strtab.c */
 int smmuv3_strtab_init(struct smmuv3_device *smmu);
 int smmuv3_strtab_prepare_sid(struct smmuv3_device *smmu, u32 sid);
+int smmuv3_strtab_prepare_sid_unused(struct smmuv3_device *smmu, u32 sid);
 __le64 *smmuv3_strtab_ste(struct smmuv3_device *smmu, u32 sid);
 void smmuv3_install_ste(struct smmuv3_master *master, const __le64 *target);
 void smmuv3_ste_make_s1(__le64 *ste, const struct smmuv3_master *master,
