@@ -139,9 +139,18 @@ static int smmuv3_decode_idr1(u32 idr1, struct smmuv3_features *feat)
 
 static int smmuv3_decode_idr5(u32 idr5, struct smmuv3_features *feat)
 {
-	feat->oas = smmuv3_oas_to_bits(FIELD_GET(SMMUV3_IDR5_OAS, idr5));
-	if (!feat->oas)
-		return -ENODEV;
+	u32 oas = FIELD_GET(SMMUV3_IDR5_OAS, idr5);
+
+	feat->oas = smmuv3_oas_to_bits(oas);
+	if (!feat->oas) {
+		/*
+		 * 0b111 is 56 bits (SMMUv3.4 and later), more than the page
+		 * tables can hold; the SMMU handles any smaller address.
+		 */
+		pr_info("smmuv3: IDR5.OAS %#x: output addresses limited to 52 bits\n",
+			oas);
+		feat->oas = 52;
+	}
 	feat->ias = feat->oas;
 
 	if (FIELD_GET(SMMUV3_IDR5_VAX, idr5) == SMMUV3_VAX_52)
