@@ -53,8 +53,17 @@ static int smmuv3_decode_idr0(u32 idr0, bool fw_coherent,
 	if (ttf != SMMUV3_TTF_AARCH64 && ttf != SMMUV3_TTF_AARCH32_64)
 		return -ENODEV;
 
-	if ((idr0 & SMMUV3_IDR0_COHACC) && fw_coherent)
+	/*
+	 * The DMA API maps the tables and queues as firmware describes the
+	 * SMMU, so table walks and queue accesses must match it (as in the
+	 * kernel's driver); IDR0.COHACC disagreeing is a firmware or
+	 * integration problem worth a warning.
+	 */
+	if (fw_coherent)
 		feat->flags |= SMMUV3_FEAT_COHERENT;
+	if (!!(idr0 & SMMUV3_IDR0_COHACC) != fw_coherent)
+		pr_warn("smmuv3: IDR0.COHACC is %u but firmware describes the SMMU as %scoherent: following the firmware\n",
+			!!(idr0 & SMMUV3_IDR0_COHACC), fw_coherent ? "" : "non-");
 	if (FIELD_GET(SMMUV3_IDR0_ST_LVL, idr0) == SMMUV3_ST_LVL_2LVL)
 		feat->flags |= SMMUV3_FEAT_2LVL_STRTAB;
 	if (idr0 & SMMUV3_IDR0_CD2L)
@@ -170,7 +179,8 @@ static int smmuv3_decode_idr5(u32 idr5, struct smmuv3_features *feat)
 /**
  * smmuv3_decode_features() - decode the ID registers of an instance
  * @regs: the raw registers
- * @fw_coherent: firmware describes the instance as DMA-coherent
+ * @fw_coherent: firmware describes the instance as DMA-coherent: decides
+ *	SMMUV3_FEAT_COHERENT, whatever IDR0.COHACC says
  * @feat: result
  *
  * Return: 0, or -ENODEV if this driver cannot use the instance.
