@@ -81,7 +81,9 @@ static int smmuv3_decode_idr0(u32 idr0, bool fw_coherent,
 	if (idr0 & SMMUV3_IDR0_BTM)
 		feat->flags |= SMMUV3_FEAT_BTM;
 
+	/* HTTU: 1 access flag, 2 and dirty state, 3 and HAFT (SMMUv3.5) */
 	switch (FIELD_GET(SMMUV3_IDR0_HTTU, idr0)) {
+	case 3:
 	case 2:
 		feat->flags |= SMMUV3_FEAT_HD;
 		fallthrough;
