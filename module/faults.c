@@ -248,9 +248,16 @@ void smmuv3_handle_gerror(struct smmuv3_device *smmu)
 					    smmuv3_gerror_names[bit]);
 		}
 	}
-	if (active & SMMUV3_GERROR_SFM_ERR)
+	/*
+	 * In service failure mode the SMMU consumes no more commands (IHI
+	 * 0070 7.2.1), until it is reset: commands fail at once instead of
+	 * each waiting out the queue's timeout.
+	 */
+	if (active & SMMUV3_GERROR_SFM_ERR) {
+		WRITE_ONCE(smmu->failed, true);
 		dev_err_ratelimited(smmu->dev,
-				    "service failure mode: the SMMU stopped translating\n");
+				    "service failure mode: the SMMU stopped translating and consuming commands\n");
+	}
 	/* Toggling GERRORN to match GERROR acknowledges the errors. */
 	writel(gerror, smmu->base + SMMUV3_GERRORN);
 out:
