@@ -266,6 +266,9 @@ void smmuv3_cd_make_s1(__le64 *cd, const struct smmuv3_domain *domain,
 			    FIELD_PREP(SMMUV3_CD0_ASID, asid));
 	if (cfg->quirks & IO_PGTABLE_QUIRK_ARM_HD)
 		cd[0] |= cpu_to_le64(SMMUV3_CD0_HA | SMMUV3_CD0_HD);
+	/* io-pgtable writes the descriptors in the CPU's order. */
+	if (IS_ENABLED(CONFIG_CPU_BIG_ENDIAN))
+		cd[0] |= cpu_to_le64(SMMUV3_CD0_ENDI);
 	cd[1] = cpu_to_le64(cfg->arm_lpae_s1_cfg.ttbr & SMMUV3_CD1_TTB0);
 	cd[3] = cpu_to_le64(cfg->arm_lpae_s1_cfg.mair);
 }

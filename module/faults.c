@@ -93,15 +93,15 @@ static bool smmuv3_event_has_addr(u8 id)
  * tables, all in its own memory.  The events it can act on are those of
  * that configuration, the ones the uapi lists for a vEVENTQ:
  * F_STREAM_DISABLED (S1DSS terminates traffic without a substream),
- * C_BAD_SUBSTREAMID, C_BAD_CD, and F_TRANSLATION, F_ADDR_SIZE, F_ACCESS and
- * F_PERMISSION of stage 1.  Everything else is the host's:
+ * C_BAD_SUBSTREAMID, C_BAD_CD, C_BAD_STE (the physical STE carries the
+ * guest's stage-1 fields: S1ContextPtr, S1CDMax, S1DSS and the rest of its
+ * first two words; the kernel's driver forwards it too), and F_TRANSLATION,
+ * F_ADDR_SIZE, F_ACCESS and F_PERMISSION of stage 1.  Everything else is
+ * the host's:
  *
  *  - any record with EVT1.S2 set: a stage-2 fault, in the host's table,
  *    whatever stage-1 access (CLASS: CD fetch, table walk or input) it
  *    happened on; it carries an IPA the guest has no translation for;
- *  - C_BAD_STE: the STE is the host's (the guest's fields in it were
- *    checked when the nested domain was made); the guest's own STE is
- *    checked by its own virtual SMMU;
  *  - external aborts (F_WALK_EABT, F_CD_FETCH: their address is a physical
  *    one), TLB and configuration conflicts, and stream, ATS, stall and
  *    page-request events, which this driver neither exposes nor enables.
@@ -114,6 +114,7 @@ bool smmuv3_event_for_guest(const u64 *evt)
 		return false;
 	switch (FIELD_GET(SMMUV3_EVT0_ID, evt[0])) {
 	case SMMUV3_EVT_F_STREAM_DISABLED:
+	case SMMUV3_EVT_C_BAD_STE:
 	case SMMUV3_EVT_C_BAD_SUBSTREAMID:
 	case SMMUV3_EVT_C_BAD_CD:
 	case SMMUV3_EVT_F_TRANSLATION:
@@ -248,14 +249,22 @@ void smmuv3_handle_gerror(struct smmuv3_device *smmu)
 					    smmuv3_gerror_names[bit]);
 		}
 	}
-	if (active & SMMUV3_GERROR_SFM_ERR)
+	/*
+	 * In service failure mode the SMMU consumes no more commands (IHI
+	 * 0070 7.2.1), until it is reset: commands fail at once instead of
+	 * each waiting out the queue's timeout.
+	 */
+	if (active & SMMUV3_GERROR_SFM_ERR) {
+		WRITE_ONCE(smmu->failed, true);
 		dev_err_ratelimited(smmu->dev,
-				    "service failure mode: the SMMU stopped translating\n");
+				    "service failure mode: the SMMU stopped translating and consuming commands\n");
+	}
 	/* Toggling GERRORN to match GERROR acknowledges the errors. */
 	writel(gerror, smmu->base + SMMUV3_GERRORN);
 out:
 	raw_spin_unlock_irqrestore(&smmu->gerror_lock, flags);
 }
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_handle_gerror);
 
 static irqreturn_t smmuv3_gerror_irq(int irq, void *data)
 {

@@ -53,8 +53,17 @@ static int smmuv3_decode_idr0(u32 idr0, bool fw_coherent,
 	if (ttf != SMMUV3_TTF_AARCH64 && ttf != SMMUV3_TTF_AARCH32_64)
 		return -ENODEV;
 
-	if ((idr0 & SMMUV3_IDR0_COHACC) && fw_coherent)
+	/*
+	 * The DMA API maps the tables and queues as firmware describes the
+	 * SMMU, so table walks and queue accesses must match it (as in the
+	 * kernel's driver); IDR0.COHACC disagreeing is a firmware or
+	 * integration problem worth a warning.
+	 */
+	if (fw_coherent)
 		feat->flags |= SMMUV3_FEAT_COHERENT;
+	if (!!(idr0 & SMMUV3_IDR0_COHACC) != fw_coherent)
+		pr_warn("smmuv3: IDR0.COHACC is %u but firmware describes the SMMU as %scoherent: following the firmware\n",
+			!!(idr0 & SMMUV3_IDR0_COHACC), fw_coherent ? "" : "non-");
 	if (FIELD_GET(SMMUV3_IDR0_ST_LVL, idr0) == SMMUV3_ST_LVL_2LVL)
 		feat->flags |= SMMUV3_FEAT_2LVL_STRTAB;
 	if (idr0 & SMMUV3_IDR0_CD2L)
@@ -72,7 +81,9 @@ static int smmuv3_decode_idr0(u32 idr0, bool fw_coherent,
 	if (idr0 & SMMUV3_IDR0_BTM)
 		feat->flags |= SMMUV3_FEAT_BTM;
 
+	/* HTTU: 1 access flag, 2 and dirty state, 3 and HAFT (SMMUv3.5) */
 	switch (FIELD_GET(SMMUV3_IDR0_HTTU, idr0)) {
+	case 3:
 	case 2:
 		feat->flags |= SMMUV3_FEAT_HD;
 		fallthrough;
@@ -139,9 +150,18 @@ static int smmuv3_decode_idr1(u32 idr1, struct smmuv3_features *feat)
 
 static int smmuv3_decode_idr5(u32 idr5, struct smmuv3_features *feat)
 {
-	feat->oas = smmuv3_oas_to_bits(FIELD_GET(SMMUV3_IDR5_OAS, idr5));
-	if (!feat->oas)
-		return -ENODEV;
+	u32 oas = FIELD_GET(SMMUV3_IDR5_OAS, idr5);
+
+	feat->oas = smmuv3_oas_to_bits(oas);
+	if (!feat->oas) {
+		/*
+		 * 0b111 is 56 bits (SMMUv3.4 and later), more than the page
+		 * tables can hold; the SMMU handles any smaller address.
+		 */
+		pr_info("smmuv3: IDR5.OAS %#x: output addresses limited to 52 bits\n",
+			oas);
+		feat->oas = 52;
+	}
 	feat->ias = feat->oas;
 
 	if (FIELD_GET(SMMUV3_IDR5_VAX, idr5) == SMMUV3_VAX_52)
@@ -161,7 +181,8 @@ static int smmuv3_decode_idr5(u32 idr5, struct smmuv3_features *feat)
 /**
  * smmuv3_decode_features() - decode the ID registers of an instance
  * @regs: the raw registers
- * @fw_coherent: firmware describes the instance as DMA-coherent
+ * @fw_coherent: firmware describes the instance as DMA-coherent: decides
+ *	SMMUV3_FEAT_COHERENT, whatever IDR0.COHACC says
  * @feat: result
  *
  * Return: 0, or -ENODEV if this driver cannot use the instance.

@@ -50,16 +50,17 @@ EXPORT_SYMBOL_IF_KUNIT(smmuv3_rmr_put);
  *
  * The SMMU does not use the table yet, so the STEs are written directly;
  * the reset's CFGI_ALL comes before SMMUEN.  A stream ID beyond the table
- * (firmware error) is logged and skipped.
+ * (firmware error) is logged and skipped, and so is one whose level-2 table
+ * cannot be allocated (its STE aborts), as in the kernel's driver: the
+ * other streams and the devices behind the SMMU still work.
  *
- * Return: 0, or -ENOMEM if a level-2 table could not be allocated.
+ * Return: 0.
  */
 int smmuv3_rmr_install(struct smmuv3_device *smmu)
 {
 	struct iommu_resv_region *region;
 	LIST_HEAD(list);
 	unsigned int n = 0;
-	int ret = 0;
 
 	smmuv3_rmr_get(smmu, &list);
 	mutex_lock(&smmu->streams_mutex);
@@ -68,19 +69,22 @@ int smmuv3_rmr_install(struct smmuv3_device *smmu)
 			container_of(region, struct iommu_iort_rmr_data, rr);
 		u32 i;
 
-		for (i = 0; i < rmr->num_sids && !ret; i++) {
+		for (i = 0; i < rmr->num_sids; i++) {
 			u32 sid = rmr->sids[i];
+			int ret = smmuv3_strtab_prepare_sid_unused(smmu, sid);
 
-			ret = smmuv3_strtab_prepare_sid(smmu, sid);
 			if (ret == -ERANGE) {
 				dev_err_ratelimited(smmu->dev,
 						    "IORT RMR stream %#x is beyond the stream table: not bypassed\n",
 						    sid);
-				ret = 0;
 				continue;
 			}
-			if (ret)
-				break;
+			if (ret) {
+				dev_err_ratelimited(smmu->dev,
+						    "IORT RMR stream %#x: no memory for its stream table (%d): not bypassed\n",
+						    sid, ret);
+				continue;
+			}
 			smmuv3_ste_make_bypass(smmuv3_strtab_ste(smmu, sid));
 			n++;
 		}
@@ -90,5 +94,6 @@ int smmuv3_rmr_install(struct smmuv3_device *smmu)
 	if (n)
 		dev_info(smmu->dev, "%u IORT RMR streams bypass the SMMU until their devices attach\n",
 			 n);
-	return ret;
+	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_rmr_install);

@@ -8,7 +8,9 @@
  */
 #include <linux/device.h>
 #include <linux/dma-mapping.h>
+#include <linux/io.h>
 #include <linux/moduleparam.h>
+#include <kunit/static_stub.h>
 #include <kunit/visibility.h>
 
 #include <smmuv3/smmuv3.h>
@@ -20,8 +22,37 @@ MODULE_PARM_DESC(strtab_linear,
 
 /* Linear tables of up to 2^20 STEs (64MiB) are refused: too much memory. */
 #define SMMUV3_LINEAR_MAX_SID_BITS	20
-/* Level-1 tables of up to 2^16 descriptors (512KiB): 2^24 stream IDs. */
-#define SMMUV3_L1_MAX_BITS		16
+/*
+ * Level-1 tables of up to 2^17 descriptors (1MiB): 2^25 stream IDs, as the
+ * kernel's driver (STRTAB_MAX_L1_ENTRIES).  IHI 0070 allows up to SIDSIZE
+ * bits; this bounds the memory.
+ */
+#define SMMUV3_L1_MAX_BITS		17
+
+/* Memory for the stream table and its level-2 tables (replaced by KUnit). */
+VISIBLE_IF_KUNIT void *smmuv3_strtab_alloc(struct smmuv3_device *smmu,
+					   size_t bytes, dma_addr_t *dma)
+{
+	KUNIT_STATIC_STUB_REDIRECT(smmuv3_strtab_alloc, smmu, bytes, dma);
+	return dmam_alloc_coherent(smmu->dev, bytes, dma, GFP_KERNEL);
+}
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_strtab_alloc);
+
+/*
+ * SMMU_STRTAB_BASE.ADDR is aligned by the SMMU to the larger of 64 bytes and
+ * the size of the (first-level) table (IHI 0070 6.3.23): a table that is not
+ * would be read from below its start.  The DMA API aligns coherent memory
+ * only to the page, or to its order where it comes from the page allocator.
+ */
+static bool smmuv3_strtab_aligned(struct smmuv3_device *smmu, dma_addr_t dma,
+				  size_t bytes)
+{
+	if (IS_ALIGNED(dma, max_t(size_t, bytes, 64)))
+		return true;
+	dev_err(smmu->dev, "stream table at %pad is not aligned to its size (%zu bytes)\n",
+		&dma, bytes);
+	return false;
+}
 
 /*
  * Unused stream IDs abort: a device that the firmware did not describe, or
@@ -49,9 +80,8 @@ static int smmuv3_strtab_init_linear(struct smmuv3_device *smmu)
 	}
 	st->num_ste = 1U << st->sid_bits;
 	bytes = (size_t)st->num_ste * SMMUV3_STE_SIZE;
-	st->ste = dmam_alloc_coherent(smmu->dev, bytes, &st->ste_dma,
-				      GFP_KERNEL);
-	if (!st->ste)
+	st->ste = smmuv3_strtab_alloc(smmu, bytes, &st->ste_dma);
+	if (!st->ste || !smmuv3_strtab_aligned(smmu, st->ste_dma, bytes))
 		return -ENOMEM;
 	smmuv3_strtab_init_abort(st->ste, st->num_ste);
 
@@ -76,9 +106,11 @@ static int smmuv3_strtab_init_2lvl(struct smmuv3_device *smmu)
 			 st->sid_bits, smmu->feat.sid_bits);
 
 	st->num_l1 = 1U << l1_bits;
-	st->l1 = dmam_alloc_coherent(smmu->dev, st->num_l1 * sizeof(*st->l1),
-				     &st->l1_dma, GFP_KERNEL);
-	if (!st->l1)
+	st->l1 = smmuv3_strtab_alloc(smmu, st->num_l1 * sizeof(*st->l1),
+				     &st->l1_dma);
+	if (!st->l1 ||
+	    !smmuv3_strtab_aligned(smmu, st->l1_dma,
+				   st->num_l1 * sizeof(*st->l1)))
 		return -ENOMEM;
 	st->l2 = devm_kcalloc(smmu->dev, st->num_l1, sizeof(*st->l2),
 			      GFP_KERNEL);
@@ -100,7 +132,8 @@ static int smmuv3_strtab_init_2lvl(struct smmuv3_device *smmu)
  * Two levels when the SMMU supports them and stream IDs do not fit in one
  * level-2 table, unless the strtab_linear parameter asks otherwise.
  *
- * Return: 0, -ENOMEM, or -ENODEV when no usable table fits.
+ * Return: 0, -ENOMEM (also for memory not aligned as the SMMU needs), or
+ * -ENODEV when no usable table fits.
  */
 int smmuv3_strtab_init(struct smmuv3_device *smmu)
 {
@@ -112,19 +145,9 @@ int smmuv3_strtab_init(struct smmuv3_device *smmu)
 }
 EXPORT_SYMBOL_IF_KUNIT(smmuv3_strtab_init);
 
-/**
- * smmuv3_strtab_prepare_sid() - make sure the STE of a stream ID exists
- * @smmu: the instance
- * @sid: the stream ID, checked against the table size
- *
- * Called with smmuv3_device.streams_mutex held.  A new level-2 table starts
- * with every STE aborting; the level-1 descriptor is published after it is
- * filled, and the CFGI_STE issued when an STE is installed also invalidates
- * the cached descriptor.
- *
- * Return: 0, -ERANGE for a stream ID beyond the table, or -ENOMEM.
- */
-int smmuv3_strtab_prepare_sid(struct smmuv3_device *smmu, u32 sid)
+/* See smmuv3_strtab_prepare_sid(); @live: the SMMU may use the table. */
+static int smmuv3_strtab_prepare(struct smmuv3_device *smmu, u32 sid,
+				 bool live)
 {
 	struct smmuv3_strtab *st = &smmu->strtab;
 	u32 idx = sid >> SMMUV3_STRTAB_SPLIT;
@@ -138,8 +161,7 @@ int smmuv3_strtab_prepare_sid(struct smmuv3_device *smmu, u32 sid)
 	if (!st->two_level || st->l2[idx])
 		return 0;
 
-	l2 = dmam_alloc_coherent(smmu->dev, SMMUV3_L2_STES * SMMUV3_STE_SIZE,
-				 &dma, GFP_KERNEL);
+	l2 = smmuv3_strtab_alloc(smmu, SMMUV3_L2_STES * SMMUV3_STE_SIZE, &dma);
 	if (!l2)
 		return -ENOMEM;
 	smmuv3_strtab_init_abort(l2, SMMUV3_L2_STES);
@@ -150,9 +172,56 @@ int smmuv3_strtab_prepare_sid(struct smmuv3_device *smmu, u32 sid)
 		   cpu_to_le64((dma & SMMUV3_L1STD_L2PTR) |
 			       FIELD_PREP(SMMUV3_L1STD_SPAN,
 					  SMMUV3_STRTAB_SPLIT + 1)));
+	if (live && (readl_relaxed(smmu->base + SMMUV3_CR0) &
+		     SMMUV3_CR0_SMMUEN)) {
+		struct smmuv3_cmd cmd = {
+			.op = SMMUV3_OP_CFGI_STE,
+			.cfgi = { .sid = sid, .leaf = false },
+		};
+
+		smmuv3_cmdq_issue_one(smmu, &cmd, true);
+	}
 	return 0;
 }
+
+/**
+ * smmuv3_strtab_prepare_sid() - make sure the STE of a stream ID exists
+ * @smmu: the instance
+ * @sid: the stream ID, checked against the table size
+ *
+ * Called with smmuv3_device.streams_mutex held.  A new level-2 table starts
+ * with every STE aborting; the level-1 descriptor is published after it is
+ * filled.  The SMMU may have cached the descriptor while it was invalid
+ * (IHI 0070 3.21.3), and the CFGI_STE issued when an STE is installed has
+ * Leaf = 1, which need not drop it: on an enabled SMMU a CFGI_STE with
+ * Leaf = 0 of the stream (any stream of the span would do) and a CMD_SYNC
+ * follow.  A failure there is logged by the command queue; the table
+ * stays.
+ *
+ * Return: 0, -ERANGE for a stream ID beyond the table, or -ENOMEM.
+ */
+int smmuv3_strtab_prepare_sid(struct smmuv3_device *smmu, u32 sid)
+{
+	return smmuv3_strtab_prepare(smmu, sid, true);
+}
 EXPORT_SYMBOL_IF_KUNIT(smmuv3_strtab_prepare_sid);
+
+/**
+ * smmuv3_strtab_prepare_sid_unused() - smmuv3_strtab_prepare_sid() before
+ *	the instance's reset
+ * @smmu: the instance, whose SMMU does not use this table yet
+ * @sid: the stream ID
+ *
+ * As smmuv3_strtab_prepare_sid(), but without the invalidation: the
+ * command queue is not running yet (firmware may even have left SMMUEN
+ * set, with its own queue), and the reset's CFGI_ALL comes before SMMUEN.
+ *
+ * Return: as smmuv3_strtab_prepare_sid().
+ */
+int smmuv3_strtab_prepare_sid_unused(struct smmuv3_device *smmu, u32 sid)
+{
+	return smmuv3_strtab_prepare(smmu, sid, false);
+}
 
 /**
  * smmuv3_strtab_ste() - the STE of a prepared stream ID
@@ -317,7 +386,10 @@ void smmuv3_ste_make_s2(__le64 *ste, const struct smmuv3_domain *domain,
 			     FIELD_PREP(SMMUV3_STE2_S2TG, vtcr->tg) |
 			     FIELD_PREP(SMMUV3_STE2_S2PS, vtcr->ps) |
 			     SMMUV3_STE2_S2AA64 | SMMUV3_STE2_S2PTW |
-			     SMMUV3_STE2_S2R);
+			     SMMUV3_STE2_S2R |
+			     /* io-pgtable writes it in the CPU's order */
+			     (IS_ENABLED(CONFIG_CPU_BIG_ENDIAN) ?
+			      SMMUV3_STE2_S2ENDI : 0));
 	ste[3] = cpu_to_le64(cfg->arm_lpae_s2_cfg.vttbr & SMMUV3_STE3_S2TTB);
 }
 EXPORT_SYMBOL_IF_KUNIT(smmuv3_ste_make_s2);

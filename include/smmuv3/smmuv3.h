@@ -794,6 +794,9 @@ struct smmuv3_cdtab {
  * @options: SMMUV3_OPT_* of the implementation (errata.c), set at probe
  *	before the registers are mapped (firmware) and after the ID registers
  *	are read (IIDR); immutable afterwards
+ * @failed: the SMMU entered service failure mode (GERROR.SFM_ERR, IHI 0070
+ *	7.2.1): it no longer consumes commands; set by the global error
+ *	handler (faults.c), never cleared
  */
 struct smmuv3_device {
 	struct device *dev;
@@ -823,6 +826,7 @@ struct smmuv3_device {
 	bool removed;
 	struct list_head viommus;
 	u32 options;
+	bool failed;
 };
 
 /* Can stage 1 and stage 2 be used together (nesting parents, vIOMMUs)? */
@@ -889,12 +893,17 @@ void smmuv3_cmdq_idle(struct smmuv3_device *smmu);
 /* strtab.c */
 int smmuv3_strtab_init(struct smmuv3_device *smmu);
 int smmuv3_strtab_prepare_sid(struct smmuv3_device *smmu, u32 sid);
+int smmuv3_strtab_prepare_sid_unused(struct smmuv3_device *smmu, u32 sid);
 __le64 *smmuv3_strtab_ste(struct smmuv3_device *smmu, u32 sid);
 void smmuv3_install_ste(struct smmuv3_master *master, const __le64 *target);
 void smmuv3_ste_make_s1(__le64 *ste, const struct smmuv3_master *master,
 			u8 s1dss);
 void smmuv3_ste_make_s2(__le64 *ste, const struct smmuv3_domain *domain,
 			u16 vmid);
+#if IS_ENABLED(CONFIG_KUNIT)
+void *smmuv3_strtab_alloc(struct smmuv3_device *smmu, size_t bytes,
+			  dma_addr_t *dma);
+#endif
 
 /* cd.c */
 u8 smmuv3_cdtab_ssid_bits(const struct smmuv3_device *smmu);

@@ -105,6 +105,23 @@ static void cd_make_s1(struct kunit *test)
 	expect_cd(test, cd, httu);
 }
 
+/*
+ * CD.ENDI (word 0 bit 15, IHI 0070 5.4) gives the endianness of the
+ * stage-1 tables, which io-pgtable writes in the CPU's order: set on a
+ * big-endian kernel, clear on a little-endian one (as this test checks
+ * there, the words above having ENDI 0).
+ */
+static void cd_make_s1_endi(struct kunit *test)
+{
+	struct smmuv3_domain *domain = s1_domain(test);
+	u64 endi = IS_ENABLED(CONFIG_CPU_BIG_ENDIAN) ? BIT_ULL(15) : 0;
+	__le64 cd[NQ];
+
+	smmuv3_cd_make_s1(cd, domain, 0xbeef);
+	KUNIT_EXPECT_EQ(test, le64_to_cpu(cd[0]) & BIT_ULL(15), endi);
+	KUNIT_EXPECT_EQ(test, le64_to_cpu(cd[0]) & ~BIT_ULL(15), CD0_BEEF);
+}
+
 /* The ASID fills bits 63..48; TTB0 keeps bits 51..4 of the TTBR only. */
 static void cd_make_s1_limits(struct kunit *test)
 {
@@ -277,6 +294,7 @@ static void cd_update_same(struct kunit *test)
 
 static struct kunit_case smmuv3_cd_cases[] = {
 	KUNIT_CASE(cd_make_s1),
+	KUNIT_CASE(cd_make_s1_endi),
 	KUNIT_CASE(cd_make_s1_limits),
 	KUNIT_CASE(cd_get_used),
 	KUNIT_CASE(cd_update_zero_to_s1),

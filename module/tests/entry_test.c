@@ -256,6 +256,13 @@ static void ste_make_s1_s2(struct kunit *test)
 	smmuv3_ste_make_s2(ste, d, 7);
 	KUNIT_EXPECT_EQ_MSG(test, le64_to_cpu(ste[1]), 0x0000100000000000ull,
 			    "STE1.SHCFG [45:44] incoming, no S2FWB");
+	/*
+	 * STE.S2ENDI (word 2 bit 52, IHI 0070 5.2): the stage-2 table is in
+	 * the CPU's order, as io-pgtable writes it.
+	 */
+	KUNIT_EXPECT_EQ_MSG(test, le64_to_cpu(ste[2]) & BIT_ULL(52),
+			    IS_ENABLED(CONFIG_CPU_BIG_ENDIAN) ? BIT_ULL(52) : 0,
+			    "STE2.S2ENDI [52]");
 }
 
 /* --- Updates ------------------------------------------------------------ */

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * KUnit tests for events and vIOMMUs (faults.c, iommufd.c): which events of
- * a nested device go to the guest's vEVENTQ, which vIOMMUs may be made, and
- * what happens to a vIOMMU whose instance is removed.
+ * a nested device go to the guest's vEVENTQ, what a global error does to
+ * the instance, which vIOMMUs may be made, and what happens to a vIOMMU
+ * whose instance is removed.
  *
  * Event records are composed from the layout of IHI 0070 section 7.3,
  * written out here independently of regs.h:
@@ -21,7 +22,7 @@
  *
  * The guest owns the stage-1 configuration of a nested device (the uapi's
  * struct iommu_vevent_arm_smmuv3 lists what a vEVENTQ reports); a stage-2
- * fault, a fault on the host's STE and external aborts are the host's.
+ * fault and external aborts are the host's.
  *
  * Commands are checked with fake_smmu.h's literal encodings.
  */
@@ -87,8 +88,13 @@ static const struct route_case route_cases[] = {
 	{ "C_BAD_SUBSTREAMID", { EVT0(0x08, 0x200) | EVT0_SSV(9), 0, 0, 0 },
 	  GUEST },
 	{ "C_BAD_CD", { EVT0(0x0a, 0x200) | EVT0_SSV(1), 0, 0, 0 }, GUEST },
-	/* The host's STE, physical addresses, what is not exposed */
-	{ "C_BAD_STE", { EVT0(0x04, 0x200), 0, 0, 0 }, HOST },
+	/*
+	 * An STE the SMMU finds invalid: the physical STE carries the guest's
+	 * stage-1 fields (S1ContextPtr, S1CDMax, S1DSS...), so the guest may
+	 * have caused it; the uapi lists C_BAD_STE for a vEVENTQ.
+	 */
+	{ "C_BAD_STE", { EVT0(0x04, 0x200), 0, 0, 0 }, GUEST },
+	/* Physical addresses, what is not exposed */
 	{ "F_CD_FETCH", { EVT0(0x09, 0x200), 0, 0, 0x80001000 }, HOST },
 	{ "F_WALK_EABT", { EVT0(0x0b, 0x200), EVT1_CLASS_TT, 0x1000,
 	  0x80002000 }, HOST },
@@ -120,8 +126,47 @@ static void event_route(struct kunit *test)
 			    c->evt[1], c->guest ? "guest" : "host");
 }
 
+/* SMMU_GERROR at 0x60, SMMU_GERRORN at 0x64 (IHI 0070 6.3.17, 6.3.18) */
+#define GERROR_WORD	(0x60 / 4)
+#define GERRORN_WORD	(0x64 / 4)
+/* GERROR.SFM_ERR is bit 8 */
+#define GERROR_SFM_ERR	BIT(8)
+
+/*
+ * In service failure mode the SMMU stops consuming commands (IHI 0070
+ * 7.2.1): the instance is marked failed, for command submission to fail at
+ * once instead of waiting out its timeout.  Acknowledged (GERRORN toggled
+ * to match) like any global error.
+ */
+static void gerror_sfm_fails_instance(struct kunit *test)
+{
+	struct fake_smmu *f = fake_smmu_create(test, "smmu0", SMMUV3_FEAT_S1,
+					       16, 4);
+
+	f->regs[GERROR_WORD] = GERROR_SFM_ERR;
+	smmuv3_handle_gerror(&f->smmu);
+	KUNIT_EXPECT_TRUE(test, READ_ONCE(f->smmu.failed));
+	KUNIT_EXPECT_EQ(test, f->regs[GERRORN_WORD], GERROR_SFM_ERR);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&f->smmu.faults.gerrors[8]), 1);
+}
+
+/* Another global error does not. */
+static void gerror_other_keeps_instance(struct kunit *test)
+{
+	struct fake_smmu *f = fake_smmu_create(test, "smmu0", SMMUV3_FEAT_S1,
+					       16, 4);
+
+	/* GERROR.MSI_GERROR_ABT_ERR, bit 7 */
+	f->regs[GERROR_WORD] = BIT(7);
+	smmuv3_handle_gerror(&f->smmu);
+	KUNIT_EXPECT_FALSE(test, READ_ONCE(f->smmu.failed));
+	KUNIT_EXPECT_EQ(test, f->regs[GERRORN_WORD], BIT(7));
+}
+
 static struct kunit_case smmuv3_events_cases[] = {
 	KUNIT_CASE_PARAM(event_route, route_gen_params),
+	KUNIT_CASE(gerror_sfm_fails_instance),
+	KUNIT_CASE(gerror_other_keeps_instance),
 	{}
 };
 

@@ -125,7 +125,12 @@ static void features_qemu_stages(struct kunit *test)
 			SMMUV3_FEAT_NESTING);
 }
 
-/* Coherent only when both the SMMU (IDR0.COHACC) and the firmware say so. */
+/*
+ * Coherency follows the firmware, as in the kernel's driver: the DMA API
+ * maps the tables and queues for the SMMU by what firmware says, so a
+ * walk configured otherwise would miss or bypass the CPU's caches.
+ * IDR0.COHACC (bit 4) only draws a warning when it disagrees.
+ */
 static void features_coherent(struct kunit *test)
 {
 	struct smmuv3_features feat;
@@ -137,7 +142,7 @@ static void features_coherent(struct kunit *test)
 
 	regs.idr[0] = 0x0d44100a;	/* QEMU_IDR0 - COHACC (0x10) */
 	KUNIT_ASSERT_EQ(test, decode(&regs, true, &feat), 0);
-	KUNIT_EXPECT_EQ(test, feat.flags, QEMU_FLAGS & ~SMMUV3_FEAT_COHERENT);
+	KUNIT_EXPECT_EQ(test, feat.flags, QEMU_FLAGS);
 	KUNIT_ASSERT_EQ(test, decode(&regs, false, &feat), 0);
 	KUNIT_EXPECT_EQ(test, feat.flags, QEMU_FLAGS & ~SMMUV3_FEAT_COHERENT);
 }
@@ -309,10 +314,14 @@ static void features_single_bits(struct kunit *test)
 static void features_idr0_fields(struct kunit *test)
 {
 	static const struct field_case httu[] = {
-		/* HTTU [7:6] = 0, 1, 2 */
+		/*
+		 * HTTU [7:6] = 0, 1, 2, and 3 (SMMUv3.5: access flag, dirty
+		 * state and HAFT, which includes both)
+		 */
 		{ 0x0d44101a, 0 },
 		{ 0x0d44105a, SMMUV3_FEAT_HA },
 		{ 0x0d44109a, SMMUV3_FEAT_HA | SMMUV3_FEAT_HD },
+		{ 0x0d4410da, SMMUV3_FEAT_HA | SMMUV3_FEAT_HD },
 	};
 	static const struct field_case stall[] = {
 		/* STALL_MODEL [25:24] = 0, 1, 2 */
@@ -403,6 +412,16 @@ static void features_idr5(struct kunit *test)
 		KUNIT_EXPECT_EQ_MSG(test, feat.ias, oas_bits[i], "OAS %d", i);
 	}
 
+	/*
+	 * OAS = 0b111, 56 bits (SMMUv3.4 and later): more than the 52 bits the
+	 * page tables can hold; used as 52, not refused.
+	 */
+	qemu_regs(&regs);
+	regs.idr[5] = 0x00000077;
+	KUNIT_ASSERT_EQ(test, decode(&regs, true, &feat), 0);
+	KUNIT_EXPECT_EQ(test, feat.oas, 52);
+	KUNIT_EXPECT_EQ(test, feat.ias, 52);
+
 	for (i = 0; i < ARRAY_SIZE(gran); i++) {
 		qemu_regs(&regs);
 		regs.idr[5] = gran[i].idr5;
@@ -462,8 +481,6 @@ static const struct reject_case reject_cases[] = {
 	{ "evtqs 20", QEMU_IDR0, 0x02740010, QEMU_IDR5 },
 	/* PRIQS [15:11] = 20: 20 << 11 = 0xa000 */
 	{ "priqs 20", QEMU_IDR0, 0x0273a010, QEMU_IDR5 },
-	/* OAS [2:0] = 7 (reserved) */
-	{ "oas reserved", QEMU_IDR0, QEMU_IDR1, 0x00000077 },
 	/* no granule: OAS = 4 only */
 	{ "no granule", QEMU_IDR0, QEMU_IDR1, 0x00000004 },
 };
