@@ -6,6 +6,7 @@
  */
 #include <linux/iommu.h>
 #include <linux/slab.h>
+#include <kunit/visibility.h>
 #include <uapi/linux/iommufd.h>
 
 #include <smmuv3/smmuv3.h>
@@ -57,3 +58,4 @@ void *smmuv3_hw_info(struct device *dev, u32 *length,
 	*type = IOMMU_HW_INFO_TYPE_ARM_SMMUV3;
 	return info;
 }
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_hw_info);

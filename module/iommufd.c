@@ -131,22 +131,45 @@ void smmuv3_viommus_remove(struct smmuv3_device *smmu)
 }
 EXPORT_SYMBOL_IF_KUNIT(smmuv3_viommus_remove);
 
-static int smmuv3_vdevice_init(struct iommufd_vdevice *vdev)
+/**
+ * smmuv3_vdevice_check() - whether @master may be a vdevice of @viommu
+ * @viommu: the vIOMMU
+ * @master: the device's master
+ * @virt_id: the virtual stream ID the VMM gives it
+ *
+ * Return: 0, or -EINVAL for a master behind another instance or a virtual
+ * ID wider than a stream ID (32 bits).
+ */
+VISIBLE_IF_KUNIT
+int smmuv3_vdevice_check(const struct smmuv3_viommu *viommu,
+			 const struct smmuv3_master *master, u64 virt_id)
 {
-	struct smmuv3_viommu *viommu = to_smmuv3_viommu(vdev->viommu);
-	struct device *dev = iommufd_vdevice_to_device(vdev);
-	struct smmuv3_master *master = smmuv3_dev_master(dev);
-
 	if (master->smmu != viommu->smmu)
 		return -EINVAL;
-	if (vdev->virt_id > U32_MAX)
+	if (virt_id > U32_MAX)
 		return -EINVAL;
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_vdevice_check);
 
-/* Fields a guest may set in each command it forwards. */
-static bool smmuv3_guest_cmd_ok(const struct smmuv3_device *smmu,
-				const u64 *cmd)
+static int smmuv3_vdevice_init(struct iommufd_vdevice *vdev)
+{
+	struct device *dev = iommufd_vdevice_to_device(vdev);
+
+	return smmuv3_vdevice_check(to_smmuv3_viommu(vdev->viommu),
+				    smmuv3_dev_master(dev), vdev->virt_id);
+}
+
+/**
+ * smmuv3_guest_cmd_ok() - whether a guest may forward a command
+ * @smmu: the vIOMMU's instance
+ * @cmd: the command, in CPU order
+ *
+ * Return: true if the opcode is one a guest may use and no field is set
+ * that a guest may not set, or that @smmu does not implement.
+ */
+VISIBLE_IF_KUNIT
+bool smmuv3_guest_cmd_ok(const struct smmuv3_device *smmu, const u64 *cmd)
 {
 	u64 range = SMMUV3_CMD0_NUM | SMMUV3_CMD0_SCALE;
 	u64 va1 = SMMUV3_CMD1_LEAF | SMMUV3_CMD1_TTL | SMMUV3_CMD1_TG |
@@ -200,6 +223,7 @@ static bool smmuv3_guest_cmd_ok(const struct smmuv3_device *smmu,
 		return false;
 	return true;
 }
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_guest_cmd_ok);
 
 /*
  * Make a guest command a host command: the vIOMMU's VMID, the physical

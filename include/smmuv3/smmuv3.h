@@ -64,6 +64,7 @@ struct seq_file;
 #define SMMUV3_OPT_SKIP_PREFETCH	BIT(1)	/* no CMD_PREFETCH_CFG */
 #define SMMUV3_OPT_CMDQ_FORCE_SYNC	BIT(2)	/* CMD_SYNC every 63 commands */
 #define SMMUV3_OPT_NO_NESTING		BIT(3)	/* stage 1 + 2 together broken */
+#define SMMUV3_OPT_REPEAT_CFGI_TLBI	BIT(4)
 
 /**
  * struct smmuv3_idregs - raw identification registers of an instance
@@ -955,6 +956,9 @@ extern bool smmuv3_viommu_assume_coherent;
 #if IS_ENABLED(CONFIG_KUNIT) && IS_ENABLED(CONFIG_IOMMUFD_DRIVER_CORE)
 int smmuv3_viommu_cache_invalidate(struct iommufd_viommu *core,
 				   struct iommu_user_data_array *array);
+bool smmuv3_guest_cmd_ok(const struct smmuv3_device *smmu, const u64 *cmd);
+int smmuv3_vdevice_check(const struct smmuv3_viommu *viommu,
+			 const struct smmuv3_master *master, u64 virt_id);
 #endif
 
 /* nested.c */
