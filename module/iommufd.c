@@ -160,10 +160,40 @@ static int smmuv3_vdevice_init(struct iommufd_vdevice *vdev)
 				    smmuv3_dev_master(dev), vdev->virt_id);
 }
 
+/* TLBI TG: the 16KB granule (IHI 0070 4.4.1.1) */
+#define SMMUV3_GUEST_TG_16K	2
+
+/*
+ * The range fields of a guest TLBI_NH_VA or TLBI_NH_VAA, on an instance
+ * with range invalidation (IHI 0070 4.4.1.1).  TG = 0 is an address
+ * without range: NUM, SCALE and TTL must be 0.  With a TG, NUM = SCALE =
+ * TTL = 0 is reserved, and TTL 0b01 with the 16KB granule (level 1) needs
+ * SMMU_IDR5.DS, which the driver does not use.  The SMMU would stop the
+ * queue (CERROR_ILL) on any of these, failing other users' commands.
+ */
+static bool smmuv3_guest_range_ok(const u64 *cmd)
+{
+	bool range = cmd[0] & (SMMUV3_CMD0_NUM | SMMUV3_CMD0_SCALE);
+	u32 ttl = FIELD_GET(SMMUV3_CMD1_TTL, cmd[1]);
+	u32 tg = FIELD_GET(SMMUV3_CMD1_TG, cmd[1]);
+
+	if (!tg)
+		return !range && !ttl;
+	if (tg == SMMUV3_GUEST_TG_16K && ttl == 1)
+		return false;
+	return range || ttl;
+}
+
 /**
  * smmuv3_guest_cmd_ok() - whether a guest may forward a command
  * @smmu: the vIOMMU's instance
  * @cmd: the command, in CPU order
+ *
+ * Without range invalidation, the range fields of TLBI_NH_VA/VAA (NUM,
+ * SCALE, TG, TTL) are RES0; with it, smmuv3_guest_range_ok() decides.
+ * Substream fields (CFGI_CD's SSID, ATC_INV's SSV, SSID and Global) need
+ * an instance with substreams, and ATC_INV's Size is 52 (everything) at
+ * most.
  *
  * Return: true if the opcode is one a guest may use and no field is set
  * that a guest may not set, or that @smmu does not implement.
@@ -171,21 +201,21 @@ static int smmuv3_vdevice_init(struct iommufd_vdevice *vdev)
 VISIBLE_IF_KUNIT
 bool smmuv3_guest_cmd_ok(const struct smmuv3_device *smmu, const u64 *cmd)
 {
-	u64 range = SMMUV3_CMD0_NUM | SMMUV3_CMD0_SCALE;
-	u64 va1 = SMMUV3_CMD1_LEAF | SMMUV3_CMD1_TTL | SMMUV3_CMD1_TG |
-		  SMMUV3_CMD1_VA;
 	u64 w0 = SMMUV3_CMD0_OP | SMMUV3_CMD0_VMID, w1 = 0;
+	bool sub = smmu->feat.ssid_bits;
 
 	switch (FIELD_GET(SMMUV3_CMD0_OP, cmd[0])) {
 	case SMMUV3_OP_TLBI_NH_VA:
 		w0 |= SMMUV3_CMD0_ASID;
 		fallthrough;
 	case SMMUV3_OP_TLBI_NH_VAA:
-		w1 = va1;
-		if (smmu->feat.flags & SMMUV3_FEAT_RANGE_INV)
-			w0 |= range;
-		else
-			w1 &= ~SMMUV3_CMD1_TG;
+		w1 = SMMUV3_CMD1_LEAF | SMMUV3_CMD1_VA;
+		if (smmu->feat.flags & SMMUV3_FEAT_RANGE_INV) {
+			if (!smmuv3_guest_range_ok(cmd))
+				return false;
+			w0 |= SMMUV3_CMD0_NUM | SMMUV3_CMD0_SCALE;
+			w1 |= SMMUV3_CMD1_TTL | SMMUV3_CMD1_TG;
+		}
 		break;
 	case SMMUV3_OP_TLBI_NH_ASID:
 		w0 |= SMMUV3_CMD0_ASID;
@@ -194,29 +224,28 @@ bool smmuv3_guest_cmd_ok(const struct smmuv3_device *smmu, const u64 *cmd)
 	case SMMUV3_OP_TLBI_NSNH_ALL:
 		break;
 	case SMMUV3_OP_CFGI_CD:
-		w0 = SMMUV3_CMD0_OP | SMMUV3_CMD0_SSID | SMMUV3_CMD0_SID;
+		w0 = SMMUV3_CMD0_OP | SMMUV3_CMD0_SID;
+		if (sub)
+			w0 |= SMMUV3_CMD0_SSID;
 		w1 = SMMUV3_CMD1_LEAF;
 		break;
 	case SMMUV3_OP_CFGI_CD_ALL:
 		w0 = SMMUV3_CMD0_OP | SMMUV3_CMD0_SID;
 		break;
 	case SMMUV3_OP_ATC_INV:
-		w0 = SMMUV3_CMD0_OP | SMMUV3_CMD0_SSID | SMMUV3_CMD0_SID |
-		     SMMUV3_CMD0_SSV | SMMUV3_CMD0_ATC_GLOBAL;
+		if (FIELD_GET(SMMUV3_CMD1_ATC_SIZE, cmd[1]) >
+		    SMMUV3_ATC_INV_SIZE_ALL)
+			return false;
+		w0 = SMMUV3_CMD0_OP | SMMUV3_CMD0_SID;
+		if (sub)
+			w0 |= SMMUV3_CMD0_SSID | SMMUV3_CMD0_SSV |
+			      SMMUV3_CMD0_ATC_GLOBAL;
 		w1 = SMMUV3_CMD1_ATC_SIZE | SMMUV3_CMD1_ATC_ADDR;
 		break;
 	default:
 		return false;
 	}
 	if ((cmd[0] & ~w0) || (cmd[1] & ~w1))
-		return false;
-	/*
-	 * A range (TG != 0) with NUM, SCALE and TTL all 0 is reserved: the SMMU
-	 * would stop the queue on it (CERROR_ILL).  Refuse it here, as any
-	 * other field a guest may not use.
-	 */
-	if (FIELD_GET(SMMUV3_CMD1_TG, cmd[1] & w1) && !(cmd[0] & range) &&
-	    !FIELD_GET(SMMUV3_CMD1_TTL, cmd[1]))
 		return false;
 	if (smmu->feat.asid_bits == 8 &&
 	    FIELD_GET(SMMUV3_CMD0_ASID, cmd[0]) > U8_MAX)
