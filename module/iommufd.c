@@ -137,8 +137,13 @@ EXPORT_SYMBOL_IF_KUNIT(smmuv3_viommus_remove);
  * @master: the device's master
  * @virt_id: the virtual stream ID the VMM gives it
  *
- * Return: 0, or -EINVAL for a master behind another instance or a virtual
- * ID wider than a stream ID (32 bits).
+ * A virtual stream ID stands for one physical stream: guest commands go to
+ * the master's first (smmuv3_guest_cmd_fixup()), so a master with more
+ * streams would have the others' caches left stale.
+ *
+ * Return: 0; -EINVAL for a master behind another instance or a virtual ID
+ * wider than a stream ID (32 bits); -EOPNOTSUPP for a master with more than
+ * one stream.
  */
 VISIBLE_IF_KUNIT
 int smmuv3_vdevice_check(const struct smmuv3_viommu *viommu,
@@ -148,6 +153,8 @@ int smmuv3_vdevice_check(const struct smmuv3_viommu *viommu,
 		return -EINVAL;
 	if (virt_id > U32_MAX)
 		return -EINVAL;
+	if (master->num_streams != 1)
+		return -EOPNOTSUPP;
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(smmuv3_vdevice_check);
