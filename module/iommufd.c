@@ -273,6 +273,7 @@ static bool smmuv3_guest_cmd_fixup(struct smmuv3_viommu *viommu, u64 *cmd,
 	u8 op = FIELD_GET(SMMUV3_CMD0_OP, cmd[0]);
 	struct smmuv3_master *master;
 	struct device *dev;
+	bool ats = false;
 
 	switch (op) {
 	case SMMUV3_OP_TLBI_NSNH_ALL:
@@ -294,6 +295,8 @@ static bool smmuv3_guest_cmd_fixup(struct smmuv3_viommu *viommu, u64 *cmd,
 	if (master) {
 		cmd[0] &= ~SMMUV3_CMD0_SID;
 		cmd[0] |= FIELD_PREP(SMMUV3_CMD0_SID, master->streams[0].sid);
+		/* The master is the vdevice's only while the lock is held. */
+		ats = READ_ONCE(master->ats_enabled);
 	}
 	xa_unlock(&viommu->core.vdevs);
 	if (!master) {
@@ -301,7 +304,7 @@ static bool smmuv3_guest_cmd_fixup(struct smmuv3_viommu *viommu, u64 *cmd,
 		return false;
 	}
 	/* A device without ATS enabled has no ATC to clean. */
-	return op != SMMUV3_OP_ATC_INV || READ_ONCE(master->ats_enabled);
+	return op != SMMUV3_OP_ATC_INV || ats;
 }
 
 /**
