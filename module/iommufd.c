@@ -315,12 +315,14 @@ static bool smmuv3_guest_cmd_fixup(struct smmuv3_viommu *viommu, u64 *cmd,
  * Commands are checked and issued in order; on the first bad one, or a
  * failure to issue, @array->entry_num is set to the number handled.  All
  * are issued in one batch, waited for at the end: if the SMMU rejected any
- * of them, or did not complete them in time, none counts as handled.
+ * of them, or did not complete them in time, none counts as handled.  An
+ * empty array only checks the data type (uapi: it tells user space whether
+ * the type is supported).
  *
- * Return: 0 only if the SMMU completed every command; -EIO for a command
- * with an opcode or a field a guest may not use, a virtual stream ID
- * without a vdevice, or a command the SMMU rejected; -ETIMEDOUT; or a copy
- * error.
+ * Return: 0 only if the SMMU completed every command; -EINVAL for an empty
+ * array of another data type; -EIO for a command with an opcode or a field
+ * a guest may not use, a virtual stream ID without a vdevice, or a command
+ * the SMMU rejected; -ETIMEDOUT; or a copy error.
  */
 VISIBLE_IF_KUNIT
 int smmuv3_viommu_cache_invalidate(struct iommufd_viommu *core,
@@ -333,10 +335,16 @@ int smmuv3_viommu_cache_invalidate(struct iommufd_viommu *core,
 	unsigned int i, done = 0;
 	int ret = 0;
 
+	if (!array->entry_num)
+		return array->type == data_type ? 0 : -EINVAL;
 	smmuv3_batch_init(&batch, smmu);
 	for (i = 0; i < array->entry_num; i++) {
 		struct iommu_viommu_arm_smmuv3_invalidate arg;
 		u64 cmd[SMMUV3_CMD_QWORDS];
+
+		/* entry_num is the guest's: up to U32_MAX entries */
+		if (i && !(i % SMMUV3_BATCH_MAX))
+			cond_resched();
 
 		ret = iommu_copy_struct_from_user_array(&arg, array, data_type,
 							i, cmd);
