@@ -126,6 +126,12 @@ probe IOMMUFD_VIOMMU_REPORT_EVENT linux/iommufd.h \
 probe IOMMU_HW_INFO_TYPE_ARM_SMMUV3 uapi/linux/iommufd.h \
 	'IOMMU_HW_INFO_TYPE_ARM_SMMUV3[[:space:]]*='
 
+# IOMMU_HW_INFO_ARM_SMMUV3_ERRATA_REPEAT_TLBI_CFGI: a hw_info flag telling
+# user space to issue its TLBI/CFGI + CMD_SYNC twice (erratum T264-SMMU-3).
+# Linux 7.1.
+probe IOMMU_HW_INFO_ARM_SMMUV3_ERRATA_REPEAT_TLBI_CFGI uapi/linux/iommufd.h \
+	'IOMMU_HW_INFO_ARM_SMMUV3_ERRATA_REPEAT_TLBI_CFGI[[:space:]]*='
+
 # IOMMU_HWPT_DATA_ARM_SMMUV3: nested domains from a guest STE.  Linux 6.14.
 probe IOMMU_HWPT_DATA_ARM_SMMUV3 uapi/linux/iommufd.h \
 	'IOMMU_HWPT_DATA_ARM_SMMUV3[[:space:]]*='

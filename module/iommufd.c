@@ -131,38 +131,98 @@ void smmuv3_viommus_remove(struct smmuv3_device *smmu)
 }
 EXPORT_SYMBOL_IF_KUNIT(smmuv3_viommus_remove);
 
-static int smmuv3_vdevice_init(struct iommufd_vdevice *vdev)
+/**
+ * smmuv3_vdevice_check() - whether @master may be a vdevice of @viommu
+ * @viommu: the vIOMMU
+ * @master: the device's master
+ * @virt_id: the virtual stream ID the VMM gives it
+ *
+ * A virtual stream ID stands for one physical stream: guest commands go to
+ * the master's first (smmuv3_guest_cmd_fixup()), so a master with more
+ * streams would have the others' caches left stale.
+ *
+ * Return: 0; -EINVAL for a master behind another instance or a virtual ID
+ * wider than a stream ID (32 bits); -EOPNOTSUPP for a master with more than
+ * one stream.
+ */
+VISIBLE_IF_KUNIT
+int smmuv3_vdevice_check(const struct smmuv3_viommu *viommu,
+			 const struct smmuv3_master *master, u64 virt_id)
 {
-	struct smmuv3_viommu *viommu = to_smmuv3_viommu(vdev->viommu);
-	struct device *dev = iommufd_vdevice_to_device(vdev);
-	struct smmuv3_master *master = smmuv3_dev_master(dev);
-
 	if (master->smmu != viommu->smmu)
 		return -EINVAL;
-	if (vdev->virt_id > U32_MAX)
+	if (virt_id > U32_MAX)
 		return -EINVAL;
+	if (master->num_streams != 1)
+		return -EOPNOTSUPP;
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_vdevice_check);
 
-/* Fields a guest may set in each command it forwards. */
-static bool smmuv3_guest_cmd_ok(const struct smmuv3_device *smmu,
-				const u64 *cmd)
+static int smmuv3_vdevice_init(struct iommufd_vdevice *vdev)
 {
-	u64 range = SMMUV3_CMD0_NUM | SMMUV3_CMD0_SCALE;
-	u64 va1 = SMMUV3_CMD1_LEAF | SMMUV3_CMD1_TTL | SMMUV3_CMD1_TG |
-		  SMMUV3_CMD1_VA;
+	struct device *dev = iommufd_vdevice_to_device(vdev);
+
+	return smmuv3_vdevice_check(to_smmuv3_viommu(vdev->viommu),
+				    smmuv3_dev_master(dev), vdev->virt_id);
+}
+
+/* TLBI TG: the 16KB granule (IHI 0070 4.4.1.1) */
+#define SMMUV3_GUEST_TG_16K	2
+
+/*
+ * The range fields of a guest TLBI_NH_VA or TLBI_NH_VAA, on an instance
+ * with range invalidation (IHI 0070 4.4.1.1).  TG = 0 is an address
+ * without range: NUM, SCALE and TTL must be 0.  With a TG, NUM = SCALE =
+ * TTL = 0 is reserved, and TTL 0b01 with the 16KB granule (level 1) needs
+ * SMMU_IDR5.DS, which the driver does not use.  The SMMU would stop the
+ * queue (CERROR_ILL) on any of these, failing other users' commands.
+ */
+static bool smmuv3_guest_range_ok(const u64 *cmd)
+{
+	bool range = cmd[0] & (SMMUV3_CMD0_NUM | SMMUV3_CMD0_SCALE);
+	u32 ttl = FIELD_GET(SMMUV3_CMD1_TTL, cmd[1]);
+	u32 tg = FIELD_GET(SMMUV3_CMD1_TG, cmd[1]);
+
+	if (!tg)
+		return !range && !ttl;
+	if (tg == SMMUV3_GUEST_TG_16K && ttl == 1)
+		return false;
+	return range || ttl;
+}
+
+/**
+ * smmuv3_guest_cmd_ok() - whether a guest may forward a command
+ * @smmu: the vIOMMU's instance
+ * @cmd: the command, in CPU order
+ *
+ * Without range invalidation, the range fields of TLBI_NH_VA/VAA (NUM,
+ * SCALE, TG, TTL) are RES0; with it, smmuv3_guest_range_ok() decides.
+ * Substream fields (CFGI_CD's SSID, ATC_INV's SSV, SSID and Global) need
+ * an instance with substreams, and ATC_INV's Size is 52 (everything) at
+ * most.
+ *
+ * Return: true if the opcode is one a guest may use and no field is set
+ * that a guest may not set, or that @smmu does not implement.
+ */
+VISIBLE_IF_KUNIT
+bool smmuv3_guest_cmd_ok(const struct smmuv3_device *smmu, const u64 *cmd)
+{
 	u64 w0 = SMMUV3_CMD0_OP | SMMUV3_CMD0_VMID, w1 = 0;
+	bool sub = smmu->feat.ssid_bits;
 
 	switch (FIELD_GET(SMMUV3_CMD0_OP, cmd[0])) {
 	case SMMUV3_OP_TLBI_NH_VA:
 		w0 |= SMMUV3_CMD0_ASID;
 		fallthrough;
 	case SMMUV3_OP_TLBI_NH_VAA:
-		w1 = va1;
-		if (smmu->feat.flags & SMMUV3_FEAT_RANGE_INV)
-			w0 |= range;
-		else
-			w1 &= ~SMMUV3_CMD1_TG;
+		w1 = SMMUV3_CMD1_LEAF | SMMUV3_CMD1_VA;
+		if (smmu->feat.flags & SMMUV3_FEAT_RANGE_INV) {
+			if (!smmuv3_guest_range_ok(cmd))
+				return false;
+			w0 |= SMMUV3_CMD0_NUM | SMMUV3_CMD0_SCALE;
+			w1 |= SMMUV3_CMD1_TTL | SMMUV3_CMD1_TG;
+		}
 		break;
 	case SMMUV3_OP_TLBI_NH_ASID:
 		w0 |= SMMUV3_CMD0_ASID;
@@ -171,15 +231,22 @@ static bool smmuv3_guest_cmd_ok(const struct smmuv3_device *smmu,
 	case SMMUV3_OP_TLBI_NSNH_ALL:
 		break;
 	case SMMUV3_OP_CFGI_CD:
-		w0 = SMMUV3_CMD0_OP | SMMUV3_CMD0_SSID | SMMUV3_CMD0_SID;
+		w0 = SMMUV3_CMD0_OP | SMMUV3_CMD0_SID;
+		if (sub)
+			w0 |= SMMUV3_CMD0_SSID;
 		w1 = SMMUV3_CMD1_LEAF;
 		break;
 	case SMMUV3_OP_CFGI_CD_ALL:
 		w0 = SMMUV3_CMD0_OP | SMMUV3_CMD0_SID;
 		break;
 	case SMMUV3_OP_ATC_INV:
-		w0 = SMMUV3_CMD0_OP | SMMUV3_CMD0_SSID | SMMUV3_CMD0_SID |
-		     SMMUV3_CMD0_SSV | SMMUV3_CMD0_ATC_GLOBAL;
+		if (FIELD_GET(SMMUV3_CMD1_ATC_SIZE, cmd[1]) >
+		    SMMUV3_ATC_INV_SIZE_ALL)
+			return false;
+		w0 = SMMUV3_CMD0_OP | SMMUV3_CMD0_SID;
+		if (sub)
+			w0 |= SMMUV3_CMD0_SSID | SMMUV3_CMD0_SSV |
+			      SMMUV3_CMD0_ATC_GLOBAL;
 		w1 = SMMUV3_CMD1_ATC_SIZE | SMMUV3_CMD1_ATC_ADDR;
 		break;
 	default:
@@ -187,19 +254,12 @@ static bool smmuv3_guest_cmd_ok(const struct smmuv3_device *smmu,
 	}
 	if ((cmd[0] & ~w0) || (cmd[1] & ~w1))
 		return false;
-	/*
-	 * A range (TG != 0) with NUM, SCALE and TTL all 0 is reserved: the SMMU
-	 * would stop the queue on it (CERROR_ILL).  Refuse it here, as any
-	 * other field a guest may not use.
-	 */
-	if (FIELD_GET(SMMUV3_CMD1_TG, cmd[1] & w1) && !(cmd[0] & range) &&
-	    !FIELD_GET(SMMUV3_CMD1_TTL, cmd[1]))
-		return false;
 	if (smmu->feat.asid_bits == 8 &&
 	    FIELD_GET(SMMUV3_CMD0_ASID, cmd[0]) > U8_MAX)
 		return false;
 	return true;
 }
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_guest_cmd_ok);
 
 /*
  * Make a guest command a host command: the vIOMMU's VMID, the physical
@@ -213,6 +273,7 @@ static bool smmuv3_guest_cmd_fixup(struct smmuv3_viommu *viommu, u64 *cmd,
 	u8 op = FIELD_GET(SMMUV3_CMD0_OP, cmd[0]);
 	struct smmuv3_master *master;
 	struct device *dev;
+	bool ats = false;
 
 	switch (op) {
 	case SMMUV3_OP_TLBI_NSNH_ALL:
@@ -234,6 +295,8 @@ static bool smmuv3_guest_cmd_fixup(struct smmuv3_viommu *viommu, u64 *cmd,
 	if (master) {
 		cmd[0] &= ~SMMUV3_CMD0_SID;
 		cmd[0] |= FIELD_PREP(SMMUV3_CMD0_SID, master->streams[0].sid);
+		/* The master is the vdevice's only while the lock is held. */
+		ats = READ_ONCE(master->ats_enabled);
 	}
 	xa_unlock(&viommu->core.vdevs);
 	if (!master) {
@@ -241,7 +304,7 @@ static bool smmuv3_guest_cmd_fixup(struct smmuv3_viommu *viommu, u64 *cmd,
 		return false;
 	}
 	/* A device without ATS enabled has no ATC to clean. */
-	return op != SMMUV3_OP_ATC_INV || READ_ONCE(master->ats_enabled);
+	return op != SMMUV3_OP_ATC_INV || ats;
 }
 
 /**
@@ -252,12 +315,14 @@ static bool smmuv3_guest_cmd_fixup(struct smmuv3_viommu *viommu, u64 *cmd,
  * Commands are checked and issued in order; on the first bad one, or a
  * failure to issue, @array->entry_num is set to the number handled.  All
  * are issued in one batch, waited for at the end: if the SMMU rejected any
- * of them, or did not complete them in time, none counts as handled.
+ * of them, or did not complete them in time, none counts as handled.  An
+ * empty array only checks the data type (uapi: it tells user space whether
+ * the type is supported).
  *
- * Return: 0 only if the SMMU completed every command; -EIO for a command
- * with an opcode or a field a guest may not use, a virtual stream ID
- * without a vdevice, or a command the SMMU rejected; -ETIMEDOUT; or a copy
- * error.
+ * Return: 0 only if the SMMU completed every command; -EINVAL for an empty
+ * array of another data type; -EIO for a command with an opcode or a field
+ * a guest may not use, a virtual stream ID without a vdevice, or a command
+ * the SMMU rejected; -ETIMEDOUT; or a copy error.
  */
 VISIBLE_IF_KUNIT
 int smmuv3_viommu_cache_invalidate(struct iommufd_viommu *core,
@@ -270,10 +335,16 @@ int smmuv3_viommu_cache_invalidate(struct iommufd_viommu *core,
 	unsigned int i, done = 0;
 	int ret = 0;
 
+	if (!array->entry_num)
+		return array->type == data_type ? 0 : -EINVAL;
 	smmuv3_batch_init(&batch, smmu);
 	for (i = 0; i < array->entry_num; i++) {
 		struct iommu_viommu_arm_smmuv3_invalidate arg;
 		u64 cmd[SMMUV3_CMD_QWORDS];
+
+		/* entry_num is the guest's: up to U32_MAX entries */
+		if (i && !(i % SMMUV3_BATCH_MAX))
+			cond_resched();
 
 		ret = iommu_copy_struct_from_user_array(&arg, array, data_type,
 							i, cmd);

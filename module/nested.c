@@ -6,8 +6,9 @@
  *
  * The guest chooses only what the uapi allows (V, Cfg, S1Fmt,
  * S1ContextPtr, S1CDMax, S1DSS, S1CIR, S1COR, S1CSH, S1STALLD); any other
- * bit, a reserved encoding or a size the instance lacks is refused with
- * -EIO, as the uapi documents.  EATS, which the uapi also lists, may be 0
+ * bit, a reserved encoding, a size the instance lacks or an ILLEGAL
+ * S1STALLD (stalls not optional) is refused with -EIO, as the uapi
+ * documents.  EATS, which the uapi also lists, may be 0
  * (no ATS) or 0b01 (full ATS) in a stage-1 guest STE: the physical STE gets
  * EATS, and the device ATS, only if the device has ATS (ats.c); a guest
  * bypass STE never has it.  The ATC entries of a nested attachment go into
@@ -27,6 +28,8 @@
 #define SMMUV3_VSTE1_ALLOWED	(SMMUV3_STE1_S1DSS | SMMUV3_STE1_S1CIR | \
 				 SMMUV3_STE1_S1COR | SMMUV3_STE1_S1CSH | \
 				 SMMUV3_STE1_S1STALLD)
+/* Feature flags of the stall model: STALLS alone for 0b00. */
+#define SMMUV3_VSTE_STALL_MODEL	(SMMUV3_FEAT_STALLS | SMMUV3_FEAT_STALL_FORCE)
 
 static inline struct smmuv3_nested *to_smmuv3_nested(struct iommu_domain *dom)
 {
@@ -86,6 +89,10 @@ int smmuv3_vste_validate(const struct smmuv3_device *smmu, __le64 *vste,
 		return -EIO;
 	}
 	if (FIELD_GET(SMMUV3_STE1_S1DSS, w1) > SMMUV3_S1DSS_SSID0)
+		return -EIO;
+	/* ILLEGAL unless stalls are optional (SMMU_IDR0.STALL_MODEL 0b00) */
+	if ((w1 & SMMUV3_STE1_S1STALLD) &&
+	    (smmu->feat.flags & SMMUV3_VSTE_STALL_MODEL) != SMMUV3_FEAT_STALLS)
 		return -EIO;
 	return 0;
 }

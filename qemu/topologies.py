@@ -225,7 +225,7 @@ KUNIT_SUITES = {
     "smmuv3-invs": None, "smmuv3-master": None, "smmuv3-pasid": None, "smmuv3-msi": None,
     "smmuv3-errata": None, "smmuv3-rmr": None, "smmuv3-stall": None, "smmuv3-tags": None,
     "smmuv3-used-bits": None, "smmuv3-cmdq-errors": None, "smmuv3-probe": None,
-    "smmuv3-strtab": None,
+    "smmuv3-strtab": None, "smmuv3-iommufd": "viommu",
     "smmuv3-viommu": "viommu", "smmuv3-nested": "viommu",
 }
 

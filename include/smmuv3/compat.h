@@ -27,6 +27,9 @@
  *                               nested.c are not built)
  *   SMMUV3_HAVE_HW_INFO         else no IOMMU_GET_HW_INFO data (hw_info.c is
  *                               not built)
+ *   IOMMU_HW_INFO_ARM_SMMUV3_ERRATA_REPEAT_TLBI_CFGI
+ *                               else hw_info cannot tell user space to
+ *                               repeat its TLBI/CFGI commands (flags 0)
  *   IOMMU_FWSPEC_PCI_RC_CANWBS  else no device counts as coherent and
  *                               cacheable (CANWBS): vIOMMUs then need S2FWB
  *   pci_ats_required()          else no device requires ATS
@@ -153,6 +156,14 @@ smmuv3_compat_domain_alloc_user(struct device *dev, u32 flags,
 #define SMMUV3_OPS_HW_INFO	.hw_info = smmuv3_hw_info,
 #else
 #define SMMUV3_OPS_HW_INFO
+#endif
+
+/* hw_info flag: user space must repeat TLBI/CFGI + CMD_SYNC, or 0. */
+#if SMMUV3_HAVE_IOMMU_HW_INFO_ARM_SMMUV3_ERRATA_REPEAT_TLBI_CFGI
+#define SMMUV3_HW_INFO_REPEAT_TLBI_CFGI				\
+	IOMMU_HW_INFO_ARM_SMMUV3_ERRATA_REPEAT_TLBI_CFGI
+#else
+#define SMMUV3_HW_INFO_REPEAT_TLBI_CFGI	0
 #endif
 
 /* vIOMMUs (module/iommufd.c). */

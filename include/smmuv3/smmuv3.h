@@ -1011,6 +1011,9 @@ extern bool smmuv3_viommu_assume_coherent;
 #if IS_ENABLED(CONFIG_KUNIT) && IS_ENABLED(CONFIG_IOMMUFD_DRIVER_CORE)
 int smmuv3_viommu_cache_invalidate(struct iommufd_viommu *core,
 				   struct iommu_user_data_array *array);
+bool smmuv3_guest_cmd_ok(const struct smmuv3_device *smmu, const u64 *cmd);
+int smmuv3_vdevice_check(const struct smmuv3_viommu *viommu,
+			 const struct smmuv3_master *master, u64 virt_id);
 #endif
 
 /* nested.c */

@@ -72,13 +72,17 @@
 /* STE1.MEV [19], set by the host in the STEs of nested domains */
 #define MEV1		0x0000000000080000ull
 
+/*
+ * An instance with stall model 0b00 (stalls optional: SMMUV3_FEAT_STALLS
+ * without STALL_FORCE), where a guest may set S1STALLD; see vste_s1stalld.
+ */
 static struct fake_smmu *vsmmu(struct kunit *test, u32 flags, u8 ssid_bits)
 {
 	struct fake_smmu *f;
 
 	f = fake_smmu_create(test, "smmu0",
-			     SMMUV3_FEAT_NESTING | SMMUV3_FEAT_RANGE_INV | flags,
-			     16, 4);
+			     SMMUV3_FEAT_NESTING | SMMUV3_FEAT_RANGE_INV |
+			     SMMUV3_FEAT_STALLS | flags, 16, 4);
 	f->smmu.feat.ssid_bits = ssid_bits;
 	return f;
 }
@@ -288,6 +292,42 @@ static void vste_s1dss(struct kunit *test)
 		   "S1DSS 3 (reserved)");
 }
 
+/*
+ * STE.S1STALLD [27] is ILLEGAL unless SMMU_IDR0.STALL_MODEL is 0b00 (IHI
+ * 0070 5.2, STE.S1STALLD): refused on an instance without stalls (0b01) or
+ * with forced stalls (0b10), accepted with optional stalls (0b00).
+ */
+static void vste_s1stalld(struct kunit *test)
+{
+	static const struct {
+		u32 flags;
+		int expect;
+		const char *what;
+	} model[] = {
+		{ SMMUV3_FEAT_STALLS, 0, "STALL_MODEL 0b00" },
+		{ 0, -EIO, "STALL_MODEL 0b01 (no stalls)" },
+		{ SMMUV3_FEAT_STALLS | SMMUV3_FEAT_STALL_FORCE, -EIO,
+		  "STALL_MODEL 0b10 (forced stalls)" },
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(model); i++) {
+		struct fake_smmu *f;
+		__le64 vste[2];
+
+		f = fake_smmu_create(test, "smmu0",
+				     SMMUV3_FEAT_NESTING | model[i].flags, 16,
+				     4);
+		f->smmu.feat.ssid_bits = 8;
+		KUNIT_EXPECT_EQ_MSG(test, validate(f, vste, GUEST_S1_0,
+						   GUEST_S1_1),
+				    model[i].expect, "%s", model[i].what);
+		/* without S1STALLD: accepted whatever the model */
+		expect_valid(test, f, GUEST_S1_0, GUEST_S1_1 & ~BIT_ULL(27),
+			     model[i].what);
+	}
+}
+
 /* --- The STE of a nested domain ------------------------------------------- */
 
 struct nested_fixture {
@@ -470,6 +510,7 @@ static struct kunit_case smmuv3_nested_cases[] = {
 	KUNIT_CASE(vste_s1fmt),
 	KUNIT_CASE(vste_s1dss),
 	KUNIT_CASE(vste_host_bits),
+	KUNIT_CASE(vste_s1stalld),
 	KUNIT_CASE(ste_nested_abort),
 	KUNIT_CASE(ste_nested_bypass),
 	KUNIT_CASE(ste_nested_s1),

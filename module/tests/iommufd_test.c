@@ -1,0 +1,332 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit tests for what a VMM or its guest hands to iommufd.c and hw_info.c:
+ * the guest commands a vIOMMU forwards, vdevices, empty invalidation
+ * arrays and IOMMU_GET_HW_INFO data.
+ *
+ * Commands are literal words with the field positions of IHI 0070 chapter 4
+ * written out, independently of regs.h:
+ *
+ *  TLBI_NH_VA (0x12), TLBI_NH_VAA (0x13): word 0 NUM [16:12], SCALE
+ *	[24:20], VMID [47:32], ASID [63:48]; word 1 Leaf [0], TTL [9:8], TG
+ *	[11:10], Address [63:12].  TG: 0 no range, 1 4KB, 2 16KB, 3 64KB.
+ *  CFGI_CD (0x05): word 0 SSID [31:12], SID [63:32]; word 1 Leaf [0].
+ *  ATC_INV (0x40): word 0 Global [9], SSV [11], SSID [31:12], SID [63:32];
+ *	word 1 Size [5:0], Address [63:12].
+ */
+#include <kunit/test.h>
+#include <linux/bits.h>
+#include <linux/iommu.h>
+#include <linux/iommufd.h>
+#include <linux/kernel.h>
+#include <uapi/linux/iommufd.h>
+
+#include <smmuv3/smmuv3.h>
+
+#include "fake_smmu.h"
+
+#if IS_ENABLED(CONFIG_IOMMUFD_DRIVER_CORE)
+
+#define TLBI_NH_VA	0x12ull
+#define TLBI_NH_VAA	0x13ull
+#define CFGI_CD		0x05ull
+#define ATC_INV		0x40ull
+
+#define F_NUM(n)	((u64)(n) << 12)
+#define F_SCALE(s)	((u64)(s) << 20)
+#define F_ASID(a)	((u64)(a) << 48)
+#define F_TTL(t)	((u64)(t) << 8)
+#define F_TG(g)		((u64)(g) << 10)
+#define F_VA		0x40000ull
+#define F_SSID(s)	((u64)(s) << 12)
+#define F_SID(s)	((u64)(s) << 32)
+#define ATC_GLOBAL	BIT_ULL(9)
+#define SSV		BIT_ULL(11)
+
+/* An instance for guest commands: 16-bit ASIDs, @ssid_bits substreams. */
+static struct fake_smmu *guest_smmu(struct kunit *test, u32 flags,
+				    u8 ssid_bits)
+{
+	struct fake_smmu *f;
+
+	f = fake_smmu_create(test, "smmu0", SMMUV3_FEAT_NESTING | flags, 16, 4);
+	f->smmu.feat.ssid_bits = ssid_bits;
+	return f;
+}
+
+static void expect_cmd(struct kunit *test, struct fake_smmu *f, u64 w0,
+		       u64 w1, bool ok, const char *what)
+{
+	const u64 cmd[2] = { w0, w1 };
+
+	KUNIT_EXPECT_EQ_MSG(test, smmuv3_guest_cmd_ok(&f->smmu, cmd), ok,
+			    "%s: %016llx %016llx", what, w0, w1);
+}
+
+/*
+ * Without range invalidation (IDR3.RIL = 0) NUM, SCALE, TG and TTL of
+ * TLBI_NH_VA/VAA are RES0 (IHI 0070 4.4.1.1, 4.4.2.4): a guest may not set
+ * any of them, TTL included.
+ */
+static void guest_tlbi_no_ril(struct kunit *test)
+{
+	struct fake_smmu *f = guest_smmu(test, 0, 0);
+	u64 op;
+
+	for (op = TLBI_NH_VA; op <= TLBI_NH_VAA; op++) {
+		expect_cmd(test, f, op | F_ASID(op == TLBI_NH_VA),
+			   F_VA | 1, true, "no range");
+		expect_cmd(test, f, op, F_VA | F_TTL(1), false,
+			   "TTL 1, no RIL");
+		expect_cmd(test, f, op, F_VA | F_TTL(3), false,
+			   "TTL 3, no RIL");
+		expect_cmd(test, f, op, F_VA | F_TG(1) | F_TTL(3), false,
+			   "TG 4KB, no RIL");
+		expect_cmd(test, f, op | F_NUM(1), F_VA | F_TG(1), false,
+			   "NUM 1, no RIL");
+		expect_cmd(test, f, op | F_SCALE(1), F_VA | F_TG(1), false,
+			   "SCALE 1, no RIL");
+	}
+}
+
+/*
+ * With RIL (IHI 0070 4.4.1.1): TG = 0 is a command without range, whose
+ * NUM, SCALE and TTL must be 0 (upstream arm_vsmmu_validate_range()
+ * refuses them; Reserved combinations raise CERROR_ILL).  With a TG, NUM =
+ * SCALE = TTL = 0 is reserved, and TTL 0b01 with the 16KB granule (level
+ * 1) exists only with IDR5.DS, which this driver does not use.
+ */
+static void guest_tlbi_ril(struct kunit *test)
+{
+	struct fake_smmu *f = guest_smmu(test, SMMUV3_FEAT_RANGE_INV, 0);
+	u64 op, tg, ttl;
+
+	for (op = TLBI_NH_VA; op <= TLBI_NH_VAA; op++) {
+		expect_cmd(test, f, op, F_VA, true, "TG 0, no range");
+		expect_cmd(test, f, op | F_NUM(1), F_VA, false, "TG 0, NUM 1");
+		expect_cmd(test, f, op | F_SCALE(1), F_VA, false,
+			   "TG 0, SCALE 1");
+		for (ttl = 1; ttl <= 3; ttl++)
+			expect_cmd(test, f, op, F_VA | F_TTL(ttl), false,
+				   "TG 0, TTL != 0");
+		for (tg = 1; tg <= 3; tg++) {
+			expect_cmd(test, f, op, F_VA | F_TG(tg), false,
+				   "TG, NUM = SCALE = TTL = 0");
+			expect_cmd(test, f, op | F_NUM(31) | F_SCALE(31),
+				   F_VA | F_TG(tg), true,
+				   "TG, NUM 31, SCALE 31");
+			for (ttl = 1; ttl <= 3; ttl++)
+				expect_cmd(test, f, op,
+					   F_VA | F_TG(tg) | F_TTL(ttl),
+					   tg != 2 || ttl != 1, "TG, TTL");
+		}
+	}
+	/* SCALE bit 25 is RES0 without IDR5.DS */
+	expect_cmd(test, f, TLBI_NH_VA | BIT_ULL(25), F_VA | F_TG(1) | F_TTL(3),
+		   false, "SCALE [25] without DS");
+}
+
+/*
+ * ATC_INV: Size is 6 bits, of which 0..52 are defined (52: the whole
+ * address space); SSV, SSID and Global only mean something on an SMMU
+ * with substreams (upstream arm_vsmmu_validate_user_cmd()).
+ */
+static void guest_atc_inv(struct kunit *test)
+{
+	struct fake_smmu *sub = guest_smmu(test, SMMUV3_FEAT_ATS, 8);
+	struct fake_smmu *none = guest_smmu(test, SMMUV3_FEAT_ATS, 0);
+	u64 size;
+
+	for (size = 0; size <= 63; size++) {
+		expect_cmd(test, sub, ATC_INV | F_SID(1), size, size <= 52,
+			   "Size");
+		expect_cmd(test, none, ATC_INV | F_SID(1), size, size <= 52,
+			   "Size, no substreams");
+	}
+	expect_cmd(test, sub, ATC_INV | SSV | F_SSID(5) | F_SID(1), F_VA,
+		   true, "SSV, SSID 5");
+	expect_cmd(test, sub,
+		   ATC_INV | ATC_GLOBAL | SSV | F_SSID(5) | F_SID(1), 52,
+		   true, "Global");
+	expect_cmd(test, none, ATC_INV | F_SID(1), F_VA, true,
+		   "no substreams, no SSV");
+	expect_cmd(test, none, ATC_INV | SSV | F_SID(1), 52, false,
+		   "SSV without substreams");
+	expect_cmd(test, none, ATC_INV | F_SSID(5) | F_SID(1), 52, false,
+		   "SSID without substreams");
+	expect_cmd(test, none, ATC_INV | ATC_GLOBAL | F_SID(1), 52, false,
+		   "Global without substreams");
+}
+
+/* CFGI_CD: an SSID only on an SMMU with substreams. */
+static void guest_cfgi_cd(struct kunit *test)
+{
+	struct fake_smmu *sub = guest_smmu(test, 0, 8);
+	struct fake_smmu *none = guest_smmu(test, 0, 0);
+
+	expect_cmd(test, sub, CFGI_CD | F_SSID(5) | F_SID(1), 1, true,
+		   "SSID 5");
+	expect_cmd(test, sub, CFGI_CD | F_SID(1), 1, true, "SSID 0");
+	expect_cmd(test, none, CFGI_CD | F_SID(1), 1, true,
+		   "SSID 0, no substreams");
+	expect_cmd(test, none, CFGI_CD | F_SSID(5) | F_SID(1), 1, false,
+		   "SSID 5 without substreams");
+	expect_cmd(test, none, CFGI_CD | F_SSID(1) | F_SID(1), 0, false,
+		   "SSID 1 without substreams");
+}
+
+static struct smmuv3_viommu *guest_viommu(struct kunit *test,
+					  struct fake_smmu *f)
+{
+	struct smmuv3_viommu *viommu;
+
+	viommu = kunit_kzalloc(test, sizeof(*viommu), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, viommu);
+	viommu->smmu = &f->smmu;
+	xa_init(&viommu->core.vdevs);
+	return viommu;
+}
+
+/*
+ * A vSID maps to the master's first stream only: a master with more is
+ * refused, -EOPNOTSUPP (upstream arm_vsmmu_vdevice_init()).
+ */
+static void vdevice_streams(struct kunit *test)
+{
+	static const u32 sids[] = { 3, 4 };
+	struct fake_smmu *f = guest_smmu(test, 0, 0);
+	struct smmuv3_viommu *viommu = guest_viommu(test, f);
+	struct smmuv3_master *one, *two;
+
+	fake_smmu_add_strtab(test, f, 4);
+	one = fake_master_create(test, f, sids, 1);
+	two = fake_master_create(test, f, sids, 2);
+
+	KUNIT_EXPECT_EQ(test, smmuv3_vdevice_check(viommu, one, 7), 0);
+	KUNIT_EXPECT_EQ(test, smmuv3_vdevice_check(viommu, two, 7),
+			-EOPNOTSUPP);
+	KUNIT_EXPECT_EQ(test, smmuv3_vdevice_check(viommu, one, 1ull << 32),
+			-EINVAL);
+}
+
+/*
+ * An empty array (entry_num 0) asks whether the data type is supported
+ * (uapi, struct iommu_hwpt_invalidate): 0 for
+ * IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3, -EINVAL for another; nothing is
+ * issued.
+ */
+static void guest_inv_empty(struct kunit *test)
+{
+	struct fake_smmu *f = guest_smmu(test, 0, 0);
+	struct smmuv3_viommu *viommu = guest_viommu(test, f);
+	struct iommu_user_data_array array = {
+		.type = IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3,
+		.entry_len = sizeof(struct iommu_viommu_arm_smmuv3_invalidate),
+	};
+
+	KUNIT_EXPECT_EQ(test, smmuv3_viommu_cache_invalidate(&viommu->core,
+							     &array), 0);
+	KUNIT_EXPECT_EQ(test, array.entry_num, 0);
+	array.type = IOMMU_HWPT_INVALIDATE_DATA_VTD_S1;
+	KUNIT_EXPECT_EQ(test, smmuv3_viommu_cache_invalidate(&viommu->core,
+							     &array), -EINVAL);
+	KUNIT_EXPECT_EQ(test, array.entry_num, 0);
+	FAKE_EXPECT_NO_CMDS(test, f);
+}
+
+#endif /* CONFIG_IOMMUFD_DRIVER_CORE */
+
+#if SMMUV3_HAVE_HW_INFO
+
+/* IDR0.ATS [10] (IHI 0070 6.3.1) */
+#define IDR0_ATS	BIT(10)
+
+/* IOMMU_GET_HW_INFO for @m, copied to test-managed memory. */
+static struct iommu_hw_info_arm_smmuv3 *hw_info(struct kunit *test,
+						struct smmuv3_master *m)
+{
+	enum iommu_hw_info_type type = IOMMU_HW_INFO_TYPE_ARM_SMMUV3;
+	struct iommu_hw_info_arm_smmuv3 *info, *copy;
+	u32 len = 0;
+
+	copy = kunit_kzalloc(test, sizeof(*copy), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, copy);
+	info = smmuv3_hw_info(m->dev, &len, &type);
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(info));
+	*copy = *info;
+	kfree(info);
+	KUNIT_EXPECT_EQ(test, len, sizeof(*copy));
+	KUNIT_EXPECT_EQ(test, type, IOMMU_HW_INFO_TYPE_ARM_SMMUV3);
+	return copy;
+}
+
+/*
+ * The uapi (struct iommu_hw_info_arm_smmuv3) reports the raw hardware
+ * capability: "ATS is a per-device property. If the VMM describes any
+ * devices as ATS capable in ACPI/DT it should set the corresponding idr."
+ * IDR0.ATS is the instance's, for a device without ATS too.
+ */
+static void hw_info_ats_raw(struct kunit *test)
+{
+	struct fake_smmu *f = fake_smmu_create(test, "smmu0",
+					       SMMUV3_FEAT_NESTING |
+					       SMMUV3_FEAT_ATS, 16, 4);
+	const u32 sid = 3;
+	struct smmuv3_master *m;
+
+	fake_smmu_add_strtab(test, f, 4);
+	m = fake_master_create(test, f, &sid, 1);
+	f->smmu.idregs.idr[0] = IDR0_ATS | 0x3;	/* S1P [1], S2P [0] */
+
+	m->ats_supported = false;
+	KUNIT_EXPECT_EQ(test, hw_info(test, m)->idr[0] & IDR0_ATS, IDR0_ATS);
+	m->ats_supported = true;
+	KUNIT_EXPECT_EQ(test, hw_info(test, m)->idr[0] & IDR0_ATS, IDR0_ATS);
+	f->smmu.idregs.idr[0] &= ~IDR0_ATS;
+	KUNIT_EXPECT_EQ(test, hw_info(test, m)->idr[0] & IDR0_ATS, 0);
+}
+
+/*
+ * flags: IOMMU_HW_INFO_ARM_SMMUV3_ERRATA_REPEAT_TLBI_CFGI (1 << 0 in the
+ * 7.3 uapi) on an instance that needs its TLBI/CFGI commands repeated.
+ */
+static void hw_info_repeat_tlbi_cfgi(struct kunit *test)
+{
+	struct fake_smmu *f = fake_smmu_create(test, "smmu0",
+					       SMMUV3_FEAT_NESTING, 16, 4);
+	const u32 sid = 3;
+	struct smmuv3_master *m;
+
+	fake_smmu_add_strtab(test, f, 4);
+	m = fake_master_create(test, f, &sid, 1);
+	KUNIT_EXPECT_EQ(test, hw_info(test, m)->flags, 0);
+	f->smmu.options |= SMMUV3_OPT_REPEAT_CFGI_TLBI;
+	/* 1 where the uapi has the flag; "must be 0" where it has none */
+	KUNIT_EXPECT_EQ(test, hw_info(test, m)->flags,
+			SMMUV3_HW_INFO_REPEAT_TLBI_CFGI ? 1 : 0);
+}
+
+#endif /* SMMUV3_HAVE_HW_INFO */
+
+static struct kunit_case smmuv3_iommufd_cases[] = {
+#if IS_ENABLED(CONFIG_IOMMUFD_DRIVER_CORE)
+	KUNIT_CASE(guest_tlbi_no_ril),
+	KUNIT_CASE(guest_tlbi_ril),
+	KUNIT_CASE(guest_atc_inv),
+	KUNIT_CASE(guest_cfgi_cd),
+	KUNIT_CASE(vdevice_streams),
+	KUNIT_CASE(guest_inv_empty),
+#endif
+#if SMMUV3_HAVE_HW_INFO
+	KUNIT_CASE(hw_info_ats_raw),
+	KUNIT_CASE(hw_info_repeat_tlbi_cfgi),
+#endif
+	{}
+};
+
+static struct kunit_suite smmuv3_iommufd_suite = {
+	.name = "smmuv3-iommufd",
+	.test_cases = smmuv3_iommufd_cases,
+};
+
+kunit_test_suites(&smmuv3_iommufd_suite);
