@@ -97,8 +97,12 @@ static int smmuv3_cmdq_poll(struct smmuv3_device *smmu, ktime_t deadline)
 	u32 gerror = readl_relaxed(smmu->base + SMMUV3_GERROR);
 	u32 gerrorn = readl_relaxed(smmu->base + SMMUV3_GERRORN);
 
-	if ((gerror ^ gerrorn) & SMMUV3_GERROR_CMDQ_ERR)
+	if ((gerror ^ gerrorn) & (SMMUV3_GERROR_CMDQ_ERR |
+				  SMMUV3_GERROR_SFM_ERR))
 		smmuv3_handle_gerror(smmu);
+	/* In service failure mode nothing will be consumed: stop waiting. */
+	if (READ_ONCE(smmu->failed))
+		return -EIO;
 	if (ktime_after(ktime_get(), deadline)) {
 		atomic64_inc(&smmu->cmdq.timeouts);
 		dev_err_ratelimited(smmu->dev,
@@ -240,8 +244,9 @@ out:
  * May be called from any context; never sleeps.  Only waits for space in
  * the queue.
  *
- * Return: 0, or -ETIMEDOUT if the SMMU did not make room in time (the
- * commands not queued yet are dropped).
+ * Return: 0; -ETIMEDOUT if the SMMU did not make room in time (the
+ * commands not queued yet are dropped); -EIO if the SMMU is in service
+ * failure mode.
  */
 int smmuv3_cmdq_submit(struct smmuv3_device *smmu, const u64 *cmds,
 		       unsigned int num, bool sync,
@@ -250,6 +255,9 @@ int smmuv3_cmdq_submit(struct smmuv3_device *smmu, const u64 *cmds,
 	u32 chunk_max = smmuv3_cmdq_size(&smmu->cmdq) - 1;
 	int ret;
 
+	/* An SMMU in service failure mode consumes nothing (faults.c). */
+	if (READ_ONCE(smmu->failed))
+		return -EIO;
 	do {
 		u32 chunk = min(num, chunk_max);
 		bool last_chunk = chunk == num;

@@ -365,6 +365,17 @@ EXPECTED_ERRORS = {
         Expect(log=r"stream ID 0x200 is also \S+'s on smmu0, and aliased stream IDs are not "
                r"supported", at_most=1, why="smmuv3-master: streams_two_masters_enodev"),
         Expect(log=_VIOMMU_OPT_IN, at_most=1, why="smmuv3-viommu: viommu_admission_opt_in"),
+        Expect(log=r"smmuv3: IDR0.COHACC is \d but firmware describes the SMMU as "
+               r"(non-)?coherent", at_most=4,
+               why="smmuv3-features: features_coherent, firmware and COHACC disagreeing"),
+        Expect(log=r"stream table at \S+ is not aligned to its size", at_most=2,
+               why="smmuv3-strtab: strtab_misaligned"),
+        Expect(log=r"IORT RMR stream 0x[0-9a-f]+: no memory for its stream table", at_most=1,
+               why="smmuv3-rmr: rmr_nomem_continues"),
+        Expect(log=r"service failure mode: the SMMU stopped", at_most=1,
+               why="smmuv3-events: gerror_sfm_fails_instance"),
+        Expect(log=r"global error: ", at_most=2,
+               why="smmuv3-events: the global errors gerror_* raise on purpose"),
     ],
     # dt1-alias: two devices behind one PCIe-to-PCI bridge share its alias;
     # the second is refused at each of its probes (the bus probe, then its

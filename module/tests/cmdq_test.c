@@ -130,10 +130,30 @@ static void cmdq_repeat_cfgi_tlbi(struct kunit *test)
 	FAKE_EXPECT_CMDS(test, f, FAKE_TLBI_NH_ASID(7), FAKE_CMD_SYNC);
 }
 
+/*
+ * In service failure mode the SMMU consumes no more commands (IHI 0070
+ * 7.2.1): once the instance knows (smmuv3_device.failed, set by the global
+ * error handler), a submission fails at once with -EIO instead of waiting
+ * out the queue's timeout.
+ */
+static void cmdq_failed_instance_fails_fast(struct kunit *test)
+{
+	struct fake_smmu *f = fake_smmu_create(test, "smmu0", 0, 16, 4);
+	u64 tlbi[SMMUV3_CMD_QWORDS] = { NH_ASID_W0(7), 0 };
+
+	fake_smmu_hw_start(test, f);
+	f->hw_stalled = true;
+	WRITE_ONCE(f->smmu.failed, true);
+	KUNIT_EXPECT_EQ(test, smmuv3_cmdq_issue(&f->smmu, tlbi, 1, true), -EIO);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&f->smmu.cmdq.timeouts), 0);
+	FAKE_EXPECT_NO_CMDS(test, f);
+}
+
 static struct kunit_case smmuv3_cmdq_cases[] = {
 	KUNIT_CASE(cmdq_fetch_abort_fetches_again),
 	KUNIT_CASE(ste_cfgi_failure_invalidates_all),
 	KUNIT_CASE_SLOW(cmdq_repeat_cfgi_tlbi),
+	KUNIT_CASE(cmdq_failed_instance_fails_fast),
 	{}
 };
 
