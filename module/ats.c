@@ -96,8 +96,8 @@ unsigned int smmuv3_ats_stu(const struct smmuv3_device *smmu)
  * Smallest Translation Unit (the instance's smallest page) for
  * pci_enable_ats() later.
  *
- * Return: 0, or -EOPNOTSUPP for a device that requires ATS where it
- * cannot have it.
+ * Return: 0, or -ENODEV for a device that requires ATS where it cannot
+ * have it (logged).
  */
 int smmuv3_ats_probe(struct smmuv3_master *master)
 {
@@ -115,11 +115,15 @@ int smmuv3_ats_probe(struct smmuv3_master *master)
 						pci_ats_supported(pdev)) &&
 				!pdev->ats_enabled &&
 				!pci_prepare_ats(pdev, stu);
+	/*
+	 * -ENODEV: the one probe_device error the iommu core's bus probe
+	 * ignores; any other would fail the instance's registration.
+	 */
 	if (!master->ats_supported && master->ats_required) {
 		dev_err_ratelimited(master->dev,
-				    "requires ATS, which %s or its root complex lacks\n",
+				    "requires ATS, which %s or its root complex lacks: no IOMMU for this device\n",
 				    master->smmu->name);
-		return -EOPNOTSUPP;
+		return -ENODEV;
 	}
 	if (master->ats_supported)
 		dev_dbg(master->dev, "ATS supported (STU %u)\n", stu);

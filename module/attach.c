@@ -17,7 +17,8 @@
  *        still has EATS, so that the device stops sending translation
  *        requests before the SMMU would answer them with Unsupported
  *        Request (which a root port reports as an AER error);
- *     b. the STE is installed;
+ *     b. the STE is installed, and CD 0 of an old stage-1 domain that the
+ *        new configuration does not use is cleared;
  *     c. the master records its new attachment;
  *     d. ATS: after a grace period (no walk of the new domain's older
  *        array, without the device's ATC entries, is still running), the
@@ -36,7 +37,7 @@
  * device may cache invalidates its ATC.  Dropping the old entries before
  * the flush would let an unmap free pages the device can still reach
  * through its ATC.  Likewise the old tag stays allocated until nothing can
- * use it: the STE and CD no longer name it from step b.
+ * use it: neither the STE nor a CD names it after step b.
  *
  * The iommu core serialises the attaches of a device (group mutex): one
  * attach state exists per device at a time, and smmuv3_master's attachment
@@ -162,6 +163,23 @@ void smmuv3_attach_abort(struct smmuv3_attach_state *state)
 }
 
 /*
+ * Invalidate the device's ATC (@ssid 0: all of it), once more if that
+ * failed (an ATC invalidation timeout, CERROR_ATC_INV_SYNC); a second
+ * failure is logged: the device may keep stale translations.
+ */
+static void smmuv3_attach_inv_atc(struct smmuv3_master *master, u32 ssid)
+{
+	int ret = smmuv3_atc_inv_master(master, ssid);
+
+	if (ret)
+		ret = smmuv3_atc_inv_master(master, ssid);
+	if (ret)
+		dev_err_ratelimited(master->dev,
+				    "ATC invalidation failed twice (%d): the device may keep stale translations\n",
+				    ret);
+}
+
+/*
  * Step 3d: the device's ATC after the switch.  The new domain's array holds
  * the device's ATC entries when the new configuration has ATS.
  */
@@ -183,26 +201,28 @@ static void smmuv3_attach_flush_atc(const struct smmuv3_attach_state *state)
 		synchronize_rcu();
 	if (!state->ats) {
 		/* The capability is off and the STE has no EATS: forget all. */
-		smmuv3_atc_inv_master(master, 0);
+		smmuv3_attach_inv_atc(master, 0);
 		WRITE_ONCE(master->ats_enabled, false);
 		dev_dbg(master->dev, "ATS disabled\n");
 		return;
 	}
 	if (was) {
 		/* The translation of the RID (all of it) or a PASID changed. */
-		smmuv3_atc_inv_master(master, state->ssid);
+		smmuv3_attach_inv_atc(master, state->ssid);
 		return;
 	}
 	/*
-	 * ATS on: no walk of the new array runs while the ATC is invalidated
-	 * and the capability enabled (walkers hold ats_lock for reading).
+	 * ATS on: the ATC is clean before the capability is enabled (with it
+	 * off the device caches nothing), and no walk of the new array runs
+	 * while the capability is enabled (walkers hold ats_lock for reading).
+	 * The invalidation, which may wait long, is outside the lock.
 	 */
+	smmuv3_attach_inv_atc(master, 0);
 	rcu_read_lock();
 	if (state->domain)
 		invs = rcu_dereference(state->domain->invs);
 	if (invs)
 		write_lock_irqsave(&invs->ats_lock, flags);
-	smmuv3_atc_inv_master(master, 0);
 	smmuv3_ats_pci_enable(master);
 	WRITE_ONCE(master->ats_enabled, true);
 	if (invs)
@@ -242,8 +262,9 @@ static void smmuv3_attach_record(struct smmuv3_attach_state *state)
  *
  * Runs steps 3a to 3e of the sequence at the top of this file.  For a
  * PASID attach the caller has written the PASID's CD; for a RID attach
- * with @state->clear_cd0, CD 0 (the old stage-1 domain's) is cleared once
- * the STE no longer uses it, before its tag can be freed.  May sleep.
+ * with @state->clear_cd0, CD 0 (the old stage-1 domain's) is cleared right
+ * after the STE switch, before the ATC flush and before its tag can be
+ * freed.  May sleep.
  */
 void smmuv3_attach_commit(struct smmuv3_attach_state *state,
 			  const __le64 *ste)
@@ -255,17 +276,21 @@ void smmuv3_attach_commit(struct smmuv3_attach_state *state,
 		smmuv3_ats_pci_disable(master);
 	if (ste)
 		smmuv3_install_ste(master, ste);
-	smmuv3_attach_record(state);
-	smmuv3_attach_flush_atc(state);
-	if (!old)
-		return;
-	if (state->clear_cd0 && old->domain->stage == SMMUV3_STAGE_1 &&
-	    master->cdtab) {
+	/*
+	 * CD 0 of the old stage-1 domain goes before the ATC flush: an STE
+	 * that keeps the CD table (S1DSS bypass or terminate, while PASIDs
+	 * are attached) still lets substream 0 through CD 0, and the device
+	 * could fill its ATC from it until then.
+	 */
+	if (old && state->clear_cd0 &&
+	    old->domain->stage == SMMUV3_STAGE_1 && master->cdtab) {
 		__le64 cd[SMMUV3_CD_QWORDS] = {};
 
-		/* A CD that no STE uses should not keep an ID about to be freed. */
 		smmuv3_write_cd(master, 0, cd);
 	}
-	smmuv3_attach_free(old);
+	smmuv3_attach_record(state);
+	smmuv3_attach_flush_atc(state);
+	if (old)
+		smmuv3_attach_free(old);
 }
 EXPORT_SYMBOL_IF_KUNIT(smmuv3_attach_commit);

@@ -138,6 +138,9 @@ static int smmuv3_decode_idr1(u32 idr1, struct smmuv3_features *feat)
 	feat->cmdq_log2 = FIELD_GET(SMMUV3_IDR1_CMDQS, idr1);
 	feat->evtq_log2 = FIELD_GET(SMMUV3_IDR1_EVTQS, idr1);
 	feat->priq_log2 = FIELD_GET(SMMUV3_IDR1_PRIQS, idr1);
+	/* STE.SHCFG exists only with it (IHI 0070 5.2). */
+	if (idr1 & SMMUV3_IDR1_ATTR_TYPES_OVR)
+		feat->flags |= SMMUV3_FEAT_ATTR_TYPES_OVR;
 
 	if (feat->sid_bits > SMMUV3_MAX_SID_BITS ||
 	    feat->ssid_bits > SMMUV3_MAX_SSID_BITS ||

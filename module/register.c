@@ -34,9 +34,12 @@
  * devices than that, the instance registers without them, as the in-tree
  * driver always does, and says so.
  *
- * The bus probe does not fail the registration when the probe of one
- * device fails (an allocation in the core or in our probe_device): Linux
- * 7.x drops that device (no fwspec, no group) and goes on.  On ACPI nothing
+ * The bus probe ignores a device whose probe ends with -ENODEV (any other
+ * error fails the whole registration, which is why probe_device refuses a
+ * device it cannot serve with -ENODEV): among them a device whose firmware
+ * description could not be made or was dropped (an allocation failed in
+ * the bus's DMA configuration or in the core), which Linux 7.x leaves
+ * without fwspec and group, and goes on.  On ACPI nothing
  * probes it again: a driver bound later gets its fwspec from
  * acpi_dma_configure() but no IOMMU group, and all its DMA aborts
  * (C_BAD_STREAMID).  So, still holding the device locks, each locked device

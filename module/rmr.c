@@ -72,6 +72,7 @@ int smmuv3_rmr_install(struct smmuv3_device *smmu)
 		for (i = 0; i < rmr->num_sids; i++) {
 			u32 sid = rmr->sids[i];
 			int ret = smmuv3_strtab_prepare_sid_unused(smmu, sid);
+			__le64 *ste;
 
 			if (ret == -ERANGE) {
 				dev_err_ratelimited(smmu->dev,
@@ -85,7 +86,9 @@ int smmuv3_rmr_install(struct smmuv3_device *smmu)
 						    sid, ret);
 				continue;
 			}
-			smmuv3_ste_make_bypass(smmuv3_strtab_ste(smmu, sid));
+			ste = smmuv3_strtab_ste(smmu, sid);
+			smmuv3_ste_make_bypass(ste);
+			smmuv3_ste_fit(smmu, ste);
 			n++;
 		}
 	}

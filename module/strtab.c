@@ -281,6 +281,23 @@ static const struct smmuv3_entry_writer_ops smmuv3_ste_writer_ops = {
 };
 
 /**
+ * smmuv3_ste_fit() - fit an STE to the instance that will read it
+ * @smmu: the instance
+ * @ste: an STE from one of the builders
+ *
+ * The builders ask for the incoming shareability (STE.SHCFG) wherever
+ * traffic bypasses a stage; the field is RES0 unless the SMMU can override
+ * the incoming attributes (SMMU_IDR1.ATTR_TYPES_OVR, IHI 0070 5.2), and is
+ * cleared for an instance without that.
+ */
+void smmuv3_ste_fit(const struct smmuv3_device *smmu, __le64 *ste)
+{
+	if (!(smmu->feat.flags & SMMUV3_FEAT_ATTR_TYPES_OVR))
+		ste[1] &= ~cpu_to_le64(SMMUV3_STE1_SHCFG);
+}
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_ste_fit);
+
+/**
  * smmuv3_install_ste() - give every stream of a master the same STE
  * @master: the master
  * @target: the STE
@@ -290,8 +307,11 @@ static const struct smmuv3_entry_writer_ops smmuv3_ste_writer_ops = {
  */
 void smmuv3_install_ste(struct smmuv3_master *master, const __le64 *target)
 {
+	__le64 ste[SMMUV3_STE_QWORDS];
 	unsigned int i;
 
+	memcpy(ste, target, sizeof(ste));
+	smmuv3_ste_fit(master->smmu, ste);
 	for (i = 0; i < master->num_streams; i++) {
 		struct smmuv3_ste_writer w = {
 			.writer = {
@@ -303,8 +323,7 @@ void smmuv3_install_ste(struct smmuv3_master *master, const __le64 *target)
 		};
 
 		smmuv3_entry_update(&w.writer,
-				    smmuv3_strtab_ste(master->smmu, w.sid),
-				    target);
+				    smmuv3_strtab_ste(master->smmu, w.sid), ste);
 	}
 }
 

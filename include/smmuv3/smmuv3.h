@@ -57,6 +57,7 @@ struct seq_file;
 #define SMMUV3_FEAT_HA			BIT(17)	/* hardware access flag */
 #define SMMUV3_FEAT_HD			BIT(18)	/* hardware dirty state */
 #define SMMUV3_FEAT_VAX52		BIT(19)
+#define SMMUV3_FEAT_ATTR_TYPES_OVR	BIT(20)	/* STE.SHCFG overrides */
 #define SMMUV3_FEAT_NESTING		(SMMUV3_FEAT_S1 | SMMUV3_FEAT_S2)
 
 /* Implementation options, from errata and firmware (errata.c). */
@@ -391,6 +392,7 @@ void smmuv3_entry_update(struct smmuv3_entry_writer *writer, __le64 *entry,
 void smmuv3_ste_get_used(const __le64 *ste, __le64 *used);
 void smmuv3_ste_make_abort(__le64 *ste);
 void smmuv3_ste_make_bypass(__le64 *ste);
+void smmuv3_ste_fit(const struct smmuv3_device *smmu, __le64 *ste);
 
 /* --- Devices behind an instance (master.c) ----------------------------- */
 

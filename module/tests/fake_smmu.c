@@ -29,7 +29,9 @@ static void fake_smmu_release(void *data)
  * fake_smmu_create() - an SMMU instance without hardware
  * @test: the test case, which owns the instance
  * @name: its name, for messages
- * @flags: SMMUV3_FEAT_* it claims
+ * @flags: SMMUV3_FEAT_* it claims, with SMMUV3_FEAT_ATTR_TYPES_OVR added:
+ *	the suites' expected STE words have STE.SHCFG (a test of an SMMU
+ *	without the override clears the flag)
  * @id_bits: ASID and VMID width (8 or 16)
  * @log2size: log2 of the entries of its command queue
  *
@@ -48,7 +50,7 @@ struct fake_smmu *fake_smmu_create(struct kunit *test, const char *name,
 	cmdq = &smmu->cmdq;
 
 	strscpy(smmu->name, name, sizeof(smmu->name));
-	smmu->feat.flags = flags;
+	smmu->feat.flags = flags | SMMUV3_FEAT_ATTR_TYPES_OVR;
 	smmu->feat.asid_bits = id_bits;
 	smmu->feat.vmid_bits = id_bits;
 	smmu->base = (void __iomem __force *)f->regs;

@@ -204,7 +204,41 @@ static void rmr_nomem_continues(struct kunit *test)
 			0xf, 0x9);
 }
 
+/*
+ * STE.SHCFG, word 1 [45:44], is RES0 unless SMMU_IDR1.ATTR_TYPES_OVR
+ * (bit 27) is 1 (IHI 0070 5.2): a bypass STE has 0b01 ("use incoming")
+ * only where the SMMU can override attributes, 0 elsewhere, as the
+ * kernel's driver writes it (arm_smmu_make_bypass_ste()).
+ */
+static void strtab_shcfg_needs_override(struct kunit *test)
+{
+	static const u32 sid = 3;
+	struct smmuv3_master *m;
+	struct fake_smmu *f;
+	u64 w1;
+
+	f = fake_smmu_create(test, "smmu0", SMMUV3_FEAT_S1, 16, 6);
+	fake_smmu_add_strtab(test, f, 4);
+	m = fake_master_create(test, f, &sid, 1);
+
+	/* IDR1.ATTR_TYPES_OVR as decoded from the register */
+	f->smmu.feat.flags &= ~SMMUV3_FEAT_ATTR_TYPES_OVR;
+	KUNIT_ASSERT_EQ(test, fake_attach(m, &smmuv3_identity_domain), 0);
+	w1 = le64_to_cpu(smmuv3_strtab_ste(&f->smmu, sid)[1]);
+	KUNIT_EXPECT_EQ_MSG(test, (w1 >> 44) & 3, 0,
+			    "SHCFG without ATTR_TYPES_OVR: word 1 %#llx", w1);
+
+	f->smmu.feat.flags |= SMMUV3_FEAT_ATTR_TYPES_OVR;
+	KUNIT_ASSERT_EQ(test, fake_attach(m, &smmuv3_blocked_domain), 0);
+	KUNIT_ASSERT_EQ(test, fake_attach(m, &smmuv3_identity_domain), 0);
+	w1 = le64_to_cpu(smmuv3_strtab_ste(&f->smmu, sid)[1]);
+	KUNIT_EXPECT_EQ_MSG(test, (w1 >> 44) & 3, 1,
+			    "SHCFG with ATTR_TYPES_OVR: word 1 %#llx", w1);
+	KUNIT_EXPECT_TRUE(test, f->smmu.feat.flags & SMMUV3_FEAT_ATTR_TYPES_OVR);
+}
+
 static struct kunit_case smmuv3_strtab_cases[] = {
+	KUNIT_CASE(strtab_shcfg_needs_override),
 	KUNIT_CASE(strtab_l1_invalidated),
 	KUNIT_CASE(strtab_l1_disabled),
 	KUNIT_CASE(strtab_l1_size),
