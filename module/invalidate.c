@@ -19,7 +19,12 @@
  * A range is invalidated with range commands where the SMMU has them, else
  * one command per leaf; a range that would need too many commands, or that
  * commands cannot express exactly, becomes an invalidation of each whole
- * tag (TLBI_NH_ASID, TLBI_S12_VMALL): never less than asked.
+ * tag (TLBI_NH_ASID, TLBI_S12_VMALL): never less than asked.  Range
+ * commands that remove leaves only (an unmap) name the leaves' level
+ * (TTL), so that a single page is a one-page range rather than a command
+ * without range: an SMMU can then look for the entry at that level alone
+ * (QEMU's model removes a cached entry by its key, and walks its whole TLB
+ * only when the entry is not there).
  *
  * Failures are reported, not dropped: each failed walk of an instance's
  * entries counts in smmuv3_cmdq.inv_failures and is logged (ratelimited).
@@ -73,6 +78,31 @@ static u8 smmuv3_inv_tg(unsigned int shift)
 	case 16: return 3;
 	default: return 0;
 	}
+}
+
+/*
+ * The level hint (TTL) of range commands that invalidate leaf entries of
+ * @granule bytes in a table of 2^@tg_shift-byte pages: the level those
+ * leaves are at, 3 for the pages themselves, one less for each step of
+ * (@tg_shift - 3) bits above them (4K pages: 2M blocks at level 2, 1G
+ * blocks at level 1).  0, no hint, for anything else: a size that is no
+ * leaf of that granule, and level 1 of 16K and 64K pages, whose blocks
+ * there exist only with 52-bit addresses.  A hint is only given when all
+ * the entries invalidated are leaves of that size (Leaf = 1): with a wrong
+ * level, the SMMU need not invalidate the entry at all.
+ */
+static u8 smmuv3_inv_ttl(unsigned int tg_shift, size_t granule)
+{
+	unsigned int bits, stride = tg_shift - 3;
+
+	if (!smmuv3_inv_tg(tg_shift) || !is_power_of_2(granule))
+		return 0;
+	bits = ilog2(granule);
+	if (bits < tg_shift || (bits - tg_shift) % stride)
+		return 0;
+	if ((bits - tg_shift) / stride > (tg_shift == 12 ? 2 : 1))
+		return 0;
+	return 3 - (bits - tg_shift) / stride;
 }
 
 /*
@@ -156,20 +186,26 @@ static int smmuv3_inv_add_range(struct smmuv3_cmd_batch *batch,
 	if (batch->smmu->feat.flags & SMMUV3_FEAT_RANGE_INV) {
 		unsigned long pages = req->size >> tg_shift;
 		u8 tg = smmuv3_inv_tg(tg_shift);
+		u8 ttl = req->leaf ? smmuv3_inv_ttl(tg_shift, req->granule) : 0;
 
 		while (pages) {
 			unsigned long covered, num;
 			unsigned int scale;
+			bool range;
 
 			covered = smmuv3_inv_chunk(pages, &scale, &num);
 			/*
 			 * One granule: NUM = SCALE = 0 without a level hint
-			 * (TTL) is reserved; a command without range (TG 0)
-			 * invalidates that address whatever its level.
+			 * (TTL) is reserved.  With the hint it is a range of
+			 * one granule at that level; without it, a command
+			 * without range (TG 0) invalidates that address
+			 * whatever its level.
 			 */
-			cmd->tlbi.tg = covered == 1 ? 0 : tg;
-			cmd->tlbi.scale = covered == 1 ? 0 : scale;
-			cmd->tlbi.num = covered == 1 ? 0 : num - 1;
+			range = covered > 1 || ttl;
+			cmd->tlbi.tg = range ? tg : 0;
+			cmd->tlbi.ttl = range ? ttl : 0;
+			cmd->tlbi.scale = range ? scale : 0;
+			cmd->tlbi.num = range ? num - 1 : 0;
 			cmd->tlbi.addr = iova;
 			ret = smmuv3_batch_add(batch, cmd);
 			if (ret)

@@ -247,9 +247,9 @@ static void ats_atc_after_tlb_per_instance(struct kunit *test)
 	smmuv3_domain_inv_range(d, 0x1000, SZ_4K, SZ_4K, true);
 	/* ASID 1 on each instance (its first) */
 	/* The ATC's page 0x1000 alone: Address 0x1000, Size 0 */
-	FAKE_EXPECT_CMDS(test, f[0], FAKE_TLBI_NH_VA(1, 0x1000, 0, 0, 0, 1),
+	FAKE_EXPECT_CMDS(test, f[0], FAKE_TLBI_NH_VA_TTL(1, 0x1000, 0, 0, 1, 3, 1),
 			 SYNC, FAKE_ATC_INV_RANGE(SID, 0, 0, 0x1000, 0), SYNC);
-	FAKE_EXPECT_CMDS(test, f[1], FAKE_TLBI_NH_VA(1, 0x1000, 0, 0, 0, 1),
+	FAKE_EXPECT_CMDS(test, f[1], FAKE_TLBI_NH_VA_TTL(1, 0x1000, 0, 0, 1, 3, 1),
 			 SYNC, FAKE_ATC_INV_RANGE(SID_B, 0, 0, 0x1000, 0), SYNC);
 }
 

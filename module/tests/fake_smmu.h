@@ -189,4 +189,20 @@ void fake_check_update(struct kunit *test, const struct fake_entry_kind *kind,
 		       const __le64 *old, const __le64 *target,
 		       unsigned int expect_syncs, bool expect_bbm);
 
+/*
+ * TLB invalidations by address with a level hint: TTL in word 1 [9:8]
+ * (IHI 0070 4.4.1.1), the level of the leaf entries invalidated (3: the
+ * granule's pages, 2: the blocks one level up, ...; 0: no hint).  A hint
+ * needs a range (TG != 0); with it, NUM = SCALE = 0 is a range of one
+ * granule.  The other fields as in FAKE_TLBI_NH_VA and FAKE_TLBI_S2_IPA.
+ */
+#define FAKE_TLBI_NH_VA_TTL(asid, addr, num, scale, tg, ttl, leaf)	\
+	{ 0x12 | (u64)(num) << 12 | (u64)(scale) << 20 |		\
+	  (u64)(asid) << 48,						\
+	  (u64)(addr) | (u64)(tg) << 10 | (u64)(ttl) << 8 | (u64)(leaf) }
+#define FAKE_TLBI_S2_IPA_TTL(vmid, addr, num, scale, tg, ttl, leaf)	\
+	{ 0x2a | (u64)(num) << 12 | (u64)(scale) << 20 |		\
+	  (u64)(vmid) << 32,						\
+	  (u64)(addr) | (u64)(tg) << 10 | (u64)(ttl) << 8 | (u64)(leaf) }
+
 #endif /* SMMUV3_TESTS_FAKE_SMMU_H */

@@ -357,17 +357,20 @@ static void overlap_atc_after_tlb_sync(struct kunit *test)
 
 	domain = lat_domain(test, SMMUV3_STAGE_1, inv, ARRAY_SIZE(inv));
 
-	/* one page: VA 0x1000, no range (TG 0), Leaf 1 */
+	/* one page: VA 0x1000, a range of one 4K page (TG 1) at level 3 */
 	smmuv3_domain_inv_range(domain, 0x1000, SZ_4K, SZ_4K, true);
 	lat_expect_clean(test, rig);
 	/* ATC_INV Size 52: the whole ATC (IHI 0070 4.5.1) */
-	FAKE_EXPECT_CMDS(test, f0, FAKE_TLBI_NH_VA(5, 0x1000, 0, 0, 0, 1),
+	FAKE_EXPECT_CMDS(test, f0,
+			 FAKE_TLBI_NH_VA_TTL(5, 0x1000, 0, 0, 1, 3, 1),
 			 FAKE_CMD_SYNC, FAKE_ATC_INV(0x10, 0, 0, 52),
 			 FAKE_CMD_SYNC);
-	FAKE_EXPECT_CMDS(test, f1, FAKE_TLBI_NH_VA(6, 0x1000, 0, 0, 0, 1),
+	FAKE_EXPECT_CMDS(test, f1,
+			 FAKE_TLBI_NH_VA_TTL(6, 0x1000, 0, 0, 1, 3, 1),
 			 FAKE_CMD_SYNC, FAKE_ATC_INV(0x20, 0, 0, 52),
 			 FAKE_ATC_INV(0x21, 0, 0, 52), FAKE_CMD_SYNC);
-	FAKE_EXPECT_CMDS(test, f2, FAKE_TLBI_NH_VA(7, 0x1000, 0, 0, 0, 1),
+	FAKE_EXPECT_CMDS(test, f2,
+			 FAKE_TLBI_NH_VA_TTL(7, 0x1000, 0, 0, 1, 3, 1),
 			 FAKE_CMD_SYNC, FAKE_ATC_INV(0x30, 0, 0, 52),
 			 FAKE_CMD_SYNC);
 

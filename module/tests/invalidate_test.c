@@ -47,6 +47,17 @@
 
 #define SYNC	FAKE_CMD_SYNC
 
+/*
+ * Leaf-only invalidations (an unmap) with range invalidation: a range
+ * (TG != 0) whose level hint TTL names the level of the leaves, 3 for the
+ * granule's pages, 2 for the blocks one level up, 1 for 1G blocks of 4K
+ * pages.
+ */
+#define LEAF_VA(asid, addr, num, scale, tg, ttl)			\
+	FAKE_TLBI_NH_VA_TTL(asid, addr, num, scale, tg, ttl, 1)
+#define LEAF_IPA(vmid, addr, num, scale, tg, ttl)			\
+	FAKE_TLBI_S2_IPA_TTL(vmid, addr, num, scale, tg, ttl, 1)
+
 #define FEAT_RIL	(SMMUV3_FEAT_S1 | SMMUV3_FEAT_S2 | SMMUV3_FEAT_RANGE_INV)
 #define FEAT_NO_RIL	(SMMUV3_FEAT_S1 | SMMUV3_FEAT_S2)
 
@@ -139,9 +150,9 @@ static void inv_range_s1_two_instances(struct kunit *test)
 
 	smmuv3_domain_inv_range(domain, 0x40000, 3 * SZ_4K, SZ_4K, true);
 	FAKE_EXPECT_CMDS(test, f[0],
-			 FAKE_TLBI_NH_VA(5, 0x40000, 2, 0, TG4K, 1), SYNC);
+			 LEAF_VA(5, 0x40000, 2, 0, TG4K, 3), SYNC);
 	FAKE_EXPECT_CMDS(test, f[1],
-			 FAKE_TLBI_NH_VA(7, 0x40000, 2, 0, TG4K, 1), SYNC);
+			 LEAF_VA(7, 0x40000, 2, 0, TG4K, 3), SYNC);
 
 	/*
 	 * A walk change (not leaf only): Leaf = 0.  One page: with TG != 0,
@@ -207,15 +218,15 @@ static void inv_stack_not_cleared(struct kunit *test)
 		dirty_stack(patterns[i], 2);
 		smmuv3_domain_inv_range(one, 0x7ff000, SZ_4K, SZ_4K, true);
 		FAKE_EXPECT_CMDS(test, f[0],
-				 FAKE_TLBI_NH_VA(5, 0x7ff000, 0, 0, 0, 1), SYNC);
+				 LEAF_VA(5, 0x7ff000, 0, 0, TG4K, 3), SYNC);
 		FAKE_EXPECT_NO_CMDS(test, f[1]);
 
 		dirty_stack(patterns[i], 2);
 		smmuv3_domain_inv_range(two, 0x40000, 3 * SZ_4K, SZ_4K, true);
 		FAKE_EXPECT_CMDS(test, f[0],
-				 FAKE_TLBI_NH_VA(6, 0x40000, 2, 0, TG4K, 1), SYNC);
+				 LEAF_VA(6, 0x40000, 2, 0, TG4K, 3), SYNC);
 		FAKE_EXPECT_CMDS(test, f[1],
-				 FAKE_TLBI_NH_VA(7, 0x40000, 2, 0, TG4K, 1), SYNC);
+				 LEAF_VA(7, 0x40000, 2, 0, TG4K, 3), SYNC);
 	}
 }
 
@@ -282,7 +293,7 @@ static void inv_range_ats(struct kunit *test)
 	/* One page: Address 0x1000, Size 0; ATS_FULL stays whole. */
 	smmuv3_domain_inv_range(domain, 0x1000, SZ_4K, SZ_4K, true);
 	FAKE_EXPECT_CMDS(test, f[0],
-			 FAKE_TLBI_NH_VA(5, 0x1000, 0, 0, 0, 1),
+			 LEAF_VA(5, 0x1000, 0, 0, TG4K, 3),
 			 SYNC,
 			 FAKE_ATC_INV_RANGE(0x10, 3, 1, 0x1000, 0),
 			 FAKE_ATC_INV(0x20, 0, 0, ATC_ALL),
@@ -383,7 +394,7 @@ static void inv_skips_unused(struct kunit *test)
 	smmuv3_domain_inv_range(domain, 0x1000, SZ_4K, SZ_4K, true);
 	FAKE_EXPECT_NO_CMDS(test, f[0]);
 	FAKE_EXPECT_CMDS(test, f[1],
-			 FAKE_TLBI_NH_VA(7, 0x1000, 0, 0, 0, 1), SYNC);
+			 LEAF_VA(7, 0x1000, 0, 0, TG4K, 3), SYNC);
 
 	smmuv3_domain_inv_all(domain);
 	FAKE_EXPECT_NO_CMDS(test, f[0]);
@@ -405,13 +416,15 @@ static void inv_skips_unused(struct kunit *test)
  * commands, by hand, for N pages:
  *
  * SCALE is the lowest set bit of N, NUM + 1 the next 5 bits from there.
- * A single page is a command without range (TG = 0, NUM = SCALE = 0): with
- * a TG, NUM = SCALE = TTL = 0 is reserved (IHI 0070 4.4.1.1, CERROR_ILL).
+ * These are unmaps (Leaf = 1) of leaves of the granule's size: each
+ * command has the level hint TTL = 3 (a 512M block of 64K pages: 2), so a
+ * single page is a range too (NUM = SCALE = 0, which only TTL = 0 makes
+ * reserved: IHI 0070 4.4.1.1, CERROR_ILL).
  *
- *   1 = 1 << 0              no range
+ *   1 = 1 << 0              NUM 0  SCALE 0
  *   31 = 31 << 0            NUM 30 SCALE 0
  *   32 = 1 << 5             NUM 0  SCALE 5
- *   33 = 1 + (1 << 5)       no range at +0; NUM 0 SCALE 5 at +1 page
+ *   33 = 1 + (1 << 5)       NUM 0 SCALE 0 at +0; NUM 0 SCALE 5 at +1 page
  *   37 = 5 + (1 << 5)       NUM 4 SCALE 0 at +0; NUM 0 SCALE 5 at +5 pages
  *   992 = 31 << 5           NUM 30 SCALE 5
  *   1000 = (29 << 3) + (3 << 8)
@@ -433,36 +446,36 @@ static void inv_range_encoding(struct kunit *test)
 
 	smmuv3_domain_inv_range(domain, 0x10000, SZ_4K, SZ_4K, true);
 	FAKE_EXPECT_CMDS(test, f,
-			 FAKE_TLBI_NH_VA(5, 0x10000, 0, 0, 0, 1), SYNC);
+			 LEAF_VA(5, 0x10000, 0, 0, TG4K, 3), SYNC);
 
 	smmuv3_domain_inv_range(domain, 0x10000, 31 * SZ_4K, SZ_4K, true);
 	FAKE_EXPECT_CMDS(test, f,
-			 FAKE_TLBI_NH_VA(5, 0x10000, 30, 0, TG4K, 1), SYNC);
+			 LEAF_VA(5, 0x10000, 30, 0, TG4K, 3), SYNC);
 
 	smmuv3_domain_inv_range(domain, 0x20000, 32 * SZ_4K, SZ_4K, true);
 	FAKE_EXPECT_CMDS(test, f,
-			 FAKE_TLBI_NH_VA(5, 0x20000, 0, 5, TG4K, 1), SYNC);
+			 LEAF_VA(5, 0x20000, 0, 5, TG4K, 3), SYNC);
 
 	smmuv3_domain_inv_range(domain, 0x100000, 33 * SZ_4K, SZ_4K, true);
 	FAKE_EXPECT_CMDS(test, f,
-			 FAKE_TLBI_NH_VA(5, 0x100000, 0, 0, 0, 1),
-			 FAKE_TLBI_NH_VA(5, 0x101000, 0, 5, TG4K, 1),
+			 LEAF_VA(5, 0x100000, 0, 0, TG4K, 3),
+			 LEAF_VA(5, 0x101000, 0, 5, TG4K, 3),
 			 SYNC);
 
 	smmuv3_domain_inv_range(domain, 0x100000, 37 * SZ_4K, SZ_4K, true);
 	FAKE_EXPECT_CMDS(test, f,
-			 FAKE_TLBI_NH_VA(5, 0x100000, 4, 0, TG4K, 1),
-			 FAKE_TLBI_NH_VA(5, 0x105000, 0, 5, TG4K, 1),
+			 LEAF_VA(5, 0x100000, 4, 0, TG4K, 3),
+			 LEAF_VA(5, 0x105000, 0, 5, TG4K, 3),
 			 SYNC);
 
 	smmuv3_domain_inv_range(domain, 0, 992 * SZ_4K, SZ_4K, true);
 	FAKE_EXPECT_CMDS(test, f,
-			 FAKE_TLBI_NH_VA(5, 0, 30, 5, TG4K, 1), SYNC);
+			 LEAF_VA(5, 0, 30, 5, TG4K, 3), SYNC);
 
 	smmuv3_domain_inv_range(domain, 0, 1000 * SZ_4K, SZ_4K, true);
 	FAKE_EXPECT_CMDS(test, f,
-			 FAKE_TLBI_NH_VA(5, 0, 28, 3, TG4K, 1),
-			 FAKE_TLBI_NH_VA(5, 0xe8000, 2, 8, TG4K, 1),
+			 LEAF_VA(5, 0, 28, 3, TG4K, 3),
+			 LEAF_VA(5, 0xe8000, 2, 8, TG4K, 3),
 			 SYNC);
 
 	/* 16K pages: TG 2; 2 pages = 1 << 1, SCALE 1; 3 pages NUM 2 */
@@ -470,16 +483,101 @@ static void inv_range_encoding(struct kunit *test)
 	smmuv3_domain_inv_range(domain, 0x8000, 2 * SZ_16K, SZ_16K, true);
 	smmuv3_domain_inv_range(domain, 0x8000, 3 * SZ_16K, SZ_16K, true);
 	FAKE_EXPECT_CMDS(test, f,
-			 FAKE_TLBI_NH_VA(5, 0x8000, 0, 1, TG16K, 1), SYNC,
-			 FAKE_TLBI_NH_VA(5, 0x8000, 2, 0, TG16K, 1), SYNC);
+			 LEAF_VA(5, 0x8000, 0, 1, TG16K, 3), SYNC,
+			 LEAF_VA(5, 0x8000, 2, 0, TG16K, 3), SYNC);
 
 	/* 64K pages: TG 3; a 512M block is 8192 = 1 << 13 pages */
 	domain->pgtbl_cfg.pgsize_bitmap = PGSIZES_64K;
 	smmuv3_domain_inv_range(domain, 0x30000, 3 * SZ_64K, SZ_64K, true);
 	smmuv3_domain_inv_range(domain, 0x20000000, SZ_512M, SZ_512M, true);
 	FAKE_EXPECT_CMDS(test, f,
-			 FAKE_TLBI_NH_VA(5, 0x30000, 2, 0, TG64K, 1), SYNC,
-			 FAKE_TLBI_NH_VA(5, 0x20000000, 0, 13, TG64K, 1), SYNC);
+			 LEAF_VA(5, 0x30000, 2, 0, TG64K, 3), SYNC,
+			 LEAF_VA(5, 0x20000000, 0, 13, TG64K, 2), SYNC);
+}
+
+/*
+ * The level hint, word 1 [9:8] (IHI 0070 4.4.1.1): with range
+ * invalidation, an unmap (Leaf = 1) names the level of the leaves it
+ * removed, which the granule (the leaf size) and the page size tell:
+ * 4K pages at level 3, 2M blocks at 2, 1G blocks at 1; 16K pages at 3,
+ * their 32M blocks at 2; 64K pages at 3, their 512M blocks at 2.  A single
+ * leaf is then a range of one (NUM = SCALE = 0 with TTL != 0 is valid),
+ * like a single page of a stage-2 table.  Without a hint to give, a single
+ * page stays a command without range (TG = 0): a walk change (Leaf = 0),
+ * whose entries may be at any level, and a granule that is no leaf size of
+ * the table.  Without range invalidation TG and TTL stay 0 (RES0).
+ */
+static void inv_range_level_hint(struct kunit *test)
+{
+	struct smmuv3_domain *s1, *s2, *plain;
+	struct fake_smmu *f, *g;
+
+	f = fake_smmu_create(test, "smmu0", FEAT_RIL, 16, 8);
+	g = fake_smmu_create(test, "smmu1", FEAT_NO_RIL, 16, 8);
+	{
+		const struct smmuv3_inv inv1[] = { FAKE_INV(f, S1, 5, 0, 1) };
+		const struct smmuv3_inv inv2[] = { FAKE_INV(f, S2, 9, 0, 1) };
+		const struct smmuv3_inv inv3[] = { FAKE_INV(g, S1, 6, 0, 1) };
+
+		s1 = domain_with(test, SMMUV3_STAGE_1, PGSIZES_4K, inv1,
+				 ARRAY_SIZE(inv1));
+		s2 = domain_with(test, SMMUV3_STAGE_2, PGSIZES_4K, inv2,
+				 ARRAY_SIZE(inv2));
+		plain = domain_with(test, SMMUV3_STAGE_1, PGSIZES_4K, inv3,
+				    ARRAY_SIZE(inv3));
+	}
+
+	/* One 4K page: TLBI_NH_VA 0x12, ASID 5, TG 1, TTL 3, Leaf */
+	smmuv3_domain_inv_range(s1, 0x100000, SZ_4K, SZ_4K, true);
+	FAKE_EXPECT_CMDS(test, f,
+			 { 0x12 | 5ull << 48,
+			   0x100000 | 1 << 10 | 3 << 8 | 1 },
+			 SYNC);
+
+	/* One 2M block: 512 pages (SCALE 9) at level 2; one 1G at level 1 */
+	smmuv3_domain_inv_range(s1, 0x40000000, SZ_2M, SZ_2M, true);
+	smmuv3_domain_inv_range(s1, 0x80000000, SZ_1G, SZ_1G, true);
+	FAKE_EXPECT_CMDS(test, f,
+			 LEAF_VA(5, 0x40000000, 0, 9, TG4K, 2), SYNC,
+			 LEAF_VA(5, 0x80000000, 0, 18, TG4K, 1), SYNC);
+
+	/* Stage 2: S2_IPA 0x2a, VMID 9 [47:32], the same hint */
+	smmuv3_domain_inv_range(s2, 0x7000, SZ_4K, SZ_4K, true);
+	FAKE_EXPECT_CMDS(test, f,
+			 { 0x2a | 9ull << 32,
+			   0x7000 | 1 << 10 | 3 << 8 | 1 },
+			 SYNC);
+
+	/* A walk change: no hint; one page without range, two as a range */
+	smmuv3_domain_inv_range(s1, 0x100000, SZ_4K, SZ_4K, false);
+	smmuv3_domain_inv_range(s1, 0x100000, SZ_8K, SZ_4K, false);
+	FAKE_EXPECT_CMDS(test, f,
+			 FAKE_TLBI_NH_VA(5, 0x100000, 0, 0, 0, 0), SYNC,
+			 FAKE_TLBI_NH_VA(5, 0x100000, 0, 1, TG4K, 0), SYNC);
+
+	/* A granule that is no leaf of 4K pages (8K): no hint */
+	smmuv3_domain_inv_range(s1, 0x100000, SZ_4K, SZ_8K, true);
+	smmuv3_domain_inv_range(s1, 0x100000, SZ_16K, SZ_8K, true);
+	FAKE_EXPECT_CMDS(test, f,
+			 FAKE_TLBI_NH_VA(5, 0x100000, 0, 0, 0, 1), SYNC,
+			 FAKE_TLBI_NH_VA(5, 0x100000, 0, 2, TG4K, 1), SYNC);
+
+	/* 16K pages: one page, and a 32M block (2048 pages) at level 2 */
+	s1->pgtbl_cfg.pgsize_bitmap = PGSIZES_16K;
+	smmuv3_domain_inv_range(s1, 0x4000, SZ_16K, SZ_16K, true);
+	smmuv3_domain_inv_range(s1, 0x2000000, SZ_32M, SZ_32M, true);
+	FAKE_EXPECT_CMDS(test, f,
+			 LEAF_VA(5, 0x4000, 0, 0, TG16K, 3), SYNC,
+			 LEAF_VA(5, 0x2000000, 0, 11, TG16K, 2), SYNC);
+
+	/* 64K pages: one page at level 3 */
+	s1->pgtbl_cfg.pgsize_bitmap = PGSIZES_64K;
+	smmuv3_domain_inv_range(s1, 0x10000, SZ_64K, SZ_64K, true);
+	FAKE_EXPECT_CMDS(test, f, LEAF_VA(5, 0x10000, 0, 0, TG64K, 3), SYNC);
+
+	/* No range invalidation: TG 0, TTL 0, whatever the leaves */
+	smmuv3_domain_inv_range(plain, 0x100000, SZ_4K, SZ_4K, true);
+	FAKE_EXPECT_CMDS(test, g, { 0x12 | 6ull << 48, 0x100000 | 1 }, SYNC);
 }
 
 /* --- Without range invalidation ------------------------------------------- */
@@ -586,6 +684,8 @@ static void inv_range_no_range_inv_s2(struct kunit *test)
  *   33 << 31 pages               NUM 31 SCALE 31 at 0 (2^36 pages, 2^48
  *                                bytes), then NUM 0 SCALE 31 at 2^48
  *   2^40 pages (2^52 bytes)      16 commands of NUM 31 SCALE 31: the ASID
+ *
+ * The leaves are 1G blocks of 4K pages: level 1, TTL 1.
  */
 static void inv_range_huge(struct kunit *test)
 {
@@ -602,12 +702,12 @@ static void inv_range_huge(struct kunit *test)
 
 	smmuv3_domain_inv_range(domain, 0, 1ull << 44, SZ_1G, true);
 	FAKE_EXPECT_CMDS(test, f,
-			 FAKE_TLBI_NH_VA(5, 0, 1, 31, TG4K, 1), SYNC);
+			 LEAF_VA(5, 0, 1, 31, TG4K, 1), SYNC);
 
 	smmuv3_domain_inv_range(domain, 0, 33ull << 43, SZ_1G, true);
 	FAKE_EXPECT_CMDS(test, f,
-			 FAKE_TLBI_NH_VA(5, 0, 31, 31, TG4K, 1),
-			 FAKE_TLBI_NH_VA(5, 1ull << 48, 0, 31, TG4K, 1),
+			 LEAF_VA(5, 0, 31, 31, TG4K, 1),
+			 LEAF_VA(5, 1ull << 48, 0, 31, TG4K, 1),
 			 SYNC);
 
 	smmuv3_domain_inv_range(domain, 0, 1ull << 52, SZ_1G, true);
@@ -643,7 +743,7 @@ static void inv_range_inexpressible(struct kunit *test)
 	/* ending at 2^52 is fine: 2 pages, NUM 0 SCALE 1 */
 	smmuv3_domain_inv_range(s2, (1ull << 52) - SZ_8K, SZ_8K, SZ_4K, true);
 	FAKE_EXPECT_CMDS(test, f,
-			 FAKE_TLBI_S2_IPA(9, (1ull << 52) - SZ_8K, 0, 1, TG4K, 1),
+			 LEAF_IPA(9, (1ull << 52) - SZ_8K, 0, 1, TG4K, 3),
 			 SYNC);
 
 	/* 1.5 pages of 64K: the range would cover one */
@@ -702,7 +802,7 @@ static void inv_range_no_range_inv_inexpressible(struct kunit *test)
  */
 static void inv_failure_retries_whole(struct kunit *test)
 {
-	const struct fake_cmd bad = FAKE_TLBI_NH_VA(5, 0x40000, 2, 0, TG4K, 1);
+	const struct fake_cmd bad = LEAF_VA(5, 0x40000, 2, 0, TG4K, 3);
 	struct smmuv3_domain *domain;
 	struct fake_smmu *f[2];
 
@@ -735,7 +835,7 @@ static void inv_failure_retries_whole(struct kunit *test)
 			 SYNC, SYNC, FAKE_TLBI_NH_ASID(5), SYNC,
 			 FAKE_ATC_INV(0x10, 0, 0, ATC_ALL), SYNC);
 	FAKE_EXPECT_CMDS(test, f[1],
-			 FAKE_TLBI_NH_VA(7, 0x40000, 2, 0, TG4K, 1), SYNC);
+			 LEAF_VA(7, 0x40000, 2, 0, TG4K, 3), SYNC);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&f[0]->smmu.cmdq.inv_failures), 1);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&f[1]->smmu.cmdq.inv_failures), 0);
 }
@@ -796,7 +896,7 @@ static void inv_failure_timeout(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic64_read(&f[0]->smmu.cmdq.timeouts), 1);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&f[0]->smmu.cmdq.inv_failures), 1);
 	FAKE_EXPECT_CMDS(test, f[1],
-			 FAKE_TLBI_NH_VA(7, 0x40000, 0, 1, TG4K, 1), SYNC);
+			 LEAF_VA(7, 0x40000, 0, 1, TG4K, 3), SYNC);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&f[1]->smmu.cmdq.inv_failures), 0);
 }
 
@@ -1045,6 +1145,7 @@ static struct kunit_case smmuv3_invalidate_cases[] = {
 	KUNIT_CASE(inv_range_atc_span),
 	KUNIT_CASE(inv_skips_unused),
 	KUNIT_CASE(inv_range_encoding),
+	KUNIT_CASE(inv_range_level_hint),
 	KUNIT_CASE(inv_range_no_range_inv),
 	KUNIT_CASE(inv_range_no_range_inv_s2),
 	KUNIT_CASE(inv_all),
