@@ -45,6 +45,7 @@ import iort  # noqa: E402
 from builds import Builds  # noqa: E402
 from boot import Boots  # noqa: E402
 from stockboot import StockBoots  # noqa: E402
+import difforacle  # noqa: E402
 from static import StaticChecks  # noqa: E402
 
 
@@ -237,6 +238,8 @@ def run_steps(runner, o, names, guest, echo_static):
     # in the background (prebuild()), and the stock boots need none of them.
     if STOCK in names:
         runner.run_stock()
+    if difforacle.DIFF in names:
+        difforacle.run_diff(runner)  # both drivers, traced (qemu/difforacle.py)
     if o.check and not o.kdir:
         # The other guest kernels, each with its own topologies.
         for kname in CHECK_KERNELS:
@@ -252,7 +255,8 @@ def main():
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
                                  epilog="Topologies:\n" + "\n".join(
                                      "  %-12s %s" % (t.name, t.desc) for t in TOPOLOGIES.values())
-                                 + "\n  %-12s %s" % (STOCK, STOCK_DESC))
+                                 + "\n  %-12s %s" % (STOCK, STOCK_DESC)
+                                 + "\n  %-12s %s" % (difforacle.DIFF, difforacle.DIFF_DESC))
     # (--topology stock boots the stock kernels.)
     ap.add_argument("--driver", choices=["ours", "upstream"], default="ours",
                     help="smmuv3.ko (ours) or the kernel's arm_smmu_v3.ko (default: ours)")
@@ -339,12 +343,12 @@ def main():
         ap.error("--cross-compile needs --kdir (a kernel tree built with that compiler)")
     names = o.topology or []
     for n in names:
-        if n not in TOPOLOGIES and n != STOCK:
+        if n not in TOPOLOGIES and n not in (STOCK, difforacle.DIFF):
             ap.error("unknown topology %s (see --list)" % n)
     if o.demo:
         names = names or ["acpi2"]
     elif o.check:
-        names = names or DEFAULT_TOPOLOGIES + [STOCK]
+        names = names or DEFAULT_TOPOLOGIES + [STOCK, difforacle.DIFF]
         o.static = ["checkpatch", "sparse", "oracle"]
     elif not names and not o.static and not o.build:
         names = list(DEFAULT_TOPOLOGIES)
@@ -360,7 +364,7 @@ def main():
         if runner.kernel() and runner.build_module(echo=True):
             print(show(os.path.join(runner.outdir("module"), "smmuv3.ko")))
         return 1 if runner.results.count("FAIL") else 0
-    guest = [n for n in names if n != STOCK]
+    guest = [n for n in names if n not in (STOCK, difforacle.DIFF)]
     try:
         run_steps(runner, o, names, guest, echo_static)
     finally:
