@@ -33,7 +33,9 @@ failure unless it is in the reviewed list qemu/difforacle_allowed.py
     qemu/difforacle.py --self-test
 
 run.py --topology diff boots both drivers and reports diff/OPERATION
-(PASS/FAIL lines).
+(PASS/FAIL lines); with SMMUV3_DIFF_UPSTREAM=RUNDIR (a run's log directory,
+as the chroot sees it: /cache/logs/...) it boots only ours and reuses
+upstream's trace from that run.
 """
 
 import argparse
@@ -338,6 +340,15 @@ def run_diff(runner):
     try:
         for drv in DRIVERS:
             tag = runner.tag("%s-%s" % (DIFF, drv))
+            if drv == "upstream" and os.environ.get("SMMUV3_DIFF_UPSTREAM"):
+                # Upstream's trace of an earlier run (same kernel and QEMU):
+                # one boot instead of two while changing our driver.
+                old = os.path.join(os.environ["SMMUV3_DIFF_UPSTREAM"], tag)
+                traces[drv] = old + ".trace"
+                with open(old + ".results", errors="replace") as f:
+                    names[drv] = op_names(f.read().splitlines())
+                note("%s: the trace of %s (SMMUV3_DIFF_UPSTREAM)" % (tag, show(old)))
+                continue
             module_dir = None
             if drv == "ours":
                 module_dir = runner.build_module()
