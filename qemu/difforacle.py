@@ -70,16 +70,16 @@ ERR_SKIPPED = 0xfff
 # SMMUv3 register offsets (IHI 0070, 6.2), within the instance's 128 KiB.
 REGS = {
     0x20: "CR0", 0x28: "CR1", 0x2c: "CR2", 0x44: "GBPA", 0x48: "AGBPA",
-    0x50: "IRQ_CTRL", 0x60: "GERRORN", 0x68: "GERROR_IRQ_CFG0",
+    0x50: "IRQ_CTRL", 0x64: "GERRORN", 0x68: "GERROR_IRQ_CFG0", 0x6c: "GERROR_IRQ_CFG0_HI",
     0x70: "GERROR_IRQ_CFG1", 0x74: "GERROR_IRQ_CFG2",
     0x80: "STRTAB_BASE", 0x84: "STRTAB_BASE_HI", 0x88: "STRTAB_BASE_CFG",
     0x90: "CMDQ_BASE", 0x94: "CMDQ_BASE_HI", 0x98: "CMDQ_PROD", 0x9c: "CMDQ_CONS",
-    0xa0: "EVENTQ_BASE", 0xa4: "EVENTQ_BASE_HI", 0x100a8: "EVENTQ_PROD",
-    0x100ac: "EVENTQ_CONS", 0xa8: "EVENTQ_PROD", 0xac: "EVENTQ_CONS",
-    0xb0: "EVENTQ_IRQ_CFG0", 0xb8: "EVENTQ_IRQ_CFG1", 0xbc: "EVENTQ_IRQ_CFG2",
-    0xc0: "PRIQ_BASE", 0x100c8: "PRIQ_PROD", 0x100cc: "PRIQ_CONS",
-    0xd0: "PRIQ_IRQ_CFG0", 0xd8: "PRIQ_IRQ_CFG1", 0xdc: "PRIQ_IRQ_CFG2",
-    0x40: "CR0ACK?",
+    0xa0: "EVENTQ_BASE", 0xa4: "EVENTQ_BASE_HI", 0xa8: "EVENTQ_PROD", 0xac: "EVENTQ_CONS",
+    0xb0: "EVENTQ_IRQ_CFG0", 0xb4: "EVENTQ_IRQ_CFG0_HI", 0xb8: "EVENTQ_IRQ_CFG1",
+    0xbc: "EVENTQ_IRQ_CFG2", 0xc0: "PRIQ_BASE", 0xc4: "PRIQ_BASE_HI", 0xc8: "PRIQ_PROD",
+    0xcc: "PRIQ_CONS", 0xd0: "PRIQ_IRQ_CFG0", 0xd4: "PRIQ_IRQ_CFG0_HI", 0xd8: "PRIQ_IRQ_CFG1",
+    0xdc: "PRIQ_IRQ_CFG2",
+    0x100a8: "EVENTQ_PROD", 0x100ac: "EVENTQ_CONS", 0x100c8: "PRIQ_PROD", 0x100cc: "PRIQ_CONS",
 }
 # Registers whose value is a queue index: not compared (batching).
 INDEX_REGS = {"CMDQ_PROD", "CMDQ_CONS", "EVENTQ_PROD", "EVENTQ_CONS", "PRIQ_PROD",
@@ -138,7 +138,7 @@ class Tags:
 
 
 def reg_line(off, val):
-    name = REGS.get(off) or REGS.get(off & 0xffff) or "+%#x" % off
+    name = REGS.get(off) or "+%#x" % off
     if name in INDEX_REGS:
         return None
     if name in ADDR_MASK:
