@@ -363,7 +363,11 @@ def run_diff(runner):
                      "smtest.topology=" + TOPOLOGY,
                      "smtest.instances=%d" % topo.instances,
                      "smtest.testtimeout=%d" % runner._testtimeout(),
-                     "smtest.tests=smmuv3_scenario", "smtest.kunit=0"]
+                     "smtest.tests=smmuv3_scenario", "smtest.kunit=0",
+                     # The same probe path for both drivers: on a loaded host
+                     # the driver's insmod can come after the default 30 s,
+                     # when devices bind without their IOMMU (the probe race).
+                     "deferred_probe_timeout=600"]
             boot_initrd, fw = _iort_prepare(runner, topo, image, initrd, tag)
             trace = runner.log(tag + ".trace")
             runner.qemu_extra = [a for ev in TRACE_EVENTS for a in ("-trace", "enable=" + ev)]
