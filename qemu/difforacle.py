@@ -154,6 +154,7 @@ def parse(path):
     cur = ops[0]
     tags = Tags()
     last = None             # the SMMU instance written last (commands are its)
+    tail = None             # after an end marker: the next operation's, or the shutdown
     marker_sid = None
     with open(path, errors="replace") as f:
         for raw in f:
@@ -172,6 +173,14 @@ def parse(path):
                     continue
                 off, val = int(c.group(5), 16), int(c.group(6), 16)
                 if off == MARK_BEGIN_OFF and val & 0xff000000 == MARK_BEGIN:
+                    # What came after the previous operation's end marker
+                    # (deferred work it left) is still that operation's.
+                    if tail is not None:
+                        for k, v in tail.lines.items():
+                            ops[-1].lines.setdefault(k, []).extend(v)
+                        for k, n in tail.syncs.items():
+                            ops[-1].syncs[k] = ops[-1].syncs.get(k, 0) + n
+                        tail = None
                     cur = Op(val & 0xfff, "op%d" % (val & 0xfff))
                     ops.append(cur)
                     bus, slot, fn = int(c.group(2), 16), int(c.group(3)), int(c.group(4), 16)
@@ -179,6 +188,7 @@ def parse(path):
                 elif off == MARK_END_OFF and val & 0xff000000 == MARK_END:
                     if cur.index == (val >> 12) & 0xfff:
                         cur.errno = val & 0xfff
+                        tail = cur = Op(-2, "shutdown")
                 continue
             inst = last or "SMMU@?"
             if ev == "smmuv3_write_mmio":
@@ -199,8 +209,9 @@ def parse(path):
                 cur.add(inst, "%s %s" % (ev, tags.sub(args.strip())))
             elif ev.startswith(("smmuv3_translate", "smmuv3_record_event", "smmuv3_decode_cd")):
                 s = SID_RE.search(args)
-                if s and marker_sid is not None and int(s.group(1), 16) != marker_sid:
-                    continue
+                if marker_sid is None or cur.index < 0 or (
+                        s and int(s.group(1), 16) != marker_sid):
+                    continue    # not edu A's DMA in an operation
                 # The DMA's path, without addresses (IOVAs are the scenario's,
                 # but the physical pages are each boot's own).
                 text = re.sub(r"translated=0x[0-9a-f]+ ?|ttb:0x[0-9a-f]+ ?", "", args)
@@ -208,6 +219,8 @@ def parse(path):
                 lines = cur.lines.get("dma", [])
                 if not lines or lines[-1] != line:     # repeats folded
                     cur.add("dma", line)
+    if tail is not None:    # after the last operation: the guest's poweroff
+        ops.append(tail)
     return ops
 
 
@@ -236,16 +249,16 @@ def compare(ours, upstream, names, allowed):
         for op in ops:
             by_idx.setdefault(op.index, {})[drv] = op
     ren = {"ours": instances(ours), "upstream": instances(upstream)}
-    for idx in sorted(by_idx):
+    for idx in sorted(by_idx, key=lambda i: (i == -2, i)):   # the shutdown last
         pair = by_idx[idx]
-        name = "probe" if idx == -1 else names.get(idx, "op%d" % idx)
+        name = {-1: "probe", -2: "shutdown"}.get(idx) or names.get(idx, "op%d" % idx)
         msgs, accepted = [], []
         o, u = pair.get("ours"), pair.get("upstream")
         if o is None or u is None:
             msgs.append("only %s's trace has this operation" % ("ours" if o else "upstream"))
             out.append((name, "FAIL", msgs))
             continue
-        if idx != -1 and (o.errno is None or u.errno is None):
+        if idx >= 0 and (o.errno is None or u.errno is None):
             msgs.append("no end marker in %s's trace (the guest died in it?)" %
                         " and ".join(d for d, x in (("ours", o), ("upstream", u))
                                      if x.errno is None))
