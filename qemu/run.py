@@ -238,8 +238,6 @@ def run_steps(runner, o, names, guest, echo_static):
     # in the background (prebuild()), and the stock boots need none of them.
     if STOCK in names:
         runner.run_stock()
-    if difforacle.DIFF in names:
-        difforacle.run_diff(runner)  # both drivers, traced (qemu/difforacle.py)
     if o.check and not o.kdir:
         # The other guest kernels, each with its own topologies.
         for kname in CHECK_KERNELS:
@@ -248,6 +246,9 @@ def run_steps(runner, o, names, guest, echo_static):
                 runner.use_kernel(kname)
                 runner.run_topologies(todo)
     runner.drain()
+    if difforacle.DIFF in names:
+        # Last, one guest at a time: both drivers, traced (qemu/difforacle.py).
+        difforacle.run_diff(runner)
 
 
 def main():
