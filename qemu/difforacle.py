@@ -357,6 +357,7 @@ def run_diff(runner):
     from hostenv import show
     r = runner.results
     o = runner.o
+    runner.use_kernel(o.kernel)     # make check boots the 6.12 kernel before this
     bad = self_test()
     r.add("FAIL" if bad else "PASS", DIFF + "/self-test",
           "%d check(s) of the differ on its samples failed" % bad if bad else "")
