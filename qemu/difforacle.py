@@ -278,12 +278,14 @@ def compare(ours, upstream, names, allowed):
                     continue
                 diffs.append((key, d, None))
         for key, a, b in diffs:
-            text = a if b is None else "%s / %s" % (a, b)
+            text = a if b is None else "%s / %s" % (a, b)   # what the allowed list matches
+            shown = text if b is not None else "%s only: %s" % (
+                "ours" if a.startswith("-") else "upstream", a[1:])
             why = difforacle_allowed.reason(allowed, name, key, text)
             if why:
-                accepted.append("accepted %s: %s  [%s]" % (key, text, why))
+                accepted.append("accepted %s: %s  [%s]" % (key, shown, why))
             else:
-                msgs.append("%s: %s" % (key, text))
+                msgs.append("%s: %s" % (key, shown))
         syncs = "CMD_SYNC ours %s, upstream %s" % (
             _syncs(o, ren["ours"]), _syncs(u, ren["upstream"]))
         if msgs:
