@@ -360,7 +360,7 @@ def run_diff(runner):
     r = runner.results
     o = runner.o
     runner.use_kernel(o.kernel)     # make check boots the 6.12 kernel before this
-    bad = self_test()
+    bad = self_test(quiet=True)
     r.add("FAIL" if bad else "PASS", DIFF + "/self-test",
           "%d check(s) of the differ on its samples failed" % bad if bad else "")
     if not runner.kernel():
@@ -500,7 +500,7 @@ pci_cfg_write edu 00:02.0 @0xf4 <- 0x5e001016
 """
 
 
-def self_test():
+def self_test(quiet=False):
     """The differ on the two samples above: they differ only in what is
     normalised (table address, CMDQ_PROD, the ASID's number, the number of
     CMD_SYNCs, the physical address of a translation) except operation 1's
@@ -553,7 +553,8 @@ def self_test():
         if res["attach"][0] != "FAIL":
             print("self-test: DMA bypassing: expected a FAIL, got %s" % (res["attach"],))
             bad += 1
-    print("self-test: %s" % ("ok" if not bad else "%d failed" % bad))
+    if not quiet or bad:
+        print("self-test: %s" % ("ok" if not bad else "%d failed" % bad))
     return bad
 
 
