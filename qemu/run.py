@@ -45,6 +45,7 @@ import iort  # noqa: E402
 from builds import Builds  # noqa: E402
 from boot import Boots  # noqa: E402
 from stockboot import StockBoots  # noqa: E402
+import difforacle  # noqa: E402
 from static import StaticChecks  # noqa: E402
 
 
@@ -268,6 +269,9 @@ def run_steps(runner, o, names, guest, echo_static):
                 runner.use_kernel(kname)
                 runner.run_topologies(todo)
     runner.drain()
+    if difforacle.DIFF in names:
+        # Last, one guest at a time: both drivers, traced (qemu/difforacle.py).
+        difforacle.run_diff(runner)
 
 
 def main():
@@ -275,7 +279,8 @@ def main():
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
                                  epilog="Topologies:\n" + "\n".join(
                                      "  %-12s %s" % (t.name, t.desc) for t in TOPOLOGIES.values())
-                                 + "\n  %-12s %s" % (STOCK, STOCK_DESC))
+                                 + "\n  %-12s %s" % (STOCK, STOCK_DESC)
+                                 + "\n  %-12s %s" % (difforacle.DIFF, difforacle.DIFF_DESC))
     # (--topology stock boots the stock kernels.)
     ap.add_argument("--driver", choices=["ours", "upstream"], default="ours",
                     help="smmuv3.ko (ours) or the kernel's arm_smmu_v3.ko (default: ours)")
@@ -362,12 +367,12 @@ def main():
         ap.error("--cross-compile needs --kdir (a kernel tree built with that compiler)")
     names = o.topology or []
     for n in names:
-        if n not in TOPOLOGIES and n != STOCK:
+        if n not in TOPOLOGIES and n not in (STOCK, difforacle.DIFF):
             ap.error("unknown topology %s (see --list)" % n)
     if o.demo:
         names = names or ["acpi2"]
     elif o.check:
-        names = names or DEFAULT_TOPOLOGIES + [STOCK]
+        names = names or DEFAULT_TOPOLOGIES + [STOCK, difforacle.DIFF]
         o.static = ["checkpatch", "sparse", "oracle"]
     elif not names and not o.static and not o.build:
         names = list(DEFAULT_TOPOLOGIES)
@@ -383,7 +388,7 @@ def main():
         if runner.kernel() and runner.build_module(echo=True):
             print(show(os.path.join(runner.outdir("module"), "smmuv3.ko")))
         return 1 if runner.results.count("FAIL") else 0
-    guest = [n for n in names if n != STOCK]
+    guest = [n for n in names if n not in (STOCK, difforacle.DIFF)]
     try:
         run_steps(runner, o, names, guest, echo_static)
     finally:

@@ -134,6 +134,14 @@ TOPOLOGIES = {
                  tests=["smmuv3_rmr"], kunit=False,
                  iort=IortEdit([Rmr(0x0100, 0x0e000000), Rmr(0x0900, 0x0e100000, remap=True)],
                                canwbs=True)),
+        # The differential oracle's hardware (qemu/difforacle.py): acpi2 with
+        # CANWBS on the root complex, so that both drivers make vIOMMUs on
+        # QEMU's SMMU (no S2FWB); booted once per driver, traced, with only
+        # the scenario.  Not in DEFAULT_TOPOLOGIES: `--topology diff` boots it.
+        Topology("acpi2-diff", "as acpi2, with CANWBS on the root complex (IORT upgrade); "
+                 "selftest scenario only, no KUnit, QEMU tracing the SMMUs",
+                 [Smmu("pcie.0", "nested"), Smmu("pcie.1", "nested", bus_nr=8)], uefi=True,
+                 tests=["smmuv3_scenario"], kunit=False, iort=IortEdit([], canwbs=True)),
         # A server-sized instance count: one SMMU per root complex, as on
         # systems with many PCIe segments.  Probe and group checks, block I/O
         # through every instance, sharing across instances.
@@ -161,6 +169,8 @@ TEST_TOPOLOGIES = {
     "smmuv3_stress": ["acpi2", "acpi2-mixed"],
     # The IORT's RMR and CANWBS: acpi2-rmr names it; acpi2 shows their absence.
     "smmuv3_rmr": ["acpi2"],
+    # The differential oracle's scenario: only on its own traced boots.
+    "smmuv3_scenario": ["acpi2-diff"],
 }
 # Quick boots of the ACPI topologies, repeated (--repeat): the driver probes
 # while the deferred-probe worker binds devices behind the instances, so
