@@ -163,7 +163,7 @@ static const struct probe_combo probe_combos[] = {
 	  S12 | IDR0_COHACC | IDR0_STALL(0) | IDR0_HTTU_AD | IDR0_SEV,
 	  IDR1(8, 0, 0, 8, 8), 0, IDR5_48_4K_64K, 0, true, false,
 	  PROBE_COMBINED },
-	{ "2-level, 32-bit SID (table capped at 24 bits)",
+	{ "2-level, 32-bit SID (table capped at 25 bits)",
 	  S12 | IDR0_COHACC | IDR0_ST_2LVL, IDR1(32, 0, 0, 8, 8), 0,
 	  IDR5_48_4K_64K, 0, true, false, PROBE_WIRED },
 	{ "2-level supported, 8-bit SID (linear)",
@@ -271,10 +271,11 @@ static void probe_expect_of(const struct probe_combo *c,
 	 * STRTAB_BASE_CFG: FMT [17:16] (0b00 linear, 0b01 2-level), SPLIT
 	 * [10:6], LOG2SIZE [5:0].  Policy: two levels split at 8 (6.3.25
 	 * allows 6, 8 or 10) when supported (IDR0.ST_LEVEL) and SIDSIZE > 8,
-	 * at most 2^16 level-1 descriptors (LOG2SIZE <= 24).
+	 * at most 2^17 level-1 descriptors (LOG2SIZE <= 25, as the kernel's
+	 * driver allows).
 	 */
 	two_level = (c->idr0 & IDR0_ST_2LVL) && sid > 8;
-	log2size = two_level ? min(sid, 24U) : sid;
+	log2size = two_level ? min(sid, 25U) : sid;
 	e->strtab_cfg = (two_level ? (0x1 << 16 | 8 << 6) : 0) | log2size;
 	/*
 	 * 6.3.24: a linear table is aligned to its size (64-byte STEs), a
