@@ -38,6 +38,13 @@ ALLOWED = [
     Allowed("probe", "*", r"^\+write (GERROR|EVENTQ)_IRQ_CFG0 0x0 ",
             "upstream clears the MSI doorbell registers even without MSI "
             "(IDR0.MSI = 0 on QEMU); ours does not touch them then"),
+    Allowed("probe", "*", r"^[-+]write CR2 0x[26]$",
+            "CR2.PTM is RES0 without IDR0.BTM (IHI 0070 6.3.12) and QEMU has no BTM: "
+            "ours sets it only with BTM, upstream always"),
+    Allowed("probe", "*", r"^-(cmd SMMU_CMD_CFGI_STE|smmuv3_cmdq_cfgi_ste streamid= 0x[0-9a-f]+)$",
+            "ours invalidates each new level-1 stream-table descriptor (CFGI_STE, Leaf 0) "
+            "before its streams are used: the SMMU may have cached the invalid one (IHI "
+            "0070 3.21.3, 4.3.1); upstream does not"),
     Allowed("shutdown", "*", r"^-write IRQ_CTRL 0x0$",
             "ours also masks the instance's interrupts at shutdown; both clear CR0"),
     # Ours gives every vIOMMU a VMID of its own (one stage 2 shared by the
@@ -50,7 +57,7 @@ ALLOWED = [
             "(CFGI_STE) and the parent's VMID, unused on the instance now, is flushed and "
             "freed; upstream's nested bypass STE equals the parent's: nothing to do"),
     Allowed("unmap_nested|viommu_invalidate|replace_paging", "smmu0",
-            r"^[-+](smmuv3_cmdq_tlbi_nh |"
+            r"^[-+](smmuv3_cmdq_tlbi_nh |smmuv3_range_inval |"
             r"smmu_iotlb_inv_vmid_s1 |smmuv3_cmdq_tlbi_s12_vmid |smmu_iotlb_inv_vmid )"
             r".*vmid=v[12]\b",
             "vIOMMU VMID: the same command on ours' second VMID (the vIOMMU's) where "
