@@ -478,6 +478,8 @@ ALLOWED_SKIPS = [
     # stand-ins, selftests/Makefile), no failslab in its config.
     Skip("*/test-1", r"linux/iommufd.h of this kernel has no IOMMU_VIOMMU_ALLOC",
          "Linux 6.12's uAPI has no vIOMMU", where={"kernel": ["6.12"]}),
+    Skip("kunit/smmuv3-ats/canwbs_*", r"^the kernel has no IOMMU_FWSPEC_PCI_RC_CANWBS",
+         "CANWBS came with Linux 6.14", where={"kernel": ["6.12"]}),
     Skip("smmuv3_lifecycle/*", r"^no failslab / fail-nth", "no fault injection in that kernel",
          where={"kernel": ["6.12", "stock-*"]}),
     # Debian's stock kernels: no iommufd (CONFIG_IOMMUFD off).
