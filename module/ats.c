@@ -316,18 +316,22 @@ EXPORT_SYMBOL_IF_KUNIT(smmuv3_atc_inv_master);
  * @master: the master, whose STEs have EATS and whose ATC is clean
  *
  * The PCI side, replaced by KUnit (whose fake devices are not PCI).
+ *
+ * Return: 0 if the capability is on, else the PCI core's error (logged):
+ * the device then sends no translation request and caches nothing.
  */
-void smmuv3_ats_pci_enable(struct smmuv3_master *master)
+int smmuv3_ats_pci_enable(struct smmuv3_master *master)
 {
 	int ret;
 
 	KUNIT_STATIC_STUB_REDIRECT(smmuv3_ats_pci_enable, master);
 	if (!dev_is_pci(master->dev) || to_pci_dev(master->dev)->ats_enabled)
-		return;
+		return 0;
 	ret = pci_enable_ats(to_pci_dev(master->dev),
 			     smmuv3_ats_stu(master->smmu));
 	if (ret)
 		dev_err_ratelimited(master->dev, "ATS not enabled (%d)\n", ret);
+	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(smmuv3_ats_pci_enable);
 

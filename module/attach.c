@@ -189,6 +189,7 @@ static void smmuv3_attach_flush_atc(const struct smmuv3_attach_state *state)
 	bool was = master->ats_enabled;
 	struct smmuv3_invs *invs = NULL;
 	unsigned long flags;
+	bool enabled;
 
 	if (!state->ats && !was)
 		return;
@@ -223,12 +224,17 @@ static void smmuv3_attach_flush_atc(const struct smmuv3_attach_state *state)
 		invs = rcu_dereference(state->domain->invs);
 	if (invs)
 		write_lock_irqsave(&invs->ats_lock, flags);
-	smmuv3_ats_pci_enable(master);
-	WRITE_ONCE(master->ats_enabled, true);
+	/*
+	 * A capability the PCI core did not enable stays off in our record
+	 * too: the next attach with ATS tries again.
+	 */
+	enabled = !smmuv3_ats_pci_enable(master);
+	WRITE_ONCE(master->ats_enabled, enabled);
 	if (invs)
 		write_unlock_irqrestore(&invs->ats_lock, flags);
 	rcu_read_unlock();
-	dev_dbg(master->dev, "ATS enabled\n");
+	if (enabled)
+		dev_dbg(master->dev, "ATS enabled\n");
 }
 
 /* Step 3c: the master's record of its attachments. */

@@ -125,28 +125,35 @@ static int smmuv3_insert_streams(struct smmuv3_master *master)
 }
 
 /**
- * smmuv3_streams_refused() - would probe_device refuse these stream IDs
- * @smmu: the instance
- * @ids: a device's stream IDs from firmware
- * @num: their number
+ * smmuv3_probe_refused() - would probe_device refuse a device
+ * @smmu: the instance firmware puts the device behind
+ * @dev: the device, with its firmware description (fwspec)
  *
  * For a device left without an IOMMU group after registration: true if
- * that is our own refusal (an ID beyond the stream table or owned by
- * another master, already logged by smmuv3_master_add_streams()), not a
- * failed probe worth registering again for.
+ * that is our own refusal, already logged at its probe (a stream ID beyond
+ * the stream table or owned by another master, see
+ * smmuv3_master_add_streams(); or a device that requires ATS where it
+ * cannot have it, see smmuv3_ats_probe()), not a failed probe worth
+ * registering again for.
  *
- * Return: true if one of @ids cannot be given to a new master.
+ * Return: true if probe_device refuses @dev.
  */
-bool smmuv3_streams_refused(struct smmuv3_device *smmu, const u32 *ids,
-			    unsigned int num)
+bool smmuv3_probe_refused(struct smmuv3_device *smmu, struct device *dev)
 {
+	struct iommu_fwspec *fwspec = dev_iommu_fwspec_get(dev);
 	bool refused = false;
 	unsigned int i;
 
+	if (!fwspec)
+		return false;
+	if (dev_is_pci(dev) && smmuv3_pci_ats_required(to_pci_dev(dev)) &&
+	    !smmuv3_ats_plan(smmu->feat.flags, fwspec->flags,
+			     pci_ats_supported(to_pci_dev(dev))))
+		return true;
 	mutex_lock(&smmu->streams_mutex);
-	for (i = 0; i < num && !refused; i++)
-		refused = ids[i] >= (1ULL << smmu->strtab.sid_bits) ||
-			  smmuv3_find_master(smmu, ids[i]);
+	for (i = 0; i < fwspec->num_ids && !refused; i++)
+		refused = fwspec->ids[i] >= (1ULL << smmu->strtab.sid_bits) ||
+			  smmuv3_find_master(smmu, fwspec->ids[i]);
 	mutex_unlock(&smmu->streams_mutex);
 	return refused;
 }

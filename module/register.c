@@ -182,7 +182,7 @@ static bool smmuv3_dev_lost(struct device *dev, struct smmuv3_device *smmu)
 	fwspec = dev_iommu_fwspec_get(dev);
 	/* A device whose stream IDs we refuse was not lost: it was refused. */
 	return fwspec && fwspec->iommu_fwnode == smmu->iommu.fwnode &&
-	       !smmuv3_streams_refused(smmu, fwspec->ids, fwspec->num_ids);
+	       !smmuv3_probe_refused(smmu, dev);
 }
 
 /*

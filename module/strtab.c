@@ -332,7 +332,8 @@ void smmuv3_install_ste(struct smmuv3_master *master, const __le64 *target)
  * @ste: SMMUV3_STE_QWORDS words of result
  * @master: the master, with a CD table
  * @s1dss: what traffic without a substream does (STE.S1DSS, read by the
- *	SMMU only when the table has substreams): SMMUV3_S1DSS_SSID0
+ *	SMMU only when the table has substreams, and left 0 in an STE
+ *	whose table has none): SMMUV3_S1DSS_SSID0
  *	translates it through CD 0, the RID's stage-1 domain, and then
  *	substream 0 is refused; SMMUV3_S1DSS_BYPASS lets it through
  *	untranslated (the RID on the identity domain, with the attributes of
@@ -355,8 +356,7 @@ void smmuv3_ste_make_s1(__le64 *ste, const struct smmuv3_master *master,
 			     FIELD_PREP(SMMUV3_STE0_S1FMT, tab->s1fmt) |
 			     (tab->dma & SMMUV3_STE0_S1CTXPTR) |
 			     FIELD_PREP(SMMUV3_STE0_S1CDMAX, tab->s1cdmax));
-	w1 = FIELD_PREP(SMMUV3_STE1_S1DSS, s1dss) |
-	     FIELD_PREP(SMMUV3_STE1_S1CIR, SMMUV3_CACHE_WBRA) |
+	w1 = FIELD_PREP(SMMUV3_STE1_S1CIR, SMMUV3_CACHE_WBRA) |
 	     FIELD_PREP(SMMUV3_STE1_S1COR, SMMUV3_CACHE_WBRA) |
 	     FIELD_PREP(SMMUV3_STE1_S1CSH, SMMUV3_SH_ISH) |
 	     FIELD_PREP(SMMUV3_STE1_STRW, SMMUV3_STRW_NSEL1);
@@ -364,11 +364,18 @@ void smmuv3_ste_make_s1(__le64 *ste, const struct smmuv3_master *master,
 	if (smmuv3_stall_s1stalld(master))
 		w1 |= SMMUV3_STE1_S1STALLD;
 	/*
+	 * Without substreams (S1CDMax 0) the SMMU ignores S1DSS and sends
+	 * all traffic through CD 0: the field stays 0 then, so that no
+	 * later STE update has to clear a field the SMMU never read.
 	 * Bypassed traffic takes SHCFG as a bypass STE has it, which also
 	 * keeps the switch between the two forms hitless.
 	 */
-	if (s1dss == SMMUV3_S1DSS_BYPASS)
-		w1 |= FIELD_PREP(SMMUV3_STE1_SHCFG, SMMUV3_SHCFG_INCOMING);
+	if (tab->s1cdmax) {
+		w1 |= FIELD_PREP(SMMUV3_STE1_S1DSS, s1dss);
+		if (s1dss == SMMUV3_S1DSS_BYPASS)
+			w1 |= FIELD_PREP(SMMUV3_STE1_SHCFG,
+					 SMMUV3_SHCFG_INCOMING);
+	}
 	ste[1] = cpu_to_le64(w1);
 }
 EXPORT_SYMBOL_IF_KUNIT(smmuv3_ste_make_s1);

@@ -942,8 +942,7 @@ struct smmuv3_master *smmuv3_find_master(struct smmuv3_device *smmu, u32 sid);
 int smmuv3_master_add_streams(struct smmuv3_master *master, const u32 *ids,
 			      unsigned int num);
 void smmuv3_master_del_streams(struct smmuv3_master *master);
-bool smmuv3_streams_refused(struct smmuv3_device *smmu, const u32 *ids,
-			    unsigned int num);
+bool smmuv3_probe_refused(struct smmuv3_device *smmu, struct device *dev);
 bool smmuv3_has_platform_masters(struct smmuv3_device *smmu);
 bool smmuv3_pci_identity_only(u16 vendor, u16 device);
 int smmuv3_def_domain_type(struct device *dev);
@@ -964,7 +963,7 @@ void smmuv3_ats_fill_invs(const struct smmuv3_master *master,
 			  struct smmuv3_inv *inv, u32 ssid, bool full);
 void smmuv3_ste_set_eats(__le64 *ste, bool ats);
 int smmuv3_atc_inv_master(struct smmuv3_master *master, u32 ssid);
-void smmuv3_ats_pci_enable(struct smmuv3_master *master);
+int smmuv3_ats_pci_enable(struct smmuv3_master *master);
 void smmuv3_ats_pci_disable(struct smmuv3_master *master);
 
 /* stall.c */

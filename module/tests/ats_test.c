@@ -46,6 +46,7 @@ struct ats_seen {
 	struct fake_smmu *f;
 	unsigned int enables;
 	unsigned int disables;
+	int enable_ret;		/* what the PCI core's enable returns */
 	u64 prod;		/* commands queued by then */
 	struct fake_cmd last[2];	/* the last two of them */
 	u64 ste1;		/* STE word 1 of SID then */
@@ -70,13 +71,14 @@ static void ats_record(struct kunit *test, struct smmuv3_master *master)
 	s->ste1 = le64_to_cpu(smmuv3_strtab_ste(&f->smmu, SID)[1]);
 }
 
-static void stub_enable(struct smmuv3_master *master)
+static int stub_enable(struct smmuv3_master *master)
 {
 	struct kunit *test = kunit_get_current_test();
 
 	ats_seen(test)->enables++;
 	ats_record(test, master);
 	window_unmap(test, "PCI ATS enabled");
+	return ats_seen(test)->enable_ret;
 }
 
 static void stub_disable(struct smmuv3_master *master)
@@ -278,6 +280,35 @@ static void ats_enable_after_ste_and_atc_inv(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, s->last[1].w0, sync.w0);
 	/* nothing after it */
 	KUNIT_EXPECT_EQ(test, s->prod, e.f->smmu.cmdq.prod);
+}
+
+/*
+ * pci_enable_ats() can fail (the PCI core refuses an STU or a device whose
+ * capability changed under it): the device then has no ATS, so the master
+ * must not count as ATS-enabled, and the next attach with ATS tries the
+ * capability again.
+ */
+static void ats_enable_failure_not_recorded(struct kunit *test)
+{
+	struct smmuv3_domain *d, *d2;
+	struct ats_seen *s;
+	struct env e;
+
+	env_init(test, &e, FEAT);
+	s = ats_seen(test);
+	s->enable_ret = -EINVAL;
+	e.master->ats_supported = true;
+	d = fake_domain_on(test, e.f, SMMUV3_STAGE_1);
+	KUNIT_ASSERT_EQ(test, fake_attach(e.master, &d->domain), 0);
+	KUNIT_EXPECT_EQ(test, s->enables, 1);
+	KUNIT_EXPECT_FALSE_MSG(test, e.master->ats_enabled,
+			       "ATS recorded on after pci_enable_ats() failed");
+	s->enable_ret = 0;
+	d2 = fake_domain_on(test, e.f, SMMUV3_STAGE_1);
+	KUNIT_ASSERT_EQ(test, fake_attach(e.master, &d2->domain), 0);
+	KUNIT_EXPECT_EQ_MSG(test, s->enables, 2,
+			    "the next attach with ATS enables the capability");
+	KUNIT_EXPECT_TRUE(test, e.master->ats_enabled);
 }
 
 /* Position of the first command equal to @cmd at or after @from, or -1. */
@@ -751,6 +782,7 @@ static struct kunit_case smmuv3_ats_cases[] = {
 	KUNIT_CASE(ats_eats_only_when_enabled),
 	KUNIT_CASE(ats_atc_after_tlb_per_instance),
 	KUNIT_CASE(ats_enable_after_ste_and_atc_inv),
+	KUNIT_CASE(ats_enable_failure_not_recorded),
 	KUNIT_CASE(ats_disable_before_ste),
 	KUNIT_CASE(ats_pasid_keeps_atc_entries),
 	KUNIT_CASE(ats_window_to_s1),

@@ -233,10 +233,29 @@ static void ste_make_s1_s2(struct kunit *test)
 	KUNIT_EXPECT_EQ_MSG(test, le64_to_cpu(ste[0]),
 			    0xbull | (m->cdtab->dma & 0x000fffffffffffc0ull),
 			    "STE0.V, Config, S1ContextPtr");
+	/*
+	 * Word 1: S1CIR [3:2] and S1COR [5:4] 0b01 (WBRA), S1CSH [7:6] 0b11
+	 * (inner shareable), STRW [31:30] 0b00 (NS-EL1): 0xd4.  S1DSS [1:0]
+	 * is 0: with S1CDMax 0 the SMMU ignores it (IHI 0070 5.2).
+	 */
+	KUNIT_EXPECT_EQ_MSG(test, le64_to_cpu(ste[1]), 0xd4ull,
+			    "STE1: S1CIR, S1COR, S1CSH; S1DSS 0 without substreams");
 	for (i = 2; i < NQ; i++)
 		KUNIT_EXPECT_EQ_MSG(test, le64_to_cpu(ste[i]), 0,
 				    "stage 1 word %d (STE2.S2VMID [15:0] = 0)",
 				    i);
+	/*
+	 * Detach of such a stage-1 STE to abort: word 0 alone switches the
+	 * configuration (sync 1), then words 1-3, unused by abort, are
+	 * cleared (sync 2).  A field the SMMU does not read (S1DSS here)
+	 * left non-zero would cost a third step of its own.
+	 */
+	{
+		__le64 abort[NQ];
+
+		smmuv3_ste_make_abort(abort);
+		check_update(test, ste, abort, 2, false);
+	}
 
 	d = fake_domain_create(test, SMMUV3_STAGE_2, SZ_4K);
 	/* Where io-pgtable writes FWB-format tables (compat.h). */
