@@ -198,14 +198,19 @@ static irqreturn_t smmuv3_evtq_thread(int irq, void *data)
 			for (i = 0; i < SMMUV3_EVT_QWORDS; i++)
 				evt[i] = le64_to_cpu(ent[i]);
 			cons = (cons & SMMUV3_Q_OVF) | ((cons + 1) & mask);
+			/*
+			 * The slot is free once copied: a full queue takes
+			 * new records (stall records among them) while this
+			 * one is handled.  The overflow is acknowledged below.
+			 */
+			mb();
+			writel_relaxed(cons, q->cons_reg);
 			smmuv3_handle_event(smmu, evt);
 			/* A full queue is thousands of records. */
 			cond_resched();
 		}
-		/* Acknowledge the overflow, and free the entries once read. */
+		/* Acknowledge the overflow. */
 		cons = (cons & mask) | (prod & SMMUV3_Q_OVF);
-		/* Entries are read before the SMMU may overwrite them. */
-		mb();
 		writel_relaxed(cons, q->cons_reg);
 	} while (readl_relaxed(q->prod_reg) != prod);
 

@@ -54,8 +54,16 @@ static const u32 smmuv3_msi_cfg2[SMMUV3_NUM_MSIS] = {
  * @index: SMMUV3_MSI_*
  * @msg: the message (an address of 0 turns the MSI off)
  *
- * Called by the MSI core whenever the message changes (allocation,
- * affinity).  The doorbell is a device register: Device-nGnRE.
+ * Called by the MSI core whenever the message changes.  The doorbell is a
+ * device register: Device-nGnRE.
+ *
+ * The SMMU may ignore these registers while the interrupt is enabled in
+ * IRQ_CTRL (IHI 0070, SMMU_EVENTQ_IRQ_CFG0 and its siblings), so they are
+ * written only with IRQ_CTRL 0: the MSI core writes the message when the
+ * interrupts are allocated and requested, in smmuv3_msi_setup() and
+ * smmuv3_setup_irqs(), which run with IRQ_CTRL 0.  A later affinity change
+ * does not write it: the GICv3 ITS and GICv2m move an interrupt without
+ * changing its message (their set_affinity returns IRQ_SET_MASK_OK_DONE).
  */
 VISIBLE_IF_KUNIT void smmuv3_msi_write(struct smmuv3_device *smmu,
 				       unsigned int index,
