@@ -372,9 +372,7 @@ def main():
     if o.demo:
         names = names or ["acpi2"]
     elif o.check:
-        # Not yet the differential oracle (--topology diff): one difference
-        # it finds (detach's extra CFGI_STE) is not explained yet.
-        names = names or DEFAULT_TOPOLOGIES + [STOCK]
+        names = names or DEFAULT_TOPOLOGIES + [STOCK, difforacle.DIFF]
         o.static = ["checkpatch", "sparse", "oracle"]
     elif not names and not o.static and not o.build:
         names = list(DEFAULT_TOPOLOGIES)
