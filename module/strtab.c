@@ -40,8 +40,9 @@ EXPORT_SYMBOL_IF_KUNIT(smmuv3_strtab_alloc);
 
 /*
  * SMMU_STRTAB_BASE.ADDR is aligned by the SMMU to the larger of 64 bytes and
- * the size of the (first-level) table (IHI 0070 6.3.23): a table that is not
- * would be read from below its start.  The DMA API aligns coherent memory
+ * the size of the (first-level) table (IHI 0070 6.3.23), and a level-1
+ * descriptor's L2Ptr to the size of its level-2 table (5.1): a table that is
+ * not would be read from below its start.  The DMA API aligns coherent memory
  * only to the page, or to its order where it comes from the page allocator.
  */
 static bool smmuv3_strtab_aligned(struct smmuv3_device *smmu, dma_addr_t dma,
@@ -163,6 +164,12 @@ static int smmuv3_strtab_prepare(struct smmuv3_device *smmu, u32 sid,
 
 	l2 = smmuv3_strtab_alloc(smmu, SMMUV3_L2_STES * SMMUV3_STE_SIZE, &dma);
 	if (!l2)
+		return -ENOMEM;
+	/*
+	 * L1STD.L2Ptr is aligned to the level-2 table's size, as ADDR is.  A
+	 * table that is not stays unused until devres frees it at unbind.
+	 */
+	if (!smmuv3_strtab_aligned(smmu, dma, SMMUV3_L2_STES * SMMUV3_STE_SIZE))
 		return -ENOMEM;
 	smmuv3_strtab_init_abort(l2, SMMUV3_L2_STES);
 	st->l2[idx] = l2;

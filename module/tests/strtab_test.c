@@ -129,6 +129,22 @@ static void strtab_misaligned(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, smmuv3_strtab_init(&f->smmu), -ENOMEM);
 }
 
+/*
+ * A level-1 descriptor's L2Ptr is aligned likewise, to the size of its
+ * level-2 table (IHI 0070 5.1: 256 STEs of 64 bytes here, 16KiB): such a
+ * table is refused and no descriptor points at it.
+ */
+static void strtab_l2_misaligned(struct kunit *test)
+{
+	struct fake_smmu *f = strtab_fake(test, SMMUV3_FEAT_2LVL_STRTAB, 16);
+
+	kunit_activate_static_stub(test, smmuv3_strtab_alloc,
+				   misaligned_alloc);
+	KUNIT_EXPECT_EQ(test, prepare(f, 0x1234), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, le64_to_cpu(f->smmu.strtab.l1[0x12]), 0);
+	KUNIT_EXPECT_NULL(test, f->smmu.strtab.l2[0x12]);
+}
+
 /* Properly aligned tables are used as they are: ADDR is the table. */
 static void strtab_aligned(struct kunit *test)
 {
@@ -243,6 +259,7 @@ static struct kunit_case smmuv3_strtab_cases[] = {
 	KUNIT_CASE(strtab_l1_disabled),
 	KUNIT_CASE(strtab_l1_size),
 	KUNIT_CASE(strtab_misaligned),
+	KUNIT_CASE(strtab_l2_misaligned),
 	KUNIT_CASE(strtab_aligned),
 	KUNIT_CASE(rmr_nomem_continues),
 	{}
