@@ -37,10 +37,6 @@
  * relative to the STE and to the old domain's entries, is the attach
  * sequence's business: see module/attach.c.
  *
- * Walks take ats_lock for reading with interrupts enabled, also from
- * softirq (the DMA API's flush queue): the writer holds it with interrupts
- * off, or a walk interrupting it on the same CPU would spin forever.
- *
  * The iommu core serialises the attaches of a device (group mutex), which
  * makes smmuv3_master.ats_enabled single-writer.
  */
@@ -87,6 +83,78 @@ unsigned int smmuv3_ats_stu(const struct smmuv3_device *smmu)
 	return __ffs(smmu->feat.pgsize_bitmap);
 }
 
+/*
+ * Whether @smmu can give @pdev ATS; if so, the device's STU is programmed
+ * for pci_enable_ats().  Someone else's ATS (pci_prepare_ats() would warn)
+ * is not ours.
+ */
+static bool smmuv3_ats_usable(struct smmuv3_device *smmu, struct pci_dev *pdev,
+			      const struct iommu_fwspec *fwspec)
+{
+	return smmuv3_ats_plan(smmu->feat.flags, fwspec->flags,
+			       pci_ats_supported(pdev)) &&
+	       !pdev->ats_enabled &&
+	       !pci_prepare_ats(pdev, smmuv3_ats_stu(smmu));
+}
+
+/*
+ * A device that requires ATS keeps it on in every domain, identity
+ * included: there its STE uses the CD table with S1DSS bypass, which needs
+ * stage 1 and substreams (S1CDMax 0 would make the SMMU ignore S1DSS).
+ */
+static bool smmuv3_ats_always_on(const struct smmuv3_device *smmu)
+{
+	return (smmu->feat.flags & SMMUV3_FEAT_S1) &&
+	       smmuv3_cdtab_ssid_bits(smmu);
+}
+
+/**
+ * smmuv3_ats_refusal() - why probe_device refuses a device for its ATS
+ * @smmu: the instance
+ * @required: the device requires ATS (pci_ats_required())
+ * @usable: @smmu can give it ATS
+ *
+ * A device that requires ATS where it cannot have it, or where it cannot
+ * keep it on in the identity domain, is refused: its first attach (the
+ * default domain, identity with iommu.passthrough=1) would fail, and the
+ * iommu core fails the whole instance's registration then.
+ *
+ * Return: NULL, or the end of the sentence "requires ATS, which <instance>"
+ * saying why.
+ */
+VISIBLE_IF_KUNIT const char *
+smmuv3_ats_refusal(const struct smmuv3_device *smmu, bool required,
+		   bool usable)
+{
+	if (!required)
+		return NULL;
+	if (!usable)
+		return "or its root complex lacks";
+	if (!smmuv3_ats_always_on(smmu))
+		return "cannot keep on in the identity domain without stage 1 and substreams";
+	return NULL;
+}
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_ats_refusal);
+
+/**
+ * smmuv3_ats_refused() - does probe_device refuse a device for its ATS
+ * @smmu: the instance firmware puts the device behind
+ * @dev: the device, with its firmware description
+ *
+ * Return: true if smmuv3_ats_probe() refuses @dev.
+ */
+bool smmuv3_ats_refused(struct smmuv3_device *smmu, struct device *dev)
+{
+	struct iommu_fwspec *fwspec = dev_iommu_fwspec_get(dev);
+	struct pci_dev *pdev;
+
+	if (!dev_is_pci(dev) || !fwspec)
+		return false;
+	pdev = to_pci_dev(dev);
+	return smmuv3_ats_refusal(smmu, smmuv3_pci_ats_required(pdev),
+				  smmuv3_ats_usable(smmu, pdev, fwspec));
+}
+
 /**
  * smmuv3_ats_probe() - decide about a device's ATS at probe
  * @master: the master, with its streams
@@ -97,36 +165,35 @@ unsigned int smmuv3_ats_stu(const struct smmuv3_device *smmu)
  * pci_enable_ats() later.
  *
  * Return: 0, or -ENODEV for a device that requires ATS where it cannot
- * have it (logged).
+ * have it, or cannot keep it on (logged).
  */
 int smmuv3_ats_probe(struct smmuv3_master *master)
 {
 	struct iommu_fwspec *fwspec = dev_iommu_fwspec_get(master->dev);
-	unsigned int stu = smmuv3_ats_stu(master->smmu);
+	struct smmuv3_device *smmu = master->smmu;
 	struct pci_dev *pdev;
+	const char *why;
 
 	if (!dev_is_pci(master->dev) || !fwspec)
 		return 0;
 	pdev = to_pci_dev(master->dev);
 	master->ats_required = smmuv3_pci_ats_required(pdev);
-	/* Someone else's ATS (pci_prepare_ats() would warn): not ours. */
-	master->ats_supported = smmuv3_ats_plan(master->smmu->feat.flags,
-						fwspec->flags,
-						pci_ats_supported(pdev)) &&
-				!pdev->ats_enabled &&
-				!pci_prepare_ats(pdev, stu);
+	master->ats_supported = smmuv3_ats_usable(smmu, pdev, fwspec);
 	/*
 	 * -ENODEV: the one probe_device error the iommu core's bus probe
 	 * ignores; any other would fail the instance's registration.
 	 */
-	if (!master->ats_supported && master->ats_required) {
+	why = smmuv3_ats_refusal(smmu, master->ats_required,
+				 master->ats_supported);
+	if (why) {
 		dev_err_ratelimited(master->dev,
-				    "requires ATS, which %s or its root complex lacks: no IOMMU for this device\n",
-				    master->smmu->name);
+				    "requires ATS, which %s %s: no IOMMU for this device\n",
+				    smmu->name, why);
 		return -ENODEV;
 	}
 	if (master->ats_supported)
-		dev_dbg(master->dev, "ATS supported (STU %u)\n", stu);
+		dev_dbg(master->dev, "ATS supported (STU %u)\n",
+			smmuv3_ats_stu(smmu));
 	return 0;
 }
 
@@ -185,13 +252,9 @@ int smmuv3_ats_identity_prepare(struct smmuv3_master *master, bool identity)
 
 	if (!identity || !master->ats_required)
 		return 0;
-	if (!(smmu->feat.flags & SMMUV3_FEAT_S1) ||
-	    !smmuv3_cdtab_ssid_bits(smmu)) {
-		dev_err_ratelimited(master->dev,
-				    "requires ATS, which %s cannot keep on in the identity domain without stage 1 and substreams\n",
-				    smmu->name);
+	/* Refused at probe (smmuv3_ats_probe()): a fake's masters are not. */
+	if (!smmuv3_ats_always_on(smmu))
 		return -EOPNOTSUPP;
-	}
 	if (master->cdtab)
 		return 0;
 	return smmuv3_cdtab_alloc(master);

@@ -23,8 +23,7 @@
  *     d. ATS: after a grace period (no walk of the new domain's older
  *        array, without the device's ATC entries, is still running), the
  *        device's whole ATC is invalidated and waited for; when ATS is
- *        switched on, under the new array's ats_lock held for writing, and
- *        the PCI capability enabled after it;
+ *        switched on, the PCI capability is enabled after it;
  *     e. only then is the old attachment dropped: its entries leave the old
  *        domain's array, and tags left without users are flushed and
  *        freed.
@@ -187,8 +186,6 @@ static void smmuv3_attach_flush_atc(const struct smmuv3_attach_state *state)
 {
 	struct smmuv3_master *master = state->master;
 	bool was = master->ats_enabled;
-	struct smmuv3_invs *invs = NULL;
-	unsigned long flags;
 	bool enabled;
 
 	if (!state->ats && !was)
@@ -213,26 +210,21 @@ static void smmuv3_attach_flush_atc(const struct smmuv3_attach_state *state)
 		return;
 	}
 	/*
-	 * ATS on: the ATC is clean before the capability is enabled (with it
-	 * off the device caches nothing), and no walk of the new array runs
-	 * while the capability is enabled (walkers hold ats_lock for reading).
-	 * The invalidation, which may wait long, is outside the lock.
+	 * ATS on: the ATC is clean before the capability is enabled; with it
+	 * off the device caches nothing.  No lock orders the enable against
+	 * walks of the new array: every walk that can miss the device's ATC
+	 * entries ended in the grace period above, and every later one sends
+	 * the device's ATC_INV only after its TLB invalidation has completed
+	 * on the instance.  So whatever the device caches once enabled is
+	 * either current or invalidated by a walk still to come.
 	 */
 	smmuv3_attach_inv_atc(master, 0);
-	rcu_read_lock();
-	if (state->domain)
-		invs = rcu_dereference(state->domain->invs);
-	if (invs)
-		write_lock_irqsave(&invs->ats_lock, flags);
 	/*
 	 * A capability the PCI core did not enable stays off in our record
 	 * too: the next attach with ATS tries again.
 	 */
 	enabled = !smmuv3_ats_pci_enable(master);
 	WRITE_ONCE(master->ats_enabled, enabled);
-	if (invs)
-		write_unlock_irqrestore(&invs->ats_lock, flags);
-	rcu_read_unlock();
 	if (enabled)
 		dev_dbg(master->dev, "ATS enabled\n");
 }

@@ -54,9 +54,11 @@ int smmuv3_cdtab_alloc(struct smmuv3_master *master)
 	/*
 	 * A device that requires ATS may need S1DSS bypass for its identity
 	 * RID (ats.c), which S1CDMax 0 would make the SMMU ignore: at least
-	 * two CDs, even without PASIDs.  CD 1 stays invalid.
+	 * two CDs, even without PASIDs.  CD 1 stays invalid.  Not beyond the
+	 * instance's substreams: S1CDMax above SMMU_IDR1.SSIDSIZE makes the
+	 * STE ILLEGAL (IHI 0070 5.2); such a device is refused at probe.
 	 */
-	if (master->ats_required)
+	if (master->ats_required && smmuv3_cdtab_ssid_bits(smmu))
 		bits = max(bits, 1U);
 
 	tab = kzalloc_obj(*tab, GFP_KERNEL);

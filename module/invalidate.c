@@ -601,13 +601,8 @@ static void smmuv3_domain_invalidate(struct smmuv3_domain *domain,
 
 	rcu_read_lock();
 	invs = rcu_dereference(domain->invs);
-	if (invs) {
-		if (invs->has_ats)
-			read_lock(&invs->ats_lock);
+	if (invs)
 		smmuv3_invs_invalidate(invs, req, tg_shift);
-		if (invs->has_ats)
-			read_unlock(&invs->ats_lock);
-	}
 	rcu_read_unlock();
 }
 

@@ -25,7 +25,6 @@ struct smmuv3_invs *smmuv3_invs_alloc(unsigned int num)
 	if (!invs)
 		return NULL;
 	invs->num = num;
-	rwlock_init(&invs->ats_lock);
 	return invs;
 }
 EXPORT_SYMBOL_IF_KUNIT(smmuv3_invs_alloc);

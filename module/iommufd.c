@@ -199,8 +199,8 @@ static bool smmuv3_guest_range_ok(const u64 *cmd)
  * Without range invalidation, the range fields of TLBI_NH_VA/VAA (NUM,
  * SCALE, TG, TTL) are RES0; with it, smmuv3_guest_range_ok() decides.
  * Substream fields (CFGI_CD's SSID, ATC_INV's SSV, SSID and Global) need
- * an instance with substreams, and ATC_INV's Size is 52 (everything) at
- * most.
+ * an instance with substreams, an SSID below 2^SSIDSIZE, and ATC_INV's
+ * Size is 52 (everything) at most.
  *
  * Return: true if the opcode is one a guest may use and no field is set
  * that a guest may not set, or that @smmu does not implement.
@@ -256,6 +256,10 @@ bool smmuv3_guest_cmd_ok(const struct smmuv3_device *smmu, const u64 *cmd)
 		return false;
 	if (smmu->feat.asid_bits == 8 &&
 	    FIELD_GET(SMMUV3_CMD0_ASID, cmd[0]) > U8_MAX)
+		return false;
+	/* No substream beyond SMMU_IDR1.SSIDSIZE (a 20-bit field). */
+	if ((w0 & SMMUV3_CMD0_SSID) &&
+	    FIELD_GET(SMMUV3_CMD0_SSID, cmd[0]) >= BIT_ULL(smmu->feat.ssid_bits))
 		return false;
 	return true;
 }

@@ -146,9 +146,7 @@ bool smmuv3_probe_refused(struct smmuv3_device *smmu, struct device *dev)
 
 	if (!fwspec)
 		return false;
-	if (dev_is_pci(dev) && smmuv3_pci_ats_required(to_pci_dev(dev)) &&
-	    !smmuv3_ats_plan(smmu->feat.flags, fwspec->flags,
-			     pci_ats_supported(to_pci_dev(dev))))
+	if (smmuv3_ats_refused(smmu, dev))
 		return true;
 	mutex_lock(&smmu->streams_mutex);
 	for (i = 0; i < fwspec->num_ids && !refused; i++)

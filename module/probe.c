@@ -11,6 +11,7 @@
  * smmuv3_device itself, which is reference counted (see its @ref): paging
  * domains and vIOMMUs may outlive the instance they were made on.
  */
+#include <linux/crash_dump.h>
 #include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
 #include <linux/io.h>
@@ -315,6 +316,12 @@ static int smmuv3_reset(struct smmuv3_device *smmu)
 	if (ret)
 		goto err_disable;
 
+	/*
+	 * In a kdump kernel devices of the crashed kernel may still do DMA
+	 * and hit aborting STEs: their events would only flood the log.
+	 */
+	if (is_kdump_kernel())
+		enables &= ~SMMUV3_CR0_EVTQEN;
 	enables |= SMMUV3_CR0_SMMUEN;
 	ret = smmuv3_write_ack(smmu, SMMUV3_CR0, SMMUV3_CR0ACK, enables);
 	if (ret)

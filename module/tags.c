@@ -39,12 +39,12 @@ static const struct kernel_param_ops smmuv3_max_ids_ops = {
 static unsigned int max_asids;
 module_param_cb(max_asids, &smmuv3_max_ids_ops, &max_asids, 0644);
 MODULE_PARM_DESC(max_asids,
-		 "Most ASIDs in use at once per instance, 0 for the hardware's limit (0-65535)");
+		 "Most ASIDs in use at once per instance, 0 for the hardware's limit (0-65535); for tests: below the number of translated IOMMU groups, their default domains fail to attach");
 
 static unsigned int max_vmids;
 module_param_cb(max_vmids, &smmuv3_max_ids_ops, &max_vmids, 0644);
 MODULE_PARM_DESC(max_vmids,
-		 "Most VMIDs in use at once per instance, 0 for the hardware's limit (0-65535)");
+		 "Most VMIDs in use at once per instance, 0 for the hardware's limit (0-65535); for tests: below the number of stage-2 attaches, those fail");
 
 /**
  * smmuv3_tags_init() - set up the allocators of an instance

@@ -57,8 +57,6 @@ struct smmuv3_inv {
  * @num: entries in @inv
  * @num_trash: entries of @inv whose users dropped to 0
  * @has_ats: some entry is an ATS type
- * @ats_lock: orders ATC invalidation against ATS being enabled on a
- *	device: invalidation takes it for reading when @has_ats
  * @rcu: for freeing after a grace period
  * @inv: the entries, sorted
  *
@@ -91,8 +89,7 @@ struct smmuv3_inv {
  *   failed ends the instance's walk when the whole-tag retry follows (the
  *   retry issues the rest in that order).  Every CMD_SYNC issued (the ATCs'
  *   own, and those of chunks queued before a batch failed, included) has
- *   completed, or failed, before the walk leaves the RCU read side (and
- *   @ats_lock), except on a queue that timed out: nothing more is waited
+ *   completed, or failed, before the walk leaves the RCU read side, except on a queue that timed out: nothing more is waited
  *   for or issued there.  The walk's state lives on its stack: the array is
  *   still only read.
  */
@@ -100,7 +97,6 @@ struct smmuv3_invs {
 	unsigned int num;
 	unsigned int num_trash;
 	bool has_ats;
-	rwlock_t ats_lock;
 	struct rcu_head rcu;
 	struct smmuv3_inv inv[] __counted_by(num);
 };

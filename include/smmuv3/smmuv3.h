@@ -951,6 +951,11 @@ void smmuv3_pci_pasid_plan(int max_pasids, int dev_features, u8 cdtab_bits,
 
 /* ats.c */
 bool smmuv3_ats_plan(u32 smmu_flags, u32 fwspec_flags, bool pci_ats);
+bool smmuv3_ats_refused(struct smmuv3_device *smmu, struct device *dev);
+#if IS_ENABLED(CONFIG_KUNIT)
+const char *smmuv3_ats_refusal(const struct smmuv3_device *smmu, bool required,
+			       bool usable);
+#endif
 int smmuv3_ats_probe(struct smmuv3_master *master);
 unsigned int smmuv3_ats_stu(const struct smmuv3_device *smmu);
 bool smmuv3_ats_want(const struct smmuv3_master *master, bool translating);

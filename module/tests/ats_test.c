@@ -152,6 +152,52 @@ static void ats_plan_all_three(struct kunit *test)
 						 BIT(0), true));
 }
 
+/*
+ * A device that requires ATS keeps it on in the identity domain through its
+ * CD table with S1DSS bypass: that takes stage 1 (SMMU_IDR0.S1P) and
+ * substreams (SMMU_IDR1.SSIDSIZE > 0; S1CDMax may not exceed it, IHI 0070
+ * 5.2).  Where one is missing the device is refused at probe: its first
+ * attach, identity with iommu.passthrough=1, could not succeed, and the
+ * iommu core then fails the whole instance's registration.
+ */
+static void ats_required_refused_at_probe(struct kunit *test)
+{
+	struct env e;
+
+	env_init(test, &e, FEAT);
+	e.f->smmu.feat.ssid_bits = 4;
+	KUNIT_EXPECT_NULL(test, smmuv3_ats_refusal(&e.f->smmu, false, false));
+	KUNIT_EXPECT_NULL(test, smmuv3_ats_refusal(&e.f->smmu, true, true));
+	KUNIT_EXPECT_NOT_NULL_MSG(test, smmuv3_ats_refusal(&e.f->smmu, true, false),
+				  "required, not usable");
+	/* no substreams (SSIDSIZE 0) */
+	e.f->smmu.feat.ssid_bits = 0;
+	KUNIT_EXPECT_NOT_NULL_MSG(test, smmuv3_ats_refusal(&e.f->smmu, true, true),
+				  "required, no substreams");
+	KUNIT_EXPECT_NULL(test, smmuv3_ats_refusal(&e.f->smmu, false, true));
+	/* substreams, but no stage 1 (S1P 0) */
+	e.f->smmu.feat.ssid_bits = 4;
+	e.f->smmu.feat.flags &= ~SMMUV3_FEAT_S1;
+	KUNIT_EXPECT_NOT_NULL_MSG(test, smmuv3_ats_refusal(&e.f->smmu, true, true),
+				  "required, no stage 1");
+}
+
+/*
+ * Without substreams the CD table of a device that requires ATS has one
+ * CD: S1CDMax 0, since S1CDMax above SMMU_IDR1.SSIDSIZE makes the STE
+ * ILLEGAL (IHI 0070 5.2, C_BAD_STE).
+ */
+static void ats_required_cdtab_within_ssidsize(struct kunit *test)
+{
+	struct env e;
+
+	env_init(test, &e, FEAT);
+	e.f->smmu.feat.ssid_bits = 0;
+	e.master->ats_required = true;
+	KUNIT_ASSERT_EQ(test, smmuv3_cdtab_alloc(e.master), 0);
+	KUNIT_EXPECT_EQ(test, e.master->cdtab->s1cdmax, 0);
+}
+
 /* --- STE.EATS -------------------------------------------------------------- */
 
 /*
@@ -779,6 +825,8 @@ static void canwbs_viommu_admission(struct kunit *test)
 
 static struct kunit_case smmuv3_ats_cases[] = {
 	KUNIT_CASE(ats_plan_all_three),
+	KUNIT_CASE(ats_required_refused_at_probe),
+	KUNIT_CASE(ats_required_cdtab_within_ssidsize),
 	KUNIT_CASE(ats_eats_only_when_enabled),
 	KUNIT_CASE(ats_atc_after_tlb_per_instance),
 	KUNIT_CASE(ats_enable_after_ste_and_atc_inv),

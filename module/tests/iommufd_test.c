@@ -158,7 +158,11 @@ static void guest_atc_inv(struct kunit *test)
 		   "Global without substreams");
 }
 
-/* CFGI_CD: an SSID only on an SMMU with substreams. */
+/*
+ * CFGI_CD: an SSID only on an SMMU with substreams, and below 2^SSIDSIZE:
+ * a guest cannot name a substream the SMMU does not have, and its commands
+ * never raise command errors that could fail the host's waits.
+ */
 static void guest_cfgi_cd(struct kunit *test)
 {
 	struct fake_smmu *sub = guest_smmu(test, 0, 8);
@@ -173,6 +177,15 @@ static void guest_cfgi_cd(struct kunit *test)
 		   "SSID 5 without substreams");
 	expect_cmd(test, none, CFGI_CD | F_SSID(1) | F_SID(1), 0, false,
 		   "SSID 1 without substreams");
+	/* SSIDSIZE 8: SSIDs 0-255; the field is 20 bits wide */
+	expect_cmd(test, sub, CFGI_CD | F_SSID(255) | F_SID(1), 1, true,
+		   "SSID 255 of 8 bits");
+	expect_cmd(test, sub, CFGI_CD | F_SSID(256) | F_SID(1), 1, false,
+		   "SSID 256 beyond SSIDSIZE 8");
+	expect_cmd(test, sub, ATC_INV | SSV | F_SSID(256) | F_SID(1), 52,
+		   false, "ATC_INV SSID 256 beyond SSIDSIZE 8");
+	expect_cmd(test, sub, ATC_INV | SSV | F_SSID(255) | F_SID(1), 52,
+		   true, "ATC_INV SSID 255 of 8 bits");
 }
 
 static struct smmuv3_viommu *guest_viommu(struct kunit *test,
