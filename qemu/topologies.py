@@ -361,8 +361,6 @@ EXPECTED_ERRORS = {
                at_most=3, why="smmuv3-tags: a tag whose flush fails stays reserved"),
         Expect(log=r"vIOMMU VMID \d+: flush failed", at_most=1,
                why="smmuv3-viommu: a vIOMMU VMID whose flush fails"),
-        Expect(log=r"requires ATS, which smmu\d+ cannot keep on in the identity domain",
-               at_most=1, why="smmuv3-ats: ats_required_identity_no_ssid"),
         Expect(log=r"smmuv3-platform\d+ \S+: no event queue interrupt", at_most=3,
                why="smmuv3-msi/-rmr: fake platform SMMUs without interrupts"),
         Expect(log=r"smmuv3-platform\d+ \S+: no global error interrupt", at_most=3,
