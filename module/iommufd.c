@@ -210,6 +210,7 @@ bool smmuv3_guest_cmd_ok(const struct smmuv3_device *smmu, const u64 *cmd)
 {
 	u64 w0 = SMMUV3_CMD0_OP | SMMUV3_CMD0_VMID, w1 = 0;
 	bool sub = smmu->feat.ssid_bits;
+	u32 ssid = 0;
 
 	switch (FIELD_GET(SMMUV3_CMD0_OP, cmd[0])) {
 	case SMMUV3_OP_TLBI_NH_VA:
@@ -232,6 +233,7 @@ bool smmuv3_guest_cmd_ok(const struct smmuv3_device *smmu, const u64 *cmd)
 		break;
 	case SMMUV3_OP_CFGI_CD:
 		w0 = SMMUV3_CMD0_OP | SMMUV3_CMD0_SID;
+		ssid = FIELD_GET(SMMUV3_CMD0_SSID, cmd[0]);
 		if (sub)
 			w0 |= SMMUV3_CMD0_SSID;
 		w1 = SMMUV3_CMD1_LEAF;
@@ -244,6 +246,7 @@ bool smmuv3_guest_cmd_ok(const struct smmuv3_device *smmu, const u64 *cmd)
 		    SMMUV3_ATC_INV_SIZE_ALL)
 			return false;
 		w0 = SMMUV3_CMD0_OP | SMMUV3_CMD0_SID;
+		ssid = FIELD_GET(SMMUV3_CMD0_SSID, cmd[0]);
 		if (sub)
 			w0 |= SMMUV3_CMD0_SSID | SMMUV3_CMD0_SSV |
 			      SMMUV3_CMD0_ATC_GLOBAL;
@@ -258,8 +261,7 @@ bool smmuv3_guest_cmd_ok(const struct smmuv3_device *smmu, const u64 *cmd)
 	    FIELD_GET(SMMUV3_CMD0_ASID, cmd[0]) > U8_MAX)
 		return false;
 	/* No substream beyond SMMU_IDR1.SSIDSIZE (a 20-bit field). */
-	if ((w0 & SMMUV3_CMD0_SSID) &&
-	    FIELD_GET(SMMUV3_CMD0_SSID, cmd[0]) >= BIT_ULL(smmu->feat.ssid_bits))
+	if (ssid >= BIT_ULL(smmu->feat.ssid_bits))
 		return false;
 	return true;
 }

@@ -605,9 +605,12 @@ static void pasid_none_without_substreams(struct kunit *test)
 	expect_untouched(&e, before, "no substreams");
 	KUNIT_EXPECT_NULL(test, e.master->cdtab);
 
-	/* One CD, S1CDMax 0, S1DSS SSID0 (which the SMMU then ignores). */
+	/*
+	 * One CD, S1CDMax 0: the SMMU ignores S1DSS then (IHI 0070 5.2), and
+	 * the driver leaves it 0 (terminate's encoding).
+	 */
 	KUNIT_ASSERT_EQ(test, attach_rid(&e, &a->domain), 0);
-	expect_cdtab_ste(&e, DSS_SSID0, 0, 0, "RID on A");
+	expect_cdtab_ste(&e, DSS_TERMINATE, 0, 0, "RID on A");
 	KUNIT_ASSERT_EQ(test, attach_rid(&e, &smmuv3_identity_domain), 0);
 	expect_ste(&e, STE_BYPASS0, STE_BYPASS1, "identity");
 	KUNIT_ASSERT_EQ(test, attach_rid(&e, &smmuv3_blocked_domain), 0);
