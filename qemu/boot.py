@@ -24,7 +24,7 @@ from results import (note, parse_tap, tap_leaves, _subtree_failed, console_repor
                      parse_stats, counter_growth, kunit_suites_in_sources,
                      _wrap, _kmemleak_objects)
 from topologies import (EXPECTED_ERRORS, ALLOWED_SKIPS, KUNIT_SUITES, BUILD_FEATURES,
-                        where_matches)
+                        TOPOLOGIES, selftest_names, where_matches)
 
 DISK_SIZE = 16 << 20
 # Seconds a guest may take from its last result ("@@done") to QEMU's exit.
@@ -276,7 +276,7 @@ class Boots:
         settle = None
         infos = []
         self._boot = {"stats": [], "build": None, "kunit": set(), "selftests": set(),
-                      "kmemleak": None, "checks": set(), "header": {}}
+                      "kmemleak": None, "checks": set(), "header": {}, "names": {}}
         for line in lines:
             if section is not None:
                 if line.startswith("@@end "):
@@ -375,6 +375,8 @@ class Boots:
             nodes, plan, _ = parse_tap(body)
             prefix = "%s/%s" % (tag, name)
             tap_leaves(nodes, prefix, r)
+            if endline is not None and nodes:
+                self._boot["names"][name] = leaf_names(nodes)
             failed = any(_subtree_failed(n) for n in nodes)
             if endline is None:
                 r.add("FAIL", prefix, "did not finish (the guest died or timed out)")
@@ -438,6 +440,7 @@ class Boots:
                   "(not built, not in tests.list or not in the initramfs)")
         if plan["tests"] and not missing:
             r.add("PASS", "%s/selftests-ran" % tag, "%d programs" % len(plan["tests"]))
+        self._selftest_names(tag, plan)
         if plan.get("disks") is not None:
             n = sum(1 for c in b["checks"] if c.startswith("blk-io/"))
             if n != plan["disks"]:
@@ -449,12 +452,41 @@ class Boots:
                 r.add("FAIL", "%s/kmemleak" % tag, "kmemleak %s: this kernel is built with it, "
                       "so no leak check was done" % (st or "not reported"))
 
+    def _selftest_names(self, tag, plan):
+        """Each program that finished reported the tests topologies.py's
+        SELFTEST_NAMES lists for it on this kernel, and no other."""
+        r = self.results
+        bad = n = 0
+        for prog, got in sorted(self._boot["names"].items()):
+            want = selftest_names(prog, plan["kernel"])
+            if want is None:
+                bad += 1
+                r.add("FAIL", "%s/%s" % (tag, prog), "a program qemu/topologies.py's "
+                      "SELFTEST_NAMES does not list: add it, with its tests")
+                continue
+            n += len(want)
+            for t in want:
+                if t not in got:
+                    bad += 1
+                    r.add("FAIL", "%s/%s/%s" % (tag, prog, t), "not reported: SELFTEST_NAMES "
+                          "lists it for this kernel (deleted, renamed or compiled out?)")
+            for t in got:
+                if t not in want:
+                    bad += 1
+                    r.add("FAIL", "%s/%s/%s" % (tag, prog, t), "reported, but not in "
+                          "qemu/topologies.py's SELFTEST_NAMES for this kernel: add it there")
+        if self._boot["names"] and not bad:
+            r.add("PASS", "%s/selftest-names" % tag, "%d programs, %d tests as listed" % (
+                len(self._boot["names"]), n))
+
     def _driver_errors(self, tag, plan, console):
         """Every error or warning line of smmuv3.ko, and every growth of an
         error counter in debugfs, must be declared (topologies.py
         EXPECTED_ERRORS) by the phase (test) that provoked it."""
         r = self.results
         where = plan_where(plan)
+        topo = TOPOLOGIES.get(plan.get("topology"))
+        instances = topo.instances if topo else 1
         lines = console_lines(console)
         errs = console_driver_errors(lines, driver_rules(os.path.join(REPO, "module")))
         # Log lines: per phase, each counted against the first declaration
@@ -473,10 +505,10 @@ class Boots:
         bad = 0
         for (phase, i), n in sorted(used.items()):
             e = EXPECTED_ERRORS[phase][i]
-            if n > e.at_most:
+            if n > e.bound(instances):
                 bad += 1
                 r.add("FAIL", "%s/driver-log" % tag, "%s: %d lines of /%s/, declared at most %d "
-                      "(%s)" % (phase, n, e.log.pattern, e.at_most, e.why))
+                      "(%s)" % (phase, n, e.log.pattern, e.bound(instances), e.why))
         for (phase, where_), (n, line, rule) in sorted(undeclared.items()):
             bad += 1
             r.add("FAIL", "%s/driver-log" % tag, "%s: %dx \"%s\" (%s), declared by no test" % (
@@ -507,11 +539,11 @@ class Boots:
                     continue
                 sums[d[0]] = sums.get(d[0], 0) + n
             for i, n in sums.items():
-                if n > decls[i].at_most:
+                if n > decls[i].bound(instances):
                     bad += 1
                     r.add("FAIL", "%s/smmu-counters" % tag, "%s: /%s/ grew by %d, declared at "
-                          "most %d (%s)" % (phase, decls[i].counter.pattern, n, decls[i].at_most,
-                                            decls[i].why))
+                          "most %d (%s)" % (phase, decls[i].counter.pattern, n,
+                                            decls[i].bound(instances), decls[i].why))
         if not bad:
             r.add("PASS", "%s/smmu-counters" % tag, "%d reads of %d instance(s)" % (
                 len(snaps), len(snaps[-1][1])))
@@ -552,6 +584,16 @@ class Boots:
         if not bad:
             r.add("PASS", "%s/build-features" % tag, ", ".join(
                 "%s %s" % (f, "yes" if have[f] == "yes" else "no") for f in BUILD_FEATURES))
+
+
+def leaf_names(nodes, prefix=""):
+    """The names of the leaf tests of a parsed (K)TAP tree, as tap_leaves()
+    reports them (without the boot's and program's prefix)."""
+    out = []
+    for n in nodes:
+        path = prefix + n.name
+        out += leaf_names(n.children, path + "/") if n.children else [path]
+    return out
 
 
 def plan_where(plan):
