@@ -258,7 +258,7 @@ KERNELS = {
                                            "dt1-page0", "dt1-alias", "acpi8"],
                features=BUILD_FEATURES, kmemleak=True),
         Kernel("base", "Linux 7.3 without the debugging options (make bench)",
-               "7.3", ["base"], [], features=BUILD_FEATURES, kmemleak=False),
+               "7.3", ["base", "clients"], [], features=BUILD_FEATURES, kmemleak=False),
         # Linux 6.12's iommufd has domain_alloc_user but no PASID HWPTs,
         # hw_info types, vIOMMU API; its io-pgtable has no S2FWB quirk.
         Kernel("6.12", "Linux 6.12 LTS (Debian 13's kernel) with iommufd, VFIO cdev and KUnit",
