@@ -36,16 +36,13 @@ static int failed;
 static __attribute__((format(printf, 3, 4)))
 void step(const char *name, int ok, const char *fmt, ...)
 {
+	char msg[256];
 	va_list ap;
 
-	printf("kvm_probe: %s %s", name, ok ? "ok" : "fail");
-	if (fmt && *fmt) {
-		printf(": ");
-		va_start(ap, fmt);
-		vprintf(fmt, ap);
-		va_end(ap);
-	}
-	printf("\n");
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	printf("kvm_probe: %s %s%s%s\n", name, ok ? "ok" : "fail", *msg ? ": " : "", msg);
 	fflush(stdout);
 	if (!ok)
 		failed = 1;
