@@ -49,8 +49,10 @@
 #define NS_TIMEOUT_MS	60000		/* namespace back after the rebind */
 #define NVME_TIMEOUT	600
 
-/* Request sizes: one page (a single segment), then multi-page requests up
- * to QEMU's default maximum transfer (MDTS 7: 128 pages). */
+/*
+ * Request sizes: one page (a single segment), then multi-page requests up
+ * to QEMU's default maximum transfer (MDTS 7: 128 pages).
+ */
 static const size_t job_chunk[JOBS] = { 4u << 10, 64u << 10, 128u << 10, 512u << 10 };
 
 struct ctrl {
