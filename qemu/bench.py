@@ -54,6 +54,14 @@ arm-smmu-v3: smmuv3_bench's blk phase (read MB/s in strict and flush-queue
 DMA domains) and the VFIO type1 selftest, which says how many IOMMU domains
 type1 made for a container holding a device behind each instance (one VM).
 
+Then the kernel's own streaming DMA benchmark (CONFIG_DMA_MAP_BENCHMARK,
+tools/dma/dma_map_benchmark of the guest kernel's source, driven by
+selftests/bench/dma_map_bench.sh): --bench-boots boots per driver on acpi2,
+alternated, the edu behind the first instance bound to the benchmark's
+driver in a strict (DMA) and a flush-queue (DMA-FQ) group, single mode (one
+page per map) and scatter-gather mode (8 one-page entries), 1 and 2 kernel
+threads: the average map and unmap latencies, the median of the boots.
+
 Nothing here asserts a figure: a boot or the program failing fails the run,
 the figures are printed (and written to bench.txt in the run's log dir).
 """
@@ -480,7 +488,8 @@ def _race_warning(test, console):
                for prev, line in zip(lines, lines[1:]))
 
 
-def bench_boot(runner, topology, driver, initrd, args, tag, traced=False):
+def bench_boot(runner, topology, driver, initrd, args, tag, traced=False,
+               prog="smmuv3_bench"):
     """One benchmark boot.  Returns (figures, race): figures None when the
     boot failed (its failures are in runner.results) or met the probe race
     (RACE names the devices; nothing is added to the results but a SKIP)."""
@@ -492,6 +501,8 @@ def bench_boot(runner, topology, driver, initrd, args, tag, traced=False):
              "smtest.topology=" + topology, "smtest.instances=%d" % topo.instances,
              "smtest.testtimeout=%d" % runner._testtimeout(),
              "smtest.bench=" + ",".join(args)]
+    if prog != "smmuv3_bench":
+        extra.append("smtest.bench_prog=" + prog)
     runner.qemu_extra = []
     if traced:
         for ev in TRACE_EVENTS:
@@ -524,12 +535,12 @@ def bench_boot(runner, topology, driver, initrd, args, tag, traced=False):
     for sk in skips:
         r.add("SKIP", "%s/%s" % (tag, sk.split()[0]), sk)
     for e in errors:
-        r.add("FAIL", "%s/smmuv3_bench" % tag, e)
+        r.add("FAIL", "%s/%s" % (tag, prog), e)
     if not figures:
-        r.add("FAIL", "%s/smmuv3_bench" % tag, "no figures (see %s)" % harness.show(rs))
+        r.add("FAIL", "%s/%s" % (tag, prog), "no figures (see %s)" % harness.show(rs))
         return None, None
     if not errors and not fails:
-        r.add("PASS", "%s/smmuv3_bench" % tag)
+        r.add("PASS", "%s/%s" % (tag, prog))
     return (figures if not errors and not fails else None), None
 
 
@@ -606,6 +617,59 @@ def traced(runner, topology):
     return out, cpu, pt
 
 
+DMA_MAP_SECONDS = 2     # per dma_map_benchmark run
+DMA_MAP_KEYS = (("map_us", "us per map"), ("unmap_us", "us per unmap"))
+
+
+def dma_map_bench(runner, topology):
+    """The kernel's DMA benchmark, --bench-boots boots per driver,
+    alternated.  Returns {driver: [figures of each good boot]}."""
+    o = runner.o
+    out = {d: [] for d in DRIVERS}
+    for i in range(o.bench_boots):
+        for d in (DRIVERS if i % 2 == 0 else DRIVERS[::-1]):
+            tag = "bench-dma-%s-%s-%d" % (topology, d, i + 1)
+            figs, _ = bench_boot(runner, topology, d, runner.dma_initrd[d],
+                                 [str(DMA_MAP_SECONDS)], tag, prog="dma_map_bench.sh")
+            if figs:
+                out[d].append(figs)
+    return out
+
+
+def dma_map_report(res, topology):
+    """The table of dma_map_bench()'s figures (markdown lines)."""
+    rows = []
+    for d in DRIVERS:
+        for f in res.get(d, []):
+            for n, kv in f:
+                key = (kv.get("domain"), kv.get("mode"), kv.get("granule"), kv.get("threads"))
+                if n == "dma_map" and key not in rows:
+                    rows.append(key)
+    insts = sorted({kv.get("instance") for d in DRIVERS for f in res.get(d, [])
+                    for n, kv in f if n == "dma_map"})
+    lines = ["The kernel's dma_map_benchmark (tools/dma), %s, the edu behind %s, %d s per "
+             "run; median (range) of the boots, ours %d and upstream %d boot(s)" % (
+                 topology, "/".join(i for i in insts if i) or "?", DMA_MAP_SECONDS,
+                 len(res.get("ours", [])), len(res.get("upstream", []))), "",
+             "| group | mode | threads | %s |" % " | ".join(
+                 "%s: %s" % (d, label) for _, label in DMA_MAP_KEYS for d in DRIVERS),
+             "|---|---|---|%s" % ("---|" * (2 * len(DMA_MAP_KEYS)))]
+    for dom, mode, gran, threads in rows:
+        cols = []
+        for key, _ in DMA_MAP_KEYS:
+            for d in DRIVERS:
+                v = [figure(f, "dma_map", key, domain=dom, mode=mode, granule=gran,
+                            threads=threads) for f in res.get(d, [])]
+                cols.append(fmt(pooled([x for x in v if x is not None]), "%.1f"))
+        lines.append("| %s | %s, %s page(s) | %s | %s |" % (
+            dom, "single" if mode == "single" else "scatter-gather", gran, threads,
+            " | ".join(cols)))
+    lines += ["", "A map or unmap of the benchmark's threads, in the kernel (no DMA by the "
+              "device); strict: every unmap invalidates the IOTLB and waits; DMA-FQ: unmaps "
+              "queued and invalidated in batches."]
+    return lines
+
+
 def qemu_version(runner):
     """QEMU's version, as "QEMU x.y.z", or None."""
     argv = [runner.o.qemu or "qemu-system-aarch64", "--version"]
@@ -657,6 +721,21 @@ def main(runner, topology):
                       "instance, then 1 device again after the others left):" % (
                           o.bench_unmaps, topology, cpu, pt), ""]
             table += counts_report(counts)
+    if o.bench_part in ("all", "dma"):
+        dmaprog = os.path.join(runner.outdir("selftests"), "bench", "dma_map_benchmark")
+        script = os.path.join(runner.outdir("selftests"), "bench", "dma_map_bench.sh")
+        if not os.path.exists(dmaprog) or not os.path.exists(script):
+            r.add("FAIL", "bench/dma_map_benchmark", "tools/dma/dma_map_benchmark or its "
+                  "script did not build (the %s kernel's source has none?)" % o.kernel)
+        else:
+            runner.dma_initrd = {}
+            for driver in DRIVERS:
+                drv, _ = runner.guest_modules(driver, module_dir)
+                runner.dma_initrd[driver] = runner.initramfs(
+                    "initramfs-bench-dma-" + driver, driver_mods=drv,
+                    files=[("/bench/dma_map_benchmark", dmaprog),
+                           ("/bench/dma_map_bench.sh", script)])
+            table += [""] + dma_map_report(dma_map_bench(runner, topology), topology)
     if o.bench_part in ("all", "stock"):
         table += [""] + stock_bench(runner, prog)
     with open(runner.log("bench.txt"), "w") as f:

@@ -27,6 +27,7 @@ from topologies import (EXPECTED_ERRORS, ALLOWED_SKIPS, KUNIT_SUITES, BUILD_FEAT
                         TOPOLOGIES, selftest_names, where_matches)
 
 DISK_SIZE = 16 << 20
+NVME_SIZE = 16 << 20
 # Seconds a guest may take from its last result ("@@done") to QEMU's exit.
 POWEROFF_GRACE = 60
 # The devices behind the SMMUs defer their probe until /init has loaded
@@ -175,6 +176,15 @@ class Boots:
                     argv += ["-drive", "file=%s,if=none,format=raw,id=disk%dc" % (disk, i),
                              "-device", "virtio-blk-pci,drive=disk%dc,bus=%s,addr=1.0,vectors=0,"
                                         "iommu_platform=on,disable-legacy=on" % (i, br)]
+                chassis += 1
+            if s.nvme:
+                rp = "rp%d" % chassis
+                disk = self.log("%s-nvme%d.img" % (tag, i))
+                with open(disk, "wb") as f:
+                    f.truncate(NVME_SIZE)
+                argv += ["-device", "pcie-root-port,id=%s,bus=%s,chassis=%d" % (rp, s.bus, chassis),
+                         "-drive", "file=%s,if=none,format=raw,id=nvm%d" % (disk, i),
+                         "-device", "nvme,drive=nvm%d,serial=smmuv3nvme%d,bus=%s" % (i, i, rp)]
                 chassis += 1
         return argv
 

@@ -14,6 +14,7 @@
 #   smtest.testtimeout=S          kill a selftest binary after S seconds (600)
 #   smtest.kmemleak_baseline=1    kmemleak scan + clear before loading the driver
 #   smtest.bench=ARG,ARG          bench mode: /bench/smmuv3_bench's arguments
+#   smtest.bench_prog=NAME        bench mode: run /bench/NAME instead
 #   smtest.tests=NAME,NAME        run only these selftests (default: tests.list)
 #   smtest.kunit=0                do not load the KUnit suites
 #   smtest.aliased=N              N PCI devices share a stream ID with another
@@ -60,7 +61,7 @@ mount -t tmpfs tmpfs /tmp
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 
 MODE=check DRIVER=ours TOPOLOGY=unknown INSTANCES=1 SETTLE=90 TESTTIMEOUT=600 KMEMLEAK_BASELINE=0
-BENCH= ONLY= KUNIT=1 UNBOUND_NOGROUP=0 FUZZ= ALIASED=0
+BENCH= BENCH_PROG=smmuv3_bench ONLY= KUNIT=1 UNBOUND_NOGROUP=0 FUZZ= ALIASED=0
 for arg in $(cat /proc/cmdline); do
 	case $arg in
 	smtest.mode=*) MODE=${arg#*=} ;;
@@ -71,6 +72,7 @@ for arg in $(cat /proc/cmdline); do
 	smtest.testtimeout=*) TESTTIMEOUT=${arg#*=} ;;
 	smtest.kmemleak_baseline=*) KMEMLEAK_BASELINE=${arg#*=} ;;
 	smtest.bench=*) BENCH=$(echo "${arg#*=}" | tr , ' ') ;;
+	smtest.bench_prog=*) BENCH_PROG=${arg#*=} ;;
 	smtest.tests=*) ONLY=$(echo "${arg#*=}" | tr , ' ') ;;
 	smtest.kunit=*) KUNIT=${arg#*=} ;;
 	smtest.unbound_nogroup=*) UNBOUND_NOGROUP=${arg#*=} ;;
@@ -379,12 +381,12 @@ run_selftests() {
 # --- Bench mode: the benchmark instead of the tests -----------------------
 if [ "$MODE" = bench ]; then
 	selftest_env
-	say "bench: smmuv3_bench $BENCH"
-	begin bench smmuv3_bench
+	say "bench: $BENCH_PROG $BENCH"
+	begin bench "$BENCH_PROG"
 	# shellcheck disable=SC2086 # BENCH is a list of arguments
-	timeout -s KILL "$TESTTIMEOUT" /bench/smmuv3_bench $BENCH >&3 2>&1
+	timeout -s KILL "$TESTTIMEOUT" "/bench/$BENCH_PROG" $BENCH >&3 2>&1
 	rc=$?
-	end bench smmuv3_bench "rc=$rc"
+	end bench "$BENCH_PROG" "rc=$rc"
 	# The selftests named by smtest.tests, if any (make bench's stock
 	# boots: the VFIO type1 test says how many domains type1 made).
 	[ -n "$ONLY" ] && run_selftests

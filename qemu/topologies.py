@@ -28,7 +28,8 @@ class Kernel:
 
 
 class Smmu:
-    def __init__(self, bus, stage=None, bus_nr=None, bridged_disk=False, aliased_disk=False):
+    def __init__(self, bus, stage=None, bus_nr=None, bridged_disk=False, aliased_disk=False,
+                 nvme=False):
         self.bus = bus          # primary-bus: pcie.0, or a pxb-pcie made for it
         self.stage = stage      # arm-smmuv3 stage= (None: QEMU's default, stage 1)
         self.bus_nr = bus_nr    # bus_nr of the pxb-pcie (not for pcie.0)
@@ -47,6 +48,10 @@ class Smmu:
         # slot 1.  Its alias (secondary bus, devfn 0) is the first disk's
         # stream ID: firmware gives one stream ID to two devices.
         self.aliased_disk = aliased_disk
+        # Also an NVMe controller (QEMU's nvme, one namespace) on a root port
+        # of its own: the kernel's nvme driver maps through the DMA API's
+        # IOVA interface (selftest smmuv3_nvme).
+        self.nvme = nvme
 
 
 class Topology:
@@ -89,8 +94,12 @@ TOPOLOGIES = {
                  [Smmu("pcie.0", "nested"), Smmu("pcie.1", "nested", bus_nr=8)], uefi=True,
                  parts=[("life", ["smmuv3_fail_nth", "smmuv3_lifecycle",
                                   "smmuv3_fault_storm"])]),
-        Topology("acpi2-mixed", "as acpi2, instance 0 stage=nested, instance 1 stage=1",
-                 [Smmu("pcie.0", "nested"), Smmu("pcie.1", "1", bus_nr=8)], uefi=True),
+        # The NVMe controllers ride on a topology booted anyway: their
+        # selftest costs a minute or two, a boot of their own more.
+        Topology("acpi2-mixed", "as acpi2, instance 0 stage=nested, instance 1 stage=1; "
+                 "also an NVMe controller behind each",
+                 [Smmu("pcie.0", "nested", nvme=True), Smmu("pcie.1", "1", bus_nr=8, nvme=True)],
+                 uefi=True),
         Topology("dt1", "device tree, one SMMU on pcie.0; an edu and a virtio-blk behind it, "
                  "and a virtio-blk at slot 0 behind a DMI-to-PCI bridge",
                  [Smmu("pcie.0", bridged_disk=True)], uefi=False),
@@ -172,6 +181,8 @@ TEST_TOPOLOGIES = {
     "smmuv3_rmr": ["acpi2"],
     # The differential oracle's scenario: only on its own traced boots.
     "smmuv3_scenario": ["acpi2-diff"],
+    # NVMe controllers: only acpi2-mixed has them (Smmu.nvme).
+    "smmuv3_nvme": ["acpi2-mixed"],
 }
 # Quick boots of the ACPI topologies, repeated (--repeat): the driver probes
 # while the deferred-probe worker binds devices behind the instances, so
@@ -245,8 +256,8 @@ KUNIT_SUITES = {
 # build's tests.list says.
 SELFTESTS = ["smmuv3_topology", "smmuv3_blocked_dma", "smmuv3_dma", "smmuv3_replace",
              "smmuv3_share", "smmuv3_type1", "smmuv3_rmr", "smmuv3_nesting", "smmuv3_fail_nth",
-             "smmuv3_fuzz", "smmuv3_identity_blk", "smmuv3_dma_api_blk", "smmuv3_stale",
-             "smmuv3_stress", "smmuv3_fault_storm", "smmuv3_lifecycle"]
+             "smmuv3_fuzz", "smmuv3_identity_blk", "smmuv3_dma_api_blk", "smmuv3_nvme",
+             "smmuv3_stale", "smmuv3_stress", "smmuv3_fault_storm", "smmuv3_lifecycle"]
 
 # The tests of each selftest program (kselftest_harness names, fixture
 # variants included), in the order the program reports them.  Each one
@@ -326,7 +337,7 @@ KERNELS = {
                                            "dt1-page0", "dt1-alias", "acpi8"],
                features=BUILD_FEATURES, kmemleak=True),
         Kernel("base", "Linux 7.3 without the debugging options (make bench)",
-               "7.3", ["base"], [], features=BUILD_FEATURES, kmemleak=False),
+               "7.3", ["base", "clients"], [], features=BUILD_FEATURES, kmemleak=False),
         # Linux 6.12's iommufd has domain_alloc_user but no PASID HWPTs,
         # hw_info types, vIOMMU API; its io-pgtable has no S2FWB quirk.
         Kernel("6.12", "Linux 6.12 LTS (Debian 13's kernel) with iommufd, VFIO cdev and KUnit",
