@@ -298,6 +298,7 @@ SELFTEST_NAMES = {
     "smmuv3_fuzz": ["fz.random_uapi"],
     "smmuv3_identity_blk": ["blk.identity_io"],
     "smmuv3_dma_api_blk": ["dma_blk.strict.pattern_io", "dma_blk.lazy.pattern_io"],
+    "smmuv3_nvme": ["nvme.strict.parallel_io", "nvme.lazy.parallel_io"],
     "smmuv3_stale": ["stale.shared.generations", "stale.separate.generations",
                      "stale.nested_bypass.generations", "stale.nested_s1.generations"],
     "smmuv3_stress": ["stress.separate.run", "stress.shared.run", "stress.nested.run"],
