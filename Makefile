@@ -55,7 +55,7 @@ OPTS = --kernel $(KERNEL) --driver $(DRIVER) --timeout $(TIMEOUT) $(ARGS)
 help:
 	@echo "make run         the demo: one guest with two SMMUs (acpi2); shows the SMMUs and"
 	@echo "                 IOMMU groups, DMA through each SMMU, one domain shared by both"
-	@echo "                 (one page table, a tag per SMMU); about 1-2 minutes once built"
+	@echo "                 (one page table, a tag per SMMU); about 30 s once built"
 	@echo "make check       checkpatch, sparse, oracle, all topologies on the debug kernel"
 	@echo "                 (KUnit, selftests, kmemleak, kernel log), acpi2 on Linux 6.12,"
 	@echo "                 the .deb's DKMS builds and the stock-kernel boots (6.12, 7.2,"
