@@ -313,7 +313,9 @@ def main():
     ap.add_argument("--check", action="store_true",
                     help="everything: checkpatch, sparse, oracle, all topologies, stock-dkms")
     ap.add_argument("--demo", action="store_true",
-                    help="boot acpi2 and show what the driver set up (make run)")
+                    help="make run: one quick acpi2 boot showing the SMMUs, the IOMMU groups, "
+                    "DMA through each SMMU and one domain shared by both (see qemu/demo.py; "
+                    "default kernel: base if built, else debug if built, else base)")
     ap.add_argument("--static", action="append", choices=["checkpatch", "sparse", "oracle"],
                     default=[],
                     help="run a static check (repeatable)")
@@ -353,7 +355,8 @@ def main():
     host.add_argument("--firmware", help="QEMU_EFI.fd for the ACPI topologies "
                       "(default: the chroot's)")
     o = ap.parse_args()
-    o.kernel = o.kernel or ("base" if o.bench else "debug")
+    o.kernel_asked = o.kernel  # --demo picks one itself when not asked (qemu/demo.py)
+    o.kernel = o.kernel or ("base" if o.bench or o.demo else "debug")
     if o.repeat is None:
         o.repeat = CHECK_REPEAT if o.check else 0
     if o.jobs is None:
@@ -385,6 +388,9 @@ def main():
     if o.bench:
         import bench
         return bench.main(runner, names[0] if o.topology else "acpi2")
+    if o.demo:
+        import demo
+        return demo.main(runner)
     if o.build:
         if runner.kernel() and runner.build_module(echo=True):
             print(show(os.path.join(runner.outdir("module"), "smmuv3.ko")))
