@@ -30,6 +30,10 @@
 
 struct dentry;
 struct io_pgtable_ops;
+struct smmuv3_device;
+struct smmuv3_domain;
+struct smmuv3_master;
+struct smmuv3_nested;
 struct smmuv3_viommu;
 struct platform_device;
 struct seq_file;
@@ -389,10 +393,22 @@ struct smmuv3_entry_writer {
 
 void smmuv3_entry_update(struct smmuv3_entry_writer *writer, __le64 *entry,
 			 const __le64 *target);
+
+/* --- Stream table entries (ste.c) -------------------------------------- */
+
 void smmuv3_ste_get_used(const __le64 *ste, __le64 *used);
+void smmuv3_ste_fit(const struct smmuv3_device *smmu, __le64 *ste);
 void smmuv3_ste_make_abort(__le64 *ste);
 void smmuv3_ste_make_bypass(__le64 *ste);
-void smmuv3_ste_fit(const struct smmuv3_device *smmu, __le64 *ste);
+void smmuv3_ste_make_s1(__le64 *ste, const struct smmuv3_master *master,
+			u8 s1dss);
+void smmuv3_ste_make_s2(__le64 *ste, const struct smmuv3_domain *domain,
+			u16 vmid);
+void smmuv3_ste_make_rid(__le64 *ste, const struct smmuv3_master *master,
+			 bool ats);
+void smmuv3_ste_make_nested(__le64 *ste, const struct smmuv3_nested *nested);
+void smmuv3_ste_set_eats(__le64 *ste, bool ats);
+void smmuv3_ste_set_stall(__le64 *ste, const struct smmuv3_master *master);
 
 /* --- Devices behind an instance (master.c) ----------------------------- */
 
@@ -726,6 +742,17 @@ struct smmuv3_nested {
 	__le64 vste[2];
 	bool enable_ats;
 };
+
+/*
+ * The fields of a guest's STE that a nested STE takes over (besides EATS,
+ * which smmuv3_vste_validate() turns into smmuv3_nested.enable_ats).
+ */
+#define SMMUV3_VSTE0_ALLOWED	(SMMUV3_STE0_V | SMMUV3_STE0_CFG | \
+				 SMMUV3_STE0_S1FMT | SMMUV3_STE0_S1CTXPTR | \
+				 SMMUV3_STE0_S1CDMAX)
+#define SMMUV3_VSTE1_ALLOWED	(SMMUV3_STE1_S1DSS | SMMUV3_STE1_S1CIR | \
+				 SMMUV3_STE1_S1COR | SMMUV3_STE1_S1CSH | \
+				 SMMUV3_STE1_S1STALLD)
 #endif /* SMMUV3_HAVE_VIOMMU */
 
 /* --- Context descriptors (cd.c) ---------------------------------------- */
@@ -898,10 +925,6 @@ int smmuv3_strtab_prepare_sid(struct smmuv3_device *smmu, u32 sid);
 int smmuv3_strtab_prepare_sid_unused(struct smmuv3_device *smmu, u32 sid);
 __le64 *smmuv3_strtab_ste(struct smmuv3_device *smmu, u32 sid);
 void smmuv3_install_ste(struct smmuv3_master *master, const __le64 *target);
-void smmuv3_ste_make_s1(__le64 *ste, const struct smmuv3_master *master,
-			u8 s1dss);
-void smmuv3_ste_make_s2(__le64 *ste, const struct smmuv3_domain *domain,
-			u16 vmid);
 #if IS_ENABLED(CONFIG_KUNIT)
 void *smmuv3_strtab_alloc(struct smmuv3_device *smmu, size_t bytes,
 			  dma_addr_t *dma);
@@ -966,7 +989,6 @@ int smmuv3_ats_describe(const struct smmuv3_master *master, char *buf,
 unsigned int smmuv3_ats_num_invs(const struct smmuv3_master *master, bool ats);
 void smmuv3_ats_fill_invs(const struct smmuv3_master *master,
 			  struct smmuv3_inv *inv, u32 ssid, bool full);
-void smmuv3_ste_set_eats(__le64 *ste, bool ats);
 int smmuv3_atc_inv_master(struct smmuv3_master *master, u32 ssid);
 int smmuv3_ats_pci_enable(struct smmuv3_master *master);
 void smmuv3_ats_pci_disable(struct smmuv3_master *master);
@@ -975,7 +997,6 @@ void smmuv3_ats_pci_disable(struct smmuv3_master *master);
 void smmuv3_stall_probe(struct smmuv3_master *master);
 bool smmuv3_stall_s1stalld(const struct smmuv3_master *master);
 void smmuv3_stall_cd(const struct smmuv3_master *master, __le64 *cd);
-void smmuv3_stall_ste(const struct smmuv3_master *master, __le64 *ste);
 void smmuv3_stall_event(struct smmuv3_device *smmu, const u64 *evt);
 void smmuv3_stall_terminate(struct smmuv3_master *master);
 
@@ -1026,7 +1047,6 @@ int smmuv3_vdevice_check(const struct smmuv3_viommu *viommu,
 extern const struct iommu_domain_ops smmuv3_nested_ops;
 int smmuv3_vste_validate(const struct smmuv3_device *smmu, __le64 *vste,
 			 bool *ats);
-void smmuv3_ste_make_nested(__le64 *ste, const struct smmuv3_nested *nested);
 struct iommu_domain *
 smmuv3_nested_alloc(struct iommufd_viommu *viommu, u32 flags,
 		    const struct iommu_user_data *user_data);
