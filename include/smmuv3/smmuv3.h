@@ -907,7 +907,7 @@ int smmuv3_cmdq_issue(struct smmuv3_device *smmu, const u64 *cmds,
 		      unsigned int num, bool sync);
 int smmuv3_cmdq_issue_one(struct smmuv3_device *smmu,
 			  const struct smmuv3_cmd *cmd, bool sync);
-void smmuv3_cmdq_fix_error(struct smmuv3_device *smmu);
+void smmuv3_handle_gerror(struct smmuv3_device *smmu);
 void smmuv3_batch_init(struct smmuv3_cmd_batch *batch,
 		       struct smmuv3_device *smmu);
 int smmuv3_batch_add(struct smmuv3_cmd_batch *batch,
@@ -1065,7 +1065,6 @@ static inline void smmuv3_viommus_remove(struct smmuv3_device *smmu)
 /* faults.c */
 int smmuv3_faults_init(struct smmuv3_device *smmu);
 int smmuv3_setup_irqs(struct smmuv3_device *smmu);
-void smmuv3_handle_gerror(struct smmuv3_device *smmu);
 const char *smmuv3_event_name(u8 id);
 bool smmuv3_event_for_guest(const u64 *evt);
 
