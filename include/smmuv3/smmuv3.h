@@ -882,7 +882,7 @@ int smmuv3_hw_probe(struct smmuv3_device *smmu, bool fw_coherent);
 void smmuv3_disable(struct smmuv3_device *smmu);
 #endif
 
-/* register.c */
+/* iommu_register.c */
 int smmuv3_iommu_register(struct smmuv3_device *smmu);
 int smmuv3_register_init(void);
 void smmuv3_register_exit(void);

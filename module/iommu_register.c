@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Registering an instance with the iommu core without losing a PCI device
- * that is being bound at that moment.
+ * Registering an instance with the iommu core (iommu_device_register())
+ * without losing a PCI device that is being bound at that moment, and
+ * probing again the devices the core lost.
  *
  * iommu_device_register() probes every device of every bus ("bus probe").
  * A device that has a driver is skipped there, because its DMA
