@@ -779,7 +779,7 @@ struct smmuv3_cdtab {
 	u8 s1cdmax;
 };
 
-/* --- An SMMU instance (probe.c) ---------------------------------------- */
+/* --- An SMMU instance (instance.c, probe.c) ---------------------------- */
 
 /**
  * struct smmuv3_device - one SMMUv3 instance
@@ -803,7 +803,7 @@ struct smmuv3_cdtab {
  * @gerror_lock: serialises handling of GERROR/GERRORN, which the global
  *	error interrupt and command-queue waiters may both do
  * @debugfs: this instance's debugfs directory
- * @node: in the list of instances (probe.c), under its mutex
+ * @node: in the list of instances (instance.c), under its mutex
  * @instance: a number unique among live instances; orders invalidation
  *	entries
  * @tags: the ASID and VMID allocators
@@ -865,24 +865,26 @@ static inline bool smmuv3_can_nest(const struct smmuv3_device *smmu)
 	       !(smmu->options & SMMUV3_OPT_NO_NESTING);
 }
 
-/* probe.c */
-extern const struct iommu_ops smmuv3_ops;
+/* instance.c */
 struct smmuv3_device *smmuv3_find_instance(const struct fwnode_handle *fwnode);
 void smmuv3_instance_init_ref(struct smmuv3_device *smmu);
 void smmuv3_instance_get(struct smmuv3_device *smmu);
 void smmuv3_instance_put(struct smmuv3_device *smmu);
+
+/* probe.c */
 u32 smmuv3_reg_read(struct smmuv3_device *smmu, u32 off);
 void smmuv3_reg_write(struct smmuv3_device *smmu, u32 off, u64 val,
 		      unsigned int size);
 int smmuv3_write_ack(struct smmuv3_device *smmu, u32 reg, u32 ack_reg, u32 val);
+int smmuv3_hw_probe(struct smmuv3_device *smmu, bool fw_coherent);
+void smmuv3_disable(struct smmuv3_device *smmu);
 #if IS_ENABLED(CONFIG_KUNIT)
 int smmuv3_tables_enable(struct smmuv3_device *smmu);
 int smmuv3_update_gbpa(struct smmuv3_device *smmu, u32 set, u32 clr);
-int smmuv3_hw_probe(struct smmuv3_device *smmu, bool fw_coherent);
-void smmuv3_disable(struct smmuv3_device *smmu);
 #endif
 
 /* iommu_register.c */
+extern const struct iommu_ops smmuv3_ops;
 int smmuv3_iommu_register(struct smmuv3_device *smmu);
 int smmuv3_register_init(void);
 void smmuv3_register_exit(void);
