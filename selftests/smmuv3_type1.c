@@ -58,7 +58,7 @@
 #include "kselftest_harness.h"
 
 #include "container.h"
-#include "dbgfs.h"
+#include "debugfs.h"
 #include "dmacheck.h"
 #include "dmatest.h"
 #include "env.h"

@@ -22,8 +22,8 @@
  *
  * <instance> is the name the instance has in /sys/class/iommu.
  */
-#ifndef SMMUV3_SELFTEST_DBGFS_H
-#define SMMUV3_SELFTEST_DBGFS_H
+#ifndef SMMUV3_SELFTEST_DEBUGFS_H
+#define SMMUV3_SELFTEST_DEBUGFS_H
 
 #include <stdbool.h>
 #include <stddef.h>
