@@ -302,8 +302,8 @@ static void smmuv3_inv_add_atc(struct smmuv3_cmd_batch *batch,
  * @ret: the first error on the instance
  * @in_atc: its TLB entries are issued; ATC entries may follow once those
  *	commands have completed
- * @nh_all: the next step begins with TLBI_NH_ALL of entry @next - 1 (the
- *	stage-1 clean-up of a nested VMID, once its stage 2 is clean)
+ * @s1_cleanup: the next step begins with the stage-1 clean-up of a nested
+ *	VMID (TLBI_NH_ALL of entry @next - 1), once its stage 2 is clean
  * @stuck: its queue timed out: nothing more is issued to it (@next is
  *	@end)
  * @pending: commands were issued with a CMD_SYNC, not yet waited for
@@ -323,7 +323,7 @@ struct smmuv3_inv_walk {
 	unsigned int end;
 	int ret;
 	bool in_atc;
-	bool nh_all;
+	bool s1_cleanup;
 	bool stuck;
 	bool pending;
 	u64 err_seq;
@@ -384,7 +384,7 @@ static unsigned int smmuv3_inv_walk_init(const struct smmuv3_invs *invs,
 
 static bool smmuv3_inv_walk_done(const struct smmuv3_inv_walk *w)
 {
-	return !w->pending && w->next >= w->end && !w->nh_all;
+	return !w->pending && w->next >= w->end && !w->s1_cleanup;
 }
 
 /*
@@ -405,7 +405,7 @@ static void smmuv3_inv_walk_error(struct smmuv3_inv_walk *w, int err,
 	w->stuck |= err == -ETIMEDOUT;
 	if (w->stuck || req->size) {
 		w->next = w->end;
-		w->nh_all = false;
+		w->s1_cleanup = false;
 	}
 }
 
@@ -425,12 +425,12 @@ static void smmuv3_inv_walk_issue(const struct smmuv3_inv_run *run,
 	int err;
 
 	smmuv3_batch_init(batch, invs->inv[w->start].smmu);
-	if (w->nh_all) {
+	if (w->s1_cleanup) {
 		struct smmuv3_cmd cmd = { .op = SMMUV3_OP_TLBI_NH_ALL };
 
 		cmd.tlbi.vmid = invs->inv[w->next - 1].id;
 		smmuv3_batch_add(batch, &cmd);
-		w->nh_all = false;
+		w->s1_cleanup = false;
 	}
 	for (; w->next < w->end; w->next++) {
 		const struct smmuv3_inv *inv = &invs->inv[w->next];
@@ -450,7 +450,7 @@ static void smmuv3_inv_walk_issue(const struct smmuv3_inv_run *run,
 		} else if (smmuv3_inv_add_tlbi(batch, inv, req,
 					       run->tg_shift)) {
 			w->next++;
-			w->nh_all = true;
+			w->s1_cleanup = true;
 			break;
 		}
 	}
