@@ -69,21 +69,9 @@ FIXTURE_VARIANT_ADD(dma_blk, lazy)
 
 FIXTURE_SETUP(dma_blk)
 {
-	int ret, none = 0;
-
 	self->switched_group = -1;
-	strlist_init(&self->disks);
-	ret = blk_disks_behind_iommu(&self->disks, &none);
-	ASSERT_LE(0, ret) TH_LOG("listing " SYSFS_PCI_DEVICES ": %s", strerror(-ret));
-	if (none)
-		INFO("%d virtio-blk device(s) behind no IOMMU instance: not tested", none);
-	if (!self->disks.n)
-		SKIP(return, "no virtio-blk PCI device behind an IOMMU instance");
-	self->ours = env_driver_ours();
-	if (self->ours)
-		ASSERT_TRUE(dbg_present())
-			TH_LOG("SMMUV3_DRIVER=ours: expected " SMMUV3_DEBUGFS "/domains, "
-			       "found none");
+	DISKS_OR_SKIP(&self->disks);
+	self->ours = DRIVER_OURS_CHECKED();
 	self->dd0 = malloc(sizeof(*self->dd0));
 	self->dd = malloc(sizeof(*self->dd));
 	ASSERT_NE(NULL, self->dd0);
@@ -92,17 +80,8 @@ FIXTURE_SETUP(dma_blk)
 
 FIXTURE_TEARDOWN(dma_blk)
 {
-	char err[256];
-
-	if (self->switched_group >= 0) {
-		if (blk_set_group_type(self->switched_bdf, self->switched_group,
-				       self->switched_from, err, sizeof(err)))
-			INFO("restoring group %d to %s failed: %s", self->switched_group,
-			     self->switched_from, err);
-		else
-			INFO("group %d switched back to %s", self->switched_group,
-			     self->switched_from);
-	}
+	BLK_GROUP_SWITCH_BACK(self->switched_bdf, self->switched_group,
+			      self->switched_from);
 	free(self->dd0);
 	free(self->dd);
 	strlist_free(&self->disks);
