@@ -104,11 +104,7 @@ FIXTURE_SETUP(share)
 		SKIP(return, "%s", why);
 	snprintf(self->bdf_a, sizeof(self->bdf_a), "%s", pick[0].bdf);
 	snprintf(self->bdf_b, sizeof(self->bdf_b), "%s", pick[1].bdf);
-	self->ours = env_driver_ours();
-	if (self->ours)
-		ASSERT_TRUE(dbg_present())
-			TH_LOG("SMMUV3_DRIVER=ours: expected " SMMUV3_DEBUGFS "/domains, "
-			       "found none");
+	self->ours = DRIVER_OURS_CHECKED();
 	self->dd = malloc(sizeof(*self->dd));
 	self->dd0 = malloc(sizeof(*self->dd0));
 	ASSERT_NE(NULL, self->dd);
