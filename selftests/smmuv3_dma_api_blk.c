@@ -135,16 +135,7 @@ TEST_F_TIMEOUT(dma_blk, pattern_io, BLK_TIMEOUT)
 		     "driver, wrote the type, rebound)", g, bdf, inst, self->switched_from,
 		     variant->type);
 
-		ret = blk_blockdev_of(bdf, dev, sizeof(dev));
-		ASSERT_EQ(0, ret) TH_LOG("%s: expected a virtio block device below it, "
-					 "found none (%s)", bdf, strerror(-ret));
-		ret = blk_access_platform(bdf);
-		ASSERT_LE(0, ret) TH_LOG("%s: virtio features: %s", bdf, strerror(-ret));
-		ASSERT_EQ(1, ret)
-			TH_LOG("%s (%s): expected VIRTIO_F_ACCESS_PLATFORM (bit %d) "
-			       "negotiated, found it off: the device bypasses the IOMMU "
-			       "(QEMU needs iommu_platform=on)", dev, bdf,
-			       VIRTIO_ACCESS_PLATFORM_BIT);
+		BLK_DEV_THROUGH_IOMMU(bdf, dev);
 
 		if (self->ours) {
 			const struct dbg_domain *d;

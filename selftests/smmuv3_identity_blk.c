@@ -91,16 +91,7 @@ TEST_F_TIMEOUT(blk, identity_io, BLK_TIMEOUT)
 				       "found %s", g, type);
 		}
 
-		ret = blk_blockdev_of(bdf, dev, sizeof(dev));
-		ASSERT_EQ(0, ret) TH_LOG("%s: expected a virtio block device below it, "
-					 "found none (%s)", bdf, strerror(-ret));
-		ret = blk_access_platform(bdf);
-		ASSERT_LE(0, ret) TH_LOG("%s: virtio features: %s", bdf, strerror(-ret));
-		ASSERT_EQ(1, ret)
-			TH_LOG("%s (%s): expected VIRTIO_F_ACCESS_PLATFORM (bit %d) "
-			       "negotiated, found it off: the device bypasses the IOMMU "
-			       "(QEMU needs iommu_platform=on)", dev, bdf,
-			       VIRTIO_ACCESS_PLATFORM_BIT);
+		BLK_DEV_THROUGH_IOMMU(bdf, dev);
 
 		ret = blk_size(dev, &size, &lbs);
 		ASSERT_EQ(0, ret) TH_LOG("%s size: %s", dev, strerror(-ret));

@@ -53,6 +53,27 @@ int blk_set_group_type(const char *bdf, int g, const char *type, char *err,
  * For a FIXTURE_TEARDOWN (kselftest_harness.h): put GROUP (if >= 0), the
  * group of BDF that a test switched, back to type FROM, and say how it went.
  */
+/*
+ * For a test (kselftest_harness.h): DEV (char[], at least 32 bytes) gets
+ * the block device of the virtio-blk function BDF, which must have
+ * negotiated VIRTIO_F_ACCESS_PLATFORM (its DMA goes through the IOMMU).
+ * Uses the test's int ret.
+ */
+#define BLK_DEV_THROUGH_IOMMU(bdf, dev) do {				\
+	ret = blk_blockdev_of((bdf), (dev), sizeof(dev));		\
+	ASSERT_EQ(0, ret) TH_LOG("%s: expected a virtio block device "	\
+				 "below it, found none (%s)", (bdf),	\
+				 strerror(-ret));			\
+	ret = blk_access_platform(bdf);					\
+	ASSERT_LE(0, ret) TH_LOG("%s: virtio features: %s", (bdf),	\
+				 strerror(-ret));			\
+	ASSERT_EQ(1, ret)						\
+		TH_LOG("%s (%s): expected VIRTIO_F_ACCESS_PLATFORM (bit %d) "	\
+		       "negotiated, found it off: the device bypasses the "	\
+		       "IOMMU (QEMU needs iommu_platform=on)", (dev), (bdf),	\
+		       VIRTIO_ACCESS_PLATFORM_BIT);				\
+} while (0)
+
 #define BLK_GROUP_SWITCH_BACK(bdf, group, from) do {			\
 	char __err[256];						\
 									\
