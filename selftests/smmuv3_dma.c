@@ -82,11 +82,7 @@ FIXTURE_SETUP(dma)
 
 FIXTURE_TEARDOWN(dma)
 {
-	vfio_dev_close_all();
-	if (self->iommufd >= 0)
-		close(self->iommufd);
-	pinned_free(&self->mem);
-	pinned_free(&self->ctl);
+	dma_fixture_release(self->iommufd, &self->mem, &self->ctl);
 	hugepages_restore(self->old_nr_hugepages);
 	strlist_free(&self->edus);
 }

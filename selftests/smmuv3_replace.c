@@ -72,11 +72,7 @@ FIXTURE_SETUP(replace)
 
 FIXTURE_TEARDOWN(replace)
 {
-	vfio_dev_close_all();
-	if (self->iommufd >= 0)
-		close(self->iommufd);
-	pinned_free(&self->mem);
-	pinned_free(&self->ctl);
+	dma_fixture_release(self->iommufd, &self->mem, &self->ctl);
 	free(self->dd);
 	strlist_free(&self->edus);
 }

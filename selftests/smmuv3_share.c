@@ -158,11 +158,7 @@ FIXTURE_SETUP(share)
 
 FIXTURE_TEARDOWN(share)
 {
-	vfio_dev_close_all();
-	if (self->iommufd >= 0)
-		close(self->iommufd);
-	pinned_free(&self->mem);
-	pinned_free(&self->ctl);
+	dma_fixture_release(self->iommufd, &self->mem, &self->ctl);
 	free(self->dd);
 	free(self->dd0);
 }
@@ -724,11 +720,7 @@ FIXTURE_TEARDOWN(tags)
 		if (ret)
 			INFO("restoring %s to 0 failed: %s", variant->param, strerror(-ret));
 	}
-	vfio_dev_close_all();
-	if (self->iommufd >= 0)
-		close(self->iommufd);
-	pinned_free(&self->mem);
-	pinned_free(&self->ctl);
+	dma_fixture_release(self->iommufd, &self->mem, &self->ctl);
 	strlist_free(&self->edus);
 }
 

@@ -145,4 +145,12 @@ int edu_read_dropped(struct edu_dev *d, uint64_t iova, void *mem, void *ctl,
 		     uint64_t ctl_iova, size_t len, struct prng *r, char *err,
 		     size_t errlen);
 
+/*
+ * The end of an edu DMA fixture: close every VFIO device
+ * (vfio_dev_close_all()), then IOMMUFD if open (>= 0), then free the
+ * pinned buffers MEM and CTL (either may never have been allocated).
+ */
+void dma_fixture_release(int iommufd, struct pinned_buf *mem,
+			 struct pinned_buf *ctl);
+
 #endif
