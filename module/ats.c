@@ -323,26 +323,6 @@ void smmuv3_ats_fill_invs(const struct smmuv3_master *master,
 EXPORT_SYMBOL_IF_KUNIT(smmuv3_ats_fill_invs);
 
 /**
- * smmuv3_ste_set_eats() - let an STE answer ATS translation requests
- * @ste: a translating STE (stage 1, stage 2 or nested); bypassing and
- *	aborting STEs never get EATS (the SMMU ignores it there)
- * @ats: set EATS to "full ATS" (0b01), else leave it 0
- */
-void smmuv3_ste_set_eats(__le64 *ste, bool ats)
-{
-	u32 cfg = FIELD_GET(SMMUV3_STE0_CFG, le64_to_cpu(ste[0]));
-
-	ste[1] &= ~cpu_to_le64(SMMUV3_STE1_EATS);
-	if (!ats || !(le64_to_cpu(ste[0]) & SMMUV3_STE0_V))
-		return;
-	if (cfg != SMMUV3_STE_CFG_S1 && cfg != SMMUV3_STE_CFG_S2 &&
-	    cfg != SMMUV3_STE_CFG_NESTED)
-		return;
-	ste[1] |= cpu_to_le64(FIELD_PREP(SMMUV3_STE1_EATS, SMMUV3_EATS_TRANS));
-}
-EXPORT_SYMBOL_IF_KUNIT(smmuv3_ste_set_eats);
-
-/**
  * smmuv3_atc_inv_master() - invalidate a device's whole ATC, and wait
  * @master: the master
  * @ssid: 0 for everything the device caches (an ATC_INV without SSV reaches

@@ -13,6 +13,10 @@
  * position and replaces it with a harmless CMD_SYNC so the queue moves on;
  * each waiter whose commands contained it gets -EIO (see struct smmuv3_cmdq
  * for how errors are matched to waiters).
+ *
+ * Global errors (GERROR) are handled here too, by smmuv3_handle_gerror():
+ * the waiters that find the queue stopped call it, as does the GERROR
+ * interrupt that faults.c sets up, serialised by smmuv3_device.gerror_lock.
  */
 #include <linux/delay.h>
 #include <linux/device.h>
@@ -575,7 +579,7 @@ static const char * const smmuv3_cerror_names[] = {
  * fetch (CERROR_ABT) the command is left as it is: the acknowledgment makes
  * the SMMU fetch it again (IHI 0070 7.1).
  */
-void smmuv3_cmdq_fix_error(struct smmuv3_device *smmu)
+static void smmuv3_cmdq_fix_error(struct smmuv3_device *smmu)
 {
 	struct smmuv3_cmdq *cmdq = &smmu->cmdq;
 	u64 sync[SMMUV3_CMD_QWORDS] = {
@@ -616,6 +620,72 @@ void smmuv3_cmdq_fix_error(struct smmuv3_device *smmu)
 	/* The new entry is visible before the acknowledgment (a writel()). */
 	wmb();
 }
+
+static const char * const smmuv3_gerror_names[] = {
+	"command queue error",
+	NULL,
+	"event queue write abort",
+	"PRI queue write abort",
+	"command queue MSI abort",
+	"event queue MSI abort",
+	"PRI queue MSI abort",
+	"GERROR MSI abort",
+	"service failure mode",
+};
+
+/**
+ * smmuv3_handle_gerror() - handle and acknowledge active global errors
+ * @smmu: the instance
+ *
+ * Safe in any context; serialised by smmuv3_device.gerror_lock.
+ */
+void smmuv3_handle_gerror(struct smmuv3_device *smmu)
+{
+	unsigned long flags, active;
+	u32 gerror;
+	int bit;
+
+	raw_spin_lock_irqsave(&smmu->gerror_lock, flags);
+	gerror = readl_relaxed(smmu->base + SMMUV3_GERROR);
+	active = (gerror ^ readl_relaxed(smmu->base + SMMUV3_GERRORN)) &
+		 SMMUV3_GERROR_ALL;
+	if (!active)
+		goto out;
+
+	for_each_set_bit(bit, &active, ARRAY_SIZE(smmuv3_gerror_names)) {
+		atomic64_inc(&smmu->faults.gerrors[bit]);
+		if (BIT(bit) == SMMUV3_GERROR_CMDQ_ERR) {
+			smmuv3_cmdq_fix_error(smmu);
+		} else if (BIT(bit) == SMMUV3_GERROR_EVTQ_ABT_ERR) {
+			/*
+			 * A record the SMMU could not write is lost as surely as
+			 * one an overflow drops; QEMU's SMMU reports a full
+			 * queue this way instead of toggling PROD.OVFLG.
+			 */
+			atomic64_inc(&smmu->faults.events_lost);
+			dev_err_ratelimited(smmu->dev,
+					    "global error: event queue write abort: events lost\n");
+		} else {
+			dev_err_ratelimited(smmu->dev, "global error: %s\n",
+					    smmuv3_gerror_names[bit]);
+		}
+	}
+	/*
+	 * In service failure mode the SMMU consumes no more commands (IHI
+	 * 0070 7.2.1), until it is reset: commands fail at once instead of
+	 * each waiting out the queue's timeout.
+	 */
+	if (active & SMMUV3_GERROR_SFM_ERR) {
+		WRITE_ONCE(smmu->failed, true);
+		dev_err_ratelimited(smmu->dev,
+				    "service failure mode: the SMMU stopped translating and consuming commands\n");
+	}
+	/* Toggling GERRORN to match GERROR acknowledges the errors. */
+	writel(gerror, smmu->base + SMMUV3_GERRORN);
+out:
+	raw_spin_unlock_irqrestore(&smmu->gerror_lock, flags);
+}
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_handle_gerror);
 
 /**
  * smmuv3_cmdq_init() - set up the command queue of an instance

@@ -90,28 +90,6 @@ void smmuv3_domain_unref(struct smmuv3_domain *domain,
 	mutex_unlock(&domain->mutex);
 }
 
-/*
- * The STE of a RID on the identity or blocked domain: a plain bypassing or
- * aborting one, or while PASIDs are attached (or for the identity RID of a
- * device that requires ATS) the CD table with S1DSS doing the same to
- * traffic without a PASID (with EATS if @ats).
- */
-static void smmuv3_ste_make_rid(__le64 *ste, const struct smmuv3_master *master,
-				bool ats)
-{
-	if (!smmuv3_master_has_pasids(master) &&
-	    !smmuv3_ats_identity_cdtab(master)) {
-		if (master->rid_identity)
-			smmuv3_ste_make_bypass(ste);
-		else
-			smmuv3_ste_make_abort(ste);
-		return;
-	}
-	smmuv3_ste_make_s1(ste, master, master->rid_identity ?
-			   SMMUV3_S1DSS_BYPASS : SMMUV3_S1DSS_TERMINATE);
-	smmuv3_ste_set_eats(ste, ats);
-}
-
 static int smmuv3_attach_static(struct device *dev, bool identity)
 {
 	struct smmuv3_master *master = smmuv3_dev_master(dev);
@@ -352,7 +330,7 @@ static int smmuv3_attach_paging(struct iommu_domain *dom, struct device *dev,
 		smmuv3_ste_make_s1(ste, master, SMMUV3_S1DSS_SSID0);
 	} else {
 		smmuv3_ste_make_s2(ste, domain, state.attach->invs[0].id);
-		smmuv3_stall_ste(master, ste);
+		smmuv3_ste_set_stall(ste, master);
 	}
 	smmuv3_ste_set_eats(ste, state.ats);
 	smmuv3_attach_commit(&state, ste);

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Faults and errors: the event queue, global errors, and their interrupts.
+ * Faults and errors: the event queue, and the interrupts of events and
+ * global errors.
  *
  * Events are consumed by a threaded handler (it may look up the master of a
  * stream under smmuv3_device.streams_mutex), which yields between records;
- * global errors are handled in hard interrupt context and by command-queue
- * waiters that find the queue stopped, serialised by
- * smmuv3_device.gerror_lock.  Every message is ratelimited: a device can
+ * global errors are handled in hard interrupt context by
+ * smmuv3_handle_gerror() (cmdq.c, where command-queue waiters that find the
+ * queue stopped call it too).  Every message is ratelimited: a device can
  * raise events as fast as it can issue DMA.
  *
  * Events of a device attached to a nested domain go to its vIOMMU's
@@ -53,18 +54,6 @@ const char *smmuv3_event_name(u8 id)
 {
 	return id < ARRAY_SIZE(smmuv3_event_names) ? smmuv3_event_names[id] : NULL;
 }
-
-static const char * const smmuv3_gerror_names[] = {
-	"command queue error",
-	NULL,
-	"event queue write abort",
-	"PRI queue write abort",
-	"command queue MSI abort",
-	"event queue MSI abort",
-	"PRI queue MSI abort",
-	"GERROR MSI abort",
-	"service failure mode",
-};
 
 /* Faults that describe a transaction: they carry an address. */
 static bool smmuv3_event_has_addr(u8 id)
@@ -216,60 +205,6 @@ static irqreturn_t smmuv3_evtq_thread(int irq, void *data)
 
 	return IRQ_HANDLED;
 }
-
-/**
- * smmuv3_handle_gerror() - handle and acknowledge active global errors
- * @smmu: the instance
- *
- * Safe in any context; serialised by smmuv3_device.gerror_lock.
- */
-void smmuv3_handle_gerror(struct smmuv3_device *smmu)
-{
-	unsigned long flags, active;
-	u32 gerror;
-	int bit;
-
-	raw_spin_lock_irqsave(&smmu->gerror_lock, flags);
-	gerror = readl_relaxed(smmu->base + SMMUV3_GERROR);
-	active = (gerror ^ readl_relaxed(smmu->base + SMMUV3_GERRORN)) &
-		 SMMUV3_GERROR_ALL;
-	if (!active)
-		goto out;
-
-	for_each_set_bit(bit, &active, ARRAY_SIZE(smmuv3_gerror_names)) {
-		atomic64_inc(&smmu->faults.gerrors[bit]);
-		if (BIT(bit) == SMMUV3_GERROR_CMDQ_ERR) {
-			smmuv3_cmdq_fix_error(smmu);
-		} else if (BIT(bit) == SMMUV3_GERROR_EVTQ_ABT_ERR) {
-			/*
-			 * A record the SMMU could not write is lost as surely as
-			 * one an overflow drops; QEMU's SMMU reports a full
-			 * queue this way instead of toggling PROD.OVFLG.
-			 */
-			atomic64_inc(&smmu->faults.events_lost);
-			dev_err_ratelimited(smmu->dev,
-					    "global error: event queue write abort: events lost\n");
-		} else {
-			dev_err_ratelimited(smmu->dev, "global error: %s\n",
-					    smmuv3_gerror_names[bit]);
-		}
-	}
-	/*
-	 * In service failure mode the SMMU consumes no more commands (IHI
-	 * 0070 7.2.1), until it is reset: commands fail at once instead of
-	 * each waiting out the queue's timeout.
-	 */
-	if (active & SMMUV3_GERROR_SFM_ERR) {
-		WRITE_ONCE(smmu->failed, true);
-		dev_err_ratelimited(smmu->dev,
-				    "service failure mode: the SMMU stopped translating and consuming commands\n");
-	}
-	/* Toggling GERRORN to match GERROR acknowledges the errors. */
-	writel(gerror, smmu->base + SMMUV3_GERRORN);
-out:
-	raw_spin_unlock_irqrestore(&smmu->gerror_lock, flags);
-}
-EXPORT_SYMBOL_IF_KUNIT(smmuv3_handle_gerror);
 
 static irqreturn_t smmuv3_gerror_irq(int irq, void *data)
 {

@@ -4,17 +4,9 @@
  * issuing, into each instance's command queue, the commands its entries
  * need.
  *
- * Entries are sorted by instance, then type.  Each instance's entries are
- * issued in steps, each ending with a CMD_SYNC: a step ends before the
- * stage-1 clean-up of a nested VMID (stage 2 must be clean first) and
- * before the first ATC invalidation (the TLBs must be clean before a
- * device refills its ATC), and the next step of that instance is issued
- * only once that CMD_SYNC has completed.  The instances are overlapped:
- * the first step of every instance (up to SMMUV3_INV_INFLIGHT of them) is
- * issued before the walk waits for any, so their CMD_SYNCs complete in
- * parallel; a walk costs about the slowest instance's completion time
- * rather than the sum of all of them.  With more instances, one takes the
- * place of another as soon as that one's walk is done (a sliding window).
+ * Each instance's entries are issued in steps that end with a CMD_SYNC,
+ * several instances at once: the order of steps and waits is at struct
+ * smmuv3_inv_run; the rules for reading the array at struct smmuv3_invs.
  *
  * A range is invalidated with range commands where the SMMU has them, else
  * one command per leaf; a range that would need too many commands, or that
@@ -310,8 +302,8 @@ static void smmuv3_inv_add_atc(struct smmuv3_cmd_batch *batch,
  * @ret: the first error on the instance
  * @in_atc: its TLB entries are issued; ATC entries may follow once those
  *	commands have completed
- * @nh_all: the next step begins with TLBI_NH_ALL of entry @next - 1 (the
- *	stage-1 clean-up of a nested VMID, once its stage 2 is clean)
+ * @s1_cleanup: the next step begins with the stage-1 clean-up of a nested
+ *	VMID (TLBI_NH_ALL of entry @next - 1), once its stage 2 is clean
  * @stuck: its queue timed out: nothing more is issued to it (@next is
  *	@end)
  * @pending: commands were issued with a CMD_SYNC, not yet waited for
@@ -331,12 +323,49 @@ struct smmuv3_inv_walk {
 	unsigned int end;
 	int ret;
 	bool in_atc;
-	bool nh_all;
+	bool s1_cleanup;
 	bool stuck;
 	bool pending;
 	u64 err_seq;
 	u64 first;
 	u64 last;
+};
+
+/**
+ * struct smmuv3_inv_run - one invalidation of a domain's array
+ * @invs: the array, read under rcu_read_lock()
+ * @req: what to invalidate
+ * @tg_shift: log2 of the domain's smallest page size (its granule)
+ * @batch: the command batch every step reuses (not cleared: see
+ *	struct smmuv3_cmd_batch)
+ * @walk: @slots walks, set up by smmuv3_inv_walks_run() as it uses them
+ * @slots: instances with commands outstanding at once, at most
+ * @report: report a failed walk and retry it whole (false for the retry)
+ *
+ * The order of an invalidation.  Entries are sorted by instance, then
+ * type (enum smmuv3_inv_type).  Each instance's entries are issued in
+ * steps, each ending with a CMD_SYNC, and the next step of an instance is
+ * issued only once that CMD_SYNC has completed: a step ends before the
+ * first ATC invalidation (the TLBs must be clean before a device refills
+ * its ATC from them) and before the stage-1 clean-up of a nested VMID
+ * (its stage 2 must be clean first).  The instances overlap: the first
+ * step of every instance, up to @slots of them (SMMUV3_INV_INFLIGHT), is
+ * issued before the walk waits for any, so that their CMD_SYNCs complete
+ * in parallel; they are then waited for in array order, the waits of one
+ * round up to one shared deadline, and an instance whose walk is done
+ * hands its slot to the next (a sliding window).  A walk costs about the
+ * slowest instance's completion time rather than the sum of all of them.
+ * A step that failed ends the instance's walk when the whole-tag retry
+ * follows (the retry issues the rest in that order).
+ */
+struct smmuv3_inv_run {
+	struct smmuv3_invs *invs;
+	const struct smmuv3_inv_req *req;
+	unsigned int tg_shift;
+	struct smmuv3_cmd_batch *batch;
+	struct smmuv3_inv_walk *walk;
+	unsigned int slots;
+	bool report;
 };
 
 /* Start a walk of the instance whose first entry is @i; return its end. */
@@ -355,7 +384,7 @@ static unsigned int smmuv3_inv_walk_init(const struct smmuv3_invs *invs,
 
 static bool smmuv3_inv_walk_done(const struct smmuv3_inv_walk *w)
 {
-	return !w->pending && w->next >= w->end && !w->nh_all;
+	return !w->pending && w->next >= w->end && !w->s1_cleanup;
 }
 
 /*
@@ -376,7 +405,7 @@ static void smmuv3_inv_walk_error(struct smmuv3_inv_walk *w, int err,
 	w->stuck |= err == -ETIMEDOUT;
 	if (w->stuck || req->size) {
 		w->next = w->end;
-		w->nh_all = false;
+		w->s1_cleanup = false;
 	}
 }
 
@@ -387,21 +416,21 @@ static void smmuv3_inv_walk_error(struct smmuv3_inv_walk *w, int err,
  * of a nested VMID), or to its last entry.  A step without commands issues
  * nothing, not even a CMD_SYNC.
  */
-static void smmuv3_inv_walk_issue(struct smmuv3_invs *invs,
-				  struct smmuv3_inv_walk *w,
-				  struct smmuv3_cmd_batch *batch,
-				  const struct smmuv3_inv_req *req,
-				  unsigned int tg_shift)
+static void smmuv3_inv_walk_issue(const struct smmuv3_inv_run *run,
+				  struct smmuv3_inv_walk *w)
 {
+	struct smmuv3_cmd_batch *batch = run->batch;
+	const struct smmuv3_inv_req *req = run->req;
+	struct smmuv3_invs *invs = run->invs;
 	int err;
 
 	smmuv3_batch_init(batch, invs->inv[w->start].smmu);
-	if (w->nh_all) {
+	if (w->s1_cleanup) {
 		struct smmuv3_cmd cmd = { .op = SMMUV3_OP_TLBI_NH_ALL };
 
 		cmd.tlbi.vmid = invs->inv[w->next - 1].id;
 		smmuv3_batch_add(batch, &cmd);
-		w->nh_all = false;
+		w->s1_cleanup = false;
 	}
 	for (; w->next < w->end; w->next++) {
 		const struct smmuv3_inv *inv = &invs->inv[w->next];
@@ -418,9 +447,10 @@ static void smmuv3_inv_walk_issue(struct smmuv3_invs *invs,
 		}
 		if (atc) {
 			smmuv3_inv_add_atc(batch, inv, req);
-		} else if (smmuv3_inv_add_tlbi(batch, inv, req, tg_shift)) {
+		} else if (smmuv3_inv_add_tlbi(batch, inv, req,
+					       run->tg_shift)) {
 			w->next++;
-			w->nh_all = true;
+			w->s1_cleanup = true;
 			break;
 		}
 	}
@@ -463,39 +493,35 @@ static void smmuv3_inv_walk_wait(struct smmuv3_device *smmu,
 							deadline), req);
 }
 
-static bool smmuv3_invs_failed(struct smmuv3_invs *invs,
-			       const struct smmuv3_inv_walk *failed,
-			       struct smmuv3_cmd_batch *batch,
-			       unsigned int tg_shift,
-			       const struct smmuv3_inv_req *req);
+static bool smmuv3_invs_failed(const struct smmuv3_inv_run *run,
+			       const struct smmuv3_inv_walk *failed);
 
 /*
  * Run the walks of the instances whose entries are [@from, @to), at most
- * @slots of them at a time.  Each round goes through the slots in order:
- * it waits for the slot's pending step and issues the walk's next one; a
- * slot whose walk is done takes the next instance (with @report, once the
- * walk's failure is reported and retried).  So the first step of every
- * instance that has a slot is issued before anything is waited for, an
- * instance's steps follow one another only once the previous one has
- * completed, and an instance beyond the first @slots waits for a free
- * slot, not for the slowest of the instances before it.  The waits of one
- * round share one deadline.  Returns when nothing is pending anywhere;
- * without @report, the slots used hold the walks' errors.  @walk need not
- * be initialised: the slots are set up with their first instances, and
- * those beyond the number of instances are never touched.
+ * @run->slots of them at a time.  Each round goes through the slots in
+ * order: it waits for the slot's pending step and issues the walk's next
+ * one; a slot whose walk is done takes the next instance (with
+ * @run->report, once the walk's failure is reported and retried).  So the
+ * first step of every instance that has a slot is issued before anything
+ * is waited for, an instance's steps follow one another only once the
+ * previous one has completed, and an instance beyond the first slots
+ * waits for a free slot, not for the slowest of the instances before it.
+ * The waits of one round share one deadline.  Returns when nothing is
+ * pending anywhere; without @run->report, the slots used hold the walks'
+ * errors.  @run->walk need not be initialised: the slots are set up with
+ * their first instances, and those beyond the number of instances are
+ * never touched.
  */
-static void smmuv3_inv_walks_run(struct smmuv3_invs *invs,
-				 struct smmuv3_inv_walk *walk,
-				 unsigned int slots, unsigned int from,
-				 unsigned int to, struct smmuv3_cmd_batch *batch,
-				 const struct smmuv3_inv_req *req,
-				 unsigned int tg_shift, bool report)
+static void smmuv3_inv_walks_run(const struct smmuv3_inv_run *run,
+				 unsigned int from, unsigned int to)
 {
+	struct smmuv3_invs *invs = run->invs;
+	struct smmuv3_inv_walk *walk = run->walk;
 	unsigned int k, used, busy;
 	ktime_t deadline;
 
 	/* Only the slots that get an instance are set up and visited. */
-	for (used = 0; used < slots && from < to; used++)
+	for (used = 0; used < run->slots && from < to; used++)
 		from = smmuv3_inv_walk_init(invs, from, &walk[used]);
 	do {
 		busy = 0;
@@ -505,15 +531,14 @@ static void smmuv3_inv_walks_run(struct smmuv3_invs *invs,
 
 			if (w->pending)
 				smmuv3_inv_walk_wait(invs->inv[w->start].smmu,
-						     w, req, &deadline);
+						     w, run->req, &deadline);
 			if (smmuv3_inv_walk_done(w)) {
 				/*
 				 * A retry that timed out used up the round's
 				 * deadline: the other slots get a new one.
 				 */
-				if (report && w->ret) {
-					if (smmuv3_invs_failed(invs, w, batch,
-							       tg_shift, req))
+				if (run->report && w->ret) {
+					if (smmuv3_invs_failed(run, w))
 						deadline = 0;
 					w->ret = 0;
 				}
@@ -521,7 +546,7 @@ static void smmuv3_inv_walks_run(struct smmuv3_invs *invs,
 					continue;
 				from = smmuv3_inv_walk_init(invs, from, w);
 			}
-			smmuv3_inv_walk_issue(invs, w, batch, req, tg_shift);
+			smmuv3_inv_walk_issue(run, w);
 			busy++;
 		}
 	} while (busy);
@@ -535,27 +560,33 @@ static void smmuv3_inv_walks_run(struct smmuv3_invs *invs,
  * Return: whether the retry timed out.
  */
 static noinline bool
-smmuv3_invs_failed(struct smmuv3_invs *invs,
-		   const struct smmuv3_inv_walk *failed,
-		   struct smmuv3_cmd_batch *batch, unsigned int tg_shift,
-		   const struct smmuv3_inv_req *req)
+smmuv3_invs_failed(const struct smmuv3_inv_run *run,
+		   const struct smmuv3_inv_walk *failed)
 {
-	struct smmuv3_device *smmu = invs->inv[failed->start].smmu;
+	struct smmuv3_device *smmu = run->invs->inv[failed->start].smmu;
 	struct smmuv3_inv_req all = {};
 	struct smmuv3_inv_walk retry;
+	struct smmuv3_inv_run whole = {
+		.invs = run->invs,
+		.req = &all,
+		.tg_shift = run->tg_shift,
+		.batch = run->batch,
+		.walk = &retry,
+		.slots = 1,
+		.report = false,
+	};
 
 	atomic64_inc(&smmu->cmdq.inv_failures);
 	/*
 	 * @ret is the first error: a queue may time out after a rejected
 	 * command.  Nothing more goes to a queue that timed out.
 	 */
-	if (failed->stuck || !req->size) {
+	if (failed->stuck || !run->req->size) {
 		dev_err_ratelimited(smmu->dev, "invalidation failed (%d)\n",
 				    failed->ret);
 		return false;
 	}
-	smmuv3_inv_walks_run(invs, &retry, 1, failed->start, failed->end,
-			     batch, &all, tg_shift, false);
+	smmuv3_inv_walks_run(&whole, failed->start, failed->end);
 	if (retry.ret)
 		atomic64_inc(&smmu->cmdq.inv_failures);
 	dev_err_ratelimited(smmu->dev,
@@ -579,9 +610,17 @@ static void smmuv3_invs_invalidate(struct smmuv3_invs *invs,
 	 */
 	struct smmuv3_inv_walk walk[SMMUV3_INV_INFLIGHT] __uninitialized;
 	struct smmuv3_cmd_batch batch __uninitialized;
+	struct smmuv3_inv_run run = {
+		.invs = invs,
+		.req = req,
+		.tg_shift = tg_shift,
+		.batch = &batch,
+		.walk = walk,
+		.slots = SMMUV3_INV_INFLIGHT,
+		.report = true,
+	};
 
-	smmuv3_inv_walks_run(invs, walk, SMMUV3_INV_INFLIGHT, 0, invs->num,
-			     &batch, req, tg_shift, true);
+	smmuv3_inv_walks_run(&run, 0, invs->num);
 }
 
 static void smmuv3_domain_invalidate(struct smmuv3_domain *domain,

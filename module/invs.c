@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Per-domain invalidation arrays: building them (merge, unref, purge) and
- * walking them to invalidate TLBs and ATCs.  The rules for readers and
- * writers are at struct smmuv3_invs.
+ * Per-domain invalidation arrays: building them (merge, unref, purge) for
+ * attach and detach.  The rules for readers and writers are at struct
+ * smmuv3_invs; invalidate.c walks the arrays to invalidate TLBs and ATCs.
  */
 #include <linux/slab.h>
 #include <linux/sort.h>

@@ -22,12 +22,6 @@
 
 #include <smmuv3/smmuv3.h>
 
-#define SMMUV3_VSTE0_ALLOWED	(SMMUV3_STE0_V | SMMUV3_STE0_CFG | \
-				 SMMUV3_STE0_S1FMT | SMMUV3_STE0_S1CTXPTR | \
-				 SMMUV3_STE0_S1CDMAX)
-#define SMMUV3_VSTE1_ALLOWED	(SMMUV3_STE1_S1DSS | SMMUV3_STE1_S1CIR | \
-				 SMMUV3_STE1_S1COR | SMMUV3_STE1_S1CSH | \
-				 SMMUV3_STE1_S1STALLD)
 /* Feature flags of the stall model: STALLS alone for 0b00. */
 #define SMMUV3_VSTE_STALL_MODEL	(SMMUV3_FEAT_STALLS | SMMUV3_FEAT_STALL_FORCE)
 
@@ -98,48 +92,6 @@ int smmuv3_vste_validate(const struct smmuv3_device *smmu, __le64 *vste,
 }
 EXPORT_SYMBOL_IF_KUNIT(smmuv3_vste_validate);
 
-/**
- * smmuv3_ste_make_nested() - the STE of a device in a nested domain
- * @ste: SMMUV3_STE_QWORDS words of result
- * @nested: the nested domain
- *
- * Guest abort aborts; guest bypass translates by the parent alone; guest
- * stage 1 translates by both, the guest's CD table being an IPA.  The two
- * translating forms set STE.MEV: the guest drives their faults, and a
- * storm of them may be merged into fewer event records.  MEV is the
- * host's: smmuv3_vste_validate() refuses it in a guest STE.
- */
-void smmuv3_ste_make_nested(__le64 *ste, const struct smmuv3_nested *nested)
-{
-	const struct smmuv3_viommu *viommu = nested->viommu;
-	u64 w0 = le64_to_cpu(nested->vste[0]);
-	u64 w1 = le64_to_cpu(nested->vste[1]);
-
-	switch (FIELD_GET(SMMUV3_STE0_CFG, w0)) {
-	case SMMUV3_STE_CFG_BYPASS:
-		smmuv3_ste_make_s2(ste, viommu->parent, viommu->vmid.id);
-		ste[1] |= cpu_to_le64(SMMUV3_STE1_MEV);
-		return;
-	case SMMUV3_STE_CFG_S1:
-		if (w0 & SMMUV3_STE0_V)
-			break;
-		fallthrough;
-	default:
-		smmuv3_ste_make_abort(ste);
-		return;
-	}
-
-	smmuv3_ste_make_s2(ste, viommu->parent, viommu->vmid.id);
-	ste[0] = cpu_to_le64(SMMUV3_STE0_V |
-			     FIELD_PREP(SMMUV3_STE0_CFG, SMMUV3_STE_CFG_NESTED) |
-			     (w0 & (SMMUV3_STE0_S1FMT | SMMUV3_STE0_S1CTXPTR |
-				    SMMUV3_STE0_S1CDMAX)));
-	ste[1] |= cpu_to_le64((w1 & SMMUV3_VSTE1_ALLOWED) |
-			      FIELD_PREP(SMMUV3_STE1_STRW, SMMUV3_STRW_NSEL1) |
-			      SMMUV3_STE1_MEV);
-}
-EXPORT_SYMBOL_IF_KUNIT(smmuv3_ste_make_nested);
-
 static int smmuv3_attach_nested(struct iommu_domain *dom, struct device *dev,
 				struct iommu_domain *old)
 {
@@ -174,7 +126,7 @@ static int smmuv3_attach_nested(struct iommu_domain *dom, struct device *dev,
 	if (ret)
 		return ret;
 	smmuv3_ste_make_nested(ste, nested);
-	smmuv3_stall_ste(master, ste);
+	smmuv3_ste_set_stall(ste, master);
 	smmuv3_ste_set_eats(ste, state.ats);
 	smmuv3_attach_commit(&state, ste);
 	return 0;

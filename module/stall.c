@@ -65,22 +65,6 @@ void smmuv3_stall_cd(const struct smmuv3_master *master, __le64 *cd)
 EXPORT_SYMBOL_IF_KUNIT(smmuv3_stall_cd);
 
 /**
- * smmuv3_stall_ste() - set STE.S2S in a stage-2 or nested STE with stalls
- * @master: the master
- * @ste: the STE
- */
-void smmuv3_stall_ste(const struct smmuv3_master *master, __le64 *ste)
-{
-	u32 cfg = FIELD_GET(SMMUV3_STE0_CFG, le64_to_cpu(ste[0]));
-
-	if (!master->stall_enabled || !(le64_to_cpu(ste[0]) & SMMUV3_STE0_V))
-		return;
-	if (cfg == SMMUV3_STE_CFG_S2 || cfg == SMMUV3_STE_CFG_NESTED)
-		ste[2] |= cpu_to_le64(SMMUV3_STE2_S2S);
-}
-EXPORT_SYMBOL_IF_KUNIT(smmuv3_stall_ste);
-
-/**
  * smmuv3_stall_event() - answer an event record that stalled a transaction
  * @smmu: the instance
  * @evt: the record, in CPU order; nothing is done unless EVT1.STALL is set

@@ -201,7 +201,7 @@ STOCK_DKMS_SERIES = ["6.12", "7.2", "7.3"]
 # without a driver to the driver bind, so that such a device has no IOMMU
 # group: with their built-in arm-smmu-v3 the boot's group checks skip those
 # devices (smtest.unbound_nogroup=1).  smmuv3.ko configures them itself
-# (module/register.c), so its boots keep the full check.
+# (module/iommu_register.c), so its boots keep the full check.
 STOCK_UNBOUND_NOGROUP = ["6.12"]
 STOCK_HW = "acpi2"
 # What runs there: no KUnit (stock kernels have none), the selftests that

@@ -58,18 +58,12 @@ FIXTURE(edu)
 FIXTURE_SETUP(edu)
 {
 	uint64_t seed = prng_time_seed();
-	int ret, none = 0;
+	int ret;
 
 	memset(self, 0, sizeof(*self));
 	self->iommufd = -1;
 	self->vdev.fd = -1;
-	strlist_init(&self->edus);
-	ret = edus_behind_iommu(&self->edus, &none);
-	ASSERT_LE(0, ret) TH_LOG("listing " SYSFS_PCI_DEVICES ": %s", strerror(-ret));
-	if (none)
-		INFO("%d edu(s) behind no IOMMU instance: not tested", none);
-	if (!self->edus.n)
-		SKIP(return, "no edu device (1234:11e8) behind an IOMMU instance");
+	EDUS_OR_SKIP(&self->edus);
 	ASSERT_GE(MAX_EDUS, self->edus.n);
 
 	/*

@@ -40,7 +40,7 @@
 
 #include "kselftest_harness.h"
 
-#include "dbgfs.h"
+#include "debugfs.h"
 #include "dmacheck.h"
 #include "dmatest.h"
 #include "env.h"
@@ -67,23 +67,13 @@ FIXTURE(dma)
 FIXTURE_SETUP(dma)
 {
 	uint64_t seed = prng_time_seed();
-	int ret, none = 0;
+	int ret;
 
 	self->iommufd = -1;
 	self->old_nr_hugepages = -1;
 	self->dev.vd.fd = -1;
-	strlist_init(&self->edus);
-	ret = edus_behind_iommu(&self->edus, &none);
-	ASSERT_LE(0, ret) TH_LOG("listing edus: %s", strerror(-ret));
-	if (none)
-		INFO("%d edu(s) behind no IOMMU instance: not tested", none);
-	if (!self->edus.n)
-		SKIP(return, "no edu device (1234:11e8) behind an IOMMU instance");
-	self->ours = env_driver_ours();
-	if (self->ours)
-		ASSERT_TRUE(dbg_present())
-			TH_LOG("SMMUV3_DRIVER=ours: expected " SMMUV3_DEBUGFS "/domains, "
-			       "found none");
+	EDUS_OR_SKIP(&self->edus);
+	self->ours = DRIVER_OURS_CHECKED();
 	prng_seed(&self->rng, seed);
 	INFO("patterns from seed 0x%016llx", (unsigned long long)seed);
 	ret = pinned_alloc(&self->ctl, PAGE);
@@ -92,11 +82,7 @@ FIXTURE_SETUP(dma)
 
 FIXTURE_TEARDOWN(dma)
 {
-	vfio_dev_close_all();
-	if (self->iommufd >= 0)
-		close(self->iommufd);
-	pinned_free(&self->mem);
-	pinned_free(&self->ctl);
+	dma_fixture_release(self->iommufd, &self->mem, &self->ctl);
 	hugepages_restore(self->old_nr_hugepages);
 	strlist_free(&self->edus);
 }

@@ -29,7 +29,7 @@
 #include "kselftest_harness.h"
 
 #include "blk.h"
-#include "dbgfs.h"
+#include "debugfs.h"
 #include "env.h"
 #include "mem.h"
 #include "sysfs.h"
@@ -69,21 +69,9 @@ FIXTURE_VARIANT_ADD(dma_blk, lazy)
 
 FIXTURE_SETUP(dma_blk)
 {
-	int ret, none = 0;
-
 	self->switched_group = -1;
-	strlist_init(&self->disks);
-	ret = blk_disks_behind_iommu(&self->disks, &none);
-	ASSERT_LE(0, ret) TH_LOG("listing " SYSFS_PCI_DEVICES ": %s", strerror(-ret));
-	if (none)
-		INFO("%d virtio-blk device(s) behind no IOMMU instance: not tested", none);
-	if (!self->disks.n)
-		SKIP(return, "no virtio-blk PCI device behind an IOMMU instance");
-	self->ours = env_driver_ours();
-	if (self->ours)
-		ASSERT_TRUE(dbg_present())
-			TH_LOG("SMMUV3_DRIVER=ours: expected " SMMUV3_DEBUGFS "/domains, "
-			       "found none");
+	DISKS_OR_SKIP(&self->disks);
+	self->ours = DRIVER_OURS_CHECKED();
 	self->dd0 = malloc(sizeof(*self->dd0));
 	self->dd = malloc(sizeof(*self->dd));
 	ASSERT_NE(NULL, self->dd0);
@@ -92,17 +80,8 @@ FIXTURE_SETUP(dma_blk)
 
 FIXTURE_TEARDOWN(dma_blk)
 {
-	char err[256];
-
-	if (self->switched_group >= 0) {
-		if (blk_set_group_type(self->switched_bdf, self->switched_group,
-				       self->switched_from, err, sizeof(err)))
-			INFO("restoring group %d to %s failed: %s", self->switched_group,
-			     self->switched_from, err);
-		else
-			INFO("group %d switched back to %s", self->switched_group,
-			     self->switched_from);
-	}
+	BLK_GROUP_SWITCH_BACK(self->switched_bdf, self->switched_group,
+			      self->switched_from);
 	free(self->dd0);
 	free(self->dd);
 	strlist_free(&self->disks);
@@ -156,16 +135,7 @@ TEST_F_TIMEOUT(dma_blk, pattern_io, BLK_TIMEOUT)
 		     "driver, wrote the type, rebound)", g, bdf, inst, self->switched_from,
 		     variant->type);
 
-		ret = blk_blockdev_of(bdf, dev, sizeof(dev));
-		ASSERT_EQ(0, ret) TH_LOG("%s: expected a virtio block device below it, "
-					 "found none (%s)", bdf, strerror(-ret));
-		ret = blk_access_platform(bdf);
-		ASSERT_LE(0, ret) TH_LOG("%s: virtio features: %s", bdf, strerror(-ret));
-		ASSERT_EQ(1, ret)
-			TH_LOG("%s (%s): expected VIRTIO_F_ACCESS_PLATFORM (bit %d) "
-			       "negotiated, found it off: the device bypasses the IOMMU "
-			       "(QEMU needs iommu_platform=on)", dev, bdf,
-			       VIRTIO_ACCESS_PLATFORM_BIT);
+		BLK_DEV_THROUGH_IOMMU(bdf, dev);
 
 		if (self->ours) {
 			const struct dbg_domain *d;

@@ -51,7 +51,7 @@
 
 #include "kselftest_harness.h"
 
-#include "dbgfs.h"
+#include "debugfs.h"
 #include "dmacheck.h"
 #include "dmatest.h"
 #include "edu.h"

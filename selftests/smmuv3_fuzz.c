@@ -69,7 +69,7 @@
 
 #include "kselftest_harness.h"
 
-#include "dbgfs.h"
+#include "debugfs.h"
 #include "dmacheck.h"
 #include "edu.h"
 #include "edusetup.h"

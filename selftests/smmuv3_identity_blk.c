@@ -42,31 +42,14 @@ FIXTURE(blk)
 
 FIXTURE_SETUP(blk)
 {
-	int ret, none = 0;
-
 	self->switched_group = -1;
-	strlist_init(&self->disks);
-	ret = blk_disks_behind_iommu(&self->disks, &none);
-	ASSERT_LE(0, ret) TH_LOG("listing " SYSFS_PCI_DEVICES ": %s", strerror(-ret));
-	if (none)
-		INFO("%d virtio-blk device(s) behind no IOMMU instance: not tested", none);
-	if (!self->disks.n)
-		SKIP(return, "no virtio-blk PCI device behind an IOMMU instance");
+	DISKS_OR_SKIP(&self->disks);
 }
 
 FIXTURE_TEARDOWN(blk)
 {
-	char err[256];
-
-	if (self->switched_group >= 0) {
-		if (blk_set_group_type(self->switched_bdf, self->switched_group,
-				       self->switched_from, err, sizeof(err)))
-			INFO("restoring group %d to %s failed: %s", self->switched_group,
-			     self->switched_from, err);
-		else
-			INFO("group %d switched back to %s", self->switched_group,
-			     self->switched_from);
-	}
+	BLK_GROUP_SWITCH_BACK(self->switched_bdf, self->switched_group,
+			      self->switched_from);
 	strlist_free(&self->disks);
 }
 
@@ -108,16 +91,7 @@ TEST_F_TIMEOUT(blk, identity_io, BLK_TIMEOUT)
 				       "found %s", g, type);
 		}
 
-		ret = blk_blockdev_of(bdf, dev, sizeof(dev));
-		ASSERT_EQ(0, ret) TH_LOG("%s: expected a virtio block device below it, "
-					 "found none (%s)", bdf, strerror(-ret));
-		ret = blk_access_platform(bdf);
-		ASSERT_LE(0, ret) TH_LOG("%s: virtio features: %s", bdf, strerror(-ret));
-		ASSERT_EQ(1, ret)
-			TH_LOG("%s (%s): expected VIRTIO_F_ACCESS_PLATFORM (bit %d) "
-			       "negotiated, found it off: the device bypasses the IOMMU "
-			       "(QEMU needs iommu_platform=on)", dev, bdf,
-			       VIRTIO_ACCESS_PLATFORM_BIT);
+		BLK_DEV_THROUGH_IOMMU(bdf, dev);
 
 		ret = blk_size(dev, &size, &lbs);
 		ASSERT_EQ(0, ret) TH_LOG("%s size: %s", dev, strerror(-ret));

@@ -51,7 +51,7 @@
  *                    domain; one that registered it anyway costs an unload
  *                    and a reload, and (smmuv3.ko; upstream: INFO) left
  *                    every device the unbroken probe put behind it in a
- *                    group (register.c registers again when the core
+ *                    group (iommu_register.c registers again when the core
  *                    dropped one whose probe failed).  At the end the
  *                    other SMMUs probe, every device is in a group, DMA
  *                    works, and kmemleak finds no object the walk left
@@ -72,7 +72,7 @@
 
 #include "kselftest_harness.h"
 
-#include "dbgfs.h"
+#include "debugfs.h"
 #include "dmacheck.h"
 #include "dmatest.h"
 #include "env.h"
@@ -818,7 +818,7 @@ TEST_F_TIMEOUT(life, load_fail_nth, TIMEOUT)
 	/*
 	 * The iommu core's bus probe drops a device whose probe failed (its
 	 * own allocation or the driver's) without failing the registration;
-	 * smmuv3.ko probes such devices again (module/register.c), the
+	 * smmuv3.ko probes such devices again (module/iommu_register.c), the
 	 * in-tree driver does not: shown, not failed, there.
 	 */
 	if (env_driver_ours()) {

@@ -59,9 +59,10 @@
 
 #include "kselftest_harness.h"
 
-#include "dbgfs.h"
+#include "debugfs.h"
 #include "dmacheck.h"
 #include "edu.h"
+#include "edusetup.h"
 #include "env.h"
 #include "mem.h"
 #include "nesting.h"
@@ -126,24 +127,6 @@ FIXTURE(nest)
 };
 
 /* ---- Small helpers -------------------------------------------------------- */
-
-static const char *errname(int err)
-{
-	static char buf[64];
-
-	if (!err)
-		return "success";
-	snprintf(buf, sizeof(buf), "%s (%d)", strerror(err < 0 ? -err : err),
-		 err < 0 ? -err : err);
-	return buf;
-}
-
-static bool driver_is_ours(void)
-{
-	const char *d = env_driver();
-
-	return d && !strcmp(d, "ours");
-}
 
 /* Which data page of device d a VA(i) maps first: not the identity. */
 static int map_idx(int d, int i)
@@ -722,7 +705,7 @@ static void check_parent_vmids(struct __test_metadata *_metadata,
 
 	ASSERT_NE(NULL, dd);
 	ret = dbg_domains_read(dd);
-	if (ret == -ENOENT && !driver_is_ours()) {
+	if (ret == -ENOENT && !env_driver_ours()) {
 		INFO("%s: no %s/domains (driver %s): VMIDs not checked", when, SMMUV3_DEBUGFS,
 		     env_driver() ?: "?");
 		free(dd);

@@ -31,7 +31,7 @@
 
 #include "kselftest_harness.h"
 
-#include "dbgfs.h"
+#include "debugfs.h"
 #include "dmacheck.h"
 #include "dmatest.h"
 #include "env.h"
@@ -54,22 +54,12 @@ FIXTURE(replace)
 FIXTURE_SETUP(replace)
 {
 	uint64_t seed = prng_time_seed();
-	int ret, none = 0;
+	int ret;
 
 	self->iommufd = -1;
 	self->dev.vd.fd = -1;
-	strlist_init(&self->edus);
-	ret = edus_behind_iommu(&self->edus, &none);
-	ASSERT_LE(0, ret) TH_LOG("listing edus: %s", strerror(-ret));
-	if (none)
-		INFO("%d edu(s) behind no IOMMU instance: not tested", none);
-	if (!self->edus.n)
-		SKIP(return, "no edu device (1234:11e8) behind an IOMMU instance");
-	self->ours = env_driver_ours();
-	if (self->ours)
-		ASSERT_TRUE(dbg_present())
-			TH_LOG("SMMUV3_DRIVER=ours: expected " SMMUV3_DEBUGFS "/domains, "
-			       "found none");
+	EDUS_OR_SKIP(&self->edus);
+	self->ours = DRIVER_OURS_CHECKED();
 	self->dd = malloc(sizeof(*self->dd));
 	ASSERT_NE(NULL, self->dd);
 	prng_seed(&self->rng, seed);
@@ -82,11 +72,7 @@ FIXTURE_SETUP(replace)
 
 FIXTURE_TEARDOWN(replace)
 {
-	vfio_dev_close_all();
-	if (self->iommufd >= 0)
-		close(self->iommufd);
-	pinned_free(&self->mem);
-	pinned_free(&self->ctl);
+	dma_fixture_release(self->iommufd, &self->mem, &self->ctl);
 	free(self->dd);
 	strlist_free(&self->edus);
 }

@@ -64,7 +64,7 @@
 
 #include "kselftest_harness.h"
 
-#include "dbgfs.h"
+#include "debugfs.h"
 #include "dmacheck.h"
 #include "dmatest.h"
 #include "env.h"
@@ -104,11 +104,7 @@ FIXTURE_SETUP(share)
 		SKIP(return, "%s", why);
 	snprintf(self->bdf_a, sizeof(self->bdf_a), "%s", pick[0].bdf);
 	snprintf(self->bdf_b, sizeof(self->bdf_b), "%s", pick[1].bdf);
-	self->ours = env_driver_ours();
-	if (self->ours)
-		ASSERT_TRUE(dbg_present())
-			TH_LOG("SMMUV3_DRIVER=ours: expected " SMMUV3_DEBUGFS "/domains, "
-			       "found none");
+	self->ours = DRIVER_OURS_CHECKED();
 	self->dd = malloc(sizeof(*self->dd));
 	self->dd0 = malloc(sizeof(*self->dd0));
 	ASSERT_NE(NULL, self->dd);
@@ -162,11 +158,7 @@ FIXTURE_SETUP(share)
 
 FIXTURE_TEARDOWN(share)
 {
-	vfio_dev_close_all();
-	if (self->iommufd >= 0)
-		close(self->iommufd);
-	pinned_free(&self->mem);
-	pinned_free(&self->ctl);
+	dma_fixture_release(self->iommufd, &self->mem, &self->ctl);
 	free(self->dd);
 	free(self->dd0);
 }
@@ -728,11 +720,7 @@ FIXTURE_TEARDOWN(tags)
 		if (ret)
 			INFO("restoring %s to 0 failed: %s", variant->param, strerror(-ret));
 	}
-	vfio_dev_close_all();
-	if (self->iommufd >= 0)
-		close(self->iommufd);
-	pinned_free(&self->mem);
-	pinned_free(&self->ctl);
+	dma_fixture_release(self->iommufd, &self->mem, &self->ctl);
 	strlist_free(&self->edus);
 }
 

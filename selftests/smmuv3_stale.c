@@ -5,7 +5,7 @@
  * page of a small pool (generation n: unmap, map another pool page, old
  * pages are reused), and after each remap the edu behind EACH of two
  * instances reads and writes generation-tagged words through the IOVA
- * (lib/gencheck.h): every word must come from and land in the page of the
+ * (lib/stalecheck.h): every word must come from and land in the page of the
  * current generation, never in an older page.  Each check ends with a DMA
  * through the IOVA, so both instances' TLBs hold generation n when n + 1
  * is mapped.  After the last generation the IOVA is unmapped and writes
@@ -42,12 +42,12 @@
 
 #include "kselftest_harness.h"
 
-#include "dbgfs.h"
+#include "debugfs.h"
 #include "dmacheck.h"
 #include "dmatest.h"
 #include "edusetup.h"
 #include "env.h"
-#include "gencheck.h"
+#include "stalecheck.h"
 #include "mem.h"
 #include "nesting.h"
 #include "vfio.h"

@@ -5,7 +5,7 @@
  * One edu behind each instance that has one (2 on acpi2, 8 on acpi8), all
  * bound to one iommufd and one IOAS.  Threads, all at the same time:
  *   - a worker per edu, looping over random operations on its own device:
- *       detector (lib/gencheck.h): its own IOVA page remapped to another
+ *       detector (lib/stalecheck.h): its own IOVA page remapped to another
  *         page of its pool (old pages reused), then a generation-tagged
  *         read and write through it that must land in the current page
  *         only (every data error fails the test);
@@ -56,12 +56,12 @@
 
 #include "kselftest_harness.h"
 
-#include "dbgfs.h"
+#include "debugfs.h"
 #include "dmacheck.h"
 #include "dmatest.h"
 #include "edusetup.h"
 #include "env.h"
-#include "gencheck.h"
+#include "stalecheck.h"
 #include "mem.h"
 #include "nesting.h"
 #include "sysfs.h"

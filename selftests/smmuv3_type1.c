@@ -58,7 +58,7 @@
 #include "kselftest_harness.h"
 
 #include "container.h"
-#include "dbgfs.h"
+#include "debugfs.h"
 #include "dmacheck.h"
 #include "dmatest.h"
 #include "env.h"
@@ -175,19 +175,15 @@ FIXTURE_SETUP(type1)
 		SKIP(return, "%s", err);
 	ASSERT_LE(0, self->cfd) TH_LOG("%s", err);
 
-	self->ours = env_driver_ours();
+	self->ours = DRIVER_OURS_CHECKED();
 	/* acpi2-s2s1: A's instance stage 2 only, B's stage 1 only. */
 	self->share = !env_topology_is("acpi2-s2s1");
 	self->dd0 = malloc(sizeof(*self->dd0));
 	self->dd = malloc(sizeof(*self->dd));
 	ASSERT_NE(NULL, self->dd0);
 	ASSERT_NE(NULL, self->dd);
-	if (self->ours) {
-		ASSERT_TRUE(dbg_present())
-			TH_LOG("SMMUV3_DRIVER=ours: expected " SMMUV3_DEBUGFS "/domains, "
-			       "found none");
+	if (self->ours)
 		read_domains(TA, self->dd0);
-	}
 	prng_seed(&self->rng, seed);
 	INFO("A = %s (behind %s), B = %s (behind %s); patterns from seed 0x%016llx",
 	     pick[0].bdf, pick[0].inst, pick[1].bdf, pick[1].inst,

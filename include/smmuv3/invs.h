@@ -20,8 +20,8 @@ struct smmuv3_device;
  * @SMMUV3_INV_ATS: the ATC of one (stream, substream)
  * @SMMUV3_INV_ATS_FULL: the ATC of one stream, all substreams
  *
- * The order is the order of invalidation on one instance: TLBs before
- * ATCs, as a device may refill its ATC from a stale TLB otherwise.
+ * The order is the order of invalidation on one instance (TLBs before
+ * ATCs: see struct smmuv3_inv_run in invalidate.c).
  */
 enum smmuv3_inv_type {
 	SMMUV3_INV_S1_ASID,
@@ -76,22 +76,13 @@ struct smmuv3_inv {
  * - An instance is not freed while a reader could hold one of its entries:
  *   its removal drops its entries from every array, then waits for a grace
  *   period.
- * - One invalidation has commands outstanding on several instances at once
- *   (up to SMMUV3_INV_INFLIGHT in invalidate.c, a sliding window: an
- *   instance whose walk is done hands its place to the next): it issues
- *   every instance's TLB invalidations, each with a CMD_SYNC, before it
- *   waits for any, then waits for them in array order, the waits of one
- *   round up to one shared deadline.  On each instance the order stays the
- *   architecture's: an ATC invalidation is issued only after the CMD_SYNC
- *   of that instance's TLB invalidations has completed (a device could
- *   otherwise refill its ATC from a stale TLB entry), the stage-1 clean-up
- *   of a nested VMID only after its stage-2 invalidation has; a step that
- *   failed ends the instance's walk when the whole-tag retry follows (the
- *   retry issues the rest in that order).  Every CMD_SYNC issued (the ATCs'
- *   own, and those of chunks queued before a batch failed, included) has
- *   completed, or failed, before the walk leaves the RCU read side, except on a queue that timed out: nothing more is waited
- *   for or issued there.  The walk's state lives on its stack: the array is
- *   still only read.
+ * - Invalidation (invalidate.c) is such a reader.  The order in which it
+ *   issues and waits for commands, on one instance and across instances,
+ *   is at struct smmuv3_inv_run.  Every CMD_SYNC it issued (the ATCs' own,
+ *   and those of chunks queued before a batch failed, included) has
+ *   completed, or failed, before it leaves the RCU read side, except on a
+ *   queue that timed out: nothing more is waited for or issued there.  Its
+ *   state lives on its stack: the array is still only read.
  */
 struct smmuv3_invs {
 	unsigned int num;

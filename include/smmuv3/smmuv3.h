@@ -5,7 +5,11 @@
  * One struct smmuv3_device per SMMU instance; one struct smmuv3_master per
  * client device (a PCI function or platform device) with its stream IDs.
  * Each .c file in module/ owns one responsibility and documents the locking
- * of the structures it manages here.
+ * of the structures it manages here.  One section per subsystem: its
+ * structures, then the functions of its files; the structures are
+ * declared ahead where another section's prototypes name them.  The
+ * invalidation arrays and IOTLB tag entries are in invs.h, register and
+ * table layouts in regs.h, kernel-version differences in compat.h.
  */
 #ifndef SMMUV3_SMMUV3_H
 #define SMMUV3_SMMUV3_H
@@ -30,6 +34,11 @@
 
 struct dentry;
 struct io_pgtable_ops;
+struct smmuv3_attach;
+struct smmuv3_device;
+struct smmuv3_domain;
+struct smmuv3_master;
+struct smmuv3_nested;
 struct smmuv3_viommu;
 struct platform_device;
 struct seq_file;
@@ -320,6 +329,38 @@ struct smmuv3_cmd_batch {
 	u64 cmds[SMMUV3_BATCH_MAX * SMMUV3_CMD_QWORDS];
 };
 
+/* queue.c: memory for the command and event queues */
+int smmuv3_queue_alloc(struct smmuv3_device *smmu, struct smmuv3_queue *q,
+		       unsigned int log2size, unsigned int ent_qwords,
+		       unsigned long prod_off, unsigned long cons_off,
+		       const char *name);
+
+/* cmdq.c */
+int smmuv3_cmdq_init(struct smmuv3_device *smmu);
+int smmuv3_cmdq_submit(struct smmuv3_device *smmu, const u64 *cmds,
+		       unsigned int num, bool sync,
+		       struct smmuv3_cmdq_ticket *ticket);
+int smmuv3_cmdq_wait(struct smmuv3_device *smmu,
+		     const struct smmuv3_cmdq_ticket *ticket);
+int smmuv3_cmdq_wait_until(struct smmuv3_device *smmu,
+			   const struct smmuv3_cmdq_ticket *ticket,
+			   ktime_t *deadline);
+int smmuv3_cmdq_issue(struct smmuv3_device *smmu, const u64 *cmds,
+		      unsigned int num, bool sync);
+int smmuv3_cmdq_issue_one(struct smmuv3_device *smmu,
+			  const struct smmuv3_cmd *cmd, bool sync);
+void smmuv3_handle_gerror(struct smmuv3_device *smmu);
+void smmuv3_batch_init(struct smmuv3_cmd_batch *batch,
+		       struct smmuv3_device *smmu);
+int smmuv3_batch_add(struct smmuv3_cmd_batch *batch,
+		     const struct smmuv3_cmd *cmd);
+int smmuv3_batch_add_words(struct smmuv3_cmd_batch *batch, const u64 *cmd);
+int smmuv3_batch_issue(struct smmuv3_cmd_batch *batch);
+int smmuv3_batch_submit(struct smmuv3_cmd_batch *batch);
+#if IS_ENABLED(CONFIG_KUNIT)
+void smmuv3_cmdq_idle(struct smmuv3_device *smmu);
+#endif
+
 /* --- Stream table (strtab.c) ------------------------------------------- */
 
 /* STEs per level-2 table: 2^8 STEs, 16KiB. */
@@ -358,6 +399,17 @@ struct smmuv3_strtab {
 	u32 cfg_reg;
 };
 
+/* strtab.c */
+int smmuv3_strtab_init(struct smmuv3_device *smmu);
+int smmuv3_strtab_prepare_sid(struct smmuv3_device *smmu, u32 sid);
+int smmuv3_strtab_prepare_sid_unused(struct smmuv3_device *smmu, u32 sid);
+__le64 *smmuv3_strtab_ste(struct smmuv3_device *smmu, u32 sid);
+void smmuv3_install_ste(struct smmuv3_master *master, const __le64 *target);
+#if IS_ENABLED(CONFIG_KUNIT)
+void *smmuv3_strtab_alloc(struct smmuv3_device *smmu, size_t bytes,
+			  dma_addr_t *dma);
+#endif
+
 /* --- Live entry updates (entry_update.c) ------------------------------- */
 
 struct smmuv3_entry_writer;
@@ -389,10 +441,22 @@ struct smmuv3_entry_writer {
 
 void smmuv3_entry_update(struct smmuv3_entry_writer *writer, __le64 *entry,
 			 const __le64 *target);
+
+/* --- Stream table entries (ste.c) -------------------------------------- */
+
 void smmuv3_ste_get_used(const __le64 *ste, __le64 *used);
+void smmuv3_ste_fit(const struct smmuv3_device *smmu, __le64 *ste);
 void smmuv3_ste_make_abort(__le64 *ste);
 void smmuv3_ste_make_bypass(__le64 *ste);
-void smmuv3_ste_fit(const struct smmuv3_device *smmu, __le64 *ste);
+void smmuv3_ste_make_s1(__le64 *ste, const struct smmuv3_master *master,
+			u8 s1dss);
+void smmuv3_ste_make_s2(__le64 *ste, const struct smmuv3_domain *domain,
+			u16 vmid);
+void smmuv3_ste_make_rid(__le64 *ste, const struct smmuv3_master *master,
+			 bool ats);
+void smmuv3_ste_make_nested(__le64 *ste, const struct smmuv3_nested *nested);
+void smmuv3_ste_set_eats(__le64 *ste, bool ats);
+void smmuv3_ste_set_stall(__le64 *ste, const struct smmuv3_master *master);
 
 /* --- Devices behind an instance (master.c) ----------------------------- */
 
@@ -509,6 +573,57 @@ struct smmuv3_pasid_plan {
 	u8 ssid_bits;
 };
 
+/* master.c */
+struct iommu_device *smmuv3_probe_device(struct device *dev);
+void smmuv3_release_device(struct device *dev);
+struct iommu_group *smmuv3_device_group(struct device *dev);
+int smmuv3_of_xlate(struct device *dev, const struct of_phandle_args *args);
+struct smmuv3_master *smmuv3_find_master(struct smmuv3_device *smmu, u32 sid);
+int smmuv3_master_add_streams(struct smmuv3_master *master, const u32 *ids,
+			      unsigned int num);
+void smmuv3_master_del_streams(struct smmuv3_master *master);
+bool smmuv3_probe_refused(struct smmuv3_device *smmu, struct device *dev);
+bool smmuv3_has_platform_masters(struct smmuv3_device *smmu);
+bool smmuv3_pci_identity_only(u16 vendor, u16 device);
+int smmuv3_def_domain_type(struct device *dev);
+void smmuv3_pci_pasid_plan(int max_pasids, int dev_features, u8 cdtab_bits,
+			   struct smmuv3_pasid_plan *plan);
+
+static inline struct smmuv3_master *smmuv3_dev_master(struct device *dev)
+{
+	return dev_iommu_priv_get(dev);
+}
+
+/* --- ATS (ats.c) ------------------------------------------------------- */
+
+bool smmuv3_ats_plan(u32 smmu_flags, u32 fwspec_flags, bool pci_ats);
+bool smmuv3_ats_refused(struct smmuv3_device *smmu, struct device *dev);
+#if IS_ENABLED(CONFIG_KUNIT)
+const char *smmuv3_ats_refusal(const struct smmuv3_device *smmu, bool required,
+			       bool usable);
+#endif
+int smmuv3_ats_probe(struct smmuv3_master *master);
+unsigned int smmuv3_ats_stu(const struct smmuv3_device *smmu);
+bool smmuv3_ats_want(const struct smmuv3_master *master, bool translating);
+bool smmuv3_ats_identity_cdtab(const struct smmuv3_master *master);
+int smmuv3_ats_identity_prepare(struct smmuv3_master *master, bool identity);
+int smmuv3_ats_describe(const struct smmuv3_master *master, char *buf,
+			size_t len);
+unsigned int smmuv3_ats_num_invs(const struct smmuv3_master *master, bool ats);
+void smmuv3_ats_fill_invs(const struct smmuv3_master *master,
+			  struct smmuv3_inv *inv, u32 ssid, bool full);
+int smmuv3_atc_inv_master(struct smmuv3_master *master, u32 ssid);
+int smmuv3_ats_pci_enable(struct smmuv3_master *master);
+void smmuv3_ats_pci_disable(struct smmuv3_master *master);
+
+/* --- Stalls (stall.c) -------------------------------------------------- */
+
+void smmuv3_stall_probe(struct smmuv3_master *master);
+bool smmuv3_stall_s1stalld(const struct smmuv3_master *master);
+void smmuv3_stall_cd(const struct smmuv3_master *master, __le64 *cd);
+void smmuv3_stall_event(struct smmuv3_device *smmu, const u64 *evt);
+void smmuv3_stall_terminate(struct smmuv3_master *master);
+
 /* --- Faults and errors (faults.c) -------------------------------------- */
 
 /**
@@ -529,6 +644,11 @@ struct smmuv3_fault_stats {
 	atomic64_t events_lost;
 	atomic64_t gerrors[9];
 };
+
+int smmuv3_faults_init(struct smmuv3_device *smmu);
+int smmuv3_setup_irqs(struct smmuv3_device *smmu);
+const char *smmuv3_event_name(u8 id);
+bool smmuv3_event_for_guest(const u64 *evt);
 
 /* --- IOTLB tags (tags.c) ----------------------------------------------- */
 
@@ -560,6 +680,15 @@ struct smmuv3_tags {
 	atomic_t vmids_leaked;
 	atomic64_t flush_failures;
 };
+
+void smmuv3_tags_init(struct smmuv3_device *smmu);
+void smmuv3_tags_destroy(struct smmuv3_device *smmu);
+int smmuv3_tag_alloc_id(struct smmuv3_device *smmu, u8 type, u32 *id);
+int smmuv3_tag_flush(const struct smmuv3_inv *tag);
+int smmuv3_tag_free(const struct smmuv3_inv *tag);
+int smmuv3_tag_get(struct smmuv3_domain *domain, struct smmuv3_device *smmu,
+		   struct smmuv3_inv *tag);
+void smmuv3_tag_unused(const struct smmuv3_inv *inv, void *arg);
 
 /* --- Domains (domain.c) ------------------------------------------------ */
 
@@ -612,6 +741,31 @@ static inline struct smmuv3_domain *to_smmuv3_domain(struct iommu_domain *dom)
 {
 	return container_of(dom, struct smmuv3_domain, domain);
 }
+
+extern struct iommu_domain smmuv3_identity_domain;
+extern struct iommu_domain smmuv3_blocked_domain;
+struct iommu_domain *
+smmuv3_domain_alloc_paging_flags(struct device *dev, u32 flags,
+				 const struct iommu_user_data *user_data);
+int smmuv3_domain_compatible(const struct smmuv3_domain *domain,
+			     const struct smmuv3_device *smmu);
+void smmuv3_domain_drop_instance(struct smmuv3_domain *domain,
+				 struct smmuv3_device *smmu);
+void smmuv3_domains_drop_instance(struct smmuv3_device *smmu);
+extern const struct iommu_domain_ops smmuv3_paging_ops;
+void smmuv3_domain_unref(struct smmuv3_domain *domain,
+			 const struct smmuv3_inv *invs, unsigned int num);
+int smmuv3_domain_publish(struct smmuv3_domain *domain,
+			  struct smmuv3_attach *attach);
+void smmuv3_release_attachments(struct smmuv3_master *master);
+void smmuv3_debugfs_domains_show(struct seq_file *s);
+
+/* invalidate.c */
+void smmuv3_domain_inv_range(struct smmuv3_domain *domain, unsigned long iova,
+			     size_t size, size_t granule, bool leaf);
+void smmuv3_domain_inv_all(struct smmuv3_domain *domain);
+
+/* --- Attachments (attach.c) -------------------------------------------- */
 
 /**
  * struct smmuv3_attach - a device's attachment to a paging domain
@@ -670,7 +824,6 @@ struct smmuv3_attach_state {
 	struct smmuv3_attach *old;
 };
 
-/* attach.c */
 int smmuv3_attach_prepare(struct smmuv3_attach_state *state);
 void smmuv3_attach_abort(struct smmuv3_attach_state *state);
 void smmuv3_attach_commit(struct smmuv3_attach_state *state,
@@ -726,6 +879,60 @@ struct smmuv3_nested {
 	__le64 vste[2];
 	bool enable_ats;
 };
+
+/*
+ * The fields of a guest's STE that a nested STE takes over (besides EATS,
+ * which smmuv3_vste_validate() turns into smmuv3_nested.enable_ats).
+ */
+#define SMMUV3_VSTE0_ALLOWED	(SMMUV3_STE0_V | SMMUV3_STE0_CFG | \
+				 SMMUV3_STE0_S1FMT | SMMUV3_STE0_S1CTXPTR | \
+				 SMMUV3_STE0_S1CDMAX)
+#define SMMUV3_VSTE1_ALLOWED	(SMMUV3_STE1_S1DSS | SMMUV3_STE1_S1CIR | \
+				 SMMUV3_STE1_S1COR | SMMUV3_STE1_S1CSH | \
+				 SMMUV3_STE1_S1STALLD)
+#endif /* SMMUV3_HAVE_VIOMMU */
+
+/* hw_info.c */
+#if SMMUV3_HAVE_HW_INFO
+void *smmuv3_hw_info(struct device *dev, u32 *length,
+		     enum iommu_hw_info_type *type);
+#endif
+
+#if SMMUV3_HAVE_VIOMMU
+/* iommufd.c */
+size_t smmuv3_get_viommu_size(struct device *dev,
+			      enum iommu_viommu_type type);
+int smmuv3_viommu_init(struct iommufd_viommu *viommu,
+		       struct iommu_domain *parent,
+		       const struct iommu_user_data *user_data);
+int smmuv3_viommu_report_event(struct smmuv3_master *master, const u64 *evt);
+void smmuv3_viommus_remove(struct smmuv3_device *smmu);
+extern bool smmuv3_viommu_assume_coherent;
+#if IS_ENABLED(CONFIG_KUNIT) && IS_ENABLED(CONFIG_IOMMUFD_DRIVER_CORE)
+int smmuv3_viommu_cache_invalidate(struct iommufd_viommu *core,
+				   struct iommu_user_data_array *array);
+bool smmuv3_guest_cmd_ok(const struct smmuv3_device *smmu, const u64 *cmd);
+int smmuv3_vdevice_check(const struct smmuv3_viommu *viommu,
+			 const struct smmuv3_master *master, u64 virt_id);
+#endif
+
+/* nested.c */
+extern const struct iommu_domain_ops smmuv3_nested_ops;
+int smmuv3_vste_validate(const struct smmuv3_device *smmu, __le64 *vste,
+			 bool *ats);
+struct iommu_domain *
+smmuv3_nested_alloc(struct iommufd_viommu *viommu, u32 flags,
+		    const struct iommu_user_data *user_data);
+#else /* !SMMUV3_HAVE_VIOMMU: no vIOMMU can exist */
+static inline int smmuv3_viommu_report_event(struct smmuv3_master *master,
+					     const u64 *evt)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline void smmuv3_viommus_remove(struct smmuv3_device *smmu)
+{
+}
 #endif /* SMMUV3_HAVE_VIOMMU */
 
 /* --- Context descriptors (cd.c) ---------------------------------------- */
@@ -752,7 +959,17 @@ struct smmuv3_cdtab {
 	u8 s1cdmax;
 };
 
-/* --- An SMMU instance (probe.c) ---------------------------------------- */
+u8 smmuv3_cdtab_ssid_bits(const struct smmuv3_device *smmu);
+int smmuv3_cdtab_alloc(struct smmuv3_master *master);
+void smmuv3_cdtab_free(struct smmuv3_master *master);
+__le64 *smmuv3_cdtab_cd(struct smmuv3_master *master, u32 ssid);
+void smmuv3_cd_get_used(const __le64 *cd, __le64 *used);
+void smmuv3_cd_make_s1(__le64 *cd, const struct smmuv3_domain *domain,
+		       u16 asid);
+int smmuv3_write_cd(struct smmuv3_master *master, u32 ssid,
+		    const __le64 *target);
+
+/* --- An SMMU instance (instance.c, probe.c) ---------------------------- */
 
 /**
  * struct smmuv3_device - one SMMUv3 instance
@@ -776,7 +993,7 @@ struct smmuv3_cdtab {
  * @gerror_lock: serialises handling of GERROR/GERRORN, which the global
  *	error interrupt and command-queue waiters may both do
  * @debugfs: this instance's debugfs directory
- * @node: in the list of instances (probe.c), under its mutex
+ * @node: in the list of instances (instance.c), under its mutex
  * @instance: a number unique among live instances; orders invalidation
  *	entries
  * @tags: the ASID and VMID allocators
@@ -838,218 +1055,32 @@ static inline bool smmuv3_can_nest(const struct smmuv3_device *smmu)
 	       !(smmu->options & SMMUV3_OPT_NO_NESTING);
 }
 
-/* probe.c */
-extern const struct iommu_ops smmuv3_ops;
+/* instance.c */
 struct smmuv3_device *smmuv3_find_instance(const struct fwnode_handle *fwnode);
 void smmuv3_instance_init_ref(struct smmuv3_device *smmu);
 void smmuv3_instance_get(struct smmuv3_device *smmu);
 void smmuv3_instance_put(struct smmuv3_device *smmu);
+
+/* probe.c */
 u32 smmuv3_reg_read(struct smmuv3_device *smmu, u32 off);
 void smmuv3_reg_write(struct smmuv3_device *smmu, u32 off, u64 val,
 		      unsigned int size);
 int smmuv3_write_ack(struct smmuv3_device *smmu, u32 reg, u32 ack_reg, u32 val);
+int smmuv3_hw_probe(struct smmuv3_device *smmu, bool fw_coherent);
+void smmuv3_disable(struct smmuv3_device *smmu);
 #if IS_ENABLED(CONFIG_KUNIT)
 int smmuv3_tables_enable(struct smmuv3_device *smmu);
 int smmuv3_update_gbpa(struct smmuv3_device *smmu, u32 set, u32 clr);
-int smmuv3_hw_probe(struct smmuv3_device *smmu, bool fw_coherent);
-void smmuv3_disable(struct smmuv3_device *smmu);
 #endif
 
-/* register.c */
+/* iommu_register.c */
+extern const struct iommu_ops smmuv3_ops;
 int smmuv3_iommu_register(struct smmuv3_device *smmu);
 int smmuv3_register_init(void);
 void smmuv3_register_exit(void);
 
-/* queue.c: memory for the command and event queues */
-int smmuv3_queue_alloc(struct smmuv3_device *smmu, struct smmuv3_queue *q,
-		       unsigned int log2size, unsigned int ent_qwords,
-		       unsigned long prod_off, unsigned long cons_off,
-		       const char *name);
+/* --- MSIs (msi.c) ------------------------------------------------------ */
 
-/* cmdq.c */
-int smmuv3_cmdq_init(struct smmuv3_device *smmu);
-int smmuv3_cmdq_submit(struct smmuv3_device *smmu, const u64 *cmds,
-		       unsigned int num, bool sync,
-		       struct smmuv3_cmdq_ticket *ticket);
-int smmuv3_cmdq_wait(struct smmuv3_device *smmu,
-		     const struct smmuv3_cmdq_ticket *ticket);
-int smmuv3_cmdq_wait_until(struct smmuv3_device *smmu,
-			   const struct smmuv3_cmdq_ticket *ticket,
-			   ktime_t *deadline);
-int smmuv3_cmdq_issue(struct smmuv3_device *smmu, const u64 *cmds,
-		      unsigned int num, bool sync);
-int smmuv3_cmdq_issue_one(struct smmuv3_device *smmu,
-			  const struct smmuv3_cmd *cmd, bool sync);
-void smmuv3_cmdq_fix_error(struct smmuv3_device *smmu);
-void smmuv3_batch_init(struct smmuv3_cmd_batch *batch,
-		       struct smmuv3_device *smmu);
-int smmuv3_batch_add(struct smmuv3_cmd_batch *batch,
-		     const struct smmuv3_cmd *cmd);
-int smmuv3_batch_add_words(struct smmuv3_cmd_batch *batch, const u64 *cmd);
-int smmuv3_batch_issue(struct smmuv3_cmd_batch *batch);
-int smmuv3_batch_submit(struct smmuv3_cmd_batch *batch);
-#if IS_ENABLED(CONFIG_KUNIT)
-void smmuv3_cmdq_idle(struct smmuv3_device *smmu);
-#endif
-
-/* strtab.c */
-int smmuv3_strtab_init(struct smmuv3_device *smmu);
-int smmuv3_strtab_prepare_sid(struct smmuv3_device *smmu, u32 sid);
-int smmuv3_strtab_prepare_sid_unused(struct smmuv3_device *smmu, u32 sid);
-__le64 *smmuv3_strtab_ste(struct smmuv3_device *smmu, u32 sid);
-void smmuv3_install_ste(struct smmuv3_master *master, const __le64 *target);
-void smmuv3_ste_make_s1(__le64 *ste, const struct smmuv3_master *master,
-			u8 s1dss);
-void smmuv3_ste_make_s2(__le64 *ste, const struct smmuv3_domain *domain,
-			u16 vmid);
-#if IS_ENABLED(CONFIG_KUNIT)
-void *smmuv3_strtab_alloc(struct smmuv3_device *smmu, size_t bytes,
-			  dma_addr_t *dma);
-#endif
-
-/* cd.c */
-u8 smmuv3_cdtab_ssid_bits(const struct smmuv3_device *smmu);
-int smmuv3_cdtab_alloc(struct smmuv3_master *master);
-void smmuv3_cdtab_free(struct smmuv3_master *master);
-__le64 *smmuv3_cdtab_cd(struct smmuv3_master *master, u32 ssid);
-void smmuv3_cd_get_used(const __le64 *cd, __le64 *used);
-void smmuv3_cd_make_s1(__le64 *cd, const struct smmuv3_domain *domain,
-		       u16 asid);
-int smmuv3_write_cd(struct smmuv3_master *master, u32 ssid,
-		    const __le64 *target);
-
-/* tags.c */
-void smmuv3_tags_init(struct smmuv3_device *smmu);
-void smmuv3_tags_destroy(struct smmuv3_device *smmu);
-int smmuv3_tag_alloc_id(struct smmuv3_device *smmu, u8 type, u32 *id);
-int smmuv3_tag_flush(const struct smmuv3_inv *tag);
-int smmuv3_tag_free(const struct smmuv3_inv *tag);
-int smmuv3_tag_get(struct smmuv3_domain *domain, struct smmuv3_device *smmu,
-		   struct smmuv3_inv *tag);
-void smmuv3_tag_unused(const struct smmuv3_inv *inv, void *arg);
-
-/* invalidate.c */
-void smmuv3_domain_inv_range(struct smmuv3_domain *domain, unsigned long iova,
-			     size_t size, size_t granule, bool leaf);
-void smmuv3_domain_inv_all(struct smmuv3_domain *domain);
-
-/* master.c */
-struct iommu_device *smmuv3_probe_device(struct device *dev);
-void smmuv3_release_device(struct device *dev);
-struct iommu_group *smmuv3_device_group(struct device *dev);
-int smmuv3_of_xlate(struct device *dev, const struct of_phandle_args *args);
-struct smmuv3_master *smmuv3_find_master(struct smmuv3_device *smmu, u32 sid);
-int smmuv3_master_add_streams(struct smmuv3_master *master, const u32 *ids,
-			      unsigned int num);
-void smmuv3_master_del_streams(struct smmuv3_master *master);
-bool smmuv3_probe_refused(struct smmuv3_device *smmu, struct device *dev);
-bool smmuv3_has_platform_masters(struct smmuv3_device *smmu);
-bool smmuv3_pci_identity_only(u16 vendor, u16 device);
-int smmuv3_def_domain_type(struct device *dev);
-void smmuv3_pci_pasid_plan(int max_pasids, int dev_features, u8 cdtab_bits,
-			   struct smmuv3_pasid_plan *plan);
-
-/* ats.c */
-bool smmuv3_ats_plan(u32 smmu_flags, u32 fwspec_flags, bool pci_ats);
-bool smmuv3_ats_refused(struct smmuv3_device *smmu, struct device *dev);
-#if IS_ENABLED(CONFIG_KUNIT)
-const char *smmuv3_ats_refusal(const struct smmuv3_device *smmu, bool required,
-			       bool usable);
-#endif
-int smmuv3_ats_probe(struct smmuv3_master *master);
-unsigned int smmuv3_ats_stu(const struct smmuv3_device *smmu);
-bool smmuv3_ats_want(const struct smmuv3_master *master, bool translating);
-bool smmuv3_ats_identity_cdtab(const struct smmuv3_master *master);
-int smmuv3_ats_identity_prepare(struct smmuv3_master *master, bool identity);
-int smmuv3_ats_describe(const struct smmuv3_master *master, char *buf,
-			size_t len);
-unsigned int smmuv3_ats_num_invs(const struct smmuv3_master *master, bool ats);
-void smmuv3_ats_fill_invs(const struct smmuv3_master *master,
-			  struct smmuv3_inv *inv, u32 ssid, bool full);
-void smmuv3_ste_set_eats(__le64 *ste, bool ats);
-int smmuv3_atc_inv_master(struct smmuv3_master *master, u32 ssid);
-int smmuv3_ats_pci_enable(struct smmuv3_master *master);
-void smmuv3_ats_pci_disable(struct smmuv3_master *master);
-
-/* stall.c */
-void smmuv3_stall_probe(struct smmuv3_master *master);
-bool smmuv3_stall_s1stalld(const struct smmuv3_master *master);
-void smmuv3_stall_cd(const struct smmuv3_master *master, __le64 *cd);
-void smmuv3_stall_ste(const struct smmuv3_master *master, __le64 *ste);
-void smmuv3_stall_event(struct smmuv3_device *smmu, const u64 *evt);
-void smmuv3_stall_terminate(struct smmuv3_master *master);
-
-/* domain.c */
-extern struct iommu_domain smmuv3_identity_domain;
-extern struct iommu_domain smmuv3_blocked_domain;
-struct iommu_domain *
-smmuv3_domain_alloc_paging_flags(struct device *dev, u32 flags,
-				 const struct iommu_user_data *user_data);
-int smmuv3_domain_compatible(const struct smmuv3_domain *domain,
-			     const struct smmuv3_device *smmu);
-void smmuv3_domain_drop_instance(struct smmuv3_domain *domain,
-				 struct smmuv3_device *smmu);
-void smmuv3_domains_drop_instance(struct smmuv3_device *smmu);
-extern const struct iommu_domain_ops smmuv3_paging_ops;
-void smmuv3_domain_unref(struct smmuv3_domain *domain,
-			 const struct smmuv3_inv *invs, unsigned int num);
-int smmuv3_domain_publish(struct smmuv3_domain *domain,
-			  struct smmuv3_attach *attach);
-void smmuv3_release_attachments(struct smmuv3_master *master);
-void smmuv3_debugfs_domains_show(struct seq_file *s);
-
-/* hw_info.c */
-#if SMMUV3_HAVE_HW_INFO
-void *smmuv3_hw_info(struct device *dev, u32 *length,
-		     enum iommu_hw_info_type *type);
-#endif
-
-#if SMMUV3_HAVE_VIOMMU
-/* iommufd.c */
-size_t smmuv3_get_viommu_size(struct device *dev,
-			      enum iommu_viommu_type type);
-int smmuv3_viommu_init(struct iommufd_viommu *viommu,
-		       struct iommu_domain *parent,
-		       const struct iommu_user_data *user_data);
-int smmuv3_viommu_report_event(struct smmuv3_master *master, const u64 *evt);
-void smmuv3_viommus_remove(struct smmuv3_device *smmu);
-extern bool smmuv3_viommu_assume_coherent;
-#if IS_ENABLED(CONFIG_KUNIT) && IS_ENABLED(CONFIG_IOMMUFD_DRIVER_CORE)
-int smmuv3_viommu_cache_invalidate(struct iommufd_viommu *core,
-				   struct iommu_user_data_array *array);
-bool smmuv3_guest_cmd_ok(const struct smmuv3_device *smmu, const u64 *cmd);
-int smmuv3_vdevice_check(const struct smmuv3_viommu *viommu,
-			 const struct smmuv3_master *master, u64 virt_id);
-#endif
-
-/* nested.c */
-extern const struct iommu_domain_ops smmuv3_nested_ops;
-int smmuv3_vste_validate(const struct smmuv3_device *smmu, __le64 *vste,
-			 bool *ats);
-void smmuv3_ste_make_nested(__le64 *ste, const struct smmuv3_nested *nested);
-struct iommu_domain *
-smmuv3_nested_alloc(struct iommufd_viommu *viommu, u32 flags,
-		    const struct iommu_user_data *user_data);
-#else /* !SMMUV3_HAVE_VIOMMU: no vIOMMU can exist */
-static inline int smmuv3_viommu_report_event(struct smmuv3_master *master,
-					     const u64 *evt)
-{
-	return -EOPNOTSUPP;
-}
-
-static inline void smmuv3_viommus_remove(struct smmuv3_device *smmu)
-{
-}
-#endif /* SMMUV3_HAVE_VIOMMU */
-
-/* faults.c */
-int smmuv3_faults_init(struct smmuv3_device *smmu);
-int smmuv3_setup_irqs(struct smmuv3_device *smmu);
-void smmuv3_handle_gerror(struct smmuv3_device *smmu);
-const char *smmuv3_event_name(u8 id);
-bool smmuv3_event_for_guest(const u64 *evt);
-
-/* msi.c */
 void smmuv3_msi_setup(struct smmuv3_device *smmu);
 #if IS_ENABLED(CONFIG_KUNIT)
 struct msi_msg;
@@ -1059,7 +1090,8 @@ int smmuv3_msi_alloc(struct smmuv3_device *smmu, int *virqs);
 void smmuv3_msi_free(struct smmuv3_device *smmu);
 #endif
 
-/* errata.c */
+/* --- Errata (errata.c) ------------------------------------------------- */
+
 /**
  * struct smmuv3_impl_id - what identifies an implementation to the errata
  * @iidr: SMMU_IIDR, or 0 before the registers are read
@@ -1083,22 +1115,19 @@ u32 smmuv3_errata_lookup(const struct smmuv3_impl_id *id, u32 *clear_feat,
 void smmuv3_errata_firmware(struct smmuv3_device *smmu);
 void smmuv3_errata_iidr(struct smmuv3_device *smmu);
 
-/* rmr.c */
+/* --- Reserved memory regions (rmr.c) ----------------------------------- */
+
 int smmuv3_rmr_install(struct smmuv3_device *smmu);
 #if IS_ENABLED(CONFIG_KUNIT)
 void smmuv3_rmr_get(struct smmuv3_device *smmu, struct list_head *list);
 void smmuv3_rmr_put(struct smmuv3_device *smmu, struct list_head *list);
 #endif
 
-/* debugfs.c */
+/* --- debugfs (debugfs.c) ----------------------------------------------- */
+
 void smmuv3_debugfs_init(void);
 void smmuv3_debugfs_exit(void);
 void smmuv3_debugfs_add(struct smmuv3_device *smmu);
 void smmuv3_debugfs_remove(struct smmuv3_device *smmu);
-
-static inline struct smmuv3_master *smmuv3_dev_master(struct device *dev)
-{
-	return dev_iommu_priv_get(dev);
-}
 
 #endif /* SMMUV3_SMMUV3_H */

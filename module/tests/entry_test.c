@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * KUnit tests for live STE updates (entry_update.c).
+ * KUnit tests for the STE builders (ste.c) and live STE updates
+ * (entry_update.c, through strtab.c's STE writer).
  *
  * Every update goes through fake_check_update() (fake_smmu.c), whose writer
  * checks at each sync that no word-by-word mix of the entry the SMMU could

@@ -6,7 +6,10 @@
 #include <kunit/static_stub.h>
 #include <kunit/test.h>
 #include <linux/bitops.h>
+#include <linux/device.h>
+#include <linux/io.h>
 #include <linux/rcupdate.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
@@ -213,6 +216,35 @@ struct smmuv3_master *fake_master_create(struct kunit *test,
 							fake_master_release,
 							fm), 0);
 	return master;
+}
+
+/**
+ * fake_smmu_create_mmio() - a fake instance with registers and a device
+ * @test: the test case, which owns the instance
+ * @flags: as fake_smmu_create()
+ *
+ * Its register pages are 128KiB of plain memory, and it has a KUnit device
+ * of its own whose driver data is the instance.
+ *
+ * Return: the instance.
+ */
+struct fake_smmu *fake_smmu_create_mmio(struct kunit *test, u32 flags)
+{
+	struct fake_smmu *f = fake_smmu_create(test, "smmu0", flags, 16, 8);
+	void *regs = kunit_kzalloc(test, SZ_128K, GFP_KERNEL);
+	static atomic_t seq = ATOMIC_INIT(0);
+	char name[32];
+
+	KUNIT_ASSERT_NOT_NULL(test, regs);
+	f->smmu.base = (void __iomem __force *)regs;
+	f->smmu.page1 = f->smmu.base + SZ_64K;
+	/* A name of its own: a failed case may leave its device behind. */
+	snprintf(name, sizeof(name), "smmuv3-platform%d",
+		 atomic_inc_return(&seq));
+	f->smmu.dev = kunit_device_register(test, name);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, f->smmu.dev);
+	dev_set_drvdata(f->smmu.dev, &f->smmu);
+	return f;
 }
 
 /* --- Commands ------------------------------------------------------------- */

@@ -78,6 +78,7 @@ struct fake_smmu *fake_smmu_create(struct kunit *test, const char *name,
 void fake_smmus_create_sorted(struct kunit *test, struct fake_smmu **out,
 			      unsigned int num, u32 flags, u8 id_bits,
 			      unsigned int log2size);
+struct fake_smmu *fake_smmu_create_mmio(struct kunit *test, u32 flags);
 
 /* A command as the ring holds it, in CPU order. */
 struct fake_cmd {

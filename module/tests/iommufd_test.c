@@ -2,7 +2,9 @@
 /*
  * KUnit tests for what a VMM or its guest hands to iommufd.c and hw_info.c:
  * the guest commands a vIOMMU forwards, vdevices, empty invalidation
- * arrays and IOMMU_GET_HW_INFO data.
+ * arrays and IOMMU_GET_HW_INFO data (suite smmuv3-iommufd); which vIOMMUs
+ * may be made, and what happens to a vIOMMU whose instance is removed
+ * (suite smmuv3-viommu).
  *
  * Commands are literal words with the field positions of IHI 0070 chapter 4
  * written out, independently of regs.h:
@@ -16,11 +18,16 @@
  */
 #include <kunit/test.h>
 #include <linux/bits.h>
+#include <linux/io-pgtable.h>
 #include <linux/iommu.h>
 #include <linux/iommufd.h>
 #include <linux/kernel.h>
+#include <linux/kref.h>
+#include <linux/sizes.h>
+#include <linux/string.h>
 #include <uapi/linux/iommufd.h>
 
+#include <smmuv3/invs.h>
 #include <smmuv3/smmuv3.h>
 
 #include "fake_smmu.h"
@@ -321,6 +328,211 @@ static void hw_info_repeat_tlbi_cfgi(struct kunit *test)
 
 #endif /* SMMUV3_HAVE_HW_INFO */
 
+#if IS_ENABLED(CONFIG_IOMMUFD_DRIVER_CORE)
+
+/* --- vIOMMUs -------------------------------------------------------------- */
+
+#define VFEAT		(SMMUV3_FEAT_NESTING | SMMUV3_FEAT_RANGE_INV)
+#define PGSIZES		(SZ_4K | SZ_2M | SZ_1G)
+
+/* A nesting instance ready for vIOMMUs (its reference is never dropped). */
+static struct fake_smmu *viommu_smmu(struct kunit *test, const char *name,
+				     u32 flags)
+{
+	struct fake_smmu *f = fake_smmu_create(test, name, VFEAT | flags, 16, 4);
+
+	fake_smmu_add_strtab(test, f, 4);
+	f->smmu.feat.pgsize_bitmap = PGSIZES;
+	smmuv3_instance_init_ref(&f->smmu);
+	return f;
+}
+
+/* A nesting parent created on @owner, its table with S2FWB or not. */
+static struct smmuv3_domain *parent_on(struct kunit *test,
+				       struct fake_smmu *owner, bool fwb)
+{
+	struct smmuv3_domain *d = fake_domain_create(test, SMMUV3_STAGE_2,
+						     PGSIZES);
+
+	d->nest_parent = true;
+	d->owner = &owner->smmu;
+	d->domain.ops = &smmuv3_paging_ops;
+	if (fwb)
+		d->pgtbl_cfg.quirks |= IO_PGTABLE_QUIRK_ARM_S2FWB;
+	return d;
+}
+
+/* An iommufd vIOMMU as the core hands it to viommu_init. */
+static struct smmuv3_viommu *new_viommu(struct kunit *test, struct fake_smmu *f)
+{
+	struct smmuv3_viommu *v = kunit_kzalloc(test, sizeof(*v), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, v);
+	v->core.iommu_dev = &f->smmu.iommu;
+	return v;
+}
+
+static int viommu_init(struct smmuv3_viommu *v, struct smmuv3_domain *parent)
+{
+	return smmuv3_viommu_init(&v->core, &parent->domain, NULL);
+}
+
+static void viommu_destroy(struct smmuv3_viommu *v)
+{
+	v->core.ops->destroy(&v->core);
+}
+
+/* viommu_assume_coherent as the test wants it, restored at the end. */
+static void opt_in_restore(void *data)
+{
+	smmuv3_viommu_assume_coherent = (uintptr_t)data;
+}
+
+static void opt_in(struct kunit *test, bool on)
+{
+	void *was = (void *)(uintptr_t)smmuv3_viommu_assume_coherent;
+
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, opt_in_restore,
+							was), 0);
+	smmuv3_viommu_assume_coherent = on;
+}
+
+static int vmids_used(struct fake_smmu *f)
+{
+	return atomic_read(&f->smmu.tags.vmids_used);
+}
+
+/*
+ * The parent's table decides, not only the instance: a parent created on
+ * an instance without S2FWB has no S2FWB table, even where the vIOMMU's
+ * instance has S2FWB.  Without the opt-in such a vIOMMU is refused with
+ * -EOPNOTSUPP and nothing allocated; with an S2FWB table it is made.
+ */
+static void viommu_admission_parent_fwb(struct kunit *test)
+{
+	struct fake_smmu *fwb = viommu_smmu(test, "fwb", SMMUV3_FEAT_S2FWB);
+	struct fake_smmu *nofwb = viommu_smmu(test, "nofwb", 0);
+	struct smmuv3_viommu *v;
+
+	opt_in(test, false);
+
+	/* created on the instance without S2FWB, shared with the other */
+	v = new_viommu(test, fwb);
+	KUNIT_EXPECT_EQ(test, viommu_init(v, parent_on(test, nofwb, false)),
+			-EOPNOTSUPP);
+	/* created on the S2FWB instance by a path that left S2FWB out */
+	v = new_viommu(test, fwb);
+	KUNIT_EXPECT_EQ(test, viommu_init(v, parent_on(test, fwb, false)),
+			-EOPNOTSUPP);
+	KUNIT_EXPECT_EQ(test, vmids_used(fwb), 0);
+	KUNIT_EXPECT_EQ(test, kref_read(&fwb->smmu.ref), 1);
+	FAKE_EXPECT_NO_CMDS(test, fwb);
+
+	/* an S2FWB table */
+	v = new_viommu(test, fwb);
+	KUNIT_ASSERT_EQ(test, viommu_init(v, parent_on(test, fwb, true)), 0);
+	KUNIT_EXPECT_EQ(test, vmids_used(fwb), 1);
+	viommu_destroy(v);
+	KUNIT_EXPECT_EQ(test, vmids_used(fwb), 0);
+	FAKE_EXPECT_CMDS(test, fwb, FAKE_TLBI_S12_VMALL(v->vmid.id),
+			 FAKE_CMD_SYNC);
+}
+
+/* The opt-in still admits a parent without S2FWB (QEMU's SMMU has none). */
+static void viommu_admission_opt_in(struct kunit *test)
+{
+	struct fake_smmu *fwb = viommu_smmu(test, "fwb", SMMUV3_FEAT_S2FWB);
+	struct fake_smmu *nofwb = viommu_smmu(test, "nofwb", 0);
+	struct smmuv3_viommu *v;
+
+	opt_in(test, true);
+	v = new_viommu(test, fwb);
+	KUNIT_ASSERT_EQ(test, viommu_init(v, parent_on(test, nofwb, false)), 0);
+	viommu_destroy(v);
+	v = new_viommu(test, nofwb);
+	KUNIT_ASSERT_EQ(test, viommu_init(v, parent_on(test, nofwb, false)), 0);
+	viommu_destroy(v);
+	KUNIT_EXPECT_EQ(test, vmids_used(fwb), 0);
+	KUNIT_EXPECT_EQ(test, vmids_used(nofwb), 0);
+}
+
+/*
+ * A vIOMMU holds its instance's structure while it exists and frees its
+ * VMID (flushed first) at destroy.
+ */
+static void viommu_lifetime_normal(struct kunit *test)
+{
+	struct fake_smmu *f = viommu_smmu(test, "smmu0", SMMUV3_FEAT_S2FWB);
+	struct smmuv3_viommu *v = new_viommu(test, f);
+
+	KUNIT_ASSERT_EQ(test, viommu_init(v, parent_on(test, f, true)), 0);
+	KUNIT_EXPECT_NE(test, v->vmid.id, 0);
+	KUNIT_EXPECT_EQ(test, vmids_used(f), 1);
+	KUNIT_EXPECT_EQ(test, kref_read(&f->smmu.ref), 2);
+	FAKE_EXPECT_NO_CMDS(test, f);
+
+	viommu_destroy(v);
+	FAKE_EXPECT_CMDS(test, f, FAKE_TLBI_S12_VMALL(v->vmid.id),
+			 FAKE_CMD_SYNC);
+	KUNIT_EXPECT_EQ(test, vmids_used(f), 0);
+	KUNIT_EXPECT_EQ(test, kref_read(&f->smmu.ref), 1);
+	KUNIT_EXPECT_TRUE(test, list_empty(&f->smmu.viommus));
+}
+
+/*
+ * The instance is removed first (user space keeps the vIOMMU): the removal
+ * flushes and frees the VMID while its command queue works, before the ID
+ * allocators go.  The later destroy then issues no command and frees
+ * nothing into the destroyed allocator; the structure lives until then.
+ */
+static void viommu_outlives_instance(struct kunit *test)
+{
+	struct fake_smmu *f = viommu_smmu(test, "smmu0", SMMUV3_FEAT_S2FWB);
+	struct smmuv3_viommu *v = new_viommu(test, f), *late;
+	struct smmuv3_domain *parent = parent_on(test, f, true);
+	struct iommu_user_data_array array = { .entry_num = 1 };
+	u32 vmid;
+
+	KUNIT_ASSERT_EQ(test, viommu_init(v, parent), 0);
+	vmid = v->vmid.id;
+
+	/* smmuv3_remove(): the vIOMMUs, ..., then the allocators */
+	smmuv3_viommus_remove(&f->smmu);
+	FAKE_EXPECT_CMDS(test, f, FAKE_TLBI_S12_VMALL(vmid), FAKE_CMD_SYNC);
+	KUNIT_EXPECT_EQ(test, vmids_used(f), 0);
+	smmuv3_tags_destroy(&f->smmu);
+	KUNIT_EXPECT_EQ(test, kref_read(&f->smmu.ref), 2);
+
+	/* guest commands: refused, nothing issued */
+	KUNIT_EXPECT_EQ(test, v->core.ops->cache_invalidate(&v->core, &array),
+			-ENODEV);
+	KUNIT_EXPECT_EQ(test, array.entry_num, 0);
+	/* no new vIOMMU on a removed instance */
+	late = new_viommu(test, f);
+	KUNIT_EXPECT_EQ(test, viommu_init(late, parent), -ENODEV);
+	KUNIT_EXPECT_EQ(test, kref_read(&f->smmu.ref), 2);
+
+	viommu_destroy(v);
+	FAKE_EXPECT_NO_CMDS(test, f);
+	KUNIT_EXPECT_EQ(test, vmids_used(f), 0);
+	KUNIT_EXPECT_EQ(test, kref_read(&f->smmu.ref), 1);
+}
+
+static struct kunit_case smmuv3_viommu_cases[] = {
+	KUNIT_CASE(viommu_admission_parent_fwb),
+	KUNIT_CASE(viommu_admission_opt_in),
+	KUNIT_CASE(viommu_lifetime_normal),
+	KUNIT_CASE(viommu_outlives_instance),
+	{}
+};
+
+static struct kunit_suite smmuv3_viommu_suite = {
+	.name = "smmuv3-viommu",
+	.test_cases = smmuv3_viommu_cases,
+};
+
+#endif /* CONFIG_IOMMUFD_DRIVER_CORE */
+
 static struct kunit_case smmuv3_iommufd_cases[] = {
 #if IS_ENABLED(CONFIG_IOMMUFD_DRIVER_CORE)
 	KUNIT_CASE(guest_tlbi_no_ril),
@@ -342,4 +554,8 @@ static struct kunit_suite smmuv3_iommufd_suite = {
 	.test_cases = smmuv3_iommufd_cases,
 };
 
+#if IS_ENABLED(CONFIG_IOMMUFD_DRIVER_CORE)
+kunit_test_suites(&smmuv3_iommufd_suite, &smmuv3_viommu_suite);
+#else
 kunit_test_suites(&smmuv3_iommufd_suite);
+#endif

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * KUnit tests for PASIDs (domain.c, cd.c, strtab.c): stage-1 domains
+ * KUnit tests for PASIDs (domain.c, cd.c, ste.c): stage-1 domains
  * attached to substreams of a device, their CDs and tags, and the STE
  * forms that carry the RID's domain through S1DSS while PASIDs are
  * attached.

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * KUnit tests for the stall model (stall.c and its uses in domain.c,
- * strtab.c and cd.c), on fake instances (fake_smmu.h).
+ * ste.c and cd.c), on fake instances (fake_smmu.h).
  *
  * Fields, from IHI 0070 independently of regs.h:
  *  - CD word 0: S [44]

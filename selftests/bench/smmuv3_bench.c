@@ -61,7 +61,7 @@
 #include <linux/iommufd.h>
 
 #include "blk.h"
-#include "dbgfs.h"
+#include "debugfs.h"
 #include "dmacheck.h"
 #include "env.h"
 #include "mem.h"

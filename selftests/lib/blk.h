@@ -14,11 +14,33 @@
 
 #include "mem.h"
 #include "sysfs.h"
+#include "env.h"
 
 #define VIRTIO_ACCESS_PLATFORM_BIT 33
 
 /* virtio-blk PCI devices (modern and legacy IDs) behind an IOMMU instance. */
 int blk_disks_behind_iommu(struct strlist *out, int *skipped);
+
+/*
+ * For a FIXTURE_SETUP (kselftest_harness.h): list the virtio-blk disks
+ * behind an IOMMU instance into DISKS (a struct strlist *, initialised
+ * here), say how many sit behind none, and skip the test when none is.
+ */
+#define DISKS_OR_SKIP(disks) do {					\
+	int __none = 0;							\
+	int __ret;							\
+									\
+	strlist_init(disks);						\
+	__ret = blk_disks_behind_iommu((disks), &__none);		\
+	ASSERT_LE(0, __ret) TH_LOG("listing " SYSFS_PCI_DEVICES ": %s",	\
+				   strerror(-__ret));			\
+	if (__none)							\
+		INFO("%d virtio-blk device(s) behind no IOMMU instance: "	\
+		     "not tested", __none);				\
+	if (!(disks)->n)						\
+		SKIP(return,						\
+		     "no virtio-blk PCI device behind an IOMMU instance");	\
+} while (0)
 /*
  * Unbind BDF from its driver, write TYPE ("identity", "DMA", "DMA-FQ") to
  * /sys/kernel/iommu_groups/G/type, bind BDF again (to the driver it had),
@@ -26,6 +48,44 @@ int blk_disks_behind_iommu(struct strlist *out, int *skipped);
  */
 int blk_set_group_type(const char *bdf, int g, const char *type, char *err,
 		       size_t len);
+
+/*
+ * For a FIXTURE_TEARDOWN (kselftest_harness.h): put GROUP (if >= 0), the
+ * group of BDF that a test switched, back to type FROM, and say how it went.
+ */
+/*
+ * For a test (kselftest_harness.h): DEV (char[], at least 32 bytes) gets
+ * the block device of the virtio-blk function BDF, which must have
+ * negotiated VIRTIO_F_ACCESS_PLATFORM (its DMA goes through the IOMMU).
+ * Uses the test's int ret.
+ */
+#define BLK_DEV_THROUGH_IOMMU(bdf, dev) do {				\
+	ret = blk_blockdev_of((bdf), (dev), sizeof(dev));		\
+	ASSERT_EQ(0, ret) TH_LOG("%s: expected a virtio block device "	\
+				 "below it, found none (%s)", (bdf),	\
+				 strerror(-ret));			\
+	ret = blk_access_platform(bdf);					\
+	ASSERT_LE(0, ret) TH_LOG("%s: virtio features: %s", (bdf),	\
+				 strerror(-ret));			\
+	ASSERT_EQ(1, ret)						\
+		TH_LOG("%s (%s): expected VIRTIO_F_ACCESS_PLATFORM (bit %d) "	\
+		       "negotiated, found it off: the device bypasses the "	\
+		       "IOMMU (QEMU needs iommu_platform=on)", (dev), (bdf),	\
+		       VIRTIO_ACCESS_PLATFORM_BIT);				\
+} while (0)
+
+#define BLK_GROUP_SWITCH_BACK(bdf, group, from) do {			\
+	char __err[256];						\
+									\
+	if ((group) < 0)						\
+		break;							\
+	if (blk_set_group_type((bdf), (group), (from), __err,		\
+			       sizeof(__err)))				\
+		INFO("restoring group %d to %s failed: %s", (group),	\
+		     (from), __err);					\
+	else								\
+		INFO("group %d switched back to %s", (group), (from));	\
+} while (0)
 /* The virtio device under PCI device BDF ("virtioN"), waiting for it. */
 int blk_virtio_child(const char *bdf, char *buf, size_t len);
 /* The block device ("vdX") of PCI device BDF, waiting for it. */

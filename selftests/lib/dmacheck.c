@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dmacheck.h"
 #include "env.h"
@@ -350,4 +351,14 @@ out:
 	free(marker);
 	free(before);
 	return ret;
+}
+
+void dma_fixture_release(int iommufd, struct pinned_buf *mem,
+			 struct pinned_buf *ctl)
+{
+	vfio_dev_close_all();
+	if (iommufd >= 0)
+		close(iommufd);
+	pinned_free(mem);
+	pinned_free(ctl);
 }

@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "edu.h"
+#include "env.h"
 #include "mem.h"
 #include "sysfs.h"
 #include "vfio.h"
@@ -40,6 +41,28 @@ struct edu_dev {
  * how many edus sit behind none.  Returns the count or -errno.
  */
 int edus_behind_iommu(struct strlist *out, int *skipped);
+
+/*
+ * For a FIXTURE_SETUP (kselftest_harness.h): list the edus behind an IOMMU
+ * instance into EDUS (a struct strlist *, initialised here), say how many
+ * sit behind none, and skip the test when none is behind one.
+ */
+#define EDUS_OR_SKIP(edus) do {						\
+	int __none = 0;							\
+	int __ret;							\
+									\
+	strlist_init(edus);						\
+	__ret = edus_behind_iommu((edus), &__none);			\
+	ASSERT_LE(0, __ret) TH_LOG("listing " SYSFS_PCI_DEVICES ": %s",	\
+				   strerror(-__ret));			\
+	if (__none)							\
+		INFO("%d edu(s) behind no IOMMU instance: not tested",	\
+		     __none);						\
+	if (!(edus)->n)							\
+		SKIP(return,						\
+		     "no edu device (1234:11e8) behind an IOMMU instance");	\
+} while (0)
+
 /*
  * With SMMUV3_UNBOUND_NOGROUP=1 (a kernel that configures a device's DMA only
  * when a driver binds it, with a driver that does not make up for it: stock
@@ -121,5 +144,13 @@ int edu_write_dropped(struct edu_dev *d, uint64_t iova, void *mem, size_t len,
 int edu_read_dropped(struct edu_dev *d, uint64_t iova, void *mem, void *ctl,
 		     uint64_t ctl_iova, size_t len, struct prng *r, char *err,
 		     size_t errlen);
+
+/*
+ * The end of an edu DMA fixture: close every VFIO device
+ * (vfio_dev_close_all()), then IOMMUFD if open (>= 0), then free the
+ * pinned buffers MEM and CTL (either may never have been allocated).
+ */
+void dma_fixture_release(int iommufd, struct pinned_buf *mem,
+			 struct pinned_buf *ctl);
 
 #endif

@@ -16,6 +16,7 @@
 
 #include "nesting.h"
 #include "sysfs.h"
+#include "vfio.h"
 
 /* ---- Guest STE and CD -------------------------------------------------------- */
 
@@ -277,18 +278,8 @@ int iommufd_hw_info_smmuv3(int iommufd, uint32_t dev_id,
 int iommufd_hwpt_alloc_nest_parent(int iommufd, uint32_t dev_id,
 				   uint32_t ioas_id, uint32_t *hwpt_id)
 {
-	struct iommu_hwpt_alloc cmd = {
-		.size = sizeof(cmd),
-		.flags = IOMMU_HWPT_ALLOC_NEST_PARENT,
-		.dev_id = dev_id,
-		.pt_id = ioas_id,
-		.data_type = IOMMU_HWPT_DATA_NONE,
-	};
-
-	if (ioctl(iommufd, IOMMU_HWPT_ALLOC, &cmd))
-		return -errno;
-	*hwpt_id = cmd.out_hwpt_id;
-	return 0;
+	return iommufd_hwpt_alloc(iommufd, dev_id, ioas_id,
+				  IOMMU_HWPT_ALLOC_NEST_PARENT, hwpt_id);
 }
 
 int iommufd_hwpt_alloc_nested(int iommufd, uint32_t dev_id, uint32_t viommu_id,

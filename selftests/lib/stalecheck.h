@@ -24,8 +24,8 @@
  * Three DMAs, so the device's TLB entry for the IOVA is refilled with
  * generation n before the next remap.
  */
-#ifndef SMMUV3_SELFTEST_GENCHECK_H
-#define SMMUV3_SELFTEST_GENCHECK_H
+#ifndef SMMUV3_SELFTEST_STALECHECK_H
+#define SMMUV3_SELFTEST_STALECHECK_H
 
 #include <stdbool.h>
 #include <stddef.h>

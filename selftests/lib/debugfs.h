@@ -22,12 +22,14 @@
  *
  * <instance> is the name the instance has in /sys/class/iommu.
  */
-#ifndef SMMUV3_SELFTEST_DBGFS_H
-#define SMMUV3_SELFTEST_DBGFS_H
+#ifndef SMMUV3_SELFTEST_DEBUGFS_H
+#define SMMUV3_SELFTEST_DEBUGFS_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "env.h"
 
 #define SMMUV3_DEBUGFS		"/sys/kernel/debug/smmuv3"
 #define SMMUV3_PARAMS		"/sys/module/smmuv3/parameters"
@@ -39,6 +41,20 @@
 
 /* Whether /sys/kernel/debug/smmuv3/domains exists. */
 bool dbg_present(void);
+
+/*
+ * For a FIXTURE_SETUP (kselftest_harness.h): whether the driver under test
+ * is ours (env_driver_ours()); if it is, its debugfs must be there.
+ */
+#define DRIVER_OURS_CHECKED() ({					\
+	bool __ours = env_driver_ours();				\
+									\
+	if (__ours)							\
+		ASSERT_TRUE(dbg_present())				\
+			TH_LOG("SMMUV3_DRIVER=ours: expected "		\
+			       SMMUV3_DEBUGFS "/domains, found none");	\
+	__ours;								\
+})
 
 /*
  * Counter KEY ("asids_used", "cmd_syncs", "event F_TRANSLATION",

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Stale-translation detector (see gencheck.h).
+ * Stale-translation detector (see stalecheck.h).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -9,7 +9,7 @@
 
 #include <linux/iommufd.h>
 
-#include "gencheck.h"
+#include "stalecheck.h"
 #include "vfio.h"
 
 #define WORDS (GEN_PAGE / 8)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Our driver's debugfs files and module parameters (see dbgfs.h).
+ * Our driver's debugfs files and module parameters (see debugfs.h).
  */
 #include <errno.h>
 #include <limits.h>
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dbgfs.h"
+#include "debugfs.h"
 #include "sysfs.h"
 
 bool dbg_present(void)

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Registering an instance with the iommu core without losing a PCI device
- * that is being bound at that moment.
+ * Registering an instance with the iommu core (iommu_device_register())
+ * without losing a PCI device that is being bound at that moment, and
+ * probing again the devices the core lost; the iommu_ops every instance
+ * registers (smmuv3_ops) are at the end.
  *
  * iommu_device_register() probes every device of every bus ("bus probe").
  * A device that has a driver is skipped there, because its DMA
@@ -70,8 +72,10 @@
 #include <linux/delay.h>
 #include <linux/device.h>
 #include <linux/iommu.h>
+#include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
+#include <kunit/visibility.h>
 
 #include <smmuv3/smmuv3.h>
 
@@ -389,3 +393,69 @@ int smmuv3_iommu_register(struct smmuv3_device *smmu)
 	}
 	return ret;
 }
+
+/* --- The operations registered for every instance ---------------------- */
+
+static bool smmuv3_capable(struct device *dev, enum iommu_cap cap)
+{
+	struct smmuv3_master *master = smmuv3_dev_master(dev);
+
+	if (smmuv3_cap_is_pci_ats(cap))
+		return master->ats_supported;
+	switch (cap) {
+	case IOMMU_CAP_CACHE_COHERENCY:
+		return master->smmu->feat.flags & SMMUV3_FEAT_COHERENT;
+	case IOMMU_CAP_NOEXEC:
+	case IOMMU_CAP_DEFERRED_FLUSH:
+		return true;
+	case IOMMU_CAP_ENFORCE_CACHE_COHERENCY:
+		/* Granted by smmuv3_enforce_cache_coherency() (domain.c). */
+		return smmuv3_master_canwbs(master);
+	default:
+		return false;
+	}
+}
+
+/*
+ * Exported by the iommu core (drivers/iommu/dma-iommu.c) but declared only
+ * in a header private to drivers/iommu, which header packages do not ship.
+ */
+void iommu_dma_get_resv_regions(struct device *dev, struct list_head *list);
+
+/* The window where MSI doorbells are mapped in DMA domains. */
+#define SMMUV3_MSI_IOVA_BASE	0x8000000
+#define SMMUV3_MSI_IOVA_LENGTH	0x100000
+
+static void smmuv3_get_resv_regions(struct device *dev, struct list_head *head)
+{
+	struct iommu_resv_region *msi;
+
+	msi = iommu_alloc_resv_region(SMMUV3_MSI_IOVA_BASE,
+				      SMMUV3_MSI_IOVA_LENGTH,
+				      IOMMU_WRITE | IOMMU_NOEXEC | IOMMU_MMIO,
+				      IOMMU_RESV_SW_MSI, GFP_KERNEL);
+	if (!msi)
+		return;
+	list_add_tail(&msi->list, head);
+	iommu_dma_get_resv_regions(dev, head);
+}
+
+const struct iommu_ops smmuv3_ops = {
+	.identity_domain = &smmuv3_identity_domain,
+	.blocked_domain = &smmuv3_blocked_domain,
+	.release_domain = &smmuv3_blocked_domain,
+	.capable = smmuv3_capable,
+	/* What the kernel offers (include/smmuv3/compat.h). */
+	SMMUV3_OPS_HW_INFO
+	SMMUV3_OPS_DOMAIN_ALLOC
+	SMMUV3_OPS_VIOMMU
+	.user_pasid_table = 1,
+	.get_resv_regions = smmuv3_get_resv_regions,
+	.probe_device = smmuv3_probe_device,
+	.release_device = smmuv3_release_device,
+	.device_group = smmuv3_device_group,
+	.def_domain_type = smmuv3_def_domain_type,
+	.of_xlate = smmuv3_of_xlate,
+	.owner = THIS_MODULE,
+};
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_ops);
