@@ -21,7 +21,7 @@ from hostenv import HERE, REPO, CACHE, IN_CHROOT, show, in_chroot
 from initramfs import Initramfs
 from results import (note, parse_tap, tap_leaves, _subtree_failed, console_reports, _results_done,
                      POWEROFF_HUNG, console_lines, driver_rules, console_driver_errors,
-                     parse_stats, counter_growth, kunit_suites_in_sources,
+                     parse_stats, counter_growth, kunit_suites_in_sources, console_problems,
                      _wrap, _kmemleak_objects)
 from topologies import (EXPECTED_ERRORS, ALLOWED_SKIPS, KUNIT_SUITES, BUILD_FEATURES,
                         TOPOLOGIES, selftest_names, where_matches)
@@ -276,7 +276,8 @@ class Boots:
         settle = None
         infos = []
         self._boot = {"stats": [], "build": None, "kunit": set(), "selftests": set(),
-                      "kmemleak": None, "checks": set(), "header": {}, "names": {}}
+                      "kmemleak": None, "checks": set(), "header": {}, "names": {},
+                      "phases": [], "printk": None}
         for line in lines:
             if section is not None:
                 if line.startswith("@@end "):
@@ -300,6 +301,10 @@ class Boots:
                 section = line[len("@@begin "):].split()
             elif line.startswith("@@settle "):
                 settle = line.split("=", 1)[1]
+            elif line.startswith("@@phase "):
+                self._boot["phases"].append(line.split(None, 1)[1].strip())
+            elif line.startswith("@@printk "):
+                self._boot["printk"] = line.split(None, 1)[1]
             elif line.startswith("@@kmemleak "):
                 self._boot["kmemleak"] = line.split()[1]
             elif line.startswith("@@smtest "):
@@ -330,7 +335,13 @@ class Boots:
         reports = console_reports(console)
         for rep in reports:
             r.add("FAIL", "%s/kernel-log" % tag, rep)
-        if not reports:
+        # Without the whole kernel log on the console, no report above (and
+        # no driver error line, _driver_errors()) would have been seen.
+        blind = console_problems(console, self._boot["phases"], done, self._boot["printk"])
+        for why in blind:
+            r.add("FAIL", "%s/kernel-log" % tag, why)
+        self._boot["blind"] = blind
+        if not reports and not blind:
             r.add("PASS", "%s/kernel-log" % tag)
         if plan is not None and done:
             self._verdict(tag, plan, console)
@@ -503,6 +514,10 @@ class Boots:
                 u = undeclared.setdefault((phase, rule.where), [0, line, rule])
                 u[0] += 1
         bad = 0
+        if self._boot.get("blind"):
+            bad += 1
+            r.add("FAIL", "%s/driver-log" % tag, "the console does not hold the whole kernel "
+                  "log (see kernel-log): its driver error lines cannot be checked")
         for (phase, i), n in sorted(used.items()):
             e = EXPECTED_ERRORS[phase][i]
             if n > e.bound(instances):

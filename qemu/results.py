@@ -210,6 +210,11 @@ REPORT_RES = [re.compile(p) for p in [
     r"lock held when returning to user space", r"INFO: task .* blocked for more than",
     r"rcu: INFO:", r"detected stall", r"soft lockup", r"hard LOCKUP",
     r"unreferenced object", r"Unable to handle kernel", r"Internal error:",
+    # Records lost before they reached the console: one of them may be the
+    # report or the driver error this scan is for.
+    r"printk messages dropped",
+    # A sanitiser that switched itself off checks nothing from then on.
+    r"DMA-API: debugging out of memory", r"Disabling lock debugging due to kernel taint",
 ]]
 TIMESTAMP_RE = re.compile(r"^\[\s*\d+\.\d+\]\s?")
 ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|[\x00-\x08\x0b-\x1f]")
@@ -224,6 +229,57 @@ def console_lines(path):
     except OSError:
         return []
     return [TIMESTAMP_RE.sub("", ANSI_RE.sub("", raw)).strip() for raw in text.splitlines()]
+
+
+# printk's KERN_WARNING: a console log level at or below it hides the
+# driver's dev_warn() lines (and the kernel's WARNING reports' headers).
+KERN_WARNING = 4
+
+
+def console_problems(path, phases, done, printk):
+    """Why the console cannot be trusted to hold the whole kernel log, as
+    reasons ([] when it can): unreadable or empty, no kernel banner (the log
+    went to another console), a phase of the result channel (PHASES, in
+    order) without its "smtest: phase" marker, no "smtest: done" although
+    the guest finished (DONE), or PRINTK (init.sh's @@printk: the guest's
+    /proc/sys/kernel/printk and ignore_loglevel) a level that does not
+    print warnings.  A boot that passed its kernel-log and driver-log
+    checks on such a console would have passed them on nothing."""
+    try:
+        size = os.path.getsize(path)
+    except OSError as e:
+        return ["console %s unreadable: %s" % (path, e.strerror)]
+    if size == 0:
+        return ["console %s is empty: the kernel log went elsewhere" % path]
+    lines = console_lines(path)
+    out = []
+    if not any(line.startswith("Linux version ") for line in lines):
+        out.append("no kernel banner (\"Linux version\") on the console: its first "
+                   "messages, or all of them, went elsewhere")
+    seen = [m.group(1) for m in map(PHASE_RE.match, lines) if m]
+    missing = [p for p in phases if p not in seen]
+    if missing:
+        out.append("phase marker(s) of /init missing from the console: %s (the kernel "
+                   "log did not reach it, or lost records)" % ", ".join(missing))
+    if done and not any(line.startswith("smtest: done after") for line in lines):
+        out.append("no \"smtest: done\" on the console although the guest finished: "
+                   "the end of the kernel log is missing")
+    if done:
+        if printk is None:
+            out.append("the guest did not report its console log level (@@printk)")
+        else:
+            w = printk.split()
+            ignore = "ignore_loglevel=Y" in w
+            try:
+                level = int(w[0])
+            except (IndexError, ValueError):
+                level = None
+            if level is None:
+                out.append("unreadable console log level: %r" % printk)
+            elif level <= KERN_WARNING and not ignore:
+                out.append("console log level %d: warnings (level %d) are not printed "
+                           "(quiet or loglevel= on the command line?)" % (level, KERN_WARNING))
+    return out
 
 
 def console_reports(path):
