@@ -21,7 +21,7 @@ from hostenv import HERE, REPO, CACHE, IN_CHROOT, show, in_chroot
 from initramfs import Initramfs
 from results import (note, parse_tap, tap_leaves, _subtree_failed, console_reports, _results_done,
                      POWEROFF_HUNG, console_lines, driver_rules, console_driver_errors,
-                     parse_stats, counter_growth, kunit_suites_in_sources, console_problems,
+                     parse_stats, counter_growth, stats_counters, counter_kinds, kunit_suites_in_sources, console_problems,
                      _wrap, _kmemleak_objects)
 from topologies import (EXPECTED_ERRORS, ALLOWED_SKIPS, KUNIT_SUITES, BUILD_FEATURES,
                         TOPOLOGIES, selftest_names, where_matches)
@@ -277,7 +277,7 @@ class Boots:
         infos = []
         self._boot = {"stats": [], "build": None, "kunit": set(), "selftests": set(),
                       "kmemleak": None, "checks": set(), "header": {}, "names": {},
-                      "phases": [], "printk": None}
+                      "phases": [], "printk": None, "stats_problems": []}
         for line in lines:
             if section is not None:
                 if line.startswith("@@end "):
@@ -364,7 +364,9 @@ class Boots:
             infos.append((name, body))
         elif kind == "stats":
             if endline is not None:
-                self._boot["stats"].append((name, parse_stats(body)))
+                problems = []
+                self._boot["stats"].append((name, parse_stats(body, problems)))
+                self._boot["stats_problems"] += ["%s: %s" % (name, p) for p in problems]
         elif kind == "build":
             self._boot["build"] = body
         elif kind == "kunit":
@@ -539,8 +541,18 @@ class Boots:
                                         "last read after %s" % snaps[-1][0]))
             return
         bad, prev = 0, {}
+        kind, problems = counter_kinds(stats_counters(os.path.join(REPO, "module")))
+        for p in problems + self._boot["stats_problems"]:
+            bad += 1
+            r.add("FAIL", "%s/smmu-counters" % tag, p)
+        unknown = sorted({k for _, snap in snaps for c in snap.values() for k in c
+                          if kind(k) is None})
+        for k in unknown:
+            bad += 1
+            r.add("FAIL", "%s/smmu-counters" % tag, "\"%s\": not a counter module/debugfs.c "
+                  "prints (counted as an error counter)" % k)
         for phase, snap in snaps:
-            grew = counter_growth(prev, snap)
+            grew = counter_growth(prev, snap, kind)
             prev = snap
             decls = [e for e in EXPECTED_ERRORS.get(phase, [])
                      if e.counter and where_matches(e.where, where)]

@@ -444,41 +444,115 @@ def console_driver_errors(lines, rules):
     return out
 
 
-# The counters of /sys/kernel/debug/smmuv3/<instance>/stats that count errors
-# (module/debugfs.c): any growth is an error the SMMU or the driver reported.
-# Not errors: commands issued, CMD_SYNCs, ASIDs/VMIDs in use, events handed
+# The counters of /sys/kernel/debug/smmuv3/<instance>/stats that do NOT
+# count errors; every other counter module/debugfs.c prints does (any growth
+# is an error the SMMU or the driver reported), so that a counter added there
+# is checked without anyone adding it here.  Names as stats_counters() reads
+# them from the sources, each conversion written "<x>".  Not errors: the
+# commands issued (per opcode), CMD_SYNCs, ASIDs/VMIDs in use, events handed
 # to a vIOMMU (events_to_guest: also counted under "event NAME").
-ERROR_COUNTER_RE = re.compile(r"^(cmd_timeouts|cmd_errors|inv_failures|asids_leaked|vmids_leaked|"
-                              r"tag_flush_failures|events_lost|event \S+|gerror_bit\d+)$")
+NON_ERROR_COUNTERS = ["cmd <x>", "cmd_syncs", "asids_used", "vmids_used", "events_to_guest"]
 
 
-def parse_stats(body):
-    """{instance: {counter: value}} from a stats section (init.sh stats())."""
+def stats_counters(module_dir):
+    """The counter names smmuv3_stats_show() (MODULE_DIR/debugfs.c) prints,
+    with each conversion of the name written "<x>" ("cmd <x>", "event <x>",
+    "gerror_bit<x>", "cmd_errors", ...): the format strings of its
+    seq_printf()s, one "NAME VALUE" per line.  [] if they cannot be read."""
+    try:
+        with open(os.path.join(module_dir, "debugfs.c"), errors="replace") as f:
+            text = f.read()
+    except OSError:
+        return []
+    m = re.search(r"\bsmmuv3_stats_show\s*\([^)]*\)\s*\{(.*?)\n\}", text, re.S)
+    if not m:
+        return []
+    names = []
+    body = m.group(1)
+    for c in re.finditer(r"\bseq_(?:printf|puts)\s*\(", body):
+        fmt = _c_strings(body[c.end():c.end() + 1000])
+        for line in (fmt or "").split("\n"):
+            if not line:
+                continue
+            # The last conversion is the value; the name is what precedes it.
+            convs = list(_CONV_RE.finditer(line))
+            if not convs or line[convs[-1].end():].strip():
+                names.append(None)  # a line that is not "NAME VALUE"
+                continue
+            name = line[:convs[-1].start()].rstrip()
+            names.append(_CONV_RE.sub("<x>", name))
+    return names
+
+
+def _counter_re(name):
+    return re.compile("^%s$" % r"\S+".join(re.escape(p) for p in name.split("<x>")))
+
+
+def counter_kinds(names):
+    """{counter name: "error" | "other"} classifier over NAMES (stats_counters()),
+    and the problems of the data: a NON_ERROR_COUNTERS entry the sources do
+    not print, a format line that is not "NAME VALUE", or no counters at all."""
+    problems = []
+    if not names:
+        problems.append("no counters found in module/debugfs.c's smmuv3_stats_show(): "
+                        "the counter check would check nothing")
+    if None in names:
+        problems.append("a seq_printf() line of smmuv3_stats_show() is not \"NAME VALUE\": "
+                        "results.py cannot tell its counter")
+    for n in NON_ERROR_COUNTERS:
+        if n not in names:
+            problems.append("NON_ERROR_COUNTERS lists \"%s\", which module/debugfs.c does "
+                            "not print: update qemu/results.py" % n)
+    known = [(n, _counter_re(n)) for n in names if n]
+
+    def kind(key):
+        for n, r in known:
+            if r.match(key):
+                return "other" if n in NON_ERROR_COUNTERS else "error"
+        return None  # not a counter of the sources
+    return kind, problems
+
+
+def parse_stats(body, problems=None):
+    """{instance: {counter: value}} from a stats section (init.sh stats()).
+    Every line that is not "instance NAME" or "NAME INTEGER", and a counter
+    or instance seen twice, is appended to PROBLEMS: a line the check cannot
+    read is a counter it does not check (a failing cat, a name that two
+    values share)."""
     out, cur = {}, None
+    problems = [] if problems is None else problems
     for line in body:
         line = line.strip()
+        if not line:
+            continue
         if line.startswith("instance "):
-            cur = out.setdefault(line.split(None, 1)[1], {})
+            name = line.split(None, 1)[1]
+            if name in out:
+                problems.append("instance %s listed twice" % name)
+            cur = out.setdefault(name, {})
             continue
         key, _, val = line.rpartition(" ")
-        if cur is None or not key:
+        if cur is None or not key or not re.match(r"^-?\d+$", val):
+            problems.append("unreadable line: %r" % line[:100])
             continue
-        try:
-            cur[key] = int(val)
-        except ValueError:
-            pass
+        if key in cur:
+            problems.append("%s: \"%s\" twice (%d, %s): the values cannot be told apart" % (
+                [k for k, v in out.items() if v is cur][0], key, cur[key], val))
+        cur[key] = int(val)
     return out
 
 
-def counter_growth(before, after):
-    """{counter: growth summed over instances} of the error counters between
-    two snapshots.  An instance new in AFTER, or whose counter went down (the
-    driver was unloaded and loaded again: smmuv3_lifecycle), counts from 0."""
+def counter_growth(before, after, kind):
+    """{counter: growth summed over instances} of the counters KIND
+    (counter_kinds()) does not call "other" (the error counters, and any
+    counter the sources do not print) between two snapshots.  An instance
+    new in AFTER, or whose counter went down (the driver was unloaded and
+    loaded again: smmuv3_lifecycle), counts from 0."""
     grew = {}
     for inst, counters in after.items():
         prev = before.get(inst, {})
         for k, v in counters.items():
-            if not ERROR_COUNTER_RE.match(k):
+            if kind(k) == "other":
                 continue
             d = v - prev.get(k, 0)
             if d < 0:
