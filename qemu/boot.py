@@ -21,9 +21,10 @@ from hostenv import HERE, REPO, CACHE, IN_CHROOT, show, in_chroot
 from initramfs import Initramfs
 from results import (note, parse_tap, tap_leaves, _subtree_failed, console_reports, _results_done,
                      POWEROFF_HUNG, console_lines, driver_rules, console_driver_errors,
-                     parse_stats, counter_growth, stats_counters, counter_kinds, kunit_suites_in_sources, console_problems,
+                     parse_stats, counter_growth, stats_counters, counter_kinds,
+                     kunit_cases_in_sources, kunit_suites_in_sources, console_problems,
                      _wrap, _kmemleak_objects)
-from topologies import (EXPECTED_ERRORS, ALLOWED_SKIPS, KUNIT_SUITES, BUILD_FEATURES,
+from topologies import (EXPECTED_ERRORS, ALLOWED_SKIPS, KUNIT_SUITES, BUILD_FEATURES, KUNIT_GUARDS,
                         TOPOLOGIES, selftest_names, where_matches)
 
 DISK_SIZE = 16 << 20
@@ -277,7 +278,7 @@ class Boots:
         infos = []
         self._boot = {"stats": [], "build": None, "kunit": set(), "selftests": set(),
                       "kmemleak": None, "checks": set(), "header": {}, "names": {},
-                      "phases": [], "printk": None, "stats_problems": []}
+                      "phases": [], "printk": None, "stats_problems": [], "kunit_cases": {}}
         for line in lines:
             if section is not None:
                 if line.startswith("@@end "):
@@ -378,6 +379,7 @@ class Boots:
                 if n.name != name:  # the results file's top level is the suite
                     n = _wrap(name, n)
                 tap_leaves([n], "%s/kunit" % tag, r)
+                self._boot["kunit_cases"].setdefault(name, []).extend(c.name for c in n.children)
         elif kind == "selftest":
             self._boot["selftests"].add(name)
             self.selftest_output[(tag, name)] = body
@@ -447,6 +449,7 @@ class Boots:
                           "kernel's data says the build lacks" % feat)
             if not missing and not extra:
                 r.add("PASS", "%s/kunit-suites" % tag, "%d suites" % len(want))
+            self._kunit_cases(tag, plan)
         missing = [t for t in plan["tests"] if t not in b["selftests"]]
         for t in missing:
             r.add("FAIL", "%s/%s" % (tag, t), "did not run: the topology calls for it "
@@ -464,6 +467,57 @@ class Boots:
             if st != "active":
                 r.add("FAIL", "%s/kmemleak" % tag, "kmemleak %s: this kernel is built with it, "
                       "so no leak check was done" % (st or "not reported"))
+
+    def _kunit_cases(self, tag, plan):
+        """Each suite that ran reported the KUNIT_CASE*() entries its sources
+        (module/tests/*.c) list for this build, and no other case."""
+        r = self.results
+        where = plan_where(plan)
+        cases, problems = kunit_cases_in_sources(os.path.join(REPO, "module", "tests"))
+        for p in problems:
+            r.add("FAIL", "%s/kunit-cases" % tag, p)
+        bad, n = len(problems), 0
+
+        def holds(conds):
+            for cond in conds:
+                for atom in cond.split("&&"):
+                    g = KUNIT_GUARDS.get(atom.strip())
+                    if g is None:
+                        raise KeyError(atom.strip())
+                    if not (g in plan["features"] if isinstance(g, str) else
+                            where_matches(g, where)):
+                        return False
+            return True
+        for suite, got in sorted(self._boot["kunit_cases"].items()):
+            if suite not in cases:
+                continue  # _verdict() fails a suite the sources do not define
+            want = []
+            for case, conds in cases[suite]:
+                try:
+                    if holds(conds):
+                        want.append(case)
+                except KeyError as e:
+                    bad += 1
+                    r.add("FAIL", "%s/kunit/%s/%s" % (tag, suite, case), "under #if %s: "
+                          "condition %s is not in qemu/topologies.py's KUNIT_GUARDS: say "
+                          "which builds have it" % (" / ".join(conds), e.args[0]))
+            n += len(want)
+            for case in want:
+                if case not in got:
+                    bad += 1
+                    r.add("FAIL", "%s/kunit/%s/%s" % (tag, suite, case), "not reported: "
+                          "module/tests lists it in the suite%s (compiled out, or the suite "
+                          "stopped early?)" % (
+                              " under #if " + " / ".join(dict(cases[suite])[case])
+                              if dict(cases[suite])[case] else ""))
+            for case in got:
+                if case not in want:
+                    bad += 1
+                    r.add("FAIL", "%s/kunit/%s/%s" % (tag, suite, case), "reported, but "
+                          "not a case module/tests lists for this build")
+        if not bad:
+            r.add("PASS", "%s/kunit-cases" % tag, "%d cases of %d suites, as the sources "
+                  "list them" % (n, len(self._boot["kunit_cases"])))
 
     def _selftest_names(self, tag, plan):
         """Each program that finished reported the tests topologies.py's

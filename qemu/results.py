@@ -573,3 +573,65 @@ def kunit_suites_in_sources(tests_dir):
         with open(os.path.join(tests_dir, n), errors="replace") as f:
             names.update(re.findall(r'\.name\s*=\s*"(smmuv3-[^"]+)"', f.read()))
     return names
+
+
+def kunit_cases_in_sources(tests_dir):
+    """The KUnit cases of each suite of TESTS_DIR/*.c, read from the sources
+    when the check runs (as driver_rules() reads the driver's messages): the
+    KUNIT_CASE*(name, ...) entries of the kunit_case array each suite's
+    .test_cases names, each with the #if conditions around it (a tuple of
+    the conditions' texts; "!(X)" for an #else branch).  Returns
+    ({suite: [(case, conditions)]}, problems): problems say what could not
+    be read (no suites, a suite whose array is not found, no cases)."""
+    out, problems = {}, []
+    try:
+        files = sorted(n for n in os.listdir(tests_dir) if n.endswith(".c"))
+    except OSError as e:
+        return out, ["cannot list %s: %s" % (tests_dir, e.strerror)]
+    for n in files:
+        with open(os.path.join(tests_dir, n), errors="replace") as f:
+            text = f.read()
+        arrays, stack, cur = {}, [], None
+        for line in text.splitlines():
+            d = re.match(r"^\s*#\s*(if|ifdef|ifndef|elif|else|endif)\b\s*(.*?)\s*(?:/[*/].*)?$",
+                         line)
+            if d:
+                kw, cond = d.groups()
+                if kw == "if":
+                    stack.append(cond)
+                elif kw == "ifdef":
+                    stack.append("defined(%s)" % cond)
+                elif kw == "ifndef":
+                    stack.append("!defined(%s)" % cond)
+                elif kw == "elif" and stack:
+                    stack[-1] = "!(%s) && %s" % (stack[-1], cond)
+                elif kw == "else" and stack:
+                    stack[-1] = "!(%s)" % stack[-1]
+                elif kw == "endif" and stack:
+                    stack.pop()
+                continue
+            m = re.match(r"^\s*static\s+struct\s+kunit_case\s+(\w+)\s*\[\s*\]", line)
+            if m:
+                cur = arrays.setdefault(m.group(1), [])
+                continue
+            if cur is not None:
+                for c in re.finditer(r"\bKUNIT_CASE\w*\s*\(\s*(\w+)", line):
+                    cur.append((c.group(1), tuple(stack)))
+                if "};" in line:
+                    cur = None
+        for m in re.finditer(r"static\s+struct\s+kunit_suite\s+\w+\s*=\s*\{(.*?)\};", text, re.S):
+            name = re.search(r'\.name\s*=\s*"([^"]+)"', m.group(1))
+            arr = re.search(r"\.test_cases\s*=\s*(\w+)", m.group(1))
+            if not name:
+                continue
+            if not arr or arr.group(1) not in arrays:
+                problems.append("module/tests/%s: suite %s: its test_cases array not found" % (
+                    n, name.group(1)))
+                continue
+            if not arrays[arr.group(1)]:
+                problems.append("module/tests/%s: suite %s: no KUNIT_CASE entries read" % (
+                    n, name.group(1)))
+            out[name.group(1)] = arrays[arr.group(1)]
+    if not out:
+        problems.append("no KUnit suites found in %s" % tests_dir)
+    return out, problems

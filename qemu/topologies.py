@@ -240,6 +240,20 @@ KUNIT_SUITES = {
     "smmuv3-viommu": "viommu", "smmuv3-nested": "viommu",
 }
 
+# The KUnit cases are read from module/tests/*.c when a boot is checked
+# (qemu/results.py kunit_cases_in_sources()): every KUNIT_CASE*() of a suite
+# that ran must be in its results, and nothing else.  A case inside #if is
+# expected where its condition holds; each condition (the parts of an &&)
+# is one of these: a smmuv3.ko feature (BUILD_FEATURES: the plan's features
+# say whether the build has it) or a WHERE of the boots whose kernel has it
+# (a kernel config option).  A condition not listed here fails the check.
+KUNIT_GUARDS = {
+    "SMMUV3_HAVE_VIOMMU": "viommu",
+    "SMMUV3_HAVE_HW_INFO": "hw_info",
+    # Linux 7.3's guest kernels (IOMMUFD selects it); 6.12 has no such option.
+    "IS_ENABLED(CONFIG_IOMMUFD_DRIVER_CORE)": {"kernel": ["debug", "base"]},
+}
+
 # The selftest programs (selftests/Makefile's TESTS and TESTS_LAST, in run
 # order): a boot must run each one its topology calls for, whatever the
 # build's tests.list says.
