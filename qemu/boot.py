@@ -555,7 +555,8 @@ class Boots:
         topo = TOPOLOGIES.get(plan.get("topology"))
         instances = topo.instances if topo else 1
         lines = console_lines(console)
-        errs = console_driver_errors(lines, driver_rules(os.path.join(REPO, "module")))
+        problems = []
+        errs = console_driver_errors(lines, driver_rules(os.path.join(REPO, "module"), problems))
         # Log lines: per phase, each counted against the first declaration
         # that matches it.
         used = {}   # (phase, index) -> lines
@@ -570,6 +571,9 @@ class Boots:
                 u = undeclared.setdefault((phase, rule.where), [0, line, rule])
                 u[0] += 1
         bad = 0
+        for p in problems:
+            bad += 1
+            r.add("FAIL", "%s/driver-log" % tag, p)
         if self._boot.get("blind"):
             bad += 1
             r.add("FAIL", "%s/driver-log" % tag, "the console does not hold the whole kernel "
