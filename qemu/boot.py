@@ -21,9 +21,10 @@ from hostenv import HERE, REPO, CACHE, IN_CHROOT, show, in_chroot
 from initramfs import Initramfs
 from results import (note, parse_tap, tap_leaves, _subtree_failed, console_reports, _results_done,
                      POWEROFF_HUNG, console_lines, driver_rules, console_driver_errors,
-                     parse_stats, counter_growth, kunit_suites_in_sources,
+                     parse_stats, counter_growth, stats_counters, counter_kinds,
+                     kunit_cases_in_sources, kunit_suites_in_sources, console_problems,
                      _wrap, _kmemleak_objects)
-from topologies import (EXPECTED_ERRORS, ALLOWED_SKIPS, KUNIT_SUITES, BUILD_FEATURES,
+from topologies import (EXPECTED_ERRORS, ALLOWED_SKIPS, KUNIT_SUITES, BUILD_FEATURES, KUNIT_GUARDS,
                         TOPOLOGIES, selftest_names, where_matches)
 
 DISK_SIZE = 16 << 20
@@ -286,7 +287,8 @@ class Boots:
         settle = None
         infos = []
         self._boot = {"stats": [], "build": None, "kunit": set(), "selftests": set(),
-                      "kmemleak": None, "checks": set(), "header": {}, "names": {}}
+                      "kmemleak": None, "checks": set(), "header": {}, "names": {},
+                      "phases": [], "printk": None, "stats_problems": [], "kunit_cases": {}}
         for line in lines:
             if section is not None:
                 if line.startswith("@@end "):
@@ -310,6 +312,10 @@ class Boots:
                 section = line[len("@@begin "):].split()
             elif line.startswith("@@settle "):
                 settle = line.split("=", 1)[1]
+            elif line.startswith("@@phase "):
+                self._boot["phases"].append(line.split(None, 1)[1].strip())
+            elif line.startswith("@@printk "):
+                self._boot["printk"] = line.split(None, 1)[1]
             elif line.startswith("@@kmemleak "):
                 self._boot["kmemleak"] = line.split()[1]
             elif line.startswith("@@smtest "):
@@ -340,7 +346,13 @@ class Boots:
         reports = console_reports(console)
         for rep in reports:
             r.add("FAIL", "%s/kernel-log" % tag, rep)
-        if not reports:
+        # Without the whole kernel log on the console, no report above (and
+        # no driver error line, _driver_errors()) would have been seen.
+        blind = console_problems(console, self._boot["phases"], done, self._boot["printk"])
+        for why in blind:
+            r.add("FAIL", "%s/kernel-log" % tag, why)
+        self._boot["blind"] = blind
+        if not reports and not blind:
             r.add("PASS", "%s/kernel-log" % tag)
         if plan is not None and done:
             self._verdict(tag, plan, console)
@@ -363,7 +375,9 @@ class Boots:
             infos.append((name, body))
         elif kind == "stats":
             if endline is not None:
-                self._boot["stats"].append((name, parse_stats(body)))
+                problems = []
+                self._boot["stats"].append((name, parse_stats(body, problems)))
+                self._boot["stats_problems"] += ["%s: %s" % (name, p) for p in problems]
         elif kind == "build":
             self._boot["build"] = body
         elif kind == "kunit":
@@ -375,6 +389,7 @@ class Boots:
                 if n.name != name:  # the results file's top level is the suite
                     n = _wrap(name, n)
                 tap_leaves([n], "%s/kunit" % tag, r)
+                self._boot["kunit_cases"].setdefault(name, []).extend(c.name for c in n.children)
         elif kind == "selftest":
             self._boot["selftests"].add(name)
             self.selftest_output[(tag, name)] = body
@@ -444,6 +459,7 @@ class Boots:
                           "kernel's data says the build lacks" % feat)
             if not missing and not extra:
                 r.add("PASS", "%s/kunit-suites" % tag, "%d suites" % len(want))
+            self._kunit_cases(tag, plan)
         missing = [t for t in plan["tests"] if t not in b["selftests"]]
         for t in missing:
             r.add("FAIL", "%s/%s" % (tag, t), "did not run: the topology calls for it "
@@ -461,6 +477,57 @@ class Boots:
             if st != "active":
                 r.add("FAIL", "%s/kmemleak" % tag, "kmemleak %s: this kernel is built with it, "
                       "so no leak check was done" % (st or "not reported"))
+
+    def _kunit_cases(self, tag, plan):
+        """Each suite that ran reported the KUNIT_CASE*() entries its sources
+        (module/tests/*.c) list for this build, and no other case."""
+        r = self.results
+        where = plan_where(plan)
+        cases, problems = kunit_cases_in_sources(os.path.join(REPO, "module", "tests"))
+        for p in problems:
+            r.add("FAIL", "%s/kunit-cases" % tag, p)
+        bad, n = len(problems), 0
+
+        def holds(conds):
+            for cond in conds:
+                for atom in cond.split("&&"):
+                    g = KUNIT_GUARDS.get(atom.strip())
+                    if g is None:
+                        raise KeyError(atom.strip())
+                    if not (g in plan["features"] if isinstance(g, str) else
+                            where_matches(g, where)):
+                        return False
+            return True
+        for suite, got in sorted(self._boot["kunit_cases"].items()):
+            if suite not in cases:
+                continue  # _verdict() fails a suite the sources do not define
+            want = []
+            for case, conds in cases[suite]:
+                try:
+                    if holds(conds):
+                        want.append(case)
+                except KeyError as e:
+                    bad += 1
+                    r.add("FAIL", "%s/kunit/%s/%s" % (tag, suite, case), "under #if %s: "
+                          "condition %s is not in qemu/topologies.py's KUNIT_GUARDS: say "
+                          "which builds have it" % (" / ".join(conds), e.args[0]))
+            n += len(want)
+            for case in want:
+                if case not in got:
+                    bad += 1
+                    r.add("FAIL", "%s/kunit/%s/%s" % (tag, suite, case), "not reported: "
+                          "module/tests lists it in the suite%s (compiled out, or the suite "
+                          "stopped early?)" % (
+                              " under #if " + " / ".join(dict(cases[suite])[case])
+                              if dict(cases[suite])[case] else ""))
+            for case in got:
+                if case not in want:
+                    bad += 1
+                    r.add("FAIL", "%s/kunit/%s/%s" % (tag, suite, case), "reported, but "
+                          "not a case module/tests lists for this build")
+        if not bad:
+            r.add("PASS", "%s/kunit-cases" % tag, "%d cases of %d suites, as the sources "
+                  "list them" % (n, len(self._boot["kunit_cases"])))
 
     def _selftest_names(self, tag, plan):
         """Each program that finished reported the tests topologies.py's
@@ -498,7 +565,8 @@ class Boots:
         topo = TOPOLOGIES.get(plan.get("topology"))
         instances = topo.instances if topo else 1
         lines = console_lines(console)
-        errs = console_driver_errors(lines, driver_rules(os.path.join(REPO, "module")))
+        problems = []
+        errs = console_driver_errors(lines, driver_rules(os.path.join(REPO, "module"), problems))
         # Log lines: per phase, each counted against the first declaration
         # that matches it.
         used = {}   # (phase, index) -> lines
@@ -513,6 +581,13 @@ class Boots:
                 u = undeclared.setdefault((phase, rule.where), [0, line, rule])
                 u[0] += 1
         bad = 0
+        for p in problems:
+            bad += 1
+            r.add("FAIL", "%s/driver-log" % tag, p)
+        if self._boot.get("blind"):
+            bad += 1
+            r.add("FAIL", "%s/driver-log" % tag, "the console does not hold the whole kernel "
+                  "log (see kernel-log): its driver error lines cannot be checked")
         for (phase, i), n in sorted(used.items()):
             e = EXPECTED_ERRORS[phase][i]
             if n > e.bound(instances):
@@ -534,8 +609,18 @@ class Boots:
                                         "last read after %s" % snaps[-1][0]))
             return
         bad, prev = 0, {}
+        kind, problems = counter_kinds(stats_counters(os.path.join(REPO, "module")))
+        for p in problems + self._boot["stats_problems"]:
+            bad += 1
+            r.add("FAIL", "%s/smmu-counters" % tag, p)
+        unknown = sorted({k for _, snap in snaps for c in snap.values() for k in c
+                          if kind(k) is None})
+        for k in unknown:
+            bad += 1
+            r.add("FAIL", "%s/smmu-counters" % tag, "\"%s\": not a counter module/debugfs.c "
+                  "prints (counted as an error counter)" % k)
         for phase, snap in snaps:
-            grew = counter_growth(prev, snap)
+            grew = counter_growth(prev, snap, kind)
             prev = snap
             decls = [e for e in EXPECTED_ERRORS.get(phase, [])
                      if e.counter and where_matches(e.where, where)]

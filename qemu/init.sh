@@ -47,6 +47,8 @@
 #                                 on the kernel log, so that run.py can tell
 #                                 which test a kernel message belongs to)
 #   @@kmemleak active|absent|disabled|off
+#   @@printk LEVELS ignore_loglevel=Y|N   /proc/sys/kernel/printk (run.py fails a
+#                                 boot whose console level hides warnings)
 #   @@done
 # Nothing this script prints to the kernel console may look like a kernel
 # report (run.py scans the console for those).
@@ -135,6 +137,9 @@ finish() {
 }
 
 res "@@smtest mode=$MODE driver=$DRIVER topology=$TOPOLOGY instances=$INSTANCES kernel=$(uname -r)"
+# The console log level: below 5 the driver's warnings never reach the
+# console that run.py reads (quiet, loglevel= on the command line).
+res "@@printk $(cat /proc/sys/kernel/printk 2>/dev/null | tr -s '\t ' '  ') ignore_loglevel=$(cat /sys/module/printk/parameters/ignore_loglevel 2>/dev/null || echo N)"
 # The modules the boot needs before the driver (the stock kernels' virtio
 # and VFIO modules): one that does not load fails the boot, not only the
 # tests that would need it.

@@ -59,14 +59,15 @@ class Node:
         self.diag = []       # lines printed before the result line
 
     def status(self):
+        """A "not ok" is a FAIL whatever its directive: kselftest and KUnit
+        print their skips as "ok ... # SKIP", and no test of ours is an
+        expected failure (XFAIL) or unfinished (TODO)."""
         d = self.directive.upper()
-        if d.startswith("SKIP"):
+        if not self.ok:
+            return "FAIL"
+        if d.startswith("SKIP") or d.startswith("TODO"):
             return "SKIP"
-        if d.startswith("XFAIL"):
-            return "PASS"
-        if d.startswith("TODO"):
-            return "SKIP"
-        return "PASS" if self.ok else "FAIL"
+        return "PASS"
 
 
 def _indent(s):
@@ -153,7 +154,9 @@ def parse_tap(lines):
 
 # kselftest_harness.h's report of a failed EXPECT_*() or ASSERT_*():
 # "# FILE.c:LINE:TEST:Expected A (x) == B (y)".
-EXPECT_FAILED_RE = re.compile(r"\.c:\d+:[^:]*:Expected\b")
+# KUnit's "EXPECTATION FAILED at FILE.c:LINE" (kunit_skip() after a failed
+# KUNIT_EXPECT_*() also turns the failure into a skip).
+EXPECT_FAILED_RE = re.compile(r"\.c:\d+:[^:]*:Expected\b|(EXPECTATION|ASSERTION) FAILED at ")
 
 FAILURE_RE = re.compile(r"EXPECTATION FAILED|ASSERTION FAILED|Expected|FAIL|fail|error|"
                         r"[a-z_]+\.c:\d+")
@@ -210,6 +213,11 @@ REPORT_RES = [re.compile(p) for p in [
     r"lock held when returning to user space", r"INFO: task .* blocked for more than",
     r"rcu: INFO:", r"detected stall", r"soft lockup", r"hard LOCKUP",
     r"unreferenced object", r"Unable to handle kernel", r"Internal error:",
+    # Records lost before they reached the console: one of them may be the
+    # report or the driver error this scan is for.
+    r"printk messages dropped",
+    # A sanitiser that switched itself off checks nothing from then on.
+    r"DMA-API: debugging out of memory", r"Disabling lock debugging due to kernel taint",
 ]]
 TIMESTAMP_RE = re.compile(r"^\[\s*\d+\.\d+\]\s?")
 ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|[\x00-\x08\x0b-\x1f]")
@@ -224,6 +232,57 @@ def console_lines(path):
     except OSError:
         return []
     return [TIMESTAMP_RE.sub("", ANSI_RE.sub("", raw)).strip() for raw in text.splitlines()]
+
+
+# printk's KERN_WARNING: a console log level at or below it hides the
+# driver's dev_warn() lines (and the kernel's WARNING reports' headers).
+KERN_WARNING = 4
+
+
+def console_problems(path, phases, done, printk):
+    """Why the console cannot be trusted to hold the whole kernel log, as
+    reasons ([] when it can): unreadable or empty, no kernel banner (the log
+    went to another console), a phase of the result channel (PHASES, in
+    order) without its "smtest: phase" marker, no "smtest: done" although
+    the guest finished (DONE), or PRINTK (init.sh's @@printk: the guest's
+    /proc/sys/kernel/printk and ignore_loglevel) a level that does not
+    print warnings.  A boot that passed its kernel-log and driver-log
+    checks on such a console would have passed them on nothing."""
+    try:
+        size = os.path.getsize(path)
+    except OSError as e:
+        return ["console %s unreadable: %s" % (path, e.strerror)]
+    if size == 0:
+        return ["console %s is empty: the kernel log went elsewhere" % path]
+    lines = console_lines(path)
+    out = []
+    if not any(line.startswith("Linux version ") for line in lines):
+        out.append("no kernel banner (\"Linux version\") on the console: its first "
+                   "messages, or all of them, went elsewhere")
+    seen = [m.group(1) for m in map(PHASE_RE.match, lines) if m]
+    missing = [p for p in phases if p not in seen]
+    if missing:
+        out.append("phase marker(s) of /init missing from the console: %s (the kernel "
+                   "log did not reach it, or lost records)" % ", ".join(missing))
+    if done and not any(line.startswith("smtest: done after") for line in lines):
+        out.append("no \"smtest: done\" on the console although the guest finished: "
+                   "the end of the kernel log is missing")
+    if done:
+        if printk is None:
+            out.append("the guest did not report its console log level (@@printk)")
+        else:
+            w = printk.split()
+            ignore = "ignore_loglevel=Y" in w
+            try:
+                level = int(w[0])
+            except (IndexError, ValueError):
+                level = None
+            if level is None:
+                out.append("unreadable console log level: %r" % printk)
+            elif level <= KERN_WARNING and not ignore:
+                out.append("console log level %d: warnings (level %d) are not printed "
+                           "(quiet or loglevel= on the command line?)" % (level, KERN_WARNING))
+    return out
 
 
 def console_reports(path):
@@ -285,8 +344,13 @@ def _keyvals(text):
 # The printk levels whose messages are errors: an error or warning line of
 # smmuv3.ko fails the boot unless the test that provoked it declares it.
 # (dev_info, dev_notice and dev_dbg lines are not errors.)
-ERROR_PRINTS = r"\b(dev_err|dev_warn|dev_crit|dev_alert|dev_emerg|pr_err|pr_warn|pr_crit)" \
-               r"(_ratelimited|_once)?\s*\("
+_KERN_ERRORS = r"KERN_(?:EMERG|ALERT|CRIT|ERR|WARNING)\b"
+ERROR_PRINTS = (r"\b(?:(?:dev_err|dev_warn|dev_crit|dev_alert|dev_emerg|pr_err|pr_warn|pr_crit|"
+                r"pr_alert|pr_emerg)(?:_ratelimited|_once)?\s*\(|dev_err_probe\s*\(|"
+                r"(?:printk|dev_printk)(?:_ratelimited|_once)?\s*\(\s*(?=" + _KERN_ERRORS + r"))")
+# Fewer rules than this: the reader has stopped finding the driver's
+# messages (44 when this was written).
+DRIVER_RULES_FLOOR = 20
 _CONV_RE = re.compile(r"%(?:%|[-#0 +']*(?:\d+|\*)?(?:\.(?:\d+|\*))?"
                       r"(?:hh|h|ll|l|z|t|j)?(?:p[a-zA-Z]*|[diouxXcs]))")
 
@@ -342,27 +406,38 @@ def _c_strings(text):
     return "".join(out) if started else None
 
 
-def driver_rules(module_dir):
+def driver_rules(module_dir, problems=None):
     """Every error and warning message printed by the driver's sources
     (MODULE_DIR/*.c, not its KUnit tests), as Rules.  Read from the sources
     when the check runs: a new error message is covered without a list to
-    keep."""
+    keep.  What makes the rules incomplete goes to PROBLEMS: MODULE_DIR
+    unreadable, fewer rules than DRIVER_RULES_FLOOR, a print whose format
+    is not a string literal."""
     rules = []
+    problems = [] if problems is None else problems
     try:
         names = sorted(n for n in os.listdir(module_dir) if n.endswith(".c"))
-    except OSError:
-        return rules
+    except OSError as e:
+        problems.append("cannot list %s: %s" % (module_dir, e.strerror))
+        names = []
     for n in names:
         with open(os.path.join(module_dir, n), errors="replace") as f:
             text = f.read()
         for m in re.finditer(ERROR_PRINTS, text):
             fmt = _c_strings(text[m.end():m.end() + 2000])
             if not fmt:
+                problems.append("module/%s:%d: an error or warning print whose format "
+                                "results.py cannot read: its lines would go unchecked" % (
+                                    n, text.count("\n", 0, m.start()) + 1))
                 continue
             line = text.count("\n", 0, m.start()) + 1
             rules.append(Rule(fmt.rstrip("\n"), "module/%s:%d" % (n, line)))
     # A ratelimited message that was suppressed: the kernel says how many
     # times, naming the function that printed it.
+    if len(rules) < DRIVER_RULES_FLOOR:
+        problems.append("%d error and warning messages read from %s, fewer than %d: the "
+                        "driver-log check would miss most" % (len(rules), module_dir,
+                                                              DRIVER_RULES_FLOOR))
     rules.append(Rule("smmuv3_%s: %d callbacks suppressed", "lib/ratelimit.c"))
     return rules
 
@@ -388,41 +463,115 @@ def console_driver_errors(lines, rules):
     return out
 
 
-# The counters of /sys/kernel/debug/smmuv3/<instance>/stats that count errors
-# (module/debugfs.c): any growth is an error the SMMU or the driver reported.
-# Not errors: commands issued, CMD_SYNCs, ASIDs/VMIDs in use, events handed
+# The counters of /sys/kernel/debug/smmuv3/<instance>/stats that do NOT
+# count errors; every other counter module/debugfs.c prints does (any growth
+# is an error the SMMU or the driver reported), so that a counter added there
+# is checked without anyone adding it here.  Names as stats_counters() reads
+# them from the sources, each conversion written "<x>".  Not errors: the
+# commands issued (per opcode), CMD_SYNCs, ASIDs/VMIDs in use, events handed
 # to a vIOMMU (events_to_guest: also counted under "event NAME").
-ERROR_COUNTER_RE = re.compile(r"^(cmd_timeouts|cmd_errors|inv_failures|asids_leaked|vmids_leaked|"
-                              r"tag_flush_failures|events_lost|event \S+|gerror_bit\d+)$")
+NON_ERROR_COUNTERS = ["cmd <x>", "cmd_syncs", "asids_used", "vmids_used", "events_to_guest"]
 
 
-def parse_stats(body):
-    """{instance: {counter: value}} from a stats section (init.sh stats())."""
+def stats_counters(module_dir):
+    """The counter names smmuv3_stats_show() (MODULE_DIR/debugfs.c) prints,
+    with each conversion of the name written "<x>" ("cmd <x>", "event <x>",
+    "gerror_bit<x>", "cmd_errors", ...): the format strings of its
+    seq_printf()s, one "NAME VALUE" per line.  [] if they cannot be read."""
+    try:
+        with open(os.path.join(module_dir, "debugfs.c"), errors="replace") as f:
+            text = f.read()
+    except OSError:
+        return []
+    m = re.search(r"\bsmmuv3_stats_show\s*\([^)]*\)\s*\{(.*?)\n\}", text, re.S)
+    if not m:
+        return []
+    names = []
+    body = m.group(1)
+    for c in re.finditer(r"\bseq_(?:printf|puts)\s*\(", body):
+        fmt = _c_strings(body[c.end():c.end() + 1000])
+        for line in (fmt or "").split("\n"):
+            if not line:
+                continue
+            # The last conversion is the value; the name is what precedes it.
+            convs = list(_CONV_RE.finditer(line))
+            if not convs or line[convs[-1].end():].strip():
+                names.append(None)  # a line that is not "NAME VALUE"
+                continue
+            name = line[:convs[-1].start()].rstrip()
+            names.append(_CONV_RE.sub("<x>", name))
+    return names
+
+
+def _counter_re(name):
+    return re.compile("^%s$" % r"\S+".join(re.escape(p) for p in name.split("<x>")))
+
+
+def counter_kinds(names):
+    """{counter name: "error" | "other"} classifier over NAMES (stats_counters()),
+    and the problems of the data: a NON_ERROR_COUNTERS entry the sources do
+    not print, a format line that is not "NAME VALUE", or no counters at all."""
+    problems = []
+    if not names:
+        problems.append("no counters found in module/debugfs.c's smmuv3_stats_show(): "
+                        "the counter check would check nothing")
+    if None in names:
+        problems.append("a seq_printf() line of smmuv3_stats_show() is not \"NAME VALUE\": "
+                        "results.py cannot tell its counter")
+    for n in NON_ERROR_COUNTERS:
+        if n not in names:
+            problems.append("NON_ERROR_COUNTERS lists \"%s\", which module/debugfs.c does "
+                            "not print: update qemu/results.py" % n)
+    known = [(n, _counter_re(n)) for n in names if n]
+
+    def kind(key):
+        for n, r in known:
+            if r.match(key):
+                return "other" if n in NON_ERROR_COUNTERS else "error"
+        return None  # not a counter of the sources
+    return kind, problems
+
+
+def parse_stats(body, problems=None):
+    """{instance: {counter: value}} from a stats section (init.sh stats()).
+    Every line that is not "instance NAME" or "NAME INTEGER", and a counter
+    or instance seen twice, is appended to PROBLEMS: a line the check cannot
+    read is a counter it does not check (a failing cat, a name that two
+    values share)."""
     out, cur = {}, None
+    problems = [] if problems is None else problems
     for line in body:
         line = line.strip()
+        if not line:
+            continue
         if line.startswith("instance "):
-            cur = out.setdefault(line.split(None, 1)[1], {})
+            name = line.split(None, 1)[1]
+            if name in out:
+                problems.append("instance %s listed twice" % name)
+            cur = out.setdefault(name, {})
             continue
         key, _, val = line.rpartition(" ")
-        if cur is None or not key:
+        if cur is None or not key or not re.match(r"^-?\d+$", val):
+            problems.append("unreadable line: %r" % line[:100])
             continue
-        try:
-            cur[key] = int(val)
-        except ValueError:
-            pass
+        if key in cur:
+            problems.append("%s: \"%s\" twice (%d, %s): the values cannot be told apart" % (
+                [k for k, v in out.items() if v is cur][0], key, cur[key], val))
+        cur[key] = int(val)
     return out
 
 
-def counter_growth(before, after):
-    """{counter: growth summed over instances} of the error counters between
-    two snapshots.  An instance new in AFTER, or whose counter went down (the
-    driver was unloaded and loaded again: smmuv3_lifecycle), counts from 0."""
+def counter_growth(before, after, kind):
+    """{counter: growth summed over instances} of the counters KIND
+    (counter_kinds()) does not call "other" (the error counters, and any
+    counter the sources do not print) between two snapshots.  An instance
+    new in AFTER, or whose counter went down (the driver was unloaded and
+    loaded again: smmuv3_lifecycle), counts from 0."""
     grew = {}
     for inst, counters in after.items():
         prev = before.get(inst, {})
         for k, v in counters.items():
-            if not ERROR_COUNTER_RE.match(k):
+            if kind(k) == "other":
                 continue
             d = v - prev.get(k, 0)
             if d < 0:
@@ -443,3 +592,65 @@ def kunit_suites_in_sources(tests_dir):
         with open(os.path.join(tests_dir, n), errors="replace") as f:
             names.update(re.findall(r'\.name\s*=\s*"(smmuv3-[^"]+)"', f.read()))
     return names
+
+
+def kunit_cases_in_sources(tests_dir):
+    """The KUnit cases of each suite of TESTS_DIR/*.c, read from the sources
+    when the check runs (as driver_rules() reads the driver's messages): the
+    KUNIT_CASE*(name, ...) entries of the kunit_case array each suite's
+    .test_cases names, each with the #if conditions around it (a tuple of
+    the conditions' texts; "!(X)" for an #else branch).  Returns
+    ({suite: [(case, conditions)]}, problems): problems say what could not
+    be read (no suites, a suite whose array is not found, no cases)."""
+    out, problems = {}, []
+    try:
+        files = sorted(n for n in os.listdir(tests_dir) if n.endswith(".c"))
+    except OSError as e:
+        return out, ["cannot list %s: %s" % (tests_dir, e.strerror)]
+    for n in files:
+        with open(os.path.join(tests_dir, n), errors="replace") as f:
+            text = f.read()
+        arrays, stack, cur = {}, [], None
+        for line in text.splitlines():
+            d = re.match(r"^\s*#\s*(if|ifdef|ifndef|elif|else|endif)\b\s*(.*?)\s*(?:/[*/].*)?$",
+                         line)
+            if d:
+                kw, cond = d.groups()
+                if kw == "if":
+                    stack.append(cond)
+                elif kw == "ifdef":
+                    stack.append("defined(%s)" % cond)
+                elif kw == "ifndef":
+                    stack.append("!defined(%s)" % cond)
+                elif kw == "elif" and stack:
+                    stack[-1] = "!(%s) && %s" % (stack[-1], cond)
+                elif kw == "else" and stack:
+                    stack[-1] = "!(%s)" % stack[-1]
+                elif kw == "endif" and stack:
+                    stack.pop()
+                continue
+            m = re.match(r"^\s*static\s+struct\s+kunit_case\s+(\w+)\s*\[\s*\]", line)
+            if m:
+                cur = arrays.setdefault(m.group(1), [])
+                continue
+            if cur is not None:
+                for c in re.finditer(r"\bKUNIT_CASE\w*\s*\(\s*(\w+)", line):
+                    cur.append((c.group(1), tuple(stack)))
+                if "};" in line:
+                    cur = None
+        for m in re.finditer(r"static\s+struct\s+kunit_suite\s+\w+\s*=\s*\{(.*?)\};", text, re.S):
+            name = re.search(r'\.name\s*=\s*"([^"]+)"', m.group(1))
+            arr = re.search(r"\.test_cases\s*=\s*(\w+)", m.group(1))
+            if not name:
+                continue
+            if not arr or arr.group(1) not in arrays:
+                problems.append("module/tests/%s: suite %s: its test_cases array not found" % (
+                    n, name.group(1)))
+                continue
+            if not arrays[arr.group(1)]:
+                problems.append("module/tests/%s: suite %s: no KUNIT_CASE entries read" % (
+                    n, name.group(1)))
+            out[name.group(1)] = arrays[arr.group(1)]
+    if not out:
+        problems.append("no KUnit suites found in %s" % tests_dir)
+    return out, problems

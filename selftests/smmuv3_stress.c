@@ -99,7 +99,8 @@ struct worker {
 	int idx;
 	char bdf[32];
 	struct edu_dev d;
-	bool nesting;			/* its instance has both stages */
+	bool can_nest;			/* its instance has both stages (IDR) */
+	bool nesting;			/* can_nest, and a nesting parent is a target */
 	/*
 	 * Bit c: the first epoch's attach to the shared candidate c (0 the
 	 * HWPT, 1 the nesting parent) was refused with EINVAL.  A later epoch
@@ -527,7 +528,8 @@ static int epoch_setup(struct stress *st, bool first, char *why, size_t len)
 			return -1;
 		}
 		ret = edu_dev_has_nesting(&w->d, &how);
-		w->nesting = ret > 0;
+		w->can_nest = ret > 0;
+		w->nesting = w->can_nest;
 		w->ntgt = 0;
 		w->tgt[w->ntgt++] = st->ioas;
 		w->cur = 0;
@@ -616,6 +618,24 @@ static int epoch_setup(struct stress *st, bool first, char *why, size_t len)
 					 "%s) on the shared %s with EINVAL, which the first epoch "
 					 "accepted", w->d.bdf, w->d.inst,
 					 c ? "nesting parent" : "HWPT");
+				return -1;
+			}
+			/*
+			 * The first epoch's refusals decide the targets; ours may
+			 * refuse only the shared nesting parent, and only to a
+			 * device whose instance lacks a stage (its IDR says so):
+			 * A's own HWPT, or a parent an instance with both stages
+			 * could use, refused is a driver failure, not a target
+			 * fewer.
+			 */
+			if (ret == -EINVAL && first && env_driver_ours() &&
+			    (c == 0 || w->can_nest)) {
+				snprintf(why, len, "the driver refuses %s (behind %s, which has "
+					 "both stages: %s) on the %s allocated for %s (behind %s) "
+					 "with EINVAL", w->d.bdf, w->d.inst,
+					 w->can_nest ? "yes" : "no",
+					 c ? "nesting parent" : "HWPT", st->w[0].d.bdf,
+					 st->w[0].d.inst);
 				return -1;
 			}
 			if (ret == -EINVAL) {
@@ -770,6 +790,25 @@ TEST_F_TIMEOUT(stress, run, 3600)
 	EXPECT_EQ(0UL, atomic_load(&st->c[C_OP_ERRORS]))
 		TH_LOG("operations failed while the iommufd was open (see the errors above)");
 	EXPECT_LT(0UL, atomic_load(&st->c[C_DMA_CHECKS]));
+	if (!env_driver_ours())
+		return;
+	/* Every device that can nest had the shared nesting parent as a target. */
+	if (st->mode != M_SEPARATE && st->w[0].can_nest) {
+		int can = 0, had = 0;
+
+		for (int i = 0; i < st->n; i++) {
+			can += st->w[i].can_nest;
+			had += st->w[i].nesting;
+		}
+		EXPECT_EQ(can, had) TH_LOG("%d of the %d devices whose instance has both "
+					   "stages had the shared nesting parent as a target",
+					   had, can);
+	}
+	/* The vIOMMU part of the variant happened, guest invalidations included. */
+	if (st->mode == M_NESTED) {
+		EXPECT_LT(0UL, atomic_load(&st->c[C_VIOMMU_CYCLES]));
+		EXPECT_LT(0UL, atomic_load(&st->c[C_INVALIDATIONS]));
+	}
 }
 
 TEST_HARNESS_MAIN
