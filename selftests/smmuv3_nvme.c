@@ -37,7 +37,7 @@
 #include "kselftest_harness.h"
 
 #include "blk.h"
-#include "dbgfs.h"
+#include "debugfs.h"
 #include "env.h"
 #include "mem.h"
 #include "sysfs.h"
