@@ -257,6 +257,8 @@ def run_steps(runner, o, names, guest, echo_static):
         runner.sparse(echo=echo_static)
     if "oracle" in o.static:
         runner.oracle(echo=echo_static)
+    if "package" in o.static:
+        runner.package_checks(echo=echo_static)
     # Before the other guest kernels: a cold cache is still building them
     # in the background (prebuild()), and the stock boots need none of them.
     if STOCK in names:
@@ -314,7 +316,7 @@ def main():
                     help="everything: checkpatch, sparse, oracle, all topologies, stock-dkms")
     ap.add_argument("--demo", action="store_true",
                     help="boot acpi2 and show what the driver set up (make run)")
-    ap.add_argument("--static", action="append", choices=["checkpatch", "sparse", "oracle"],
+    ap.add_argument("--static", action="append", choices=["checkpatch", "sparse", "oracle", "package"],
                     default=[],
                     help="run a static check (repeatable)")
     ap.add_argument("--build", action="store_true", help="only build the module (make module)")
@@ -375,7 +377,7 @@ def main():
         # Not yet the differential oracle (--topology diff): one difference
         # it finds (detach's extra CFGI_STE) is not explained yet.
         names = names or DEFAULT_TOPOLOGIES + [STOCK]
-        o.static = ["checkpatch", "sparse", "oracle"]
+        o.static = ["checkpatch", "sparse", "oracle", "package"]
     elif not names and not o.static and not o.build:
         names = list(DEFAULT_TOPOLOGIES)
 
