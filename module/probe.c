@@ -23,6 +23,7 @@
 #include <kunit/visibility.h>
 
 #include <smmuv3/smmuv3.h>
+#include <smmuv3/status.h>
 
 /* Register acknowledgments: generous, as QEMU under TCG can be slow. */
 #define SMMUV3_ACK_TIMEOUT_US	(100 * USEC_PER_MSEC)
@@ -643,6 +644,7 @@ static int __init smmuv3_module_init(void)
 	ret = platform_driver_register(&smmuv3_platform_driver);
 	if (ret)
 		goto out_register;
+	smmuv3_status_report(&smmuv3_platform_driver.driver);
 	return 0;
 
 out_register:
