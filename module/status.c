@@ -246,12 +246,12 @@ static int smmuv3_status_count(struct device *dev, void *data)
 		st->driven++;
 	} else if (drv) {
 		st->other++;
-		dev_warn(dev,
-			 "owned by the driver %s, not by smmuv3 (the kernel's built-in driver is kept off with initcall_blacklist=arm_smmu_driver_init: smmuv3-ctl enable)\n",
-			 drv->name);
+		dev_notice(dev,
+			   "owned by the driver %s, not by smmuv3 (the kernel's built-in driver is kept off with initcall_blacklist=arm_smmu_driver_init: smmuv3-ctl enable)\n",
+			   drv->name);
 	} else {
-		dev_warn(dev,
-			 "no driver: smmuv3's probe failed or was deferred (see above)\n");
+		dev_notice(dev,
+			   "no driver: smmuv3's probe failed, was deferred or was not tried (drivers_autoprobe)\n");
 	}
 	return 0;
 }
@@ -262,9 +262,9 @@ static int smmuv3_status_count(struct device *dev, void *data)
  *	instances present have run)
  *
  * Logs the version and the number of instances driven; names each instance
- * another driver owns or none does, and each PCI device behind an instance
- * of ours that was bound before, without an IOMMU group (see the top of
- * this file).
+ * another driver owns or none does (notices: a state, not an error), and,
+ * as critical, each PCI device behind an instance of ours that was bound
+ * before, without an IOMMU group (see the top of this file).
  */
 void smmuv3_status_report(const struct device_driver *ours)
 {
