@@ -235,6 +235,11 @@ class CtlTest(unittest.TestCase):
         t = self.tree(kernels=(RUNNING, OTHER), built=(RUNNING,))
         self.assert_refused(t, "kernel %s has no smmuv3.ko built by DKMS" % OTHER)
 
+    def test_refused_old_kernel_installed(self):
+        old = "6.1.0-40-arm64"
+        t = self.tree(kernels=(RUNNING, old), built=(RUNNING,))
+        self.assert_refused(t, "kernel %s has no smmuv3.ko built by DKMS and cannot have one" % old)
+
     def test_refused_headers_metapackage_missing(self):
         t = self.tree(packages=("linux-image-arm64",))
         self.assert_refused(t, "linux-headers-arm64 is not installed")
