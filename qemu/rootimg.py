@@ -13,6 +13,7 @@ qemu/stock.sh directly):
 
 Prints ROOTFS=<image> (and KERNEL=, SECOND= from stage 1) on stdout."""
 
+import fcntl
 import os
 import subprocess
 import sys
@@ -83,6 +84,8 @@ def main():
     s1 = sh_keyvals(["bash", os.path.join(HERE, "rootimg.sh"), "stage1"])
     d = s1["DIR"]
     out = os.path.join(d, "rootfs.img")
+    lock = open(os.path.join(d, ".stage2.lock"), "w")
+    fcntl.flock(lock, fcntl.LOCK_EX)  # one stage 2 per key; the others wait for it
     if not os.path.exists(os.path.join(d, ".complete")):
         stock = sh_keyvals(["bash", os.path.join(HERE, "stock.sh"), "fetch", "6.12"])
         moddir = stock["MODULES"]
@@ -122,6 +125,7 @@ def main():
         with open(os.path.join(d, ".complete"), "w") as f:
             f.write("stage 2: %.0f s\n" % (time.time() - t))
         print("rootimg: stage 2 done in %.0f s" % (time.time() - t), file=sys.stderr)
+    lock.close()
     print("ROOTFS=" + out)
     print("KERNEL=" + s1["KERNEL"])
     print("SECOND=" + s1["SECOND"])
