@@ -47,20 +47,24 @@ def debugfs_ls(image, path):
     return [f.split("/")[5] for f in p.stdout.decode().splitlines() if f.count("/") >= 6]
 
 
+def debugfs_put(image, local, dest_dir, name, mode="0100644"):
+    """Copy the file LOCAL to DEST_DIR/NAME (DEST_DIR existing) in the ext4 IMAGE."""
+    cmds = image + ".debugfs"
+    with open(cmds, "w") as f:
+        f.write("cd %s\nrm %s\nwrite %s %s\nsif %s mode %s\n" % (
+            dest_dir, name, local, name, name, mode))
+    subprocess.run(["debugfs", "-w", "-f", cmds, image], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.unlink(cmds)
+
+
 def debugfs_put_script(image, text, dest_dir, name):
-    """Write TEXT as the executable DEST_DIR/NAME (DEST_DIR existing) into
-    the ext4 IMAGE."""
+    """Write TEXT as the executable DEST_DIR/NAME into the ext4 IMAGE."""
     local = image + "." + name
     with open(local, "w") as f:
         f.write(text)
-    cmds = image + ".debugfs"
-    with open(cmds, "w") as f:
-        f.write("cd %s\nrm %s\nwrite %s %s\nsif %s mode 0100755\n" % (
-            dest_dir, name, local, name, name))
-    subprocess.run(["debugfs", "-w", "-f", cmds, image], check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    debugfs_put(image, local, dest_dir, name, "0100755")
     os.unlink(local)
-    os.unlink(cmds)
 
 
 def grub_cmdline(cfg, release):
@@ -97,6 +101,8 @@ def main():
     ap.add_argument("--release", help="kernel release to boot (default: the newest in /boot)")
     ap.add_argument("--timeout", type=int, default=1800)
     ap.add_argument("--append", action="append", default=[])
+    ap.add_argument("--put", action="append", default=[], metavar="FILE",
+                    help="copy FILE into the image's /root first (repeatable)")
     ap.add_argument("cmd", nargs="?", default="uname -a; cat /proc/cmdline; "
                     "for d in /sys/bus/platform/devices/arm-smmu-v3.*; do "
                     "echo $d $(readlink $d/driver); done; ls /sys/kernel/iommu_groups")
@@ -125,6 +131,8 @@ def main():
     except (RuntimeError, subprocess.CalledProcessError):
         pass
     args = args or "root=LABEL=root ro"
+    for f in o.put:
+        debugfs_put(disk, f, "/root", os.path.basename(f))
     # The command as a script in the image: the kernel command line has no
     # quoting systemd and the kernel agree on.
     debugfs_put_script(disk, "#!/bin/sh\n" + o.cmd + "\n", "/usr/local/sbin", "smmuv3-e2e-cmd")
