@@ -21,6 +21,7 @@
 #include <kunit/visibility.h>
 
 #include <smmuv3/smmuv3.h>
+#include <smmuv3/status.h>
 
 /*
  * Instances by firmware node, for probe_device (the iommu core does not yet
@@ -267,6 +268,7 @@ static int __init smmuv3_module_init(void)
 	ret = platform_driver_register(&smmuv3_platform_driver);
 	if (ret)
 		goto out_register;
+	smmuv3_status_report(&smmuv3_platform_driver.driver);
 	return 0;
 
 out_register:

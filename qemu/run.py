@@ -257,6 +257,8 @@ def run_steps(runner, o, names, guest, echo_static):
         runner.sparse(echo=echo_static)
     if "oracle" in o.static:
         runner.oracle(echo=echo_static)
+    if "package" in o.static:
+        runner.package_checks(echo=echo_static)
     # Before the other guest kernels: a cold cache is still building them
     # in the background (prebuild()), and the stock boots need none of them.
     if STOCK in names:
@@ -316,7 +318,7 @@ def main():
                     help="make run: one quick acpi2 boot showing the SMMUs, the IOMMU groups, "
                     "DMA through each SMMU and one domain shared by both (see qemu/demo.py; "
                     "default kernel: base if built, else debug if built, else base)")
-    ap.add_argument("--static", action="append", choices=["checkpatch", "sparse", "oracle"],
+    ap.add_argument("--static", action="append", choices=["checkpatch", "sparse", "oracle", "package"],
                     default=[],
                     help="run a static check (repeatable)")
     ap.add_argument("--build", action="store_true", help="only build the module (make module)")
@@ -377,7 +379,7 @@ def main():
         names = names or ["acpi2"]
     elif o.check:
         names = names or DEFAULT_TOPOLOGIES + [STOCK, difforacle.DIFF]
-        o.static = ["checkpatch", "sparse", "oracle"]
+        o.static = ["checkpatch", "sparse", "oracle", "package"]
     elif not names and not o.static and not o.build:
         names = list(DEFAULT_TOPOLOGIES)
 

@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """The static checks of make check: checkpatch --strict, sparse (C=1) with
-W=1, and the spec oracle (qemu/oracle.py).  A mixin of run.Runner."""
+W=1, the spec oracle (qemu/oracle.py), and the package's: smmuv3-ctl and the
+initramfs hook against a fake system (tools/test_smmuv3_ctl.py), lintian
+and ShellCheck (qemu/deb.sh lint).  A mixin of run.Runner."""
 
 import contextlib
 import glob
@@ -180,6 +182,45 @@ class StaticChecks:
                     len(bad), "; ".join("%s %s" % (l[2], l[3]) for l in bad), show(log)))
             else:
                 self.results.add("PASS", "static/oracle/" + g)
+
+    def package_checks(self, echo=False):
+        """static/smmuv3-ctl: tools/test_smmuv3_ctl.py, the admin tool and the
+        initramfs hook against a fake /etc, /boot, /sys and fake dkms,
+        mokutil, update-grub...; static/lintian: lintian (warnings fail) on
+        the source and binary package, and ShellCheck on its shell scripts
+        (qemu/deb.sh lint, which installs both tools into the chroot once).
+        Both run in the chroot, as the package's users run Debian 13."""
+        log = self.log("static-package.log")
+        test = chroot_path(os.path.join(REPO, "tools", "test_smmuv3_ctl.py"))
+        rc = run_logged(in_chroot(["python3", test, "-v"]), log, echo=echo)
+        text = tail(log, 100000)
+        fails = re.findall(r"^(?:FAIL|ERROR): (\S+)", text, re.M)
+        ran = re.findall(r"^Ran (\d+) tests?", text, re.M)
+        if rc == 0 and ran:
+            self.results.add("PASS", "static/smmuv3-ctl", "%s fake-system tests" % ran[-1])
+        else:
+            self.results.add("FAIL", "static/smmuv3-ctl", "%s, see %s" % (
+                ", ".join(fails) or tail(log, 2), show(log)))
+        with open(log, "ab") as f:
+            f.write(b"$ qemu/deb.sh lint\n")
+            f.flush()
+            p = subprocess.run(in_chroot([chroot_path(os.path.join(HERE, "deb.sh")), "lint"]),
+                               stdout=subprocess.PIPE, stderr=f, stdin=subprocess.DEVNULL)
+            f.write(p.stdout)
+        out = p.stdout.decode("utf-8", "replace")
+        if echo:
+            sys.stdout.write(out)
+        tags = [l[8:] for l in out.splitlines() if l.startswith("LINTIAN=")]
+        shell = [l[11:] for l in out.splitlines() if l.startswith("SHELLCHECK=")]
+        bad = [t for t in tags if re.match(r"[EW]: ", t)] + shell
+        other = [t for t in tags if re.match(r"[IPX]: ", t)]
+        if p.returncode == 0 and not bad:
+            self.results.add("PASS", "static/lintian", "lintian and ShellCheck clean%s" % (
+                "; %d info/pedantic tag(s): %s" % (len(other), "; ".join(other[:6]))
+                if other else ""))
+        else:
+            self.results.add("FAIL", "static/lintian", "%d finding(s), see %s; first: %s" % (
+                len(bad), show(log), bad[0] if bad else tail(log, 2)))
 
 
 def _sparse_known_noise(line):
