@@ -134,11 +134,7 @@ def main(runner):
 
 def _end(runner, t0, boot_seconds):
     r = runner.results
-    summary = r.summary()
-    with open(runner.log("summary.txt"), "w") as f:
-        for st, name, reason in r.tests:
-            f.write("%s %s%s\n" % (st, name, " : " + reason if reason else ""))
-        f.write(summary + "\n")
+    summary = r.write(runner.log("summary.txt"))
     print()
     if boot_seconds is not None:
         note("the guest ran %.0f s; make run took %.0f s; logs: %s" % (

@@ -37,6 +37,15 @@ class Results:
             line += ", %d skipped" % s
         return line
 
+    def write(self, path):
+        """Every result and the summary line, to PATH; returns the summary."""
+        summary = self.summary()
+        with open(path, "w") as f:
+            for st, name, reason in self.tests:
+                f.write("%s %s%s\n" % (st, name, " : " + reason if reason else ""))
+            f.write(summary + "\n")
+        return summary
+
 
 def note(msg):
     """Progress information: never looks like a test line."""

@@ -403,11 +403,7 @@ def main():
     finally:
         runner.kill_guests()
     r = runner.results
-    summary = r.summary()
-    with open(runner.log("summary.txt"), "w") as f:
-        for st, name, reason in r.tests:
-            f.write("%s %s%s\n" % (st, name, " : " + reason if reason else ""))
-        f.write(summary + "\n")
+    summary = r.write(runner.log("summary.txt"))
     note("%.0f s in all; logs: %s" % (time.time() - t0, show(runner.rundir)))
     print(summary)
     return 1 if r.count("FAIL") else 0
