@@ -37,13 +37,6 @@ POWEROFF_GRACE = 60
 # timed out binds without an IOMMU.
 BASE_CMDLINE = ("console=ttyAMA0 panic=-1 deferred_probe_timeout=600 printk.time=1 "
                 "printk.devkmsg=on")
-# Info sections of the result channel that `make run` shows.
-DEMO_INFOS = {
-    "iommus": "/sys/class/iommu: instances, their devices, groups (type) and drivers",
-    "iomem": "/proc/iomem",
-    "interrupts": "/proc/interrupts (SMMU lines)",
-    "dmesg-smmu": "kernel log (SMMU/IOMMU lines)",
-}
 
 
 class Boots:
@@ -83,16 +76,16 @@ class Boots:
         self.jobs = jobs
         self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=jobs) if jobs > 1 else None
 
-    def boot_and_evaluate(self, tag, topo, image, initrd, extra, what, demo=False):
+    def boot_and_evaluate(self, tag, topo, image, initrd, extra, what):
         """Boot TAG (WHAT: the "booting ..." line) and evaluate it, now or, with
         a pool, when drain() comes to it."""
         if self.pool is None:
             note("booting %s (%s)" % (tag, what))
             st, el, con, res = self.boot(tag, topo, image, initrd, extra, stream=self.o.verbose)
-            self.evaluate(tag, st, el, con, res, demo=demo, topo=topo)
+            self.evaluate(tag, st, el, con, res, topo=topo)
             return
         job = self.pool.submit(self._pool_boot, tag, topo, image, initrd, extra, what)
-        self.pending.append((tag, topo, job, demo))
+        self.pending.append((tag, topo, job))
 
     def _pool_boot(self, tag, topo, image, initrd, extra, what):
         note("booting %s (%s; up to %d guests at once)" % (tag, what, self.jobs))
@@ -103,9 +96,9 @@ class Boots:
         if self.pool is None:
             return
         try:
-            for tag, topo, job, demo in self.pending:
+            for tag, topo, job in self.pending:
                 st, el, con, res = job.result()
-                self.evaluate(tag, st, el, con, res, demo=demo, topo=topo)
+                self.evaluate(tag, st, el, con, res, topo=topo)
         finally:
             self.pending = []
             # A no-op when every boot was evaluated.  After an exception: no
@@ -260,18 +253,18 @@ class Boots:
             if now - t0 > self.o.timeout:
                 return "timeout"
 
-    def evaluate(self, tag, status, elapsed, console, results, demo=False, topo=None):
+    def evaluate(self, tag, status, elapsed, console, results, topo=None):
         """Turn one boot's console and result channel into test results (and,
         given its topology TOPO, what its device-tree edits made the guest do)."""
         final = self.results
         r = self.results = BootResults()
         try:
-            self._evaluate(tag, status, elapsed, console, results, demo, topo)
+            self._evaluate(tag, status, elapsed, console, results, topo)
         finally:
             self.results = final
             r.flush(final, self.plans.get(tag))
 
-    def _evaluate(self, tag, status, elapsed, console, results, demo, topo):
+    def _evaluate(self, tag, status, elapsed, console, results, topo):
         r = self.results
         plan = self.plans.get(tag)
         if topo is not None:
@@ -303,8 +296,6 @@ class Boots:
                     st = {"ok": "PASS", "fail": "FAIL", "skip": "SKIP"}[m.group(1)]
                     r.add(st, "%s/%s" % (tag, m.group(2)), m.group(3) or "")
                     self._boot["checks"].add(m.group(2))
-                    if demo and m.group(3) and st == "PASS":
-                        note("  %s: %s" % (m.group(2), m.group(3)))
                 else:
                     # A check the harness cannot read is a check lost.
                     r.add("FAIL", "%s/result-channel" % tag, "malformed line: %s" % line)
@@ -360,12 +351,6 @@ class Boots:
             tag, "finished" if done else status, elapsed,
             " (IOMMU groups settled %s s after the driver load)" % settle if settle else "",
             show(console)))
-        if demo:
-            for name, body in infos:
-                if name in DEMO_INFOS:
-                    print("---- %s ----" % DEMO_INFOS[name])
-                    print("\n".join(body))
-            print("----")
 
     def _section(self, tag, section, body, endline, infos):
         kind = section[0]

@@ -76,7 +76,7 @@ class Runner(Builds, Boots, StockBoots, StaticChecks):
         self.prebuilds = {}     # kernel name -> its background kernel.sh (prebuild())
         self.pool = None        # boots several guests at once (start_pool())
         self.jobs = 1           # the pool's size
-        self.pending = []       # [(tag, topology, future, demo)]: boots drain() evaluates
+        self.pending = []       # [(tag, topology, future)]: boots drain() evaluates
         self.guests = set()     # the QEMU processes running
         self.plans = {}         # boot tag -> what the boot must show (plan_boot())
 
@@ -160,7 +160,7 @@ class Runner(Builds, Boots, StockBoots, StaticChecks):
             kunit = [("smmuv3_kunit", read_module(k))]
         return drv, kunit
 
-    def run_topologies(self, names, demo=False):
+    def run_topologies(self, names):
         if not self.kernel():
             for n in names:
                 self.results.add("SKIP", n, "no kernel")
@@ -199,7 +199,7 @@ class Runner(Builds, Boots, StockBoots, StaticChecks):
         for tag, name, quick, part in boots:
             tag = self.tag(tag)
             topo = TOPOLOGIES[name]
-            extra = ["smtest.mode=%s" % ("demo" if demo else "check"),
+            extra = ["smtest.mode=check",
                      "smtest.driver=" + self.o.driver, "smtest.topology=" + name,
                      "smtest.instances=%d" % topo.instances,
                      "smtest.testtimeout=%d" % self._testtimeout()]
@@ -223,7 +223,7 @@ class Runner(Builds, Boots, StockBoots, StaticChecks):
             self.plans[tag] = {
                 "tag": tag, "topology": name, "kernel": self.kspec.name,
                 "driver": self.o.driver, "features": self.kspec.features,
-                "kmemleak": self.kspec.kmemleak and not demo, "tests": list(expected),
+                "kmemleak": self.kspec.kmemleak, "tests": list(expected),
                 "kunit": (self.o.driver == "ours" and not (quick or part or not topo.kunit)
                           and kunit_chosen[-1:] != ["0"]),
                 "disks": topo.disks}
@@ -232,8 +232,7 @@ class Runner(Builds, Boots, StockBoots, StaticChecks):
                 "; quick repeat boot" if quick else
                 "; part %s: %s" % (part, ", ".join(tests)) if part else "")
             boot_initrd, fw_extra = iort.prepare(self, topo, image, initrd)  # IORT upgrade
-            self.boot_and_evaluate(tag, topo, image, boot_initrd, extra + fw_extra, what,
-                                   demo=demo)
+            self.boot_and_evaluate(tag, topo, image, boot_initrd, extra + fw_extra, what)
 
 
 def run_steps(runner, o, names, guest, echo_static):
@@ -250,7 +249,7 @@ def run_steps(runner, o, names, guest, echo_static):
                 runner.prebuild(kname)
     runner.start_pool(o.jobs)
     if guest:
-        runner.run_topologies(guest, demo=o.demo)
+        runner.run_topologies(guest)
     if "checkpatch" in o.static:
         runner.checkpatch(echo=echo_static)
     if "sparse" in o.static:
