@@ -1,0 +1,212 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""What run.py would do, without doing it: every boot (its QEMU command line,
+kernel command line, initramfs and what its evaluation expects) and every
+build, static, stock and background step of `make check`, `make run`, `make
+bench` (default options) and `make soak`, printed in order, deterministically.
+
+    python3 qemu/dryrun.py [check|run|bench|soak|dt1 ...]   (default: all)
+
+Nothing is built or booted: the points where run.py would build (kernel.sh,
+make, dpkg), start QEMU or read a boot's results are replaced by recorders;
+the rest is run.py's own code.  The boots run one at a time (--jobs 1) so
+that the order is the same every time.  Used to show that a change of the
+harness leaves make check's plan as it was (diff two listings)."""
+
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True
+TMP = tempfile.mkdtemp(prefix="smmuv3-dryrun.")
+os.environ["SMMUV3_CACHE"] = TMP
+os.environ["SMMUV3_IN_CHROOT"] = "1"
+sys.path.insert(0, HERE)
+
+import run  # noqa: E402
+import boot  # noqa: E402
+import builds  # noqa: E402
+import stockboot  # noqa: E402
+import static  # noqa: E402
+import iort  # noqa: E402
+import dtb  # noqa: E402
+import bench  # noqa: E402
+import hostenv  # noqa: E402
+from topologies import SELFTESTS  # noqa: E402
+
+MODES = {
+    "check": ["--check", "--kernel", "debug", "--driver", "ours", "--timeout", "1500"],
+    "run": ["--demo", "--driver", "ours", "--timeout", "1500"],
+    "bench": ["--bench", "--kernel", "base", "--bench-part", "all", "--timeout", "1500"],
+    "soak": ["--repeat", "2", "--repeat-only", "--topology", "acpi2", "--topology", "acpi8",
+             "--kernel", "debug", "--driver", "ours", "--timeout", "1500"],
+    "dt1": ["--topology", "dt1", "--timeout", "1500"],
+}
+
+OUT = []        # the listing
+RUNDIR = [None]
+
+
+def say(line):
+    OUT.append(line)
+
+
+def norm(s):
+    s = str(s)
+    if RUNDIR[0]:
+        s = s.replace(RUNDIR[0], "RUN")
+    return s.replace(TMP, "CACHE").replace(hostenv.REPO, "REPO")
+
+
+def _names(mods):
+    return ",".join(n for n, _ in mods) or "-"
+
+
+def install():
+    R = run.Runner
+
+    def kernel(self):
+        if self.kdir:
+            return self.kdir
+        say("step kernel %s" % self.kspec.name)
+        self.kname = self.kspec.name
+        self.kdir = "/KDIR/" + self.kspec.name
+        return self.kdir
+    R.kernel = kernel
+    R._background = lambda self, name, log, cmd: say("step background %s: %s" % (
+        name, norm(" ".join(cmd))))
+
+    def outdir(self, what):
+        d = os.path.join(TMP, "out", self.kname, what)
+        if what == "selftests":
+            os.makedirs(os.path.join(d, "bench"), exist_ok=True)
+            for n in ("smmuv3_bench", "dma_map_benchmark", "dma_map_bench.sh"):
+                open(os.path.join(d, "bench", n), "w").close()
+        return d
+    R.outdir = outdir
+
+    def build_module(self, echo=False):
+        say("step build module (kernel %s)" % self.kname)
+        return self.outdir("module")
+    R.build_module = build_module
+
+    def build_selftests(self):
+        if not hasattr(self, "_dry_st"):
+            self._dry_st = set()
+        if self.kname not in self._dry_st:
+            self._dry_st.add(self.kname)
+            say("step build selftests (kernel %s)" % self.kname)
+        out = self.outdir("selftests")
+        return [(n, os.path.join(out, n)) for n in SELFTESTS + ["smmuv3_scenario"]]
+    R.build_selftests = build_selftests
+
+    def guest_modules(self, driver, module_dir):
+        if driver == "upstream":
+            return [("arm_smmu_v3", b"")], []
+        return [("smmuv3", b"")], [("smmuv3_kunit", b"")]
+    R.guest_modules = guest_modules
+
+    def initramfs(self, name, driver_mods=(), kunit_mods=(), pre_mods=(), selftests=(),
+                  files=()):
+        say("initramfs %s: driver %s; kunit %s; pre %s; selftests %s; files %s" % (
+            name, _names(driver_mods), _names(kunit_mods), _names(pre_mods),
+            _names(selftests), ",".join("%s=%s" % (g, norm(p)) for g, p in files) or "-"))
+        return self.log(name + ".cpio.gz")
+    R.initramfs = initramfs
+
+    for name in ("checkpatch", "sparse", "oracle", "package_checks"):
+        setattr(R, name, (lambda n: lambda self, echo=False: say("step static %s" % n))(name))
+
+    def prepare_stock(self, log):
+        say("step stock: headers of the DKMS series, the .deb built and installed")
+        from topologies import STOCK_DKMS_SERIES
+        rel = {s: "REL-" + s for s in STOCK_DKMS_SERIES}
+        return rel, {r: "/KO/%s/smmuv3.ko" % r for r in rel.values()}, "smmuv3-dkms.deb"
+    R.prepare_stock = prepare_stock
+
+    def capture(self, cmd, log):
+        series = cmd[-1]
+        say("step stock fetch %s" % series)
+        return "VMLINUZ=/STOCK/%s/vmlinuz\nMODULES=/STOCK/%s/modules\n" % (series, series)
+    R._capture = capture
+    stockboot.module_index = lambda d: {}
+    stockboot.builtin_modules = lambda d: set()
+    stockboot.resolve_modules = lambda names, index, builtin=(): [(n, b"") for n in names]
+    stockboot.read_module = lambda p: b""
+
+    def qemu_tables(runner, topo, image, initrd):
+        raise RuntimeError("dry run: no tables")
+    iort.qemu_tables = qemu_tables
+    dtb.edited_dtb = lambda runner, argv, edit: "/DTB/edited-%s.dtb" % edit.key()
+
+    def evaluate(self, tag, status, elapsed, console, results, topo=None):
+        plan = self.plans.get(tag)
+        if plan:
+            say("  expects: %s" % "; ".join(
+                "%s=%s" % (k, ",".join(v) if isinstance(v, (list, tuple)) else v)
+                for k, v in sorted(plan.items())))
+        self.bench_output[tag] = ["bench map_unmap_4k_one_instance pairs_per_s=1"]
+    R.evaluate = evaluate
+
+    class Guest:
+        pid = 0
+
+        def __init__(self, argv, **kw):
+            say("boot: %s" % norm(" ".join(shlex.quote(a) for a in argv)))
+
+        def wait(self, timeout=None):
+            return 0
+
+        def poll(self):
+            return 0
+    boot.subprocess = _Sub(Guest)
+    bench.qemu_version = lambda runner: "QEMU DRY"
+
+
+class _Sub:
+    """boot.py's subprocess, with Popen recording the guest instead."""
+
+    def __init__(self, popen):
+        self.Popen = popen
+        self.TimeoutExpired = subprocess.TimeoutExpired
+        self.DEVNULL = subprocess.DEVNULL
+        self.STDOUT = subprocess.STDOUT
+        self.PIPE = subprocess.PIPE
+
+
+def listing(mode):
+    argv = MODES[mode] + (["--jobs", "1"] if mode == "check" else [])
+    say("== %s: run.py %s" % (mode, " ".join(argv)))
+    orig = run.Runner.make_rundir
+
+    def make_rundir(self):
+        orig(self)
+        RUNDIR[0] = self.rundir
+    run.Runner.make_rundir = make_rundir
+    sys.argv = ["run.py"] + argv
+    stdout = sys.stdout
+    sys.stdout = open(os.devnull, "w")
+    try:
+        rc = run.main()
+    finally:
+        sys.stdout.close()
+        sys.stdout = stdout
+        run.Runner.make_rundir = orig
+    say("== %s: end (exit %s)" % (mode, rc))
+
+
+def main(argv):
+    install()
+    for mode in argv or list(MODES):
+        listing(mode)
+    for line in OUT:
+        print(line)
+    subprocess.run(["rm", "-rf", TMP])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
