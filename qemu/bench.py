@@ -72,10 +72,10 @@ import re
 import subprocess
 import time
 
-import run as harness
-import topologies
-
 import results
+import spec
+import topologies
+from hostenv import in_chroot, note, show
 
 DRIVERS = ("ours", "upstream")
 TRACE_EVENTS = ("smmuv3_*", "smmu_iotlb*", "smmu_config*", "memory_region_ops_read",
@@ -435,18 +435,20 @@ def stock_bench(runner, prog):
     releases, kos, deb = runner.prepare_stock(log)
     rel = releases.get(series)
     if not rel:
-        return ["stock %s: no headers (see %s)" % (series, harness.show(log))]
+        return ["stock %s: no headers (see %s)" % (series, show(log))]
     selftests = [x for x in (runner.build_selftests() or []) if x[0] == "smmuv3_type1"]
     selftests.append(("smmuv3_bench", prog))
     args = ["--phase", "blk", "--seconds", str(o.bench_seconds), "--rounds", str(o.bench_rounds)]
-    tags = runner.boot_stock(series, rel, kos.get(rel), deb, selftests, log,
+    outs = runner.boot_stock(series, rel, kos.get(rel), deb, selftests, log,
                              tests=["smmuv3_type1"], bench=args)
     res = {}
     for key, _ in STOCK_DRIVERS:
-        tag = next((t for t in tags if ("-builtin" in t) == (key == "builtin")), None)
-        if not tag:
+        out = next((x for x in outs if x and ("-builtin" in x.boot.tag) == (key == "builtin")),
+                   None)
+        if not out:
             continue
-        figures, skips, errors = parse_output(runner.bench_output.get(tag, []))
+        tag = out.boot.tag
+        figures, skips, errors = parse_output(out.bench or [])
         for e in errors:
             r.add("FAIL", "%s/smmuv3_bench" % tag, e)
         if not figures:
@@ -454,7 +456,7 @@ def stock_bench(runner, prog):
         elif not errors:
             r.add("PASS", "%s/smmuv3_bench" % tag)
         doms = None
-        for line in runner.selftest_output.get((tag, "smmuv3_type1"), []):
+        for line in out.selftests.get("smmuv3_type1", []):
             m = TYPE1_DOMAINS_RE.search(line)
             if m:
                 doms = int(m.group(1))
@@ -488,39 +490,21 @@ def _race_warning(test, console):
                for prev, line in zip(lines, lines[1:]))
 
 
-def bench_boot(runner, topology, driver, initrd, args, tag, traced=False,
-               prog="smmuv3_bench"):
-    """One benchmark boot.  Returns (figures, race): figures None when the
-    boot failed (its failures are in runner.results) or met the probe race
-    (RACE names the devices; nothing is added to the results but a SKIP)."""
-    o = runner.o
+def bench_boot(runner, b, initrd):
+    """The benchmark boot B (spec.bench_boot()).  Returns (figures, race):
+    figures None when the boot failed (its failures are in runner.results)
+    or met the probe race (RACE names the devices; nothing is added to the
+    results but a SKIP)."""
     r = runner.results
-    topo = harness.TOPOLOGIES[topology]
+    tag = b.tag
+    prog = next((a.split("=", 1)[1] for a in b.cmdline if a.startswith("smtest.bench_prog=")),
+                "smmuv3_bench")
     image = os.path.join(runner.kdir, "arch/arm64/boot/Image")
-    extra = ["smtest.mode=bench", "smtest.driver=" + driver,
-             "smtest.topology=" + topology, "smtest.instances=%d" % topo.instances,
-             "smtest.testtimeout=%d" % runner._testtimeout(),
-             "smtest.bench=" + ",".join(args)]
-    if prog != "smmuv3_bench":
-        extra.append("smtest.bench_prog=" + prog)
-    runner.qemu_extra = []
-    if traced:
-        for ev in TRACE_EVENTS:
-            runner.qemu_extra += ["-trace", "enable=" + ev]
-        runner.qemu_extra += ["-D", runner.log(tag + ".trace")]
-    harness.note("booting %s (driver %s, %s kernel, -cpu %s, passthrough %s%s)" % (
-        topology, driver, o.kernel, runner.qemu_cpu, o.passthrough,
-        ", traced" if traced else ""))
-    st, el, con, rs = runner.boot(tag, topo, image, initrd, extra, stream=o.verbose)
-    runner.qemu_extra = []
-    # Evaluate into a scratch list: a probe race is reported, not failed.
-    scratch = results.Results()
-    runner.results = scratch
-    try:
-        runner.evaluate(tag, st, el, con, rs)
-    finally:
-        runner.results = r
-    fails = [t for t in scratch.tests if t[0] == "FAIL"]
+    note("booting %s (%s)" % (b.topology, b.what))
+    # Evaluated apart: a probe race is reported, not failed.
+    out = runner.run_boot(b, image, initrd, stream=runner.o.verbose)
+    con, rs = out.console, out.results
+    fails = [t for t in out.tests if t[0] == "FAIL"]
     race = [t[1] for t in fails if RACE_CHECK_RE.search(t[1]) or _race_warning(t, con)]
     # A device left without a group can hang the guest's poweroff (its
     # disk's DMA faults): part of the race when a group check failed too.
@@ -530,22 +514,23 @@ def bench_boot(runner, topology, driver, initrd, args, tag, traced=False,
         r.add("SKIP", "%s/probe-race" % tag, "the boot met the probe race (%s): its figures "
               "are dropped" % ", ".join(n.split("/", 1)[1] for n in race))
         return None, race
-    r.tests.extend(scratch.tests)
-    figures, skips, errors = parse_output(runner.bench_output.get(tag, []))
+    runner.report(out)
+    figures, skips, errors = parse_output(out.bench or [])
     for sk in skips:
         r.add("SKIP", "%s/%s" % (tag, sk.split()[0]), sk)
     for e in errors:
         r.add("FAIL", "%s/%s" % (tag, prog), e)
     if not figures:
-        r.add("FAIL", "%s/%s" % (tag, prog), "no figures (see %s)" % harness.show(rs))
+        r.add("FAIL", "%s/%s" % (tag, prog), "no figures (see %s)" % show(rs))
         return None, None
     if not errors and not fails:
         r.add("PASS", "%s/%s" % (tag, prog))
     return (figures if not errors and not fails else None), None
 
 
-def grid(runner, topology):
-    """The timed boots.  Returns the cells for grid_report()."""
+def grid(runner, topology, initrds):
+    """The timed boots, with INITRDS {driver: initramfs}.  Returns the cells
+    for grid_report()."""
     o = runner.o
     cpus = [c for c in o.bench_cpus.split(",") if c]
     pts = [{"on": True, "off": False}[p] for p in o.bench_passthrough.split(",") if p]
@@ -553,13 +538,11 @@ def grid(runner, topology):
     args = ["--phase", "map", "--seconds", str(o.bench_seconds),
             "--rounds", str(o.bench_rounds)]
     cells = {}
-    saved = (runner.qemu_cpu, o.passthrough)
     for si, (cpu, pt) in enumerate(setups):
         topos = [topology]
         if topology == "acpi2" and (o.bench_acpi8 == "all" or
                                     (o.bench_acpi8 == "first" and si == 0)):
             topos.append("acpi8")
-        runner.qemu_cpu, o.passthrough = cpu, "on" if pt else "off"
         for topo in topos:
             res = cells.setdefault((topo, cpu, pt), {d: [] for d in DRIVERS})
             tries = {d: 0 for d in DRIVERS}
@@ -574,46 +557,47 @@ def grid(runner, topology):
                     tries[d] += 1
                     tag = "bench-%s-%s-pt%s-%s-%d" % (topo, cpu, "on" if pt else "off", d,
                                                       tries[d])
-                    figs, _ = bench_boot(runner, topo, d, runner.bench_initrd[d], args, tag)
+                    b = spec.bench_boot(tag, topo, d, o.kernel, args, runner.opts, cpu=cpu,
+                                        passthrough=pt)
+                    figs, _ = bench_boot(runner, b, initrds[d])
                     if figs:
                         res[d].append(figs)
                 i += 1
-    runner.qemu_cpu, o.passthrough = saved
     return cells
 
 
-def traced(runner, topology):
-    """One traced boot per driver.  Returns {driver: (per_inst, unmaps)}."""
+def traced(runner, topology, initrds):
+    """One traced boot per driver, with INITRDS {driver: initramfs}.  Returns
+    ({driver: (per_inst, unmaps)}, cpu, passthrough)."""
     o = runner.o
     r = runner.results
     out = {}
     args = ["--phase", "count", "--unmaps", str(o.bench_unmaps)]
     cpu = o.bench_cpus.split(",")[0]
     pt = o.bench_passthrough.split(",")[0]
-    saved = (runner.qemu_cpu, o.passthrough)
-    runner.qemu_cpu, o.passthrough = cpu, pt
     for d in DRIVERS:
         tag = "bench-%s-%s-trace" % (topology, d)
         tracefile = runner.log(tag + ".trace")
-        figs, race = bench_boot(runner, topology, d, runner.bench_initrd[d], args, tag,
-                                traced=True)
+        trace = [a for ev in TRACE_EVENTS for a in ("-trace", "enable=" + ev)]
+        b = spec.bench_boot(tag, topology, d, o.kernel, args, runner.opts, cpu=cpu,
+                            passthrough={"on": True, "off": False}[pt],
+                            qemu_extra=trace + ["-D", tracefile])
+        figs, race = bench_boot(runner, b, initrds[d])
         try:
             if figs:
                 out[d] = parse_trace(tracefile, figs, runner.log(tag + ".window"),
                                      runner.log(tag + ".smmu"))
                 r.add("PASS", "%s/trace" % tag)
         except (OSError, ValueError, KeyError, AttributeError) as e:
-            r.add("FAIL", "%s/trace" % tag, "reading %s: %s" % (harness.show(tracefile), e))
+            r.add("FAIL", "%s/trace" % tag, "reading %s: %s" % (show(tracefile), e))
         finally:
             # Every MMIO access of the boot: keep only the counted window.
             if os.path.exists(tracefile):
-                harness.note("%s: %.0f MB of trace read, the counted windows kept in %s, "
-                             "the SMMU events of the boot in %s" % (
-                                 tag, os.path.getsize(tracefile) / 1e6,
-                                 harness.show(runner.log(tag + ".window")),
-                                 harness.show(runner.log(tag + ".smmu"))))
+                note("%s: %.0f MB of trace read, the counted windows kept in %s, "
+                     "the SMMU events of the boot in %s" % (
+                         tag, os.path.getsize(tracefile) / 1e6,
+                         show(runner.log(tag + ".window")), show(runner.log(tag + ".smmu"))))
                 os.unlink(tracefile)
-    runner.qemu_cpu, o.passthrough = saved
     return out, cpu, pt
 
 
@@ -621,7 +605,7 @@ DMA_MAP_SECONDS = 2     # per dma_map_benchmark run
 DMA_MAP_KEYS = (("map_us", "us per map"), ("unmap_us", "us per unmap"))
 
 
-def dma_map_bench(runner, topology):
+def dma_map_bench(runner, topology, initrds):
     """The kernel's DMA benchmark, --bench-boots boots per driver,
     alternated.  Returns {driver: [figures of each good boot]}."""
     o = runner.o
@@ -629,8 +613,9 @@ def dma_map_bench(runner, topology):
     for i in range(o.bench_boots):
         for d in (DRIVERS if i % 2 == 0 else DRIVERS[::-1]):
             tag = "bench-dma-%s-%s-%d" % (topology, d, i + 1)
-            figs, _ = bench_boot(runner, topology, d, runner.dma_initrd[d],
-                                 [str(DMA_MAP_SECONDS)], tag, prog="dma_map_bench.sh")
+            b = spec.bench_boot(tag, topology, d, o.kernel, [str(DMA_MAP_SECONDS)],
+                                runner.opts, prog="dma_map_bench.sh")
+            figs, _ = bench_boot(runner, b, initrds[d])
             if figs:
                 out[d].append(figs)
     return out
@@ -674,7 +659,7 @@ def qemu_version(runner):
     """QEMU's version, as "QEMU x.y.z", or None."""
     argv = [runner.o.qemu or "qemu-system-aarch64", "--version"]
     if not runner.host_qemu:
-        argv = harness.in_chroot(argv)
+        argv = in_chroot(argv)
     try:
         out = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                              stdin=subprocess.DEVNULL, timeout=60).stdout.decode()
@@ -700,14 +685,15 @@ def main(runner, topology):
         return 1
     table = []
     if o.bench_part in ("all", "drivers"):
-        runner.bench_initrd = {}
+        initrds = {}
         for driver in DRIVERS:
             drv, _ = runner.guest_modules(driver, module_dir)
-            runner.bench_initrd[driver] = runner.initramfs(
+            initrds[driver] = runner.initramfs(
                 "initramfs-bench-" + driver, driver_mods=drv,
                 files=[("/bench/smmuv3_bench", prog)])
-        cells = grid(runner, topology)
-        counts, cpu, pt = traced(runner, topology) if o.bench_trace else ({}, None, None)
+        cells = grid(runner, topology, initrds)
+        counts, cpu, pt = (traced(runner, topology, initrds) if o.bench_trace
+                           else ({}, None, None))
         qemu = qemu_version(runner)
         table += ["Benchmark: %s guest kernel, QEMU TCG%s, 2 vCPUs, %s guest memory, %s; "
                   "%g s x %d rounds per figure and boot" % (
@@ -728,20 +714,20 @@ def main(runner, topology):
             r.add("FAIL", "bench/dma_map_benchmark", "tools/dma/dma_map_benchmark or its "
                   "script did not build (the %s kernel's source has none?)" % o.kernel)
         else:
-            runner.dma_initrd = {}
+            initrds = {}
             for driver in DRIVERS:
                 drv, _ = runner.guest_modules(driver, module_dir)
-                runner.dma_initrd[driver] = runner.initramfs(
+                initrds[driver] = runner.initramfs(
                     "initramfs-bench-dma-" + driver, driver_mods=drv,
                     files=[("/bench/dma_map_benchmark", dmaprog),
                            ("/bench/dma_map_bench.sh", script)])
-            table += [""] + dma_map_report(dma_map_bench(runner, topology), topology)
+            table += [""] + dma_map_report(dma_map_bench(runner, topology, initrds), topology)
     if o.bench_part in ("all", "stock"):
         table += [""] + stock_bench(runner, prog)
     with open(runner.log("bench.txt"), "w") as f:
         f.write("\n".join(table) + "\n")
     print("\n".join(table))
-    harness.note("figures also in %s" % harness.show(runner.log("bench.txt")))
+    note("figures also in %s" % show(runner.log("bench.txt")))
     summary = r.summary()
     with open(runner.log("summary.txt"), "w") as f:
         for st, name, reason in r.tests:

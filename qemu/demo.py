@@ -19,15 +19,15 @@ lines printed are a summary of what the guest reported.  Nothing here is
 used by make check.
 """
 
-import copy
 import hashlib
 import os
 import re
 import time
 
-from hostenv import CACHE, IN_CHROOT, show
-from results import Results, note, parse_stats
+from hostenv import CACHE, IN_CHROOT, show, note
+from results import Results, parse_stats
 from topologies import KERNELS, TOPOLOGIES
+import spec
 
 TOPOLOGY = "acpi2"
 TESTS = ["smmuv3_topology", "smmuv3_type1", "smmuv3_share"]
@@ -112,24 +112,11 @@ def main(runner):
     drv, _ = runner.guest_modules(o.driver, module_dir)
     initrd = runner.initramfs("initramfs-demo", driver_mods=drv, selftests=selftests)
     image = os.path.join(runner.kdir, "arch/arm64/boot/Image")
-    tag = TOPOLOGY
-    extra = ["smtest.mode=demo", "smtest.driver=" + o.driver, "smtest.topology=" + TOPOLOGY,
-             "smtest.instances=%d" % topo.instances, "smtest.kunit=0",
-             "smtest.testtimeout=%d" % runner._testtimeout(),
-             "smtest.tests=" + ",".join(TESTS)]
-    runner.plans[tag] = {
-        "tag": tag, "topology": TOPOLOGY, "kernel": runner.kspec.name, "driver": o.driver,
-        "features": runner.kspec.features, "kmemleak": False, "tests": list(TESTS),
-        "kunit": False, "disks": topo.disks}
-    # The topology's boot, with translated default domains unless asked otherwise.
-    demo_topo = copy.copy(topo)
-    demo_topo.passthrough = False
-    note("booting %s: probe, IOMMU groups, disk I/O, %s" % (tag, ", ".join(TESTS)))
-    st, el, con, res = runner.boot(tag, demo_topo, image, initrd, extra, stream=o.verbose)
-    runner.evaluate(tag, st, el, con, res, topo=demo_topo)
-    _show(res)
-    return _end(runner, t0, el)
-
+    b = spec.demo_boot(runner.kspec.name, o.driver, TESTS, runner.opts, topology=TOPOLOGY)
+    note("booting %s: %s" % (b.tag, b.what))
+    out = runner.report(runner.run_boot(b, image, initrd, stream=o.verbose))
+    _show(out.results)
+    return _end(runner, t0, out.elapsed)
 
 
 def _end(runner, t0, boot_seconds):

@@ -354,9 +354,8 @@ def report(results, prefix="diff"):
 def run_diff(runner):
     """run.py --topology diff: boot acpi2-diff with each driver, traced, and
     compare.  Results: DIFF-DRIVER/... for each boot, diff/OPERATION."""
-    import topologies
-    from results import note
-    from hostenv import show
+    import spec
+    from hostenv import note, show
     r = runner.results
     o = runner.o
     runner.use_kernel(o.kernel)     # make check boots the 6.12 kernel before this
@@ -366,60 +365,39 @@ def run_diff(runner):
     if not runner.kernel():
         r.add("SKIP", DIFF, "no kernel")
         return
-    topo = topologies.TOPOLOGIES[TOPOLOGY]
     image = os.path.join(runner.kdir, "arch/arm64/boot/Image")
     selftests = runner.build_selftests() or []
     if not any(n == "smmuv3_scenario" for n, _ in selftests):
         r.add("FAIL", DIFF, "selftests/smmuv3_scenario did not build")
         return
     traces, names = {}, {}
-    saved = o.driver
-    try:
-        for drv in DRIVERS:
-            tag = runner.tag("%s-%s" % (DIFF, drv))
-            if drv == "upstream" and os.environ.get("SMMUV3_DIFF_UPSTREAM"):
-                # Upstream's trace of an earlier run (same kernel and QEMU):
-                # one boot instead of two while changing our driver.
-                old = os.path.join(os.environ["SMMUV3_DIFF_UPSTREAM"], tag)
-                traces[drv] = old + ".trace"
-                with open(old + ".results", errors="replace") as f:
-                    names[drv] = op_names(f.read().splitlines())
-                note("%s: the trace of %s (SMMUV3_DIFF_UPSTREAM)" % (tag, show(old)))
+    for drv in DRIVERS:
+        tag = runner.tag("%s-%s" % (DIFF, drv))
+        if drv == "upstream" and os.environ.get("SMMUV3_DIFF_UPSTREAM"):
+            # Upstream's trace of an earlier run (same kernel and QEMU):
+            # one boot instead of two while changing our driver.
+            old = os.path.join(os.environ["SMMUV3_DIFF_UPSTREAM"], tag)
+            traces[drv] = old + ".trace"
+            with open(old + ".results", errors="replace") as f:
+                names[drv] = op_names(f.read().splitlines())
+            note("%s: the trace of %s (SMMUV3_DIFF_UPSTREAM)" % (tag, show(old)))
+            continue
+        module_dir = None
+        if drv == "ours":
+            module_dir = runner.build_module()
+            if not module_dir:
+                r.add("SKIP", tag, "smmuv3.ko did not build")
                 continue
-            module_dir = None
-            if drv == "ours":
-                module_dir = runner.build_module()
-                if not module_dir:
-                    r.add("SKIP", tag, "smmuv3.ko did not build")
-                    continue
-            o.driver = drv
-            dmods, _ = runner.guest_modules(drv, module_dir)
-            initrd = runner.initramfs(tag + "-initramfs", driver_mods=dmods,
-                                      selftests=selftests)
-            extra = ["smtest.mode=check", "smtest.driver=" + drv,
-                     "smtest.topology=" + TOPOLOGY,
-                     "smtest.instances=%d" % topo.instances,
-                     "smtest.testtimeout=%d" % runner._testtimeout(),
-                     "smtest.tests=smmuv3_scenario", "smtest.kunit=0",
-                     # The same probe path for both drivers: on a loaded host
-                     # the driver's insmod can come after the default 30 s,
-                     # when devices bind without their IOMMU (the probe race).
-                     "deferred_probe_timeout=600"]
-            boot_initrd, fw = _iort_prepare(runner, topo, image, initrd, tag)
-            trace = runner.log(tag + ".trace")
-            runner.qemu_extra = [a for ev in TRACE_EVENTS for a in ("-trace", "enable=" + ev)]
-            runner.qemu_extra += ["-D", trace]
-            note("booting %s (%s, driver %s, traced)" % (tag, topo.desc, drv))
-            try:
-                st, el, con, res = runner.boot(tag, topo, image, boot_initrd, extra + fw,
-                                               stream=o.verbose)
-            finally:
-                runner.qemu_extra = []
-            runner.evaluate(tag, st, el, con, res, topo=topo)
-            traces[drv] = trace
-            names[drv] = op_names(runner.selftest_output.get((tag, "smmuv3_scenario"), []))
-    finally:
-        o.driver = saved
+        dmods, _ = runner.guest_modules(drv, module_dir)
+        initrd = runner.initramfs(tag + "-initramfs", driver_mods=dmods, selftests=selftests)
+        trace = runner.log(tag + ".trace")
+        b = spec.diff_boot(tag, TOPOLOGY, drv, runner.kspec.name, runner.opts, qemu_extra=[
+            a for ev in TRACE_EVENTS for a in ("-trace", "enable=" + ev)] + ["-D", trace])
+        boot_initrd = _iort_prepare(runner, b.hw, image, initrd, tag)
+        note("booting %s (%s)" % (tag, b.what))
+        out = runner.report(runner.run_boot(b, image, boot_initrd, stream=o.verbose))
+        traces[drv] = trace
+        names[drv] = op_names(out.selftests.get("smmuv3_scenario", []))
     if set(traces) != set(DRIVERS):
         r.add("SKIP", DIFF, "not both drivers booted")
         return
@@ -445,15 +423,24 @@ def run_diff(runner):
     note("differential oracle: %s" % show(runner.log("diff.txt")))
 
 
+class _Tagged:
+    """RUNNER, whose tag() names everything TAG."""
+
+    def __init__(self, runner, tag):
+        self._runner, self._tag = runner, tag
+
+    def tag(self, name):
+        return self._tag
+
+    def __getattr__(self, name):
+        return getattr(self._runner, name)
+
+
 def _iort_prepare(runner, topo, image, initrd, tag):
+    """iort.prepare()'s initramfs (its command line is in the Boot's)."""
     import iort
     # iort.prepare() names its files after runner.tag(topo.name): one per driver.
-    orig = runner.tag
-    runner.tag = lambda name: tag
-    try:
-        return iort.prepare(runner, topo, image, initrd)
-    finally:
-        runner.tag = orig
+    return iort.prepare(_Tagged(runner, tag), topo, image, initrd)[0]
 
 
 # -- the self-test -----------------------------------------------------------------

@@ -35,6 +35,7 @@ import iort  # noqa: E402
 import dtb  # noqa: E402
 import bench  # noqa: E402
 import hostenv  # noqa: E402
+import results  # noqa: E402
 from topologies import SELFTESTS  # noqa: E402
 
 MODES = {
@@ -142,14 +143,17 @@ def install():
     iort.qemu_tables = qemu_tables
     dtb.edited_dtb = lambda runner, argv, edit: "/DTB/edited-%s.dtb" % edit.key()
 
-    def evaluate(self, tag, status, elapsed, console, results, topo=None):
-        plan = self.plans.get(tag)
-        if plan:
+    def evaluate(b, status, elapsed, console, res):
+        if b.verdict:
+            plan = {"tag": b.tag, "topology": b.topology, "kernel": b.kernel,
+                    "driver": b.driver, "features": b.features, "kmemleak": b.kmemleak,
+                    "tests": b.tests, "kunit": b.kunit, "disks": b.disks}
             say("  expects: %s" % "; ".join(
                 "%s=%s" % (k, ",".join(v) if isinstance(v, (list, tuple)) else v)
                 for k, v in sorted(plan.items())))
-        self.bench_output[tag] = ["bench map_unmap_4k_one_instance pairs_per_s=1"]
-    R.evaluate = evaluate
+        return results.Outcome(b, status, elapsed, console, res, [],
+                               bench=["bench map_unmap_4k_one_instance pairs_per_s=1"])
+    results.evaluate = evaluate
 
     class Guest:
         pid = 0

@@ -10,8 +10,6 @@ import shlex
 import subprocess
 import sys
 
-from results import note
-
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 CACHE = os.environ.get("SMMUV3_CACHE", "/var/cache/smmuv3")
@@ -21,6 +19,10 @@ IN_CHROOT = (REPO == "/src" and CACHE == "/cache") or os.environ.get("SMMUV3_IN_
 SHOW_REPO = os.environ.get("SMMUV3_HOST_REPO", REPO)
 SHOW_CACHE = os.environ.get("SMMUV3_HOST_CACHE", CACHE)
 
+
+def note(msg):
+    """Progress information: never looks like a test line."""
+    print("# " + msg, flush=True)
 
 
 def chroot_path(p):

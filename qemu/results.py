@@ -3,9 +3,18 @@
 from the selftests and KUnit), the kernel log (WARN, BUG, lockdep, KASAN,
 ... reports), kmemleak's output; and collecting PASS/FAIL/SKIP results."""
 
+import fnmatch
 import os
 import re
 import threading
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+
+import dtb
+from hostenv import REPO, note, show
+from spec import testtimeout
+from topologies import (EXPECTED_ERRORS, ALLOWED_SKIPS, KUNIT_SUITES, BUILD_FEATURES, KUNIT_GUARDS,
+                        selftest_names, where_matches)
 
 
 # --------------------------------------------------------------------------
@@ -45,11 +54,6 @@ class Results:
                 f.write("%s %s%s\n" % (st, name, " : " + reason if reason else ""))
             f.write(summary + "\n")
         return summary
-
-
-def note(msg):
-    """Progress information: never looks like a test line."""
-    print("# " + msg, flush=True)
 
 
 # --------------------------------------------------------------------------
@@ -663,3 +667,483 @@ def kunit_cases_in_sources(tests_dir):
     if not out:
         problems.append("no KUnit suites found in %s" % tests_dir)
     return out, problems
+
+
+# --------------------------------------------------------------------------
+# Evaluating a boot: its result channel and kernel log against its Boot
+# (qemu/spec.py), with topologies.py's claims (ALLOWED_SKIPS,
+# EXPECTED_ERRORS, KUNIT_SUITES, SELFTEST_NAMES, BUILD_FEATURES).
+
+# Seconds a guest may take from its last result ("@@done") to QEMU's exit.
+POWEROFF_GRACE = 60
+
+
+@dataclass
+class Outcome:
+    """What one boot showed: its results ((status, name, reason), in order,
+    its skips already checked against ALLOWED_SKIPS when the boot has a
+    verdict), its benchmark section's lines (None: none) and each
+    selftest's output."""
+    boot: object
+    status: str
+    elapsed: float
+    console: str
+    results: str
+    tests: list
+    bench: list = None
+    selftests: dict = field(default_factory=dict)
+
+
+def evaluate(b, status, elapsed, console, results):
+    """Turn the Boot B's console and result channel (paths) and QEMU's end
+    (STATUS, ELAPSED: boot.run()'s) into an Outcome."""
+    e = _Evaluation(b)
+    e.run(status, elapsed, console, results)
+    tests = claim_skips(e.results.tests, b) if b.verdict else e.results.tests
+    return Outcome(b, status, elapsed, console, results, tests, e.bench, e.selftests)
+
+
+def claim_skips(tests, b):
+    """TESTS with every SKIP that no ALLOWED_SKIPS entry claims for the boot
+    B turned into a FAIL."""
+    out = []
+    where = b.where
+    for status, name, reason in tests:
+        if status == "SKIP":
+            short = name[len(b.tag) + 1:] if name.startswith(b.tag + "/") else name
+            reason1 = " ".join(str(reason).split())
+            if not any(where_matches(s.where, where) and fnmatch.fnmatchcase(short, s.test)
+                       and s.reason.search(reason1) for s in ALLOWED_SKIPS):
+                status, reason = "FAIL", "unclaimed skip (no ALLOWED_SKIPS entry in " \
+                    "qemu/topologies.py for this boot): %s" % reason1
+        out.append((status, name, reason))
+    return out
+
+
+class _Collected:
+    """Results held back until the boot is evaluated."""
+
+    def __init__(self):
+        self.tests = []
+
+    def add(self, status, name, reason=""):
+        self.tests.append((status, name, reason))
+
+
+class _Evaluation:
+    def __init__(self, b):
+        self.b = b
+        self.tag = b.tag
+        self.plan = b if b.verdict else None
+        self.results = _Collected()
+        self.bench = None
+        self.selftests = {}
+
+    def run(self, status, elapsed, console, results):
+        r = self.results
+        tag = self.tag
+        plan = self.plan
+        dtb.check(SimpleNamespace(results=r), tag, self.b.hw, results)
+        try:
+            with open(results, "rb") as f:
+                lines = f.read().decode("utf-8", "replace").replace("\r", "").splitlines()
+        except OSError:
+            lines = []
+        done = False
+        section = None
+        body = []
+        settle = None
+        infos = []
+        self._boot = {"stats": [], "build": None, "kunit": set(), "selftests": set(),
+                      "kmemleak": None, "checks": set(), "header": {}, "names": {},
+                      "phases": [], "printk": None, "stats_problems": [], "kunit_cases": {}}
+        for line in lines:
+            if section is not None:
+                if line.startswith("@@end "):
+                    self._section(tag, section, body, line, infos)
+                    section, body = None, []
+                else:
+                    body.append(line)
+                continue
+            if line.startswith("@@check "):
+                m = re.match(r"@@check (ok|fail|skip) (\S+)(?: # (.*))?$", line)
+                if m:
+                    st = {"ok": "PASS", "fail": "FAIL", "skip": "SKIP"}[m.group(1)]
+                    r.add(st, "%s/%s" % (tag, m.group(2)), m.group(3) or "")
+                    self._boot["checks"].add(m.group(2))
+                else:
+                    # A check the harness cannot read is a check lost.
+                    r.add("FAIL", "%s/result-channel" % tag, "malformed line: %s" % line)
+            elif line.startswith("@@begin "):
+                section = line[len("@@begin "):].split()
+            elif line.startswith("@@settle "):
+                settle = line.split("=", 1)[1]
+            elif line.startswith("@@phase "):
+                self._boot["phases"].append(line.split(None, 1)[1].strip())
+            elif line.startswith("@@printk "):
+                self._boot["printk"] = line.split(None, 1)[1]
+            elif line.startswith("@@kmemleak "):
+                self._boot["kmemleak"] = line.split()[1]
+            elif line.startswith("@@smtest "):
+                self._boot["header"] = dict(w.split("=", 1) for w in line.split()[1:]
+                                            if "=" in w)
+            elif line.startswith("@@done"):
+                done = True
+        if section is not None:
+            self._section(tag, section, body, None, infos)
+        if done and status == "poweroff":
+            r.add("FAIL", "%s/boot" % tag, "the guest finished but %s within %d s: QEMU "
+                  "killed (see the end of %s)" % (POWEROFF_HUNG, POWEROFF_GRACE, show(console)))
+        elif done and status != "ok":
+            # A clean poweroff is QEMU exiting 0; a crash or a kill after
+            # the guest's last result is not one.
+            r.add("FAIL", "%s/boot" % tag, "the guest finished but QEMU ended with %s, not "
+                  "a clean poweroff (see %s)" % (status, show(console[:-len(".console")] +
+                                                             ".qemu")))
+        elif done:
+            r.add("PASS", "%s/boot" % tag)
+        else:
+            why = {"ok": "QEMU exited before the guest finished",
+                   "timeout": "timeout after %d s: QEMU killed" % self.b.timeout}.get(
+                status, "QEMU %s" % status)
+            if not lines:
+                why += " (nothing on the result channel)"
+            r.add("FAIL", "%s/boot" % tag, why)
+        reports = console_reports(console)
+        for rep in reports:
+            r.add("FAIL", "%s/kernel-log" % tag, rep)
+        # Without the whole kernel log on the console, no report above (and
+        # no driver error line, _driver_errors()) would have been seen.
+        blind = console_problems(console, self._boot["phases"], done, self._boot["printk"])
+        for why in blind:
+            r.add("FAIL", "%s/kernel-log" % tag, why)
+        self._boot["blind"] = blind
+        if not reports and not blind:
+            r.add("PASS", "%s/kernel-log" % tag)
+        if plan is not None and done:
+            self._verdict(tag, plan, console)
+        note("%s: %s in %.1f s%s; console %s" % (
+            tag, "finished" if done else status, elapsed,
+            " (IOMMU groups settled %s s after the driver load)" % settle if settle else "",
+            show(console)))
+
+    def _section(self, tag, section, body, endline, infos):
+        kind = section[0]
+        name = section[1] if len(section) > 1 else "?"
+        r = self.results
+        if kind == "info":
+            infos.append((name, body))
+        elif kind == "stats":
+            if endline is not None:
+                problems = []
+                self._boot["stats"].append((name, parse_stats(body, problems)))
+                self._boot["stats_problems"] += ["%s: %s" % (name, p) for p in problems]
+        elif kind == "build":
+            self._boot["build"] = body
+        elif kind == "kunit":
+            self._boot["kunit"].add(name)
+            nodes, _, _ = parse_tap(body)
+            if not nodes:
+                r.add("FAIL", "%s/kunit/%s" % (tag, name), "no KTAP results")
+            for n in nodes:
+                if n.name != name:  # the results file's top level is the suite
+                    n = _wrap(name, n)
+                tap_leaves([n], "%s/kunit" % tag, r)
+                self._boot["kunit_cases"].setdefault(name, []).extend(c.name for c in n.children)
+        elif kind == "selftest":
+            self._boot["selftests"].add(name)
+            self.selftests[name] = body
+            rc = None
+            if endline:
+                m = re.search(r"rc=(\d+)", endline)
+                rc = int(m.group(1)) if m else None
+            nodes, plan, _ = parse_tap(body)
+            prefix = "%s/%s" % (tag, name)
+            tap_leaves(nodes, prefix, r)
+            if endline is not None and nodes:
+                self._boot["names"][name] = leaf_names(nodes)
+            failed = any(_subtree_failed(n) for n in nodes)
+            if endline is None:
+                r.add("FAIL", prefix, "did not finish (the guest died or timed out)")
+            elif not nodes:
+                r.add("FAIL", prefix, "no TAP results (exit status %s)" % rc)
+            elif plan is not None and plan != len(nodes):
+                r.add("FAIL", prefix, "%d of %d planned tests reported (exit status %s)" %
+                      (len(nodes), plan, rc))
+            elif rc == 137:
+                r.add("FAIL", prefix, "killed after %d s" % testtimeout(self.b.timeout))
+            elif rc not in (0, 4) and not failed:  # 4: kselftest's "all skipped"
+                r.add("FAIL", prefix, "exit status %s" % rc)
+        elif kind == "bench":
+            self.bench = body
+            if endline is None:
+                r.add("FAIL", "%s/%s" % (tag, name), "did not finish (the guest died or timed out)")
+        elif kind == "kmemleak":
+            objs = _kmemleak_objects(body)
+            for o in objs:
+                r.add("FAIL", "%s/kmemleak" % tag, o)
+            if not objs:
+                r.add("PASS", "%s/kmemleak" % tag)
+
+    # -- the verdict's checks on what a boot must have done (issue 22) ----------
+
+    def _verdict(self, tag, plan, console):
+        """What a finished boot of PLAN (run.py's plan_boot()) must show
+        besides its own results: every error the driver reported declared,
+        the module's features, the KUnit suites, the selftests and the disks
+        its topology and kernel call for, and kmemleak active."""
+        r = self.results
+        b = self._boot
+        driver = plan.driver
+        if driver in ("ours", "stock-dkms"):
+            self._driver_errors(tag, plan, console)
+            self._build_features(tag, plan)
+        if plan.kunit:
+            want = {s for s, feat in KUNIT_SUITES.items()
+                    if feat is None or feat in plan.features}
+            missing = sorted(want - b["kunit"])
+            for s in missing:
+                r.add("FAIL", "%s/kunit/%s" % (tag, s), "suite missing: not in smmuv3_kunit.ko's "
+                      "debugfs results (compiled out, or the module did not load)")
+            extra = sorted((n for n in b["kunit"] | kunit_suites_in_sources(
+                os.path.join(REPO, "module", "tests")) if n not in KUNIT_SUITES))
+            for s in extra:
+                r.add("FAIL", "%s/kunit/%s" % (tag, s), "a suite qemu/topologies.py's "
+                      "KUNIT_SUITES does not list: add it there, with the feature it needs")
+            for s, feat in KUNIT_SUITES.items():
+                if s in b["kunit"] and feat and feat not in plan.features:
+                    r.add("FAIL", "%s/kunit/%s" % (tag, s), "ran, but needs %s, which this "
+                          "kernel's data says the build lacks" % feat)
+            if not missing and not extra:
+                r.add("PASS", "%s/kunit-suites" % tag, "%d suites" % len(want))
+            self._kunit_cases(tag, plan)
+        missing = [t for t in plan.tests if t not in b["selftests"]]
+        for t in missing:
+            r.add("FAIL", "%s/%s" % (tag, t), "did not run: the topology calls for it "
+                  "(not built, not in tests.list or not in the initramfs)")
+        if plan.tests and not missing:
+            r.add("PASS", "%s/selftests-ran" % tag, "%d programs" % len(plan.tests))
+        self._selftest_names(tag, plan)
+        if plan.disks is not None:
+            n = sum(1 for c in b["checks"] if c.startswith("blk-io/"))
+            if n != plan.disks:
+                r.add("FAIL", "%s/blk-io" % tag, "%d disk(s) written and read back, the topology "
+                      "has %d virtio-blk disks" % (n, plan.disks))
+        if plan.kmemleak:
+            st = b["kmemleak"]
+            if st != "active":
+                r.add("FAIL", "%s/kmemleak" % tag, "kmemleak %s: this kernel is built with it, "
+                      "so no leak check was done" % (st or "not reported"))
+
+    def _kunit_cases(self, tag, plan):
+        """Each suite that ran reported the KUNIT_CASE*() entries its sources
+        (module/tests/*.c) list for this build, and no other case."""
+        r = self.results
+        where = plan.where
+        cases, problems = kunit_cases_in_sources(os.path.join(REPO, "module", "tests"))
+        for p in problems:
+            r.add("FAIL", "%s/kunit-cases" % tag, p)
+        bad, n = len(problems), 0
+
+        def holds(conds):
+            for cond in conds:
+                for atom in cond.split("&&"):
+                    g = KUNIT_GUARDS.get(atom.strip())
+                    if g is None:
+                        raise KeyError(atom.strip())
+                    if not (g in plan.features if isinstance(g, str) else
+                            where_matches(g, where)):
+                        return False
+            return True
+        for suite, got in sorted(self._boot["kunit_cases"].items()):
+            if suite not in cases:
+                continue  # _verdict() fails a suite the sources do not define
+            want = []
+            for case, conds in cases[suite]:
+                try:
+                    if holds(conds):
+                        want.append(case)
+                except KeyError as e:
+                    bad += 1
+                    r.add("FAIL", "%s/kunit/%s/%s" % (tag, suite, case), "under #if %s: "
+                          "condition %s is not in qemu/topologies.py's KUNIT_GUARDS: say "
+                          "which builds have it" % (" / ".join(conds), e.args[0]))
+            n += len(want)
+            for case in want:
+                if case not in got:
+                    bad += 1
+                    r.add("FAIL", "%s/kunit/%s/%s" % (tag, suite, case), "not reported: "
+                          "module/tests lists it in the suite%s (compiled out, or the suite "
+                          "stopped early?)" % (
+                              " under #if " + " / ".join(dict(cases[suite])[case])
+                              if dict(cases[suite])[case] else ""))
+            for case in got:
+                if case not in want:
+                    bad += 1
+                    r.add("FAIL", "%s/kunit/%s/%s" % (tag, suite, case), "reported, but "
+                          "not a case module/tests lists for this build")
+        if not bad:
+            r.add("PASS", "%s/kunit-cases" % tag, "%d cases of %d suites, as the sources "
+                  "list them" % (n, len(self._boot["kunit_cases"])))
+
+    def _selftest_names(self, tag, plan):
+        """Each program that finished reported the tests topologies.py's
+        SELFTEST_NAMES lists for it on this kernel, and no other."""
+        r = self.results
+        bad = n = 0
+        for prog, got in sorted(self._boot["names"].items()):
+            want = selftest_names(prog, plan.kernel)
+            if want is None:
+                bad += 1
+                r.add("FAIL", "%s/%s" % (tag, prog), "a program qemu/topologies.py's "
+                      "SELFTEST_NAMES does not list: add it, with its tests")
+                continue
+            n += len(want)
+            for t in want:
+                if t not in got:
+                    bad += 1
+                    r.add("FAIL", "%s/%s/%s" % (tag, prog, t), "not reported: SELFTEST_NAMES "
+                          "lists it for this kernel (deleted, renamed or compiled out?)")
+            for t in got:
+                if t not in want:
+                    bad += 1
+                    r.add("FAIL", "%s/%s/%s" % (tag, prog, t), "reported, but not in "
+                          "qemu/topologies.py's SELFTEST_NAMES for this kernel: add it there")
+        if self._boot["names"] and not bad:
+            r.add("PASS", "%s/selftest-names" % tag, "%d programs, %d tests as listed" % (
+                len(self._boot["names"]), n))
+
+    def _driver_errors(self, tag, plan, console):
+        """Every error or warning line of smmuv3.ko, and every growth of an
+        error counter in debugfs, must be declared (topologies.py
+        EXPECTED_ERRORS) by the phase (test) that provoked it."""
+        r = self.results
+        where = plan.where
+        instances = plan.hw.instances
+        lines = console_lines(console)
+        problems = []
+        errs = console_driver_errors(lines, driver_rules(os.path.join(REPO, "module"), problems))
+        # Log lines: per phase, each counted against the first declaration
+        # that matches it.
+        used = {}   # (phase, index) -> lines
+        undeclared = {}  # (phase, rule.where) -> [count, first line, rule]
+        for phase, rule, line in errs:
+            decl = [(i, e) for i, e in enumerate(EXPECTED_ERRORS.get(phase, []))
+                    if e.log and e.log.search(line) and where_matches(e.where, where)]
+            if decl:
+                i = decl[0][0]
+                used[(phase, i)] = used.get((phase, i), 0) + 1
+            else:
+                u = undeclared.setdefault((phase, rule.where), [0, line, rule])
+                u[0] += 1
+        bad = 0
+        for p in problems:
+            bad += 1
+            r.add("FAIL", "%s/driver-log" % tag, p)
+        if self._boot.get("blind"):
+            bad += 1
+            r.add("FAIL", "%s/driver-log" % tag, "the console does not hold the whole kernel "
+                  "log (see kernel-log): its driver error lines cannot be checked")
+        for (phase, i), n in sorted(used.items()):
+            e = EXPECTED_ERRORS[phase][i]
+            if n > e.bound(instances):
+                bad += 1
+                r.add("FAIL", "%s/driver-log" % tag, "%s: %d lines of /%s/, declared at most %d "
+                      "(%s)" % (phase, n, e.log.pattern, e.bound(instances), e.why))
+        for (phase, where_), (n, line, rule) in sorted(undeclared.items()):
+            bad += 1
+            r.add("FAIL", "%s/driver-log" % tag, "%s: %dx \"%s\" (%s), declared by no test" % (
+                phase, n, line[:160], rule.where))
+        if not bad:
+            r.add("PASS", "%s/driver-log" % tag, "%d driver error lines, all declared" % len(errs))
+        # Counters: their growth in each phase (between the snapshots at the
+        # end of the previous phase and at the end of this one).
+        snaps = self._boot["stats"]
+        if not snaps or snaps[-1][0] != "end":
+            r.add("FAIL", "%s/smmu-counters" % tag, "no debugfs error counters read at the end "
+                  "of the boot (%s)" % ("no stats at all" if not snaps else
+                                        "last read after %s" % snaps[-1][0]))
+            return
+        bad, prev = 0, {}
+        kind, problems = counter_kinds(stats_counters(os.path.join(REPO, "module")))
+        for p in problems + self._boot["stats_problems"]:
+            bad += 1
+            r.add("FAIL", "%s/smmu-counters" % tag, p)
+        unknown = sorted({k for _, snap in snaps for c in snap.values() for k in c
+                          if kind(k) is None})
+        for k in unknown:
+            bad += 1
+            r.add("FAIL", "%s/smmu-counters" % tag, "\"%s\": not a counter module/debugfs.c "
+                  "prints (counted as an error counter)" % k)
+        for phase, snap in snaps:
+            grew = counter_growth(prev, snap, kind)
+            prev = snap
+            decls = [e for e in EXPECTED_ERRORS.get(phase, [])
+                     if e.counter and where_matches(e.where, where)]
+            sums = {}
+            for k, n in sorted(grew.items()):
+                d = [i for i, e in enumerate(decls) if e.counter.match(k)]
+                if not d:
+                    bad += 1
+                    r.add("FAIL", "%s/smmu-counters" % tag, "%s: %s grew by %d, declared by no "
+                          "test" % (phase, k, n))
+                    continue
+                sums[d[0]] = sums.get(d[0], 0) + n
+            for i, n in sums.items():
+                if n > decls[i].bound(instances):
+                    bad += 1
+                    r.add("FAIL", "%s/smmu-counters" % tag, "%s: /%s/ grew by %d, declared at "
+                          "most %d (%s)" % (phase, decls[i].counter.pattern, n,
+                                            decls[i].bound(instances), decls[i].why))
+        if not bad:
+            r.add("PASS", "%s/smmu-counters" % tag, "%d reads of %d instance(s)" % (
+                len(snaps), len(snaps[-1][1])))
+
+    def _build_features(self, tag, plan):
+        """smmuv3/build (module/compat.c) against what the kernel provides."""
+        r = self.results
+        body = self._boot["build"]
+        if body is None:
+            r.add("FAIL", "%s/build-features" % tag, "no /sys/kernel/debug/smmuv3/build: the "
+                  "module's features are unknown")
+            return
+        have = {}
+        for line in body:
+            w = line.split(None, 1)
+            if len(w) == 2:
+                have[w[0]] = w[1]
+        note("%s: smmuv3.ko features: %s" % (tag, "; ".join("%s %s" % kv for kv in have.items())))
+        bad = 0
+        for f in sorted(set(BUILD_FEATURES) | set(have)):
+            want = f in plan.features
+            got = have.get(f)
+            if f not in BUILD_FEATURES:
+                bad += 1
+                r.add("FAIL", "%s/build-features" % tag, "%s: not in topologies.py's "
+                      "BUILD_FEATURES: say which kernels must have it" % f)
+            elif got is None:
+                bad += 1
+                r.add("FAIL", "%s/build-features" % tag, "%s: not reported by the module" % f)
+            elif want and got != "yes":
+                bad += 1
+                r.add("FAIL", "%s/build-features" % tag, "%s: %s, but kernel %s provides it" % (
+                    f, got, plan.kernel))
+            elif not want and got == "yes":
+                bad += 1
+                r.add("FAIL", "%s/build-features" % tag, "%s: yes, but the data says kernel %s "
+                      "lacks it: fix topologies.py" % (f, plan.kernel))
+        if not bad:
+            r.add("PASS", "%s/build-features" % tag, ", ".join(
+                "%s %s" % (f, "yes" if have[f] == "yes" else "no") for f in BUILD_FEATURES))
+
+
+
+
+def leaf_names(nodes, prefix=""):
+    """The names of the leaf tests of a parsed (K)TAP tree, as tap_leaves()
+    reports them (without the boot's and program's prefix)."""
+    out = []
+    for n in nodes:
+        path = prefix + n.name
+        out += leaf_names(n.children, path + "/") if n.children else [path]
+    return out

@@ -23,6 +23,7 @@ provide is done in the chroot through qemu/env.sh.
 """
 
 import argparse
+import concurrent.futures
 import contextlib
 import os
 import re
@@ -34,28 +35,31 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True  # no __pycache__ in the repo
 sys.path.insert(0, HERE)
-from hostenv import CACHE, IN_CHROOT, in_chroot, show  # noqa: E402
+from hostenv import CACHE, IN_CHROOT, in_chroot, show, note  # noqa: E402
 from kmods import builtin_modules, module_index, read_module, resolve_modules  # noqa: E402
-from results import Results, note  # noqa: E402
+import results  # noqa: E402
+from results import Results  # noqa: E402
 from topologies import (TOPOLOGIES, KERNELS, CHECK_KERNELS, DEFAULT_TOPOLOGIES,  # noqa: E402
-                        REPEAT_TESTS, REPEAT_TOPOLOGIES, CHECK_REPEAT, CHECK_JOBS, STOCK,
-                        STOCK_DESC, SELFTESTS,
-                        TEST_TOPOLOGIES)
+                        REPEAT_TOPOLOGIES, CHECK_REPEAT, CHECK_JOBS, STOCK, STOCK_DESC)
+import spec  # noqa: E402
 import iort  # noqa: E402
+import boot as guest  # noqa: E402
 from builds import Builds  # noqa: E402
-from boot import Boots  # noqa: E402
 from stockboot import StockBoots  # noqa: E402
 import difforacle  # noqa: E402
 from static import StaticChecks  # noqa: E402
-
+import bench  # noqa: E402
+import demo  # noqa: E402
 
 KEEP_RUNS = 30
 
 
-class Runner(Builds, Boots, StockBoots, StaticChecks):
+class Runner(Builds, StockBoots, StaticChecks):
     """One make check (or make run, make bench ...): the results, the run
-    directory, the guest kernel in use, and the steps.  Building, booting, the
-    stock kernels and the static checks are mixins in their own files."""
+    directory, the guest kernel in use, the guests running, and the steps.
+    Building, the stock kernels and the static checks are mixins in their own
+    files; what a boot is comes from qemu/spec.py (Boot values), booting one
+    from qemu/boot.py, judging it from qemu/results.py."""
 
     def __init__(self, opts):
         self.o = opts
@@ -68,17 +72,13 @@ class Runner(Builds, Boots, StockBoots, StaticChecks):
         self.kname = None
         self.kernel_failed = False
         self.kspec = KERNELS[opts.kernel]  # the guest kernel to build and boot
+        self.opts = spec.Options.of(opts)  # what every boot takes from the options
         self.chroot_root = None
-        self.qemu_extra = []    # more QEMU arguments for every boot (bench.py: tracing)
-        self.qemu_cpu = "cortex-a57"  # -cpu (bench.py's grid changes it)
-        self.bench_output = {}  # boot tag -> the guest's bench section lines
-        self.selftest_output = {}  # (boot tag, selftest) -> its output lines
         self.prebuilds = {}     # kernel name -> its background kernel.sh (prebuild())
         self.pool = None        # boots several guests at once (start_pool())
         self.jobs = 1           # the pool's size
-        self.pending = []       # [(tag, topology, future)]: boots drain() evaluates
+        self.pending = []       # [future]: boots drain() evaluates
         self.guests = set()     # the QEMU processes running
-        self.plans = {}         # boot tag -> what the boot must show (plan_boot())
 
     # -- bookkeeping --------------------------------------------------------
 
@@ -127,9 +127,7 @@ class Runner(Builds, Boots, StockBoots, StaticChecks):
     def tag(self, name):
         """A boot's name in results and logs: the topology, prefixed by the
         kernel unless it is the default one."""
-        if self.o.kdir or self.kspec.name == self.o.kernel:
-            return name
-        return "linux-%s/%s" % (self.kspec.name, name)
+        return spec.tag_for(name, self.kspec.name, self.opts)
 
     def chroot_dir(self):
         """The chroot's directory as seen from here (for busybox, firmware)."""
@@ -181,58 +179,94 @@ class Runner(Builds, Boots, StockBoots, StaticChecks):
         initrd = self.initramfs(self.tag("initramfs-" + self.o.driver), driver_mods=drv,
                                 kunit_mods=kunit, selftests=selftests)
         image = os.path.join(self.kdir, "arch/arm64/boot/Image")
-        boots = []  # (tag, topology, quick, part)
-        # Tests chosen on the command line (--append smtest.tests=...): no parts.
-        chosen = [a.split("=", 1)[1].split(",") for arg in self.o.append for a in arg.split()
-                  if a.startswith("smtest.tests=")]
-        kunit_chosen = [a.split("=", 1)[1] for arg in self.o.append for a in arg.split()
-                        if a.startswith("smtest.kunit=")]
-        if not self.o.repeat_only:
-            for name in names:
-                boots.append((name, name, False, None))
-                boots += [("%s-%s" % (name, part), name, False, part)
-                          for part, _ in ([] if chosen else TOPOLOGIES[name].parts)]
         repeat = self.o.repeat if self.kspec.name == self.o.kernel else 0
-        for k in range(1, repeat + 1):
-            boots += [("%s-repeat%d" % (name, k), name, True, None)
-                      for name in REPEAT_TOPOLOGIES if name in names]
-        for tag, name, quick, part in boots:
-            tag = self.tag(tag)
-            topo = TOPOLOGIES[name]
-            extra = ["smtest.mode=check",
-                     "smtest.driver=" + self.o.driver, "smtest.topology=" + name,
-                     "smtest.instances=%d" % topo.instances,
-                     "smtest.testtimeout=%d" % self._testtimeout()]
-            if topo.aliased:
-                extra.append("smtest.aliased=%d" % topo.aliased)
-            tests = REPEAT_TESTS if quick else topo.tests
-            # From the data (SELFTESTS), not from what the build made: a
-            # program missing from the build is then a failure, not nothing.
-            if tests is None and (topo.parts or any(name not in TEST_TOPOLOGIES.get(n, [name])
-                                                    for n in SELFTESTS)):
-                tests = [n for n in SELFTESTS if name in TEST_TOPOLOGIES.get(n, [name])]
-            if not quick and topo.parts and not chosen:
-                mine = dict(topo.parts).get(part)
-                elsewhere = {t for p, ts in topo.parts if p != part for t in ts}
-                tests = [t for t in tests if (mine is None or t in mine) and t not in elsewhere]
-            if tests is not None:
-                extra.append("smtest.tests=" + ",".join(tests))
-            if quick or part or not topo.kunit:
-                extra.append("smtest.kunit=0")
-            expected = chosen[-1] if chosen else (tests if tests is not None else SELFTESTS)
-            self.plans[tag] = {
-                "tag": tag, "topology": name, "kernel": self.kspec.name,
-                "driver": self.o.driver, "features": self.kspec.features,
-                "kmemleak": self.kspec.kmemleak, "tests": list(expected),
-                "kunit": (self.o.driver == "ours" and not (quick or part or not topo.kunit)
-                          and kunit_chosen[-1:] != ["0"]),
-                "disks": topo.disks}
-            what = "%s, driver %s, %s kernel%s" % (
-                topo.desc, self.o.driver, self.kspec.name if not self.o.kdir else "KDIR",
-                "; quick repeat boot" if quick else
-                "; part %s: %s" % (part, ", ".join(tests)) if part else "")
-            boot_initrd, fw_extra = iort.prepare(self, topo, image, initrd)  # IORT upgrade
-            self.boot_and_evaluate(tag, topo, image, boot_initrd, extra + fw_extra, what)
+        for b in spec.check_boots(names, self.kspec.name, self.o.driver, self.opts,
+                                  repeat=repeat, repeat_only=self.o.repeat_only):
+            self.boot_and_evaluate(b, image, initrd)
+
+    # -- booting --------------------------------------------------------------
+
+    def initramfs(self, name, **contents):
+        """boot.initramfs() in this run's log dir: its path."""
+        return guest.initramfs(self, name, **contents)
+
+    def prepare(self, b, image, initrd):
+        """The initramfs the Boot B boots with: INITRD, or a copy with B's
+        files, upgraded with its topology's ACPI tables (qemu/iort.py)."""
+        if b.files:
+            initrd = guest.add_files(self, initrd, b.tag + "-initramfs", b.files)
+        initrd, _ = iort.prepare(self, b.hw, image, initrd)  # its cmdline is in b's
+        return initrd
+
+    def start_pool(self, jobs):
+        """From now on boot_and_evaluate() boots up to JOBS guests at once (a
+        guest under TCG leaves part of the two cores idle: it waits on its
+        disks, its timers, its own sleeps).  Each boot's results are still
+        evaluated, and printed, in the order the boots were asked for, by
+        drain().  JOBS 1 boots and evaluates each one at once."""
+        self.jobs = jobs
+        self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=jobs) if jobs > 1 else None
+
+    def boot_and_evaluate(self, b, image, initrd):
+        """Boot B and report its results, now (returns its Outcome) or, with a
+        pool, when drain() comes to it (returns None)."""
+        initrd = self.prepare(b, image, initrd)
+        if self.pool is None:
+            note("booting %s (%s)" % (b.tag, b.what))
+            return self.report(self.run_boot(b, image, initrd, stream=self.o.verbose))
+        self.pending.append(self.pool.submit(self._pool_boot, b, image, initrd))
+        return None
+
+    def _pool_boot(self, b, image, initrd):
+        note("booting %s (%s; up to %d guests at once)" % (b.tag, b.what, self.jobs))
+        return guest.run(self, b, image, initrd)
+
+    def run_boot(self, b, image, initrd, stream=False):
+        """Boot B and evaluate it: its Outcome (nothing reported)."""
+        return results.evaluate(b, *guest.run(self, b, image, initrd, stream=stream))
+
+    def report(self, outcome):
+        for t in outcome.tests:
+            self.results.add(*t)
+        return outcome
+
+    def drain(self):
+        """Wait for the queued boots and report them in order."""
+        if self.pool is None:
+            return
+        try:
+            for job in self.pending:
+                self.report(results.evaluate(*job.result()))
+        finally:
+            self.pending = []
+            # A no-op when every boot was evaluated.  After an exception: no
+            # queued boot starts, and the running guests are killed, so that
+            # shutdown() waits for none that nobody will evaluate.
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.kill_guests()
+            self.pool.shutdown(wait=True)
+            self.pool = None
+
+    def kill_guests(self):
+        """Kill every QEMU still running (^C, or the runner failing)."""
+        guest.kill(self.guests)
+
+    # For qemu/iort.py and qemu/dtb.py: a boot of TOPO as the options say.
+
+    def _plain(self, tag, topo, extra=()):
+        return spec.Boot(tag=tag, hw=topo, kernel=self.kspec.name, driver=self.o.driver,
+                         cmdline=tuple(extra) + self.opts.append,
+                         passthrough=self.opts.passthrough_for(topo.passthrough),
+                         memory=self.opts.memory, timeout=self.opts.timeout, verdict=False)
+
+    def qemu_argv(self, topo, image, initrd, cmdline, console, results, tag):
+        return guest.qemu_argv(self, self._plain(tag, topo), image, initrd, console, results,
+                               cmdline=cmdline)
+
+    def boot(self, tag, topo, image, initrd, extra):
+        """Boot TOPO once, unjudged: boot.run()'s (status, seconds, console,
+        results)."""
+        return guest.run(self, self._plain(tag, topo, extra), image, initrd)
 
 
 def run_steps(runner, o, names, guest, echo_static):
@@ -387,10 +421,8 @@ def main():
     t0 = time.time()
     echo_static = not (o.check or names)
     if o.bench:
-        import bench
         return bench.main(runner, names[0] if o.topology else "acpi2")
     if o.demo:
-        import demo
         return demo.main(runner)
     if o.build:
         if runner.kernel() and runner.build_module(echo=True):

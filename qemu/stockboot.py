@@ -10,8 +10,8 @@ import time
 from hostenv import (HERE, CACHE, chroot_path, local_path, show, in_chroot, tail, flock)
 from kmods import read_module, module_index, resolve_modules, builtin_modules
 from results import note, _keyvals
-from topologies import (TOPOLOGIES, STOCK, STOCK_HW, STOCK_SERIES, STOCK_DKMS_SERIES, STOCK_TESTS,
-                        STOCK_UNBOUND_NOGROUP, STOCK_FEATURES)
+from topologies import STOCK, STOCK_SERIES, STOCK_DKMS_SERIES, STOCK_TESTS
+import spec
 
 
 class StockBoots:
@@ -87,16 +87,16 @@ class StockBoots:
         """Boot one stock kernel with our DKMS module, then with its built-in
         driver, running TESTS (and smmuv3_bench with the arguments BENCH, in
         bench mode, if given; SELFTESTS then holds the benchmark too).
-        Returns the two boots' tags."""
+        Returns their Outcomes (None for each boot queued in the pool)."""
         tag = "stock-%s" % series
-        tags = []
+        out = []
         with flock(os.path.join(CACHE, "stock", ".lock")):
             fetched = _keyvals(self._capture(in_chroot(
                 [chroot_path(os.path.join(HERE, "stock.sh")), "fetch", series]), log))
         if "VMLINUZ" not in fetched:
             self.results.add("FAIL", tag + "/fetch", "stock kernel download failed: " +
                              tail(log, 3))
-            return tags
+            return out
         if ko:
             self.results.add("PASS", tag + "/dkms-build",
                              "smmuv3.ko for %s from %s's DKMS build" % (release, deb))
@@ -112,41 +112,18 @@ class StockBoots:
                                   index, builtin_modules(moddir))
         except (RuntimeError, OSError) as e:
             self.results.add("FAIL", tag + "/modules", "stock modules: %s" % e)
-            return tags
-        topo = TOPOLOGIES[STOCK_HW]
+            return out
         for builtin in builtins:
             if not builtin and not ko:
                 continue
-            btag = tag + ("-builtin" if builtin else "") + ("-bench" if bench else "")
+            b = spec.stock_boot(series, release, builtin, deb, self.opts, tests=tests, bench=bench)
             drv = [] if builtin else [("smmuv3", read_module(local_path(ko)))]
             files = [("/bench/smmuv3_bench", p) for n, p in selftests if n == "smmuv3_bench"]
-            initrd = self.initramfs("initramfs-" + btag, driver_mods=drv, pre_mods=pre,
+            initrd = self.initramfs("initramfs-" + b.tag, driver_mods=drv, pre_mods=pre,
                                     selftests=[x for x in selftests if x[0] != "smmuv3_bench"],
                                     files=files)
-            extra = ["smtest.mode=%s" % ("bench" if bench else "stock"),
-                     "smtest.driver=%s" % ("upstream" if builtin else "stock-dkms"),
-                     "smtest.topology=" + STOCK_HW, "smtest.instances=%d" % topo.instances,
-                     "smtest.testtimeout=%d" % self._testtimeout(),
-                     "smtest.tests=" + ",".join(tests)]
-            if bench:
-                extra.append("smtest.bench=" + ",".join(bench))
-            if builtin and series in STOCK_UNBOUND_NOGROUP:
-                extra.append("smtest.unbound_nogroup=1")
-            if not builtin:
-                extra.insert(0, "initcall_blacklist=arm_smmu_driver_init")
-            what = "Debian's %s kernel, %s" % (
-                release, "its built-in arm-smmu-v3" if builtin else
-                "smmuv3.ko from %s, the built-in driver blacklisted" % deb)
-            if not bench:
-                self.plans[btag] = {
-                    "tag": btag, "topology": STOCK_HW, "kernel": "stock-" + series,
-                    "driver": "upstream" if builtin else "stock-dkms",
-                    "features": STOCK_FEATURES[series], "kmemleak": False,
-                    "tests": list(tests), "kunit": False, "disks": topo.disks}
-            self.boot_and_evaluate(btag, topo, local_path(fetched["VMLINUZ"]), initrd, extra,
-                                   what)
-            tags.append(btag)
-        return tags
+            out.append(self.boot_and_evaluate(b, local_path(fetched["VMLINUZ"]), initrd))
+        return out
 
     def _capture(self, cmd, log):
         with open(log, "ab") as f:

@@ -1,0 +1,257 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""What a boot is, as a value: Boot (the hardware, the kernel, the driver,
+the guest CPU and memory, the kernel command line, the tests it must show),
+and the functions that make the boots of make check, make run, make bench,
+the stock kernels and the differential oracle from qemu/topologies.py's
+data.  check_boots() alone decides which tests run where.
+
+Nothing here builds or boots: run.py builds what the boots need and hands
+each Boot to boot.py, whose outcome results.py evaluates against it."""
+
+from dataclasses import dataclass, field, replace
+
+from topologies import (TOPOLOGIES, KERNELS, SELFTESTS, TEST_TOPOLOGIES, REPEAT_TESTS,
+                        REPEAT_TOPOLOGIES, STOCK_HW, STOCK_TESTS, STOCK_UNBOUND_NOGROUP,
+                        STOCK_FEATURES)
+
+DEFAULT_CPU = "cortex-a57"
+DEFAULT_MEMORY = "1G"
+# The devices behind the SMMUs defer their probe until /init has loaded
+# smmuv3.ko; on a loaded host (two CPUs shared by several guests) the
+# kernel alone can take minutes to get there, and a device whose deferral
+# timed out binds without an IOMMU.
+BASE_CMDLINE = ("console=ttyAMA0 panic=-1 deferred_probe_timeout=600 printk.time=1 "
+                "printk.devkmsg=on")
+
+__all__ = ["Boot", "Options", "check_boots", "demo_boot", "bench_boot", "stock_boot",
+           "diff_boot", "testtimeout", "replace"]
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the command line says about every boot (run.py's options)."""
+    timeout: int = 720
+    memory: str = DEFAULT_MEMORY
+    passthrough: str = "topology"   # "topology", "on" or "off"
+    append: tuple = ()              # more kernel command line, after the boot's own
+    kdir: bool = False              # a kernel tree of the user's (--kdir)
+    default_kernel: str = "debug"   # --kernel: boots of another kernel get a tag prefix
+
+    @classmethod
+    def of(cls, o):
+        return cls(timeout=o.timeout, memory=o.memory, passthrough=o.passthrough,
+                   append=tuple(o.append), kdir=bool(o.kdir), default_kernel=o.kernel)
+
+    def passthrough_for(self, default):
+        return {"on": True, "off": False}.get(self.passthrough, default)
+
+
+@dataclass(frozen=True)
+class Boot:
+    """One guest boot.  The guest kernel image and initramfs are build
+    products, given to boot.py beside it; everything else is here."""
+    tag: str                    # its name in the results and the log files
+    hw: object                  # topologies.Topology: SMMUs, devices, firmware
+    kernel: str                 # KERNELS name, or "stock-SERIES"
+    driver: str                 # ours, upstream (the kernel's), stock-dkms
+    cmdline: tuple              # after BASE_CMDLINE and iommu.passthrough=1
+    passthrough: bool = False   # iommu.passthrough=1
+    cpu: str = DEFAULT_CPU      # -cpu
+    memory: str = DEFAULT_MEMORY  # -m
+    timeout: int = 720          # seconds before QEMU is killed
+    what: str = ""              # the "booting TAG (WHAT)" line
+    # The verdict (results.py verdict()): checked only when `verdict`; the
+    # selftests that must run, KUnit loaded, the module's features and
+    # kmemleak that the kernel's data call for.
+    verdict: bool = True
+    tests: tuple = ()
+    kunit: bool = False
+    features: tuple = ()
+    kmemleak: bool = False
+    # More QEMU arguments: qemu_extra right after -append (tracing),
+    # devices after the topology's own (a device the topology lacks).
+    qemu_extra: tuple = ()
+    devices: tuple = ()
+    # More files for the boot's initramfs: ((guest path, local path), ...);
+    # a boot with files gets an initramfs of its own.
+    files: tuple = field(default=())
+
+    @property
+    def topology(self):
+        return self.hw.name
+
+    @property
+    def disks(self):
+        return self.hw.disks
+
+    @property
+    def where(self):
+        """What ALLOWED_SKIPS and EXPECTED_ERRORS match (topologies.where_matches())."""
+        return {"topology": self.topology, "kernel": self.kernel, "driver": self.driver,
+                "tag": self.tag}
+
+    def full_cmdline(self):
+        return " ".join([BASE_CMDLINE] + (["iommu.passthrough=1"] if self.passthrough else [])
+                        + list(self.cmdline))
+
+
+def testtimeout(timeout):
+    """smtest.testtimeout: a selftest is killed before the boot is."""
+    return max(30, timeout - 60)
+
+
+def _smtest(mode, driver, topo, timeout):
+    return ["smtest.mode=" + mode, "smtest.driver=" + driver, "smtest.topology=" + topo.name,
+            "smtest.instances=%d" % topo.instances, "smtest.testtimeout=%d" % testtimeout(timeout)]
+
+
+def _fw(topo):
+    """The command line of the topology's IORT upgrade (qemu/iort.py)."""
+    return topo.iort.guest_cmdline() if topo.iort else []
+
+
+def tag_for(name, kernel, opts):
+    """A boot's tag: NAME, prefixed by the kernel unless it is the default one."""
+    if opts.kdir or kernel == opts.default_kernel:
+        return name
+    return "linux-%s/%s" % (kernel, name)
+
+
+def _chosen(append):
+    """smtest.tests= and smtest.kunit= of the user's --append."""
+    words = [a for arg in append for a in arg.split()]
+    tests = [a.split("=", 1)[1].split(",") for a in words if a.startswith("smtest.tests=")]
+    kunit = [a.split("=", 1)[1] for a in words if a.startswith("smtest.kunit=")]
+    return tests, kunit
+
+
+def check_boots(names, kernel, driver, opts, repeat=0, repeat_only=False):
+    """The boots of topologies NAMES on guest kernel KERNEL with DRIVER:
+    each topology's main boot and its parts (Topology.parts), then REPEAT
+    quick boots of REPEAT_TOPOLOGIES.  Which selftests each boot runs is
+    decided here: the topology's own list, else every selftest that
+    TEST_TOPOLOGIES does not keep elsewhere; a part's tests are in no other
+    boot of its topology.  Tests chosen with --append smtest.tests= replace
+    all that (and the parts)."""
+    k = KERNELS[kernel]
+    chosen, kunit_chosen = _chosen(opts.append)
+    boots = []  # (tag, topology, quick, part)
+    if not repeat_only:
+        for name in names:
+            boots.append((name, name, False, None))
+            boots += [("%s-%s" % (name, part), name, False, part)
+                      for part, _ in ([] if chosen else TOPOLOGIES[name].parts)]
+    for n in range(1, repeat + 1):
+        boots += [("%s-repeat%d" % (name, n), name, True, None)
+                  for name in REPEAT_TOPOLOGIES if name in names]
+    out = []
+    for tag, name, quick, part in boots:
+        tag = tag_for(tag, kernel, opts)
+        topo = TOPOLOGIES[name]
+        extra = _smtest("check", driver, topo, opts.timeout)
+        if topo.aliased:
+            extra.append("smtest.aliased=%d" % topo.aliased)
+        tests = REPEAT_TESTS if quick else topo.tests
+        # From the data (SELFTESTS), not from what the build made: a
+        # program missing from the build is then a failure, not nothing.
+        if tests is None and (topo.parts or any(name not in TEST_TOPOLOGIES.get(n, [name])
+                                                for n in SELFTESTS)):
+            tests = [n for n in SELFTESTS if name in TEST_TOPOLOGIES.get(n, [name])]
+        if not quick and topo.parts and not chosen:
+            mine = dict(topo.parts).get(part)
+            elsewhere = {t for p, ts in topo.parts if p != part for t in ts}
+            tests = [t for t in tests if (mine is None or t in mine) and t not in elsewhere]
+        if tests is not None:
+            extra.append("smtest.tests=" + ",".join(tests))
+        no_kunit = quick or part or not topo.kunit
+        if no_kunit:
+            extra.append("smtest.kunit=0")
+        expected = chosen[-1] if chosen else (tests if tests is not None else SELFTESTS)
+        what = "%s, driver %s, %s kernel%s" % (
+            topo.desc, driver, kernel if not opts.kdir else "KDIR",
+            "; quick repeat boot" if quick else
+            "; part %s: %s" % (part, ", ".join(tests)) if part else "")
+        out.append(Boot(tag=tag, hw=topo, kernel=kernel, driver=driver,
+                        cmdline=tuple(extra + _fw(topo)) + opts.append,
+                        passthrough=opts.passthrough_for(topo.passthrough),
+                        memory=opts.memory, timeout=opts.timeout, what=what,
+                        tests=tuple(expected),
+                        kunit=driver == "ours" and not no_kunit and kunit_chosen[-1:] != ["0"],
+                        features=tuple(k.features), kmemleak=k.kmemleak))
+    return out
+
+
+def demo_boot(kernel, driver, tests, opts, topology="acpi2"):
+    """make run's boot (qemu/demo.py): translated default domains unless
+    --passthrough says otherwise, no KUnit, TESTS only."""
+    topo = TOPOLOGIES[topology]
+    extra = _smtest("demo", driver, topo, opts.timeout)
+    extra.insert(4, "smtest.kunit=0")
+    extra.append("smtest.tests=" + ",".join(tests))
+    return Boot(tag=topology, hw=topo, kernel=kernel, driver=driver,
+                cmdline=tuple(extra) + opts.append, passthrough=opts.passthrough_for(False),
+                memory=opts.memory, timeout=opts.timeout,
+                what="probe, IOMMU groups, disk I/O, " + ", ".join(tests),
+                tests=tuple(tests), features=tuple(KERNELS[kernel].features))
+
+
+def bench_boot(tag, topology, driver, kernel, args, opts, cpu=DEFAULT_CPU, passthrough=None,
+               prog="smmuv3_bench", qemu_extra=()):
+    """A benchmark boot (qemu/bench.py): smmuv3_bench (or PROG) with ARGS,
+    on CPU, with iommu.passthrough=1 as PASSTHROUGH says (None: as the
+    options and the topology say).  Its figures are read, not judged."""
+    topo = TOPOLOGIES[topology]
+    extra = _smtest("bench", driver, topo, opts.timeout) + ["smtest.bench=" + ",".join(args)]
+    if prog != "smmuv3_bench":
+        extra.append("smtest.bench_prog=" + prog)
+    pt = opts.passthrough_for(topo.passthrough) if passthrough is None else passthrough
+    return Boot(tag=tag, hw=topo, kernel=kernel, driver=driver,
+                cmdline=tuple(extra) + opts.append, passthrough=pt, cpu=cpu,
+                memory=opts.memory, timeout=opts.timeout, verdict=False,
+                qemu_extra=tuple(qemu_extra),
+                what="driver %s, %s kernel, -cpu %s, passthrough %s%s" % (
+                    driver, kernel, cpu, "on" if pt else "off",
+                    ", traced" if qemu_extra else ""))
+
+
+def stock_boot(series, release, builtin, deb, opts, tests=STOCK_TESTS, bench=None):
+    """A stock Debian kernel's boot on STOCK_HW: with smmuv3.ko from the
+    smmuv3-dkms package (the built-in driver blacklisted), or with its
+    built-in arm-smmu-v3 (BUILTIN); TESTS, and smmuv3_bench with the
+    arguments BENCH in bench mode if given (then not judged)."""
+    topo = TOPOLOGIES[STOCK_HW]
+    tag = "stock-%s" % series + ("-builtin" if builtin else "") + ("-bench" if bench else "")
+    driver = "upstream" if builtin else "stock-dkms"
+    extra = _smtest("bench" if bench else "stock", driver, topo, opts.timeout)
+    extra.append("smtest.tests=" + ",".join(tests))
+    if bench:
+        extra.append("smtest.bench=" + ",".join(bench))
+    if builtin and series in STOCK_UNBOUND_NOGROUP:
+        extra.append("smtest.unbound_nogroup=1")
+    if not builtin:
+        extra.insert(0, "initcall_blacklist=arm_smmu_driver_init")
+    what = "Debian's %s kernel, %s" % (
+        release, "its built-in arm-smmu-v3" if builtin else
+        "smmuv3.ko from %s, the built-in driver blacklisted" % deb)
+    return Boot(tag=tag, hw=topo, kernel="stock-" + series, driver=driver,
+                cmdline=tuple(extra) + opts.append,
+                passthrough=opts.passthrough_for(topo.passthrough), memory=opts.memory,
+                timeout=opts.timeout, what=what, verdict=not bench, tests=tuple(tests),
+                features=tuple(STOCK_FEATURES[series]))
+
+
+def diff_boot(tag, topology, driver, kernel, opts, qemu_extra=()):
+    """A boot of the differential oracle (qemu/difforacle.py): the scenario
+    only, traced (QEMU_EXTRA); its trace is compared, the boot not judged."""
+    topo = TOPOLOGIES[topology]
+    extra = _smtest("check", driver, topo, opts.timeout) + [
+        "smtest.tests=smmuv3_scenario", "smtest.kunit=0",
+        # The same probe path for both drivers: on a loaded host the
+        # driver's insmod can come after the default 30 s, when devices
+        # bind without their IOMMU (the probe race).
+        "deferred_probe_timeout=600"]
+    return Boot(tag=tag, hw=topo, kernel=kernel, driver=driver,
+                cmdline=tuple(extra + _fw(topo)) + opts.append,
+                passthrough=opts.passthrough_for(topo.passthrough), memory=opts.memory,
+                timeout=opts.timeout, verdict=False, qemu_extra=tuple(qemu_extra),
+                what="%s, driver %s, traced" % (topo.desc, driver))
