@@ -120,12 +120,14 @@ class Builds:
         if self.kbuild_has_mo():
             m = ["M=" + REPO, "MO=" + out]
         else:
-            # A copy of the sources in OUT, built in place.
-            for sub in ("Kbuild", "include", "module"):
+            # A copy of the sources in OUT, built in place (Kbuild reads
+            # MODULE_VERSION from debian/changelog).
+            for sub in ("Kbuild", "include", "module", "debian/changelog"):
                 dst = os.path.join(out, sub)
                 if os.path.isdir(os.path.join(REPO, sub)):
                     shutil.copytree(os.path.join(REPO, sub), dst, dirs_exist_ok=True)
                 else:
+                    os.makedirs(os.path.dirname(dst), exist_ok=True)
                     shutil.copy2(os.path.join(REPO, sub), dst)
             m = ["M=" + out]
         cmd = ["make", "-C", self.kdir] + m + ["ARCH=arm64", "CROSS_COMPILE=" + self.cross] + args
