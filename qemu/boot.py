@@ -65,7 +65,8 @@ def qemu_argv(ctx, b, image, initrd, console, results, cmdline=None):
     kernel command line).  Makes the disks' images in the run dir."""
     topo, tag = b.hw, b.tag
     argv = [ctx.o.qemu or "qemu-system-aarch64",
-            "-M", "virt,gic-version=3", "-cpu", b.cpu, "-smp", "2", "-m", b.memory,
+            "-M", "virt,gic-version=3" + ("," + topo.machine if topo.machine else ""),
+            "-cpu", b.cpu, "-smp", "2", "-m", b.memory,
             "-display", "none", "-nodefaults", "-no-reboot",
             "-serial", "file:" + console,
             "-device", "virtio-serial-device",
@@ -117,7 +118,10 @@ def qemu_argv(ctx, b, image, initrd, console, results, cmdline=None):
             disk = _disk(ctx.log("%s-nvme%d.img" % (tag, i)), NVME_SIZE)
             argv += args + ["-drive", "file=%s,if=none,format=raw,id=nvm%d" % (disk, i),
                             "-device", "nvme,drive=nvm%d,serial=smmuv3nvme%d,bus=%s" % (i, i, rp)]
-    return argv + list(b.devices)
+        for dev in s.devices:
+            rp, args = root_port(s.bus)
+            argv += args + ["-device", "%s,bus=%s" % (dev, rp)]
+    return argv + list(topo.qemu_args) + list(b.devices)
 
 
 def run(ctx, b, image, initrd, stream=False):

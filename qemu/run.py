@@ -254,10 +254,10 @@ class Runner(Builds, StockBoots, StaticChecks):
     # For qemu/iort.py and qemu/dtb.py: a boot of TOPO as the options say.
 
     def _plain(self, tag, topo, extra=()):
-        return spec.Boot(tag=tag, hw=topo, kernel=self.kspec.name, driver=self.o.driver,
+        return spec.Boot(tag=tag, kernel=self.kspec.name, driver=self.o.driver,
                          cmdline=tuple(extra) + self.opts.append,
-                         passthrough=self.opts.passthrough_for(topo.passthrough),
-                         memory=self.opts.memory, timeout=self.opts.timeout, verdict=False)
+                         passthrough=self.opts.passthrough_for(topo.passthrough), verdict=False,
+                         **spec.hardware(topo, self.opts))
 
     def qemu_argv(self, topo, image, initrd, cmdline, console, results, tag):
         return guest.qemu_argv(self, self._plain(tag, topo), image, initrd, console, results,

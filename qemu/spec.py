@@ -95,6 +95,12 @@ class Boot:
                         + list(self.cmdline))
 
 
+def hardware(topo, opts):
+    """The Boot fields a topology sets: its CPU model, memory, files."""
+    return {"hw": topo, "cpu": topo.cpu or DEFAULT_CPU, "memory": topo.memory or opts.memory,
+            "timeout": opts.timeout, "files": tuple(topo.files)}
+
+
 def testtimeout(timeout):
     """smtest.testtimeout: a selftest is killed before the boot is."""
     return max(30, timeout - 60)
@@ -171,13 +177,13 @@ def check_boots(names, kernel, driver, opts, repeat=0, repeat_only=False):
             topo.desc, driver, kernel if not opts.kdir else "KDIR",
             "; quick repeat boot" if quick else
             "; part %s: %s" % (part, ", ".join(tests)) if part else "")
-        out.append(Boot(tag=tag, hw=topo, kernel=kernel, driver=driver,
+        out.append(Boot(tag=tag, kernel=kernel, driver=driver,
                         cmdline=tuple(extra + _fw(topo)) + opts.append,
-                        passthrough=opts.passthrough_for(topo.passthrough),
-                        memory=opts.memory, timeout=opts.timeout, what=what,
+                        passthrough=opts.passthrough_for(topo.passthrough), what=what,
                         tests=tuple(expected),
                         kunit=driver == "ours" and not no_kunit and kunit_chosen[-1:] != ["0"],
-                        features=tuple(k.features), kmemleak=k.kmemleak))
+                        features=tuple(k.features), kmemleak=k.kmemleak,
+                        **hardware(topo, opts)))
     return out
 
 
@@ -188,14 +194,14 @@ def demo_boot(kernel, driver, tests, opts, topology="acpi2"):
     extra = _smtest("demo", driver, topo, opts.timeout)
     extra.insert(4, "smtest.kunit=0")
     extra.append("smtest.tests=" + ",".join(tests))
-    return Boot(tag=topology, hw=topo, kernel=kernel, driver=driver,
+    return Boot(tag=topology, kernel=kernel, driver=driver,
                 cmdline=tuple(extra) + opts.append, passthrough=opts.passthrough_for(False),
-                memory=opts.memory, timeout=opts.timeout,
                 what="probe, IOMMU groups, disk I/O, " + ", ".join(tests),
-                tests=tuple(tests), features=tuple(KERNELS[kernel].features))
+                tests=tuple(tests), features=tuple(KERNELS[kernel].features),
+                **hardware(topo, opts))
 
 
-def bench_boot(tag, topology, driver, kernel, args, opts, cpu=DEFAULT_CPU, passthrough=None,
+def bench_boot(tag, topology, driver, kernel, args, opts, cpu=None, passthrough=None,
                prog="smmuv3_bench", qemu_extra=()):
     """A benchmark boot (qemu/bench.py): smmuv3_bench (or PROG) with ARGS,
     on CPU, with iommu.passthrough=1 as PASSTHROUGH says (None: as the
@@ -205,10 +211,12 @@ def bench_boot(tag, topology, driver, kernel, args, opts, cpu=DEFAULT_CPU, passt
     if prog != "smmuv3_bench":
         extra.append("smtest.bench_prog=" + prog)
     pt = opts.passthrough_for(topo.passthrough) if passthrough is None else passthrough
-    return Boot(tag=tag, hw=topo, kernel=kernel, driver=driver,
+    hw = hardware(topo, opts)
+    own = hw.pop("cpu")
+    cpu = own if cpu is None else cpu
+    return Boot(tag=tag, kernel=kernel, driver=driver,
                 cmdline=tuple(extra) + opts.append, passthrough=pt, cpu=cpu,
-                memory=opts.memory, timeout=opts.timeout, verdict=False,
-                qemu_extra=tuple(qemu_extra),
+                verdict=False, qemu_extra=tuple(qemu_extra), **hw,
                 what="driver %s, %s kernel, -cpu %s, passthrough %s%s" % (
                     driver, kernel, cpu, "on" if pt else "off",
                     ", traced" if qemu_extra else ""))
@@ -233,11 +241,11 @@ def stock_boot(series, release, builtin, deb, opts, tests=STOCK_TESTS, bench=Non
     what = "Debian's %s kernel, %s" % (
         release, "its built-in arm-smmu-v3" if builtin else
         "smmuv3.ko from %s, the built-in driver blacklisted" % deb)
-    return Boot(tag=tag, hw=topo, kernel="stock-" + series, driver=driver,
+    return Boot(tag=tag, kernel="stock-" + series, driver=driver,
                 cmdline=tuple(extra) + opts.append,
-                passthrough=opts.passthrough_for(topo.passthrough), memory=opts.memory,
-                timeout=opts.timeout, what=what, verdict=not bench, tests=tuple(tests),
-                features=tuple(STOCK_FEATURES[series]))
+                passthrough=opts.passthrough_for(topo.passthrough), what=what,
+                verdict=not bench, tests=tuple(tests), features=tuple(STOCK_FEATURES[series]),
+                **hardware(topo, opts))
 
 
 def diff_boot(tag, topology, driver, kernel, opts, qemu_extra=()):
@@ -250,8 +258,8 @@ def diff_boot(tag, topology, driver, kernel, opts, qemu_extra=()):
         # driver's insmod can come after the default 30 s, when devices
         # bind without their IOMMU (the probe race).
         "deferred_probe_timeout=600"]
-    return Boot(tag=tag, hw=topo, kernel=kernel, driver=driver,
+    return Boot(tag=tag, kernel=kernel, driver=driver,
                 cmdline=tuple(extra + _fw(topo)) + opts.append,
-                passthrough=opts.passthrough_for(topo.passthrough), memory=opts.memory,
-                timeout=opts.timeout, verdict=False, qemu_extra=tuple(qemu_extra),
-                what="%s, driver %s, traced" % (topo.desc, driver))
+                passthrough=opts.passthrough_for(topo.passthrough), verdict=False,
+                qemu_extra=tuple(qemu_extra), what="%s, driver %s, traced" % (topo.desc, driver),
+                **hardware(topo, opts))

@@ -29,7 +29,7 @@ class Kernel:
 
 class Smmu:
     def __init__(self, bus, stage=None, bus_nr=None, bridged_disk=False, aliased_disk=False,
-                 nvme=False):
+                 nvme=False, devices=()):
         self.bus = bus          # primary-bus: pcie.0, or a pxb-pcie made for it
         self.stage = stage      # arm-smmuv3 stage= (None: QEMU's default, stage 1)
         self.bus_nr = bus_nr    # bus_nr of the pxb-pcie (not for pcie.0)
@@ -52,11 +52,16 @@ class Smmu:
         # of its own: the kernel's nvme driver maps through the DMA API's
         # IOVA interface (selftest smmuv3_nvme).
         self.nvme = nvme
+        # More PCIe devices behind this SMMU, each a QEMU -device argument
+        # without its bus ("igb,netdev=net0"), each on a root port of its
+        # own after the others (Topology.qemu_args has what they refer to).
+        self.devices = list(devices)
 
 
 class Topology:
     def __init__(self, name, desc, smmus, uefi, passthrough=True, tests=None, kunit=True,
-                 iort=None, dtb=None, parts=(), aliased=0):
+                 iort=None, dtb=None, parts=(), aliased=0, cpu=None, memory=None, machine=None,
+                 qemu_args=(), files=()):
         self.name = name
         self.desc = desc
         self.smmus = smmus
@@ -75,6 +80,15 @@ class Topology:
         # PCI devices the driver must refuse for a stream ID another device
         # has (smtest.aliased): no IOMMU group, and the kernel log says why.
         self.aliased = aliased
+        # The guest's -cpu and -m (None: qemu/spec.py's DEFAULT_CPU, and
+        # run.py --memory), more -M virt options ("virtualization=on"), more
+        # QEMU arguments (a -netdev its devices use), and more files for
+        # its initramfs: [(guest path, local path)].
+        self.cpu = cpu
+        self.memory = memory
+        self.machine = machine
+        self.qemu_args = list(qemu_args)
+        self.files = list(files)
 
     @property
     def instances(self):
