@@ -52,6 +52,12 @@ import bench  # noqa: E402
 import demo  # noqa: E402
 
 KEEP_RUNS = 30
+# The steps --topology names besides the topologies, run after every boot,
+# in this order, one guest at a time, each with the runner: NAME ->
+# (description, function).  make check runs them all.
+LAST_STEPS = {
+    difforacle.DIFF: (difforacle.DIFF_DESC, difforacle.run_diff),
+}
 
 
 class Runner(Builds, StockBoots, StaticChecks):
@@ -304,9 +310,9 @@ def run_steps(runner, o, names, guest, echo_static):
                 runner.use_kernel(kname)
                 runner.run_topologies(todo)
     runner.drain()
-    if difforacle.DIFF in names:
-        # Last, one guest at a time: both drivers, traced (qemu/difforacle.py).
-        difforacle.run_diff(runner)
+    for name, (_, step) in LAST_STEPS.items():
+        if name in names:
+            step(runner)
 
 
 def main():
@@ -314,8 +320,8 @@ def main():
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
                                  epilog="Topologies:\n" + "\n".join(
                                      "  %-12s %s" % (t.name, t.desc) for t in TOPOLOGIES.values())
-                                 + "\n  %-12s %s" % (STOCK, STOCK_DESC)
-                                 + "\n  %-12s %s" % (difforacle.DIFF, difforacle.DIFF_DESC))
+                                 + "\n  %-12s %s" % (STOCK, STOCK_DESC) + "".join(
+                                     "\n  %-12s %s" % (n, d) for n, (d, _) in LAST_STEPS.items()))
     # (--topology stock boots the stock kernels.)
     ap.add_argument("--driver", choices=["ours", "upstream"], default="ours",
                     help="smmuv3.ko (ours) or the kernel's arm_smmu_v3.ko (default: ours)")
@@ -406,12 +412,12 @@ def main():
         ap.error("--cross-compile needs --kdir (a kernel tree built with that compiler)")
     names = o.topology or []
     for n in names:
-        if n not in TOPOLOGIES and n not in (STOCK, difforacle.DIFF):
+        if n not in TOPOLOGIES and n != STOCK and n not in LAST_STEPS:
             ap.error("unknown topology %s (see --list)" % n)
     if o.demo:
         names = names or ["acpi2"]
     elif o.check:
-        names = names or DEFAULT_TOPOLOGIES + [STOCK, difforacle.DIFF]
+        names = names or DEFAULT_TOPOLOGIES + [STOCK] + list(LAST_STEPS)
         o.static = ["checkpatch", "sparse", "oracle", "package"]
     elif not names and not o.static and not o.build:
         names = list(DEFAULT_TOPOLOGIES)
@@ -428,7 +434,7 @@ def main():
         if runner.kernel() and runner.build_module(echo=True):
             print(show(os.path.join(runner.outdir("module"), "smmuv3.ko")))
         return 1 if runner.results.count("FAIL") else 0
-    guest = [n for n in names if n not in (STOCK, difforacle.DIFF)]
+    guest = [n for n in names if n in TOPOLOGIES]
     try:
         run_steps(runner, o, names, guest, echo_static)
     finally:
