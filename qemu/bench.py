@@ -728,10 +728,5 @@ def main(runner, topology):
         f.write("\n".join(table) + "\n")
     print("\n".join(table))
     note("figures also in %s" % show(runner.log("bench.txt")))
-    summary = r.summary()
-    with open(runner.log("summary.txt"), "w") as f:
-        for st, name, reason in r.tests:
-            f.write("%s %s%s\n" % (st, name, " : " + reason if reason else ""))
-        f.write(summary + "\n")
-    print(summary)
+    print(r.write(runner.log("summary.txt")))
     return 1 if r.count("FAIL") else 0
