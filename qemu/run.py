@@ -225,7 +225,7 @@ class Runner(Builds, StockBoots, StaticChecks):
 
     def _pool_boot(self, b, image, initrd):
         note("booting %s (%s; up to %d guests at once)" % (b.tag, b.what, self.jobs))
-        return guest.run(self, b, image, initrd)
+        return (b,) + guest.run(self, b, image, initrd)
 
     def run_boot(self, b, image, initrd, stream=False):
         """Boot B and evaluate it: its Outcome (nothing reported)."""
