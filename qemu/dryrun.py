@@ -46,6 +46,20 @@ MODES = {
              "--kernel", "debug", "--driver", "ours", "--timeout", "1500"],
     "dt1": ["--topology", "dt1", "--timeout", "1500"],
 }
+# More, for a wider comparison (python3 qemu/dryrun.py variants).
+VARIANTS = {
+    "upstream": ["--driver", "upstream", "--topology", "acpi2", "--topology", "stock"],
+    "options": ["--topology", "dt1-page0", "--topology", "acpi2-rmr", "--passthrough", "off",
+                "--memory", "2G", "--kernel", "6.12", "--append", "smtest.kmemleak_baseline=1"],
+    "chosen": ["--topology", "acpi2", "--append", "smtest.tests=smmuv3_share",
+               "--append", "smtest.kunit=0", "--repeat", "1"],
+    "diff": ["--topology", "diff", "--passthrough", "on"],
+    "bench-narrow": ["--bench", "--bench-part", "drivers", "--bench-cpus", "max",
+                     "--bench-passthrough", "off", "--bench-boots", "1", "--bench-acpi8", "none",
+                     "--bench-trace", "0", "--bench-rounds", "2", "--topology", "acpi2"],
+    "bench-dma": ["--bench", "--bench-part", "dma", "--bench-boots", "2", "--memory", "2G"],
+    "demo-pt": ["--demo", "--passthrough", "on", "--kernel", "debug", "--driver", "upstream"],
+}
 
 OUT = []        # the listing
 # make check's boots one at a time: the same order every time
@@ -207,7 +221,10 @@ def listing(mode):
 
 def main(argv):
     install()
-    for mode in argv or list(MODES):
+    if argv == ["variants"]:
+        argv = list(VARIANTS)
+    MODES.update(VARIANTS)
+    for mode in argv or [m for m in MODES if m not in VARIANTS]:
         listing(mode)
     for line in OUT:
         print(line)
