@@ -426,7 +426,7 @@ TYPE1_DOMAINS_RE = re.compile(r"type1 made (\d+) domain\(s\) for A and B")
 STOCK_DRIVERS = (("dkms", "smmuv3.ko (DKMS)"), ("builtin", "built-in arm-smmu-v3"))
 
 
-def stock_bench(runner, prog):
+def stock_bench(runner, k, prog):
     """The stock kernel with both drivers.  Returns the table's lines."""
     o = runner.o
     r = runner.results
@@ -436,7 +436,7 @@ def stock_bench(runner, prog):
     rel = releases.get(series)
     if not rel:
         return ["stock %s: no headers (see %s)" % (series, show(log))]
-    selftests = [x for x in (runner.build_selftests() or []) if x[0] == "smmuv3_type1"]
+    selftests = [x for x in (runner.build_selftests(k) or []) if x[0] == "smmuv3_type1"]
     selftests.append(("smmuv3_bench", prog))
     args = ["--phase", "blk", "--seconds", str(o.bench_seconds), "--rounds", str(o.bench_rounds)]
     outs = runner.boot_stock(series, rel, kos.get(rel), deb, selftests, log,
@@ -490,8 +490,8 @@ def _race_warning(test, console):
                for prev, line in zip(lines, lines[1:]))
 
 
-def bench_boot(runner, b, initrd):
-    """The benchmark boot B (spec.bench_boot()).  Returns (figures, race):
+def bench_boot(runner, b, image, initrd):
+    """The benchmark boot B (spec.bench_boot()) of kernel IMAGE.  Returns (figures, race):
     figures None when the boot failed (its failures are in runner.results)
     or met the probe race (RACE names the devices; nothing is added to the
     results but a SKIP)."""
@@ -499,7 +499,6 @@ def bench_boot(runner, b, initrd):
     tag = b.tag
     prog = next((a.split("=", 1)[1] for a in b.cmdline if a.startswith("smtest.bench_prog=")),
                 "smmuv3_bench")
-    image = os.path.join(runner.kdir, "arch/arm64/boot/Image")
     note("booting %s (%s)" % (b.topology, b.what))
     # Evaluated apart: a probe race is reported, not failed.
     out = runner.run_boot(b, image, initrd, stream=runner.o.verbose)
@@ -528,8 +527,8 @@ def bench_boot(runner, b, initrd):
     return (figures if not errors and not fails else None), None
 
 
-def grid(runner, topology, initrds):
-    """The timed boots, with INITRDS {driver: initramfs}.  Returns the cells
+def grid(runner, topology, image, initrds):
+    """The timed boots of kernel IMAGE with INITRDS {driver: initramfs}.  Returns the cells
     for grid_report()."""
     o = runner.o
     cpus = [c for c in o.bench_cpus.split(",") if c]
@@ -559,15 +558,15 @@ def grid(runner, topology, initrds):
                                                       tries[d])
                     b = spec.bench_boot(tag, topo, d, o.kernel, args, runner.opts, cpu=cpu,
                                         passthrough=pt)
-                    figs, _ = bench_boot(runner, b, initrds[d])
+                    figs, _ = bench_boot(runner, b, image, initrds[d])
                     if figs:
                         res[d].append(figs)
                 i += 1
     return cells
 
 
-def traced(runner, topology, initrds):
-    """One traced boot per driver, with INITRDS {driver: initramfs}.  Returns
+def traced(runner, topology, image, initrds):
+    """One traced boot per driver, of kernel IMAGE with INITRDS {driver: initramfs}.  Returns
     ({driver: (per_inst, unmaps)}, cpu, passthrough)."""
     o = runner.o
     r = runner.results
@@ -582,7 +581,7 @@ def traced(runner, topology, initrds):
         b = spec.bench_boot(tag, topology, d, o.kernel, args, runner.opts, cpu=cpu,
                             passthrough={"on": True, "off": False}[pt],
                             qemu_extra=trace + ["-D", tracefile])
-        figs, race = bench_boot(runner, b, initrds[d])
+        figs, race = bench_boot(runner, b, image, initrds[d])
         try:
             if figs:
                 out[d] = parse_trace(tracefile, figs, runner.log(tag + ".window"),
@@ -605,7 +604,7 @@ DMA_MAP_SECONDS = 2     # per dma_map_benchmark run
 DMA_MAP_KEYS = (("map_us", "us per map"), ("unmap_us", "us per unmap"))
 
 
-def dma_map_bench(runner, topology, initrds):
+def dma_map_bench(runner, topology, image, initrds):
     """The kernel's DMA benchmark, --bench-boots boots per driver,
     alternated.  Returns {driver: [figures of each good boot]}."""
     o = runner.o
@@ -615,7 +614,7 @@ def dma_map_bench(runner, topology, initrds):
             tag = "bench-dma-%s-%s-%d" % (topology, d, i + 1)
             b = spec.bench_boot(tag, topology, d, o.kernel, [str(DMA_MAP_SECONDS)],
                                 runner.opts, prog="dma_map_bench.sh")
-            figs, _ = bench_boot(runner, b, initrds[d])
+            figs, _ = bench_boot(runner, b, image, initrds[d])
             if figs:
                 out[d].append(figs)
     return out
@@ -673,12 +672,13 @@ def main(runner, topology):
     """Boot, collect, print.  Returns the process exit status."""
     o = runner.o
     r = runner.results
-    if not runner.kernel():
+    k = runner.kernel()
+    if not k:
         print(r.summary())
         return 1
-    module_dir = runner.build_module()
-    selftests = runner.build_selftests()
-    prog = os.path.join(runner.outdir("selftests"), "bench", "smmuv3_bench")
+    module_dir = runner.build_module(k)
+    selftests = runner.build_selftests(k)
+    prog = os.path.join(runner.outdir(k, "selftests"), "bench", "smmuv3_bench")
     if not module_dir or not selftests or not os.path.exists(prog):
         r.add("FAIL", "bench/build", "the module or the benchmark did not build")
         print(r.summary())
@@ -687,12 +687,12 @@ def main(runner, topology):
     if o.bench_part in ("all", "drivers"):
         initrds = {}
         for driver in DRIVERS:
-            drv, _ = runner.guest_modules(driver, module_dir)
+            drv, _ = runner.guest_modules(k, driver, module_dir)
             initrds[driver] = runner.initramfs(
                 "initramfs-bench-" + driver, driver_mods=drv,
                 files=[("/bench/smmuv3_bench", prog)])
-        cells = grid(runner, topology, initrds)
-        counts, cpu, pt = (traced(runner, topology, initrds) if o.bench_trace
+        cells = grid(runner, topology, k.image, initrds)
+        counts, cpu, pt = (traced(runner, topology, k.image, initrds) if o.bench_trace
                            else ({}, None, None))
         qemu = qemu_version(runner)
         table += ["Benchmark: %s guest kernel, QEMU TCG%s, 2 vCPUs, %s guest memory, %s; "
@@ -708,22 +708,23 @@ def main(runner, topology):
                           o.bench_unmaps, topology, cpu, pt), ""]
             table += counts_report(counts)
     if o.bench_part in ("all", "dma"):
-        dmaprog = os.path.join(runner.outdir("selftests"), "bench", "dma_map_benchmark")
-        script = os.path.join(runner.outdir("selftests"), "bench", "dma_map_bench.sh")
+        dmaprog = os.path.join(runner.outdir(k, "selftests"), "bench", "dma_map_benchmark")
+        script = os.path.join(runner.outdir(k, "selftests"), "bench", "dma_map_bench.sh")
         if not os.path.exists(dmaprog) or not os.path.exists(script):
             r.add("FAIL", "bench/dma_map_benchmark", "tools/dma/dma_map_benchmark or its "
                   "script did not build (the %s kernel's source has none?)" % o.kernel)
         else:
             initrds = {}
             for driver in DRIVERS:
-                drv, _ = runner.guest_modules(driver, module_dir)
+                drv, _ = runner.guest_modules(k, driver, module_dir)
                 initrds[driver] = runner.initramfs(
                     "initramfs-bench-dma-" + driver, driver_mods=drv,
                     files=[("/bench/dma_map_benchmark", dmaprog),
                            ("/bench/dma_map_bench.sh", script)])
-            table += [""] + dma_map_report(dma_map_bench(runner, topology, initrds), topology)
+            table += [""] + dma_map_report(dma_map_bench(runner, topology, k.image, initrds),
+                                        topology)
     if o.bench_part in ("all", "stock"):
-        table += [""] + stock_bench(runner, prog)
+        table += [""] + stock_bench(runner, k, prog)
     with open(runner.log("bench.txt"), "w") as f:
         f.write("\n".join(table) + "\n")
     print("\n".join(table))

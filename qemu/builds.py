@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """Building what a boot needs: the guest kernels (qemu/kernel.sh, one in the
 background while another one's boots run), smmuv3.ko, the selftests, and the
-pieces of the guest (busybox, firmware, the data file).  A mixin of run.Runner."""
+pieces of the guest (busybox, firmware, the data file).  A mixin of run.Runner:
+kernel() returns a built guest kernel as a GuestKernel value, and the builds
+for a kernel take that value."""
 
 import contextlib
 import hashlib
@@ -11,6 +13,7 @@ import shutil
 import subprocess
 import threading
 import time
+from dataclasses import dataclass
 
 from hostenv import (HERE, REPO, CACHE, chroot_path, local_path, show, in_chroot, run_logged, tail,
                      flock)
@@ -22,20 +25,45 @@ CHROOT_FIRMWARE = "/usr/share/qemu-efi-aarch64/QEMU_EFI.fd"
 DATA_SIZE = 1 << 20  # /data.bin, written to and read back from each disk
 
 
+@dataclass(frozen=True)
+class GuestKernel:
+    """A built guest kernel: its data (topologies.Kernel), its build tree
+    (local path) and the name of its build (out/KNAME/ holds what is built
+    against it)."""
+    spec: object
+    kdir: str
+    kname: str
+
+    @property
+    def name(self):
+        return self.spec.name
+
+    @property
+    def image(self):
+        return os.path.join(self.kdir, "arch/arm64/boot/Image")
+
+
 class Builds:
     # -- building -------------------------------------------------------------
 
-    def kernel(self):
-        if self.kdir or self.kernel_failed:
-            return self.kdir
+    def kernel(self, name=None):
+        """The guest kernel NAME (of KERNELS; default: --kernel), built if it
+        is not yet (once per run), as a GuestKernel; None if it failed to
+        build.  With --kdir, always the user's tree."""
+        name = name or self.o.kernel
+        if self.o.kdir:
+            name = self.o.kernel
+        if name in self.kernels:
+            return self.kernels[name]
+        self.kernels[name] = k = self._kernel(KERNELS[name])
+        return k
+
+    def _kernel(self, k):
         if self.o.kdir:
             kdir = os.path.abspath(self.o.kdir)
             if not os.path.exists(os.path.join(kdir, "arch/arm64/boot/Image")):
                 raise SystemExit("run.py: no arch/arm64/boot/Image in KDIR=%s" % kdir)
-            self.kdir = kdir
-            self.kname = "kdir-" + hashlib.sha256(kdir.encode()).hexdigest()[:8]
-            return kdir
-        k = self.kspec
+            return GuestKernel(k, kdir, "kdir-" + hashlib.sha256(kdir.encode()).hexdigest()[:8])
         variant = k.name
         log = self.log("build-kernel-%s.log" % variant)
         pre = self.prebuilds.pop(variant, None)
@@ -60,13 +88,11 @@ class Builds:
         if rc != 0 or not out.strip():
             self.results.add("FAIL", "build/kernel-%s" % variant, "kernel.sh failed, see %s: %s"
                              % (show(log), tail(log, 5)))
-            self.kernel_failed = True
             return None
-        self.kdir = local_path(out.strip().splitlines()[-1])
-        self.kname = os.path.basename(self.kdir)
+        kdir = local_path(out.strip().splitlines()[-1])
         if time.time() - t > 30:
             note("built the %s kernel in %.0f s" % (variant, time.time() - t))
-        return self.kdir
+        return GuestKernel(k, kdir, os.path.basename(kdir))
 
     def prebuild(self, name):
         """Start building the guest kernel NAME in the background, at the
@@ -74,7 +100,7 @@ class Builds:
         kernel leave idle (a cold make check builds two kernels).  kernel()
         waits for it when NAME's turn comes; kernel.sh's lock and cache do
         the rest (an already built kernel returns at once)."""
-        if self.o.kdir or name in self.prebuilds or name == self.kspec.name:
+        if self.o.kdir or name in self.prebuilds or name in self.kernels:
             return
         self._background(name, "build-kernel-%s.log" % name, _kernel_cmd(KERNELS[name]))
 
@@ -100,15 +126,16 @@ class Builds:
             self.prebuilds[name] = subprocess.Popen(["nice", "-n", "19"] + cmd, stdout=log,
                                                     stderr=log, stdin=subprocess.DEVNULL)
 
-    def outdir(self, what):
-        d = os.path.join(REPO, "out", self.kname, what)
+    def outdir(self, k, what):
+        """out/KNAME/WHAT: what is built against the guest kernel K."""
+        d = os.path.join(REPO, "out", k.kname, what)
         os.makedirs(d, exist_ok=True)
         return d
 
-    def kbuild_has_mo(self):
+    def kbuild_has_mo(self, k):
         """Does the kernel's kbuild put external module output in MO= (7.x)?
         6.12's writes it next to the sources."""
-        src = self.ksrc()
+        src = self.ksrc(k)
         src = local_path(os.readlink(src)) if os.path.islink(src) else src
         try:
             with open(os.path.join(src, "Makefile")) as f:
@@ -116,8 +143,8 @@ class Builds:
         except OSError:
             return True
 
-    def kmake(self, out, args, log, echo=False):
-        if self.kbuild_has_mo():
+    def kmake(self, k, out, args, log, echo=False):
+        if self.kbuild_has_mo(k):
             m = ["M=" + REPO, "MO=" + out]
         else:
             # A copy of the sources in OUT, built in place (Kbuild reads
@@ -130,19 +157,20 @@ class Builds:
                     os.makedirs(os.path.dirname(dst), exist_ok=True)
                     shutil.copy2(os.path.join(REPO, sub), dst)
             m = ["M=" + out]
-        cmd = ["make", "-C", self.kdir] + m + ["ARCH=arm64", "CROSS_COMPILE=" + self.cross] + args
+        cmd = ["make", "-C", k.kdir] + m + ["ARCH=arm64", "CROSS_COMPILE=" + self.cross] + args
         return run_logged(self.build_cmd(cmd), log, echo=echo)
 
-    def build_module(self, echo=False):
-        """Build smmuv3.ko and smmuv3_kunit.ko; returns their dir or None."""
-        out = self.outdir("module")
+    def build_module(self, k, echo=False):
+        """Build smmuv3.ko and smmuv3_kunit.ko for the guest kernel K; returns
+        their dir or None."""
+        out = self.outdir(k, "module")
         log = self.log("build-module.log")
         t = time.time()
         with flock(os.path.join(out, ".lock")):
             for ko in ("smmuv3.ko", "smmuv3_kunit.ko"):
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(os.path.join(out, ko))
-            rc = self.kmake(out, ["-j%d" % os.cpu_count(), "modules"], log, echo=echo)
+            rc = self.kmake(k, out, ["-j%d" % os.cpu_count(), "modules"], log, echo=echo)
         if rc != 0 or not os.path.exists(os.path.join(out, "smmuv3.ko")):
             self.results.add("FAIL", "build/module", "see %s: %s" % (
                 show(log), " | ".join(l for l in tail(log, 40).splitlines()
@@ -152,51 +180,50 @@ class Builds:
         note("module built in %.0f s: %s" % (time.time() - t, show(out)))
         return out
 
-    def khdr(self):
-        inc = os.path.join(self.kdir, "usr/include")
+    def khdr(self, k):
+        inc = os.path.join(k.kdir, "usr/include")
         if os.path.isdir(os.path.join(inc, "linux")):
             return inc
-        out = self.outdir("usr")
-        cmd = ["make", "-C", self.kdir, "ARCH=arm64", "headers_install",
+        out = self.outdir(k, "usr")
+        cmd = ["make", "-C", k.kdir, "ARCH=arm64", "headers_install",
                "INSTALL_HDR_PATH=" + out]
         run_logged(self.build_cmd(cmd), self.log("build-headers.log"))
         return os.path.join(out, "include")
 
-    def ksrc(self):
+    def ksrc(self, k):
         """The kernel source tree, as a path for the build environment."""
         for name in ("source-tree", "source"):
-            p = os.path.join(self.kdir, name)
+            p = os.path.join(k.kdir, name)
             # The link may point into the chroot's /cache: look there.
             real = local_path(os.readlink(p)) if os.path.islink(p) else p
             if os.path.exists(os.path.join(real, "Makefile")):
                 return p
-        return self.kdir
+        return k.kdir
 
-    def build_selftests(self):
-        """Returns [(name, path)] of selftest binaries, or None if there are none.
+    def build_selftests(self, k):
+        """Returns [(name, path)] of the selftest binaries built for the guest
+        kernel K, or None if there are none.
         Built once per run and guest kernel, against that kernel's uapi
         headers (selftests/Makefile replaces a test that needs uapi the
         kernel lacks by a stand-in that says so); the stock kernels use the
         last ones built (static binaries; what a kernel lacks is a skip at
         run time)."""
-        if not hasattr(self, "_selftests"):
-            self._selftests = {}
-        if self.kname not in self._selftests:
-            self._selftests[self.kname] = self._build_selftests()
-        return self._selftests[self.kname]
+        if k.kname not in self.selftests:
+            self.selftests[k.kname] = self._build_selftests(k)
+        return self.selftests[k.kname]
 
-    def _build_selftests(self):
+    def _build_selftests(self, k):
         if not os.path.exists(os.path.join(REPO, "selftests", "Makefile")):
             self.results.add("SKIP", "build/selftests", "no selftests/Makefile in the repo yet")
             return None
-        out = self.outdir("selftests")
+        out = self.outdir(k, "selftests")
         log = self.log("build-selftests%s.log" % (
-            "" if self.kspec.name == self.o.kernel else "-" + self.kspec.name))
+            "" if k.name == self.o.kernel else "-" + k.name))
         with flock(os.path.join(out, ".lock")):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(os.path.join(out, "tests.list"))
             cmd = ["make", "-C", os.path.join(REPO, "selftests"), "O=" + out,
-                   "CC=" + self.cross + "gcc", "KHDR=" + self.khdr(), "KSRC=" + self.ksrc()]
+                   "CC=" + self.cross + "gcc", "KHDR=" + self.khdr(k), "KSRC=" + self.ksrc(k)]
             rc = run_logged(self.build_cmd(cmd), log)
         tl = os.path.join(out, "tests.list")
         if rc != 0 or not os.path.exists(tl):

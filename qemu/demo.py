@@ -96,25 +96,26 @@ def main(runner):
     o = runner.o
     t0 = time.time()
     runner.results = _Quiet()
+    kname = o.kernel
     if not (o.kernel_asked or o.kdir):
-        runner.use_kernel(kernel_choice(None if IN_CHROOT else runner.chroot_dir()))
+        kname = kernel_choice(None if IN_CHROOT else runner.chroot_dir())
     topo = TOPOLOGIES[TOPOLOGY]
     note("make run: the %s hardware (%s), %s kernel, driver %s" % (
-        TOPOLOGY, topo.desc, "KDIR" if o.kdir else runner.kspec.name, o.driver))
-    if not runner.kernel():
+        TOPOLOGY, topo.desc, "KDIR" if o.kdir else kname, o.driver))
+    k = runner.kernel(kname)
+    if not k:
         return _end(runner, t0, None)
     module_dir = None
     if o.driver == "ours":
-        module_dir = runner.build_module()
+        module_dir = runner.build_module(k)
         if not module_dir:
             return _end(runner, t0, None)
-    selftests = [t for t in runner.build_selftests() or [] if t[0] in TESTS]
-    drv, _ = runner.guest_modules(o.driver, module_dir)
+    selftests = [t for t in runner.build_selftests(k) or [] if t[0] in TESTS]
+    drv, _ = runner.guest_modules(k, o.driver, module_dir)
     initrd = runner.initramfs("initramfs-demo", driver_mods=drv, selftests=selftests)
-    image = os.path.join(runner.kdir, "arch/arm64/boot/Image")
-    b = spec.demo_boot(runner.kspec.name, o.driver, TESTS, runner.opts, topology=TOPOLOGY)
+    b = spec.demo_boot(k.name, o.driver, TESTS, runner.opts, topology=TOPOLOGY)
     note("booting %s: %s" % (b.tag, b.what))
-    out = runner.report(runner.run_boot(b, image, initrd, stream=o.verbose))
+    out = runner.report(runner.run_boot(b, k.image, initrd, stream=o.verbose))
     _show(out.results)
     return _end(runner, t0, out.elapsed)
 

@@ -358,21 +358,21 @@ def run_diff(runner):
     from hostenv import note, show
     r = runner.results
     o = runner.o
-    runner.use_kernel(o.kernel)     # make check boots the 6.12 kernel before this
     bad = self_test(quiet=True)
     r.add("FAIL" if bad else "PASS", DIFF + "/self-test",
           "%d check(s) of the differ on its samples failed" % bad if bad else "")
-    if not runner.kernel():
+    k = runner.kernel(o.kernel)
+    if not k:
         r.add("SKIP", DIFF, "no kernel")
         return
-    image = os.path.join(runner.kdir, "arch/arm64/boot/Image")
-    selftests = runner.build_selftests() or []
+    image = k.image
+    selftests = runner.build_selftests(k) or []
     if not any(n == "smmuv3_scenario" for n, _ in selftests):
         r.add("FAIL", DIFF, "selftests/smmuv3_scenario did not build")
         return
     traces, names = {}, {}
     for drv in DRIVERS:
-        tag = runner.tag("%s-%s" % (DIFF, drv))
+        tag = runner.tag("%s-%s" % (DIFF, drv), k.name)
         if drv == "upstream" and os.environ.get("SMMUV3_DIFF_UPSTREAM"):
             # Upstream's trace of an earlier run (same kernel and QEMU):
             # one boot instead of two while changing our driver.
@@ -384,14 +384,14 @@ def run_diff(runner):
             continue
         module_dir = None
         if drv == "ours":
-            module_dir = runner.build_module()
+            module_dir = runner.build_module(k)
             if not module_dir:
                 r.add("SKIP", tag, "smmuv3.ko did not build")
                 continue
-        dmods, _ = runner.guest_modules(drv, module_dir)
+        dmods, _ = runner.guest_modules(k, drv, module_dir)
         initrd = runner.initramfs(tag + "-initramfs", driver_mods=dmods, selftests=selftests)
         trace = runner.log(tag + ".trace")
-        b = spec.diff_boot(tag, TOPOLOGY, drv, runner.kspec.name, runner.opts, qemu_extra=[
+        b = spec.diff_boot(tag, TOPOLOGY, drv, k.name, runner.opts, qemu_extra=[
             a for ev in TRACE_EVENTS for a in ("-trace", "enable=" + ev)] + ["-D", trace])
         boot_initrd = _iort_prepare(runner, b.hw, image, initrd, tag)
         note("booting %s (%s)" % (tag, b.what))

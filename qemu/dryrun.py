@@ -36,7 +36,7 @@ import dtb  # noqa: E402
 import bench  # noqa: E402
 import hostenv  # noqa: E402
 import results  # noqa: E402
-from topologies import SELFTESTS  # noqa: E402
+from topologies import KERNELS, SELFTESTS  # noqa: E402
 
 MODES = {
     "check": ["--check", "--kernel", "debug", "--driver", "ours", "--timeout", "1500"],
@@ -86,19 +86,18 @@ def _names(mods):
 def install():
     R = run.Runner
 
-    def kernel(self):
-        if self.kdir:
-            return self.kdir
-        say("step kernel %s" % self.kspec.name)
-        self.kname = self.kspec.name
-        self.kdir = "/KDIR/" + self.kspec.name
-        return self.kdir
+    def kernel(self, name=None):
+        name = self.o.kernel if self.o.kdir else (name or self.o.kernel)
+        if name not in self.kernels:
+            say("step kernel %s" % name)
+            self.kernels[name] = builds.GuestKernel(KERNELS[name], "/KDIR/" + name, name)
+        return self.kernels[name]
     R.kernel = kernel
     R._background = lambda self, name, log, cmd: say("step background %s: %s" % (
         name, norm(" ".join(cmd))))
 
-    def outdir(self, what):
-        d = os.path.join(TMP, "out", self.kname, what)
+    def outdir(self, k, what):
+        d = os.path.join(TMP, "out", k.kname, what)
         if what == "selftests":
             os.makedirs(os.path.join(d, "bench"), exist_ok=True)
             for n in ("smmuv3_bench", "dma_map_benchmark", "dma_map_bench.sh"):
@@ -106,22 +105,22 @@ def install():
         return d
     R.outdir = outdir
 
-    def build_module(self, echo=False):
-        say("step build module (kernel %s)" % self.kname)
-        return self.outdir("module")
+    def build_module(self, k, echo=False):
+        say("step build module (kernel %s)" % k.kname)
+        return self.outdir(k, "module")
     R.build_module = build_module
 
-    def build_selftests(self):
+    def build_selftests(self, k):
         if not hasattr(self, "_dry_st"):
             self._dry_st = set()
-        if self.kname not in self._dry_st:
-            self._dry_st.add(self.kname)
-            say("step build selftests (kernel %s)" % self.kname)
-        out = self.outdir("selftests")
+        if k.kname not in self._dry_st:
+            self._dry_st.add(k.kname)
+            say("step build selftests (kernel %s)" % k.kname)
+        out = self.outdir(k, "selftests")
         return [(n, os.path.join(out, n)) for n in SELFTESTS + ["smmuv3_scenario"]]
     R.build_selftests = build_selftests
 
-    def guest_modules(self, driver, module_dir):
+    def guest_modules(self, k, driver, module_dir):
         if driver == "upstream":
             return [("arm_smmu_v3", b"")], []
         return [("smmuv3", b"")], [("smmuv3_kunit", b"")]

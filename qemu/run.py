@@ -74,10 +74,8 @@ class Runner(Builds, StockBoots, StaticChecks):
         self.host_build = bool(opts.kdir) and not IN_CHROOT
         self.host_qemu = bool(opts.qemu) and not IN_CHROOT
         self.rundir = None
-        self.kdir = None        # local path of the guest kernel's build tree
-        self.kname = None
-        self.kernel_failed = False
-        self.kspec = KERNELS[opts.kernel]  # the guest kernel to build and boot
+        self.kernels = {}       # kernel name -> its GuestKernel, None if it failed (kernel())
+        self.selftests = {}     # kernel build -> its selftests (build_selftests())
         self.opts = spec.Options.of(opts)  # what every boot takes from the options
         self.chroot_root = None
         self.prebuilds = {}     # kernel name -> its background kernel.sh (prebuild())
@@ -122,18 +120,10 @@ class Runner(Builds, StockBoots, StaticChecks):
         os.makedirs(os.path.dirname(p), exist_ok=True)
         return p
 
-    def use_kernel(self, name):
-        """Build and boot the guest kernel NAME (of KERNELS) from now on."""
-        if self.o.kdir or self.kspec.name == name:
-            return
-        self.kspec = KERNELS[name]
-        self.kdir = self.kname = None
-        self.kernel_failed = False
-
-    def tag(self, name):
+    def tag(self, name, kernel=None):
         """A boot's name in results and logs: the topology, prefixed by the
-        kernel unless it is the default one."""
-        return spec.tag_for(name, self.kspec.name, self.opts)
+        guest kernel KERNEL unless it is the default one."""
+        return spec.tag_for(name, kernel or self.o.kernel, self.opts)
 
     def chroot_dir(self):
         """The chroot's directory as seen from here (for busybox, firmware)."""
@@ -152,11 +142,12 @@ class Runner(Builds, StockBoots, StaticChecks):
         return in_chroot(cmd, cwd)
     # -- the steps ------------------------------------------------------------
 
-    def guest_modules(self, driver, module_dir):
-        """(driver modules, kunit modules) for our guest kernel."""
+    def guest_modules(self, k, driver, module_dir):
+        """(driver modules, kunit modules) for the guest kernel K: DRIVER's,
+        smmuv3.ko's from MODULE_DIR or the kernel's arm_smmu_v3."""
         if driver == "upstream":
-            index = module_index(self.kdir)
-            return resolve_modules(["arm_smmu_v3"], index, builtin_modules(self.kdir)), []
+            index = module_index(k.kdir)
+            return resolve_modules(["arm_smmu_v3"], index, builtin_modules(k.kdir)), []
         drv = [("smmuv3", read_module(os.path.join(module_dir, "smmuv3.ko")))]
         kunit = []
         k = os.path.join(module_dir, "smmuv3_kunit.ko")
@@ -164,31 +155,33 @@ class Runner(Builds, StockBoots, StaticChecks):
             kunit = [("smmuv3_kunit", read_module(k))]
         return drv, kunit
 
-    def run_topologies(self, names):
-        if not self.kernel():
+    def run_topologies(self, names, kernel):
+        """Build what the topologies NAMES need on the guest kernel KERNEL and
+        boot them (spec.check_boots())."""
+        k = self.kernel(kernel)
+        if not k:
             for n in names:
                 self.results.add("SKIP", n, "no kernel")
             return
         module_dir = None
         if self.o.driver == "ours":
-            module_dir = self.build_module()
+            module_dir = self.build_module(k)
             if not module_dir:
                 for n in names:
                     self.results.add("SKIP", n, "smmuv3.ko did not build")
                 return
-        selftests = self.build_selftests() or []
+        selftests = self.build_selftests(k) or []
         try:
-            drv, kunit = self.guest_modules(self.o.driver, module_dir)
+            drv, kunit = self.guest_modules(k, self.o.driver, module_dir)
         except (RuntimeError, OSError) as e:
             self.results.add("FAIL", "build/modules", str(e))
             return
-        initrd = self.initramfs(self.tag("initramfs-" + self.o.driver), driver_mods=drv,
+        initrd = self.initramfs(self.tag("initramfs-" + self.o.driver, k.name), driver_mods=drv,
                                 kunit_mods=kunit, selftests=selftests)
-        image = os.path.join(self.kdir, "arch/arm64/boot/Image")
-        repeat = self.o.repeat if self.kspec.name == self.o.kernel else 0
-        for b in spec.check_boots(names, self.kspec.name, self.o.driver, self.opts,
+        repeat = self.o.repeat if k.name == self.o.kernel else 0
+        for b in spec.check_boots(names, k.name, self.o.driver, self.opts,
                                   repeat=repeat, repeat_only=self.o.repeat_only):
-            self.boot_and_evaluate(b, image, initrd)
+            self.boot_and_evaluate(b, k.image, initrd)
 
     # -- booting --------------------------------------------------------------
 
@@ -201,7 +194,8 @@ class Runner(Builds, StockBoots, StaticChecks):
         files, upgraded with its topology's ACPI tables (qemu/iort.py)."""
         if b.files:
             initrd = guest.add_files(self, initrd, b.tag + "-initramfs", b.files)
-        initrd, _ = iort.prepare(self, b.hw, image, initrd)  # its cmdline is in b's
+        # Its command line is in B's; its files are named after B's kernel.
+        initrd, _ = iort.prepare(_Tagged(self, b.kernel), b.hw, image, initrd)
         return initrd
 
     def start_pool(self, jobs):
@@ -260,7 +254,7 @@ class Runner(Builds, StockBoots, StaticChecks):
     # For qemu/iort.py and qemu/dtb.py: a boot of TOPO as the options say.
 
     def _plain(self, tag, topo, extra=()):
-        return spec.Boot(tag=tag, kernel=self.kspec.name, driver=self.o.driver,
+        return spec.Boot(tag=tag, kernel=self.o.kernel, driver=self.o.driver,
                          cmdline=tuple(extra) + self.opts.append,
                          passthrough=self.opts.passthrough_for(topo.passthrough), verdict=False,
                          **spec.hardware(topo, self.opts))
@@ -275,6 +269,20 @@ class Runner(Builds, StockBoots, StaticChecks):
         return guest.run(self, self._plain(tag, topo, extra), image, initrd)
 
 
+class _Tagged:
+    """RUNNER, its tag() naming things after the guest kernel KERNEL's boots
+    (for qemu/iort.py's files)."""
+
+    def __init__(self, runner, kernel):
+        self._runner, self._kernel = runner, kernel
+
+    def tag(self, name):
+        return self._runner.tag(name, self._kernel)
+
+    def __getattr__(self, name):
+        return getattr(self._runner, name)
+
+
 def run_steps(runner, o, names, guest, echo_static):
     """The steps of a run, in order.  With --jobs N the boots are queued (N
     guests at once) and evaluated at the end: the static checks, the DKMS
@@ -283,13 +291,13 @@ def run_steps(runner, o, names, guest, echo_static):
         runner.prefetch_stock()
     if guest or "sparse" in o.static:
         runner.kernel()  # first: checkpatch then finds its source tree too
-    if o.check and not o.kdir and runner.kdir:
+    if o.check and not o.kdir and runner.kernels.get(o.kernel):
         for kname in CHECK_KERNELS:
             if kname != o.kernel and any(n in guest for n in KERNELS[kname].topologies):
                 runner.prebuild(kname)
     runner.start_pool(o.jobs)
     if guest:
-        runner.run_topologies(guest)
+        runner.run_topologies(guest, o.kernel)
     if "checkpatch" in o.static:
         runner.checkpatch(echo=echo_static)
     if "sparse" in o.static:
@@ -307,8 +315,7 @@ def run_steps(runner, o, names, guest, echo_static):
         for kname in CHECK_KERNELS:
             todo = [n for n in KERNELS[kname].topologies if n in guest]
             if kname != o.kernel and todo:
-                runner.use_kernel(kname)
-                runner.run_topologies(todo)
+                runner.run_topologies(todo, kname)
     runner.drain()
     for name, (_, step) in LAST_STEPS.items():
         if name in names:
@@ -431,8 +438,9 @@ def main():
     if o.demo:
         return demo.main(runner)
     if o.build:
-        if runner.kernel() and runner.build_module(echo=True):
-            print(show(os.path.join(runner.outdir("module"), "smmuv3.ko")))
+        k = runner.kernel()
+        if k and runner.build_module(k, echo=True):
+            print(show(os.path.join(runner.outdir(k, "module"), "smmuv3.ko")))
         return 1 if runner.results.count("FAIL") else 0
     guest = [n for n in names if n in TOPOLOGIES]
     try:

@@ -104,10 +104,11 @@ class StaticChecks:
 
     def sparse(self, echo=False):
         name = "static/sparse"
-        if not self.kernel():
+        k = self.kernel()
+        if not k:
             self.results.add("SKIP", name, "no kernel")
             return
-        out = self.outdir("sparse")
+        out = self.outdir(k, "sparse")
         log = self.log("static-sparse.log")
         with flock(os.path.join(os.path.dirname(out), ".sparse.lock")):
             # From scratch, so that C=1 checks every file.
@@ -119,7 +120,7 @@ class StaticChecks:
             if not check:
                 self.results.add("FAIL", name, "no sparse in the build environment")
                 return
-            rc = self.kmake(out, ["C=1", "W=1", "CHECK=" + check, "-j%d" % os.cpu_count(),
+            rc = self.kmake(k, out, ["C=1", "W=1", "CHECK=" + check, "-j%d" % os.cpu_count(),
                                   "modules"], log, echo=echo)
         text = tail(log, 100000).splitlines()
         if any("is not available or not up to date" in l for l in text):

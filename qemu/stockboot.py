@@ -26,7 +26,8 @@ class StockBoots:
         if self.o.driver != "ours":
             self.results.add("SKIP", STOCK, "only for --driver ours")
             return
-        if not self.kname and not self.kernel():
+        k = self.kernel()
+        if not k:
             # The selftests are built against the guest kernel's headers.
             self.results.add("SKIP", STOCK, "no guest kernel to build the selftests with")
             return
@@ -35,7 +36,7 @@ class StockBoots:
             pre.wait()  # its failure shows again, and is reported, below
         log = self.log("build-stock.log")
         releases, kos, deb = self.prepare_stock(log)
-        selftests = [x for x in (self.build_selftests() or []) if x[0] in STOCK_TESTS]
+        selftests = [x for x in (self.build_selftests(k) or []) if x[0] in STOCK_TESTS]
         # SMMUV3_STOCK_ONLY=SERIES: every DKMS build, but only that series
         # booted, and only with smmuv3.ko (a quick check of the package).
         only = os.environ.get("SMMUV3_STOCK_ONLY")
