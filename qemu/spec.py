@@ -8,7 +8,7 @@ data.  check_boots() alone decides which tests run where.
 Nothing here builds or boots: run.py builds what the boots need and hands
 each Boot to boot.py, whose outcome results.py evaluates against it."""
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from topologies import (TOPOLOGIES, KERNELS, SELFTESTS, TEST_TOPOLOGIES, REPEAT_TESTS,
                         REPEAT_TOPOLOGIES, STOCK_HW, STOCK_TESTS, STOCK_UNBOUND_NOGROUP,
@@ -23,8 +23,9 @@ DEFAULT_MEMORY = "1G"
 BASE_CMDLINE = ("console=ttyAMA0 panic=-1 deferred_probe_timeout=600 printk.time=1 "
                 "printk.devkmsg=on")
 
-__all__ = ["Boot", "Options", "check_boots", "demo_boot", "bench_boot", "stock_boot",
-           "diff_boot", "testtimeout", "replace"]
+# replace(boot, cpu="max", ...): a Boot like another (dataclasses.replace).
+__all__ = ["Boot", "Options", "hardware", "tag_for", "check_boots", "demo_boot", "bench_boot",
+           "stock_boot", "diff_boot", "testtimeout", "replace"]
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ class Boot:
     devices: tuple = ()
     # More files for the boot's initramfs: ((guest path, local path), ...);
     # a boot with files gets an initramfs of its own.
-    files: tuple = field(default=())
+    files: tuple = ()
 
     @property
     def topology(self):
