@@ -150,9 +150,9 @@ class Runner(Builds, StockBoots, StaticChecks):
             return resolve_modules(["arm_smmu_v3"], index, builtin_modules(k.kdir)), []
         drv = [("smmuv3", read_module(os.path.join(module_dir, "smmuv3.ko")))]
         kunit = []
-        k = os.path.join(module_dir, "smmuv3_kunit.ko")
-        if os.path.exists(k):
-            kunit = [("smmuv3_kunit", read_module(k))]
+        ko = os.path.join(module_dir, "smmuv3_kunit.ko")
+        if os.path.exists(ko):
+            kunit = [("smmuv3_kunit", read_module(ko))]
         return drv, kunit
 
     def run_topologies(self, names, kernel):
@@ -226,6 +226,7 @@ class Runner(Builds, StockBoots, StaticChecks):
         return results.evaluate(b, *guest.run(self, b, image, initrd, stream=stream))
 
     def report(self, outcome):
+        """Add the Outcome's results to the run's (printing them); returns it."""
         for t in outcome.tests:
             self.results.add(*t)
         return outcome
