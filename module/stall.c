@@ -21,8 +21,18 @@
  * transaction), and every attach of a device with stalls, detaching it from
  * its previous configuration, terminates what is still stalled on its
  * streams (CMD_STALL_TERM, then CMD_SYNC) once the new STE is live.
+ *
+ * A stall whose event record was lost (the event queue overflowed, or the
+ * SMMU could not write it: GERROR.EVTQ_ABT_ERR) has no record to answer.
+ * Then every stalled transaction of the instance is terminated, from a
+ * work item, since the loss is seen in interrupt context.  Terminating a
+ * stall whose record is still queued is harmless: it would be aborted too,
+ * and a CMD_RESUME that matches no stalled transaction has no effect
+ * (IHI 0070 4.6.3).
  */
 #include <linux/bitfield.h>
+#include <linux/rbtree.h>
+#include <linux/workqueue.h>
 #include <kunit/visibility.h>
 
 #include <smmuv3/smmuv3.h>
@@ -115,3 +125,66 @@ void smmuv3_stall_terminate(struct smmuv3_master *master)
 	smmuv3_batch_submit(&batch);
 }
 EXPORT_SYMBOL_IF_KUNIT(smmuv3_stall_terminate);
+
+static void smmuv3_stall_work(struct work_struct *work)
+{
+	struct smmuv3_device *smmu = container_of(work, struct smmuv3_device,
+						  stall_work);
+	struct smmuv3_cmd_batch batch __uninitialized;
+	struct rb_node *node;
+
+	smmuv3_batch_init(&batch, smmu);
+	mutex_lock(&smmu->streams_mutex);
+	for (node = rb_first(&smmu->streams); node; node = rb_next(node)) {
+		struct smmuv3_stream *stream =
+			rb_entry(node, struct smmuv3_stream, node);
+		struct smmuv3_cmd cmd = {
+			.op = SMMUV3_OP_STALL_TERM,
+			.resume.sid = stream->sid,
+		};
+
+		if (stream->master->stall_enabled)
+			smmuv3_batch_add(&batch, &cmd);
+	}
+	mutex_unlock(&smmu->streams_mutex);
+	/* Failures are logged by the command queue. */
+	smmuv3_batch_submit(&batch);
+}
+
+/**
+ * smmuv3_stall_init() - prepare an instance's stall work
+ * @smmu: the instance, before its interrupts are requested
+ */
+void smmuv3_stall_init(struct smmuv3_device *smmu)
+{
+	INIT_WORK(&smmu->stall_work, smmuv3_stall_work);
+}
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_stall_init);
+
+/**
+ * smmuv3_stall_records_lost() - event records were lost: end every stall
+ * @smmu: the instance
+ *
+ * Safe in any context.  Does nothing unless the instance forces stalls
+ * (where they are optional, this driver keeps them off), or after
+ * smmuv3_stall_stop().
+ */
+void smmuv3_stall_records_lost(struct smmuv3_device *smmu)
+{
+	if (smmu->feat.flags & SMMUV3_FEAT_STALL_FORCE)
+		queue_work(system_wq, &smmu->stall_work);
+}
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_stall_records_lost);
+
+/**
+ * smmuv3_stall_stop() - no more stall work on an instance
+ * @smmu: the instance, its command queue still working
+ *
+ * Waits for a running work item; later smmuv3_stall_records_lost() calls
+ * queue nothing.
+ */
+void smmuv3_stall_stop(struct smmuv3_device *smmu)
+{
+	disable_work_sync(&smmu->stall_work);
+}
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_stall_stop);

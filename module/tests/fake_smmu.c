@@ -24,6 +24,7 @@ static void fake_smmu_release(void *data)
 {
 	struct fake_smmu *f = data;
 
+	smmuv3_stall_stop(&f->smmu);
 	smmuv3_tags_destroy(&f->smmu);
 	mutex_destroy(&f->smmu.streams_mutex);
 }
@@ -71,6 +72,7 @@ struct fake_smmu *fake_smmu_create(struct kunit *test, const char *name,
 	atomic64_set(&cmdq->cons, 0);
 
 	raw_spin_lock_init(&smmu->gerror_lock);
+	smmuv3_stall_init(smmu);
 	mutex_init(&smmu->streams_mutex);
 	smmuv3_tags_init(smmu);
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, fake_smmu_release,

@@ -163,10 +163,50 @@ static void stall_term_on_detach(struct kunit *test)
 	}
 }
 
+/* GERROR (0x60) and GERRORN (0x64), as 32-bit words; EVTQ_ABT_ERR is bit 2 */
+#define GERROR_WORD		(0x60 / 4)
+#define GERROR_EVTQ_ABT_ERR	BIT(2)
+
+/* A write abort of the event queue, on an instance with FEAT_FLAGS. */
+static struct fake_smmu *stall_lost_records(struct kunit *test, u32 flags)
+{
+	static const u32 more[] = { 9, 12 };
+	struct fake_smmu *f;
+
+	stall_master(test, flags, &f);
+	smmuv3_stall_probe(fake_master_create(test, f, more, ARRAY_SIZE(more)));
+	FAKE_EXPECT_NO_CMDS(test, f);
+	f->regs[GERROR_WORD] = GERROR_EVTQ_ABT_ERR;
+	smmuv3_handle_gerror(&f->smmu);
+	flush_work(&f->smmu.stall_work);
+	return f;
+}
+
+/*
+ * A stall whose event record the SMMU could not write has nothing to
+ * answer it: every stream of every master with stalls is terminated, in
+ * stream ID order, then one CMD_SYNC.  Without forced stalls, nothing.
+ */
+static void stall_term_after_lost_records(struct kunit *test)
+{
+	struct fake_smmu *f;
+
+	f = stall_lost_records(test, SMMUV3_FEAT_STALL_FORCE);
+	FAKE_EXPECT_CMDS(test, f,
+			 { 0x45 | (u64)SID << 32, 0 },
+			 { 0x45 | 9ull << 32, 0 },
+			 { 0x45 | 12ull << 32, 0 },
+			 FAKE_CMD_SYNC);
+
+	f = stall_lost_records(test, SMMUV3_FEAT_STALLS);
+	FAKE_EXPECT_NO_CMDS(test, f);
+}
+
 static struct kunit_case smmuv3_stall_cases[] = {
 	KUNIT_CASE_PARAM(stall_fields_per_model, model_gen_params),
 	KUNIT_CASE(stall_event_resumed),
 	KUNIT_CASE(stall_term_on_detach),
+	KUNIT_CASE(stall_term_after_lost_records),
 	{}
 };
 
