@@ -177,7 +177,6 @@ static irqreturn_t smmuv3_evtq_thread(int irq, void *data)
 			atomic64_inc(&smmu->faults.events_lost);
 			dev_err_ratelimited(smmu->dev,
 					    "event queue overflow: events lost\n");
-			smmuv3_stall_records_lost(smmu);
 		}
 		while ((cons & mask) != (prod & mask)) {
 			const __le64 *ent = q->base + (cons & (size - 1)) *

@@ -1021,9 +1021,10 @@ int smmuv3_write_cd(struct smmuv3_master *master, u32 ssid,
  *	7.2.1): it no longer consumes commands; set by the global error
  *	handler (faults.c), never cleared
  * @stall_work: terminates every stalled transaction of the instance's
- *	streams after event records were lost (stall.c); queued from any
- *	context, disabled (smmuv3_stall_stop()) while the command queue still
- *	works, before the instance is disabled; takes @streams_mutex
+ *	streams after the SMMU could not write an event record (stall.c);
+ *	queued from any context, disabled (smmuv3_stall_stop()) while the
+ *	command queue still works, before the instance is disabled; takes
+ *	@streams_mutex and issues its commands after dropping it
  */
 struct smmuv3_device {
 	struct device *dev;

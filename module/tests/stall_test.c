@@ -234,11 +234,34 @@ static void stall_term_after_lost_records(struct kunit *test)
 	smmuv3_master_del_streams(m[1]);
 }
 
+/* Once an instance's stall work is stopped (removal), nothing is queued. */
+static void stall_term_none_after_stop(struct kunit *test)
+{
+	static const char *const names[] = { "stopped-a", "stopped-b" };
+	struct smmuv3_master *m[2];
+	struct fake_smmu *f;
+
+	f = stall_lost_records(test, SMMUV3_FEAT_STALL_FORCE, names, m);
+	FAKE_EXPECT_CMDS(test, f,
+			 { 0x45 | (u64)SID << 32, 0 },
+			 { 0x45 | 9ull << 32, 0 },
+			 { 0x45 | 12ull << 32, 0 },
+			 FAKE_CMD_SYNC);
+	smmuv3_stall_stop(&f->smmu);
+	f->regs[GERROR_WORD] ^= GERROR_EVTQ_ABT_ERR;
+	smmuv3_handle_gerror(&f->smmu);
+	flush_work(&f->smmu.stall_work);
+	FAKE_EXPECT_NO_CMDS(test, f);
+	smmuv3_master_del_streams(m[0]);
+	smmuv3_master_del_streams(m[1]);
+}
+
 static struct kunit_case smmuv3_stall_cases[] = {
 	KUNIT_CASE_PARAM(stall_fields_per_model, model_gen_params),
 	KUNIT_CASE(stall_event_resumed),
 	KUNIT_CASE(stall_term_on_detach),
 	KUNIT_CASE(stall_term_after_lost_records),
+	KUNIT_CASE(stall_term_none_after_stop),
 	{}
 };
 
