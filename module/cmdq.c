@@ -665,6 +665,7 @@ void smmuv3_handle_gerror(struct smmuv3_device *smmu)
 			atomic64_inc(&smmu->faults.events_lost);
 			dev_err_ratelimited(smmu->dev,
 					    "global error: event queue write abort: events lost\n");
+			smmuv3_stall_records_lost(smmu);
 		} else {
 			dev_err_ratelimited(smmu->dev, "global error: %s\n",
 					    smmuv3_gerror_names[bit]);

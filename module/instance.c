@@ -146,6 +146,7 @@ static int smmuv3_probe(struct platform_device *pdev)
 	smmu->streams = RB_ROOT;
 	mutex_init(&smmu->streams_mutex);
 	raw_spin_lock_init(&smmu->gerror_lock);
+	smmuv3_stall_init(smmu);
 	INIT_LIST_HEAD(&smmu->node);
 	smmuv3_tags_init(smmu);
 	platform_set_drvdata(pdev, smmu);
@@ -196,8 +197,11 @@ err_unlist:
 	iommu_device_sysfs_remove(&smmu->iommu);
 err_debugfs:
 	smmuv3_debugfs_remove(smmu);
+	smmuv3_stall_stop(smmu);
 	smmuv3_disable(smmu);
 err_id:
+	/* Its interrupts stay requested until the probe returns. */
+	smmuv3_stall_stop(smmu);
 	ida_free(&smmuv3_instance_ids, smmu->instance);
 	return ret;
 }
@@ -217,6 +221,7 @@ static void smmuv3_remove(struct platform_device *pdev)
 	 * wait for them while the command queue still works.
 	 */
 	smmuv3_domains_drop_instance(smmu);
+	smmuv3_stall_stop(smmu);
 	iommu_device_sysfs_remove(&smmu->iommu);
 	smmuv3_debugfs_remove(smmu);
 	smmuv3_disable(smmu);
@@ -226,7 +231,10 @@ static void smmuv3_remove(struct platform_device *pdev)
 
 static void smmuv3_shutdown(struct platform_device *pdev)
 {
-	smmuv3_disable(platform_get_drvdata(pdev));
+	struct smmuv3_device *smmu = platform_get_drvdata(pdev);
+
+	smmuv3_stall_stop(smmu);
+	smmuv3_disable(smmu);
 }
 
 static const struct of_device_id smmuv3_of_match[] = {

@@ -29,11 +29,6 @@ struct smmuv3_invs *smmuv3_invs_alloc(unsigned int num)
 }
 EXPORT_SYMBOL_IF_KUNIT(smmuv3_invs_alloc);
 
-static inline bool smmuv3_inv_is_ats(const struct smmuv3_inv *inv)
-{
-	return inv->type == SMMUV3_INV_ATS || inv->type == SMMUV3_INV_ATS_FULL;
-}
-
 /**
  * smmuv3_inv_cmp() - the order of entries in an array
  * @a: an entry
@@ -59,16 +54,6 @@ EXPORT_SYMBOL_IF_KUNIT(smmuv3_inv_cmp);
 static int smmuv3_inv_sort_cmp(const void *a, const void *b)
 {
 	return smmuv3_inv_cmp(a, b);
-}
-
-static void smmuv3_invs_finish(struct smmuv3_invs *invs, unsigned int num)
-{
-	unsigned int i;
-
-	invs->num = num;
-	for (i = 0; i < num; i++)
-		if (smmuv3_inv_is_ats(&invs->inv[i]))
-			invs->has_ats = true;
 }
 
 /**
@@ -126,7 +111,7 @@ struct smmuv3_invs *smmuv3_invs_merge(const struct smmuv3_invs *old,
 		}
 		n++;
 	}
-	smmuv3_invs_finish(invs, n);
+	invs->num = n;
 out:
 	kfree(sorted);
 	return invs;
@@ -212,7 +197,7 @@ struct smmuv3_invs *smmuv3_invs_purge(const struct smmuv3_invs *old,
 			continue;
 		invs->inv[n++] = old->inv[i];
 	}
-	smmuv3_invs_finish(invs, n);
+	invs->num = n;
 	return invs;
 }
 EXPORT_SYMBOL_IF_KUNIT(smmuv3_invs_purge);

@@ -244,6 +244,8 @@ static int smmuv3_reset(struct smmuv3_device *smmu)
 	return 0;
 
 err_disable:
+	/* The interrupts may have queued it: while commands still work. */
+	smmuv3_stall_stop(smmu);
 	smmuv3_disable(smmu);
 	return ret;
 }

@@ -21,8 +21,22 @@
  * transaction), and every attach of a device with stalls, detaching it from
  * its previous configuration, terminates what is still stalled on its
  * streams (CMD_STALL_TERM, then CMD_SYNC) once the new STE is live.
+ *
+ * A stall whose event record the SMMU could not write (GERROR.EVTQ_ABT_ERR)
+ * has no record to answer.  Then every stalled transaction of the instance
+ * is terminated, from a work item, since the error is seen in interrupt
+ * context.  (A full queue does not lose stall records: the transaction
+ * stays stalled until its record is written, so an overflow needs nothing
+ * here.)  Terminating a stall whose record is still queued is harmless
+ * only because every answer is an abort: CMD_STALL_TERM frees its STAG,
+ * which a new stall may reuse, and the late CMD_RESUME(ABORT) of the old
+ * record then aborts the new one.  I/O page faults answering with RETRY
+ * would have to wait for the queue to drain first (IHI 0070 4.7.1, 4.7.2).
  */
 #include <linux/bitfield.h>
+#include <linux/rbtree.h>
+#include <linux/slab.h>
+#include <linux/workqueue.h>
 #include <kunit/visibility.h>
 
 #include <smmuv3/smmuv3.h>
@@ -115,3 +129,81 @@ void smmuv3_stall_terminate(struct smmuv3_master *master)
 	smmuv3_batch_submit(&batch);
 }
 EXPORT_SYMBOL_IF_KUNIT(smmuv3_stall_terminate);
+
+/*
+ * The stream IDs are copied under streams_mutex and the commands issued
+ * after it is dropped: a full command queue may take its timeout, and
+ * device probe, release and the event thread need the mutex meanwhile.
+ * Without memory for the copy, the commands are issued under the mutex.
+ */
+static void smmuv3_stall_work(struct work_struct *work)
+{
+	struct smmuv3_device *smmu = container_of(work, struct smmuv3_device,
+						  stall_work);
+	struct smmuv3_cmd_batch batch __uninitialized;
+	struct smmuv3_cmd cmd = { .op = SMMUV3_OP_STALL_TERM };
+	unsigned int i, n = 0;
+	struct rb_node *node;
+	u32 *sids;
+
+	smmuv3_batch_init(&batch, smmu);
+	mutex_lock(&smmu->streams_mutex);
+	for (node = rb_first(&smmu->streams); node; node = rb_next(node))
+		n++;
+	sids = kmalloc_array(n, sizeof(*sids), GFP_KERNEL);
+	for (node = rb_first(&smmu->streams), i = 0; node;
+	     node = rb_next(node), i++) {
+		cmd.resume.sid = rb_entry(node, struct smmuv3_stream, node)->sid;
+		if (sids)
+			sids[i] = cmd.resume.sid;
+		else
+			smmuv3_batch_add(&batch, &cmd);
+	}
+	mutex_unlock(&smmu->streams_mutex);
+	for (i = 0; sids && i < n; i++) {
+		cmd.resume.sid = sids[i];
+		smmuv3_batch_add(&batch, &cmd);
+	}
+	kfree(sids);
+	/* Failures are logged by the command queue. */
+	smmuv3_batch_submit(&batch);
+}
+
+/**
+ * smmuv3_stall_init() - prepare an instance's stall work
+ * @smmu: the instance, before its interrupts are requested
+ */
+void smmuv3_stall_init(struct smmuv3_device *smmu)
+{
+	INIT_WORK(&smmu->stall_work, smmuv3_stall_work);
+}
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_stall_init);
+
+/**
+ * smmuv3_stall_records_lost() - the SMMU could not write an event record
+ * @smmu: the instance
+ *
+ * Ends every stall of the instance, from a work item.  Safe in any
+ * context.  Does nothing unless the instance forces stalls (where they are
+ * optional, this driver keeps them off, and every master of an instance
+ * with forced stalls has them), or after smmuv3_stall_stop().
+ */
+void smmuv3_stall_records_lost(struct smmuv3_device *smmu)
+{
+	if (smmu->feat.flags & SMMUV3_FEAT_STALL_FORCE)
+		schedule_work(&smmu->stall_work);
+}
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_stall_records_lost);
+
+/**
+ * smmuv3_stall_stop() - no more stall work on an instance
+ * @smmu: the instance, its command queue still working
+ *
+ * Waits for a running work item; later smmuv3_stall_records_lost() calls
+ * queue nothing.
+ */
+void smmuv3_stall_stop(struct smmuv3_device *smmu)
+{
+	disable_work_sync(&smmu->stall_work);
+}
+EXPORT_SYMBOL_IF_KUNIT(smmuv3_stall_stop);

@@ -27,7 +27,12 @@ One line per field:
   refs differ  the references disagree with each other; ours equals the one
                AUTHORITY says the architecture sides with (not a failure)
   only kernel  only the kernel defines it, ours equals it      (same for "only QEMU")
-  neither      neither reference defines it (listed, not checked)
+  spec only    neither reference defines it; ours equals the bit positions or
+               value that SPEC transcribes from Arm IHI 0070 (the third
+               reference, used only where the other two say nothing or only one
+               of them speaks: a field one reference defines is checked against
+               SPEC too when SPEC has it)
+  neither      neither reference nor SPEC defines it (listed, not checked)
   not in regs.h  a table row whose macro regs.h does not have (listed)
   DISAGREE     ours differs from every reference that defines it, or the
                references differ and ours equals the one AUTHORITY says the
@@ -863,12 +868,77 @@ def show(fact, kind):
     return "+".join(parts)
 
 
-AGREE, REFS_DIFFER, ONLY_KERNEL, ONLY_QEMU, NEITHER, NOT_OURS = (
-    "agree", "refs differ", "only kernel", "only QEMU", "neither", "not in regs.h")
+AGREE, REFS_DIFFER, ONLY_KERNEL, ONLY_QEMU, SPEC_ONLY, NEITHER, NOT_OURS = (
+    "agree", "refs differ", "only kernel", "only QEMU", "spec only", "neither",
+    "not in regs.h")
 DISAGREE, UNMAPPED, MISSING, UNDECIDED = "DISAGREE", "UNMAPPED", "MISSING", "UNDECIDED"
 FAILING = (DISAGREE, UNMAPPED, MISSING, UNDECIDED)
-STATUS_ORDER = (AGREE, REFS_DIFFER, ONLY_KERNEL, ONLY_QEMU, NEITHER, NOT_OURS, DISAGREE,
-                UNMAPPED, MISSING, UNDECIDED)
+STATUS_ORDER = (AGREE, REFS_DIFFER, ONLY_KERNEL, ONLY_QEMU, SPEC_ONLY, NEITHER, NOT_OURS,
+                DISAGREE, UNMAPPED, MISSING, UNDECIDED)
+
+# The third reference: positions and values transcribed from the
+# architecture (Arm IHI 0070, the SMMUv3 specification) for the fields that
+# neither header defines, and for those only QEMU's does (QEMU's model is
+# the weaker reference: it may define only what it implements).  Written as
+# the specification's tables give them, never derived from regs.h: an entry
+# field as w<64-bit word>[hi:lo], a register field as [hi:lo], an encoding
+# or offset as a number.  A label here that the name table lacks fails
+# (MISSING), so that an entry cannot silently stop being used.
+SPEC = {
+    # CD word 0 (IHI 0070 5.4, the CD's TCR fields for TTB1 and the
+    # translation controls)
+    "SMMUV3_CD0_T1SZ": ("w0[21:16]", "CD.T1SZ"),
+    "SMMUV3_CD0_TG1": ("w0[23:22]", "CD.TG1"),
+    "SMMUV3_CD0_IRGN1": ("w0[25:24]", "CD.IR1"),
+    "SMMUV3_CD0_ORGN1": ("w0[27:26]", "CD.OR1"),
+    "SMMUV3_CD0_SH1": ("w0[29:28]", "CD.SH1"),
+    "SMMUV3_CD0_AFFD": ("w0[35]", "CD.AFFD"),
+    "SMMUV3_CD0_WXN": ("w0[36]", "CD.WXN"),
+    "SMMUV3_CD0_UWXN": ("w0[37]", "CD.UWXN"),
+    "SMMUV3_CD0_TBI1": ("w0[39]", "CD.TBI[1]"),
+    "SMMUV3_CD0_PAN": ("w0[40]", "CD.PAN"),
+    # CD bytes 24-31 and 32-39 (IHI 0070 5.4)
+    "SMMUV3_CD3_MAIR": ("w3[63:0]", "CD.MAIR0 and CD.MAIR1"),
+    "SMMUV3_CD4_AMAIR": ("w4[63:0]", "CD.AMAIR0 and CD.AMAIR1"),
+    # STE word 2 (IHI 0070 5.2)
+    "SMMUV3_STE2_S2AFFD": ("w2[53]", "STE.S2AFFD"),
+    # Commands (IHI 0070 4.7) and event record types (IHI 0070 7.3)
+    "SMMUV3_OP_STALL_TERM": (0x45, "CMD_STALL_TERM"),
+    "SMMUV3_EVT_F_UUT": (0x01, "F_UUT"),
+    "SMMUV3_EVT_F_BAD_ATS_TREQ": (0x05, "F_BAD_ATS_TREQ"),
+    "SMMUV3_EVT_F_TRANSL_FORBIDDEN": (0x07, "F_TRANSL_FORBIDDEN"),
+    "SMMUV3_EVT_F_WALK_EABT": (0x0b, "F_WALK_EABT"),
+    "SMMUV3_EVT_F_TLB_CONFLICT": (0x20, "F_TLB_CONFLICT"),
+    "SMMUV3_EVT_F_CFG_CONFLICT": (0x21, "F_CFG_CONFLICT"),
+    "SMMUV3_EVT_E_PAGE_REQUEST": (0x24, "E_PAGE_REQUEST"),
+    # Registers (IHI 0070 6.2, 6.3)
+    "SMMUV3_IDR2": (0x08, "SMMU_IDR2 offset"),
+    "SMMUV3_IDR4": (0x10, "SMMU_IDR4 offset"),
+    "SMMUV3_STATUSR": (0x40, "SMMU_STATUSR offset"),
+    "SMMUV3_IDR0_BTM": ("[5]", "SMMU_IDR0.BTM"),
+    "SMMUV3_IDR0_ATOS": ("[15]", "SMMU_IDR0.ATOS"),
+    "SMMUV3_AIDR_MINOR": ("[3:0]", "SMMU_AIDR.ArchMinorRev"),
+    "SMMUV3_AIDR_MAJOR": ("[7:4]", "SMMU_AIDR.ArchMajorRev"),
+    "SMMUV3_TTF_AARCH32_64": (3, "SMMU_IDR0.TTF 0b11: AArch32 and AArch64 tables"),
+    "SMMUV3_STALL_MODEL_TERM": (1, "SMMU_IDR0.STALL_MODEL 0b01: stalls not supported"),
+    "SMMUV3_ST_LVL_LINEAR": (0, "SMMU_IDR0.ST_LEVEL 0b00: linear stream table only"),
+}
+
+
+def spec_fact(label, kind):
+    """SPEC's fact for LABEL in the representation of KIND, or None."""
+    if label not in SPEC:
+        return None
+    text = SPEC[label][0]
+    if isinstance(text, int):
+        return text
+    m = re.fullmatch(r"(?:w(\d+))?\[(\d+)(?::(\d+))?\]", text)
+    if not m:
+        raise ValueError("SPEC[%s]: %r is not w<N>[hi:lo] or [hi:lo]" % (label, text))
+    hi = int(m.group(2))
+    lo = int(m.group(3)) if m.group(3) else hi
+    base = 64 * int(m.group(1)) if kind == FIELD and m.group(1) else 0
+    return frozenset(range(base + lo, base + hi + 1))
 
 # Where the references disagree, which one the architecture (Arm IHI 0070,
 # the SMMUv3 specification) sides with, and why.  Ours must equal that one:
@@ -900,14 +970,17 @@ AUTHORITY = {
 }
 
 
-def judge(ours, kernel, qemu, label=None):
-    """The status of one field from its three facts (None: not defined);
-    LABEL names it in AUTHORITY when the references differ."""
+def judge(ours, kernel, qemu, label=None, spec=None):
+    """The status of one field from its facts (None: not defined): ours,
+    the kernel's, QEMU's and SPEC's; LABEL names it in AUTHORITY when the
+    references differ."""
     if ours is None:
         return NOT_OURS
     refs = [r for r in (kernel, qemu) if r is not None]
+    if spec is not None and ours != spec:
+        return DISAGREE
     if not refs:
-        return NEITHER
+        return NEITHER if spec is None else SPEC_ONLY
     if ours not in refs:
         return DISAGREE
     if len(refs) == 2:
@@ -953,7 +1026,7 @@ def check(regs_h, kernel_h, qemu_h):
     """Compare regs.h with both references; returns a Report."""
     ours, kernel, qemu = Ours(regs_h), Kernel(kernel_h), Qemu(qemu_h)
     report = Report()
-    covered = set()
+    covered, spec_used = set(), set()
     for row in NAME_TABLE:
         missing = len(kernel.missing) + len(qemu.missing)
         o, k, q = ours.fact(row), kernel.fact(row), qemu.fact(row)
@@ -961,7 +1034,10 @@ def check(regs_h, kernel_h, qemu_h):
         if macro:
             covered.add(macro)
         label = macro if macro and "#" in row.ours else row.label
-        status = judge(o, k, q, label)
+        sp = spec_fact(label, row.kind)
+        if sp is not None:
+            spec_used.add(label)
+        status = judge(o, k, q, label, sp)
         if len(kernel.missing) + len(qemu.missing) > missing:
             # The table names something a reference lacks: it is out of date
             # and this field is no longer checked as it claims.
@@ -973,6 +1049,8 @@ def check(regs_h, kernel_h, qemu_h):
             if spec is not None:
                 text += "; %s %s %s" % (src.name, spec, "(not defined there)"
                                         if fact is None else show(fact, row.kind))
+        if sp is not None:
+            text += "; IHI 0070 %s %s" % (SPEC[label][1], show(sp, row.kind))
         if label in AUTHORITY and status in (REFS_DIFFER, DISAGREE):
             text += "; the architecture sides with %s (%s)" % AUTHORITY[label]
         elif status == UNDECIDED:
@@ -981,6 +1059,8 @@ def check(regs_h, kernel_h, qemu_h):
     for name in ours.field_macros():
         if name not in covered:
             report.add(_group_of(name), UNMAPPED, name, "not in oracle.py's name table")
+    for label in sorted(set(SPEC) - spec_used):
+        report.add(_group_of(label), MISSING, label, "a SPEC entry no row of the name table uses")
     return report
 
 

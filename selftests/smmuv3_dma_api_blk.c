@@ -95,7 +95,7 @@ static double mibs(size_t len, uint64_t ms)
 
 TEST_F_TIMEOUT(dma_blk, pattern_io, BLK_TIMEOUT)
 {
-	char inst[128], type[32], dev[32], err[256], desc[512];
+	char inst[128], dev[32], err[256], desc[512];
 	struct prng rng;
 	uint64_t seed = prng_time_seed();
 
@@ -112,25 +112,14 @@ TEST_F_TIMEOUT(dma_blk, pattern_io, BLK_TIMEOUT)
 		int g, ret;
 
 		ASSERT_EQ(0, pci_iommu_instance(bdf, inst, sizeof(inst)));
-		g = pci_iommu_group(bdf);
-		ASSERT_LE(0, g) TH_LOG("%s: expected an IOMMU group, found none (%s)", bdf,
-				       strerror(-g));
-		ret = iommu_group_type(g, type, sizeof(type));
-		ASSERT_LE(0, ret) TH_LOG("group %d type: %s", g, strerror(-ret));
-
 		if (self->ours)
 			ASSERT_EQ(0, dbg_domains_read(self->dd0));
-		self->switched_group = g;
-		snprintf(self->switched_from, sizeof(self->switched_from), "%s", type);
 		snprintf(self->switched_bdf, sizeof(self->switched_bdf), "%s", bdf);
-		ret = blk_set_group_type(bdf, g, variant->type, err, sizeof(err));
-		ASSERT_EQ(0, ret) TH_LOG("switching group %d of %s from %s to %s: %s", g, bdf,
-					 type, variant->type, err);
-		ret = iommu_group_type(g, type, sizeof(type));
-		ASSERT_LE(0, ret);
-		ASSERT_STREQ(variant->type, type)
-			TH_LOG("group %d: expected type %s after the switch, found %s", g,
-			       variant->type, type);
+		ret = blk_switch_group(bdf, variant->type, &self->switched_group,
+				       self->switched_from, sizeof(self->switched_from),
+				       err, sizeof(err));
+		ASSERT_EQ(0, ret) TH_LOG("%s", err);
+		g = self->switched_group;
 		INFO("group %d of %s (behind %s) was %s: switched to %s (unbound the "
 		     "driver, wrote the type, rebound)", g, bdf, inst, self->switched_from,
 		     variant->type);

@@ -76,19 +76,13 @@ TEST_F_TIMEOUT(blk, identity_io, BLK_TIMEOUT)
 		ret = iommu_group_type(g, type, sizeof(type));
 		ASSERT_LE(0, ret) TH_LOG("group %d type: %s", g, strerror(-ret));
 		if (strcmp(type, "identity")) {
-			ret = blk_set_group_type(bdf, g, "identity", err, sizeof(err));
-			ASSERT_EQ(0, ret) TH_LOG("switching group %d of %s from %s to "
-						 "identity: %s", g, bdf, type, err);
-			self->switched_group = g;
-			snprintf(self->switched_from, sizeof(self->switched_from), "%s", type);
 			snprintf(self->switched_bdf, sizeof(self->switched_bdf), "%s", bdf);
+			ret = blk_switch_group(bdf, "identity", &self->switched_group,
+					       self->switched_from,
+					       sizeof(self->switched_from), err, sizeof(err));
+			ASSERT_EQ(0, ret) TH_LOG("%s", err);
 			INFO("group %d of %s was %s: switched to identity (unbound the "
-			     "driver, wrote the type, rebound)", g, bdf, type);
-			ret = iommu_group_type(g, type, sizeof(type));
-			ASSERT_LE(0, ret);
-			ASSERT_STREQ("identity", type)
-				TH_LOG("group %d: expected type identity after the switch, "
-				       "found %s", g, type);
+			     "driver, wrote the type, rebound)", g, bdf, self->switched_from);
 		}
 
 		BLK_DEV_THROUGH_IOMMU(bdf, dev);

@@ -216,7 +216,7 @@ FIXTURE_TEARDOWN(nvme)
 	for (int i = 0; i < self->n; i++) {
 		struct ctrl *c = &self->c[i];
 
-		if (!c->switched)
+		if (!c->switched || !c->from[0])
 			continue;
 		if (blk_set_group_type(c->bdf, c->group, c->from, err, sizeof(err)))
 			INFO("restoring group %d of %s to %s failed: %s", c->group, c->bdf,
@@ -232,7 +232,7 @@ TEST_F_TIMEOUT(nvme, parallel_io, NVME_TIMEOUT)
 {
 	struct job jobs[MAX_CTRL * JOBS];
 	pthread_t th[MAX_CTRL * JOBS];
-	char type[32], err[256], desc[512];
+	char err[256], desc[512];
 	struct strlist insts;
 	uint64_t seed = prng_time_seed(), t0, ms, bytes = 0;
 	int expect = env_expect_instances();
@@ -262,20 +262,10 @@ TEST_F_TIMEOUT(nvme, parallel_io, NVME_TIMEOUT)
 	for (int i = 0; i < self->n; i++) {
 		struct ctrl *c = &self->c[i];
 
-		c->group = pci_iommu_group(c->bdf);
-		ASSERT_LE(0, c->group) TH_LOG("%s: expected an IOMMU group, found none (%s)",
-					      c->bdf, strerror(-c->group));
-		ret = iommu_group_type(c->group, c->from, sizeof(c->from));
-		ASSERT_LE(0, ret) TH_LOG("group %d type: %s", c->group, strerror(-ret));
 		c->switched = true;
-		ret = blk_set_group_type(c->bdf, c->group, variant->type, err, sizeof(err));
-		ASSERT_EQ(0, ret) TH_LOG("switching group %d of %s from %s to %s: %s",
-					 c->group, c->bdf, c->from, variant->type, err);
-		ret = iommu_group_type(c->group, type, sizeof(type));
-		ASSERT_LE(0, ret);
-		ASSERT_STREQ(variant->type, type)
-			TH_LOG("group %d: expected type %s after the switch, found %s",
-			       c->group, variant->type, type);
+		ret = blk_switch_group(c->bdf, variant->type, &c->group, c->from,
+				       sizeof(c->from), err, sizeof(err));
+		ASSERT_EQ(0, ret) TH_LOG("%s", err);
 		ret = nvme_blockdev(c->bdf, c->dev, sizeof(c->dev), NS_TIMEOUT_MS);
 		ASSERT_EQ(0, ret) TH_LOG("%s: expected an NVMe namespace block device "
 					 "after the rebind, found none in %d s (%s)", c->bdf,

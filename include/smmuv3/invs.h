@@ -56,7 +56,6 @@ struct smmuv3_inv {
  * struct smmuv3_invs - a domain's invalidation array
  * @num: entries in @inv
  * @num_trash: entries of @inv whose users dropped to 0
- * @has_ats: some entry is an ATS type
  * @rcu: for freeing after a grace period
  * @inv: the entries, sorted
  *
@@ -87,7 +86,6 @@ struct smmuv3_inv {
 struct smmuv3_invs {
 	unsigned int num;
 	unsigned int num_trash;
-	bool has_ats;
 	struct rcu_head rcu;
 	struct smmuv3_inv inv[] __counted_by(num);
 };

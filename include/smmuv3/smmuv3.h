@@ -26,6 +26,7 @@
 #include <linux/rwsem.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 
 #include <smmuv3/compat.h>
@@ -623,6 +624,9 @@ bool smmuv3_stall_s1stalld(const struct smmuv3_master *master);
 void smmuv3_stall_cd(const struct smmuv3_master *master, __le64 *cd);
 void smmuv3_stall_event(struct smmuv3_device *smmu, const u64 *evt);
 void smmuv3_stall_terminate(struct smmuv3_master *master);
+void smmuv3_stall_init(struct smmuv3_device *smmu);
+void smmuv3_stall_records_lost(struct smmuv3_device *smmu);
+void smmuv3_stall_stop(struct smmuv3_device *smmu);
 
 /* --- Faults and errors (faults.c) -------------------------------------- */
 
@@ -1016,6 +1020,11 @@ int smmuv3_write_cd(struct smmuv3_master *master, u32 ssid,
  * @failed: the SMMU entered service failure mode (GERROR.SFM_ERR, IHI 0070
  *	7.2.1): it no longer consumes commands; set by the global error
  *	handler (faults.c), never cleared
+ * @stall_work: terminates every stalled transaction of the instance's
+ *	streams after the SMMU could not write an event record (stall.c);
+ *	queued from any context, disabled (smmuv3_stall_stop()) while the
+ *	command queue still works, before the instance is disabled; takes
+ *	@streams_mutex and issues its commands after dropping it
  */
 struct smmuv3_device {
 	struct device *dev;
@@ -1046,6 +1055,7 @@ struct smmuv3_device {
 	struct list_head viommus;
 	u32 options;
 	bool failed;
+	struct work_struct stall_work;
 };
 
 /* Can stage 1 and stage 2 be used together (nesting parents, vIOMMUs)? */

@@ -280,7 +280,7 @@ static void ats_atc_after_tlb_per_instance(struct kunit *test)
 
 	invs = fake_domain_invs(d);
 	KUNIT_ASSERT_EQ(test, invs->num, 4);
-	KUNIT_EXPECT_TRUE(test, invs->has_ats);
+	KUNIT_EXPECT_TRUE(test, fake_invs_has_ats(invs));
 	KUNIT_EXPECT_PTR_EQ(test, invs->inv[0].smmu, &f[0]->smmu);
 	KUNIT_EXPECT_EQ(test, invs->inv[0].type, SMMUV3_INV_S1_ASID);
 	KUNIT_EXPECT_EQ(test, invs->inv[1].type, SMMUV3_INV_ATS);

@@ -426,6 +426,11 @@ static void fake_regs_irqs(struct kunit *test, struct fake_regs *f)
 	}
 }
 
+static void fake_regs_stall_stop(void *smmu)
+{
+	smmuv3_stall_stop(smmu);
+}
+
 /**
  * fake_regs_create() - an instance whose registers are a recording fake
  * @test: the test case, which owns everything
@@ -478,6 +483,9 @@ struct fake_regs *fake_regs_create(struct kunit *test, bool page0_only)
 	smmu->streams = RB_ROOT;
 	mutex_init(&smmu->streams_mutex);
 	raw_spin_lock_init(&smmu->gerror_lock);
+	smmuv3_stall_init(smmu);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, fake_regs_stall_stop,
+							smmu), 0);
 	INIT_LIST_HEAD(&smmu->node);
 	return f;
 }

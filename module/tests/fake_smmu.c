@@ -24,6 +24,7 @@ static void fake_smmu_release(void *data)
 {
 	struct fake_smmu *f = data;
 
+	smmuv3_stall_stop(&f->smmu);
 	smmuv3_tags_destroy(&f->smmu);
 	mutex_destroy(&f->smmu.streams_mutex);
 }
@@ -71,6 +72,7 @@ struct fake_smmu *fake_smmu_create(struct kunit *test, const char *name,
 	atomic64_set(&cmdq->cons, 0);
 
 	raw_spin_lock_init(&smmu->gerror_lock);
+	smmuv3_stall_init(smmu);
 	mutex_init(&smmu->streams_mutex);
 	smmuv3_tags_init(smmu);
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, fake_smmu_release,
@@ -450,7 +452,7 @@ KUNIT_DEFINE_ACTION_WRAPPER(fake_kfree, kfree, const void *);
  * @num: their number
  *
  * Built without smmuv3_invs_merge(), so that the walkers can be tested on
- * their own.  @num_trash and @has_ats are set from the entries.
+ * their own.  @num_trash is set from the entries.
  *
  * Return: the array, owned by the caller (see fake_invs_track() and
  * fake_domain_set_invs()).
@@ -466,11 +468,28 @@ struct smmuv3_invs *fake_invs(struct kunit *test,
 		invs->inv[i] = inv[i];
 		if (!inv[i].users)
 			invs->num_trash++;
-		if (inv[i].type == SMMUV3_INV_ATS ||
-		    inv[i].type == SMMUV3_INV_ATS_FULL)
-			invs->has_ats = true;
 	}
 	return invs;
+}
+
+/**
+ * fake_invs_has_ats() - whether an array holds an ATS or ATS_FULL entry
+ * @invs: the array
+ *
+ * Looks at the entries' types only (trash entries included), without the
+ * driver's own helpers.
+ *
+ * Return: true if some entry is of an ATS type.
+ */
+bool fake_invs_has_ats(const struct smmuv3_invs *invs)
+{
+	unsigned int i;
+
+	for (i = 0; i < invs->num; i++)
+		if (invs->inv[i].type == SMMUV3_INV_ATS ||
+		    invs->inv[i].type == SMMUV3_INV_ATS_FULL)
+			return true;
+	return false;
 }
 
 /**

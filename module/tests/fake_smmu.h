@@ -159,6 +159,7 @@ void fake_expect_cmds(struct kunit *test, struct fake_smmu *f,
 struct smmuv3_invs *fake_invs(struct kunit *test,
 			      const struct smmuv3_inv *inv, unsigned int num);
 void fake_invs_track(struct kunit *test, struct smmuv3_invs *invs);
+bool fake_invs_has_ats(const struct smmuv3_invs *invs);
 
 struct smmuv3_domain *fake_domain_create(struct kunit *test,
 					 enum smmuv3_stage stage,

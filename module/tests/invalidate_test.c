@@ -288,7 +288,7 @@ static void inv_range_ats(struct kunit *test)
 		domain = domain_with(test, SMMUV3_STAGE_1, PGSIZES_4K, inv,
 				     ARRAY_SIZE(inv));
 	}
-	KUNIT_ASSERT_TRUE(test, fake_domain_invs(domain)->has_ats);
+	KUNIT_ASSERT_TRUE(test, fake_invs_has_ats(fake_domain_invs(domain)));
 
 	/* One page: Address 0x1000, Size 0; ATS_FULL stays whole. */
 	smmuv3_domain_inv_range(domain, 0x1000, SZ_4K, SZ_4K, true);

@@ -182,7 +182,7 @@ static void invs_merge_sorts(struct kunit *test)
 		invs = merge(test, NULL, add, ARRAY_SIZE(add));
 		expect_invs(test, invs, expect, ARRAY_SIZE(expect));
 		expect_sorted(test, invs);
-		KUNIT_EXPECT_TRUE(test, invs->has_ats);
+		KUNIT_EXPECT_TRUE(test, fake_invs_has_ats(invs));
 		KUNIT_EXPECT_EQ(test, invs->num_trash, 0);
 	}
 }
@@ -281,7 +281,7 @@ static void invs_merge_null_and_empty(struct kunit *test)
 	invs = merge(test, NULL, NULL, 0);
 	KUNIT_EXPECT_EQ(test, invs->num, 0);
 	KUNIT_EXPECT_EQ(test, invs->num_trash, 0);
-	KUNIT_EXPECT_FALSE(test, invs->has_ats);
+	KUNIT_EXPECT_FALSE(test, fake_invs_has_ats(invs));
 
 	invs = smmuv3_invs_alloc(0);
 	KUNIT_ASSERT_NOT_NULL(test, invs);
@@ -300,7 +300,7 @@ static void invs_merge_null_and_empty(struct kunit *test)
 
 		invs = merge(test, NULL, add, ARRAY_SIZE(add));
 		expect_invs(test, invs, expect, ARRAY_SIZE(expect));
-		KUNIT_EXPECT_FALSE(test, invs->has_ats);
+		KUNIT_EXPECT_FALSE(test, fake_invs_has_ats(invs));
 
 		/* Adding nothing copies. */
 		copy = merge(test, invs, NULL, 0);
@@ -484,7 +484,7 @@ static void invs_unref_across_instances(struct kunit *test)
 		clean = purge(test, invs, NULL);
 		expect_invs(test, clean, purged, ARRAY_SIZE(purged));
 		KUNIT_EXPECT_EQ(test, clean->num_trash, 0);
-		KUNIT_EXPECT_TRUE(test, clean->has_ats);
+		KUNIT_EXPECT_TRUE(test, fake_invs_has_ats(clean));
 		/* purge leaves its input alone */
 		expect_invs(test, invs, after, ARRAY_SIZE(after));
 	}
@@ -536,7 +536,7 @@ static void invs_merge_trash(struct kunit *test)
 		expect_invs(test, more, expect, ARRAY_SIZE(expect));
 		KUNIT_EXPECT_EQ(test, more->num_trash, 0);
 		/* the only ATS entry was trash */
-		KUNIT_EXPECT_FALSE(test, more->has_ats);
+		KUNIT_EXPECT_FALSE(test, fake_invs_has_ats(more));
 	}
 }
 
@@ -574,21 +574,21 @@ static void invs_purge_drop_instance(struct kunit *test)
 		};
 
 		invs = merge(test, NULL, add, ARRAY_SIZE(add));
-		KUNIT_EXPECT_TRUE(test, invs->has_ats);
+		KUNIT_EXPECT_TRUE(test, fake_invs_has_ats(invs));
 		smmuv3_invs_unref(invs, del, ARRAY_SIZE(del), NULL, NULL);
 
 		clean = purge(test, invs, f[1]);
 		expect_invs(test, clean, expect, ARRAY_SIZE(expect));
-		KUNIT_EXPECT_FALSE(test, clean->has_ats);
+		KUNIT_EXPECT_FALSE(test, fake_invs_has_ats(clean));
 		KUNIT_EXPECT_EQ(test, clean->num_trash, 0);
 
 		clean = purge(test, invs, f[0]);
 		expect_invs(test, clean, expect0, ARRAY_SIZE(expect0));
-		KUNIT_EXPECT_TRUE(test, clean->has_ats);
+		KUNIT_EXPECT_TRUE(test, fake_invs_has_ats(clean));
 	}
 }
 
-/* All trash: an empty array; has_ats follows what is left. */
+/* All trash: an empty array; ATS entries follow what is left. */
 static void invs_purge_all_trash(struct kunit *test)
 {
 	struct smmuv3_invs *invs, *clean;
@@ -608,11 +608,11 @@ static void invs_purge_all_trash(struct kunit *test)
 							NULL, NULL), 3);
 		clean = purge(test, invs, NULL);
 		KUNIT_EXPECT_EQ(test, clean->num, 0);
-		KUNIT_EXPECT_FALSE(test, clean->has_ats);
+		KUNIT_EXPECT_FALSE(test, fake_invs_has_ats(clean));
 	}
 }
 
-/* has_ats: set iff an ATS or ATS_FULL entry is in the array. */
+/* An array keeps its ATS and ATS_FULL entries through merge and purge. */
 static void invs_has_ats(struct kunit *test)
 {
 	struct smmuv3_invs *invs, *step;
@@ -629,20 +629,20 @@ static void invs_has_ats(struct kunit *test)
 		const struct smmuv3_inv atsf = FAKE_INV(f[0], ATSF, 0x9, 0, 1);
 
 		invs = merge(test, NULL, tlb, ARRAY_SIZE(tlb));
-		KUNIT_EXPECT_FALSE(test, invs->has_ats);
+		KUNIT_EXPECT_FALSE(test, fake_invs_has_ats(invs));
 
 		step = merge(test, invs, &ats, 1);
-		KUNIT_EXPECT_TRUE(test, step->has_ats);
+		KUNIT_EXPECT_TRUE(test, fake_invs_has_ats(step));
 		step = merge(test, invs, &atsf, 1);
-		KUNIT_EXPECT_TRUE(test, step->has_ats);
+		KUNIT_EXPECT_TRUE(test, fake_invs_has_ats(step));
 
 		/* ATS trash purged: gone */
 		smmuv3_invs_unref(step, &atsf, 1, NULL, NULL);
-		KUNIT_EXPECT_FALSE(test, purge(test, step, NULL)->has_ats);
+		KUNIT_EXPECT_FALSE(test, fake_invs_has_ats(purge(test, step, NULL)));
 		/* ATS trash revived by a merge: back */
-		KUNIT_EXPECT_TRUE(test, merge(test, step, &atsf, 1)->has_ats);
+		KUNIT_EXPECT_TRUE(test, fake_invs_has_ats(merge(test, step, &atsf, 1)));
 		/* ATS trash not revived: gone */
-		KUNIT_EXPECT_FALSE(test, merge(test, step, tlb, 1)->has_ats);
+		KUNIT_EXPECT_FALSE(test, fake_invs_has_ats(merge(test, step, tlb, 1)));
 	}
 }
 

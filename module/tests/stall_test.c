@@ -12,6 +12,7 @@
  *    abort), SID [63:32]; word 1 STAG [15:0].  CMD_STALL_TERM 0x45: SID
  *    [63:32].  CMD_SYNC 0x46.
  */
+#include <kunit/device.h>
 #include <kunit/test.h>
 #include <linux/iommu.h>
 #include <linux/sizes.h>
@@ -163,10 +164,104 @@ static void stall_term_on_detach(struct kunit *test)
 	}
 }
 
+/* GERROR (0x60) and GERRORN (0x64), as 32-bit words; EVTQ_ABT_ERR is bit 2 */
+#define GERROR_WORD		(0x60 / 4)
+#define GERROR_EVTQ_ABT_ERR	BIT(2)
+
+/* A probed master with streams IDS, in the instance's tree of streams. */
+static struct smmuv3_master *stall_tree_master(struct kunit *test,
+					       struct fake_smmu *f,
+					       const char *name, const u32 *ids,
+					       unsigned int num)
+{
+	struct smmuv3_master *m = kunit_kzalloc(test, sizeof(*m), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, m);
+	m->smmu = &f->smmu;
+	m->dev = kunit_device_register(test, name);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, m->dev);
+	KUNIT_ASSERT_EQ(test, smmuv3_master_add_streams(m, ids, num), 0);
+	smmuv3_stall_probe(m);
+	return m;
+}
+
+/*
+ * A write abort of the event queue on an instance with FLAGS and two
+ * masters (streams 3, and 9 and 12); returns the commands' instance.
+ */
+static struct fake_smmu *stall_lost_records(struct kunit *test, u32 flags,
+					    const char *const *names,
+					    struct smmuv3_master **m)
+{
+	static const u32 one[] = { SID }, two[] = { 12, 9 };
+	struct fake_smmu *f;
+
+	f = fake_smmu_create(test, "smmu0", FEAT | flags, 8, 8);
+	fake_smmu_add_strtab(test, f, 4);
+	m[0] = stall_tree_master(test, f, names[0], one, ARRAY_SIZE(one));
+	m[1] = stall_tree_master(test, f, names[1], two, ARRAY_SIZE(two));
+	FAKE_EXPECT_NO_CMDS(test, f);
+	f->regs[GERROR_WORD] = GERROR_EVTQ_ABT_ERR;
+	smmuv3_handle_gerror(&f->smmu);
+	flush_work(&f->smmu.stall_work);
+	return f;
+}
+
+/*
+ * A stall whose event record the SMMU could not write has nothing to
+ * answer it: every stream of every master with stalls is terminated, in
+ * stream ID order, then one CMD_SYNC.  Without forced stalls, nothing.
+ */
+static void stall_term_after_lost_records(struct kunit *test)
+{
+	static const char *const forced[] = { "forced-a", "forced-b" };
+	static const char *const optional[] = { "optional-a", "optional-b" };
+	struct smmuv3_master *m[2];
+	struct fake_smmu *f;
+
+	f = stall_lost_records(test, SMMUV3_FEAT_STALL_FORCE, forced, m);
+	FAKE_EXPECT_CMDS(test, f,
+			 { 0x45 | (u64)SID << 32, 0 },
+			 { 0x45 | 9ull << 32, 0 },
+			 { 0x45 | 12ull << 32, 0 },
+			 FAKE_CMD_SYNC);
+	smmuv3_master_del_streams(m[0]);
+	smmuv3_master_del_streams(m[1]);
+
+	f = stall_lost_records(test, SMMUV3_FEAT_STALLS, optional, m);
+	FAKE_EXPECT_NO_CMDS(test, f);
+	smmuv3_master_del_streams(m[0]);
+	smmuv3_master_del_streams(m[1]);
+}
+
+/* Once an instance's stall work is stopped (removal), nothing is queued. */
+static void stall_term_none_after_stop(struct kunit *test)
+{
+	static const char *const names[] = { "stopped-a", "stopped-b" };
+	struct smmuv3_master *m[2];
+	struct fake_smmu *f;
+
+	f = stall_lost_records(test, SMMUV3_FEAT_STALL_FORCE, names, m);
+	FAKE_EXPECT_CMDS(test, f,
+			 { 0x45 | (u64)SID << 32, 0 },
+			 { 0x45 | 9ull << 32, 0 },
+			 { 0x45 | 12ull << 32, 0 },
+			 FAKE_CMD_SYNC);
+	smmuv3_stall_stop(&f->smmu);
+	f->regs[GERROR_WORD] ^= GERROR_EVTQ_ABT_ERR;
+	smmuv3_handle_gerror(&f->smmu);
+	flush_work(&f->smmu.stall_work);
+	FAKE_EXPECT_NO_CMDS(test, f);
+	smmuv3_master_del_streams(m[0]);
+	smmuv3_master_del_streams(m[1]);
+}
+
 static struct kunit_case smmuv3_stall_cases[] = {
 	KUNIT_CASE_PARAM(stall_fields_per_model, model_gen_params),
 	KUNIT_CASE(stall_event_resumed),
 	KUNIT_CASE(stall_term_on_detach),
+	KUNIT_CASE(stall_term_after_lost_records),
+	KUNIT_CASE(stall_term_none_after_stop),
 	{}
 };
 

@@ -70,6 +70,40 @@ int blk_set_group_type(const char *bdf, int g, const char *type, char *err,
 	return ret;
 }
 
+int blk_switch_group(const char *bdf, const char *type, int *group, char *from,
+		     size_t fromlen, char *err, size_t len)
+{
+	char now[32], why[256];
+	int ret;
+
+	if (fromlen)
+		from[0] = '\0';
+	*group = pci_iommu_group(bdf);
+	if (*group < 0) {
+		snprintf(err, len, "%s: expected an IOMMU group, found none (%s)", bdf,
+			 strerror(-*group));
+		return -1;
+	}
+	ret = iommu_group_type(*group, from, fromlen);
+	if (ret < 0) {
+		snprintf(err, len, "group %d type: %s", *group, strerror(-ret));
+		return -1;
+	}
+	ret = blk_set_group_type(bdf, *group, type, why, sizeof(why));
+	if (ret) {
+		snprintf(err, len, "switching group %d of %s from %s to %s: %s", *group,
+			 bdf, from, type, why);
+		return -1;
+	}
+	ret = iommu_group_type(*group, now, sizeof(now));
+	if (ret < 0 || strcmp(now, type)) {
+		snprintf(err, len, "group %d: expected type %s after the switch, found %s",
+			 *group, type, ret < 0 ? strerror(-ret) : now);
+		return -1;
+	}
+	return 0;
+}
+
 int blk_virtio_child(const char *bdf, char *buf, size_t len)
 {
 	char dir[PATH_MAX];

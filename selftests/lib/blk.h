@@ -50,6 +50,15 @@ int blk_set_group_type(const char *bdf, int g, const char *type, char *err,
 		       size_t len);
 
 /*
+ * Switch the group of BDF to TYPE and check that it took: *GROUP gets the
+ * group number and FROM (FROMLEN bytes) its type before the switch, both
+ * set before the switch is tried, so that a teardown can switch back after
+ * a failure.  Returns 0, or -1 with ERR saying which step failed.
+ */
+int blk_switch_group(const char *bdf, const char *type, int *group, char *from,
+		     size_t fromlen, char *err, size_t len);
+
+/*
  * For a FIXTURE_TEARDOWN (kselftest_harness.h): put GROUP (if >= 0), the
  * group of BDF that a test switched, back to type FROM, and say how it went.
  */
@@ -77,7 +86,7 @@ int blk_set_group_type(const char *bdf, int g, const char *type, char *err,
 #define BLK_GROUP_SWITCH_BACK(bdf, group, from) do {			\
 	char __err[256];						\
 									\
-	if ((group) < 0)						\
+	if ((group) < 0 || !(from)[0])					\
 		break;							\
 	if (blk_set_group_type((bdf), (group), (from), __err,		\
 			       sizeof(__err)))				\
