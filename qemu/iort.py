@@ -405,7 +405,7 @@ def prepare(runner, topo, image, initrd):
     edit = getattr(topo, "iort", None)
     if not edit:
         return initrd, []
-    from results import note
+    from hostenv import note
     tag = runner.tag(topo.name)
     try:
         tables = qemu_tables(runner, topo, image, initrd)
