@@ -180,6 +180,13 @@ class Boots:
                          "-drive", "file=%s,if=none,format=raw,id=nvm%d" % (disk, i),
                          "-device", "nvme,drive=nvm%d,serial=smmuv3nvme%d,bus=%s" % (i, i, rp)]
                 chassis += 1
+            if s.igb:
+                rp = "rp%d" % chassis
+                argv += ["-device", "pcie-root-port,id=%s,bus=%s,chassis=%d" % (rp, s.bus, chassis),
+                         "-netdev", "hubport,id=igbnet%d,hubid=0" % i,
+                         "-device", "igb,netdev=igbnet%d,bus=%s,mac=52:54:00:5d:00:%02x" % (
+                             i, rp, i)]
+                chassis += 1
         return argv
 
     def boot(self, tag, topo, image, initrd, extra_cmdline, stream=False):

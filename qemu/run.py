@@ -231,7 +231,13 @@ class Runner(Builds, Boots, StockBoots, StaticChecks):
                 topo.desc, self.o.driver, self.kspec.name if not self.o.kdir else "KDIR",
                 "; quick repeat boot" if quick else
                 "; part %s: %s" % (part, ", ".join(tests)) if part else "")
-            boot_initrd, fw_extra = iort.prepare(self, topo, image, initrd)  # IORT upgrade
+            topo_initrd = initrd
+            if topo.payload == "dpdk":  # Debian's DPDK, for this topology only
+                import dpdk
+                topo_initrd = self.initramfs(self.tag("initramfs-%s-dpdk" % self.o.driver),
+                                             driver_mods=drv, kunit_mods=kunit,
+                                             selftests=selftests, files=dpdk.guest_files(self))
+            boot_initrd, fw_extra = iort.prepare(self, topo, image, topo_initrd)  # IORT upgrade
             self.boot_and_evaluate(tag, topo, image, boot_initrd, extra + fw_extra, what)
 
 

@@ -29,7 +29,7 @@ class Kernel:
 
 class Smmu:
     def __init__(self, bus, stage=None, bus_nr=None, bridged_disk=False, aliased_disk=False,
-                 nvme=False):
+                 nvme=False, igb=False):
         self.bus = bus          # primary-bus: pcie.0, or a pxb-pcie made for it
         self.stage = stage      # arm-smmuv3 stage= (None: QEMU's default, stage 1)
         self.bus_nr = bus_nr    # bus_nr of the pxb-pcie (not for pcie.0)
@@ -52,11 +52,15 @@ class Smmu:
         # of its own: the kernel's nvme driver maps through the DMA API's
         # IOVA interface (selftest smmuv3_nvme).
         self.nvme = nvme
+        # Also an Intel 82576 (QEMU's igb) on a root port of its own, its
+        # netdev a port of QEMU hub 0: the igbs of a topology reach each
+        # other (selftest smmuv3_dpdk).
+        self.igb = igb
 
 
 class Topology:
     def __init__(self, name, desc, smmus, uefi, passthrough=True, tests=None, kunit=True,
-                 iort=None, dtb=None, parts=(), aliased=0):
+                 iort=None, dtb=None, parts=(), aliased=0, payload=None):
         self.name = name
         self.desc = desc
         self.smmus = smmus
@@ -75,6 +79,9 @@ class Topology:
         # PCI devices the driver must refuse for a stream ID another device
         # has (smtest.aliased): no IOMMU group, and the kernel log says why.
         self.aliased = aliased
+        # Programs from Debian's archive in this topology's initramfs only
+        # (run.py): "dpdk" (qemu/dpdk.py).
+        self.payload = payload
 
     @property
     def instances(self):
