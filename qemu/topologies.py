@@ -159,6 +159,14 @@ TOPOLOGIES = {
                  "selftest scenario only, no KUnit, QEMU tracing the SMMUs",
                  [Smmu("pcie.0", "nested"), Smmu("pcie.1", "nested", bus_nr=8)], uefi=True,
                  tests=["smmuv3_scenario"], kunit=False, iort=IortEdit([], canwbs=True)),
+        # DPDK's testpmd (Debian's, qemu/dpdk.py) on an igb behind each
+        # instance, both in one VFIO type1 container.  Its payload (about
+        # 20 MB) rides in this topology's initramfs only.
+        Topology("acpi2-dpdk", "as acpi2, and an igb behind each SMMU, both on one QEMU "
+                 "hub; selftest dpdk only (Debian's dpdk-testpmd), no KUnit",
+                 [Smmu("pcie.0", "nested", igb=True),
+                  Smmu("pcie.1", "nested", bus_nr=8, igb=True)],
+                 uefi=True, tests=["smmuv3_dpdk"], kunit=False, payload="dpdk"),
         # A server-sized instance count: one SMMU per root complex, as on
         # systems with many PCIe segments.  Probe and group checks, block I/O
         # through every instance, sharing across instances.
@@ -190,6 +198,8 @@ TEST_TOPOLOGIES = {
     "smmuv3_scenario": ["acpi2-diff"],
     # NVMe controllers: only acpi2-mixed has them (Smmu.nvme).
     "smmuv3_nvme": ["acpi2-mixed"],
+    # DPDK's testpmd: only acpi2-dpdk has the igbs and the payload.
+    "smmuv3_dpdk": ["acpi2-dpdk"],
 }
 # Quick boots of the ACPI topologies, repeated (--repeat): the driver probes
 # while the deferred-probe worker binds devices behind the instances, so
@@ -278,7 +288,8 @@ KUNIT_GUARDS = {
 SELFTESTS = ["smmuv3_topology", "smmuv3_blocked_dma", "smmuv3_dma", "smmuv3_replace",
              "smmuv3_share", "smmuv3_type1", "smmuv3_rmr", "smmuv3_nesting", "smmuv3_fail_nth",
              "smmuv3_fuzz", "smmuv3_identity_blk", "smmuv3_dma_api_blk", "smmuv3_nvme",
-             "smmuv3_stale", "smmuv3_stress", "smmuv3_fault_storm", "smmuv3_lifecycle"]
+             "smmuv3_dpdk", "smmuv3_stale", "smmuv3_stress", "smmuv3_fault_storm",
+             "smmuv3_lifecycle"]
 
 # The tests of each selftest program (kselftest_harness names, fixture
 # variants included), in the order the program reports them.  Each one
@@ -320,6 +331,8 @@ SELFTEST_NAMES = {
     "smmuv3_identity_blk": ["blk.identity_io"],
     "smmuv3_dma_api_blk": ["dma_blk.strict.pattern_io", "dma_blk.lazy.pattern_io"],
     "smmuv3_nvme": ["nvme.strict.parallel_io", "nvme.lazy.parallel_io"],
+    "smmuv3_dpdk": ["dpdk.huge_va.forward", "dpdk.huge_pa.forward", "dpdk.nohuge_va.forward",
+                    "dpdk.nohuge_pa.forward"],
     "smmuv3_stale": ["stale.shared.generations", "stale.separate.generations",
                      "stale.nested_bypass.generations", "stale.nested_s1.generations"],
     "smmuv3_stress": ["stress.separate.run", "stress.shared.run", "stress.nested.run"],
@@ -668,6 +681,10 @@ ALLOWED_SKIPS = [
          "no stage in common", where={"topology": ["acpi2-s2s1"]}),
     Skip("smmuv3_stale/stale.shared.generations", r"^the driver refuses B .* with EINVAL",
          "no stage in common: the driver must refuse", where={"topology": ["acpi2-s2s1"]}),
+    # DPDK's EAL: IOVA as PA needs physical addresses, which it has only
+    # for hugepages (rte_eal_init() refuses --no-huge with --iova-mode=pa).
+    Skip("smmuv3_dpdk/dpdk.nohuge_pa.forward", r"^DPDK refuses IOVA as PA without hugepages",
+         "DPDK itself refuses the combination"),
     # RMRs exist only where qemu/iort.py adds them (acpi2-rmr).
     Skip("smmuv3_rmr/rmr.*", r"^no RMR in the firmware", "QEMU's IORT has no RMR node",
          where={"topology": ["acpi2"]}),
