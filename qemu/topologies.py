@@ -230,7 +230,7 @@ STOCK_DESC = ("the smmuv3-dkms package's DKMS builds for the stock Debian arm64 
               "arm-smmu-v3 blacklisted) and with the built-in driver; VFIO type1 and DMA-API "
               "tests" % (", ".join(STOCK_DKMS_SERIES), " and ".join(STOCK_SERIES)))
 DEFAULT_TOPOLOGIES = ["acpi2", "acpi2-mixed", "acpi2-s2s1", "acpi2-rmr", "dt1", "dt1-page0",
-                      "dt1-alias", "acpi8"]
+                      "dt1-alias", "acpi8", "acpi2-dpdk"]
 # make check repeats these quick boots (--repeat; make soak does more).
 CHECK_REPEAT = 1
 # make check boots this many guests at once (run.py --jobs).
@@ -369,7 +369,7 @@ KERNELS = {
     k.name: k for k in [
         Kernel("debug", "Linux 7.3 with lockdep, KASAN, kmemleak, DMA API debugging",
                "7.3", ["base", "debug"], ["acpi2", "acpi2-mixed", "acpi2-s2s1", "acpi2-rmr", "dt1",
-                                           "dt1-page0", "dt1-alias", "acpi8"],
+                                           "dt1-page0", "dt1-alias", "acpi8", "acpi2-dpdk"],
                features=BUILD_FEATURES, kmemleak=True),
         Kernel("base", "Linux 7.3 without the debugging options (make bench)",
                "7.3", ["base", "clients"], [], features=BUILD_FEATURES, kmemleak=False),
