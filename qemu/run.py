@@ -192,8 +192,12 @@ class Runner(Builds, StockBoots, StaticChecks):
     def prepare(self, b, image, initrd):
         """The initramfs the Boot B boots with: INITRD, or a copy with B's
         files, upgraded with its topology's ACPI tables (qemu/iort.py)."""
-        if b.files:
-            initrd = guest.add_files(self, initrd, b.tag + "-initramfs", b.files)
+        files = list(b.files)
+        if b.hw.payload == "dpdk":  # Debian's DPDK, for this topology only
+            import dpdk
+            files += dpdk.guest_files(self)
+        if files:
+            initrd = guest.add_files(self, initrd, b.tag + "-initramfs", files)
         # Its command line is in B's; its files are named after B's kernel.
         initrd, _ = iort.prepare(_Tagged(self, b.kernel), b.hw, image, initrd)
         return initrd

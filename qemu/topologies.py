@@ -61,7 +61,7 @@ class Smmu:
 class Topology:
     def __init__(self, name, desc, smmus, uefi, passthrough=True, tests=None, kunit=True,
                  iort=None, dtb=None, parts=(), aliased=0, cpu=None, memory=None, machine=None,
-                 qemu_args=(), files=()):
+                 qemu_args=(), files=(), payload=None):
         self.name = name
         self.desc = desc
         self.smmus = smmus
@@ -89,6 +89,9 @@ class Topology:
         self.machine = machine
         self.qemu_args = list(qemu_args)
         self.files = list(files)
+        # Programs from Debian's archive for this topology's initramfs only
+        # (run.py): "dpdk" (qemu/dpdk.py).
+        self.payload = payload
 
     @property
     def instances(self):
@@ -166,6 +169,17 @@ TOPOLOGIES = {
                  "selftest scenario only, no KUnit, QEMU tracing the SMMUs",
                  [Smmu("pcie.0", "nested"), Smmu("pcie.1", "nested", bus_nr=8)], uefi=True,
                  tests=["smmuv3_scenario"], kunit=False, iort=IortEdit([], canwbs=True)),
+        # DPDK's testpmd (Debian's, qemu/dpdk.py) on an igb behind each
+        # instance, both in one VFIO type1 container.  Its payload (about
+        # 20 MB) rides in this topology's initramfs only.
+        Topology("acpi2-dpdk", "as acpi2, and an igb behind each SMMU, both on one QEMU "
+                 "hub; selftest dpdk only (Debian's dpdk-testpmd), no KUnit",
+                 [Smmu("pcie.0", "nested", devices=["igb,netdev=igbnet0,mac=52:54:00:5d:00:00"]),
+                  Smmu("pcie.1", "nested", bus_nr=8,
+                       devices=["igb,netdev=igbnet1,mac=52:54:00:5d:00:01"])],
+                 uefi=True, tests=["smmuv3_dpdk"], kunit=False, payload="dpdk",
+                 qemu_args=["-netdev", "hubport,id=igbnet0,hubid=0",
+                            "-netdev", "hubport,id=igbnet1,hubid=0"]),
         # A server-sized instance count: one SMMU per root complex, as on
         # systems with many PCIe segments.  Probe and group checks, block I/O
         # through every instance, sharing across instances.
@@ -197,6 +211,8 @@ TEST_TOPOLOGIES = {
     "smmuv3_scenario": ["acpi2-diff"],
     # NVMe controllers: only acpi2-mixed has them (Smmu.nvme).
     "smmuv3_nvme": ["acpi2-mixed"],
+    # DPDK's testpmd: only acpi2-dpdk has the igbs and the payload.
+    "smmuv3_dpdk": ["acpi2-dpdk"],
 }
 # Quick boots of the ACPI topologies, repeated (--repeat): the driver probes
 # while the deferred-probe worker binds devices behind the instances, so
@@ -227,7 +243,7 @@ STOCK_DESC = ("the smmuv3-dkms package's DKMS builds for the stock Debian arm64 
               "arm-smmu-v3 blacklisted) and with the built-in driver; VFIO type1 and DMA-API "
               "tests" % (", ".join(STOCK_DKMS_SERIES), " and ".join(STOCK_SERIES)))
 DEFAULT_TOPOLOGIES = ["acpi2", "acpi2-mixed", "acpi2-s2s1", "acpi2-rmr", "dt1", "dt1-page0",
-                      "dt1-alias", "acpi8"]
+                      "dt1-alias", "acpi8", "acpi2-dpdk"]
 # make check repeats these quick boots (--repeat; make soak does more).
 CHECK_REPEAT = 1
 # make check boots this many guests at once (run.py --jobs).
@@ -285,7 +301,8 @@ KUNIT_GUARDS = {
 SELFTESTS = ["smmuv3_topology", "smmuv3_blocked_dma", "smmuv3_dma", "smmuv3_replace",
              "smmuv3_share", "smmuv3_type1", "smmuv3_rmr", "smmuv3_nesting", "smmuv3_fail_nth",
              "smmuv3_fuzz", "smmuv3_identity_blk", "smmuv3_dma_api_blk", "smmuv3_nvme",
-             "smmuv3_stale", "smmuv3_stress", "smmuv3_fault_storm", "smmuv3_lifecycle"]
+             "smmuv3_dpdk", "smmuv3_stale", "smmuv3_stress", "smmuv3_fault_storm",
+             "smmuv3_lifecycle"]
 
 # The tests of each selftest program (kselftest_harness names, fixture
 # variants included), in the order the program reports them.  Each one
@@ -327,6 +344,8 @@ SELFTEST_NAMES = {
     "smmuv3_identity_blk": ["blk.identity_io"],
     "smmuv3_dma_api_blk": ["dma_blk.strict.pattern_io", "dma_blk.lazy.pattern_io"],
     "smmuv3_nvme": ["nvme.strict.parallel_io", "nvme.lazy.parallel_io"],
+    "smmuv3_dpdk": ["dpdk.huge_va.forward", "dpdk.huge_pa.forward", "dpdk.nohuge_va.forward",
+                    "dpdk.nohuge_pa.forward"],
     "smmuv3_stale": ["stale.shared.generations", "stale.separate.generations",
                      "stale.nested_bypass.generations", "stale.nested_s1.generations"],
     "smmuv3_stress": ["stress.separate.run", "stress.shared.run", "stress.nested.run"],
@@ -363,7 +382,7 @@ KERNELS = {
     k.name: k for k in [
         Kernel("debug", "Linux 7.3 with lockdep, KASAN, kmemleak, DMA API debugging",
                "7.3", ["base", "debug"], ["acpi2", "acpi2-mixed", "acpi2-s2s1", "acpi2-rmr", "dt1",
-                                           "dt1-page0", "dt1-alias", "acpi8"],
+                                           "dt1-page0", "dt1-alias", "acpi8", "acpi2-dpdk"],
                features=BUILD_FEATURES, kmemleak=True),
         Kernel("base", "Linux 7.3 without the debugging options (make bench)",
                "7.3", ["base", "clients"], [], features=BUILD_FEATURES, kmemleak=False),
@@ -677,6 +696,10 @@ ALLOWED_SKIPS = [
          "no stage in common", where={"topology": ["acpi2-s2s1"]}),
     Skip("smmuv3_stale/stale.shared.generations", r"^the driver refuses B .* with EINVAL",
          "no stage in common: the driver must refuse", where={"topology": ["acpi2-s2s1"]}),
+    # DPDK's EAL: IOVA as PA needs physical addresses, which it has only
+    # for hugepages (rte_eal_init() refuses --no-huge with --iova-mode=pa).
+    Skip("smmuv3_dpdk/dpdk.nohuge_pa.forward", r"^DPDK refuses IOVA as PA without hugepages",
+         "DPDK itself refuses the combination"),
     # RMRs exist only where qemu/iort.py adds them (acpi2-rmr).
     Skip("smmuv3_rmr/rmr.*", r"^no RMR in the firmware", "QEMU's IORT has no RMR node",
          where={"topology": ["acpi2"]}),
