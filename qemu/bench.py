@@ -380,7 +380,7 @@ def grid_report(cells, boots):
                   "on it, makes every later map and unmap shorter, in either driver.  "
                   "Upstream had one, for the device behind the other instance; ours "
                   "attached that device to A's domain and had none.  The instruction "
-                  "clock's table (when run) gives both drivers that history; see "
+                  "clock's table (--bench-icount 1) gives both drivers that history; see "
                   "docs/benchmarks.md."]
     left = []
     for (topo, cpu, pt), res in cells.items():
@@ -810,7 +810,8 @@ def main(runner, topology):
         if icounts:
             table += ["", "Instruction clock (-icount shift=0: 1 ns per guest instruction), "
                       "%s, -cpu %s, passthrough %s, one boot per driver, %d rounds of %g s "
-                      "(median): the guest's own work, without QEMU's or the host's time" % (
+                      "(median): the guest's own work, without QEMU's or the host's time (a us is "
+                      "1,000 guest instructions)" % (
                           topology, icpu, ipt, ICOUNT_ROUNDS, o.bench_seconds), ""]
             table += icount_report(icounts)
         if counts:
