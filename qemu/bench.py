@@ -20,7 +20,20 @@ which would dominate the figures):
           only (unmaps with one edu, with an edu behind every instance, and
           with the one edu again after the others left), with QEMU tracing
           the SMMU model's events (smmuv3_*, smmu_iotlb*),
-          memory_region_ops_read/write and pci_cfg_read.
+          memory_region_ops_read/write and pci_cfg_read;
+  icount  once per driver, on acpi2 in the first setup (--bench-icount):
+          the timed phase on QEMU's instruction clock (-icount shift=0: the
+          guest's clock advances 1 ns per guest instruction, both vCPUs in
+          one thread), ICOUNT_ROUNDS rounds: the guest's own work (the
+          drivers' code and everything around it), repeatable to a few
+          instructions and blind to the host's load, to QEMU's device
+          models and to TCG's own costs.  These boots also time the one edu
+          after a second HWPT's life on the IOAS (smmuv3_bench
+          --second-hwpt): iommufd's IOAS keeps state from any second HWPT
+          that makes every later map and unmap shorter, and in the rows
+          "after the others came and went" only upstream had one (for the
+          device behind the other instance; ours attaches it to A's
+          domain); this row gives both drivers the same history.
 
 The rounds of all boots of a row are pooled: the table gives their median,
 their range and the ratio of the medians, ours / upstream; the quiet
@@ -300,6 +313,13 @@ GRID_FIGURES = [
      "map_unmap_split_one_instance_after", "map_us", False),
     ("us per IOAS_UNMAP, 1 device, after the others came and went",
      "map_unmap_split_one_instance_after", "unmap_us", False),
+    # --second-hwpt (the instruction clock's boots)
+    ("IOAS_MAP+UNMAP pairs/s, 1 device, after the others came and went and a second "
+     "HWPT's life on the IOAS", "map_unmap_4k_one_instance_hwpt", "pairs_per_s", True),
+    ("us per IOAS_MAP, 1 device, after a second HWPT's life on the IOAS",
+     "map_unmap_split_one_instance_hwpt", "map_us", False),
+    ("us per IOAS_UNMAP, 1 device, after a second HWPT's life on the IOAS",
+     "map_unmap_split_one_instance_hwpt", "unmap_us", False),
 ]
 
 
@@ -356,6 +376,12 @@ def grid_report(cells, boots):
         lines.append("1 device after the others came and went, quiet rounds' figure / the "
                      "fresh one's (above 1: faster after):")
         lines += ["- " + c for c in churn]
+        lines += ["", "Not the same history: iommufd's IOAS, once a second HWPT has lived "
+                  "on it, makes every later map and unmap shorter, in either driver.  "
+                  "Upstream had one, for the device behind the other instance; ours "
+                  "attached that device to A's domain and had none.  The instruction "
+                  "clock's table (--bench-icount 1) gives both drivers that history; see "
+                  "docs/benchmarks.md."]
     left = []
     for (topo, cpu, pt), res in cells.items():
         for f in res.get("ours", []):
@@ -600,6 +626,81 @@ def traced(runner, topology, image, initrds):
     return out, cpu, pt
 
 
+ICOUNT_ROUNDS = 2       # the instruction clock repeats itself: two rounds show it
+ICOUNT_ARGS = ("-icount", "shift=0")
+# The instruction clock's comparisons: (label, figure, against figure).
+ICOUNT_AGAINST = (
+    ("after the others came and went / fresh", "map_unmap_4k_one_instance_after",
+     "map_unmap_4k_one_instance"),
+    ("after a second HWPT's life too / fresh", "map_unmap_4k_one_instance_hwpt",
+     "map_unmap_4k_one_instance"),
+)
+
+
+def icounted(runner, topology, image, initrds):
+    """The timed phase, with --second-hwpt, once per driver on the instruction clock, of
+    kernel IMAGE with INITRDS {driver: initramfs}.  A boot that met the probe race is
+    replaced once.  Returns ({driver: figures}, cpu, passthrough)."""
+    o = runner.o
+    out = {}
+    args = ["--phase", "map", "--seconds", str(o.bench_seconds),
+            "--rounds", str(ICOUNT_ROUNDS), "--second-hwpt"]
+    cpu = o.bench_cpus.split(",")[0]
+    pt = o.bench_passthrough.split(",")[0]
+    for d in DRIVERS:
+        for i in range(2):
+            tag = "bench-%s-%s-icount%s" % (topology, d, "-%d" % (i + 1) if i else "")
+            b = spec.bench_boot(tag, topology, d, o.kernel, args, runner.opts, cpu=cpu,
+                                passthrough={"on": True, "off": False}[pt],
+                                qemu_extra=ICOUNT_ARGS)
+            figs, race = bench_boot(runner, b, image, initrds[d])
+            if figs:
+                out[d] = figs
+            if not race:
+                break
+    return out, cpu, pt
+
+
+def icount_report(res):
+    """The instruction clock's table (markdown lines): each figure per driver (the
+    median of its rounds; guest instructions per pair beside pairs/s), the speed ratio,
+    and each driver's one-device figures after the others came and went, and after a
+    second HWPT's life too, against the fresh one."""
+    def med(d, name, key):
+        v = rounds(res.get(d, []), name, key)
+        return median(v) if v else None
+
+    lines = ["| figure | ours | upstream | ours / upstream |", "|---|---|---|---|"]
+    for label, name, key, higher in GRID_FIGURES:
+        v = {d: med(d, name, key) for d in DRIVERS}
+        if v["ours"] is None and v["upstream"] is None:
+            continue
+        if name == "map_unmap_4k_all_instances":
+            label = "IOAS_MAP+UNMAP pairs/s, a device behind each instance attached"
+        cols = [("{:,.0f} ({:,.0f} instructions/pair)".format(x, 1e9 / x) if higher
+                 else "%.3f" % x) if x else "-" for x in (v["ours"], v["upstream"])]
+        ratio = "-"
+        if v["ours"] and v["upstream"]:
+            ratio = "%.3f" % (v["ours"] / v["upstream"] if higher else
+                              v["upstream"] / v["ours"])
+        lines.append("| %s | %s | %s | %s |" % (label, cols[0], cols[1], ratio))
+    lines.append("")
+    for label, name, against in ICOUNT_AGAINST:
+        cols = []
+        for d in DRIVERS:
+            a, f = med(d, name, "pairs_per_s"), med(d, against, "pairs_per_s")
+            cols.append("%s %s" % (d, "%.3f" % (a / f) if a and f else "-"))
+        lines.append("- 1 device %s, pairs/s: %s" % (label, ", ".join(cols)))
+    hw = {d: (first(res.get(d, []), "hwpts") or {}).get("count") for d in DRIVERS}
+    lines += ["", "HWPTs on the IOAS with every device attached: %s.  iommufd's IOAS, "
+              "once a second HWPT has lived on it, makes every later map and unmap "
+              "shorter in either driver; the last pairs/s row gives both drivers that "
+              "history (an HWPT for A's device allocated and destroyed, no device "
+              "attached to it), the row before it does so for upstream only." % ", ".join(
+                  "%s %s" % (d, hw[d] or "?") for d in DRIVERS)]
+    return lines
+
+
 DMA_MAP_SECONDS = 2     # per dma_map_benchmark run
 DMA_MAP_KEYS = (("map_us", "us per map"), ("unmap_us", "us per unmap"))
 
@@ -694,6 +795,11 @@ def main(runner, topology):
         cells = grid(runner, topology, k.image, initrds)
         counts, cpu, pt = (traced(runner, topology, k.image, initrds) if o.bench_trace
                            else ({}, None, None))
+        t0 = time.time()
+        icounts, icpu, ipt = (icounted(runner, topology, k.image, initrds) if o.bench_icount
+                              else ({}, None, None))
+        if o.bench_icount:
+            note("the instruction clock's boots took %.0f s" % (time.time() - t0))
         qemu = qemu_version(runner)
         table += ["Benchmark: %s guest kernel, QEMU TCG%s, 2 vCPUs, %s guest memory, %s; "
                   "%g s x %d rounds per figure and boot" % (
@@ -701,6 +807,13 @@ def main(runner, topology):
                       time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                       o.bench_seconds, o.bench_rounds), ""]
         table += grid_report(cells, o.bench_boots)
+        if icounts:
+            table += ["", "Instruction clock (-icount shift=0: 1 ns per guest instruction), "
+                      "%s, -cpu %s, passthrough %s, one boot per driver, %d rounds of %g s "
+                      "(median): the guest's own work, without QEMU's or the host's time (a us is "
+                      "1,000 guest instructions)" % (
+                          topology, icpu, ipt, ICOUNT_ROUNDS, o.bench_seconds), ""]
+            table += icount_report(icounts)
         if counts:
             table += ["", "QEMU trace of %d 4 KiB unmaps per window, %s, -cpu %s, "
                       "passthrough %s (per unmap; 1 device, then an edu behind every "

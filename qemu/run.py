@@ -399,6 +399,10 @@ def main():
                     "(default: first)")
     ap.add_argument("--bench-trace", type=int, choices=(0, 1), default=1,
                     help="--bench: the traced boots (default: 1)")
+    ap.add_argument("--bench-icount", type=int, choices=(0, 1), default=1,
+                    help="--bench: the boots on QEMU's instruction clock (-icount shift=0), "
+                    "one per driver: the guest's own work, free of the host's load "
+                    "(default: 1)")
     ap.add_argument("-v", "--verbose", action="store_true", help="stream guest consoles")
     host = ap.add_argument_group("host tools (instead of the chroot's)")
     host.add_argument("--qemu", help="qemu-system-aarch64 (>= 10.1) to boot with")

@@ -220,7 +220,8 @@ def bench_boot(tag, topology, driver, kernel, args, opts, cpu=None, passthrough=
                 verdict=False, qemu_extra=tuple(qemu_extra), **hw,
                 what="driver %s, %s kernel, -cpu %s, passthrough %s%s" % (
                     driver, kernel, cpu, "on" if pt else "off",
-                    ", traced" if qemu_extra else ""))
+                    ", traced" if "-trace" in qemu_extra else
+                    ", instruction clock" if "-icount" in qemu_extra else ""))
 
 
 def stock_boot(series, release, builtin, deb, opts, tests=STOCK_TESTS, bench=None):

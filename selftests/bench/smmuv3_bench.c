@@ -5,7 +5,7 @@
  * and a virtio-blk behind each of two or more (up to eight) SMMU instances.
  *
  *   smmuv3_bench [--phase all|map|count|blk] [--seconds S] [--rounds R]
- *                [--unmaps K] [--cpu N]
+ *                [--unmaps K] [--cpu N] [--second-hwpt]
  *
  * Phases:
  *   map    IOMMU_IOAS_MAP + IOMMU_IOAS_UNMAP of one 4 KiB page at a fixed
@@ -20,7 +20,13 @@
  *          are timed again, whole and split: what a user gets after a VM's
  *          other devices came and went (with our driver, debugfs then shows
  *          whether A's domain kept an entry for an instance no device uses
- *          any more).
+ *          any more).  With --second-hwpt, then a kernel-managed HWPT
+ *          for A's device is allocated on the IOAS and destroyed again,
+ *          no device attached to it, and the one-edu pairs are timed a
+ *          third time: iommufd's IOAS keeps state from any second HWPT's
+ *          life on it that changes every later map and unmap, and upstream
+ *          had one for B (another instance) while our driver attached B
+ *          to A's domain; this gives both drivers that same history.
  *   count  K 4 KiB pages mapped, then unmapped one IOMMU_IOAS_UNMAP each,
  *          between two reads of edu A's configuration space, three times:
  *          with A alone attached (markers at 0xf0 and 0xf4), with an edu
@@ -85,6 +91,7 @@ struct bench {
 	bool count_only;
 	bool map_only;
 	bool blk_only;
+	bool second_hwpt;		/* --second-hwpt */
 	int iommufd;
 	uint32_t ioas;
 	int ndev;			/* edus opened, each behind its own instance */
@@ -338,6 +345,7 @@ static void phase_map(struct bench *b)
 {
 	struct dbg_domains *before = NULL, *after;
 	unsigned int dom = 0;
+	uint32_t hwpt;
 	int ret, hwpts = 0;
 
 	if (b->ours && !(before = domains_read(b)))
@@ -390,8 +398,23 @@ static void phase_map(struct bench *b)
 	}
 	if (b->ours)
 		leftover_entries(b, dom);
-	if (!map_unmap_rate(b, "map_unmap_4k_one_instance_after"))
-		map_unmap_split(b, "map_unmap_split_one_instance_after");
+	if (map_unmap_rate(b, "map_unmap_4k_one_instance_after") ||
+	    map_unmap_split(b, "map_unmap_split_one_instance_after") || !b->second_hwpt)
+		return;
+	/* A second HWPT's life on the IOAS, no device attached to it. */
+	ret = iommufd_hwpt_alloc(b->iommufd, b->dev[0].vd.devid, b->ioas, 0, &hwpt);
+	if (ret) {
+		fail(b, "allocating a second HWPT on the IOAS: %s", strerror(-ret));
+		return;
+	}
+	ret = iommufd_destroy(b->iommufd, hwpt);
+	if (ret) {
+		fail(b, "destroying HWPT %u: %s", hwpt, strerror(-ret));
+		return;
+	}
+	printf("bench second_hwpt hwpt=%u\n", hwpt);
+	if (!map_unmap_rate(b, "map_unmap_4k_one_instance_hwpt"))
+		map_unmap_split(b, "map_unmap_split_one_instance_hwpt");
 }
 
 /* Our per-instance command counters: everything but CMD_SYNC, and syncs. */
@@ -629,6 +652,8 @@ static int parse_args(struct bench *b, int argc, char **argv)
 			if (end == next || *end || cpu < 0 || cpu >= CPU_SETSIZE)
 				return -EINVAL;
 			b->cpu = cpu;
+		} else if (!strcmp(argv[i], "--second-hwpt")) {
+			b->second_hwpt = true;
 		} else if (!strcmp(argv[i], "--unmaps") && next) {
 			b->unmaps = strtoul(next, NULL, 0);
 			i++;
@@ -649,7 +674,7 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (parse_args(&b, argc, argv)) {
 		fprintf(stderr, "usage: %s [--phase all|map|count|blk] [--seconds S] [--rounds R] "
-			"[--unmaps K] [--cpu N]\n", argv[0]);
+			"[--unmaps K] [--cpu N] [--second-hwpt]\n", argv[0]);
 		return 2;
 	}
 	if (b.cpu >= 0) {
