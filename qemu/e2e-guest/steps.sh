@@ -33,6 +33,7 @@ export DEBIAN_FRONTEND=noninteractive
 # virtio_console for it).
 n=0
 while [ ! -c /dev/hvc0 ] && [ $n -lt 60 ]; do
+	modprobe virtio_mmio 2>/dev/null
 	modprobe virtio_console 2>/dev/null
 	sleep 1
 	n=$((n + 1))
@@ -86,7 +87,9 @@ kernel_facts() {
 	fact cmdline "$(cat /proc/cmdline)"
 	fact smmu_drivers "$(smmu_drivers)"
 	fact smmuv3_loaded "$([ -d /sys/module/smmuv3 ] && echo yes || echo no)"
-	dmesg | grep -iE 'smmu|initcall .*blacklisted|iommu' | tail -n 40 | block dmesg_smmu
+	fact drives "$(dmesg | grep -o 'smmuv3 [^ ]*: drives [0-9]* of [0-9]*' | tail -n1)"
+	fact initcall_blacklisted "$(dmesg | grep -c 'initcall arm_smmu_driver_init blacklisted')"
+	dmesg | grep -iE 'smmu|initcall .*blacklisted|iommu' | tail -n 60 | block dmesg_smmu
 }
 initrd_has() { # initrd_has RELEASE: smmuv3.ko in its initramfs (count)
 	lsinitramfs "/boot/initrd.img-$1" 2>/dev/null | grep -c '/smmuv3\.ko'
@@ -161,6 +164,8 @@ lateload)
 	# What runs after the load must not need the disk: in the page cache.
 	dmesg >/dev/null
 	grep -c x /dev/null >/dev/null
+	sleep 0
+	head -n1 /dev/null
 	modprobe smmuv3
 	fact modprobe_rc $?
 	dmesg | grep -E 'LATE LOAD|smmuv3 .*drives' | block late_load
