@@ -155,13 +155,16 @@ stage2_binfmt() {
 	binfmt_on || return 3
 	t=$(date +%s)
 	log "stage 2: debootstrap --second-stage chrooted under qemu-user"
+	install -m 755 "$SETUP" "$root/root/smmuv3-setup.sh"
+	# The second stage removes /debootstrap when it succeeds: a failed
+	# setup is then run again alone.
 	unshare -m --propagation unchanged -- /bin/sh -c '
 		r=$1
 		mount -t proc proc "$r/proc" && mount -t sysfs sys "$r/sys" &&
 		mount --bind /dev "$r/dev" && mount --bind /dev/pts "$r/dev/pts" || exit 1
-		chroot "$r" /debootstrap/debootstrap --second-stage &&
+		{ [ ! -d "$r/debootstrap" ] || chroot "$r" /debootstrap/debootstrap --second-stage; } &&
 		chroot "$r" /bin/sh /root/smmuv3-setup.sh; rc=$?
-		umount "$r/dev/pts" "$r/dev" "$r/sys" "$r/proc"
+		umount -l "$r/dev/pts" "$r/dev" "$r/sys" "$r/proc" 2>/dev/null
 		exit $rc
 	' sh "$root" >"$DIR/stage2.log" 2>&1 || rc=$?
 	binfmt_off
@@ -169,7 +172,7 @@ stage2_binfmt() {
 	if [ $rc -ne 0 ]; then
 		tail -n 30 "$DIR/stage2.log" >&2
 		tail -n 30 "$root/debootstrap/debootstrap.log" >&2 2>/dev/null || true
-		rm -f "$DIR/.stage1"
+		[ ! -d "$root/debootstrap" ] || rm -f "$DIR/.stage1"
 		log "stage 2 failed (see $DIR/stage2.log)"
 		exit 1
 	fi

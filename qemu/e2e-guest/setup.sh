@@ -31,8 +31,12 @@ if apt-get update -qq >/dev/null 2>&1; then
 	for part in image headers; do
 		dirs=$T/image
 		[ $part = headers ] && dirs="$T/image $T/headers"
+		# From trixie-backports where they need it (linux-base for a
+		# kernel from there), as an administrator installing one would.
 		# shellcheck disable=SC2046,SC2086 # file names without blanks
-		apt-get install -y -qq --download-only $(find $dirs -name '*.deb') >/dev/null
+		apt-get install -y -qq --download-only -t trixie-backports \
+			$(find $dirs -name '*.deb') >/dev/null ||
+			echo "setup: apt cannot resolve what the second kernel's $part needs" >&2
 		mkdir -p "$T/$part-deps"
 		find /var/cache/apt/archives -maxdepth 1 -name '*.deb' -exec mv {} "$T/$part-deps/" \;
 	done
