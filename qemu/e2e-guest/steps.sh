@@ -110,8 +110,20 @@ grub_facts() { # the kernel parameter in GRUB's normal and recovery entries
 	fact grub_recovery_param "$(grep -E '^\s*linux\s' "$cfg" 2>/dev/null |
 		grep -E ' (single|recovery)( |$)' | grep -c "$PARAM")"
 }
-debs() { # debs PART: the .debs of PART and of what they need (setup.sh)
-	ls "$TEST/$1"/*.deb "$TEST/$1-deps"/*.deb 2>/dev/null
+# debs PART: the .debs of PART and of what they need (setup.sh), but not
+# the metapackages (an upgrade of linux-image-arm64 would bring both parts
+# at once), nor, for the image, the headers and their compiler.
+debs() {
+	ls "$TEST/$1"/*.deb
+	ls "$TEST/$1-deps"/*.deb 2>/dev/null |
+		grep -vE '/linux-(image|headers|modules|base)-arm64_' |
+		if [ "$1" = image ]; then
+			grep -vE '/linux-(headers|kbuild)-|-for-host_'
+		else
+			cat
+		fi | awk -F/ -v part="$(ls "$TEST/$1")" \
+			'BEGIN { n = split(part, p, "\n"); for (i = 1; i <= n; i++) have[p[i]] = 1 }
+			 !have[$NF]++'
 }
 second() { # the second kernel's release, from its packages
 	ls "$TEST"/image/linux-image-*.deb 2>/dev/null | sed -n 's|.*/linux-image-\([0-9][^_]*\)_.*|\1|p' | head -n1
