@@ -115,6 +115,7 @@ grub_facts() { # the kernel parameter in GRUB's normal and recovery entries
 # at once), nor, for the image, the headers and their compiler.
 debs() {
 	ls "$TEST/$1"/*.deb
+	# shellcheck disable=SC2010 # Debian package file names: no blanks
 	ls "$TEST/$1-deps"/*.deb 2>/dev/null |
 		grep -vE '/linux-(image|headers|modules|base)-arm64_' |
 		if [ "$1" = image ]; then
