@@ -138,7 +138,8 @@ lint() {
 	sed 's/^/LINTIAN=/' "$tmp/lintian.out"
 	(cd "$REPO" && shellcheck -f gcc tools/smmuv3-ctl tools/initramfs-hook \
 		tools/dkms-post-install debian/tests/dkms-build debian/smmuv3-dkms.postrm \
-		qemu/deb.sh qemu/ensure.sh qemu/rootimg.sh) >"$tmp/shellcheck.out" 2>&1 || rc=1
+		qemu/deb.sh qemu/ensure.sh qemu/rootimg.sh qemu/e2e-guest/setup.sh \
+		qemu/e2e-guest/steps.sh) >"$tmp/shellcheck.out" 2>&1 || rc=1
 	sed 's/^/SHELLCHECK=/' "$tmp/shellcheck.out"
 	return $rc
 }
