@@ -55,7 +55,9 @@ QEMU = "qemu-system-aarch64"
 PARAM = "initcall_blacklist=arm_smmu_driver_init"
 STEPS_SCRIPT = os.path.join(HERE, "e2e-guest", "steps.sh")
 # Seconds per boot before QEMU is killed (TCG; the DKMS builds run in 1 and 2).
-TIMEOUTS = {"install": 1800, "lateload": 2400, "enabled": 1500, "disabled": 600}
+TIMEOUTS = {"install": 1800, "upgrade": 2400, "lateload": 2400, "enabled": 1500,
+            "disabled": 600}
+STEPS = ["install", "upgrade", "enabled", "disabled"]
 # Step 2's extra command line: the built-in driver off without enable (so
 # smmuv3 is not in the initramfs), a short deferred-probe wait, and no
 # autoload of smmuv3 by udev (modprobe by name still loads it).
@@ -207,6 +209,7 @@ class E2E:
         self.r, self.logdir, self.cache = results, logdir, cache
         self.deb, self.qemu, self.firmware = deb, qemu, firmware
         self.disk = None
+        self.work, self.start = None, STEPS[0]
         self.times = []
 
     # ---- one boot
@@ -285,7 +288,7 @@ class E2E:
 
     # ---- the chain
     def run(self, stop_after=None):
-        steps = ["install", "lateload", "enabled", "disabled"]
+        steps = STEPS[STEPS.index(self.start):]
         try:
             kv, secs = build_image(self.cache)
         except subprocess.CalledProcessError as e:
@@ -300,9 +303,11 @@ class E2E:
         if not deb:
             return
         # The work copy (sparse) next to the image, one per run.
-        self.disk = os.path.join(d, "e2e-work-%d.img" % os.getpid())
+        keep = bool(self.work)
+        self.disk = self.work or os.path.join(d, "e2e-work-%d.img" % os.getpid())
         try:
-            subprocess.run(["cp", "--sparse=always", kv["ROOTFS"], self.disk], check=True)
+            if not keep:
+                subprocess.run(["cp", "--sparse=always", kv["ROOTFS"], self.disk], check=True)
             debugfs_put(self.disk, deb, "/var/cache/smmuv3-test/pkg", os.path.basename(deb))
             debugfs_put(self.disk, STEPS_SCRIPT, "/usr/local/sbin", "smmuv3-e2e-steps",
                         "0100755")
@@ -310,6 +315,13 @@ class E2E:
             debugfs(self.disk, "symlink /etc/systemd/system/serial-getty@hvc0.service /dev/null",
                     write=True)
             self.prev = {}
+            # Resumed: the steps an earlier run in LOGDIR booted, checked again.
+            for step in STEPS[:STEPS.index(self.start)]:
+                w = os.path.join(self.logdir, "e2e", step)
+                b = Boot(step, w + ".results", w + ".console", 0, "earlier run")
+                b.release = b.fact("release")
+                getattr(self, "check_" + step)(b)
+                self.prev[step] = b
             for i, step in enumerate(steps):
                 b = self.boot(step, "exec /usr/local/sbin/smmuv3-e2e-steps " + step,
                               LATELOAD_APPEND if step == "lateload" else (),
@@ -323,7 +335,7 @@ class E2E:
                 if step == stop_after:
                     break
         finally:
-            if os.path.exists(self.disk) and not os.environ.get("SMMUV3_E2E_KEEP"):
+            if not keep and os.path.exists(self.disk) and not os.environ.get("SMMUV3_E2E_KEEP"):
                 os.unlink(self.disk)
         log("boots: " + ", ".join("%s %.0f s" % t for t in self.times))
 
@@ -372,12 +384,15 @@ class E2E:
                    "covers it on a fake tree")
         return True
 
-    def check_lateload(self, b):
-        if not self.booted(b, "lateload"):
+    def check_upgrade(self, b):
+        return self.check_lateload(b, late=False)
+
+    def check_lateload(self, b, late=True):
+        if not self.booted(b, "lateload" if late else "upgrade"):
             return False
         sec = self.second
         drv = b.fact("smmu_drivers").split()
-        self.check("late-load/builtin-off", PARAM in b.fact("cmdline").split() and
+        late and self.check("late-load/builtin-off", PARAM in b.fact("cmdline").split() and
                    len(drv) == 2 and all(x.endswith(":none") for x in drv) and
                    b.fact("smmuv3_loaded") == "no" and b.fact("root_group") == "none",
                    "expected both SMMUv3s without a driver, smmuv3 not loaded and the root "
@@ -409,6 +424,8 @@ class E2E:
                    "DKMS built smmuv3.ko for " + sec)
         self.check("second-kernel/initramfs", b.fact("initrd_second_smmuv3") not in ("", "0"),
                    "the initramfs of %s lacks smmuv3.ko" % sec, "smmuv3.ko in its initramfs")
+        if not late:
+            return True
         late = b.block("late_load")
         pci = b.fact("root_pci")
         hit = [l for l in late.splitlines() if "LATE LOAD" in l and pci and pci in l]
@@ -459,8 +476,8 @@ class E2E:
         self.check("enable-boot/dma-round-trip", bool(w) and w != EMPTY_SHA and w == rd,
                    "32 MB written (sha256 %s), caches dropped, read back %s" % (w, rd),
                    "32 MB written, caches dropped, same sha256 read back")
-        before = self.prev["lateload"].fact("late_data_sha")
-        self.check("late-load/no-data-lost", bool(before) and b.fact("late_data_sha_now") == before,
+        before = self.prev["lateload"].fact("late_data_sha") if "lateload" in self.prev else None
+        before is not None and self.check("late-load/no-data-lost", bool(before) and b.fact("late_data_sha_now") == before,
                    "the file written before the late load: sha256 %s, now %s" % (
                        before, b.fact("late_data_sha_now")), "same sha256 after the late load")
         self.rc0(b, "disable/disable", "disable", "smmuv3-ctl disable")
@@ -499,12 +516,15 @@ class E2E:
         return True
 
 
-def run_e2e(results, logdir, cache, deb=None, qemu=QEMU, firmware=FIRMWARE, stop_after=None):
+def run_e2e(results, logdir, cache, deb=None, qemu=QEMU, firmware=FIRMWARE, stop_after=None,
+            work=None, start=None):
     """The whole chain, one result per assertion (e2e/...) in RESULTS (add()
     as in qemu/results.py).  DEB: the smmuv3-dkms .deb (default: qemu/deb.sh
     build's); LOGDIR gets e2e/STEP.console and e2e/STEP.results; CACHE is
     where qemu/rootimg.py keeps the image (the chroot's /cache)."""
-    E2E(results, logdir, cache, deb, qemu, firmware).run(stop_after)
+    e = E2E(results, logdir, cache, deb, qemu, firmware)
+    e.work, e.start = work, start or STEPS[0]
+    e.run(stop_after)
 
 
 def one_command(o):
@@ -529,8 +549,10 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--check", action="store_true", help="the end-to-end test (make check's)")
     ap.add_argument("--deb", help="with --check: the package to test (default: qemu/deb.sh build)")
-    ap.add_argument("--stop-after", choices=["install", "lateload", "enabled"],
-                    help="with --check: stop after this step")
+    ap.add_argument("--stop-after", choices=STEPS[:-1], help="with --check: stop after this step")
+    ap.add_argument("--from", dest="start", choices=STEPS,
+                    help="with --check and --work: go on from this step")
+    ap.add_argument("--work", help="with --check: the work copy of an earlier run (kept)")
     ap.add_argument("--logdir", help="with --check: where the consoles go "
                     "(default: CACHE/logs/e2e-TIME)")
     ap.add_argument("--cache", default=os.environ.get("SMMUV3_CACHE", "/var/cache/smmuv3"))
@@ -552,7 +574,7 @@ def main():
     logdir = o.logdir or os.path.join(o.cache, "logs", "e2e-" + time.strftime("%Y%m%d-%H%M%S"))
     os.makedirs(logdir, exist_ok=True)
     t = time.time()
-    run_e2e(r, logdir, o.cache, deb=o.deb, stop_after=o.stop_after)
+    run_e2e(r, logdir, o.cache, deb=o.deb, stop_after=o.stop_after, work=o.work, start=o.start)
     summary = r.write(os.path.join(logdir, "summary.txt"))
     log("%.0f s; results in %s" % (time.time() - t, logdir))
     print(summary)
