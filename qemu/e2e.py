@@ -20,17 +20,20 @@ console; the checks here turn that into PASS/FAIL results:
   1 install   stock driver: apt install ./smmuv3-dkms_*.deb (DKMS builds
               for the running kernel), enable refused without the headers
               metapackage
-  2 lateload  the built-in driver kept off by hand on the command line,
-              smmuv3 not in the initramfs: enable; a second kernel
-              installed without its headers: enable refused; its headers:
-              DKMS builds for it and its initramfs gets the module; then a
-              file written and smmuv3 loaded by hand: the LATE LOAD message
-              for the root disk
+  2 upgrade   enable; a second kernel installed without its headers:
+              enable refused; its headers: DKMS builds for it and its
+              initramfs gets the module
   3 enabled   the boot after enable (the second kernel, GRUB's default):
               root through smmuv3 (IOMMU group, debugfs, a 32 MB write,
-              caches dropped, read back), the built-in driver not bound,
-              the file of step 2 intact; then disable and apt purge
+              caches dropped, read back), the built-in driver not bound;
+              then disable and apt purge
   4 disabled  the built-in driver is back and the system boots
+
+The late-load hazard (steps.sh lateload: the built-in driver off on the
+command line, smmuv3 not in the initramfs, smmuv3 loaded by hand) is not in
+the chain: on Debian's 6.12 kernel the root disk behind the SMMU then never
+probes ("deferred probe pending" after deferred_probe_timeout), so the
+system has no root file system to run the step from.
 
 make check calls run_e2e() (qemu/run.py --check); standalone, inside
 qemu/env.sh's chroot and under /work/cpu-slot:
