@@ -117,23 +117,9 @@ remove_pkg() {
 	rm -rf "/usr/src/smmuv3-$(version)"
 }
 
-# ensure PACKAGE...: install those this chroot lacks (once; under a lock,
-# since several checkouts share the chroot).
-ensure() {
-	local p missing=()
-	for p; do
-		[ "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null)" = installed ] ||
-			missing+=("$p")
-	done
-	[ ${#missing[@]} -eq 0 ] && return 0
-	exec 8>"$CACHE/.deb-tools.lock"
-	flock 8
-	log "installing ${missing[*]} into this chroot"
-	apt-get update -qq >&2
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-		"${missing[@]}" >&2
-	exec 8>&-
-}
+# ensure PACKAGE...
+# shellcheck source=qemu/ensure.sh
+. "$HERE/ensure.sh"
 
 # lintian on the .changes of a full build (the source package and the
 # .deb); prints its tags as LINTIAN=... lines, and SHELLCHECK=... lines for
@@ -152,7 +138,8 @@ lint() {
 	sed 's/^/LINTIAN=/' "$tmp/lintian.out"
 	(cd "$REPO" && shellcheck -f gcc tools/smmuv3-ctl tools/initramfs-hook \
 		tools/dkms-post-install debian/tests/dkms-build debian/smmuv3-dkms.postrm \
-		qemu/deb.sh qemu/rootimg.sh) >"$tmp/shellcheck.out" 2>&1 || rc=1
+		qemu/deb.sh qemu/ensure.sh qemu/rootimg.sh qemu/e2e-guest/setup.sh \
+		qemu/e2e-guest/steps.sh) >"$tmp/shellcheck.out" 2>&1 || rc=1
 	sed 's/^/SHELLCHECK=/' "$tmp/shellcheck.out"
 	return $rc
 }

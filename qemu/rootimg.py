@@ -1,10 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """The Debian 13 arm64 root image of the end-to-end administrator test, cached
-by content (qemu/rootimg.sh's key): stage 1 (debootstrap --foreign, in the
-chroot) by qemu/rootimg.sh, stage 2 here: a guest booting Debian's stock
-6.12 kernel with a busybox initramfs that mounts the image and runs
-`debootstrap --second-stage` in it, then SETUP below.  Under TCG on two
-cores that is the slow part, done once per key.
+by content (qemu/rootimg.sh's key).  qemu/rootimg.sh builds it: stage 1
+(debootstrap --foreign) and stage 2 (debootstrap --second-stage and
+qemu/e2e-guest/setup.sh) chrooted into the arm64 tree under qemu-user.
+Where binfmt_misc cannot be used, stage 2 runs here instead: a guest
+booting Debian's stock 6.12 kernel with a busybox initramfs that mounts the
+stage-1 image and runs the same two steps in it; under TCG on two cores
+that is several times slower (about 30 minutes), done once per key.
 
 Runs inside qemu/env.sh's chroot (it calls qemu/rootimg.sh and
 qemu/stock.sh directly):
@@ -29,8 +31,7 @@ BUSYBOX = "/usr/bin/busybox"  # busybox-static:arm64 (qemu/builds.py CHROOT_BUSY
 TIMEOUT = 5400
 
 # Stage 2 in the guest: configure every package, then make the system one
-# the test can drive: no root password on the serial console, and the
-# result of each boot's test script on the virtio console (hvc0).
+# the test can drive (qemu/e2e-guest/setup.sh, put into the image by stage 1).
 INIT = r"""#!/bin/busybox sh
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
@@ -44,36 +45,19 @@ mount -t ext4 /dev/vda /mnt || { echo STAGE2-FAIL mount; poweroff -f; }
 mount -t proc proc /mnt/proc
 mount -t sysfs sys /mnt/sys
 mount -o bind /dev /mnt/dev
-cp /setup.sh /mnt/tmp/smmuv3-setup.sh
 if chroot /mnt /debootstrap/debootstrap --second-stage &&
-   chroot /mnt /bin/sh /tmp/smmuv3-setup.sh; then
+   chroot /mnt /bin/sh /root/smmuv3-setup.sh; then
 	echo STAGE2-OK
 else
 	echo STAGE2-FAIL
 	tail -n 40 /mnt/debootstrap/debootstrap.log 2>/dev/null
 fi
-rm -f /mnt/tmp/smmuv3-setup.sh
+rm -f /mnt/root/smmuv3-setup.sh
 umount /mnt/dev /mnt/sys /mnt/proc
 umount /mnt
 sync
 poweroff -f
 """
-
-SETUP = r"""#!/bin/sh
-set -e
-export DEBIAN_FRONTEND=noninteractive
-passwd -d root
-mkdir -p /etc/systemd/system/serial-getty@ttyAMA0.service.d
-printf '[Service]\nExecStart=\nExecStart=-/sbin/agetty --autologin root --keep-baud 115200 %%I $TERM\n' \
-	>/etc/systemd/system/serial-getty@ttyAMA0.service.d/autologin.conf
-# GRUB's configuration is generated (update-grub) and read by the harness,
-# which boots the kernel directly with the normal entry's command line.
-mkdir -p /boot/grub /etc/default/grub.d
-[ -e /etc/default/grub ] || printf 'GRUB_CMDLINE_LINUX_DEFAULT="quiet"\nGRUB_CMDLINE_LINUX="console=ttyAMA0"\n' >/etc/default/grub
-apt-get clean
-ls /boot
-"""
-
 
 def sh_keyvals(cmd):
     p = subprocess.run(cmd, stdout=subprocess.PIPE, check=True)
@@ -81,9 +65,14 @@ def sh_keyvals(cmd):
 
 
 def main():
-    s1 = sh_keyvals(["bash", os.path.join(HERE, "rootimg.sh"), "stage1"])
+    s1 = sh_keyvals(["bash", os.path.join(HERE, "rootimg.sh"), "build"])
     d = s1["DIR"]
     out = os.path.join(d, "rootfs.img")
+    if "ROOTFS" in s1:
+        print("ROOTFS=" + s1["ROOTFS"])
+        print("KERNEL=" + s1["KERNEL"])
+        print("SECOND=" + s1["SECOND"])
+        return
     lock = open(os.path.join(d, ".stage2.lock"), "w")
     fcntl.flock(lock, fcntl.LOCK_EX)  # one stage 2 per key; the others wait for it
     if not os.path.exists(os.path.join(d, ".complete")):
@@ -95,7 +84,6 @@ def main():
                                builtin_modules(moddir))
         ird = Initramfs()
         ird.data("/init", INIT, mode=0o755)
-        ird.data("/setup.sh", SETUP, mode=0o755)
         ird.file("/bin/busybox", BUSYBOX, mode=0o755)
         ird.dir("/modules")
         for i, (name, data) in enumerate(mods):
@@ -123,7 +111,7 @@ def main():
             raise SystemExit("rootimg: stage 2 failed, see %s" % console)
         os.replace(tmp, out)
         with open(os.path.join(d, ".complete"), "w") as f:
-            f.write("stage 2: %.0f s\n" % (time.time() - t))
+            f.write("stage 2: %.0f s in a guest\n" % (time.time() - t))
         print("rootimg: stage 2 done in %.0f s" % (time.time() - t), file=sys.stderr)
     lock.close()
     print("ROOTFS=" + out)
