@@ -152,6 +152,13 @@ TOPOLOGIES = {
                  "selftest scenario only, no KUnit, QEMU tracing the SMMUs",
                  [Smmu("pcie.0", "nested"), Smmu("pcie.1", "nested", bus_nr=8)], uefi=True,
                  tests=["smmuv3_scenario"], kunit=False, iort=IortEdit([], canwbs=True)),
+        # QEMU as the VMM inside the guest (qemu/vmm.py boots it, with EL2
+        # and KVM): acpi2's hardware with CANWBS, so that either driver
+        # makes vIOMMUs on QEMU's SMMU.  Not in DEFAULT_TOPOLOGIES.
+        Topology("acpi2-vmm", "as acpi2, with CANWBS on the root complex (IORT upgrade); "
+                 "booted by qemu/vmm.py only: Debian's QEMU inside it with accel=on vSMMUs",
+                 [Smmu("pcie.0", "nested"), Smmu("pcie.1", "nested", bus_nr=8)], uefi=True,
+                 tests=[], kunit=False, iort=IortEdit([], canwbs=True)),
         # A server-sized instance count: one SMMU per root complex, as on
         # systems with many PCIe segments.  Probe and group checks, block I/O
         # through every instance, sharing across instances.
