@@ -141,6 +141,7 @@ snap() { # snap NAME: the driver's whole debugfs state
 Q=/vmm/usr/bin/qemu-system-aarch64
 export LD_LIBRARY_PATH=/vmm/usr/lib/aarch64-linux-gnu
 info qemu-version $Q --version
+info qemu-traces sh -c "$Q -trace help | grep -e iommufd -e smmuv3_accel | head -n 40"
 set -- $DEVS
 ARGS="-M virt,gic-version=3 -accel kvm -cpu host -smp 1 -m 512M -display none -nodefaults -no-reboot
  -bios /vmm/usr/share/qemu-efi-aarch64/QEMU_EFI.fd
@@ -173,19 +174,30 @@ info qemu-cmdline cat /tmp/qemu.cmd
 t0=$(now)
 eval "$Q $ARGS" >/tmp/qemu.log 2>&1 &
 QPID=$!
-mon() { echo "$*" >/tmp/mon.in; }
+# The monitor's input, without blocking if QEMU is gone.
+mon() { timeout 10 sh -c "echo '$*' >/tmp/mon.in" || say "monitor: could not send $*"; }
+qstate() { # what QEMU's threads are doing
+	for t in /proc/$QPID/task/*; do
+		echo "$(cat $t/comm 2>/dev/null) $(awk '{print $3}' $t/stat 2>/dev/null) $(cat $t/wchan 2>/dev/null)"
+	done | sort | uniq -c | tr '\n' ';'
+}
 
-# QEMU is ready (devices realized, vIOMMUs and HWPTs made) when its monitor
-# answers.
+# QEMU is ready (devices realized, vIOMMUs and HWPTs made) when the monitor
+# answers, or (smmuv3.ko) when the nesting parent is on both instances.
 i=0
-while [ $i -lt 600 ]; do
-	grep -q "QEMU.*monitor" /tmp/mon.log 2>/dev/null && break
+while [ $i -lt 900 ]; do
+	[ -s /tmp/mon.log ] && break
+	[ -d $DBG ] && [ "$(awk '/^domain /{p = / nest-parent /} p && /^  / && ($3 == 1 || $3 == 2) {print $1}' $DBG/domains | sort -u | wc -l)" -ge 2 ] && break
+	grep -q -i -e error -e warning /tmp/qemu.log 2>/dev/null && break
 	kill -0 $QPID 2>/dev/null || break
-	sleep 1
-	i=$((i + 1))
+	[ $((i % 30)) = 0 ] && say "waiting for QEMU ($i s): $(qstate) log $(wc -l </tmp/qemu.log) lines"
+	sleep 3
+	i=$((i + 3))
 done
+mon "info status"
+sleep 3
 if kill -0 $QPID 2>/dev/null; then
-	check ok vmm-start "QEMU up after $(awk "BEGIN{print $(now) - $t0}") s"
+	check ok vmm-start "QEMU up after $(awk "BEGIN{print $(now) - $t0}") s: $(qstate)"
 else
 	wait $QPID
 	rc=$?
@@ -194,10 +206,8 @@ else
 	[ -d $DBG ] && snap debugfs-after
 	finish
 fi
-sleep 2
 info qemu-log-start cat /tmp/qemu.log
-mon "info pci"
-sleep 2
+info monitor-start cat /tmp/mon.log
 
 # --- What the kernel made for it (smmuv3.ko's debugfs) -----------------
 if [ -d $DBG ]; then
@@ -261,8 +271,10 @@ mon quit
 i=0
 while kill -0 $QPID 2>/dev/null && [ $i -lt 120 ]; do sleep 1; i=$((i + 1)); done
 if kill -0 $QPID 2>/dev/null; then
-	check fail vmm-quit "QEMU still running 120 s after quit"
-	kill -9 $QPID
+	check fail vmm-quit "QEMU still running 120 s after quit: $(qstate)"
+	kill $QPID
+	sleep 20
+	kill -9 $QPID 2>/dev/null
 else
 	wait $QPID
 	check ok vmm-quit "rc $? after $(awk "BEGIN{print $(now) - $t1}") s"
