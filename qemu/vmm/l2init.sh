@@ -67,7 +67,83 @@ for b in /sys/block/vd*; do
 	rm -f /tmp/$d.in /tmp/$d.out
 done
 [ $ok -ge 2 ] && r "check ok disks $ok disks checked" || r "check fail disks only $ok disks checked"
-dmesg | grep -i -e smmu -e 'event' | tail -n 20 | sed 's/^/@@l2 log /'
+
+# A deliberate fault behind each vSMMU: the disk's driver unbound (its
+# domain, the default DMA domain, keeps no mapping), its virtio queue set
+# up by hand (/dev/mem) with ring addresses nothing maps, then notified:
+# the device's read of the ring fails translation in the guest's stage 1,
+# and the event must come back to this kernel's event queue (the vSMMU's,
+# through L1's vEVENTQ).
+cfg8() { # cfg8 BDF OFFSET: one config-space byte, decimal
+	od -An -tu1 -j "$2" -N1 /sys/bus/pci/devices/$1/config | tr -d ' '
+}
+cfg32() {
+	od -An -tu4 -j "$2" -N4 /sys/bus/pci/devices/$1/config | tr -d ' '
+}
+bar() { # bar BDF N: the BAR's address
+	sed -n "$(($2 + 1))p" /sys/bus/pci/devices/$1/resource | awk '{print $1}'
+}
+fault() {
+	local bdf=$1 off common= notify= mult= t
+	off=$(cfg8 $bdf 52)
+	while [ "$off" -ne 0 ]; do
+		if [ "$(cfg8 $bdf $off)" = 9 ]; then
+			t=$(cfg8 $bdf $((off + 3)))
+			a=$(( $(bar $bdf $(cfg8 $bdf $((off + 4)))) + $(cfg32 $bdf $((off + 8))) ))
+			case $t in
+			1) common=$a ;;
+			2) notify=$a; mult=$(cfg32 $bdf $((off + 16))) ;;
+			esac
+		fi
+		off=$(cfg8 $bdf $((off + 1)))
+	done
+	[ -n "$common" ] && [ -n "$notify" ] || { r "check fail fault-$bdf no virtio capabilities"; return; }
+	echo $bdf >/sys/bus/pci/devices/$bdf/driver/unbind
+	# Memory space and bus master on (the unbind turned bus master off).
+	printf '\006\000' | dd of=/sys/bus/pci/devices/$bdf/config bs=1 seek=4 count=2 conv=notrunc 2>/dev/null
+	devmem $((common + 0x14)) 8 0
+	devmem $((common + 0x14)) 8 1
+	devmem $((common + 0x14)) 8 3
+	devmem $((common + 0x08)) 32 1
+	devmem $((common + 0x0c)) 32 3      # VERSION_1, ACCESS_PLATFORM
+	devmem $((common + 0x08)) 32 0
+	devmem $((common + 0x0c)) 32 0
+	devmem $((common + 0x14)) 8 11
+	devmem $((common + 0x16)) 16 0
+	devmem $((common + 0x20)) 32 0xdead0000
+	devmem $((common + 0x24)) 32 0
+	devmem $((common + 0x28)) 32 0xdead1000
+	devmem $((common + 0x2c)) 32 0
+	devmem $((common + 0x30)) 32 0xdead2000
+	devmem $((common + 0x34)) 32 0
+	devmem $((common + 0x1c)) 16 1
+	devmem $((common + 0x14)) 8 15
+	noff=$(devmem $((common + 0x1e)) 16)
+	r "log fault $bdf: status $(devmem $((common + 0x14)) 8), notify at $((notify + noff * mult))"
+	devmem $((notify + noff * mult)) 16 0
+}
+before=$(dmesg | grep -c 'event 0x10')
+for b in /sys/block/vd*; do
+	[ -e "$b" ] || continue
+	pci=$(readlink -f $b/device/..)
+	fault ${pci##*/}
+done
+i=0
+while [ $i -lt 60 ]; do
+	[ "$(dmesg | grep -c 'event 0x10')" -gt "$before" ] && break
+	sleep 2
+	i=$((i + 2))
+done
+sleep 5
+dmesg | grep -A4 'event 0x' | sed 's/^/@@l2 log /'
+n=$(dmesg | grep 'event 0x10' | sed 's/.*\(arm-smmu-v3[^:]*\):.*/\1/' | sort -u | wc -l)
+if [ "$n" -ge 2 ]; then
+	r "check ok fault-events F_TRANSLATION reported by $n vSMMUs"
+elif [ "$n" = 1 ]; then
+	r "check fail fault-events F_TRANSLATION on one vSMMU only"
+else
+	r "check fail fault-events no event 0x10 in $i s"
+fi
 r "done uptime $(now) s"
 sync
 poweroff -f
