@@ -155,7 +155,7 @@ ARGS="-M virt,gic-version=3 -accel kvm -cpu host -smp 1 -m 512M -display none -n
  -device vfio-pci,host=$2,bus=rp1,iommufd=iommufd0,rombar=0
  -serial file:/tmp/l2.console
  -chardev pipe,id=mon,path=/tmp/mon -mon chardev=mon,mode=readline
- -trace iommufd_backend* -trace smmuv3_accel* -trace vfio_iommufd*"
+ -trace 'iommufd_backend*' -trace 'smmuv3_accel*' -trace 'iommufd_cdev*'"
 if [ "$STEP" = l2 ]; then
 	ARGS="$ARGS -kernel /vmm/l2/vmlinuz -initrd /vmm/l2/initrd.cpio.gz
  -append console=ttyAMA0,panic=-1"
@@ -169,6 +169,8 @@ cat /tmp/mon.out >/tmp/mon.log &
 MONR=$!
 sleep 100000 >/tmp/mon.in &
 HOLD=$!
+# One line: eval would take each line for a command of its own.
+ARGS=$(echo "$ARGS" | tr '\n' ' ')
 echo "$Q $ARGS" >/tmp/qemu.cmd
 info qemu-cmdline cat /tmp/qemu.cmd
 t0=$(now)
