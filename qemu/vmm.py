@@ -183,7 +183,7 @@ def main():
     ap.add_argument("--step", choices=["stopped", "l2"], default="stopped")
     ap.add_argument("--memory", default="3G", help="L1's memory (default: 3G)")
     ap.add_argument("--timeout", type=int, default=3000, help="seconds for the L1 boot")
-    ap.add_argument("--l2-timeout", type=int, default=2400, help="seconds for L2")
+    ap.add_argument("--l2-timeout", type=int, default=1500, help="seconds for L2 (default: 1500)")
     ap.add_argument("-v", "--verbose", action="store_true", help="stream L1's console")
     o = ap.parse_args()
     t0 = time.time()
