@@ -38,6 +38,8 @@ sys.path.insert(0, HERE)
 from initramfs import Initramfs  # noqa: E402
 
 TOPOLOGY = "acpi2-vmm"
+# The guest's info sections printed (all are written to files).
+SHOW = ("debugfs-vmm", "debugfs-l2", "debugfs-after", "qemu-log-start")
 
 
 # ---------------------------------------------------------------------------
@@ -149,12 +151,13 @@ def report(results, log, tag):
         for line in f:
             line = line.rstrip("\r\n")
             if section:
-                if line == "@@end info " + section:
+                # (A section's output may end without a newline.)
+                if line.endswith("@@end info " + section):
                     with open(log("%s-%s.txt" % (tag, section)), "w") as g:
                         g.write("\n".join(body) + "\n")
-                    if section.startswith("debugfs") or section in ("qemu-log",):
+                    if section in SHOW:
                         print("--- %s" % section)
-                        print("\n".join(body[:80]))
+                        print("\n".join(body[:100]))
                     section = None
                 else:
                     body.append(line)

@@ -211,6 +211,24 @@ fi
 info qemu-log-start cat /tmp/qemu.log
 info monitor-start cat /tmp/mon.log
 
+# --- What QEMU made (its iommufd trace): nesting parents (HWPTs allocated
+# with IOMMU_HWPT_ALLOC_NEST_PARENT, flags bit 0, on the IOAS) and vIOMMUs
+# (each names the parent it sits on).
+parents=$(grep 'iommufd_backend_alloc_hwpt' /tmp/qemu.log | grep 'hwpt_type=0' |
+	grep -E 'flags=0x[0-9a-f]*[13579bdf] ' | grep -c ' (0)$')
+viommus=$(grep 'iommufd_backend_alloc_viommu' /tmp/qemu.log | grep -c ' (0)$')
+vparents=$(grep 'iommufd_backend_alloc_viommu' /tmp/qemu.log | grep ' (0)$' |
+	sed 's/.*hwpt_id=\([0-9]*\).*/\1/' | sort -u | wc -l)
+what="QEMU: $parents nesting-parent HWPT(s), $viommus vIOMMU(s) on $vparents parent(s)"
+res "@@info-line $what"
+if [ "$DRIVER" = ours ]; then
+	if [ "$parents" = 1 ] && [ "$viommus" = 2 ] && [ "$vparents" = 1 ]; then
+		check ok vmm-qemu-one-parent "$what"
+	else
+		check fail vmm-qemu-one-parent "$what (want 1, 2 on 1)"
+	fi
+fi
+
 # --- What the kernel made for it (smmuv3.ko's debugfs) -----------------
 if [ -d $DBG ]; then
 	snap debugfs-vmm
