@@ -187,15 +187,18 @@ def main():
     ap.add_argument("--memory", default="3G", help="L1's memory (default: 3G)")
     ap.add_argument("--timeout", type=int, default=3000, help="seconds for the L1 boot")
     ap.add_argument("--l2-timeout", type=int, default=1500, help="seconds for L2 (default: 1500)")
+    ap.add_argument("--split-iommufd", action="store_true",
+                    help="negative control: the second device in an iommufd context of its "
+                    "own (two nesting parents: the one-parent checks must fail)")
     ap.add_argument("-v", "--verbose", action="store_true", help="stream L1's console")
     o = ap.parse_args()
     t0 = time.time()
     boot, log = harness(o.driver, o.memory, o.timeout, o.verbose)
     pay = payload(log, o.step)
-    tag = "vmm-%s-%s" % (o.driver, o.step)
+    tag = "vmm-%s-%s%s" % (o.driver, o.step, "-split" if o.split_iommufd else "")
     status, secs, console, results = boot(tag, pay, [
         "smtest.driver=" + o.driver, "smtest.vmm=" + o.step,
-        "smtest.l2timeout=%d" % o.l2_timeout])
+        "smtest.l2timeout=%d" % o.l2_timeout, "smtest.vmm_split=%d" % o.split_iommufd])
     print("vmm: L1 boot %s after %.0f s (%.0f s in all); logs: %s" % (
         status, secs, time.time() - t0, os.path.dirname(console)), flush=True)
     return 1 if report(results, log, tag) else 0

@@ -13,6 +13,10 @@
 #                                 l2: also boot the nested guest (L2) and
 #                                 let it check its disks (/vmm/l2/)
 #   smtest.l2timeout=S            kill the nested guest after S seconds
+#   smtest.vmm_split=1            negative control: the second device in an
+#                                 iommufd context of its own (two IOASes, so
+#                                 two nesting parents: the one-parent checks
+#                                 must fail)
 #
 # Results on /dev/hvc0 as qemu/init.sh writes them: "@@check ok|fail|skip
 # NAME [# reason]", "@@begin info NAME" ... "@@end info NAME", "@@done".
@@ -26,12 +30,13 @@ mount -t devtmpfs devtmpfs /dev 2>/dev/null
 mount -t tmpfs tmpfs /tmp
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 
-DRIVER=ours STEP=stopped L2TIMEOUT=1800
+DRIVER=ours STEP=stopped L2TIMEOUT=1800 SPLIT=0
 for arg in $(cat /proc/cmdline); do
 	case $arg in
 	smtest.driver=*) DRIVER=${arg#*=} ;;
 	smtest.vmm=*) STEP=${arg#*=} ;;
 	smtest.l2timeout=*) L2TIMEOUT=${arg#*=} ;;
+	smtest.vmm_split=*) SPLIT=${arg#*=} ;;
 	esac
 done
 
@@ -145,14 +150,14 @@ info qemu-traces sh -c "$Q -trace help | grep -e iommufd -e smmuv3_accel | head 
 set -- $DEVS
 ARGS="-M virt,gic-version=3 -accel kvm -cpu host -smp 1 -m 512M -display none -nodefaults -no-reboot
  -bios /vmm/usr/share/qemu-efi-aarch64/QEMU_EFI.fd
- -object iommufd,id=iommufd0
+ -object iommufd,id=iommufd0 -object iommufd,id=iommufd1
  -device pxb-pcie,id=pcie.1,bus_nr=8,bus=pcie.0
  -device arm-smmuv3,primary-bus=pcie.0,id=smmuv3.0,accel=on
  -device arm-smmuv3,primary-bus=pcie.1,id=smmuv3.1,accel=on
  -device pcie-root-port,id=rp0,bus=pcie.0,chassis=1
  -device vfio-pci,host=$1,bus=rp0,iommufd=iommufd0,rombar=0
  -device pcie-root-port,id=rp1,bus=pcie.1,chassis=2
- -device vfio-pci,host=$2,bus=rp1,iommufd=iommufd0,rombar=0
+ -device vfio-pci,host=$2,bus=rp1,iommufd=iommufd$SPLIT,rombar=0
  -serial file:/tmp/l2.console
  -chardev pipe,id=mon,path=/tmp/mon -mon chardev=mon,mode=readline
  -trace 'iommufd_backend*' -trace 'smmuv3_accel*' -trace 'iommufd_cdev*'"
@@ -267,7 +272,15 @@ else
 fi
 
 # --- The nested guest ---------------------------------------------------
+stat_of() { # stat_of FILE NAME...: the sum of these counters
+	local f=$1
+	shift
+	awk -v names=" $* " 'index(names, " " $(NF - 1) " ") && NF >= 2 {s += $NF} END {print s + 0}' "$f"
+}
 if [ "$STEP" = l2 ]; then
+	for i in $DBG/*/stats; do
+		[ -e "$i" ] && cat "$i" >"/tmp/before.$(basename $(dirname $i))"
+	done
 	tail -f /tmp/l2.console 2>/dev/null | sed 's/^/L2| /' >/dev/console &
 	TAIL=$!
 	i=0
@@ -283,14 +296,46 @@ if [ "$STEP" = l2 ]; then
 	grep -q '@@l2 done' /tmp/l2.console || check fail l2-done "L2 did not finish in $L2TIMEOUT s"
 	[ -d $DBG ] && snap debugfs-l2
 	kill $TAIL 2>/dev/null
+	# What the guest's invalidations and the fault did on each instance.
+	for i in $DBG/*/stats; do
+		[ -e "$i" ] || continue
+		inst=$(basename $(dirname $i))
+		cat "$i" >/tmp/after.$inst
+		# Stage-1 commands: L1 itself uses none (its vfio domains are
+		# the stage-2 parent): these are the guest's, through the vIOMMU.
+		s1="CFGI_CD CFGI_CD_ALL TLBI_NH_VA TLBI_NH_VAA TLBI_NH_ASID TLBI_NH_ALL"
+		inv=$(( $(stat_of /tmp/after.$inst $s1) - $(stat_of /tmp/before.$inst $s1) ))
+		err=$(( $(stat_of /tmp/after.$inst cmd_errors inv_failures cmd_timeouts) - $(stat_of /tmp/before.$inst cmd_errors inv_failures cmd_timeouts) ))
+		ev=$(( $(stat_of /tmp/after.$inst events_to_guest) - $(stat_of /tmp/before.$inst events_to_guest) ))
+		res "@@info-line $inst: guest stage-1 invalidations $inv, command errors $err, events to the guest $ev"
+		if [ $inv -gt 0 ] && [ $err = 0 ]; then
+			check ok l2-invalidations-$inst "$inv stage-1 invalidation commands issued for the guest, no command error"
+		else
+			check fail l2-invalidations-$inst "$inv stage-1 invalidation commands, $err errors"
+		fi
+		if [ $ev -gt 0 ]; then
+			check ok l2-veventq-$inst "$ev events forwarded to the vIOMMU's vEVENTQ"
+		else
+			check fail l2-veventq-$inst "no event forwarded"
+		fi
+	done
 fi
 
 # --- Quit, and nothing left behind -------------------------------------
 t1=$(now)
-mon quit
+if [ "$STEP" = l2 ] && ! kill -0 $QPID 2>/dev/null; then
+	wait $QPID
+	check ok vmm-exit "QEMU exited (rc $?) on the nested guest's poweroff"
+	QUIT=0
+else
+	QUIT=1
+	mon quit
+fi
 i=0
 while kill -0 $QPID 2>/dev/null && [ $i -lt 120 ]; do sleep 1; i=$((i + 1)); done
-if kill -0 $QPID 2>/dev/null; then
+if [ $QUIT = 0 ]; then
+	:
+elif kill -0 $QPID 2>/dev/null; then
 	check fail vmm-quit "QEMU still running 120 s after quit: $(qstate)"
 	kill $QPID
 	sleep 20
