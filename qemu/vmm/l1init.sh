@@ -222,8 +222,9 @@ info monitor-start cat /tmp/mon.log
 parents=$(grep 'iommufd_backend_alloc_hwpt' /tmp/qemu.log | grep 'hwpt_type=0' |
 	grep -E 'flags=0x[0-9a-f]*[13579bdf] ' | grep -c ' (0)$')
 viommus=$(grep 'iommufd_backend_alloc_viommu' /tmp/qemu.log | grep -c ' (0)$')
+# (An object ID is per iommufd file: the parent is the pair.)
 vparents=$(grep 'iommufd_backend_alloc_viommu' /tmp/qemu.log | grep ' (0)$' |
-	sed 's/.*hwpt_id=\([0-9]*\).*/\1/' | sort -u | wc -l)
+	sed 's/.*iommufd=\([0-9]*\).*hwpt_id=\([0-9]*\).*/\1:\2/' | sort -u | wc -l)
 what="QEMU: $parents nesting-parent HWPT(s), $viommus vIOMMU(s) on $vparents parent(s)"
 res "@@info-line $what"
 if [ "$DRIVER" = ours ]; then
@@ -248,8 +249,9 @@ if [ -d $DBG ]; then
 	else
 		check fail vmm-one-parent "nest-parent domains: $np; its VMID entries: $nent on $ninst instances (want 1; $#, $#): $(tr '\n' ';' </tmp/parent.invs)"
 	fi
-	# Each vfio device's STE: nested (Config 0b111), the VMID of its
-	# instance's entry in the parent's array.
+	# Each vfio device's STE: stage 2 on (Config 0b110 while the vSMMU is
+	# off or bypasses, 0b111 nested), the VMID of its instance's entry in
+	# the parent's array.
 	bad=
 	for b in $DEVS; do
 		for s in $DBG/*/streams; do
