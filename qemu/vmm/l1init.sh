@@ -266,6 +266,7 @@ if [ -d $DBG ]; then
 			say "$b on $inst: STE config $cfg vmid $vmid, parent entry vmid ${want:-none}"
 			res "@@info-line $b $inst ste-config $cfg vmid $vmid parent-vmid ${want:-none}"
 			[ "$vmid" = "$want" ] || bad="$bad $b:vmid$vmid!=${want:-none}"
+			[ $cfg -ge 6 ] || bad="$bad $b:config$cfg"
 		done
 	done
 	if [ -z "$bad" ]; then check ok vmm-ste-vmid; else check fail vmm-ste-vmid "$bad"; fi
