@@ -47,10 +47,10 @@ SHOW = ("debugfs-vmm", "debugfs-l2", "debugfs-after", "qemu-log-start")
 # it is here.  Returns (boot, log): boot(tag, payload_cpio_gz, cmdline) ->
 # (status, seconds, console path, results path); log(name) -> a path in the
 # run directory.
-def harness(driver, memory, timeout, verbose):
+def harness(driver, memory, timeout, verbose, kmemleak=False):
     import iort
     from run import Runner
-    from topologies import TOPOLOGIES
+    from topologies import BUILD_FEATURES, Kernel, TOPOLOGIES
 
     o = argparse.Namespace(driver=driver, kernel="base", kernel_asked="base", kdir=None,
                            qemu=None, cross_compile=None, busybox=None, firmware=None,
@@ -67,6 +67,10 @@ def harness(driver, memory, timeout, verbose):
 
     runner = VmmRunner(o)
     runner.qemu_cpu = "max"
+    if kmemleak:  # the base kernel with kmemleak (qemu/config/vmmleak.config)
+        runner.kspec = Kernel("vmmleak", "the base kernel with kmemleak", "7.3",
+                              ["base", "clients", "vmmleak"], [], features=BUILD_FEATURES,
+                              kmemleak=True)
     runner.make_rundir()
     if not runner.kernel():
         raise SystemExit("vmm: no guest kernel: %s" % runner.results)
@@ -190,10 +194,12 @@ def main():
     ap.add_argument("--split-iommufd", action="store_true",
                     help="negative control: the second device in an iommufd context of its "
                     "own (two nesting parents: the one-parent checks must fail)")
+    ap.add_argument("--kmemleak", action="store_true",
+                    help="L1 on the base kernel with kmemleak (built once, about 5 minutes)")
     ap.add_argument("-v", "--verbose", action="store_true", help="stream L1's console")
     o = ap.parse_args()
     t0 = time.time()
-    boot, log = harness(o.driver, o.memory, o.timeout, o.verbose)
+    boot, log = harness(o.driver, o.memory, o.timeout, o.verbose, o.kmemleak)
     pay = payload(log, o.step)
     tag = "vmm-%s-%s%s" % (o.driver, o.step, "-split" if o.split_iommufd else "")
     status, secs, console, results = boot(tag, pay, [

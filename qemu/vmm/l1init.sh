@@ -142,6 +142,13 @@ snap() { # snap NAME: the driver's whole debugfs state
 }
 [ -d $DBG ] && snap debugfs-before
 
+KMEMLEAK=/sys/kernel/debug/kmemleak
+if [ -w $KMEMLEAK ]; then
+	# Only what the VMM's life leaves counts.
+	echo scan >$KMEMLEAK
+	echo clear >$KMEMLEAK
+fi
+
 # --- The VMM -----------------------------------------------------------
 Q=/vmm/usr/bin/qemu-system-aarch64
 export LD_LIBRARY_PATH=/vmm/usr/lib/aarch64-linux-gnu
@@ -362,5 +369,22 @@ if [ -d $DBG ]; then
 	else
 		check fail vmm-teardown "after quit: $np nest-parent domains, VMIDs used+leaked $tags"
 	fi
+fi
+if [ -w $KMEMLEAK ]; then
+	# kmemleak reports objects older than 5 s, found unreferenced twice.
+	sleep 6
+	echo scan >$KMEMLEAK
+	sleep 6
+	echo scan >$KMEMLEAK
+	cat $KMEMLEAK >/tmp/leaks
+	n=$(grep -c '^unreferenced object' /tmp/leaks)
+	info kmemleak cat /tmp/leaks
+	if [ "$n" = 0 ]; then
+		check ok vmm-kmemleak "no unreferenced object after the VMM's life"
+	else
+		check fail vmm-kmemleak "$n unreferenced objects (see the kmemleak section)"
+	fi
+else
+	check skip vmm-kmemleak "the kernel has no kmemleak (--kmemleak builds one)"
 fi
 finish
