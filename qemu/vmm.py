@@ -39,7 +39,7 @@ from initramfs import Initramfs  # noqa: E402
 
 TOPOLOGY = "acpi2-vmm"
 # The guest's info sections printed (all are written to files).
-SHOW = ("debugfs-vmm", "debugfs-l2", "debugfs-after", "qemu-log-start")
+SHOW = ("debugfs-vmm", "debugfs-l2", "debugfs-after", "qemu-log-start", "kmemleak")
 
 
 # ---------------------------------------------------------------------------
