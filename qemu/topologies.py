@@ -180,6 +180,14 @@ TOPOLOGIES = {
                  uefi=True, tests=["smmuv3_dpdk"], kunit=False, payload="dpdk",
                  qemu_args=["-netdev", "hubport,id=igbnet0,hubid=0",
                             "-netdev", "hubport,id=igbnet1,hubid=0"]),
+        # QEMU as the VMM inside the guest (qemu/vmm.py boots it, with EL2
+        # and KVM: -cpu max, virtualization=on): acpi2's hardware with CANWBS, so that either driver
+        # makes vIOMMUs on QEMU's SMMU.  Not in DEFAULT_TOPOLOGIES.
+        Topology("acpi2-vmm", "as acpi2, with CANWBS on the root complex (IORT upgrade); "
+                 "booted by qemu/vmm.py only: Debian's QEMU inside it with accel=on vSMMUs",
+                 [Smmu("pcie.0", "nested"), Smmu("pcie.1", "nested", bus_nr=8)], uefi=True,
+                 tests=[], kunit=False, iort=IortEdit([], canwbs=True), cpu="max",
+                 machine="virtualization=on"),
         # A server-sized instance count: one SMMU per root complex, as on
         # systems with many PCIe segments.  Probe and group checks, block I/O
         # through every instance, sharing across instances.
