@@ -134,6 +134,15 @@ def install():
         return self.log(name + ".cpio.gz")
     R.initramfs = initramfs
 
+    def add_files(ctx, initrd, name, files):
+        say("initramfs %s: %s and files %s" % (name, norm(initrd), ",".join(
+            "%s=%s" % (g, norm(p)) for g, p in files[:3]) + (
+                " and %d more" % (len(files) - 3) if len(files) > 3 else "")))
+        return ctx.log(name + ".cpio.gz")
+    boot.add_files = add_files
+    import dpdk
+    dpdk.guest_files = lambda runner: [("/usr/bin/dpdk-testpmd", "/DPDK/usr/bin/dpdk-testpmd")]
+
     for name in ("checkpatch", "sparse", "oracle", "package_checks"):
         setattr(R, name, (lambda n: lambda self, echo=False: say("step static %s" % n))(name))
 
