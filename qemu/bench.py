@@ -29,8 +29,9 @@ which would dominate the figures):
           instructions and blind to the host's load, to QEMU's device
           models and to TCG's own costs.  These boots also time the one edu
           after a second HWPT's life on the IOAS (smmuv3_bench
-          --second-hwpt): iommufd's IOAS keeps state from any second HWPT
-          that makes every later map and unmap shorter, and in the rows
+          --second-hwpt): once any second HWPT has lived on the IOAS, every
+          later map and unmap is shorter (which kernel state persists is
+          not known: docs/benchmarks.md), and in the rows
           "after the others came and went" only upstream had one (for the
           device behind the other instance; ours attaches it to A's
           domain); this row gives both drivers the same history.

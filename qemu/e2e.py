@@ -35,8 +35,9 @@ the chain: on Debian's 6.12 kernel the root disk behind the SMMU then never
 probes ("deferred probe pending" after deferred_probe_timeout), so the
 system has no root file system to run the step from.
 
-make check calls run_e2e() (qemu/run.py --check); standalone, inside
-qemu/env.sh's chroot and under /work/cpu-slot:
+Not yet part of make check (its image and boots take longer than make
+check's budget allows); run_e2e() is the entry a make check step would
+call.  Standalone, inside qemu/env.sh's chroot:
 
     qemu/env.sh run python3 /src/qemu/e2e.py --check [--deb FILE]
     qemu/env.sh run python3 /src/qemu/e2e.py [--keep] CMD   # one boot, one command

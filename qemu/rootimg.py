@@ -11,7 +11,7 @@ that is several times slower (about 30 minutes), done once per key.
 Runs inside qemu/env.sh's chroot (it calls qemu/rootimg.sh and
 qemu/stock.sh directly):
 
-    qemu/env.sh run python3 /src/qemu/rootimg.py     # wrap in /work/cpu-slot
+    qemu/env.sh run python3 /src/qemu/rootimg.py
 
 Prints ROOTFS=<image> (and KERNEL=, SECOND= from stage 1) on stdout."""
 

@@ -158,6 +158,7 @@ stage2_binfmt() {
 	install -m 755 "$SETUP" "$root/root/smmuv3-setup.sh"
 	# The second stage removes /debootstrap when it succeeds: a failed
 	# setup is then run again alone.
+	# shellcheck disable=SC2016 # the inner script expands its own arguments
 	unshare -m --propagation unchanged -- /bin/sh -c '
 		r=$1
 		mount -t proc proc "$r/proc" && mount -t sysfs sys "$r/sys" &&

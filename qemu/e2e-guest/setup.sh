@@ -11,6 +11,7 @@ passwd -d root >/dev/null
 # The test drives each boot with systemd.run= (qemu/e2e.py); a root shell
 # on the serial console is there for a person debugging it.
 mkdir -p /etc/systemd/system/serial-getty@ttyAMA0.service.d
+# shellcheck disable=SC2016 # $TERM is for systemd to expand
 printf '[Service]\nExecStart=\nExecStart=-/sbin/agetty --autologin root --keep-baud 115200 %%I $TERM\n' \
 	>/etc/systemd/system/serial-getty@ttyAMA0.service.d/autologin.conf
 # GRUB's configuration (update-grub, run by smmuv3-ctl) is what the harness

@@ -130,6 +130,7 @@ debs() {
 			 !have[$NF]++'
 }
 second() { # the second kernel's release, from its packages
+	# shellcheck disable=SC2012 # globbed names of packages, kernels, files
 	ls "$TEST"/image/linux-image-*.deb 2>/dev/null | sed -n 's|.*/linux-image-\([0-9][^_]*\)_.*|\1|p' | head -n1
 }
 
@@ -205,6 +206,7 @@ upgrade|lateload)
 enabled)
 	sec=$(second)
 	fact late_data_sha_now "$(sha256sum /root/e2e-before-late-load 2>/dev/null | cut -d' ' -f1)"
+	# shellcheck disable=SC2012 # globbed names of packages, kernels, files
 	fact debugfs_smmuv3 "$(mount -t debugfs none /sys/kernel/debug 2>/dev/null; ls /sys/kernel/debug/smmuv3 2>/dev/null | tr '\n' ' ')"
 	fact smmuv3_version "$(cat /sys/module/smmuv3/version 2>/dev/null)"
 	# DMA through the root disk's translation: written, out of the page
@@ -219,11 +221,13 @@ enabled)
 	run disable smmuv3-ctl disable
 	grub_facts
 	fact initrd_running_smmuv3 "$(initrd_has "$(uname -r)")"
+	# shellcheck disable=SC2012 # globbed names of packages, kernels, files
 	fact initrd_first_smmuv3 "$(initrd_has "$(ls /boot/vmlinuz-* | sed 's|.*/vmlinuz-||' | sort -V | head -n1)")"
 	run purge apt-get purge -y smmuv3-dkms
 	dkms status 2>&1 | block dkms_status_purged
 	fact modules_left "$(find /lib/modules /usr/lib/modules -name 'smmuv3.ko*' 2>/dev/null | wc -l)"
 	fact initrd_running_smmuv3_purged "$(initrd_has "$(uname -r)")"
+	# shellcheck disable=SC2012 # globbed names of packages, kernels, files
 	fact cfg_left "$(ls /etc/default/grub.d/smmuv3.cfg /usr/sbin/smmuv3-ctl 2>/dev/null | wc -l)"
 	;;
 disabled)
