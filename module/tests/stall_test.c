@@ -207,6 +207,22 @@ static struct fake_smmu *stall_lost_records(struct kunit *test, u32 flags,
 	return f;
 }
 
+/* STALL_TERM of streams 3, 9 and 12 (SID [63:32]), in order, then CMD_SYNC. */
+static void expect_all_terminated(struct kunit *test, struct fake_smmu *f)
+{
+	FAKE_EXPECT_CMDS(test, f,
+			 { 0x45 | (u64)SID << 32, 0 },
+			 { 0x45 | 9ull << 32, 0 },
+			 { 0x45 | 12ull << 32, 0 },
+			 FAKE_CMD_SYNC);
+}
+
+static void stall_del_masters(struct smmuv3_master **m)
+{
+	smmuv3_master_del_streams(m[0]);
+	smmuv3_master_del_streams(m[1]);
+}
+
 /*
  * A stall whose event record the SMMU could not write has nothing to
  * answer it: every stream of every master with stalls is terminated, in
@@ -220,18 +236,12 @@ static void stall_term_after_lost_records(struct kunit *test)
 	struct fake_smmu *f;
 
 	f = stall_lost_records(test, SMMUV3_FEAT_STALL_FORCE, forced, m);
-	FAKE_EXPECT_CMDS(test, f,
-			 { 0x45 | (u64)SID << 32, 0 },
-			 { 0x45 | 9ull << 32, 0 },
-			 { 0x45 | 12ull << 32, 0 },
-			 FAKE_CMD_SYNC);
-	smmuv3_master_del_streams(m[0]);
-	smmuv3_master_del_streams(m[1]);
+	expect_all_terminated(test, f);
+	stall_del_masters(m);
 
 	f = stall_lost_records(test, SMMUV3_FEAT_STALLS, optional, m);
 	FAKE_EXPECT_NO_CMDS(test, f);
-	smmuv3_master_del_streams(m[0]);
-	smmuv3_master_del_streams(m[1]);
+	stall_del_masters(m);
 }
 
 /* Once an instance's stall work is stopped (removal), nothing is queued. */
@@ -242,18 +252,13 @@ static void stall_term_none_after_stop(struct kunit *test)
 	struct fake_smmu *f;
 
 	f = stall_lost_records(test, SMMUV3_FEAT_STALL_FORCE, names, m);
-	FAKE_EXPECT_CMDS(test, f,
-			 { 0x45 | (u64)SID << 32, 0 },
-			 { 0x45 | 9ull << 32, 0 },
-			 { 0x45 | 12ull << 32, 0 },
-			 FAKE_CMD_SYNC);
+	expect_all_terminated(test, f);
 	smmuv3_stall_stop(&f->smmu);
 	f->regs[GERROR_WORD] ^= GERROR_EVTQ_ABT_ERR;
 	smmuv3_handle_gerror(&f->smmu);
 	flush_work(&f->smmu.stall_work);
 	FAKE_EXPECT_NO_CMDS(test, f);
-	smmuv3_master_del_streams(m[0]);
-	smmuv3_master_del_streams(m[1]);
+	stall_del_masters(m);
 }
 
 static struct kunit_case smmuv3_stall_cases[] = {
