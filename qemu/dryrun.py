@@ -163,7 +163,7 @@ def install():
     stockboot.resolve_modules = lambda names, index, builtin=(): [(n, b"") for n in names]
     stockboot.read_module = lambda p: b""
 
-    def qemu_tables(runner, topo, image, initrd):
+    def qemu_tables(runner, guest, dump, image, initrd):
         raise RuntimeError("dry run: no tables")
     iort.qemu_tables = qemu_tables
     dtb.edited_dtb = lambda runner, argv, edit: "/DTB/edited-%s.dtb" % edit.key()

@@ -25,7 +25,7 @@ BASE_CMDLINE = ("console=ttyAMA0 panic=-1 deferred_probe_timeout=600 printk.time
 
 # replace(boot, cpu="max", ...): a Boot like another (dataclasses.replace).
 __all__ = ["Boot", "Options", "hardware", "tag_for", "check_boots", "demo_boot", "bench_boot",
-           "stock_boot", "diff_boot", "testtimeout", "replace"]
+           "stock_boot", "diff_boot", "plain_boot", "acpidump_boot", "testtimeout", "replace"]
 
 
 @dataclass(frozen=True)
@@ -196,7 +196,8 @@ def demo_boot(kernel, driver, tests, opts, topology="acpi2"):
     extra.insert(4, "smtest.kunit=0")
     extra.append("smtest.tests=" + ",".join(tests))
     return Boot(tag=topology, kernel=kernel, driver=driver,
-                cmdline=tuple(extra) + opts.append, passthrough=opts.passthrough_for(False),
+                cmdline=tuple(extra + _fw(topo)) + opts.append,
+                passthrough=opts.passthrough_for(False),
                 what="probe, IOMMU groups, disk I/O, " + ", ".join(tests),
                 tests=tuple(tests), features=tuple(KERNELS[kernel].features),
                 **hardware(topo, opts))
@@ -216,7 +217,7 @@ def bench_boot(tag, topology, driver, kernel, args, opts, cpu=None, passthrough=
     own = hw.pop("cpu")
     cpu = own if cpu is None else cpu
     return Boot(tag=tag, kernel=kernel, driver=driver,
-                cmdline=tuple(extra) + opts.append, passthrough=pt, cpu=cpu,
+                cmdline=tuple(extra + _fw(topo)) + opts.append, passthrough=pt, cpu=cpu,
                 verdict=False, qemu_extra=tuple(qemu_extra), **hw,
                 what="driver %s, %s kernel, -cpu %s, passthrough %s%s" % (
                     driver, kernel, cpu, "on" if pt else "off",
@@ -244,7 +245,7 @@ def stock_boot(series, release, builtin, deb, opts, tests=STOCK_TESTS, bench=Non
         release, "its built-in arm-smmu-v3" if builtin else
         "smmuv3.ko from %s, the built-in driver blacklisted" % deb)
     return Boot(tag=tag, kernel="stock-" + series, driver=driver,
-                cmdline=tuple(extra) + opts.append,
+                cmdline=tuple(extra + _fw(topo)) + opts.append,
                 passthrough=opts.passthrough_for(topo.passthrough), what=what,
                 verdict=not bench, tests=tuple(tests), features=tuple(STOCK_FEATURES[series]),
                 **hardware(topo, opts))
@@ -265,3 +266,23 @@ def diff_boot(tag, topology, driver, kernel, opts, qemu_extra=()):
                 passthrough=opts.passthrough_for(topo.passthrough), verdict=False,
                 qemu_extra=tuple(qemu_extra), what="%s, driver %s, traced" % (topo.desc, driver),
                 **hardware(topo, opts))
+
+
+def plain_boot(tag, topology, kernel, driver, opts, cmdline=()):
+    """A boot of TOPOLOGY with the kernel command line CMDLINE (after the
+    topology's firmware's), not judged (qemu/vmm.py's steps)."""
+    topo = TOPOLOGIES[topology]
+    return Boot(tag=tag, kernel=kernel, driver=driver,
+                cmdline=tuple(_fw(topo)) + tuple(cmdline) + opts.append,
+                passthrough=opts.passthrough_for(topo.passthrough), verdict=False,
+                what="%s, driver %s" % (topo.desc, driver), **hardware(topo, opts))
+
+
+def acpidump_boot(b, opts):
+    """The boot that reads QEMU's own ACPI tables for the hardware of the
+    Boot B (qemu/iort.py): its topology's CPU and memory, no firmware
+    command line (the tables are not upgraded yet), not judged."""
+    return Boot(tag=b.tag + "-acpidump", kernel=b.kernel, driver=b.driver,
+                cmdline=("smtest.mode=acpidump",) + opts.append,
+                passthrough=opts.passthrough_for(b.hw.passthrough), verdict=False,
+                what="QEMU's ACPI tables", **hardware(b.hw, opts))
