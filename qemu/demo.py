@@ -26,11 +26,9 @@ import time
 
 from hostenv import CACHE, IN_CHROOT, show, note
 from results import Results, parse_stats
-from topologies import KERNELS, TOPOLOGIES
+from topologies import KERNELS, TOPOLOGIES, DEMO_TOPOLOGY as TOPOLOGY, DEMO_TESTS as TESTS
 import spec
 
-TOPOLOGY = "acpi2"
-TESTS = ["smmuv3_topology", "smmuv3_type1", "smmuv3_share"]
 # What to show of each selftest: the comments of these tests.
 SHOW = [
     ("smmuv3_type1", "type1.one_domain_both_instances",
@@ -110,10 +108,10 @@ def main(runner):
         module_dir = runner.build_module(k)
         if not module_dir:
             return _end(runner, t0, None)
-    selftests = [t for t in runner.build_selftests(k) or [] if t[0] in TESTS]
+    b = spec.demo_boot(k.name, o.driver, TESTS, runner.opts, topology=TOPOLOGY)
+    selftests = [t for t in runner.build_selftests(k) or [] if t[0] in b.tests]
     drv, _ = runner.guest_modules(k, o.driver, module_dir)
     initrd = runner.initramfs("initramfs-demo", driver_mods=drv, selftests=selftests)
-    b = spec.demo_boot(k.name, o.driver, TESTS, runner.opts, topology=TOPOLOGY)
     note("booting %s: %s" % (b.tag, b.what))
     out = runner.report(runner.run_boot(b, k.image, initrd, stream=o.verbose))
     _show(out.results)

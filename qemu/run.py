@@ -156,9 +156,9 @@ class Runner(Builds, StockBoots, StaticChecks):
             kunit = [("smmuv3_kunit", read_module(ko))]
         return drv, kunit
 
-    def run_topologies(self, names, kernel):
-        """Build what the topologies NAMES need on the guest kernel KERNEL and
-        boot them (spec.check_boots())."""
+    def run_topologies(self, kernel, names, boots):
+        """Build what the Boots BOOTS of the topologies NAMES (an entry of
+        spec.check_plan()) need on the guest kernel KERNEL and boot them."""
         k = self.kernel(kernel)
         if not k:
             for n in names:
@@ -179,9 +179,7 @@ class Runner(Builds, StockBoots, StaticChecks):
             return
         initrd = self.initramfs(self.tag("initramfs-" + self.o.driver, k.name), driver_mods=drv,
                                 kunit_mods=kunit, selftests=selftests)
-        repeat = self.o.repeat if k.name == self.o.kernel else 0
-        for b in spec.check_boots(names, k.name, self.o.driver, self.opts,
-                                  repeat=repeat, repeat_only=self.o.repeat_only):
+        for b in boots:
             self.boot_and_evaluate(b, k.image, initrd)
 
     # -- booting --------------------------------------------------------------
@@ -289,13 +287,17 @@ def run_steps(runner, o, names, guest, echo_static):
         runner.prefetch_stock()
     if guest or "sparse" in o.static:
         runner.kernel()  # first: checkpatch then finds its source tree too
-    if o.check and not o.kdir and runner.kernels.get(o.kernel):
-        for kname in CHECK_KERNELS:
-            if kname != o.kernel and any(n in guest for n in KERNELS[kname].topologies):
-                runner.prebuild(kname)
+    # Which boots run on which guest kernel: spec.check_plan() (the
+    # options' kernel first).
+    plan = spec.check_plan(guest, o.driver, runner.opts)
+    first = plan[:1] if plan and plan[0][0] == o.kernel else []
+    others = plan[len(first):]
+    if others and runner.kernels.get(o.kernel):
+        for kname, _, _ in others:
+            runner.prebuild(kname)
     runner.start_pool(o.jobs)
-    if guest:
-        runner.run_topologies(guest, o.kernel)
+    for kname, todo, boots in first:
+        runner.run_topologies(kname, todo, boots)
     if "checkpatch" in o.static:
         runner.checkpatch(echo=echo_static)
     if "sparse" in o.static:
@@ -308,12 +310,9 @@ def run_steps(runner, o, names, guest, echo_static):
     # in the background (prebuild()), and the stock boots need none of them.
     if STOCK in names:
         runner.run_stock()
-    if o.check and not o.kdir:
-        # The other guest kernels, each with its own topologies.
-        for kname in CHECK_KERNELS:
-            todo = [n for n in KERNELS[kname].topologies if n in guest]
-            if kname != o.kernel and todo:
-                runner.run_topologies(todo, kname)
+    # The other guest kernels, each with its own topologies.
+    for kname, todo, boots in others:
+        runner.run_topologies(kname, todo, boots)
     runner.drain()
     for name, (_, step) in LAST_STEPS.items():
         if name in names:
