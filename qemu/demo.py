@@ -40,7 +40,7 @@ SHOW = [
 ]
 
 
-class _Quiet(Results):
+class Quiet(Results):
     """The boot's results, printed only when they fail: the summary line
     counts the others.  (A skip reaching here is one topologies.py's
     ALLOWED_SKIPS claims: an unclaimed one is a FAIL already.)"""
@@ -90,10 +90,10 @@ def _kernel_built(k, chroot_dir):
 
 
 def main(runner):
-    """Build what is missing, boot once, show what the guest reported."""
+    """Build what is missing, boot once, show what the guest reported.
+    RUNNER reports into a Quiet() (run.py makes it so for --demo)."""
     o = runner.o
     t0 = time.time()
-    runner.results = _Quiet()
     kname = o.kernel
     if not (o.kernel_asked or o.kdir):
         kname = kernel_choice(None if IN_CHROOT else runner.chroot_dir())

@@ -68,9 +68,9 @@ class Runner(Builds, StockBoots, StaticChecks):
     files; what a boot is comes from qemu/spec.py (Boot values), booting one
     from qemu/boot.py, judging it from qemu/results.py."""
 
-    def __init__(self, opts):
+    def __init__(self, opts, results=None):
         self.o = opts
-        self.results = Results()
+        self.results = Results() if results is None else results  # where results go
         self.cross = opts.cross_compile or "aarch64-linux-gnu-"
         self.host_build = bool(opts.kdir) and not IN_CHROOT
         self.host_qemu = bool(opts.qemu) and not IN_CHROOT
@@ -430,7 +430,8 @@ def main():
     elif not names and not o.static and not o.build:
         names = list(DEFAULT_TOPOLOGIES)
 
-    runner = Runner(o)
+    # make run prints only the failures of its results (demo.Quiet).
+    runner = Runner(o, results=demo.Quiet() if o.demo else None)
     runner.make_rundir()
     t0 = time.time()
     echo_static = not (o.check or names)
