@@ -463,11 +463,12 @@ def stock_bench(runner, k, prog):
     rel = releases.get(series)
     if not rel:
         return ["stock %s: no headers (see %s)" % (series, show(log))]
-    selftests = [x for x in (runner.build_selftests(k) or []) if x[0] == "smmuv3_type1"]
+    tests = topologies.STOCK_BENCH_TESTS
+    selftests = [x for x in (runner.build_selftests(k) or []) if x[0] in tests]
     selftests.append(("smmuv3_bench", prog))
     args = ["--phase", "blk", "--seconds", str(o.bench_seconds), "--rounds", str(o.bench_rounds)]
     outs = runner.boot_stock(series, rel, kos.get(rel), deb, selftests, log,
-                             tests=["smmuv3_type1"], bench=args)
+                             tests=tests, bench=args)
     res = {}
     for key, _ in STOCK_DRIVERS:
         out = next((x for x in outs if x and ("-builtin" in x.boot.tag) == (key == "builtin")),

@@ -19,7 +19,6 @@ import sys
 import threading
 import time
 
-import dtb
 from hostenv import HERE, REPO, CACHE, IN_CHROOT, in_chroot, note
 from initramfs import Initramfs
 from results import _results_done, POWEROFF_GRACE
@@ -58,6 +57,23 @@ def _disk(path, size):
     with open(path, "wb") as f:
         f.truncate(size)
     return path
+
+
+def visible(ctx, image):
+    """IMAGE, or a copy in the run dir when QEMU runs in the chroot and
+    would not see it there."""
+    if not (ctx.host_qemu or IN_CHROOT):
+        if not image.startswith((REPO + "/", CACHE + "/")):
+            copy = ctx.log(os.path.basename(image))
+            if not os.path.exists(copy):
+                shutil.copyfile(image, copy)
+            return copy
+    return image
+
+
+def console_paths(ctx, b):
+    """The Boot B's kernel log and result channel: (console, results)."""
+    return ctx.log(b.tag + ".console"), ctx.log(b.tag + ".results")
 
 
 def qemu_argv(ctx, b, image, initrd, console, results, cmdline=None):
@@ -130,19 +146,11 @@ def run(ctx, b, image, initrd, stream=False):
     _wait_guest()) or "exit N"; console and results are the paths of the
     kernel log and the guest's result channel."""
     tag = b.tag
-    console = ctx.log(tag + ".console")
-    results = ctx.log(tag + ".results")
+    console, results = console_paths(ctx, b)
     qlog = ctx.log(tag + ".qemu")
     for p in (console, results):
         open(p, "wb").close()
-    if not (ctx.host_qemu or IN_CHROOT):
-        # QEMU runs in the chroot: everything it reads must be visible there.
-        if not image.startswith((REPO + "/", CACHE + "/")):
-            copy = ctx.log(os.path.basename(image))
-            shutil.copyfile(image, copy)
-            image = copy
-    argv = qemu_argv(ctx, b, image, initrd, console, results)
-    argv += dtb.qemu_args(ctx, tag, b.hw, argv)  # device-tree edits (qemu/dtb.py)
+    argv = qemu_argv(ctx, b, visible(ctx, image), initrd, console, results)
     if not ctx.host_qemu:
         argv = in_chroot(argv)
     with open(qlog, "w") as f:

@@ -26,11 +26,9 @@ import time
 
 from hostenv import CACHE, IN_CHROOT, show, note
 from results import Results, parse_stats
-from topologies import KERNELS, TOPOLOGIES
+from topologies import KERNELS, TOPOLOGIES, DEMO_TOPOLOGY as TOPOLOGY, DEMO_TESTS as TESTS
 import spec
 
-TOPOLOGY = "acpi2"
-TESTS = ["smmuv3_topology", "smmuv3_type1", "smmuv3_share"]
 # What to show of each selftest: the comments of these tests.
 SHOW = [
     ("smmuv3_type1", "type1.one_domain_both_instances",
@@ -42,7 +40,7 @@ SHOW = [
 ]
 
 
-class _Quiet(Results):
+class Quiet(Results):
     """The boot's results, printed only when they fail: the summary line
     counts the others.  (A skip reaching here is one topologies.py's
     ALLOWED_SKIPS claims: an unclaimed one is a FAIL already.)"""
@@ -92,10 +90,10 @@ def _kernel_built(k, chroot_dir):
 
 
 def main(runner):
-    """Build what is missing, boot once, show what the guest reported."""
+    """Build what is missing, boot once, show what the guest reported.
+    RUNNER reports into a Quiet() (run.py makes it so for --demo)."""
     o = runner.o
     t0 = time.time()
-    runner.results = _Quiet()
     kname = o.kernel
     if not (o.kernel_asked or o.kdir):
         kname = kernel_choice(None if IN_CHROOT else runner.chroot_dir())
@@ -110,10 +108,10 @@ def main(runner):
         module_dir = runner.build_module(k)
         if not module_dir:
             return _end(runner, t0, None)
-    selftests = [t for t in runner.build_selftests(k) or [] if t[0] in TESTS]
+    b = spec.demo_boot(k.name, o.driver, TESTS, runner.opts, topology=TOPOLOGY)
+    selftests = [t for t in runner.build_selftests(k) or [] if t[0] in b.tests]
     drv, _ = runner.guest_modules(k, o.driver, module_dir)
     initrd = runner.initramfs("initramfs-demo", driver_mods=drv, selftests=selftests)
-    b = spec.demo_boot(k.name, o.driver, TESTS, runner.opts, topology=TOPOLOGY)
     note("booting %s: %s" % (b.tag, b.what))
     out = runner.report(runner.run_boot(b, k.image, initrd, stream=o.verbose))
     _show(out.results)

@@ -393,9 +393,8 @@ def run_diff(runner):
         trace = runner.log(tag + ".trace")
         b = spec.diff_boot(tag, TOPOLOGY, drv, k.name, runner.opts, qemu_extra=[
             a for ev in TRACE_EVENTS for a in ("-trace", "enable=" + ev)] + ["-D", trace])
-        boot_initrd = _iort_prepare(runner, b.hw, image, initrd, tag)
         note("booting %s (%s)" % (tag, b.what))
-        out = runner.report(runner.run_boot(b, image, boot_initrd, stream=o.verbose))
+        out = runner.report(runner.run_boot(b, image, initrd, stream=o.verbose))
         traces[drv] = trace
         names[drv] = op_names(out.selftests.get("smmuv3_scenario", []))
     if set(traces) != set(DRIVERS):
@@ -421,26 +420,6 @@ def run_diff(runner):
         r.add(st, "%s/%s" % (DIFF, name), "; ".join(bad[:6]) +
               (" (+%d more, see diff.txt)" % (len(bad) - 6) if len(bad) > 6 else ""))
     note("differential oracle: %s" % show(runner.log("diff.txt")))
-
-
-class _Tagged:
-    """RUNNER, whose tag() names everything TAG."""
-
-    def __init__(self, runner, tag):
-        self._runner, self._tag = runner, tag
-
-    def tag(self, name):
-        return self._tag
-
-    def __getattr__(self, name):
-        return getattr(self._runner, name)
-
-
-def _iort_prepare(runner, topo, image, initrd, tag):
-    """iort.prepare()'s initramfs (its command line is in the Boot's)."""
-    import iort
-    # iort.prepare() names its files after runner.tag(topo.name): one per driver.
-    return iort.prepare(_Tagged(runner, tag), topo, image, initrd)[0]
 
 
 # -- the self-test -----------------------------------------------------------------

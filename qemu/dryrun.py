@@ -58,6 +58,14 @@ VARIANTS = {
                      "--bench-passthrough", "off", "--bench-boots", "1", "--bench-acpi8", "none",
                      "--bench-trace", "0", "--bench-rounds", "2", "--topology", "acpi2"],
     "bench-dma": ["--bench", "--bench-part", "dma", "--bench-boots", "2", "--memory", "2G"],
+    "bench-rmr": ["--bench", "--bench-part", "drivers", "--bench-cpus", "max",
+                  "--bench-passthrough", "off", "--bench-boots", "1", "--bench-acpi8", "none",
+                  "--bench-trace", "0", "--bench-icount", "0", "--bench-rounds", "2",
+                  "--topology", "acpi2-rmr"],
+    "bench-dpdk": ["--bench", "--bench-part", "drivers", "--bench-cpus", "max",
+                   "--bench-passthrough", "off", "--bench-boots", "1", "--bench-acpi8", "none",
+                   "--bench-trace", "0", "--bench-icount", "0", "--bench-rounds", "2",
+                   "--topology", "acpi2-dpdk"],
     "demo-pt": ["--demo", "--passthrough", "on", "--kernel", "debug", "--driver", "upstream"],
 }
 
@@ -163,7 +171,7 @@ def install():
     stockboot.resolve_modules = lambda names, index, builtin=(): [(n, b"") for n in names]
     stockboot.read_module = lambda p: b""
 
-    def qemu_tables(runner, topo, image, initrd):
+    def qemu_tables(*args):
         raise RuntimeError("dry run: no tables")
     iort.qemu_tables = qemu_tables
     dtb.edited_dtb = lambda runner, argv, edit: "/DTB/edited-%s.dtb" % edit.key()

@@ -5,8 +5,9 @@ with properties added to the SMMUv3 nodes, given to the guest with -dtb.
 QEMU's virt machine describes its arm-smmuv3 with compatible "arm,smmu-v3",
 a 128 KiB reg (register pages 0 and 1), its interrupts and dma-coherent,
 and nothing implementation-specific.  For a topology with `dtb=` edits
-(qemu/topologies.py), qemu/boot.py calls qemu_args() with the QEMU command
-line of the boot:
+(qemu/topologies.py), qemu/run.py's Runner.prepare() calls prepare() with
+the QEMU command line of the boot; it returns the arguments the boot gets
+and the TAG/dtb result, as values:
 
 1. QEMU's own DTB for that command line: the same QEMU run with
    `-M <machine>,dumpdtb=FILE`, which writes the tree it would give the
@@ -18,12 +19,12 @@ line of the boot:
 2. dtc decompiles it (qemu.dts, next to it); every node whose compatible
    list has "arm,smmu-v3" gets the edit's properties; dtc compiles the
    result (edited-<hash of the edit>.dtb).
-3. The boot gets -dtb with that file.
+3. The boot gets -dtb with that file (in its Boot's qemu_extra).
 
-After the boot, check() reads the guest's report (qemu/init.sh's info
+After the boot, check() (called by qemu/results.py) reads the guest's report (qemu/init.sh's info
 sections) for what proves the edit took effect: the properties in the
 guest's /sys/firmware/devicetree, and what each known property makes the
-driver do (PROP_CHECKS).
+driver do (PROP_CHECKS); it returns those results as a list.
 
 Property and register layout facts are from the device-tree binding
 (Documentation/devicetree/bindings/iommu/arm,smmu-v3.yaml) and the SMMUv3
@@ -148,22 +149,20 @@ def edit_dts(dts, props):
     return "\n".join(out) + "\n", edited
 
 
-def qemu_args(runner, tag, topo, argv):
-    """qemu/boot.py's hook: more QEMU arguments for the boot TAG of TOPO,
-    whose command line is ARGV: -dtb with QEMU's DTB edited as TOPO's `dtb`
-    says.  Nothing for topologies without one, nor when the DTB cannot be
-    made (a FAIL result says why; the boot's checks then fail too)."""
+def prepare(runner, tag, topo, argv):
+    """More QEMU arguments for the boot TAG of TOPO, whose command line is
+    ARGV: -dtb with QEMU's DTB edited as TOPO's `dtb` says.  Returns (args,
+    results): nothing for topologies without one; no args when the DTB
+    cannot be made (a FAIL result says why; the boot's checks then fail too)."""
     edit = getattr(topo, "dtb", None)
     if not edit:
-        return []
+        return [], []
     try:
         path = edited_dtb(runner, argv, edit)
     except (ValueError, RuntimeError, OSError) as e:
-        runner.results.add("FAIL", tag + "/dtb", str(e))
-        return []
-    runner.results.add("PASS", tag + "/dtb", "%s: %s on the %s nodes" % (
-        path, ", ".join(edit.smmu_props), SMMU_COMPATIBLE))
-    return ["-dtb", path]
+        return [], [("FAIL", tag + "/dtb", str(e))]
+    return ["-dtb", path], [("PASS", tag + "/dtb", "%s: %s on the %s nodes" % (
+        path, ", ".join(edit.smmu_props), SMMU_COMPATIBLE))]
 
 
 def edited_dtb(runner, argv, edit):
@@ -268,24 +267,25 @@ PROP_CHECKS = {
 }
 
 
-def check(runner, tag, topo, results):
-    """qemu/boot.py's hook after a boot of TOPO: results for what the guest
-    reported of its device tree edits."""
+def check(tag, topo, results):
+    """The results of what the guest reported of TOPO's device tree edits
+    (RESULTS: the boot's result channel): [(status, name, reason)]."""
     edit = getattr(topo, "dtb", None)
     if not edit:
-        return
+        return []
     info = info_sections(results)
-    r = runner.results
+    out = []
     nodes = _smmu_nodes(info)
     for p in edit.smmu_props:
         missing = [n for n, props in nodes.items() if p not in props]
         name = "%s/dtb/%s" % (tag, p)
         if not nodes:
-            r.add("FAIL", name, "the guest reported no SMMUv3 device-tree node")
+            out.append(("FAIL", name, "the guest reported no SMMUv3 device-tree node"))
         elif missing:
-            r.add("FAIL", name, "not in the guest's %s" % ", ".join(missing))
+            out.append(("FAIL", name, "not in the guest's %s" % ", ".join(missing)))
         else:
-            r.add("PASS", name, "in the guest's %s" % ", ".join(sorted(nodes)))
+            out.append(("PASS", name, "in the guest's %s" % ", ".join(sorted(nodes))))
         for cname, fn in PROP_CHECKS.get(p, []):
             ok, why = fn(info, p)
-            r.add("PASS" if ok else "FAIL", "%s/dtb/%s" % (tag, cname), why)
+            out.append(("PASS" if ok else "FAIL", "%s/dtb/%s" % (tag, cname), why))
+    return out

@@ -6,8 +6,9 @@ upgrade (CONFIG_ACPI_TABLE_UPGRADE).
 
 QEMU's virt machine builds an IORT (revision 5, DEN0049E.d) without RMR
 nodes and with root-complex memory-access flags CPM | DACS only.  For a
-topology with `iort=` edits (qemu/topologies.py), qemu/run.py calls
-prepare() before the boot:
+topology with `iort=` edits (qemu/topologies.py), qemu/run.py's
+Runner.prepare() calls prepare() before the boot; it returns the initramfs
+to boot and the TAG/acpi-tables result, as values:
 
 1. QEMU's own tables for that hardware: one short boot whose /init
    (smtest.mode=acpidump, qemu/init.sh) writes /sys/firmware/acpi/tables/
@@ -40,6 +41,7 @@ Linux's include/acpi/actbl2.h), and AML encodings (ACPI 6.5 20.2).
 Also a command, to look at a table: qemu/iort.py IORT.bin [--edit BDF]
 """
 
+import dataclasses
 import hashlib
 import os
 import struct
@@ -359,11 +361,12 @@ def parse_dump(results):
     return {k: bytes.fromhex("".join(v)) for k, v in out.items()}
 
 
-def _cache_key(runner, topo):
-    """The hardware's identity: QEMU's command line (without the per-run
-    paths), the firmware and the QEMU binary."""
-    argv = runner.qemu_argv(topo, "IMAGE", "INITRD", "CMDLINE", "CONSOLE", "RESULTS",
-                            "acpidump")
+def _cache_key(runner, guest, dump):
+    """The hardware's identity: QEMU's command line of the acpidump Boot
+    DUMP (without the per-run paths), the firmware and the QEMU binary."""
+    # Named "acpidump" whatever the boot: its disks' paths are in the key.
+    argv = guest.qemu_argv(runner, dataclasses.replace(dump, tag="acpidump"), "IMAGE", "INITRD",
+                           "CONSOLE", "RESULTS", cmdline="CMDLINE")
     h = hashlib.sha256()
     for a in argv:
         h.update(a.replace(runner.rundir, "RUN").encode() + b"\0")
@@ -375,14 +378,14 @@ def _cache_key(runner, topo):
     return h.hexdigest()[:16]
 
 
-def qemu_tables(runner, topo, image, initrd):
-    """QEMU's own tables for TOPO's hardware: {signature: bytes}."""
+def qemu_tables(runner, guest, dump, image, initrd):
+    """QEMU's own tables for the hardware of the acpidump Boot DUMP:
+    {signature: bytes}.  Booted (GUEST: qemu/boot.py) only when not cached."""
     cache = os.path.join(os.path.dirname(os.path.dirname(runner.rundir)), "acpi",
-                         _cache_key(runner, topo))
+                         _cache_key(runner, guest, dump))
     paths = {s: os.path.join(cache, s + ".bin") for s in DUMP_TABLES}
     if not all(os.path.exists(p) for p in paths.values()):
-        tag = runner.tag(topo.name + "-acpidump")
-        status, _, _, results = runner.boot(tag, topo, image, initrd, ["smtest.mode=acpidump"])
+        status, _, _, results = guest.run(runner, dump, image, initrd)
         got = parse_dump(results)
         missing = [s for s in DUMP_TABLES if not got.get(s)]
         if missing:
@@ -399,16 +402,19 @@ def qemu_tables(runner, topo, image, initrd):
     return out
 
 
-def prepare(runner, topo, image, initrd):
-    """qemu/run.py's hook: (initrd, extra kernel command line) for a boot of
-    TOPO.  Topologies without `iort` edits boot INITRD unchanged."""
-    edit = getattr(topo, "iort", None)
+def prepare(runner, guest, b, dump, image, initrd):
+    """qemu/run.py's hook: (initrd, results) for the Boot B (its command
+    line, edit.guest_cmdline(), is already in B's).  DUMP is the acpidump
+    Boot of B's hardware (spec.acpidump_boot()), GUEST the module that boots
+    it (qemu/boot.py: passed in, so that this file imports no harness).
+    Topologies without `iort` edits boot INITRD unchanged, with no results."""
+    edit = getattr(b.hw, "iort", None)
     if not edit:
         return initrd, []
     from hostenv import note
-    tag = runner.tag(topo.name)
+    tag = b.tag
     try:
-        tables = qemu_tables(runner, topo, image, initrd)
+        tables = qemu_tables(runner, guest, dump, image, initrd)
         iort, done = edit_iort(tables["IORT"], edit)
         upgrades = [("iort", iort)]
         dsdt = None
@@ -419,8 +425,7 @@ def prepare(runner, topo, image, initrd):
                 upgrades.append(("dsdt", dsdt))
     except (ValueError, RuntimeError, OSError) as e:
         # The boot still says what the tables should have had: its tests fail.
-        runner.results.add("FAIL", tag + "/acpi-tables", str(e))
-        return initrd, edit.guest_cmdline()
+        return initrd, [("FAIL", tag + "/acpi-tables", str(e))]
     out = runner.log(os.path.basename(tag) + "-initrd.img")
     with open(initrd, "rb") as f:
         rest = f.read()
@@ -431,8 +436,7 @@ def prepare(runner, topo, image, initrd):
             f.write(data)
     for d in done:
         note("%s: %s" % (tag, d))
-    runner.results.add("PASS", tag + "/acpi-tables", "; ".join(done))
-    return out, edit.guest_cmdline()
+    return out, [("PASS", tag + "/acpi-tables", "; ".join(done))]
 
 
 # --------------------------------------------------------------------------

@@ -8,7 +8,6 @@ import os
 import re
 import threading
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 
 import dtb
 from hostenv import REPO, note, show
@@ -743,7 +742,8 @@ class _Evaluation:
         r = self.results
         tag = self.tag
         plan = self.plan
-        dtb.check(SimpleNamespace(results=r), tag, self.b.hw, results)
+        for t in dtb.check(tag, self.b.hw, results):
+            r.add(*t)
         try:
             with open(results, "rb") as f:
                 lines = f.read().decode("utf-8", "replace").replace("\r", "").splitlines()

@@ -43,6 +43,7 @@ from topologies import (TOPOLOGIES, KERNELS, CHECK_KERNELS, DEFAULT_TOPOLOGIES, 
                         REPEAT_TOPOLOGIES, CHECK_REPEAT, CHECK_JOBS, STOCK, STOCK_DESC)
 import spec  # noqa: E402
 import iort  # noqa: E402
+import dtb  # noqa: E402
 import boot as guest  # noqa: E402
 from builds import Builds  # noqa: E402
 from stockboot import StockBoots  # noqa: E402
@@ -67,9 +68,9 @@ class Runner(Builds, StockBoots, StaticChecks):
     files; what a boot is comes from qemu/spec.py (Boot values), booting one
     from qemu/boot.py, judging it from qemu/results.py."""
 
-    def __init__(self, opts):
+    def __init__(self, opts, results=None):
         self.o = opts
-        self.results = Results()
+        self.results = Results() if results is None else results  # where results go
         self.cross = opts.cross_compile or "aarch64-linux-gnu-"
         self.host_build = bool(opts.kdir) and not IN_CHROOT
         self.host_qemu = bool(opts.qemu) and not IN_CHROOT
@@ -81,7 +82,7 @@ class Runner(Builds, StockBoots, StaticChecks):
         self.prebuilds = {}     # kernel name -> its background kernel.sh (prebuild())
         self.pool = None        # boots several guests at once (start_pool())
         self.jobs = 1           # the pool's size
-        self.pending = []       # [future]: boots drain() evaluates
+        self.pending = []       # [(results of prepare(), future)]: boots drain() evaluates
         self.guests = set()     # the QEMU processes running
 
     # -- bookkeeping --------------------------------------------------------
@@ -155,9 +156,9 @@ class Runner(Builds, StockBoots, StaticChecks):
             kunit = [("smmuv3_kunit", read_module(ko))]
         return drv, kunit
 
-    def run_topologies(self, names, kernel):
-        """Build what the topologies NAMES need on the guest kernel KERNEL and
-        boot them (spec.check_boots())."""
+    def run_topologies(self, kernel, names, boots):
+        """Build what the Boots BOOTS of the topologies NAMES (an entry of
+        spec.check_plan()) need on the guest kernel KERNEL and boot them."""
         k = self.kernel(kernel)
         if not k:
             for n in names:
@@ -178,9 +179,7 @@ class Runner(Builds, StockBoots, StaticChecks):
             return
         initrd = self.initramfs(self.tag("initramfs-" + self.o.driver, k.name), driver_mods=drv,
                                 kunit_mods=kunit, selftests=selftests)
-        repeat = self.o.repeat if k.name == self.o.kernel else 0
-        for b in spec.check_boots(names, k.name, self.o.driver, self.opts,
-                                  repeat=repeat, repeat_only=self.o.repeat_only):
+        for b in boots:
             self.boot_and_evaluate(b, k.image, initrd)
 
     # -- booting --------------------------------------------------------------
@@ -190,17 +189,26 @@ class Runner(Builds, StockBoots, StaticChecks):
         return guest.initramfs(self, name, **contents)
 
     def prepare(self, b, image, initrd):
-        """The initramfs the Boot B boots with: INITRD, or a copy with B's
-        files, upgraded with its topology's ACPI tables (qemu/iort.py)."""
+        """What the Boot B needs before it boots, as values: (B with the
+        QEMU arguments of its topology's device-tree edit (qemu/dtb.py) in
+        qemu_extra, its initramfs, the results of making them).  The
+        initramfs is INITRD, or a copy with B's files and its topology's
+        payload, upgraded with its topology's ACPI tables (qemu/iort.py)."""
         files = list(b.files)
         if b.hw.payload == "dpdk":  # Debian's DPDK, for this topology only
             import dpdk
             files += dpdk.guest_files(self)
         if files:
             initrd = guest.add_files(self, initrd, b.tag + "-initramfs", files)
-        # Its command line is in B's; its files are named after B's kernel.
-        initrd, _ = iort.prepare(_Tagged(self, b.kernel), b.hw, image, initrd)
-        return initrd
+        initrd, pre = iort.prepare(self, guest, b, spec.acpidump_boot(b, self.opts), image,
+                                   initrd)
+        if b.hw.dtb:
+            argv = guest.qemu_argv(self, b, guest.visible(self, image), initrd,
+                                   *guest.console_paths(self, b))
+            args, more = dtb.prepare(self, b.tag, b.hw, argv)
+            b = spec.replace(b, qemu_extra=b.qemu_extra + tuple(args))
+            pre = pre + more
+        return b, initrd, pre
 
     def start_pool(self, jobs):
         """From now on boot_and_evaluate() boots up to JOBS guests at once (a
@@ -214,11 +222,13 @@ class Runner(Builds, StockBoots, StaticChecks):
     def boot_and_evaluate(self, b, image, initrd):
         """Boot B and report its results, now (returns its Outcome) or, with a
         pool, when drain() comes to it (returns None)."""
-        initrd = self.prepare(b, image, initrd)
+        # Prepared here, one at a time (the acpidump boot, the DTB); the
+        # results of that come out with the boot's own.
+        b, initrd, pre = self.prepare(b, image, initrd)
         if self.pool is None:
             note("booting %s (%s)" % (b.tag, b.what))
-            return self.report(self.run_boot(b, image, initrd, stream=self.o.verbose))
-        self.pending.append(self.pool.submit(self._pool_boot, b, image, initrd))
+            return self.report(self._run(pre, b, image, initrd, stream=self.o.verbose))
+        self.pending.append((pre, self.pool.submit(self._pool_boot, b, image, initrd)))
         return None
 
     def _pool_boot(self, b, image, initrd):
@@ -226,8 +236,13 @@ class Runner(Builds, StockBoots, StaticChecks):
         return (b,) + guest.run(self, b, image, initrd)
 
     def run_boot(self, b, image, initrd, stream=False):
-        """Boot B and evaluate it: its Outcome (nothing reported)."""
-        return results.evaluate(b, *guest.run(self, b, image, initrd, stream=stream))
+        """Prepare B (prepare()), boot it and evaluate it: its Outcome, the
+        results of preparing it first (nothing reported)."""
+        b, initrd, pre = self.prepare(b, image, initrd)
+        return self._run(pre, b, image, initrd, stream)
+
+    def _run(self, pre, b, image, initrd, stream=False):
+        return _with(pre, results.evaluate(b, *guest.run(self, b, image, initrd, stream=stream)))
 
     def report(self, outcome):
         """Add the Outcome's results to the run's (printing them); returns it."""
@@ -240,8 +255,8 @@ class Runner(Builds, StockBoots, StaticChecks):
         if self.pool is None:
             return
         try:
-            for job in self.pending:
-                self.report(results.evaluate(*job.result()))
+            for pre, job in self.pending:
+                self.report(_with(pre, results.evaluate(*job.result())))
         finally:
             self.pending = []
             # A no-op when every boot was evaluated.  After an exception: no
@@ -256,36 +271,12 @@ class Runner(Builds, StockBoots, StaticChecks):
         """Kill every QEMU still running (^C, or the runner failing)."""
         guest.kill(self.guests)
 
-    # For qemu/iort.py and qemu/dtb.py: a boot of TOPO as the options say.
 
-    def _plain(self, tag, topo, extra=()):
-        return spec.Boot(tag=tag, kernel=self.o.kernel, driver=self.o.driver,
-                         cmdline=tuple(extra) + self.opts.append,
-                         passthrough=self.opts.passthrough_for(topo.passthrough), verdict=False,
-                         **spec.hardware(topo, self.opts))
-
-    def qemu_argv(self, topo, image, initrd, cmdline, console, results, tag):
-        return guest.qemu_argv(self, self._plain(tag, topo), image, initrd, console, results,
-                               cmdline=cmdline)
-
-    def boot(self, tag, topo, image, initrd, extra):
-        """Boot TOPO once, unjudged: boot.run()'s (status, seconds, console,
-        results)."""
-        return guest.run(self, self._plain(tag, topo, extra), image, initrd)
-
-
-class _Tagged:
-    """RUNNER, its tag() naming things after the guest kernel KERNEL's boots
-    (for qemu/iort.py's files)."""
-
-    def __init__(self, runner, kernel):
-        self._runner, self._kernel = runner, kernel
-
-    def tag(self, name):
-        return self._runner.tag(name, self._kernel)
-
-    def __getattr__(self, name):
-        return getattr(self._runner, name)
+def _with(pre, outcome):
+    """OUTCOME with the results PRE (of preparing its boot) before its own."""
+    if pre:
+        outcome.tests = list(pre) + list(outcome.tests)
+    return outcome
 
 
 def run_steps(runner, o, names, guest, echo_static):
@@ -296,13 +287,17 @@ def run_steps(runner, o, names, guest, echo_static):
         runner.prefetch_stock()
     if guest or "sparse" in o.static:
         runner.kernel()  # first: checkpatch then finds its source tree too
-    if o.check and not o.kdir and runner.kernels.get(o.kernel):
-        for kname in CHECK_KERNELS:
-            if kname != o.kernel and any(n in guest for n in KERNELS[kname].topologies):
-                runner.prebuild(kname)
+    # Which boots run on which guest kernel: spec.check_plan() (the
+    # options' kernel first).
+    plan = spec.check_plan(guest, o.driver, runner.opts)
+    first = plan[:1] if plan and plan[0][0] == o.kernel else []
+    others = plan[len(first):]
+    if others and runner.kernels.get(o.kernel):
+        for kname, _, _ in others:
+            runner.prebuild(kname)
     runner.start_pool(o.jobs)
-    if guest:
-        runner.run_topologies(guest, o.kernel)
+    for kname, todo, boots in first:
+        runner.run_topologies(kname, todo, boots)
     if "checkpatch" in o.static:
         runner.checkpatch(echo=echo_static)
     if "sparse" in o.static:
@@ -315,12 +310,9 @@ def run_steps(runner, o, names, guest, echo_static):
     # in the background (prebuild()), and the stock boots need none of them.
     if STOCK in names:
         runner.run_stock()
-    if o.check and not o.kdir:
-        # The other guest kernels, each with its own topologies.
-        for kname in CHECK_KERNELS:
-            todo = [n for n in KERNELS[kname].topologies if n in guest]
-            if kname != o.kernel and todo:
-                runner.run_topologies(todo, kname)
+    # The other guest kernels, each with its own topologies.
+    for kname, todo, boots in others:
+        runner.run_topologies(kname, todo, boots)
     runner.drain()
     for name, (_, step) in LAST_STEPS.items():
         if name in names:
@@ -438,7 +430,8 @@ def main():
     elif not names and not o.static and not o.build:
         names = list(DEFAULT_TOPOLOGIES)
 
-    runner = Runner(o)
+    # make run prints only the failures of its results (demo.Quiet).
+    runner = Runner(o, results=demo.Quiet() if o.demo else None)
     runner.make_rundir()
     t0 = time.time()
     echo_static = not (o.check or names)

@@ -3,14 +3,15 @@
 the guest CPU and memory, the kernel command line, the tests it must show),
 and the functions that make the boots of make check, make run, make bench,
 the stock kernels and the differential oracle from qemu/topologies.py's
-data.  check_boots() alone decides which tests run where.
+data.  check_plan() and check_boots() alone decide which tests run where,
+on which guest kernels.
 
 Nothing here builds or boots: run.py builds what the boots need and hands
 each Boot to boot.py, whose outcome results.py evaluates against it."""
 
 from dataclasses import dataclass, replace
 
-from topologies import (TOPOLOGIES, KERNELS, SELFTESTS, TEST_TOPOLOGIES, REPEAT_TESTS,
+from topologies import (TOPOLOGIES, KERNELS, CHECK_KERNELS, SELFTESTS, TEST_TOPOLOGIES, REPEAT_TESTS,
                         REPEAT_TOPOLOGIES, STOCK_HW, STOCK_TESTS, STOCK_UNBOUND_NOGROUP,
                         STOCK_FEATURES)
 
@@ -24,8 +25,8 @@ BASE_CMDLINE = ("console=ttyAMA0 panic=-1 deferred_probe_timeout=600 printk.time
                 "printk.devkmsg=on")
 
 # replace(boot, cpu="max", ...): a Boot like another (dataclasses.replace).
-__all__ = ["Boot", "Options", "hardware", "tag_for", "check_boots", "demo_boot", "bench_boot",
-           "stock_boot", "diff_boot", "testtimeout", "replace"]
+__all__ = ["Boot", "Options", "hardware", "tag_for", "check_plan", "check_boots", "demo_boot",
+           "bench_boot", "stock_boot", "diff_boot", "plain_boot", "acpidump_boot", "testtimeout", "replace"]
 
 
 @dataclass(frozen=True)
@@ -37,11 +38,16 @@ class Options:
     append: tuple = ()              # more kernel command line, after the boot's own
     kdir: bool = False              # a kernel tree of the user's (--kdir)
     default_kernel: str = "debug"   # --kernel: boots of another kernel get a tag prefix
+    repeat: int = 0                 # --repeat: quick boots of REPEAT_TOPOLOGIES (default kernel)
+    repeat_only: bool = False       # --repeat-only: those alone (make soak)
+    all_kernels: bool = False       # --check without --kdir: every CHECK_KERNELS kernel
 
     @classmethod
     def of(cls, o):
         return cls(timeout=o.timeout, memory=o.memory, passthrough=o.passthrough,
-                   append=tuple(o.append), kdir=bool(o.kdir), default_kernel=o.kernel)
+                   append=tuple(o.append), kdir=bool(o.kdir), default_kernel=o.kernel,
+                   repeat=o.repeat or 0, repeat_only=bool(o.repeat_only),
+                   all_kernels=bool(getattr(o, "check", False)) and not o.kdir)
 
     def passthrough_for(self, default):
         return {"on": True, "off": False}.get(self.passthrough, default)
@@ -132,6 +138,28 @@ def _chosen(append):
     return tests, kunit
 
 
+def check_plan(names, driver, opts):
+    """Every boot of the topologies NAMES with DRIVER, for each guest kernel
+    that boots some: [(kernel, its topologies, its Boots)], the options'
+    kernel first, with the repeat boots (opts.repeat; only those with
+    opts.repeat_only); then, with opts.all_kernels (make check), each other
+    kernel of CHECK_KERNELS with the topologies of its Kernel.topologies
+    among NAMES (in that order), no repeat boots (none at all with
+    opts.repeat_only)."""
+    plan = []
+    if names:
+        k = opts.default_kernel
+        plan.append((k, list(names), check_boots(names, k, driver, opts, repeat=opts.repeat,
+                                                 repeat_only=opts.repeat_only)))
+    if opts.all_kernels:
+        for kname in CHECK_KERNELS:
+            todo = [n for n in KERNELS[kname].topologies if n in names]
+            if kname != opts.default_kernel and todo:
+                plan.append((kname, todo, check_boots(todo, kname, driver, opts,
+                                                      repeat_only=opts.repeat_only)))
+    return plan
+
+
 def check_boots(names, kernel, driver, opts, repeat=0, repeat_only=False):
     """The boots of topologies NAMES on guest kernel KERNEL with DRIVER:
     each topology's main boot and its parts (Topology.parts), then REPEAT
@@ -196,7 +224,8 @@ def demo_boot(kernel, driver, tests, opts, topology="acpi2"):
     extra.insert(4, "smtest.kunit=0")
     extra.append("smtest.tests=" + ",".join(tests))
     return Boot(tag=topology, kernel=kernel, driver=driver,
-                cmdline=tuple(extra) + opts.append, passthrough=opts.passthrough_for(False),
+                cmdline=tuple(extra + _fw(topo)) + opts.append,
+                passthrough=opts.passthrough_for(False),
                 what="probe, IOMMU groups, disk I/O, " + ", ".join(tests),
                 tests=tuple(tests), features=tuple(KERNELS[kernel].features),
                 **hardware(topo, opts))
@@ -216,7 +245,7 @@ def bench_boot(tag, topology, driver, kernel, args, opts, cpu=None, passthrough=
     own = hw.pop("cpu")
     cpu = own if cpu is None else cpu
     return Boot(tag=tag, kernel=kernel, driver=driver,
-                cmdline=tuple(extra) + opts.append, passthrough=pt, cpu=cpu,
+                cmdline=tuple(extra + _fw(topo)) + opts.append, passthrough=pt, cpu=cpu,
                 verdict=False, qemu_extra=tuple(qemu_extra), **hw,
                 what="driver %s, %s kernel, -cpu %s, passthrough %s%s" % (
                     driver, kernel, cpu, "on" if pt else "off",
@@ -244,7 +273,7 @@ def stock_boot(series, release, builtin, deb, opts, tests=STOCK_TESTS, bench=Non
         release, "its built-in arm-smmu-v3" if builtin else
         "smmuv3.ko from %s, the built-in driver blacklisted" % deb)
     return Boot(tag=tag, kernel="stock-" + series, driver=driver,
-                cmdline=tuple(extra) + opts.append,
+                cmdline=tuple(extra + _fw(topo)) + opts.append,
                 passthrough=opts.passthrough_for(topo.passthrough), what=what,
                 verdict=not bench, tests=tuple(tests), features=tuple(STOCK_FEATURES[series]),
                 **hardware(topo, opts))
@@ -265,3 +294,23 @@ def diff_boot(tag, topology, driver, kernel, opts, qemu_extra=()):
                 passthrough=opts.passthrough_for(topo.passthrough), verdict=False,
                 qemu_extra=tuple(qemu_extra), what="%s, driver %s, traced" % (topo.desc, driver),
                 **hardware(topo, opts))
+
+
+def plain_boot(tag, topology, kernel, driver, opts, cmdline=()):
+    """A boot of TOPOLOGY with the kernel command line CMDLINE (after the
+    topology's firmware's), not judged (qemu/vmm.py's steps)."""
+    topo = TOPOLOGIES[topology]
+    return Boot(tag=tag, kernel=kernel, driver=driver,
+                cmdline=tuple(_fw(topo)) + tuple(cmdline) + opts.append,
+                passthrough=opts.passthrough_for(topo.passthrough), verdict=False,
+                what="%s, driver %s" % (topo.desc, driver), **hardware(topo, opts))
+
+
+def acpidump_boot(b, opts):
+    """The boot that reads QEMU's own ACPI tables for the hardware of the
+    Boot B (qemu/iort.py): its topology's CPU and memory, no firmware
+    command line (the tables are not upgraded yet), not judged."""
+    return Boot(tag=b.tag + "-acpidump", kernel=b.kernel, driver=b.driver,
+                cmdline=("smtest.mode=acpidump",) + opts.append,
+                passthrough=opts.passthrough_for(b.hw.passthrough), verdict=False,
+                what="QEMU's ACPI tables", **hardware(b.hw, opts))

@@ -245,11 +245,17 @@ STOCK_HW = "acpi2"
 # What runs there: no KUnit (stock kernels have none), the selftests that
 # need no iommufd (stock kernels have none either).
 STOCK_TESTS = ["smmuv3_topology", "smmuv3_type1", "smmuv3_dma_api_blk"]
+# make bench's stock part (qemu/bench.py): the benchmark beside type1 only
+# (the one test that makes the shared domain the benchmark measures).
+STOCK_BENCH_TESTS = ["smmuv3_type1"]
 STOCK = "stock"
 STOCK_DESC = ("the smmuv3-dkms package's DKMS builds for the stock Debian arm64 headers of "
               "%s; the stock kernels %s on the acpi2 hardware with those modules (built-in "
               "arm-smmu-v3 blacklisted) and with the built-in driver; VFIO type1 and DMA-API "
               "tests" % (", ".join(STOCK_DKMS_SERIES), " and ".join(STOCK_SERIES)))
+# make run (qemu/demo.py): one boot of this topology with these selftests.
+DEMO_TOPOLOGY = "acpi2"
+DEMO_TESTS = ["smmuv3_topology", "smmuv3_type1", "smmuv3_share"]
 DEFAULT_TOPOLOGIES = ["acpi2", "acpi2-mixed", "acpi2-s2s1", "acpi2-rmr", "dt1", "dt1-page0",
                       "dt1-alias", "acpi8", "acpi2-dpdk"]
 # make check repeats these quick boots (--repeat; make soak does more).

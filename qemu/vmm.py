@@ -48,9 +48,11 @@ SHOW = ("debugfs-vmm", "debugfs-l2", "debugfs-after", "qemu-log-start", "kmemlea
 # (status, seconds, console path, results path); log(name) -> a path in the
 # run directory.
 def harness(driver, memory, timeout, verbose, kmemleak=False):
+    import boot as guest
     import iort
-    from run import Runner, _Tagged
-    from topologies import BUILD_FEATURES, KERNELS, Kernel, TOPOLOGIES
+    import spec
+    from run import Runner
+    from topologies import BUILD_FEATURES, KERNELS, Kernel
 
     kname = "base"
     if kmemleak:  # the base kernel with kmemleak (qemu/config/vmmleak.config)
@@ -74,11 +76,15 @@ def harness(driver, memory, timeout, verbose, kmemleak=False):
         if not module_dir:
             raise SystemExit("vmm: smmuv3.ko did not build: %s" % runner.results)
     drv, _ = runner.guest_modules(k, driver, module_dir)
-    topo = TOPOLOGIES[TOPOLOGY]
     image = k.image
     initrd = runner.initramfs("initramfs-vmm-" + driver, driver_mods=drv)
-    # The CANWBS upgrade; its files named after the kernel's boots.
-    base_initrd, fw_extra = iort.prepare(_Tagged(runner, kname), topo, image, initrd)
+    # The CANWBS upgrade, made once for all the steps (its command line is
+    # in each step's Boot).
+    b = spec.plain_boot(runner.tag(TOPOLOGY, kname), TOPOLOGY, kname, driver, runner.opts)
+    base_initrd, res = iort.prepare(runner, guest, b, spec.acpidump_boot(b, runner.opts),
+                                    image, initrd)
+    for t in res:
+        runner.results.add(*t)
 
     def boot(tag, payload, cmdline):
         out = runner.log(tag + "-initrd.img")
@@ -86,7 +92,8 @@ def harness(driver, memory, timeout, verbose, kmemleak=False):
             for p in (base_initrd, payload):  # the payload's /init wins
                 with open(p, "rb") as g:
                     f.write(g.read())
-        return runner.boot(tag, topo, image, out, fw_extra + cmdline)
+        return guest.run(runner, spec.plain_boot(tag, TOPOLOGY, kname, driver, runner.opts,
+                                                 cmdline), image, out)
 
     return boot, runner.log
 # ---------------------------------------------------------------------------
