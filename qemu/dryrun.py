@@ -108,7 +108,7 @@ def install():
         d = os.path.join(TMP, "out", k.kname, what)
         if what == "selftests":
             os.makedirs(os.path.join(d, "bench"), exist_ok=True)
-            for n in ("smmuv3_bench", "dma_map_benchmark", "dma_map_bench.sh"):
+            for n in ("smmuv3_bench", "smmuv3_ptmem", "dma_map_benchmark", "dma_map_bench.sh"):
                 open(os.path.join(d, "bench", n), "w").close()
         return d
     R.outdir = outdir
