@@ -844,7 +844,8 @@ def main(runner, topology):
                                         topology)
     if o.bench_part in ("all", "ptmem"):
         ptprog = os.path.join(runner.outdir(k, "selftests"), "bench", bench_ptmem.PTMEM_PROG)
-        table += [""] + bench_ptmem.run(runner, k, module_dir, ptprog)
+        table += [""] + bench_ptmem.run(runner, k, module_dir, ptprog,
+                                        topology if o.topology else None)
     if o.bench_part in ("all", "stock"):
         table += [""] + stock_bench(runner, k, prog)
     with open(runner.log("bench.txt"), "w") as f:

@@ -4,8 +4,8 @@ what one VM's IOAS costs in IOMMU page tables, our driver and upstream's
 side by side, with its devices behind 1, 2, 4 and 8 SMMU instances.
 
 One boot per driver of PTMEM_TOPOLOGY (acpi8: an edu behind each of eight
-instances) runs selftests/bench/smmuv3_ptmem: PTMEM_MIB MiB of IOVA space
-mapped in an IOAS (IOMMU_IOAS_MAP) or a VFIO type1 container
+instances), or of the topology given with --topology, runs
+selftests/bench/smmuv3_ptmem: PTMEM_MIB MiB of IOVA space mapped in an IOAS (IOMMU_IOAS_MAP) or a VFIO type1 container
 (VFIO_IOMMU_MAP_DMA), once as 4 KiB pages and once as 2 MiB blocks, then
 the edus attached one by one; after each attach, the change of the
 kernel's SecPageTables (/proc/meminfo; io-pgtable-arm's pages, counted by
@@ -34,9 +34,9 @@ APIS = (("iommufd", "IOMMU_IOAS_MAP, devices attached to the IOAS"),
 LAYOUTS = (("4k", "4 KiB pages"), ("2m", "2 MiB blocks"))
 
 
-def boots(runner, k, module_dir, prog):
-    """One boot of smmuv3_ptmem per driver, of guest kernel K.  Returns
-    {driver: figures} of the good boots."""
+def boots(runner, k, module_dir, prog, topology):
+    """One boot of smmuv3_ptmem per driver on TOPOLOGY, of guest kernel K.
+    Returns {driver: figures} of the good boots."""
     o = runner.o
     out = {}
     for d in bench.DRIVERS:
@@ -45,10 +45,10 @@ def boots(runner, k, module_dir, prog):
                                   files=[("/bench/" + PTMEM_PROG, prog)])
         # A boot that met the probe race is replaced once.
         for i in range(2):
-            tag = "bench-ptmem-%s-%s%s" % (PTMEM_TOPOLOGY, d, "-%d" % (i + 1) if i else "")
+            tag = "bench-ptmem-%s-%s%s" % (topology, d, "-%d" % (i + 1) if i else "")
             # Identity default domains: no block I/O allocates page tables
             # while the program counts them.
-            b = spec.bench_boot(tag, PTMEM_TOPOLOGY, d, o.kernel,
+            b = spec.bench_boot(tag, topology, d, o.kernel,
                                 ["--size-mib", str(PTMEM_MIB)], runner.opts, passthrough=True,
                                 prog=PTMEM_PROG)
             figs, race = bench.bench_boot(runner, b, k.image, initrd)
@@ -69,8 +69,8 @@ def _kib(v):
     return "{:,}".format(int(v)) if v is not None else "-"
 
 
-def report(res):
-    """The table (markdown lines) of boots()'s figures RES."""
+def report(res, topology):
+    """The table (markdown lines) of boots()'s figures RES, made on TOPOLOGY."""
     rows = {d: _rows(res.get(d, [])) for d in bench.DRIVERS}
     n = max([k[3] for r in rows.values() for k in r if k[2] == "attached"] or [0])
     shown = [i for i in SHOWN if i <= n] + ([n] if n and n not in SHOWN else [])
@@ -78,7 +78,7 @@ def report(res):
              "mapped, %s, one boot per driver: the change of SecPageTables (/proc/meminfo) "
              "since before the mapping, KiB, with an edu behind each of the first N "
              "instances attached (HWPTs: the distinct HWPTs iommufd gave the devices; "
-             "domains: new paging domains in our debugfs)" % (PTMEM_MIB, PTMEM_TOPOLOGY), "",
+             "domains: new paging domains in our debugfs)" % (PTMEM_MIB, topology), "",
              "| interface | mapped as | N instances | ours: KiB | upstream: KiB | "
              "upstream / ours | ours: HWPTs, domains | upstream: HWPTs |",
              "|---|---|---|---|---|---|---|---|"]
@@ -117,6 +117,8 @@ def report(res):
     return lines
 
 
-def run(runner, k, module_dir, prog):
-    """The part: boots, then the table's lines."""
-    return report(boots(runner, k, module_dir, prog))
+def run(runner, k, module_dir, prog, topology=None):
+    """The part, on TOPOLOGY (default PTMEM_TOPOLOGY): boots, then the table's
+    lines."""
+    topology = topology or PTMEM_TOPOLOGY
+    return report(boots(runner, k, module_dir, prog, topology), topology)
