@@ -5,20 +5,23 @@ side by side, with its devices behind 1, 2, 4 and 8 SMMU instances.
 
 One boot per driver of PTMEM_TOPOLOGY (acpi8: an edu behind each of eight
 instances), or of the topology given with --topology, runs
-selftests/bench/smmuv3_ptmem: PTMEM_MIB MiB of IOVA space mapped in an IOAS (IOMMU_IOAS_MAP) or a VFIO type1 container
-(VFIO_IOMMU_MAP_DMA), once as 4 KiB pages and once as 2 MiB blocks, then
-the edus attached one by one; after each attach, the change of the
-kernel's SecPageTables (/proc/meminfo; io-pgtable-arm's pages, counted by
-the kernel's iommu_alloc_pages_node_sz()) since before the mapping.  With a
-driver that attaches every device to the first HWPT (domain), that is one
-page table whatever the number of instances; with one that refuses a second
+selftests/bench/smmuv3_ptmem: PTMEM_MIB MiB of IOVA space mapped in an IOAS
+(IOMMU_IOAS_MAP) or a VFIO type1 container (VFIO_IOMMU_MAP_DMA), once as
+4 KiB pages and once as 2 MiB blocks, then the edus attached one by one;
+after each attach, the change of the kernel's SecPageTables (/proc/meminfo;
+io-pgtable-arm's pages, counted by the kernel's
+iommu_alloc_pages_node_sz()) since before the mapping.  With a driver that
+attaches every device to the first HWPT (domain), that is one page table
+whatever the number of instances; with one that refuses a second
 instance's device, iommufd (or type1) makes another HWPT (domain) for it
-and maps everything into it again.  The figures are the kernel's own
-counts, the same from boot to boot: one boot per driver, no rounds; the
-default domains are identity (iommu.passthrough=1), so that no block I/O
-allocates page tables while the program counts them.  The
-program fails the run only if the first attach did not move SecPageTables
-(a measurement that sees no page table); the sizes are not asserted.
+and maps everything into it again.
+
+The figures are the kernel's own counts, the same from boot to boot: one
+boot per driver, no rounds.  The default domains are identity
+(iommu.passthrough=1), so that no block I/O allocates page tables while the
+program counts them.  The program fails the run only if the first attach
+did not move SecPageTables (a measurement that sees no page table); the
+sizes are not asserted.
 """
 
 import bench
