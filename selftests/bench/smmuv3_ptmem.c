@@ -21,8 +21,8 @@
  * unmapped (every device still attached) and the counters read again, and
  * once more after every device left.
  *   layout 4k  a 1 MiB buffer of ordinary pages, mapped again and again:
- *              no 2 MiB of it are physically contiguous, so every page is
- *              a 4 KiB entry (512 last-level tables per GiB);
+ *              smaller than a 2 MiB block, it cannot be mapped by one, so
+ *              every page is a 4 KiB entry (512 last-level tables per GiB);
  *   layout 2m  one 2 MiB huge page (hugetlb), mapped again and again at
  *              2 MiB-aligned IOVAs: every piece is a 2 MiB block entry.
  * The memory behind the IOVAs is the same few pages (the figures depend on
