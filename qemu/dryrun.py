@@ -58,6 +58,7 @@ VARIANTS = {
                      "--bench-passthrough", "off", "--bench-boots", "1", "--bench-acpi8", "none",
                      "--bench-trace", "0", "--bench-rounds", "2", "--topology", "acpi2"],
     "bench-dma": ["--bench", "--bench-part", "dma", "--bench-boots", "2", "--memory", "2G"],
+    "bench-ptmem": ["--bench", "--bench-part", "ptmem", "--topology", "acpi2"],
     "bench-rmr": ["--bench", "--bench-part", "drivers", "--bench-cpus", "max",
                   "--bench-passthrough", "off", "--bench-boots", "1", "--bench-acpi8", "none",
                   "--bench-trace", "0", "--bench-icount", "0", "--bench-rounds", "2",
