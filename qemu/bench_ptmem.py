@@ -83,12 +83,13 @@ def report(res, topology):
              "instances attached (HWPTs: the distinct HWPTs iommufd gave the devices; "
              "domains: new paging domains in our debugfs)" % (PTMEM_MIB, topology), "",
              "| interface | mapped as | N instances | ours: KiB | upstream: KiB | "
-             "upstream / ours | ours: HWPTs, domains | upstream: HWPTs |",
+             "upstream / ours | HWPTs: ours / upstream | ours: new domains in debugfs |",
              "|---|---|---|---|---|---|---|---|"]
     differ = []
     for api, api_label in APIS:
         for lay, lay_label in LAYOUTS:
-            steps = [("attached", i, "%d" % i) for i in shown]
+            steps = [("mapped", 0, "none, mapped before any attach")]
+            steps += [("attached", i, "%d" % i) for i in shown]
             steps += [("unmapped", n, "%d, after the unmap" % n),
                       ("released", 0, "none, after all left")]
             for step, i, label in steps:
@@ -102,12 +103,11 @@ def report(res, topology):
                         differ.append("%s %s %s %s %s" % (d, api, lay, step, i))
                 ratio = ("%.2f" % (v["upstream"] / v["ours"]) if v["ours"] and
                          v["upstream"] is not None else "-")
-                ours = kv["ours"] or {}
-                own = ", ".join(x for x in (ours.get("hwpts"), ours.get("domains")) if x)
-                up = (kv["upstream"] or {}).get("hwpts")
+                hw = [(kv[d] or {}).get("hwpts") or "-" for d in bench.DRIVERS]
                 lines.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
                     api_label, lay_label, label, _kib(v["ours"]), _kib(v["upstream"]), ratio,
-                    own or "-", up or "-"))
+                    "-" if hw == ["-", "-"] else " / ".join(hw),
+                    (kv["ours"] or {}).get("domains", "-")))
     lines += ["", "Each HWPT or domain has its own io-pgtable-arm page table holding every "
               "mapping; a page table for 1 GiB of 4 KiB pages is 512 last-level tables "
               "(2 MiB) and a few upper ones, for 2 MiB blocks only the upper ones.  Unmapping "
