@@ -76,6 +76,9 @@ driver in a strict (DMA) and a flush-queue (DMA-FQ) group, single mode (one
 page per map) and scatter-gather mode (8 one-page entries), 1 and 2 kernel
 threads: the average map and unmap latencies, the median of the boots.
 
+Then the page-table memory one IOAS costs with its devices behind 1, 2,
+4 and 8 instances (qemu/bench_ptmem.py).
+
 Nothing here asserts a figure: a boot or the program failing fails the run,
 the figures are printed (and written to bench.txt in the run's log dir).
 """
@@ -86,6 +89,7 @@ import re
 import subprocess
 import time
 
+import bench_ptmem
 import results
 import spec
 import topologies
@@ -838,6 +842,10 @@ def main(runner, topology):
                            ("/bench/dma_map_bench.sh", script)])
             table += [""] + dma_map_report(dma_map_bench(runner, topology, k.image, initrds),
                                         topology)
+    if o.bench_part in ("all", "ptmem"):
+        ptprog = os.path.join(runner.outdir(k, "selftests"), "bench", bench_ptmem.PTMEM_PROG)
+        table += [""] + bench_ptmem.run(runner, k, module_dir, ptprog,
+                                        topology if o.topology else None)
     if o.bench_part in ("all", "stock"):
         table += [""] + stock_bench(runner, k, prog)
     with open(runner.log("bench.txt"), "w") as f:

@@ -58,6 +58,7 @@ VARIANTS = {
                      "--bench-passthrough", "off", "--bench-boots", "1", "--bench-acpi8", "none",
                      "--bench-trace", "0", "--bench-rounds", "2", "--topology", "acpi2"],
     "bench-dma": ["--bench", "--bench-part", "dma", "--bench-boots", "2", "--memory", "2G"],
+    "bench-ptmem": ["--bench", "--bench-part", "ptmem", "--topology", "acpi2"],
     "bench-rmr": ["--bench", "--bench-part", "drivers", "--bench-cpus", "max",
                   "--bench-passthrough", "off", "--bench-boots", "1", "--bench-acpi8", "none",
                   "--bench-trace", "0", "--bench-icount", "0", "--bench-rounds", "2",
@@ -108,7 +109,7 @@ def install():
         d = os.path.join(TMP, "out", k.kname, what)
         if what == "selftests":
             os.makedirs(os.path.join(d, "bench"), exist_ok=True)
-            for n in ("smmuv3_bench", "dma_map_benchmark", "dma_map_bench.sh"):
+            for n in ("smmuv3_bench", "smmuv3_ptmem", "dma_map_benchmark", "dma_map_bench.sh"):
                 open(os.path.join(d, "bench", n), "w").close()
         return d
     R.outdir = outdir

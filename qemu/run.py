@@ -373,9 +373,11 @@ def main():
     ap.add_argument("--bench-rounds", type=int, default=10, metavar="R",
                     help="--bench: rounds per timed figure and boot (default: 10; many "
                     "short rounds tell the rounds slowed by the host from the quiet ones)")
-    ap.add_argument("--bench-part", choices=("all", "drivers", "dma", "stock"), default="all",
+    ap.add_argument("--bench-part", choices=("all", "drivers", "dma", "ptmem", "stock"),
+                    default="all",
                     help="--bench: drivers (ours and upstream on the guest kernel), dma (the "
-                    "kernel's dma_map_benchmark with both drivers), stock (the "
+                    "kernel's dma_map_benchmark with both drivers), ptmem (the page-table "
+                    "memory of one IOAS, qemu/bench_ptmem.py), stock (the "
                     "newest stock Debian kernel with smmuv3.ko from DKMS and with its built-in "
                     "driver), or all (default)")
     ap.add_argument("--bench-unmaps", type=int, default=256, metavar="K",
