@@ -90,8 +90,12 @@ import subprocess
 import time
 
 import bench_ptmem
+import boot as guest
+import builds
+import pipeline
 import results
 import spec
+import stockboot
 import topologies
 from hostenv import in_chroot, note, show
 
@@ -459,11 +463,11 @@ STOCK_DRIVERS = (("dkms", "smmuv3.ko (DKMS)"), ("builtin", "built-in arm-smmu-v3
 
 def stock_bench(runner, k, prog):
     """The stock kernel with both drivers.  Returns the table's lines."""
-    o = runner.o
+    o = runner.s.o
     r = runner.results
     series = topologies.STOCK_SERIES[-1]
-    log = runner.log("build-stock.log")
-    releases, kos, deb = runner.prepare_stock(log)
+    log = runner.s.log("build-stock.log")
+    releases, kos, deb = stockboot.prepare_stock(runner.s, r, log)
     rel = releases.get(series)
     if not rel:
         return ["stock %s: no headers (see %s)" % (series, show(log))]
@@ -471,8 +475,8 @@ def stock_bench(runner, k, prog):
     selftests = [x for x in (runner.build_selftests(k) or []) if x[0] in tests]
     selftests.append(("smmuv3_bench", prog))
     args = ["--phase", "blk", "--seconds", str(o.bench_seconds), "--rounds", str(o.bench_rounds)]
-    outs = runner.boot_stock(series, rel, kos.get(rel), deb, selftests, log,
-                             tests=tests, bench=args)
+    outs = stockboot.boot_stock(runner.s, r, pipeline.Queue(runner.s, runner.report), series,
+                                rel, kos.get(rel), deb, selftests, log, tests=tests, bench=args)
     res = {}
     for key, _ in STOCK_DRIVERS:
         out = next((x for x in outs if x and ("-builtin" in x.boot.tag) == (key == "builtin")),
@@ -523,7 +527,8 @@ def _race_warning(test, console):
 
 
 def bench_boot(runner, b, image, initrd):
-    """The benchmark boot B (spec.bench_boot()) of kernel IMAGE.  Returns (figures, race):
+    """The benchmark boot B (spec.bench_boot()) of kernel IMAGE (RUNNER:
+    run.py's, its session and results).  Returns (figures, race):
     figures None when the boot failed (its failures are in runner.results)
     or met the probe race (RACE names the devices; nothing is added to the
     results but a SKIP)."""
@@ -533,7 +538,7 @@ def bench_boot(runner, b, image, initrd):
                 "smmuv3_bench")
     note("booting %s (%s)" % (b.topology, b.what))
     # Evaluated apart: a probe race is reported, not failed.
-    out = runner.run_boot(b, image, initrd, stream=runner.o.verbose)
+    out = pipeline.run_boot(runner.s, b, image, initrd, stream=runner.s.o.verbose)
     con, rs = out.console, out.results
     fails = [t for t in out.tests if t[0] == "FAIL"]
     race = [t[1] for t in fails if RACE_CHECK_RE.search(t[1]) or _race_warning(t, con)]
@@ -562,7 +567,7 @@ def bench_boot(runner, b, image, initrd):
 def grid(runner, topology, image, initrds):
     """The timed boots of kernel IMAGE with INITRDS {driver: initramfs}.  Returns the cells
     for grid_report()."""
-    o = runner.o
+    o = runner.s.o
     cpus = [c for c in o.bench_cpus.split(",") if c]
     pts = [{"on": True, "off": False}[p] for p in o.bench_passthrough.split(",") if p]
     setups = [(c, p) for p in pts for c in cpus]
@@ -588,7 +593,7 @@ def grid(runner, topology, image, initrds):
                     tries[d] += 1
                     tag = "bench-%s-%s-pt%s-%s-%d" % (topo, cpu, "on" if pt else "off", d,
                                                       tries[d])
-                    b = spec.bench_boot(tag, topo, d, o.kernel, args, runner.opts, cpu=cpu,
+                    b = spec.bench_boot(tag, topo, d, o.kernel, args, runner.s.opts, cpu=cpu,
                                         passthrough=pt)
                     figs, _ = bench_boot(runner, b, image, initrds[d])
                     if figs:
@@ -600,7 +605,7 @@ def grid(runner, topology, image, initrds):
 def traced(runner, topology, image, initrds):
     """One traced boot per driver, of kernel IMAGE with INITRDS {driver: initramfs}.  Returns
     ({driver: (per_inst, unmaps)}, cpu, passthrough)."""
-    o = runner.o
+    o = runner.s.o
     r = runner.results
     out = {}
     args = ["--phase", "count", "--unmaps", str(o.bench_unmaps)]
@@ -608,16 +613,16 @@ def traced(runner, topology, image, initrds):
     pt = o.bench_passthrough.split(",")[0]
     for d in DRIVERS:
         tag = "bench-%s-%s-trace" % (topology, d)
-        tracefile = runner.log(tag + ".trace")
+        tracefile = runner.s.log(tag + ".trace")
         trace = [a for ev in TRACE_EVENTS for a in ("-trace", "enable=" + ev)]
-        b = spec.bench_boot(tag, topology, d, o.kernel, args, runner.opts, cpu=cpu,
+        b = spec.bench_boot(tag, topology, d, o.kernel, args, runner.s.opts, cpu=cpu,
                             passthrough={"on": True, "off": False}[pt],
                             qemu_extra=trace + ["-D", tracefile])
         figs, race = bench_boot(runner, b, image, initrds[d])
         try:
             if figs:
-                out[d] = parse_trace(tracefile, figs, runner.log(tag + ".window"),
-                                     runner.log(tag + ".smmu"))
+                out[d] = parse_trace(tracefile, figs, runner.s.log(tag + ".window"),
+                                     runner.s.log(tag + ".smmu"))
                 r.add("PASS", "%s/trace" % tag)
         except (OSError, ValueError, KeyError, AttributeError) as e:
             r.add("FAIL", "%s/trace" % tag, "reading %s: %s" % (show(tracefile), e))
@@ -627,7 +632,7 @@ def traced(runner, topology, image, initrds):
                 note("%s: %.0f MB of trace read, the counted windows kept in %s, "
                      "the SMMU events of the boot in %s" % (
                          tag, os.path.getsize(tracefile) / 1e6,
-                         show(runner.log(tag + ".window")), show(runner.log(tag + ".smmu"))))
+                         show(runner.s.log(tag + ".window")), show(runner.s.log(tag + ".smmu"))))
                 os.unlink(tracefile)
     return out, cpu, pt
 
@@ -647,7 +652,7 @@ def icounted(runner, topology, image, initrds):
     """The timed phase, with --second-hwpt, once per driver on the instruction clock, of
     kernel IMAGE with INITRDS {driver: initramfs}.  A boot that met the probe race is
     replaced once.  Returns ({driver: figures}, cpu, passthrough)."""
-    o = runner.o
+    o = runner.s.o
     out = {}
     args = ["--phase", "map", "--seconds", str(o.bench_seconds),
             "--rounds", str(ICOUNT_ROUNDS), "--second-hwpt"]
@@ -656,7 +661,7 @@ def icounted(runner, topology, image, initrds):
     for d in DRIVERS:
         for i in range(2):
             tag = "bench-%s-%s-icount%s" % (topology, d, "-%d" % (i + 1) if i else "")
-            b = spec.bench_boot(tag, topology, d, o.kernel, args, runner.opts, cpu=cpu,
+            b = spec.bench_boot(tag, topology, d, o.kernel, args, runner.s.opts, cpu=cpu,
                                 passthrough={"on": True, "off": False}[pt],
                                 qemu_extra=ICOUNT_ARGS)
             figs, race = bench_boot(runner, b, image, initrds[d])
@@ -714,13 +719,13 @@ DMA_MAP_KEYS = (("map_us", "us per map"), ("unmap_us", "us per unmap"))
 def dma_map_bench(runner, topology, image, initrds):
     """The kernel's DMA benchmark, --bench-boots boots per driver,
     alternated.  Returns {driver: [figures of each good boot]}."""
-    o = runner.o
+    o = runner.s.o
     out = {d: [] for d in DRIVERS}
     for i in range(o.bench_boots):
         for d in (DRIVERS if i % 2 == 0 else DRIVERS[::-1]):
             tag = "bench-dma-%s-%s-%d" % (topology, d, i + 1)
             b = spec.bench_boot(tag, topology, d, o.kernel, [str(DMA_MAP_SECONDS)],
-                                runner.opts, prog="dma_map_bench.sh")
+                                runner.s.opts, prog="dma_map_bench.sh")
             figs, _ = bench_boot(runner, b, image, initrds[d])
             if figs:
                 out[d].append(figs)
@@ -763,8 +768,8 @@ def dma_map_report(res, topology):
 
 def qemu_version(runner):
     """QEMU's version, as "QEMU x.y.z", or None."""
-    argv = [runner.o.qemu or "qemu-system-aarch64", "--version"]
-    if not runner.host_qemu:
+    argv = [runner.s.o.qemu or "qemu-system-aarch64", "--version"]
+    if not runner.s.host_qemu:
         argv = in_chroot(argv)
     try:
         out = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
@@ -777,7 +782,7 @@ def qemu_version(runner):
 
 def main(runner, topology):
     """Boot, collect, print.  Returns the process exit status."""
-    o = runner.o
+    o = runner.s.o
     r = runner.results
     k = runner.kernel()
     if not k:
@@ -785,7 +790,7 @@ def main(runner, topology):
         return 1
     module_dir = runner.build_module(k)
     selftests = runner.build_selftests(k)
-    prog = os.path.join(runner.outdir(k, "selftests"), "bench", "smmuv3_bench")
+    prog = os.path.join(builds.outdir(k, "selftests"), "bench", "smmuv3_bench")
     if not module_dir or not selftests or not os.path.exists(prog):
         r.add("FAIL", "bench/build", "the module or the benchmark did not build")
         print(r.summary())
@@ -794,9 +799,9 @@ def main(runner, topology):
     if o.bench_part in ("all", "drivers"):
         initrds = {}
         for driver in DRIVERS:
-            drv, _ = runner.guest_modules(k, driver, module_dir)
-            initrds[driver] = runner.initramfs(
-                "initramfs-bench-" + driver, driver_mods=drv,
+            drv, _ = builds.guest_modules(k, driver, module_dir)
+            initrds[driver] = guest.initramfs(
+                runner.s, "initramfs-bench-" + driver, driver_mods=drv,
                 files=[("/bench/smmuv3_bench", prog)])
         cells = grid(runner, topology, k.image, initrds)
         counts, cpu, pt = (traced(runner, topology, k.image, initrds) if o.bench_trace
@@ -827,30 +832,30 @@ def main(runner, topology):
                           o.bench_unmaps, topology, cpu, pt), ""]
             table += counts_report(counts)
     if o.bench_part in ("all", "dma"):
-        dmaprog = os.path.join(runner.outdir(k, "selftests"), "bench", "dma_map_benchmark")
-        script = os.path.join(runner.outdir(k, "selftests"), "bench", "dma_map_bench.sh")
+        dmaprog = os.path.join(builds.outdir(k, "selftests"), "bench", "dma_map_benchmark")
+        script = os.path.join(builds.outdir(k, "selftests"), "bench", "dma_map_bench.sh")
         if not os.path.exists(dmaprog) or not os.path.exists(script):
             r.add("FAIL", "bench/dma_map_benchmark", "tools/dma/dma_map_benchmark or its "
                   "script did not build (the %s kernel's source has none?)" % o.kernel)
         else:
             initrds = {}
             for driver in DRIVERS:
-                drv, _ = runner.guest_modules(k, driver, module_dir)
-                initrds[driver] = runner.initramfs(
-                    "initramfs-bench-dma-" + driver, driver_mods=drv,
+                drv, _ = builds.guest_modules(k, driver, module_dir)
+                initrds[driver] = guest.initramfs(
+                    runner.s, "initramfs-bench-dma-" + driver, driver_mods=drv,
                     files=[("/bench/dma_map_benchmark", dmaprog),
                            ("/bench/dma_map_bench.sh", script)])
             table += [""] + dma_map_report(dma_map_bench(runner, topology, k.image, initrds),
                                         topology)
     if o.bench_part in ("all", "ptmem"):
-        ptprog = os.path.join(runner.outdir(k, "selftests"), "bench", bench_ptmem.PTMEM_PROG)
-        table += [""] + bench_ptmem.run(runner, k, module_dir, ptprog,
+        ptprog = os.path.join(builds.outdir(k, "selftests"), "bench", bench_ptmem.PTMEM_PROG)
+        table += [""] + bench_ptmem.run(runner, k, module_dir, ptprog, bench_boot,
                                         topology if o.topology else None)
     if o.bench_part in ("all", "stock"):
         table += [""] + stock_bench(runner, k, prog)
-    with open(runner.log("bench.txt"), "w") as f:
+    with open(runner.s.log("bench.txt"), "w") as f:
         f.write("\n".join(table) + "\n")
     print("\n".join(table))
-    note("figures also in %s" % show(runner.log("bench.txt")))
-    print(r.write(runner.log("summary.txt")))
+    note("figures also in %s" % show(runner.s.log("bench.txt")))
+    print(r.write(runner.s.log("summary.txt")))
     return 1 if r.count("FAIL") else 0

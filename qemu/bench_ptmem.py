@@ -24,12 +24,14 @@ did not move SecPageTables (a measurement that sees no page table); the
 sizes are not asserted.
 """
 
-import bench
+import boot as guest
+import builds
 import spec
 
 PTMEM_TOPOLOGY = "acpi8"
 PTMEM_MIB = 1024
 PTMEM_PROG = "smmuv3_ptmem"
+DRIVERS = ("ours", "upstream")
 # Rows of the table: these numbers of instances (those the topology has).
 SHOWN = (1, 2, 4, 8)
 APIS = (("iommufd", "IOMMU_IOAS_MAP, devices attached to the IOAS"),
@@ -37,24 +39,24 @@ APIS = (("iommufd", "IOMMU_IOAS_MAP, devices attached to the IOAS"),
 LAYOUTS = (("4k", "4 KiB pages"), ("2m", "2 MiB blocks"))
 
 
-def boots(runner, k, module_dir, prog, topology):
+def boots(runner, k, module_dir, prog, topology, bench_boot):
     """One boot of smmuv3_ptmem per driver on TOPOLOGY, of guest kernel K.
     Returns {driver: figures} of the good boots."""
-    o = runner.o
+    o = runner.s.o
     out = {}
-    for d in bench.DRIVERS:
-        drv, _ = runner.guest_modules(k, d, module_dir)
-        initrd = runner.initramfs("initramfs-bench-ptmem-" + d, driver_mods=drv,
-                                  files=[("/bench/" + PTMEM_PROG, prog)])
+    for d in DRIVERS:
+        drv, _ = builds.guest_modules(k, d, module_dir)
+        initrd = guest.initramfs(runner.s, "initramfs-bench-ptmem-" + d, driver_mods=drv,
+                                 files=[("/bench/" + PTMEM_PROG, prog)])
         # A boot that met the probe race is replaced once.
         for i in range(2):
             tag = "bench-ptmem-%s-%s%s" % (topology, d, "-%d" % (i + 1) if i else "")
             # Identity default domains: no block I/O allocates page tables
             # while the program counts them.
             b = spec.bench_boot(tag, topology, d, o.kernel,
-                                ["--size-mib", str(PTMEM_MIB)], runner.opts, passthrough=True,
+                                ["--size-mib", str(PTMEM_MIB)], runner.s.opts, passthrough=True,
                                 prog=PTMEM_PROG)
-            figs, race = bench.bench_boot(runner, b, k.image, initrd)
+            figs, race = bench_boot(runner, b, k.image, initrd)
             if figs:
                 out[d] = figs
             if not race:
@@ -74,7 +76,7 @@ def _kib(v):
 
 def report(res, topology):
     """The table (markdown lines) of boots()'s figures RES, made on TOPOLOGY."""
-    rows = {d: _rows(res.get(d, [])) for d in bench.DRIVERS}
+    rows = {d: _rows(res.get(d, [])) for d in DRIVERS}
     n = max([k[3] for r in rows.values() for k in r if k[2] == "attached"] or [0])
     shown = [i for i in SHOWN if i <= n] + ([n] if n and n not in SHOWN else [])
     lines = ["Page-table memory of one IOAS (or type1 container) with %d MiB of IOVA space "
@@ -93,17 +95,17 @@ def report(res, topology):
             steps += [("unmapped", n, "%d, after the unmap" % n),
                       ("released", 0, "none, after all left")]
             for step, i, label in steps:
-                kv = {d: rows[d].get((api, lay, step, i)) for d in bench.DRIVERS}
+                kv = {d: rows[d].get((api, lay, step, i)) for d in DRIVERS}
                 if not any(kv.values()):
                     continue
                 v = {d: int(kv[d]["sec_kib"]) if kv[d] and "sec_kib" in kv[d] else None
-                     for d in bench.DRIVERS}
-                for d in bench.DRIVERS:
+                     for d in DRIVERS}
+                for d in DRIVERS:
                     if kv[d] and kv[d].get("iommu_kib") != kv[d].get("sec_kib"):
                         differ.append("%s %s %s %s %s" % (d, api, lay, step, i))
                 ratio = ("%.2f" % (v["upstream"] / v["ours"]) if v["ours"] and
                          v["upstream"] is not None else "-")
-                hw = [(kv[d] or {}).get("hwpts") or "-" for d in bench.DRIVERS]
+                hw = [(kv[d] or {}).get("hwpts") or "-" for d in DRIVERS]
                 lines.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
                     api_label, lay_label, label, _kib(v["ours"]), _kib(v["upstream"]), ratio,
                     "-" if hw == ["-", "-"] else " / ".join(hw),
@@ -114,14 +116,14 @@ def report(res, topology):
               "leaves the emptied tables allocated until the domain is freed."]
     if differ:
         lines.append("SecPageTables and nr_iommu_pages differ at: %s" % "; ".join(differ))
-    missing = [d for d in bench.DRIVERS if d not in res]
+    missing = [d for d in DRIVERS if d not in res]
     if missing:
         lines.append("No figures from: %s (see the results)." % ", ".join(missing))
     return lines
 
 
-def run(runner, k, module_dir, prog, topology=None):
-    """The part, on TOPOLOGY (default PTMEM_TOPOLOGY): boots, then the table's
-    lines."""
+def run(runner, k, module_dir, prog, bench_boot, topology=None):
+    """The part, on TOPOLOGY (default PTMEM_TOPOLOGY): boots through
+    BENCH_BOOT (qemu/bench.py's bench_boot()), then the table's lines."""
     topology = topology or PTMEM_TOPOLOGY
-    return report(boots(runner, k, module_dir, prog, topology), topology)
+    return report(boots(runner, k, module_dir, prog, topology, bench_boot), topology)

@@ -4,10 +4,10 @@
 poweroff is a failure).  What the boot showed is judged by
 qemu/results.py evaluate().
 
-The functions take the session CTX (run.py's Runner) only for where
-things go and come from: its log directory (log()), the guest pieces
-(busybox(), data_file(), firmware()), the QEMU to run (o.qemu, host_qemu)
-and the set of running guests (guests)."""
+The functions take the session S (qemu/session.py) for where things go
+and come from: its log directory (log()), the guest pieces (busybox(),
+data_file(), firmware()), the QEMU to run (o.qemu, host_qemu) and the
+set of running guests (guests)."""
 
 import contextlib
 import os
@@ -21,20 +21,20 @@ import time
 
 from hostenv import HERE, REPO, CACHE, IN_CHROOT, in_chroot, note
 from initramfs import Initramfs
-from results import _results_done, POWEROFF_GRACE
+from results import guest_done, POWEROFF_GRACE
 
 DISK_SIZE = 16 << 20
 NVME_SIZE = 16 << 20
 
 
-def initramfs(ctx, name, driver_mods=(), kunit_mods=(), pre_mods=(), selftests=(), files=()):
+def initramfs(s, name, driver_mods=(), kunit_mods=(), pre_mods=(), selftests=(), files=()):
     """Build NAME.cpio.gz in the run dir; module lists are [(name, bytes)],
     FILES [(guest path, local path)] of executables.  Returns its path."""
     t = time.time()
     ird = Initramfs()
     ird.file("/init", os.path.join(HERE, "init.sh"), mode=0o755)
-    ird.file("/bin/busybox", ctx.busybox(), mode=0o755)
-    ird.file("/data.bin", ctx.data_file())
+    ird.file("/bin/busybox", s.busybox(), mode=0o755)
+    ird.file("/data.bin", s.data_file())
     for sub, mods in (("pre", pre_mods), ("driver", driver_mods), ("kunit", kunit_mods)):
         ird.dir("/modules/" + sub)
         for i, (mname, data) in enumerate(mods):
@@ -45,7 +45,7 @@ def initramfs(ctx, name, driver_mods=(), kunit_mods=(), pre_mods=(), selftests=(
         ird.data("/selftests/tests.list", "".join(n + "\n" for n, _ in selftests))
     for gpath, path in files:
         ird.file(gpath, path, mode=0o755)
-    out = ctx.log(name + ".cpio.gz")
+    out = s.log(name + ".cpio.gz")
     ird.write(out)
     note("initramfs %s: %.1f MB in %.1f s" % (os.path.basename(out),
                                              os.path.getsize(out) / 1e6, time.time() - t))
@@ -59,28 +59,28 @@ def _disk(path, size):
     return path
 
 
-def visible(ctx, image):
+def visible(s, image):
     """IMAGE, or a copy in the run dir when QEMU runs in the chroot and
     would not see it there."""
-    if not (ctx.host_qemu or IN_CHROOT):
+    if not (s.host_qemu or IN_CHROOT):
         if not image.startswith((REPO + "/", CACHE + "/")):
-            copy = ctx.log(os.path.basename(image))
+            copy = s.log(os.path.basename(image))
             if not os.path.exists(copy):
                 shutil.copyfile(image, copy)
             return copy
     return image
 
 
-def console_paths(ctx, b):
+def console_paths(s, b):
     """The Boot B's kernel log and result channel: (console, results)."""
-    return ctx.log(b.tag + ".console"), ctx.log(b.tag + ".results")
+    return s.log(b.tag + ".console"), s.log(b.tag + ".results")
 
 
-def qemu_argv(ctx, b, image, initrd, console, results, cmdline=None):
+def qemu_argv(s, b, image, initrd, console, results, cmdline=None):
     """QEMU's command line for the Boot B (CMDLINE: instead of its own
     kernel command line).  Makes the disks' images in the run dir."""
     topo, tag = b.hw, b.tag
-    argv = [ctx.o.qemu or "qemu-system-aarch64",
+    argv = [s.o.qemu or "qemu-system-aarch64",
             "-M", "virt,gic-version=3" + ("," + topo.machine if topo.machine else ""),
             "-cpu", b.cpu, "-smp", "2", "-m", b.memory,
             "-display", "none", "-nodefaults", "-no-reboot",
@@ -91,7 +91,7 @@ def qemu_argv(ctx, b, image, initrd, console, results, cmdline=None):
             "-kernel", image, "-initrd", initrd,
             "-append", b.full_cmdline() if cmdline is None else cmdline] + list(b.qemu_extra)
     if topo.uefi:
-        argv += ["-bios", ctx.firmware()]
+        argv += ["-bios", s.firmware()]
     chassis = 1
 
     def root_port(bus):
@@ -101,57 +101,57 @@ def qemu_argv(ctx, b, image, initrd, console, results, cmdline=None):
         return rp, ["-device", "pcie-root-port,id=%s,bus=%s,chassis=%d" % (rp, bus, chassis - 1)]
 
     blk = "iommu_platform=on,disable-legacy=on"
-    for i, s in enumerate(topo.smmus):
-        if s.bus != "pcie.0":
-            argv += ["-device", "pxb-pcie,id=%s,bus_nr=%d,bus=pcie.0" % (s.bus, s.bus_nr)]
-        dev = "arm-smmuv3,primary-bus=%s,id=smmuv3.%d" % (s.bus, i)
-        if s.stage:
-            dev += ",stage=" + s.stage
+    for i, smmu in enumerate(topo.smmus):
+        if smmu.bus != "pcie.0":
+            argv += ["-device", "pxb-pcie,id=%s,bus_nr=%d,bus=pcie.0" % (smmu.bus, smmu.bus_nr)]
+        dev = "arm-smmuv3,primary-bus=%s,id=smmuv3.%d" % (smmu.bus, i)
+        if smmu.stage:
+            dev += ",stage=" + smmu.stage
         argv += ["-device", dev]
         # An edu and a virtio-blk, each on its own root port.
-        rp, args = root_port(s.bus)
+        rp, args = root_port(smmu.bus)
         argv += args + ["-device", "edu,bus=%s,dma_mask=0xffffffffffff" % rp]
-        rp, args = root_port(s.bus)
-        disk = _disk(ctx.log("%s-disk%d.img" % (tag, i)), DISK_SIZE)
+        rp, args = root_port(smmu.bus)
+        disk = _disk(s.log("%s-disk%d.img" % (tag, i)), DISK_SIZE)
         argv += args + ["-drive", "file=%s,if=none,format=raw,id=disk%d" % (disk, i),
                         "-device", "virtio-blk-pci,drive=disk%d,bus=%s,%s" % (i, rp, blk)]
-        if s.bridged_disk:
+        if smmu.bridged_disk:
             br = "pcibr%d" % i
-            rp, args = root_port(s.bus)
-            disk = _disk(ctx.log("%s-disk%db.img" % (tag, i)), DISK_SIZE)
+            rp, args = root_port(smmu.bus)
+            disk = _disk(s.log("%s-disk%db.img" % (tag, i)), DISK_SIZE)
             # Below a root port: Linux's quirk applies to bridges off the root bus.
             argv += args + ["-device", "i82801b11-bridge,id=%s,bus=%s" % (br, rp),
                             "-drive", "file=%s,if=none,format=raw,id=disk%db" % (disk, i),
                             "-device", "virtio-blk-pci,drive=disk%db,bus=%s,addr=0.0,vectors=0,"
                                        "%s" % (i, br, blk)]
-            if s.aliased_disk:
-                disk = _disk(ctx.log("%s-disk%dc.img" % (tag, i)), DISK_SIZE)
+            if smmu.aliased_disk:
+                disk = _disk(s.log("%s-disk%dc.img" % (tag, i)), DISK_SIZE)
                 argv += ["-drive", "file=%s,if=none,format=raw,id=disk%dc" % (disk, i),
                          "-device", "virtio-blk-pci,drive=disk%dc,bus=%s,addr=1.0,vectors=0,"
                                     "%s" % (i, br, blk)]
-        if s.nvme:
-            rp, args = root_port(s.bus)
-            disk = _disk(ctx.log("%s-nvme%d.img" % (tag, i)), NVME_SIZE)
+        if smmu.nvme:
+            rp, args = root_port(smmu.bus)
+            disk = _disk(s.log("%s-nvme%d.img" % (tag, i)), NVME_SIZE)
             argv += args + ["-drive", "file=%s,if=none,format=raw,id=nvm%d" % (disk, i),
                             "-device", "nvme,drive=nvm%d,serial=smmuv3nvme%d,bus=%s" % (i, i, rp)]
-        for dev in s.devices:
-            rp, args = root_port(s.bus)
+        for dev in smmu.devices:
+            rp, args = root_port(smmu.bus)
             argv += args + ["-device", "%s,bus=%s" % (dev, rp)]
-    return argv + list(topo.qemu_args) + list(b.devices)
+    return argv + list(topo.qemu_args)
 
 
-def run(ctx, b, image, initrd, stream=False):
+def run(s, b, image, initrd, stream=False):
     """Boot B once with kernel IMAGE and INITRD.  Returns (status, seconds,
     console, results): status is "ok", "timeout", "poweroff" (see
     _wait_guest()) or "exit N"; console and results are the paths of the
     kernel log and the guest's result channel."""
     tag = b.tag
-    console, results = console_paths(ctx, b)
-    qlog = ctx.log(tag + ".qemu")
+    console, results = console_paths(s, b)
+    qlog = s.log(tag + ".qemu")
     for p in (console, results):
         open(p, "wb").close()
-    argv = qemu_argv(ctx, b, visible(ctx, image), initrd, console, results)
-    if not ctx.host_qemu:
+    argv = qemu_argv(s, b, visible(s, image), initrd, console, results)
+    if not s.host_qemu:
         argv = in_chroot(argv)
     with open(qlog, "w") as f:
         f.write(" ".join(shlex.quote(a) for a in argv) + "\n")
@@ -164,7 +164,7 @@ def run(ctx, b, image, initrd, stream=False):
     with open(qlog, "a") as f:
         p = subprocess.Popen(argv, stdout=f, stderr=subprocess.STDOUT,
                              stdin=subprocess.DEVNULL, start_new_session=True)
-        ctx.guests.add(p)
+        s.guests.add(p)
         try:
             status = _wait_guest(p, t, results, b.timeout)
         except BaseException:  # ^C: QEMU is in its own session, take it along
@@ -172,7 +172,7 @@ def run(ctx, b, image, initrd, stream=False):
                 os.killpg(p.pid, signal.SIGKILL)
             raise
         finally:
-            ctx.guests.discard(p)
+            s.guests.discard(p)
         if status not in ("ok",) and not status.startswith("exit"):
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(p.pid, signal.SIGKILL)
@@ -197,7 +197,7 @@ def _wait_guest(p, t0, results, timeout):
         except subprocess.TimeoutExpired:
             pass
         now = time.time()
-        if done_at is None and _results_done(results):
+        if done_at is None and guest_done(results):
             done_at = now
         if done_at is not None and now - done_at > POWEROFF_GRACE:
             return "poweroff"
@@ -232,13 +232,13 @@ def _follow(path, stop):
         time.sleep(0.2)
 
 
-def add_files(ctx, initrd, name, files):
+def add_files(s, initrd, name, files):
     """INITRD with FILES [(guest path, local path)] added (a second archive
     after it, which the kernel unpacks over the first): NAME.cpio.gz."""
     ird = Initramfs()
     for gpath, path in files:
         ird.file(gpath, path, mode=0o755)
-    out = ctx.log(name + ".cpio.gz")
+    out = s.log(name + ".cpio.gz")
     ird.write(out + ".more")
     with open(out, "wb") as f:
         for p in (initrd, out + ".more"):

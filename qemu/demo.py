@@ -27,6 +27,9 @@ import time
 from hostenv import CACHE, IN_CHROOT, show, note
 from results import Results, parse_stats
 from topologies import KERNELS, TOPOLOGIES, DEMO_TOPOLOGY as TOPOLOGY, DEMO_TESTS as TESTS
+import boot as guest
+import builds
+import pipeline
 import spec
 
 # What to show of each selftest: the comments of these tests.
@@ -92,11 +95,12 @@ def _kernel_built(k, chroot_dir):
 def main(runner):
     """Build what is missing, boot once, show what the guest reported.
     RUNNER reports into a Quiet() (run.py makes it so for --demo)."""
-    o = runner.o
+    s = runner.s
+    o = s.o
     t0 = time.time()
     kname = o.kernel
     if not (o.kernel_asked or o.kdir):
-        kname = kernel_choice(None if IN_CHROOT else runner.chroot_dir())
+        kname = kernel_choice(None if IN_CHROOT else s.chroot_dir())
     topo = TOPOLOGIES[TOPOLOGY]
     note("make run: the %s hardware (%s), %s kernel, driver %s" % (
         TOPOLOGY, topo.desc, "KDIR" if o.kdir else kname, o.driver))
@@ -108,23 +112,23 @@ def main(runner):
         module_dir = runner.build_module(k)
         if not module_dir:
             return _end(runner, t0, None)
-    b = spec.demo_boot(k.name, o.driver, TESTS, runner.opts, topology=TOPOLOGY)
+    b = spec.demo_boot(k.name, o.driver, TESTS, s.opts, topology=TOPOLOGY)
     selftests = [t for t in runner.build_selftests(k) or [] if t[0] in b.tests]
-    drv, _ = runner.guest_modules(k, o.driver, module_dir)
-    initrd = runner.initramfs("initramfs-demo", driver_mods=drv, selftests=selftests)
+    drv, _ = builds.guest_modules(k, o.driver, module_dir)
+    initrd = guest.initramfs(s, "initramfs-demo", driver_mods=drv, selftests=selftests)
     note("booting %s: %s" % (b.tag, b.what))
-    out = runner.report(runner.run_boot(b, k.image, initrd, stream=o.verbose))
+    out = runner.report(pipeline.run_boot(s, b, k.image, initrd, stream=o.verbose))
     _show(out.results)
     return _end(runner, t0, out.elapsed)
 
 
 def _end(runner, t0, boot_seconds):
     r = runner.results
-    summary = r.write(runner.log("summary.txt"))
+    summary = r.write(runner.s.log("summary.txt"))
     print()
     if boot_seconds is not None:
         note("the guest ran %.0f s; make run took %.0f s; logs: %s" % (
-            boot_seconds, time.time() - t0, show(runner.rundir)))
+            boot_seconds, time.time() - t0, show(runner.s.rundir)))
     print(summary)
     return 1 if r.count("FAIL") else 0
 

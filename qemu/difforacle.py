@@ -354,10 +354,14 @@ def report(results, prefix="diff"):
 def run_diff(runner):
     """run.py --topology diff: boot acpi2-diff with each driver, traced, and
     compare.  Results: DIFF-DRIVER/... for each boot, diff/OPERATION."""
+    import boot as guest
+    import builds
+    import pipeline
     import spec
     from hostenv import note, show
+    s = runner.s
     r = runner.results
-    o = runner.o
+    o = s.o
     bad = self_test(quiet=True)
     r.add("FAIL" if bad else "PASS", DIFF + "/self-test",
           "%d check(s) of the differ on its samples failed" % bad if bad else "")
@@ -372,7 +376,7 @@ def run_diff(runner):
         return
     traces, names = {}, {}
     for drv in DRIVERS:
-        tag = runner.tag("%s-%s" % (DIFF, drv), k.name)
+        tag = s.tag("%s-%s" % (DIFF, drv), k.name)
         if drv == "upstream" and os.environ.get("SMMUV3_DIFF_UPSTREAM"):
             # Upstream's trace of an earlier run (same kernel and QEMU):
             # one boot instead of two while changing our driver.
@@ -388,13 +392,13 @@ def run_diff(runner):
             if not module_dir:
                 r.add("SKIP", tag, "smmuv3.ko did not build")
                 continue
-        dmods, _ = runner.guest_modules(k, drv, module_dir)
-        initrd = runner.initramfs(tag + "-initramfs", driver_mods=dmods, selftests=selftests)
-        trace = runner.log(tag + ".trace")
-        b = spec.diff_boot(tag, TOPOLOGY, drv, k.name, runner.opts, qemu_extra=[
+        dmods, _ = builds.guest_modules(k, drv, module_dir)
+        initrd = guest.initramfs(s, tag + "-initramfs", driver_mods=dmods, selftests=selftests)
+        trace = s.log(tag + ".trace")
+        b = spec.diff_boot(tag, TOPOLOGY, drv, k.name, s.opts, qemu_extra=[
             a for ev in TRACE_EVENTS for a in ("-trace", "enable=" + ev)] + ["-D", trace])
         note("booting %s (%s)" % (tag, b.what))
-        out = runner.report(runner.run_boot(b, image, initrd, stream=o.verbose))
+        out = runner.report(pipeline.run_boot(s, b, image, initrd, stream=o.verbose))
         traces[drv] = trace
         names[drv] = op_names(out.selftests.get("smmuv3_scenario", []))
     if set(traces) != set(DRIVERS):
@@ -410,7 +414,7 @@ def run_diff(runner):
         return
     nm = names.get("ours") or names.get("upstream") or {}
     res = compare(ours, ups, nm, difforacle_allowed.ALLOWED)
-    with open(runner.log("diff.txt"), "w") as f:
+    with open(s.log("diff.txt"), "w") as f:
         for name, st, msgs in res:
             f.write("%s %s/%s\n" % (st, DIFF, name))
             for m in msgs:
@@ -419,7 +423,7 @@ def run_diff(runner):
         bad = [m for m in msgs if not m.startswith(("accepted", "CMD_SYNC"))]
         r.add(st, "%s/%s" % (DIFF, name), "; ".join(bad[:6]) +
               (" (+%d more, see diff.txt)" % (len(bad) - 6) if len(bad) > 6 else ""))
-    note("differential oracle: %s" % show(runner.log("diff.txt")))
+    note("differential oracle: %s" % show(s.log("diff.txt")))
 
 
 # -- the self-test -----------------------------------------------------------------

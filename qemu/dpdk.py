@@ -207,9 +207,10 @@ def fetch():
     return out
 
 
-def guest_files(runner):
-    """For qemu/run.py: [(guest path, local path)] of the payload, fetched
-    in the chroot (or found in the cache)."""
+def guest_files(s):
+    """qemu/pipeline.py's payload "dpdk" for the session S: [(guest path,
+    local path)] of the programs, fetched in the chroot (or found in the
+    cache)."""
     from hostenv import HERE, chroot_path, in_chroot, local_path
     t = time.time()
     out = subprocess.run(in_chroot(["python3", chroot_path(os.path.join(HERE, "dpdk.py")),

@@ -6,6 +6,8 @@ build, static, stock and background step of `make check`, `make run`, `make
 bench` (default options) and `make soak`, printed in order, deterministically.
 
     python3 qemu/dryrun.py [check|run|bench|soak|dt1 ...]   (default: all)
+    python3 qemu/dryrun.py variants                         (more option sets)
+    python3 qemu/dryrun.py plan [MODE]                      (spec.check_plan() of MODE)
 
 Nothing is built or booted: the points where run.py would build (kernel.sh,
 make, dpkg), start QEMU or read a boot's results are replaced by recorders;
@@ -29,6 +31,9 @@ sys.path.insert(0, HERE)
 import run  # noqa: E402
 import boot  # noqa: E402
 import builds  # noqa: E402
+import pipeline  # noqa: E402
+import session  # noqa: E402
+import spec  # noqa: E402
 import stockboot  # noqa: E402
 import static  # noqa: E402
 import iort  # noqa: E402
@@ -36,7 +41,7 @@ import dtb  # noqa: E402
 import bench  # noqa: E402
 import hostenv  # noqa: E402
 import results  # noqa: E402
-from topologies import KERNELS, SELFTESTS  # noqa: E402
+from topologies import SELFTESTS  # noqa: E402
 
 MODES = {
     "check": ["--check", "--kernel", "debug", "--driver", "ours", "--timeout", "1500"],
@@ -92,81 +97,91 @@ def _names(mods):
     return ",".join(n for n, _ in mods) or "-"
 
 
+class _Done:
+    """A finished process (a background build)."""
+    pid = 0
+
+    def wait(self, timeout=None):
+        return 0
+
+    def poll(self):
+        return 0
+
+
 def install():
-    R = run.Runner
+    """The recorders, in place of the builders and QEMU (qemu/builds.py,
+    boot.py, static.py, stockboot.py, the firmware edits' dumps)."""
+    def kernel(s, k, background=None):
+        say("step kernel %s" % k.name)
+        return builds.GuestKernel(k, "/KDIR/" + k.name, k.name)
+    builds.kernel = kernel
 
-    def kernel(self, name=None):
-        name = self.o.kernel if self.o.kdir else (name or self.o.kernel)
-        if name not in self.kernels:
-            say("step kernel %s" % name)
-            self.kernels[name] = builds.GuestKernel(KERNELS[name], "/KDIR/" + name, name)
-        return self.kernels[name]
-    R.kernel = kernel
-    R._background = lambda self, name, log, cmd: say("step background %s: %s" % (
-        name, norm(" ".join(cmd))))
+    def background(s, logname, cmd):
+        name = "stock" if logname == "build-stock-prefetch.log" else \
+            logname[len("build-kernel-"):-len(".log")]
+        say("step background %s: %s" % (name, norm(" ".join(cmd))))
+        return _Done()
+    builds.background = background
 
-    def outdir(self, k, what):
+    def outdir(k, what):
         d = os.path.join(TMP, "out", k.kname, what)
         if what == "selftests":
             os.makedirs(os.path.join(d, "bench"), exist_ok=True)
             for n in ("smmuv3_bench", "smmuv3_ptmem", "dma_map_benchmark", "dma_map_bench.sh"):
                 open(os.path.join(d, "bench", n), "w").close()
         return d
-    R.outdir = outdir
+    builds.outdir = outdir
 
-    def build_module(self, k, echo=False):
+    def module(s, k, echo=False):
         say("step build module (kernel %s)" % k.kname)
-        return self.outdir(k, "module")
-    R.build_module = build_module
+        return builds.outdir(k, "module")
+    builds.module = module
 
-    def build_selftests(self, k):
-        if not hasattr(self, "_dry_st"):
-            self._dry_st = set()
-        if k.kname not in self._dry_st:
-            self._dry_st.add(k.kname)
-            say("step build selftests (kernel %s)" % k.kname)
-        out = self.outdir(k, "selftests")
+    def selftests(s, k):
+        say("step build selftests (kernel %s)" % k.kname)
+        out = builds.outdir(k, "selftests")
         return [(n, os.path.join(out, n)) for n in SELFTESTS + ["smmuv3_scenario"]]
-    R.build_selftests = build_selftests
+    builds.selftests = selftests
 
-    def guest_modules(self, k, driver, module_dir):
+    def guest_modules(k, driver, module_dir):
         if driver == "upstream":
             return [("arm_smmu_v3", b"")], []
         return [("smmuv3", b"")], [("smmuv3_kunit", b"")]
-    R.guest_modules = guest_modules
+    builds.guest_modules = guest_modules
 
-    def initramfs(self, name, driver_mods=(), kunit_mods=(), pre_mods=(), selftests=(),
-                  files=()):
+    def initramfs(s, name, driver_mods=(), kunit_mods=(), pre_mods=(), selftests=(), files=()):
         say("initramfs %s: driver %s; kunit %s; pre %s; selftests %s; files %s" % (
             name, _names(driver_mods), _names(kunit_mods), _names(pre_mods),
             _names(selftests), ",".join("%s=%s" % (g, norm(p)) for g, p in files) or "-"))
-        return self.log(name + ".cpio.gz")
-    R.initramfs = initramfs
+        return s.log(name + ".cpio.gz")
+    boot.initramfs = initramfs
 
-    def add_files(ctx, initrd, name, files):
+    def add_files(s, initrd, name, files):
         say("initramfs %s: %s and files %s" % (name, norm(initrd), ",".join(
             "%s=%s" % (g, norm(p)) for g, p in files[:3]) + (
                 " and %d more" % (len(files) - 3) if len(files) > 3 else "")))
-        return ctx.log(name + ".cpio.gz")
+        return s.log(name + ".cpio.gz")
     boot.add_files = add_files
-    import dpdk
-    dpdk.guest_files = lambda runner: [("/usr/bin/dpdk-testpmd", "/DPDK/usr/bin/dpdk-testpmd")]
+    pipeline.PAYLOADS["dpdk"] = lambda s: [("/usr/bin/dpdk-testpmd",
+                                            "/DPDK/usr/bin/dpdk-testpmd")]
 
-    for name in ("checkpatch", "sparse", "oracle", "package_checks"):
-        setattr(R, name, (lambda n: lambda self, echo=False: say("step static %s" % n))(name))
+    for name in ("checkpatch", "oracle", "package_checks"):
+        setattr(static, name, (lambda n: lambda s, echo=False: say("step static %s" % n) or [])(
+            name))
+    static.sparse = lambda s, k, echo=False: say("step static sparse") or []
 
-    def prepare_stock(self, log):
+    def prepare_stock(s, results, log):
         say("step stock: headers of the DKMS series, the .deb built and installed")
         from topologies import STOCK_DKMS_SERIES
-        rel = {s: "REL-" + s for s in STOCK_DKMS_SERIES}
+        rel = {x: "REL-" + x for x in STOCK_DKMS_SERIES}
         return rel, {r: "/KO/%s/smmuv3.ko" % r for r in rel.values()}, "smmuv3-dkms.deb"
-    R.prepare_stock = prepare_stock
+    stockboot.prepare_stock = prepare_stock
 
-    def capture(self, cmd, log):
+    def capture(cmd, log):
         series = cmd[-1]
         say("step stock fetch %s" % series)
         return "VMLINUZ=/STOCK/%s/vmlinuz\nMODULES=/STOCK/%s/modules\n" % (series, series)
-    R._capture = capture
+    stockboot.capture = capture
     stockboot.module_index = lambda d: {}
     stockboot.builtin_modules = lambda d: set()
     stockboot.resolve_modules = lambda names, index, builtin=(): [(n, b"") for n in names]
@@ -175,7 +190,7 @@ def install():
     def qemu_tables(*args):
         raise RuntimeError("dry run: no tables")
     iort.qemu_tables = qemu_tables
-    dtb.edited_dtb = lambda runner, argv, edit: "/DTB/edited-%s.dtb" % edit.key()
+    dtb.edited_dtb = lambda s, argv, edit: "/DTB/edited-%s.dtb" % edit.key()
 
     def evaluate(b, status, elapsed, console, res):
         if b.verdict:
@@ -189,17 +204,9 @@ def install():
                                bench=["bench map_unmap_4k_one_instance pairs_per_s=1"])
     results.evaluate = evaluate
 
-    class Guest:
-        pid = 0
-
+    class Guest(_Done):
         def __init__(self, argv, **kw):
             say("boot: %s" % norm(" ".join(shlex.quote(a) for a in argv)))
-
-        def wait(self, timeout=None):
-            return 0
-
-        def poll(self):
-            return 0
     boot.subprocess = _Sub(Guest)
     bench.qemu_version = lambda runner: "QEMU DRY"
 
@@ -218,12 +225,12 @@ class _Sub:
 def listing(mode):
     argv = MODES[mode] + (["--jobs", JOBS] if mode == "check" else [])
     say("== %s: run.py %s" % (mode, " ".join(argv)))
-    orig = run.Runner.make_rundir
+    orig = session.make_rundir
 
-    def make_rundir(self):
-        orig(self)
-        RUNDIR[0] = self.rundir
-    run.Runner.make_rundir = make_rundir
+    def make_rundir():
+        RUNDIR[0] = orig()
+        return RUNDIR[0]
+    session.make_rundir = make_rundir
     sys.argv = ["run.py"] + argv
     stdout = sys.stdout
     sys.stdout = open(os.devnull, "w")
@@ -232,11 +239,27 @@ def listing(mode):
     finally:
         sys.stdout.close()
         sys.stdout = stdout
-        run.Runner.make_rundir = orig
+        session.make_rundir = orig
     say("== %s: end (exit %s)" % (mode, rc))
 
 
+def plan(mode="check"):
+    """spec.check_plan() for the options of MODE, printed as it is: no
+    recorder, nothing of run.py but its options."""
+    o = run.parse(MODES[mode])
+    topologies = [n for n in o.names if n in run.TOPOLOGIES]
+    for kernel, names, boots in spec.check_plan(topologies, o.driver, spec.Options.of(o)):
+        print("== plan: kernel %s: %s" % (kernel, " ".join(names)))
+        for b in boots:
+            print("%s: kernel %s, driver %s, -cpu %s, -m %s, tests %s%s; %s" % (
+                b.tag, b.kernel, b.driver, b.cpu, b.memory, ",".join(b.tests) or "-",
+                ", KUnit" if b.kunit else "", b.full_cmdline()))
+
+
 def main(argv):
+    if argv[:1] == ["plan"]:
+        plan(*argv[1:])
+        return 0
     install()
     if argv == ["variants"]:
         argv = list(VARIANTS)

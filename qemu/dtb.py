@@ -5,7 +5,7 @@ with properties added to the SMMUv3 nodes, given to the guest with -dtb.
 QEMU's virt machine describes its arm-smmuv3 with compatible "arm,smmu-v3",
 a 128 KiB reg (register pages 0 and 1), its interrupts and dma-coherent,
 and nothing implementation-specific.  For a topology with `dtb=` edits
-(qemu/topologies.py), qemu/run.py's Runner.prepare() calls prepare() with
+(qemu/topologies.py), qemu/pipeline.py's prepare() calls prepare() with
 the QEMU command line of the boot; it returns the arguments the boot gets
 and the TAG/dtb result, as values:
 
@@ -116,7 +116,7 @@ def _write(path, data):
     os.replace(path + ".tmp", path)
 
 
-def qemu_dtb(runner, argv):
+def qemu_dtb(s, argv):
     """QEMU's own DTB for ARGV's hardware (dumped once, then cached): its path."""
     cache = os.path.join(CACHE, "dtb", cache_key(argv))
     path = os.path.join(cache, "qemu.dtb")
@@ -127,7 +127,7 @@ def qemu_dtb(runner, argv):
     dump = list(argv)
     i = _machine_index(dump)
     dump[i] += ",dumpdtb=" + tmp
-    _run(dump, runner.host_qemu, "QEMU's dumpdtb")
+    _run(dump, s.host_qemu, "QEMU's dumpdtb")
     if not os.path.exists(tmp):
         raise RuntimeError("QEMU's dumpdtb wrote no %s" % tmp)
     os.replace(tmp, path)
@@ -149,7 +149,7 @@ def edit_dts(dts, props):
     return "\n".join(out) + "\n", edited
 
 
-def prepare(runner, tag, topo, argv):
+def prepare(s, tag, topo, argv):
     """More QEMU arguments for the boot TAG of TOPO, whose command line is
     ARGV: -dtb with QEMU's DTB edited as TOPO's `dtb` says.  Returns (args,
     results): nothing for topologies without one; no args when the DTB
@@ -158,16 +158,16 @@ def prepare(runner, tag, topo, argv):
     if not edit:
         return [], []
     try:
-        path = edited_dtb(runner, argv, edit)
+        path = edited_dtb(s, argv, edit)
     except (ValueError, RuntimeError, OSError) as e:
         return [], [("FAIL", tag + "/dtb", str(e))]
     return ["-dtb", path], [("PASS", tag + "/dtb", "%s: %s on the %s nodes" % (
         path, ", ".join(edit.smmu_props), SMMU_COMPATIBLE))]
 
 
-def edited_dtb(runner, argv, edit):
+def edited_dtb(s, argv, edit):
     """QEMU's DTB for ARGV's hardware with EDIT (made once, then cached): its path."""
-    base = qemu_dtb(runner, argv)
+    base = qemu_dtb(s, argv)
     out = os.path.join(os.path.dirname(base), "edited-%s.dtb" % edit.key())
     if os.path.exists(out):
         return out

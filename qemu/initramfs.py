@@ -17,7 +17,7 @@ import os
 import stat
 import sys
 
-__all__ = ["Initramfs"]
+__all__ = ["Initramfs", "newc_header", "newc_pad"]
 
 
 class Initramfs:
@@ -64,11 +64,11 @@ class Initramfs:
         # Directories sort before their contents.
         for path in sorted(self._entries):
             mode, data = self._entries[path]
-            chunks.append(_header(path.lstrip("/"), ino, mode, len(data)))
+            chunks.append(newc_header(path.lstrip("/"), ino, mode, len(data)))
             chunks.append(data)
-            chunks.append(_pad(len(data)))
+            chunks.append(newc_pad(len(data)))
             ino += 1
-        chunks.append(_header("TRAILER!!!", 0, 0, 0))
+        chunks.append(newc_header("TRAILER!!!", 0, 0, 0))
         raw = b"".join(chunks)
         raw += b"\0" * (-len(raw) % 512)
         tmp = out + ".tmp"
@@ -78,16 +78,18 @@ class Initramfs:
         os.replace(tmp, out)
 
 
-def _pad(n):
+def newc_pad(n):
+    """The zeros that align N bytes of a newc archive to 4."""
     return b"\0" * (-n % 4)
 
 
-def _header(name, ino, mode, size):
+def newc_header(name, ino, mode, size):
+    """A newc entry's header for NAME (aligned to 4 with its name)."""
     name_b = name.encode() + b"\0"
     nlink = 2 if stat.S_ISDIR(mode) else 1
     fields = (ino, mode, 0, 0, nlink, 0, size, 0, 0, 0, 0, len(name_b), 0)
     hdr = b"070701" + b"".join(b"%08X" % v for v in fields) + name_b
-    return hdr + _pad(len(hdr))
+    return hdr + newc_pad(len(hdr))
 
 
 def main(argv):

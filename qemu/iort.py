@@ -6,8 +6,8 @@ upgrade (CONFIG_ACPI_TABLE_UPGRADE).
 
 QEMU's virt machine builds an IORT (revision 5, DEN0049E.d) without RMR
 nodes and with root-complex memory-access flags CPM | DACS only.  For a
-topology with `iort=` edits (qemu/topologies.py), qemu/run.py's
-Runner.prepare() calls prepare() before the boot; it returns the initramfs
+topology with `iort=` edits (qemu/topologies.py), qemu/pipeline.py's
+prepare() calls prepare() before the boot; it returns the initramfs
 to boot and the TAG/acpi-tables result, as values:
 
 1. QEMU's own tables for that hardware: one short boot whose /init
@@ -325,22 +325,22 @@ def edit_dsdt(orig):
 def upgrade_cpio(tables):
     """An uncompressed newc cpio holding kernel/firmware/acpi/NAME.aml for
     each (name, bytes); the kernel reads it from the front of the initrd."""
-    from initramfs import _header, _pad
+    from initramfs import newc_header, newc_pad
     chunks, ino = [], 1
     for path in ("kernel", "kernel/firmware", "kernel/firmware/acpi"):
-        chunks.append(_header(path, ino, 0o040755, 0))
+        chunks.append(newc_header(path, ino, 0o040755, 0))
         ino += 1
     for name, data in tables:
-        chunks += [_header("kernel/firmware/acpi/%s.aml" % name, ino, 0o100644, len(data)),
-                   data, _pad(len(data))]
+        chunks += [newc_header("kernel/firmware/acpi/%s.aml" % name, ino, 0o100644, len(data)),
+                   data, newc_pad(len(data))]
         ino += 1
-    chunks.append(_header("TRAILER!!!", 0, 0, 0))
+    chunks.append(newc_header("TRAILER!!!", 0, 0, 0))
     raw = b"".join(chunks)
     return raw + b"\0" * (-len(raw) % 512)
 
 
 # --------------------------------------------------------------------------
-# Getting QEMU's tables, and the hook for qemu/run.py
+# Getting QEMU's tables, and the hook for qemu/pipeline.py
 
 DUMP_TABLES = ("IORT", "DSDT")
 
@@ -361,49 +361,49 @@ def parse_dump(results):
     return {k: bytes.fromhex("".join(v)) for k, v in out.items()}
 
 
-def _cache_key(runner, guest, dump):
+def _cache_key(s, guest, dump):
     """The hardware's identity: QEMU's command line of the acpidump Boot
     DUMP (without the per-run paths), the firmware and the QEMU binary."""
     # Named "acpidump" whatever the boot: its disks' paths are in the key.
-    argv = guest.qemu_argv(runner, dataclasses.replace(dump, tag="acpidump"), "IMAGE", "INITRD",
+    argv = guest.qemu_argv(s, dataclasses.replace(dump, tag="acpidump"), "IMAGE", "INITRD",
                            "CONSOLE", "RESULTS", cmdline="CMDLINE")
     h = hashlib.sha256()
     for a in argv:
-        h.update(a.replace(runner.rundir, "RUN").encode() + b"\0")
-    qemu = runner.o.qemu or os.path.join(runner.chroot_dir(), "usr/bin/qemu-system-aarch64")
-    for p in (runner.firmware(), qemu):
+        h.update(a.replace(s.rundir, "RUN").encode() + b"\0")
+    qemu = s.o.qemu or os.path.join(s.chroot_dir(), "usr/bin/qemu-system-aarch64")
+    for p in (s.firmware(), qemu):
         with_stat = os.stat(p) if os.path.exists(p) else None
         h.update(("%s %s %s" % (p, with_stat and with_stat.st_size,
                                 with_stat and int(with_stat.st_mtime))).encode())
     return h.hexdigest()[:16]
 
 
-def qemu_tables(runner, guest, dump, image, initrd):
+def qemu_tables(s, guest, dump, image, initrd):
     """QEMU's own tables for the hardware of the acpidump Boot DUMP:
     {signature: bytes}.  Booted (GUEST: qemu/boot.py) only when not cached."""
-    cache = os.path.join(os.path.dirname(os.path.dirname(runner.rundir)), "acpi",
-                         _cache_key(runner, guest, dump))
-    paths = {s: os.path.join(cache, s + ".bin") for s in DUMP_TABLES}
+    cache = os.path.join(os.path.dirname(os.path.dirname(s.rundir)), "acpi",
+                         _cache_key(s, guest, dump))
+    paths = {sig: os.path.join(cache, sig + ".bin") for sig in DUMP_TABLES}
     if not all(os.path.exists(p) for p in paths.values()):
-        status, _, _, results = guest.run(runner, dump, image, initrd)
+        status, _, _, results = guest.run(s, dump, image, initrd)
         got = parse_dump(results)
-        missing = [s for s in DUMP_TABLES if not got.get(s)]
+        missing = [sig for sig in DUMP_TABLES if not got.get(sig)]
         if missing:
             raise RuntimeError("the acpidump boot (%s) gave no %s" % (status, ", ".join(missing)))
         os.makedirs(cache, exist_ok=True)
-        for s, p in paths.items():
+        for sig, p in paths.items():
             with open(p + ".tmp", "wb") as f:
-                f.write(got[s])
+                f.write(got[sig])
             os.replace(p + ".tmp", p)
     out = {}
-    for s, p in paths.items():
+    for sig, p in paths.items():
         with open(p, "rb") as f:
-            out[s] = f.read()
+            out[sig] = f.read()
     return out
 
 
-def prepare(runner, guest, b, dump, image, initrd):
-    """qemu/run.py's hook: (initrd, results) for the Boot B (its command
+def prepare(s, guest, b, dump, image, initrd):
+    """qemu/pipeline.py's hook: (initrd, results) for the Boot B (its command
     line, edit.guest_cmdline(), is already in B's).  DUMP is the acpidump
     Boot of B's hardware (spec.acpidump_boot()), GUEST the module that boots
     it (qemu/boot.py: passed in, so that this file imports no harness).
@@ -414,7 +414,7 @@ def prepare(runner, guest, b, dump, image, initrd):
     from hostenv import note
     tag = b.tag
     try:
-        tables = qemu_tables(runner, guest, dump, image, initrd)
+        tables = qemu_tables(s, guest, dump, image, initrd)
         iort, done = edit_iort(tables["IORT"], edit)
         upgrades = [("iort", iort)]
         dsdt = None
@@ -426,13 +426,13 @@ def prepare(runner, guest, b, dump, image, initrd):
     except (ValueError, RuntimeError, OSError) as e:
         # The boot still says what the tables should have had: its tests fail.
         return initrd, [("FAIL", tag + "/acpi-tables", str(e))]
-    out = runner.log(os.path.basename(tag) + "-initrd.img")
+    out = s.log(os.path.basename(tag) + "-initrd.img")
     with open(initrd, "rb") as f:
         rest = f.read()
     with open(out, "wb") as f:
         f.write(upgrade_cpio(upgrades) + rest)
     for name, data in upgrades:
-        with open(runner.log("%s-%s.aml" % (os.path.basename(tag), name)), "wb") as f:
+        with open(s.log("%s-%s.aml" % (os.path.basename(tag), name)), "wb") as f:
             f.write(data)
     for d in done:
         note("%s: %s" % (tag, d))

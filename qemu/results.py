@@ -303,7 +303,7 @@ def console_reports(path):
 
 
 
-def _results_done(path):
+def guest_done(path):
     """True once the guest has written "@@done" on its result channel."""
     try:
         with open(path, "rb") as f:
@@ -340,7 +340,8 @@ def _kmemleak_objects(body):
     return ["%s; allocated from %s" % (o[0], " < ".join(o[1][:3]) or "?") for o in objs]
 
 
-def _keyvals(text):
+def keyvals(text):
+    """{KEY: value} of the KEY=value lines of TEXT (KEY in capitals)."""
     kv = {}
     for line in text.splitlines():
         k, sep, v = line.partition("=")
@@ -888,7 +889,7 @@ class _Evaluation:
     # -- the verdict's checks on what a boot must have done (issue 22) ----------
 
     def _verdict(self, tag, plan, console):
-        """What a finished boot of PLAN (run.py's plan_boot()) must show
+        """What a finished boot of PLAN (a spec.Boot) must show
         besides its own results: every error the driver reported declared,
         the module's features, the KUnit suites, the selftests and the disks
         its topology and kernel call for, and kmemleak active."""

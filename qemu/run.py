@@ -23,226 +23,51 @@ provide is done in the chroot through qemu/env.sh.
 """
 
 import argparse
-import concurrent.futures
-import contextlib
 import os
-import re
-import shutil
-import subprocess
 import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True  # no __pycache__ in the repo
 sys.path.insert(0, HERE)
-from hostenv import CACHE, IN_CHROOT, in_chroot, show, note  # noqa: E402
-from kmods import builtin_modules, module_index, read_module, resolve_modules  # noqa: E402
-import results  # noqa: E402
+from hostenv import IN_CHROOT, show, note  # noqa: E402
 from results import Results  # noqa: E402
 from topologies import (TOPOLOGIES, KERNELS, CHECK_KERNELS, DEFAULT_TOPOLOGIES,  # noqa: E402
                         REPEAT_TOPOLOGIES, CHECK_REPEAT, CHECK_JOBS, STOCK, STOCK_DESC)
 import spec  # noqa: E402
-import iort  # noqa: E402
-import dtb  # noqa: E402
 import boot as guest  # noqa: E402
-from builds import Builds  # noqa: E402
-from stockboot import StockBoots  # noqa: E402
+import builds  # noqa: E402
+from builds import BuildFailed  # noqa: E402
+import pipeline  # noqa: E402
+from session import Session  # noqa: E402
+import stockboot  # noqa: E402
 import difforacle  # noqa: E402
-from static import StaticChecks  # noqa: E402
+import static  # noqa: E402
 import bench  # noqa: E402
 import demo  # noqa: E402
 
-KEEP_RUNS = 30
 # The steps --topology names besides the topologies, run after every boot,
-# in this order, one guest at a time, each with the runner: NAME ->
-# (description, function).  make check runs them all.
+# in this order, one guest at a time: NAME -> (description, function of the
+# Runner).  make check runs them all.
 LAST_STEPS = {
     difforacle.DIFF: (difforacle.DIFF_DESC, difforacle.run_diff),
 }
 
 
-class Runner(Builds, StockBoots, StaticChecks):
-    """One make check (or make run, make bench ...): the results, the run
-    directory, the guest kernel in use, the guests running, and the steps.
-    Building, the stock kernels and the static checks are mixins in their own
-    files; what a boot is comes from qemu/spec.py (Boot values), booting one
-    from qemu/boot.py, judging it from qemu/results.py."""
+class Runner:
+    """One run's build cache and results sink: the guest kernels, their
+    selftests and the background builds, each built once (qemu/builds.py)
+    and kept, and RESULTS (a Results, or demo.Quiet), where every result
+    goes.  S, the session (qemu/session.py), is where the builds run and
+    log.  What a boot is comes from qemu/spec.py (Boot values), booting one
+    from qemu/pipeline.py, judging it from qemu/results.py."""
 
-    def __init__(self, opts, results=None):
-        self.o = opts
-        self.results = Results() if results is None else results  # where results go
-        self.cross = opts.cross_compile or "aarch64-linux-gnu-"
-        self.host_build = bool(opts.kdir) and not IN_CHROOT
-        self.host_qemu = bool(opts.qemu) and not IN_CHROOT
-        self.rundir = None
+    def __init__(self, s, results=None):
+        self.s = s
+        self.results = Results() if results is None else results
         self.kernels = {}       # kernel name -> its GuestKernel, None if it failed (kernel())
-        self.selftests = {}     # kernel build -> its selftests (build_selftests())
-        self.opts = spec.Options.of(opts)  # what every boot takes from the options
-        self.chroot_root = None
-        self.prebuilds = {}     # kernel name -> its background kernel.sh (prebuild())
-        self.pool = None        # boots several guests at once (start_pool())
-        self.jobs = 1           # the pool's size
-        self.pending = []       # [(results of prepare(), future)]: boots drain() evaluates
-        self.guests = set()     # the QEMU processes running
-
-    # -- bookkeeping --------------------------------------------------------
-
-    def make_rundir(self):
-        logs = os.path.join(CACHE, "logs")
-        os.makedirs(logs, exist_ok=True)
-        base = time.strftime("%Y%m%d-%H%M%S")
-        for i in range(100):
-            d = os.path.join(logs, base if i == 0 else "%s-%d" % (base, i))
-            try:
-                os.mkdir(d)
-                break
-            except FileExistsError:
-                continue
-        self.rundir = d
-        tmp = os.path.join(logs, ".latest.%d" % os.getpid())
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        os.symlink(os.path.basename(d), tmp)
-        os.replace(tmp, os.path.join(logs, "latest"))
-        runs = sorted(x for x in os.listdir(logs) if re.match(r"\d{8}-\d{6}", x))
-        for old in runs[:-KEEP_RUNS]:
-            # Never a run still going (another checkout's make check: its
-            # boots would lose their logs, and their results with them):
-            # only finished ones (summary.txt) or ones untouched for a day.
-            path = os.path.join(logs, old)
-            with contextlib.suppress(OSError):
-                if (os.path.exists(os.path.join(path, "summary.txt")) or
-                        time.time() - os.path.getmtime(path) > 86400):
-                    shutil.rmtree(path, ignore_errors=True)
-        note("logs: %s (also %s)" % (show(d), show(os.path.join(logs, "latest"))))
-
-    def log(self, name):
-        p = os.path.join(self.rundir, name)
-        os.makedirs(os.path.dirname(p), exist_ok=True)
-        return p
-
-    def tag(self, name, kernel=None):
-        """A boot's name in results and logs: the topology, prefixed by the
-        guest kernel KERNEL unless it is the default one."""
-        return spec.tag_for(name, kernel or self.o.kernel, self.opts)
-
-    def chroot_dir(self):
-        """The chroot's directory as seen from here (for busybox, firmware)."""
-        if IN_CHROOT:
-            return "/"
-        if not self.chroot_root:
-            out = subprocess.run([os.path.join(HERE, "env.sh"), "setup"], check=True,
-                                 stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
-            self.chroot_root = out.stdout.decode().strip().splitlines()[-1]
-        return self.chroot_root
-
-    def build_cmd(self, cmd, cwd=None):
-        """CMD for the build environment: the host with --kdir, else the chroot."""
-        if self.host_build:
-            return (["env", "-C", cwd] if cwd else []) + cmd
-        return in_chroot(cmd, cwd)
-    # -- the steps ------------------------------------------------------------
-
-    def guest_modules(self, k, driver, module_dir):
-        """(driver modules, kunit modules) for the guest kernel K: DRIVER's,
-        smmuv3.ko's from MODULE_DIR or the kernel's arm_smmu_v3."""
-        if driver == "upstream":
-            index = module_index(k.kdir)
-            return resolve_modules(["arm_smmu_v3"], index, builtin_modules(k.kdir)), []
-        drv = [("smmuv3", read_module(os.path.join(module_dir, "smmuv3.ko")))]
-        kunit = []
-        ko = os.path.join(module_dir, "smmuv3_kunit.ko")
-        if os.path.exists(ko):
-            kunit = [("smmuv3_kunit", read_module(ko))]
-        return drv, kunit
-
-    def run_topologies(self, kernel, names, boots):
-        """Build what the Boots BOOTS of the topologies NAMES (an entry of
-        spec.check_plan()) need on the guest kernel KERNEL and boot them."""
-        k = self.kernel(kernel)
-        if not k:
-            for n in names:
-                self.results.add("SKIP", n, "no kernel")
-            return
-        module_dir = None
-        if self.o.driver == "ours":
-            module_dir = self.build_module(k)
-            if not module_dir:
-                for n in names:
-                    self.results.add("SKIP", n, "smmuv3.ko did not build")
-                return
-        selftests = self.build_selftests(k) or []
-        try:
-            drv, kunit = self.guest_modules(k, self.o.driver, module_dir)
-        except (RuntimeError, OSError) as e:
-            self.results.add("FAIL", "build/modules", str(e))
-            return
-        initrd = self.initramfs(self.tag("initramfs-" + self.o.driver, k.name), driver_mods=drv,
-                                kunit_mods=kunit, selftests=selftests)
-        for b in boots:
-            self.boot_and_evaluate(b, k.image, initrd)
-
-    # -- booting --------------------------------------------------------------
-
-    def initramfs(self, name, **contents):
-        """boot.initramfs() in this run's log dir: its path."""
-        return guest.initramfs(self, name, **contents)
-
-    def prepare(self, b, image, initrd):
-        """What the Boot B needs before it boots, as values: (B with the
-        QEMU arguments of its topology's device-tree edit (qemu/dtb.py) in
-        qemu_extra, its initramfs, the results of making them).  The
-        initramfs is INITRD, or a copy with B's files and its topology's
-        payload, upgraded with its topology's ACPI tables (qemu/iort.py)."""
-        files = list(b.files)
-        if b.hw.payload == "dpdk":  # Debian's DPDK, for this topology only
-            import dpdk
-            files += dpdk.guest_files(self)
-        if files:
-            initrd = guest.add_files(self, initrd, b.tag + "-initramfs", files)
-        initrd, pre = iort.prepare(self, guest, b, spec.acpidump_boot(b, self.opts), image,
-                                   initrd)
-        if b.hw.dtb:
-            argv = guest.qemu_argv(self, b, guest.visible(self, image), initrd,
-                                   *guest.console_paths(self, b))
-            args, more = dtb.prepare(self, b.tag, b.hw, argv)
-            b = spec.replace(b, qemu_extra=b.qemu_extra + tuple(args))
-            pre = pre + more
-        return b, initrd, pre
-
-    def start_pool(self, jobs):
-        """From now on boot_and_evaluate() boots up to JOBS guests at once (a
-        guest under TCG leaves part of the two cores idle: it waits on its
-        disks, its timers, its own sleeps).  Each boot's results are still
-        evaluated, and printed, in the order the boots were asked for, by
-        drain().  JOBS 1 boots and evaluates each one at once."""
-        self.jobs = jobs
-        self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=jobs) if jobs > 1 else None
-
-    def boot_and_evaluate(self, b, image, initrd):
-        """Boot B and report its results, now (returns its Outcome) or, with a
-        pool, when drain() comes to it (returns None)."""
-        # Prepared here, one at a time (the acpidump boot, the DTB); the
-        # results of that come out with the boot's own.
-        b, initrd, pre = self.prepare(b, image, initrd)
-        if self.pool is None:
-            note("booting %s (%s)" % (b.tag, b.what))
-            return self.report(self._run(pre, b, image, initrd, stream=self.o.verbose))
-        self.pending.append((pre, self.pool.submit(self._pool_boot, b, image, initrd)))
-        return None
-
-    def _pool_boot(self, b, image, initrd):
-        note("booting %s (%s; up to %d guests at once)" % (b.tag, b.what, self.jobs))
-        return (b,) + guest.run(self, b, image, initrd)
-
-    def run_boot(self, b, image, initrd, stream=False):
-        """Prepare B (prepare()), boot it and evaluate it: its Outcome, the
-        results of preparing it first (nothing reported)."""
-        b, initrd, pre = self.prepare(b, image, initrd)
-        return self._run(pre, b, image, initrd, stream)
-
-    def _run(self, pre, b, image, initrd, stream=False):
-        return _with(pre, results.evaluate(b, *guest.run(self, b, image, initrd, stream=stream)))
+        self.selftests = {}     # kernel build -> its selftests, None if they failed
+        self.background = {}    # kernel name or "stock" -> its background build (a process)
 
     def report(self, outcome):
         """Add the Outcome's results to the run's (printing them); returns it."""
@@ -250,76 +75,135 @@ class Runner(Builds, StockBoots, StaticChecks):
             self.results.add(*t)
         return outcome
 
-    def drain(self):
-        """Wait for the queued boots and report them in order."""
-        if self.pool is None:
-            return
+    def _built(self, build, *args):
+        """BUILD(*ARGS)'s value, None if it failed (its result reported)."""
         try:
-            for pre, job in self.pending:
-                self.report(_with(pre, results.evaluate(*job.result())))
-        finally:
-            self.pending = []
-            # A no-op when every boot was evaluated.  After an exception: no
-            # queued boot starts, and the running guests are killed, so that
-            # shutdown() waits for none that nobody will evaluate.
-            self.pool.shutdown(wait=False, cancel_futures=True)
-            self.kill_guests()
-            self.pool.shutdown(wait=True)
-            self.pool = None
+            return build(*args)
+        except BuildFailed as e:
+            self.results.add(*e.result)
+            return None
 
-    def kill_guests(self):
-        """Kill every QEMU still running (^C, or the runner failing)."""
-        guest.kill(self.guests)
+    def kernel(self, name=None):
+        """The guest kernel NAME (of KERNELS; default: --kernel) as a
+        GuestKernel, built once per run; None if it failed to build.  With
+        --kdir, always the user's tree."""
+        o = self.s.o
+        name = o.kernel if o.kdir else (name or o.kernel)
+        if name not in self.kernels:
+            self.kernels[name] = self._built(builds.kernel, self.s, KERNELS[name],
+                                             self.background.pop(name, None))
+        return self.kernels[name]
+
+    def build_module(self, k, echo=False):
+        """smmuv3.ko's directory for the guest kernel K, None if it failed."""
+        out = self._built(builds.module, self.s, k, echo)
+        if out:
+            self.results.add("PASS", "build/module")
+        return out
+
+    def build_selftests(self, k):
+        """The selftests [(name, path)] built for the guest kernel K (once per
+        run and kernel build), None if they failed or there are none."""
+        if k.kname not in self.selftests:
+            tests = self._built(builds.selftests, self.s, k)
+            if tests:
+                self.results.add("PASS", "build/selftests")
+            self.selftests[k.kname] = tests
+        return self.selftests[k.kname]
+
+    def prebuild(self, name):
+        """Start building the guest kernel NAME in the background
+        (builds.kernel_in_background()); kernel() waits for it."""
+        if self.s.o.kdir or name in self.background or name in self.kernels:
+            return
+        self.background[name] = builds.kernel_in_background(self.s, KERNELS[name])
+
+    def prefetch_stock(self):
+        """Start fetching the stock kernels in the background
+        (builds.stock_in_background()); the stock step waits for it."""
+        if self.s.o.kdir or self.s.o.driver != "ours":
+            return
+        self.background["stock"] = builds.stock_in_background(self.s)
 
 
-def _with(pre, outcome):
-    """OUTCOME with the results PRE (of preparing its boot) before its own."""
-    if pre:
-        outcome.tests = list(pre) + list(outcome.tests)
-    return outcome
+def run_topologies(s, runner, queue, kernel, names, boots):
+    """Build what the Boots BOOTS of the topologies NAMES (an entry of
+    spec.check_plan()) need on the guest kernel KERNEL and boot them."""
+    k = runner.kernel(kernel)
+    if not k:
+        for n in names:
+            runner.results.add("SKIP", n, "no kernel")
+        return
+    module_dir = None
+    if s.o.driver == "ours":
+        module_dir = runner.build_module(k)
+        if not module_dir:
+            for n in names:
+                runner.results.add("SKIP", n, "smmuv3.ko did not build")
+            return
+    selftests = runner.build_selftests(k) or []
+    try:
+        drv, kunit = builds.guest_modules(k, s.o.driver, module_dir)
+    except (RuntimeError, OSError) as e:
+        runner.results.add("FAIL", "build/modules", str(e))
+        return
+    initrd = guest.initramfs(s, s.tag("initramfs-" + s.o.driver, k.name), driver_mods=drv,
+                             kunit_mods=kunit, selftests=selftests)
+    for b in boots:
+        queue.boot(b, k.image, initrd)
 
 
-def run_steps(runner, o, names, guest, echo_static):
+def run_steps(s, runner, names, topologies, echo_static):
     """The steps of a run, in order.  With --jobs N the boots are queued (N
     guests at once) and evaluated at the end: the static checks, the DKMS
     builds and the other guest kernels' builds overlap the first boots."""
+    o = s.o
+    add = runner.results.add
     if STOCK in names:
         runner.prefetch_stock()
-    if guest or "sparse" in o.static:
+    if topologies or "sparse" in o.static:
         runner.kernel()  # first: checkpatch then finds its source tree too
     # Which boots run on which guest kernel: spec.check_plan() (the
     # options' kernel first).
-    plan = spec.check_plan(guest, o.driver, runner.opts)
+    plan = spec.check_plan(topologies, o.driver, s.opts)
     first = plan[:1] if plan and plan[0][0] == o.kernel else []
     others = plan[len(first):]
     if others and runner.kernels.get(o.kernel):
         for kname, _, _ in others:
             runner.prebuild(kname)
-    runner.start_pool(o.jobs)
+    queue = pipeline.Queue(s, runner.report, o.jobs)
     for kname, todo, boots in first:
-        runner.run_topologies(kname, todo, boots)
+        run_topologies(s, runner, queue, kname, todo, boots)
     if "checkpatch" in o.static:
-        runner.checkpatch(echo=echo_static)
+        for t in static.checkpatch(s, echo=echo_static):
+            add(*t)
     if "sparse" in o.static:
-        runner.sparse(echo=echo_static)
+        for t in static.sparse(s, runner.kernel(), echo=echo_static):
+            add(*t)
     if "oracle" in o.static:
-        runner.oracle(echo=echo_static)
+        for t in static.oracle(s, echo=echo_static):
+            add(*t)
     if "package" in o.static:
-        runner.package_checks(echo=echo_static)
+        for t in static.package_checks(s, echo=echo_static):
+            add(*t)
     # Before the other guest kernels: a cold cache is still building them
     # in the background (prebuild()), and the stock boots need none of them.
     if STOCK in names:
-        runner.run_stock()
+        stockboot.run_stock(s, runner, queue)
     # The other guest kernels, each with its own topologies.
     for kname, todo, boots in others:
-        runner.run_topologies(kname, todo, boots)
-    runner.drain()
+        run_topologies(s, runner, queue, kname, todo, boots)
+    queue.drain()
     for name, (_, step) in LAST_STEPS.items():
         if name in names:
             step(runner)
 
 
-def main():
+def parse(argv=None):
+    """run.py's options from ARGV (default: the command line), with the
+    defaults that depend on others applied, and o.names: what --topology
+    (or --check, --demo) asks for, topologies and steps.  Exits on a usage
+    error; o.list asks only for the list of topologies."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
                                  epilog="Topologies:\n" + "\n".join(
@@ -337,10 +221,13 @@ def main():
     ap.add_argument("--topology", action="append", metavar="NAME",
                     help="boot this topology (repeatable; default: %s)" %
                     " ".join(DEFAULT_TOPOLOGIES))
-    ap.add_argument("--timeout", type=int, default=720,
-                    help="seconds per boot before QEMU is killed (default: 720)")
-    ap.add_argument("--memory", default="1G", help="guest memory (default: 1G)")
-    ap.add_argument("--passthrough", choices=["topology", "on", "off"], default="topology",
+    # The defaults of what every boot takes: spec.Options.
+    ap.add_argument("--timeout", type=int, default=spec.Options.timeout,
+                    help="seconds per boot before QEMU is killed (default: %(default)s)")
+    ap.add_argument("--memory", default=spec.Options.memory,
+                    help="guest memory (default: %(default)s)")
+    ap.add_argument("--passthrough", choices=["topology", "on", "off"],
+                    default=spec.Options.passthrough,
                     help="iommu.passthrough=1: as the topology says (default), always, never")
     ap.add_argument("--append", action="append", default=[], metavar="ARGS",
                     help="more guest kernel command line (repeatable), e.g. "
@@ -382,7 +269,7 @@ def main():
                     "driver), or all (default)")
     ap.add_argument("--bench-unmaps", type=int, default=256, metavar="K",
                     help="--bench: unmaps counted in the traced boot (default: 256)")
-    ap.add_argument("--bench-cpus", default="cortex-a57,neoverse-n1,max", metavar="LIST",
+    ap.add_argument("--bench-cpus", default=",".join(spec.BENCH_CPUS), metavar="LIST",
                     help="--bench: guest CPU models of the grid (default: %(default)s)")
     ap.add_argument("--bench-passthrough", default="off,on", metavar="LIST",
                     help="--bench: iommu.passthrough=1 off, on or both (default: %(default)s)")
@@ -405,19 +292,13 @@ def main():
     host.add_argument("--busybox", help="a static arm64 busybox (default: the chroot's)")
     host.add_argument("--firmware", help="QEMU_EFI.fd for the ACPI topologies "
                       "(default: the chroot's)")
-    o = ap.parse_args()
+    o = ap.parse_args(argv)
     o.kernel_asked = o.kernel  # --demo picks one itself when not asked (qemu/demo.py)
     o.kernel = o.kernel or ("base" if o.bench or o.demo else "debug")
     if o.repeat is None:
         o.repeat = CHECK_REPEAT if o.check else 0
     if o.jobs is None:
         o.jobs = CHECK_JOBS if o.check and not o.verbose else 1
-
-    if o.list:
-        for t in TOPOLOGIES.values():
-            print("%-12s %s" % (t.name, t.desc))
-        print("%-12s %s" % (STOCK, STOCK_DESC))
-        return 0
     if o.cross_compile and not o.kdir and not IN_CHROOT:
         ap.error("--cross-compile needs --kdir (a kernel tree built with that compiler)")
     names = o.topology or []
@@ -431,10 +312,21 @@ def main():
         o.static = ["checkpatch", "sparse", "oracle", "package"]
     elif not names and not o.static and not o.build:
         names = list(DEFAULT_TOPOLOGIES)
+    o.names = names
+    return o
 
+
+def main():
+    o = parse()
+    if o.list:
+        for t in TOPOLOGIES.values():
+            print("%-12s %s" % (t.name, t.desc))
+        print("%-12s %s" % (STOCK, STOCK_DESC))
+        return 0
+    names = o.names
+    s = Session.start(o)
     # make run prints only the failures of its results (demo.Quiet).
-    runner = Runner(o, results=demo.Quiet() if o.demo else None)
-    runner.make_rundir()
+    runner = Runner(s, results=demo.Quiet() if o.demo else None)
     t0 = time.time()
     echo_static = not (o.check or names)
     if o.bench:
@@ -444,16 +336,16 @@ def main():
     if o.build:
         k = runner.kernel()
         if k and runner.build_module(k, echo=True):
-            print(show(os.path.join(runner.outdir(k, "module"), "smmuv3.ko")))
+            print(show(os.path.join(builds.outdir(k, "module"), "smmuv3.ko")))
         return 1 if runner.results.count("FAIL") else 0
-    guest = [n for n in names if n in TOPOLOGIES]
+    topologies = [n for n in names if n in TOPOLOGIES]
     try:
-        run_steps(runner, o, names, guest, echo_static)
+        run_steps(s, runner, names, topologies, echo_static)
     finally:
-        runner.kill_guests()
+        guest.kill(s.guests)
     r = runner.results
-    summary = r.write(runner.log("summary.txt"))
-    note("%.0f s in all; logs: %s" % (time.time() - t0, show(runner.rundir)))
+    summary = r.write(s.log("summary.txt"))
+    note("%.0f s in all; logs: %s" % (time.time() - t0, show(s.rundir)))
     print(summary)
     return 1 if r.count("FAIL") else 0
 

@@ -6,8 +6,9 @@ the stock kernels and the differential oracle from qemu/topologies.py's
 data.  check_plan() and check_boots() alone decide which tests run where,
 on which guest kernels.
 
-Nothing here builds or boots: run.py builds what the boots need and hands
-each Boot to boot.py, whose outcome results.py evaluates against it."""
+Nothing here builds or boots: run.py builds what the boots need
+(qemu/builds.py) and hands each Boot to qemu/pipeline.py, which prepares
+it, boots it (qemu/boot.py) and has results.py evaluate it against it."""
 
 from dataclasses import dataclass, replace
 
@@ -17,6 +18,9 @@ from topologies import (TOPOLOGIES, KERNELS, CHECK_KERNELS, SELFTESTS, TEST_TOPO
 
 DEFAULT_CPU = "cortex-a57"
 DEFAULT_MEMORY = "1G"
+DEFAULT_TIMEOUT = 720   # seconds before QEMU is killed
+# make bench's grid: a row per guest CPU model (run.py --bench-cpus).
+BENCH_CPUS = ("cortex-a57", "neoverse-n1", "max")
 # The devices behind the SMMUs defer their probe until /init has loaded
 # smmuv3.ko; on a loaded host (two CPUs shared by several guests) the
 # kernel alone can take minutes to get there, and a device whose deferral
@@ -31,8 +35,9 @@ __all__ = ["Boot", "Options", "hardware", "tag_for", "check_plan", "check_boots"
 
 @dataclass(frozen=True)
 class Options:
-    """What the command line says about every boot (run.py's options)."""
-    timeout: int = 720
+    """What the command line says about every boot (run.py's options; their
+    defaults are these)."""
+    timeout: int = DEFAULT_TIMEOUT
     memory: str = DEFAULT_MEMORY
     passthrough: str = "topology"   # "topology", "on" or "off"
     append: tuple = ()              # more kernel command line, after the boot's own
@@ -65,7 +70,7 @@ class Boot:
     passthrough: bool = False   # iommu.passthrough=1
     cpu: str = DEFAULT_CPU      # -cpu
     memory: str = DEFAULT_MEMORY  # -m
-    timeout: int = 720          # seconds before QEMU is killed
+    timeout: int = DEFAULT_TIMEOUT  # seconds before QEMU is killed
     what: str = ""              # the "booting TAG (WHAT)" line
     # The verdict (results.py verdict()): checked only when `verdict`; the
     # selftests that must run, KUnit loaded, the module's features and
@@ -75,13 +80,8 @@ class Boot:
     kunit: bool = False
     features: tuple = ()
     kmemleak: bool = False
-    # More QEMU arguments: qemu_extra right after -append (tracing),
-    # devices after the topology's own (a device the topology lacks).
+    # More QEMU arguments, right after -append (tracing, -icount).
     qemu_extra: tuple = ()
-    devices: tuple = ()
-    # More files for the boot's initramfs: ((guest path, local path), ...);
-    # a boot with files gets an initramfs of its own.
-    files: tuple = ()
 
     @property
     def topology(self):
@@ -103,9 +103,10 @@ class Boot:
 
 
 def hardware(topo, opts):
-    """The Boot fields a topology sets: its CPU model, memory, files."""
-    return {"hw": topo, "cpu": topo.cpu or DEFAULT_CPU, "memory": topo.memory or opts.memory,
-            "timeout": opts.timeout, "files": tuple(topo.files)}
+    """The Boot fields of a topology's hardware: the topology, its CPU
+    model; the memory and timeout of the options."""
+    return {"hw": topo, "cpu": topo.cpu or DEFAULT_CPU, "memory": opts.memory,
+            "timeout": opts.timeout}
 
 
 def testtimeout(timeout):
@@ -284,11 +285,7 @@ def diff_boot(tag, topology, driver, kernel, opts, qemu_extra=()):
     only, traced (QEMU_EXTRA); its trace is compared, the boot not judged."""
     topo = TOPOLOGIES[topology]
     extra = _smtest("check", driver, topo, opts.timeout) + [
-        "smtest.tests=smmuv3_scenario", "smtest.kunit=0",
-        # The same probe path for both drivers: on a loaded host the
-        # driver's insmod can come after the default 30 s, when devices
-        # bind without their IOMMU (the probe race).
-        "deferred_probe_timeout=600"]
+        "smtest.tests=smmuv3_scenario", "smtest.kunit=0"]
     return Boot(tag=tag, kernel=kernel, driver=driver,
                 cmdline=tuple(extra + _fw(topo)) + opts.append,
                 passthrough=opts.passthrough_for(topo.passthrough), verdict=False,

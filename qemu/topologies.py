@@ -60,8 +60,8 @@ class Smmu:
 
 class Topology:
     def __init__(self, name, desc, smmus, uefi, passthrough=True, tests=None, kunit=True,
-                 iort=None, dtb=None, parts=(), aliased=0, cpu=None, memory=None, machine=None,
-                 qemu_args=(), files=(), payload=None):
+                 iort=None, dtb=None, parts=(), aliased=0, cpu=None, machine=None,
+                 qemu_args=(), payload=None):
         self.name = name
         self.desc = desc
         self.smmus = smmus
@@ -80,17 +80,14 @@ class Topology:
         # PCI devices the driver must refuse for a stream ID another device
         # has (smtest.aliased): no IOMMU group, and the kernel log says why.
         self.aliased = aliased
-        # The guest's -cpu and -m (None: qemu/spec.py's DEFAULT_CPU, and
-        # run.py --memory), more -M virt options ("virtualization=on"), more
-        # QEMU arguments (a -netdev its devices use), and more files for
-        # its initramfs: [(guest path, local path)].
+        # The guest's -cpu (None: qemu/spec.py's DEFAULT_CPU), more -M virt
+        # options ("virtualization=on"), more QEMU arguments (a -netdev its
+        # devices use).
         self.cpu = cpu
-        self.memory = memory
         self.machine = machine
         self.qemu_args = list(qemu_args)
-        self.files = list(files)
-        # Programs from Debian's archive for this topology's initramfs only
-        # (run.py): "dpdk" (qemu/dpdk.py).
+        # Programs from Debian's archive for this topology's initramfs only:
+        # a name of qemu/pipeline.py's PAYLOADS ("dpdk": qemu/dpdk.py).
         self.payload = payload
 
     @property

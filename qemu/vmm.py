@@ -43,15 +43,17 @@ SHOW = ("debugfs-vmm", "debugfs-l2", "debugfs-after", "qemu-log-start", "kmemlea
 
 
 # ---------------------------------------------------------------------------
-# The coupling to the harness (qemu/run.py's Runner and its mixins): all of
+# The coupling to the harness (qemu/run.py's Runner, qemu/session.py): all of
 # it is here.  Returns (boot, log): boot(tag, payload_cpio_gz, cmdline) ->
 # (status, seconds, console path, results path); log(name) -> a path in the
 # run directory.
 def harness(driver, memory, timeout, verbose, kmemleak=False):
     import boot as guest
+    import builds
     import iort
     import spec
     from run import Runner
+    from session import Session
     from topologies import BUILD_FEATURES, KERNELS, Kernel
 
     kname = "base"
@@ -65,8 +67,8 @@ def harness(driver, memory, timeout, verbose, kmemleak=False):
                            memory=memory, timeout=timeout, passthrough="topology", append=[],
                            repeat=0, repeat_only=False, jobs=1, verbose=verbose)
     # EL2 for KVM in the guest: the topology says -cpu max, virtualization=on.
-    runner = Runner(o)
-    runner.make_rundir()
+    runner = Runner(Session.start(o))
+    s = runner.s
     k = runner.kernel(kname)
     if not k:
         raise SystemExit("vmm: no guest kernel: %s" % runner.results)
@@ -75,27 +77,26 @@ def harness(driver, memory, timeout, verbose, kmemleak=False):
         module_dir = runner.build_module(k)
         if not module_dir:
             raise SystemExit("vmm: smmuv3.ko did not build: %s" % runner.results)
-    drv, _ = runner.guest_modules(k, driver, module_dir)
+    drv, _ = builds.guest_modules(k, driver, module_dir)
     image = k.image
-    initrd = runner.initramfs("initramfs-vmm-" + driver, driver_mods=drv)
+    initrd = guest.initramfs(s, "initramfs-vmm-" + driver, driver_mods=drv)
     # The CANWBS upgrade, made once for all the steps (its command line is
     # in each step's Boot).
-    b = spec.plain_boot(runner.tag(TOPOLOGY, kname), TOPOLOGY, kname, driver, runner.opts)
-    base_initrd, res = iort.prepare(runner, guest, b, spec.acpidump_boot(b, runner.opts),
-                                    image, initrd)
+    b = spec.plain_boot(s.tag(TOPOLOGY, kname), TOPOLOGY, kname, driver, s.opts)
+    base_initrd, res = iort.prepare(s, guest, b, spec.acpidump_boot(b, s.opts), image, initrd)
     for t in res:
         runner.results.add(*t)
 
     def boot(tag, payload, cmdline):
-        out = runner.log(tag + "-initrd.img")
+        out = s.log(tag + "-initrd.img")
         with open(out, "wb") as f:
             for p in (base_initrd, payload):  # the payload's /init wins
                 with open(p, "rb") as g:
                     f.write(g.read())
-        return guest.run(runner, spec.plain_boot(tag, TOPOLOGY, kname, driver, runner.opts,
-                                                 cmdline), image, out)
+        return guest.run(s, spec.plain_boot(tag, TOPOLOGY, kname, driver, s.opts, cmdline),
+                         image, out)
 
-    return boot, runner.log
+    return boot, s.log
 # ---------------------------------------------------------------------------
 
 
