@@ -122,7 +122,10 @@ static void smmuv3_handle_event(struct smmuv3_device *smmu, const u64 *evt)
 	u8 id = FIELD_GET(SMMUV3_EVT0_ID, evt[0]);
 	u32 sid = FIELD_GET(SMMUV3_EVT0_SID, evt[0]);
 	const char *name = smmuv3_event_name(id);
+	struct smmuv3_viommu *viommu = NULL;
+	__le64 vevt[SMMUV3_EVT_QWORDS];
 	struct smmuv3_master *master;
+	char dev[48] = "unknown device";
 	char ssid[16] = "-";
 
 	atomic64_inc(&smmu->faults.events[id]);
@@ -133,18 +136,22 @@ static void smmuv3_handle_event(struct smmuv3_device *smmu, const u64 *evt)
 
 	mutex_lock(&smmu->streams_mutex);
 	master = smmuv3_find_master(smmu, sid);
+	if (master) {
+		strscpy(dev, dev_name(master->dev), sizeof(dev));
+		if (master->viommu && smmuv3_event_for_guest(evt))
+			viommu = smmuv3_viommu_event_pin(master, evt, vevt);
+	}
+	mutex_unlock(&smmu->streams_mutex);
+
 	/* The guest's to handle; the host log would only be noise. */
-	if (master && master->viommu && smmuv3_event_for_guest(evt) &&
-	    !smmuv3_viommu_report_event(master, evt)) {
+	if (viommu && !smmuv3_viommu_event_report(viommu, vevt)) {
 		atomic64_inc(&smmu->faults.events_to_guest);
 		dev_dbg_ratelimited(smmu->dev, "event %s (%#x) sid %#x for a vIOMMU\n",
 				    name ?: "?", id, sid);
 	} else if (smmuv3_event_has_addr(id))
 		dev_err_ratelimited(smmu->dev,
 				    "event %s (%#x) from %s sid %#x ssid %s: %s%s%s addr %#llx ipa %#llx\n",
-				    name ?: "?", id,
-				    master ? dev_name(master->dev) : "unknown device",
-				    sid, ssid,
+				    name ?: "?", id, dev, sid, ssid,
 				    evt[1] & SMMUV3_EVT1_RNW ? "read" : "write",
 				    evt[1] & SMMUV3_EVT1_IND ? " insn" : "",
 				    evt[1] & SMMUV3_EVT1_S2 ? " stage-2" : "",
@@ -153,10 +160,8 @@ static void smmuv3_handle_event(struct smmuv3_device *smmu, const u64 *evt)
 	else
 		dev_err_ratelimited(smmu->dev,
 				    "event %s (%#x) from %s sid %#x ssid %s: %#llx %#llx %#llx %#llx\n",
-				    name ?: "?", id,
-				    master ? dev_name(master->dev) : "unknown device",
-				    sid, ssid, evt[0], evt[1], evt[2], evt[3]);
-	mutex_unlock(&smmu->streams_mutex);
+				    name ?: "?", id, dev, sid, ssid,
+				    evt[0], evt[1], evt[2], evt[3]);
 	/* A stalled transaction is always answered (stall.c). */
 	smmuv3_stall_event(smmu, evt);
 }

@@ -16,6 +16,7 @@
 #include <linux/iommufd.h>
 #include <linux/moduleparam.h>
 #include <linux/slab.h>
+#include <linux/wait_bit.h>
 #include <kunit/visibility.h>
 #include <uapi/linux/iommufd.h>
 
@@ -99,6 +100,8 @@ static void smmuv3_viommu_destroy(struct iommufd_viommu *core)
 	struct smmuv3_viommu *viommu = to_smmuv3_viommu(core);
 	struct smmuv3_device *smmu = viommu->smmu;
 
+	/* An event may still be on its way to a vEVENTQ. */
+	wait_var_event(&viommu->reporting, !atomic_read(&viommu->reporting));
 	down_write(&smmu->viommu_rwsem);
 	if (!list_empty(&viommu->node)) {
 		list_del_init(&viommu->node);
@@ -452,6 +455,7 @@ int smmuv3_viommu_init(struct iommufd_viommu *core, struct iommu_domain *parent,
 		return -EOPNOTSUPP;
 
 	viommu->smmu = smmu;
+	atomic_set(&viommu->reporting, 0);
 	viommu->parent = s2;
 	viommu->vmid = (struct smmuv3_inv){
 		.smmu = smmu,
@@ -478,34 +482,60 @@ int smmuv3_viommu_init(struct iommufd_viommu *core, struct iommu_domain *parent,
 EXPORT_SYMBOL_IF_KUNIT(smmuv3_viommu_init);
 
 /**
- * smmuv3_viommu_report_event() - forward an event to a vIOMMU's vEVENTQ
+ * smmuv3_viommu_event_pin() - make a guest's event record and pin its vIOMMU
  * @master: a master attached to a nested domain (master->viommu set);
  *	called with smmuv3_device.streams_mutex held
  * @evt: an event record that is the guest's (smmuv3_event_for_guest())
+ * @vevt: SMMUV3_EVT_QWORDS words: the record as the guest sees it, its
+ *	stream ID replaced by the device's virtual stream ID
  *
- * The stream ID becomes the device's virtual stream ID.
- *
- * Return: 0 when it was queued; -ENOENT for a device without a vdevice,
- * or what iommufd_viommu_report_event() returns (no vEVENTQ, no memory):
- * the caller then handles the event as the host's.
+ * Return: master->viommu, pinned until smmuv3_viommu_event_report() (see
+ * smmuv3_viommu.reporting); NULL for a device without a vdevice, whose
+ * events the caller handles as the host's.
  */
-int smmuv3_viommu_report_event(struct smmuv3_master *master, const u64 *evt)
+struct smmuv3_viommu *smmuv3_viommu_event_pin(struct smmuv3_master *master,
+					      const u64 *evt, __le64 *vevt)
 {
-	struct iommufd_viommu *core = &master->viommu->core;
-	struct iommu_vevent_arm_smmuv3 vevt;
+	struct smmuv3_viommu *viommu = master->viommu;
 	unsigned long vsid;
 	int i;
 
 	lockdep_assert_held(&master->smmu->streams_mutex);
 
-	if (iommufd_viommu_get_vdev_id(core, master->dev, &vsid))
-		return -ENOENT;
-	for (i = 0; i < ARRAY_SIZE(vevt.evt); i++)
-		vevt.evt[i] = cpu_to_le64(evt[i]);
-	vevt.evt[0] &= ~cpu_to_le64(SMMUV3_EVT0_SID);
-	vevt.evt[0] |= cpu_to_le64(FIELD_PREP(SMMUV3_EVT0_SID, vsid));
-	return iommufd_viommu_report_event(core, IOMMU_VEVENTQ_TYPE_ARM_SMMUV3,
-					   &vevt, sizeof(vevt));
+	if (iommufd_viommu_get_vdev_id(&viommu->core, master->dev, &vsid))
+		return NULL;
+	for (i = 0; i < SMMUV3_EVT_QWORDS; i++)
+		vevt[i] = cpu_to_le64(evt[i]);
+	vevt[0] &= ~cpu_to_le64(SMMUV3_EVT0_SID);
+	vevt[0] |= cpu_to_le64(FIELD_PREP(SMMUV3_EVT0_SID, vsid));
+	atomic_inc(&viommu->reporting);
+	return viommu;
+}
+
+/**
+ * smmuv3_viommu_event_report() - forward a record to a vIOMMU's vEVENTQ
+ * @viommu: pinned by smmuv3_viommu_event_pin(); unpinned here
+ * @vevt: the record smmuv3_viommu_event_pin() made
+ *
+ * Called with no lock of ours held (smmuv3_viommu.reporting says why).
+ *
+ * Return: 0 when it was queued, or what iommufd_viommu_report_event()
+ * returns (no vEVENTQ, no memory): the caller then logs the event.
+ */
+int smmuv3_viommu_event_report(struct smmuv3_viommu *viommu,
+			       const __le64 *vevt)
+{
+	struct iommu_vevent_arm_smmuv3 rec;
+	int ret;
+
+	BUILD_BUG_ON(sizeof(rec.evt) != SMMUV3_EVT_QWORDS * sizeof(*vevt));
+	memcpy(rec.evt, vevt, sizeof(rec.evt));
+	ret = iommufd_viommu_report_event(&viommu->core,
+					  IOMMU_VEVENTQ_TYPE_ARM_SMMUV3,
+					  &rec, sizeof(rec));
+	if (atomic_dec_and_test(&viommu->reporting))
+		wake_up_var(&viommu->reporting);
+	return ret;
 }
 
 #else /* !CONFIG_IOMMUFD_DRIVER_CORE: the kernel has no iommufd */
@@ -521,7 +551,14 @@ int smmuv3_viommu_init(struct iommufd_viommu *core, struct iommu_domain *parent,
 	return -EOPNOTSUPP;
 }
 
-int smmuv3_viommu_report_event(struct smmuv3_master *master, const u64 *evt)
+struct smmuv3_viommu *smmuv3_viommu_event_pin(struct smmuv3_master *master,
+					      const u64 *evt, __le64 *vevt)
+{
+	return NULL;
+}
+
+int smmuv3_viommu_event_report(struct smmuv3_viommu *viommu,
+			       const __le64 *vevt)
 {
 	return -EOPNOTSUPP;
 }

@@ -849,6 +849,14 @@ void smmuv3_attach_commit(struct smmuv3_attach_state *state,
  *	that comes first.
  * @node: in smmuv3_device.viommus while @vmid is allocated; empty once it
  *	is freed.  Under smmuv3_device.viommu_rwsem.
+ * @reporting: events being forwarded to the vEVENTQs right now.  The event
+ *	thread pins the vIOMMU under smmuv3_device.streams_mutex (the device
+ *	is then attached to a nested domain of it, so iommufd cannot be
+ *	destroying it) and forwards the event with no lock of ours held:
+ *	iommufd_viommu_report_event() takes the vIOMMU's veventqs_rwsem,
+ *	which is ordered after mmap_lock and, through VFIO, after
+ *	group->mutex, under which attach takes streams_mutex.  Destroy waits
+ *	for it to reach zero.
  *
  * Lifetime: iommufd keeps the vIOMMU alive while a nested domain of it
  * exists, hence while a device is attached to one.  It may outlive its
@@ -867,6 +875,7 @@ struct smmuv3_viommu {
 	struct smmuv3_domain *parent;
 	struct smmuv3_inv vmid;
 	struct list_head node;
+	atomic_t reporting;
 };
 
 /**
@@ -909,7 +918,10 @@ size_t smmuv3_get_viommu_size(struct device *dev,
 int smmuv3_viommu_init(struct iommufd_viommu *viommu,
 		       struct iommu_domain *parent,
 		       const struct iommu_user_data *user_data);
-int smmuv3_viommu_report_event(struct smmuv3_master *master, const u64 *evt);
+struct smmuv3_viommu *smmuv3_viommu_event_pin(struct smmuv3_master *master,
+					      const u64 *evt, __le64 *vevt);
+int smmuv3_viommu_event_report(struct smmuv3_viommu *viommu,
+			       const __le64 *vevt);
 void smmuv3_viommus_remove(struct smmuv3_device *smmu);
 extern bool smmuv3_viommu_assume_coherent;
 #if IS_ENABLED(CONFIG_KUNIT) && IS_ENABLED(CONFIG_IOMMUFD_DRIVER_CORE)
@@ -928,8 +940,15 @@ struct iommu_domain *
 smmuv3_nested_alloc(struct iommufd_viommu *viommu, u32 flags,
 		    const struct iommu_user_data *user_data);
 #else /* !SMMUV3_HAVE_VIOMMU: no vIOMMU can exist */
-static inline int smmuv3_viommu_report_event(struct smmuv3_master *master,
-					     const u64 *evt)
+static inline struct smmuv3_viommu *
+smmuv3_viommu_event_pin(struct smmuv3_master *master, const u64 *evt,
+			__le64 *vevt)
+{
+	return NULL;
+}
+
+static inline int smmuv3_viommu_event_report(struct smmuv3_viommu *viommu,
+					     const __le64 *vevt)
 {
 	return -EOPNOTSUPP;
 }
