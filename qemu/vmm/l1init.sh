@@ -194,7 +194,8 @@ ARGS=$(echo "$ARGS" | tr '\n' ' ')
 echo "$Q $ARGS" >/tmp/qemu.cmd
 info qemu-cmdline cat /tmp/qemu.cmd
 t0=$(now)
-eval "$Q $ARGS" >/tmp/qemu.log 2>&1 &
+# (exec: $! is QEMU itself, not a subshell waiting for it.)
+eval "exec $Q $ARGS" >/tmp/qemu.log 2>&1 &
 QPID=$!
 # The monitor's input, without blocking if QEMU is gone.
 mon() { timeout 10 sh -c "echo '$*' >/tmp/mon.in" || say "monitor: could not send $*"; }
@@ -204,22 +205,26 @@ qstate() { # what QEMU's threads are doing
 	done | sort | uniq -c | tr '\n' ';'
 }
 
-# QEMU is ready (devices realized, vIOMMUs and HWPTs made) when the monitor
-# answers, or (smmuv3.ko) when the nesting parent is on both instances.
+# QEMU is ready (devices realized, vIOMMUs and HWPTs made) when its
+# monitor answers "info status": QEMU reads the monitor only from its main
+# loop, which starts after every device is realized (its banner comes
+# earlier).
 i=0
-while [ $i -lt 900 ]; do
-	[ -s /tmp/mon.log ] && break
-	[ -d $DBG ] && [ "$(awk '/^domain /{p = / nest-parent /} p && /^  / && ($3 == 1 || $3 == 2) {print $1}' $DBG/domains | sort -u | wc -l)" -ge 2 ] && break
-	grep -q -i -e error -e warning /tmp/qemu.log 2>/dev/null && break
+while [ $i -lt 300 ]; do
+	grep -q 'VM status' /tmp/mon.log && break
 	kill -0 $QPID 2>/dev/null || break
 	[ $((i % 30)) = 0 ] && say "waiting for QEMU ($i s): $(qstate) log $(wc -l </tmp/qemu.log) lines"
+	mon "info status"
 	sleep 3
 	i=$((i + 3))
 done
-mon "info status"
-sleep 3
-if kill -0 $QPID 2>/dev/null; then
-	check ok vmm-start "QEMU up after $(awk "BEGIN{print $(now) - $t0}") s: $(qstate)"
+if kill -0 $QPID 2>/dev/null && grep -q 'VM status' /tmp/mon.log; then
+	check ok vmm-start "QEMU up after $(awk "BEGIN{print $(now) - $t0}") s: $(grep 'VM status' /tmp/mon.log | head -n1)"
+elif kill -0 $QPID 2>/dev/null; then
+	check fail vmm-start "QEMU's monitor did not answer in $i s: $(qstate); $(grep -v '^iommufd\|^smmuv3\|^vfio' /tmp/qemu.log | tail -n 5 | tr '\n' ' ')"
+	info qemu-log cat /tmp/qemu.log
+	kill $QPID
+	finish
 else
 	wait $QPID
 	rc=$?
