@@ -180,14 +180,15 @@ TOPOLOGIES = {
         # QEMU as the VMM inside the guest (qemu/vmm.py boots it, run.py's
         # step vmm, with EL2 and KVM: -cpu max, virtualization=on): acpi2's
         # hardware with CANWBS, so that either driver makes vIOMMUs on
-        # QEMU's SMMU; memory for the nested guest (512 MiB) and its QEMU.
-        # Not in DEFAULT_TOPOLOGIES: make check boots it through the step.
+        # QEMU's SMMU (vmm.py gives it the memory of the nested guest and its
+        # QEMU).  Not in DEFAULT_TOPOLOGIES: make check boots it through the
+        # step.
         Topology("acpi2-vmm", "as acpi2, with CANWBS on the root complex (IORT upgrade); "
                  "booted by qemu/vmm.py only (--topology vmm): Debian's QEMU inside it with "
                  "accel=on vSMMUs",
                  [Smmu("pcie.0", "nested"), Smmu("pcie.1", "nested", bus_nr=8)], uefi=True,
                  tests=[], kunit=False, iort=IortEdit([], canwbs=True), cpu="max",
-                 memory="3G", machine="virtualization=on"),
+                 machine="virtualization=on"),
         # A server-sized instance count: one SMMU per root complex, as on
         # systems with many PCIe segments.  Probe and group checks, block I/O
         # through every instance, sharing across instances.

@@ -53,6 +53,9 @@ SHOW = ("debugfs-vmm", "debugfs-l2", "debugfs-after", "qemu-log-start", "kmemlea
 # Seconds of the L1 boot besides L2's run: L1 to its /init, QEMU's start
 # and quit, the checks, kmemleak's scans.
 L1_SECONDS = 300
+# L1's memory: its own (KASAN's shadow on the debug kernel), QEMU's and the
+# nested guest's 512 MiB.
+MEMORY = "3G"
 
 
 def step_options(append):
@@ -166,7 +169,7 @@ def run_vmm(runner):
     # (--append comes after these: smtest.vmm= there chooses the step.)
     b = spec.plain_boot(tag, TOPOLOGY, k.name, o.driver, s.opts, [
         "smtest.driver=" + o.driver, "smtest.vmm=l2", "smtest.l2timeout=%d" % l2timeout])
-    b = spec.replace(b, what="%s; Debian's QEMU on KVM in it, step %s%s" % (
+    b = spec.replace(b, memory=MEMORY, what="%s; Debian's QEMU on KVM in it, step %s%s" % (
         b.what, step, ", the negative control" if split else ""))
     # The CANWBS upgrade of the IORT, on the initramfs without the payload
     # (its acpidump boot runs qemu/init.sh).
