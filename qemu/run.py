@@ -45,12 +45,14 @@ import difforacle  # noqa: E402
 import static  # noqa: E402
 import bench  # noqa: E402
 import demo  # noqa: E402
+import vmm  # noqa: E402
 
 # The steps --topology names besides the topologies, run after every boot,
 # in this order, one guest at a time: NAME -> (description, function of the
 # Runner).  make check runs them all.
 LAST_STEPS = {
     difforacle.DIFF: (difforacle.DIFF_DESC, difforacle.run_diff),
+    vmm.STEP: (vmm.STEP_DESC, vmm.run_vmm),
 }
 
 

@@ -177,11 +177,15 @@ TOPOLOGIES = {
                  uefi=True, tests=["smmuv3_dpdk"], kunit=False, payload="dpdk",
                  qemu_args=["-netdev", "hubport,id=igbnet0,hubid=0",
                             "-netdev", "hubport,id=igbnet1,hubid=0"]),
-        # QEMU as the VMM inside the guest (qemu/vmm.py boots it, with EL2
-        # and KVM: -cpu max, virtualization=on): acpi2's hardware with CANWBS, so that either driver
-        # makes vIOMMUs on QEMU's SMMU.  Not in DEFAULT_TOPOLOGIES.
+        # QEMU as the VMM inside the guest (qemu/vmm.py boots it, run.py's
+        # step vmm, with EL2 and KVM: -cpu max, virtualization=on): acpi2's
+        # hardware with CANWBS, so that either driver makes vIOMMUs on
+        # QEMU's SMMU (vmm.py gives it the memory of the nested guest and its
+        # QEMU).  Not in DEFAULT_TOPOLOGIES: make check boots it through the
+        # step.
         Topology("acpi2-vmm", "as acpi2, with CANWBS on the root complex (IORT upgrade); "
-                 "booted by qemu/vmm.py only: Debian's QEMU inside it with accel=on vSMMUs",
+                 "booted by qemu/vmm.py only (--topology vmm): Debian's QEMU inside it with "
+                 "accel=on vSMMUs",
                  [Smmu("pcie.0", "nested"), Smmu("pcie.1", "nested", bus_nr=8)], uefi=True,
                  tests=[], kunit=False, iort=IortEdit([], canwbs=True), cpu="max",
                  machine="virtualization=on"),
@@ -391,7 +395,7 @@ def selftest_names(program, kernel):
 # are separate, below).
 KERNELS = {
     k.name: k for k in [
-        Kernel("debug", "Linux 7.3 with lockdep, KASAN, kmemleak, DMA API debugging",
+        Kernel("debug", "Linux 7.3 with lockdep, KASAN, kmemleak, DMA API debugging, KVM",
                "7.3", ["base", "debug"], ["acpi2", "acpi2-mixed", "acpi2-s2s1", "acpi2-rmr", "dt1",
                                            "dt1-page0", "dt1-alias", "acpi8", "acpi2-dpdk"],
                features=BUILD_FEATURES, kmemleak=True),

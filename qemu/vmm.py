@@ -2,29 +2,34 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """QEMU as the VMM inside the test guest: accelerated nested SMMUs.
 
-    qemu/env.sh run python3 /src/qemu/vmm.py [--driver ours|upstream] [--step stopped|l2]
+make check runs it as qemu/run.py's step `vmm` (after the topologies; its
+results are acpi2-vmm/...):
+
+    qemu/env.sh run python3 /src/qemu/run.py --topology vmm [--driver upstream]
+    qemu/env.sh run python3 /src/qemu/vmm.py [--step stopped|l2] [--split-iommufd] \\
+        [run.py's options]
 
 Boots the acpi2-vmm hardware under TCG with EL2 (virtualization=on, -cpu
-max) and the base guest kernel (KVM built in).  That guest (L1) loads the
-IOMMU driver, gives the virtio-blk behind each of its two SMMUs to
-vfio-pci and runs Debian's arm64 QEMU (qemu/vmmfetch.sh) on KVM with
-`-object iommufd`, one `arm-smmuv3,accel=on` per physical SMMU (the second
-behind a pxb-pcie) and a vfio-pci device behind each (qemu/vmm/l1init.sh).
+max) and the guest kernel of --kernel (debug by default: KVM built in, with
+lockdep, KASAN and kmemleak).  That guest (L1) loads the IOMMU driver,
+gives the virtio-blk behind each of its two SMMUs to vfio-pci and runs
+Debian's arm64 QEMU (qemu/vmmfetch.sh) on KVM with `-object iommufd`, one
+`arm-smmuv3,accel=on` per physical SMMU (the second behind a pxb-pcie) and
+a vfio-pci device behind each (qemu/vmm/l1init.sh).
 
-  --step stopped  QEMU with -S: what the kernel made for it (smmuv3.ko's
-                  debugfs: one nesting parent with a VMID on each instance,
-                  each device's STE on its instance's VMID), then `quit`
+  step l2 (the default, make check's)  QEMU runs the nested guest (L2):
+                  Debian's stock kernel with UEFI+ACPI, its own arm-smmu-v3
+                  on the vSMMUs, a write and read-back on each
+                  passed-through disk, a deliberate fault behind each vSMMU
+                  (qemu/vmm/l2init.sh); then L1's kmemleak
+  step stopped    QEMU with -S: what the kernel made for it, then `quit`
                   and nothing left behind
-  --step l2       QEMU runs the nested guest (L2): Debian's stock kernel
-                  with UEFI+ACPI, its own arm-smmu-v3 on the vSMMUs, a
-                  write and read-back on each passed-through disk
-                  (qemu/vmm/l2init.sh)
 
-Prints PASS/FAIL/SKIP lines like qemu/run.py; logs in the run directory
-(vmm-DRIVER-STEP.console, .results, .qemu; info sections as files).
+L1's results go through qemu/results.py like any boot's (its kernel log is
+scanned for lockdep, KASAN and WARN reports); the info sections are also
+written to files in the run directory (acpi2-vmm-NAME.txt).
 """
 
-import argparse
 import lzma
 import os
 import re
@@ -34,183 +39,177 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
-sys.path.insert(0, HERE)
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
 from initramfs import Initramfs  # noqa: E402
 
 TOPOLOGY = "acpi2-vmm"
-# The guest's info sections printed (all are written to files).
+STEP = "vmm"                # run.py --topology vmm
+STEP_DESC = ("QEMU as the VMM: Debian's QEMU on KVM inside acpi2-vmm, an accel=on vSMMU per "
+             "SMMU, a nested guest moving data and faulting through them; acpi2-vmm/...")
+STEPS = ("stopped", "l2")
+# The guest's info sections printed with -v (all are written to files).
 SHOW = ("debugfs-vmm", "debugfs-l2", "debugfs-after", "qemu-log-start", "kmemleak")
+# Seconds of the L1 boot besides L2's run: L1 to its /init, QEMU's start
+# and quit, the checks, kmemleak's scans.
+L1_SECONDS = 300
+# L1's memory: its own (KASAN's shadow on the debug kernel), QEMU's and the
+# nested guest's 512 MiB.
+MEMORY = "3G"
 
 
-# ---------------------------------------------------------------------------
-# The coupling to the harness (qemu/run.py's Runner, qemu/session.py): all of
-# it is here.  Returns (boot, log): boot(tag, payload_cpio_gz, cmdline) ->
-# (status, seconds, console path, results path); log(name) -> a path in the
-# run directory.
-def harness(driver, memory, timeout, verbose, kmemleak=False):
-    import boot as guest
-    import builds
-    import iort
-    import spec
-    from run import Runner
-    from session import Session
-    from topologies import BUILD_FEATURES, KERNELS, Kernel
-
-    kname = "base"
-    if kmemleak:  # the base kernel with kmemleak (qemu/config/vmmleak.config)
-        kname = "vmmleak"
-        KERNELS.setdefault(kname, Kernel(kname, "the base kernel with kmemleak", "7.3",
-                                         ["base", "clients", "vmmleak"], [],
-                                         features=BUILD_FEATURES, kmemleak=True))
-    o = argparse.Namespace(driver=driver, kernel=kname, kernel_asked=kname, kdir=None,
-                           qemu=None, cross_compile=None, busybox=None, firmware=None,
-                           memory=memory, timeout=timeout, passthrough="topology", append=[],
-                           repeat=0, repeat_only=False, jobs=1, verbose=verbose)
-    # EL2 for KVM in the guest: the topology says -cpu max, virtualization=on.
-    runner = Runner(Session.start(o))
-    s = runner.s
-    k = runner.kernel(kname)
-    if not k:
-        raise SystemExit("vmm: no guest kernel: %s" % runner.results)
-    module_dir = None
-    if driver == "ours":
-        module_dir = runner.build_module(k)
-        if not module_dir:
-            raise SystemExit("vmm: smmuv3.ko did not build: %s" % runner.results)
-    drv, _ = builds.guest_modules(k, driver, module_dir)
-    image = k.image
-    initrd = guest.initramfs(s, "initramfs-vmm-" + driver, driver_mods=drv)
-    # The CANWBS upgrade, made once for all the steps (its command line is
-    # in each step's Boot).
-    b = spec.plain_boot(s.tag(TOPOLOGY, kname), TOPOLOGY, kname, driver, s.opts)
-    base_initrd, res = iort.prepare(s, guest, b, spec.acpidump_boot(b, s.opts), image, initrd)
-    for t in res:
-        runner.results.add(*t)
-
-    def boot(tag, payload, cmdline):
-        out = s.log(tag + "-initrd.img")
-        with open(out, "wb") as f:
-            for p in (base_initrd, payload):  # the payload's /init wins
-                with open(p, "rb") as g:
-                    f.write(g.read())
-        return guest.run(s, spec.plain_boot(tag, TOPOLOGY, kname, driver, s.opts, cmdline),
-                         image, out)
-
-    return boot, s.log
-# ---------------------------------------------------------------------------
+def step_options(append):
+    """(step, split) from run.py's --append words smtest.vmm= and
+    smtest.vmm_split= (the last one wins, as in l1init.sh)."""
+    step, split = "l2", False
+    for w in " ".join(append).split():
+        if w.startswith("smtest.vmm="):
+            step = w.split("=", 1)[1]
+        elif w.startswith("smtest.vmm_split="):
+            split = w.split("=", 1)[1] not in ("", "0")
+    if step not in STEPS:
+        raise SystemExit("vmm: smtest.vmm=%s: one of %s" % (step, ", ".join(STEPS)))
+    return step, split
 
 
 def kv(cmd):
-    out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE).stdout.decode()
-    return dict(l.split("=", 1) for l in out.splitlines() if "=" in l)
+    from hostenv import in_chroot
+    out = subprocess.run(in_chroot(cmd), check=True, stdout=subprocess.PIPE,
+                         stdin=subprocess.DEVNULL).stdout.decode()
+    return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
 
 
-def l2_initrd(stock_modules, out):
+def l2_initrd(runner, stock_modules, out):
     ird = Initramfs()
     ird.file("/init", os.path.join(HERE, "vmm", "l2init.sh"), mode=0o755)
-    ird.file("/bin/busybox", busybox_path(), mode=0o755)
+    ird.file("/bin/busybox", runner.s.busybox(), mode=0o755)
     ko = os.path.join(stock_modules, "kernel/drivers/block/virtio_blk.ko.xz")
     with lzma.open(ko) as f:
         ird.data("/modules/virtio_blk.ko", f.read())
     ird.write(out)
 
 
-def busybox_path():
-    from builds import CHROOT_BUSYBOX  # the chroot's busybox-static:arm64
-    return CHROOT_BUSYBOX
-
-
-def payload(log, step):
-    """The L1 guest's additions: /init, /vmm (QEMU, its libraries, the UEFI
-    firmware; for the l2 step the stock kernel and L2's initramfs)."""
+def payload(runner, tag, step):
+    """The L1 guest's additions, [(guest path, local path)]: /init, /vmm
+    (QEMU, its libraries, the UEFI firmware; for the l2 step the stock
+    kernel and L2's initramfs), the dynamic loader where QEMU's binary
+    names it."""
+    from hostenv import CACHE, chroot_path, flock, local_path, note
     t = time.time()
-    q = kv(["bash", os.path.join(HERE, "vmmfetch.sh"), "fetch"])
-    ird = Initramfs()
-    ird.file("/init", os.path.join(HERE, "vmm", "l1init.sh"), mode=0o755)
-    root = q["ROOT"]
-    for d, _, files in os.walk(root):
-        for f in files:
+    q = kv(["bash", chroot_path(os.path.join(HERE, "vmmfetch.sh")), "fetch"])
+    files = [("/init", os.path.join(HERE, "vmm", "l1init.sh"))]
+    root = local_path(q["ROOT"])
+    for d, _, names in os.walk(root):
+        for f in names:
             p = os.path.join(d, f)
-            ird.file("/vmm/" + os.path.relpath(p, root), p)
-    # The program interpreter path the binary names.
-    ird.symlink("/lib/ld-linux-aarch64.so.1", "/vmm/lib/ld-linux-aarch64.so.1")
+            files.append(("/vmm/" + os.path.relpath(p, root), p))
+    files.append(("/lib/ld-linux-aarch64.so.1", os.path.join(root, "lib",
+                                                             "ld-linux-aarch64.so.1")))
     if step == "l2":
-        s = kv(["bash", os.path.join(HERE, "stock.sh"), "fetch", "7.3"])
-        ird.file("/vmm/l2/vmlinuz", s["VMLINUZ"])
-        l2 = log("vmm-l2-initrd.cpio.gz")
-        l2_initrd(s["MODULES"], l2)
-        ird.file("/vmm/l2/initrd.cpio.gz", l2)
-    out = log("vmm-payload.cpio.gz")
-    ird.write(out)
-    print("vmm: QEMU %s; payload %.0f MB in %.0f s" % (
-        q["VERSION"], os.path.getsize(out) / 1e6, time.time() - t), flush=True)
-    return out
+        with flock(os.path.join(CACHE, "stock", ".lock")):
+            s = kv(["bash", chroot_path(os.path.join(HERE, "stock.sh")), "fetch", "7.3"])
+        l2 = runner.s.log(tag + "-l2-initrd.cpio.gz")
+        l2_initrd(runner, local_path(s["MODULES"]), l2)
+        files += [("/vmm/l2/vmlinuz", local_path(s["VMLINUZ"])), ("/vmm/l2/initrd.cpio.gz", l2)]
+    note("%s: QEMU %s, %d files, %.0f MB, in %.0f s" % (
+        tag, q["VERSION"], len(files), sum(os.path.getsize(p) for _, p in files) / 1e6,
+        time.time() - t))
+    return files
 
 
-def report(results, log, tag):
-    """PASS/FAIL/SKIP lines from the guest's @@check lines; info sections to
-    files.  Returns the number of failures."""
-    fails = 0
-    section = None
-    body = []
-    done = False
+def save_infos(results, log, tag, echo):
+    """Each info section of the result channel to TAG-NAME.txt (printed
+    too, the SHOW ones, when ECHO)."""
+    section, body = None, []
     with open(results, errors="replace") as f:
         for line in f:
             line = line.rstrip("\r\n")
             if section:
-                # (A section's output may end without a newline.)
-                if line.endswith("@@end info " + section):
+                if line.startswith("@@end info "):
                     with open(log("%s-%s.txt" % (tag, section)), "w") as g:
                         g.write("\n".join(body) + "\n")
-                    if section in SHOW:
-                        print("--- %s" % section)
-                        print("\n".join(body[:100]))
+                    if echo and section in SHOW:
+                        print("--- %s\n%s" % (section, "\n".join(body[:100])), flush=True)
                     section = None
                 else:
                     body.append(line)
-                continue
-            m = re.match(r"@@check (ok|fail|skip) (\S+)(?: # (.*))?", line)
-            if m:
-                st = {"ok": "PASS", "fail": "FAIL", "skip": "SKIP"}[m.group(1)]
-                fails += st == "FAIL"
-                print("%s %s/%s%s" % (st, tag, m.group(2),
-                                      ": " + m.group(3) if m.group(3) else ""), flush=True)
             elif line.startswith("@@begin info "):
                 section, body = line.split(" ", 2)[2], []
-            elif line.startswith("@@info-line"):
-                print(line)
-            elif line == "@@done":
-                done = True
-    if not done:
-        print("FAIL %s/done: the guest did not finish (see %s)" % (tag, log(tag + ".console")))
-        fails += 1
-    return fails
+            elif echo and line.startswith("@@info-line"):
+                print(line, flush=True)
+
+
+def run_vmm(runner):
+    """run.py's step `vmm`: one boot of acpi2-vmm on --kernel with --driver;
+    its results (TOPOLOGY/NAME) into the runner's."""
+    import boot as guest
+    import builds
+    import iort
+    import results
+    import spec
+    from hostenv import note
+    s = runner.s
+    o = s.o
+    r = runner.results
+    step, split = step_options(o.append)
+    tag = s.tag(TOPOLOGY, o.kernel)
+    k = runner.kernel(o.kernel)
+    if not k:
+        r.add("SKIP", tag, "no kernel")
+        return
+    module_dir = None
+    if o.driver == "ours":
+        module_dir = runner.build_module(k)
+        if not module_dir:
+            r.add("SKIP", tag, "smmuv3.ko did not build")
+            return
+    drv, _ = builds.guest_modules(k, o.driver, module_dir)
+    initrd = guest.initramfs(s, tag + "-initramfs-" + o.driver, driver_mods=drv)
+    l2timeout = max(120, s.opts.timeout - L1_SECONDS)
+    # (--append comes after these: smtest.vmm= there chooses the step.)
+    b = spec.plain_boot(tag, TOPOLOGY, k.name, o.driver, s.opts, [
+        "smtest.driver=" + o.driver, "smtest.vmm=l2", "smtest.l2timeout=%d" % l2timeout])
+    b = spec.replace(b, memory=MEMORY, what="%s; Debian's QEMU on KVM in it, step %s%s" % (
+        b.what, step, ", the negative control" if split else ""))
+    # The CANWBS upgrade of the IORT, on the initramfs without the payload
+    # (its acpidump boot runs qemu/init.sh).
+    base, pre = iort.prepare(s, guest, b, spec.acpidump_boot(b, s.opts), k.image, initrd)
+    try:
+        files = payload(runner, tag, step)
+    except (subprocess.CalledProcessError, KeyError, OSError) as e:
+        for t in pre:
+            r.add(*t)
+        r.add("FAIL", tag + "/payload", "QEMU or the stock kernel could not be fetched: %s" % e)
+        return
+    # (The payload's /init wins over qemu/init.sh.)
+    out = guest.add_files(s, base, tag + "-l1-initramfs", files)
+    note("booting %s (%s)" % (b.tag, b.what))
+    outcome = results.evaluate(b, *guest.run(s, b, k.image, out, stream=o.verbose))
+    for t in list(pre) + list(outcome.tests):
+        r.add(*t)
+    save_infos(outcome.results, s.log, tag, o.verbose)
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--driver", choices=["ours", "upstream"], default="ours")
-    ap.add_argument("--step", choices=["stopped", "l2"], default="stopped")
-    ap.add_argument("--memory", default="3G", help="L1's memory (default: 3G)")
-    ap.add_argument("--timeout", type=int, default=3000, help="seconds for the L1 boot")
-    ap.add_argument("--l2-timeout", type=int, default=1500, help="seconds for L2 (default: 1500)")
+    """Standalone: run.py --topology vmm, with --step and --split-iommufd
+    as --append words; every other option is run.py's."""
+    import argparse
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], add_help=False)
+    ap.add_argument("--step", choices=STEPS, default="l2")
     ap.add_argument("--split-iommufd", action="store_true",
                     help="negative control: the second device in an iommufd context of its "
                     "own (two nesting parents: the one-parent checks must fail)")
-    ap.add_argument("--kmemleak", action="store_true",
-                    help="L1 on the base kernel with kmemleak (built once, about 5 minutes)")
-    ap.add_argument("-v", "--verbose", action="store_true", help="stream L1's console")
-    o = ap.parse_args()
-    t0 = time.time()
-    boot, log = harness(o.driver, o.memory, o.timeout, o.verbose, o.kmemleak)
-    pay = payload(log, o.step)
-    tag = "vmm-%s-%s%s" % (o.driver, o.step, "-split" if o.split_iommufd else "")
-    status, secs, console, results = boot(tag, pay, [
-        "smtest.driver=" + o.driver, "smtest.vmm=" + o.step,
-        "smtest.l2timeout=%d" % o.l2_timeout, "smtest.vmm_split=%d" % o.split_iommufd])
-    print("vmm: L1 boot %s after %.0f s (%.0f s in all); logs: %s" % (
-        status, secs, time.time() - t0, os.path.dirname(console)), flush=True)
-    return 1 if report(results, log, tag) else 0
+    ap.add_argument("-h", "--help", action="store_true")
+    mine, rest = ap.parse_known_args()
+    if mine.help:
+        ap.print_help()
+        print("\nEvery other option is qemu/run.py's (run.py --help).")
+        return 0
+    import run
+    sys.argv = [os.path.join(HERE, "run.py"), "--topology", STEP,
+                "--append", "smtest.vmm=%s smtest.vmm_split=%d" % (mine.step, mine.split_iommufd)
+                ] + rest
+    return run.main()
 
 
 if __name__ == "__main__":
