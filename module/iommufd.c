@@ -533,6 +533,7 @@ int smmuv3_viommu_event_report(struct smmuv3_viommu *viommu,
 	ret = iommufd_viommu_report_event(&viommu->core,
 					  IOMMU_VEVENTQ_TYPE_ARM_SMMUV3,
 					  &rec, sizeof(rec));
+	/* wake_up_var() only hashes the address: fine if destroy ran. */
 	if (atomic_dec_and_test(&viommu->reporting))
 		wake_up_var(&viommu->reporting);
 	return ret;
