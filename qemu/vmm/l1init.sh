@@ -282,10 +282,12 @@ if [ -d $DBG ]; then
 	# off or bypasses, 0b111 nested), the VMID of its instance's entry in
 	# the parent's array.
 	bad=
+	seen=0
 	for b in $DEVS; do
 		for s in $DBG/*/streams; do
 			line=$(grep " $b " $s | head -n1)
 			[ -n "$line" ] || continue
+			seen=$((seen + 1))
 			inst=$(basename $(dirname $s))
 			w0=$(echo "$line" | awk '{print $3}')
 			w2=$(echo "$line" | awk '{print $5}')
@@ -298,7 +300,11 @@ if [ -d $DBG ]; then
 			[ $cfg -ge 6 ] || bad="$bad $b:config$cfg"
 		done
 	done
+	set -- $DEVS
+	[ "$seen" = $# ] || bad="$bad STEs found for $seen of $# devices"
 	if [ -z "$bad" ]; then check ok vmm-ste-vmid; else check fail vmm-ste-vmid "$bad"; fi
+elif [ "$DRIVER" = ours ]; then
+	check fail vmm-one-parent "no smmuv3 debugfs at $DBG (driver ours)"
 else
 	check skip vmm-one-parent "no smmuv3 debugfs (driver $DRIVER)"
 fi
