@@ -557,9 +557,9 @@ EXPECTED_ERRORS = {
         Expect(log=r"IORT RMR stream 0x[0-9a-f]+: no memory for its stream table", at_most=1,
                why="smmuv3-rmr: rmr_nomem_continues"),
         Expect(log=r"service failure mode: the SMMU stopped", at_most=1,
-               why="smmuv3-events: gerror_sfm_fails_instance"),
+               why="smmuv3-cmdq-errors: gerror_sfm_fails_instance"),
         Expect(log=r"global error: ", at_most=6,
-               why="smmuv3-events: the global errors gerror_* raise on purpose (2); "
+               why="smmuv3-cmdq-errors: the global errors gerror_* raise on purpose (2); "
                "smmuv3-stall: stall_term_after_lost_records and "
                "stall_term_none_after_stop, event queue write aborts (4)"),
     ],

@@ -205,11 +205,11 @@ def main():
         ap.print_help()
         print("\nEvery other option is qemu/run.py's (run.py --help).")
         return 0
-    import run
-    sys.argv = [os.path.join(HERE, "run.py"), "--topology", STEP,
-                "--append", "smtest.vmm=%s smtest.vmm_split=%d" % (mine.step, mine.split_iommufd)
-                ] + rest
-    return run.main()
+    # run.py imports this file for its step: exec it rather than import it.
+    argv = [sys.executable, os.path.join(HERE, "run.py"), "--topology", STEP,
+            "--append", "smtest.vmm=%s smtest.vmm_split=%d" % (mine.step, mine.split_iommufd)
+            ] + rest
+    os.execv(sys.executable, argv)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 /*
  * KUnit tests for the command queue (cmdq.c): suite smmuv3-cmdq, errors
  * matched to the waiters whose commands they hit; suite
- * smmuv3-cmdq-errors, fetch aborts, failed instances, and what the
+ * smmuv3-cmdq-errors, fetch aborts, failed instances, global errors
+ * (smmuv3_handle_gerror(), IHI 0070 6.3.17-18), and what the
  * writers of configuration structures (strtab.c, cd.c) do when a
  * configuration invalidation fails.
  *
@@ -17,6 +18,7 @@
  *    (CFGI_STE_RANGE, Range word 1 [4:0] = 31); CMD_SYNC 0x46.
  */
 #include <kunit/test.h>
+#include <linux/bits.h>
 #include <linux/kernel.h>
 #include <linux/slab.h>
 
@@ -392,11 +394,50 @@ static void cmdq_failed_instance_fails_fast(struct kunit *test)
 	FAKE_EXPECT_NO_CMDS(test, f);
 }
 
+/* SMMU_GERROR at 0x60, SMMU_GERRORN at 0x64 (IHI 0070 6.3.17, 6.3.18) */
+#define GERROR_WORD	(0x60 / 4)
+#define GERRORN_WORD	(0x64 / 4)
+/* GERROR.SFM_ERR is bit 8 */
+#define GERROR_SFM_ERR	BIT(8)
+
+/*
+ * In service failure mode the SMMU stops consuming commands (IHI 0070
+ * 7.2.1): the instance is marked failed, for command submission to fail at
+ * once instead of waiting out its timeout.  Acknowledged (GERRORN toggled
+ * to match) like any global error.
+ */
+static void gerror_sfm_fails_instance(struct kunit *test)
+{
+	struct fake_smmu *f = fake_smmu_create(test, "smmu0", SMMUV3_FEAT_S1,
+					       16, 4);
+
+	f->regs[GERROR_WORD] = GERROR_SFM_ERR;
+	smmuv3_handle_gerror(&f->smmu);
+	KUNIT_EXPECT_TRUE(test, READ_ONCE(f->smmu.failed));
+	KUNIT_EXPECT_EQ(test, f->regs[GERRORN_WORD], GERROR_SFM_ERR);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&f->smmu.faults.gerrors[8]), 1);
+}
+
+/* Another global error does not. */
+static void gerror_other_keeps_instance(struct kunit *test)
+{
+	struct fake_smmu *f = fake_smmu_create(test, "smmu0", SMMUV3_FEAT_S1,
+					       16, 4);
+
+	/* GERROR.MSI_GERROR_ABT_ERR, bit 7 */
+	f->regs[GERROR_WORD] = BIT(7);
+	smmuv3_handle_gerror(&f->smmu);
+	KUNIT_EXPECT_FALSE(test, READ_ONCE(f->smmu.failed));
+	KUNIT_EXPECT_EQ(test, f->regs[GERRORN_WORD], BIT(7));
+}
+
 static struct kunit_case smmuv3_cmdq_errors_cases[] = {
 	KUNIT_CASE(cmdq_fetch_abort_fetches_again),
 	KUNIT_CASE(ste_cfgi_failure_invalidates_all),
 	KUNIT_CASE_SLOW(cmdq_repeat_cfgi_tlbi),
 	KUNIT_CASE(cmdq_failed_instance_fails_fast),
+	KUNIT_CASE(gerror_sfm_fails_instance),
+	KUNIT_CASE(gerror_other_keeps_instance),
 	{}
 };
 

@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * KUnit tests for events (faults.c) and global errors (cmdq.c): which
- * events of a nested device go to the guest's vEVENTQ, and what a global
- * error does to the instance.  The vIOMMUs' own suite, smmuv3-viommu, is
- * in iommufd_test.c.
+ * KUnit tests for events (faults.c): which events of a nested device go to
+ * the guest's vEVENTQ.  Global errors (cmdq.c) are tested in cmdq_test.c;
+ * the vIOMMUs' own suite, smmuv3-viommu, is in iommufd_test.c.
  *
  * Event records are composed from the layout of IHI 0070 section 7.3,
  * written out here independently of regs.h:
@@ -126,47 +125,8 @@ static void event_route(struct kunit *test)
 			    c->evt[1], c->guest ? "guest" : "host");
 }
 
-/* SMMU_GERROR at 0x60, SMMU_GERRORN at 0x64 (IHI 0070 6.3.17, 6.3.18) */
-#define GERROR_WORD	(0x60 / 4)
-#define GERRORN_WORD	(0x64 / 4)
-/* GERROR.SFM_ERR is bit 8 */
-#define GERROR_SFM_ERR	BIT(8)
-
-/*
- * In service failure mode the SMMU stops consuming commands (IHI 0070
- * 7.2.1): the instance is marked failed, for command submission to fail at
- * once instead of waiting out its timeout.  Acknowledged (GERRORN toggled
- * to match) like any global error.
- */
-static void gerror_sfm_fails_instance(struct kunit *test)
-{
-	struct fake_smmu *f = fake_smmu_create(test, "smmu0", SMMUV3_FEAT_S1,
-					       16, 4);
-
-	f->regs[GERROR_WORD] = GERROR_SFM_ERR;
-	smmuv3_handle_gerror(&f->smmu);
-	KUNIT_EXPECT_TRUE(test, READ_ONCE(f->smmu.failed));
-	KUNIT_EXPECT_EQ(test, f->regs[GERRORN_WORD], GERROR_SFM_ERR);
-	KUNIT_EXPECT_EQ(test, atomic64_read(&f->smmu.faults.gerrors[8]), 1);
-}
-
-/* Another global error does not. */
-static void gerror_other_keeps_instance(struct kunit *test)
-{
-	struct fake_smmu *f = fake_smmu_create(test, "smmu0", SMMUV3_FEAT_S1,
-					       16, 4);
-
-	/* GERROR.MSI_GERROR_ABT_ERR, bit 7 */
-	f->regs[GERROR_WORD] = BIT(7);
-	smmuv3_handle_gerror(&f->smmu);
-	KUNIT_EXPECT_FALSE(test, READ_ONCE(f->smmu.failed));
-	KUNIT_EXPECT_EQ(test, f->regs[GERRORN_WORD], BIT(7));
-}
-
 static struct kunit_case smmuv3_events_cases[] = {
 	KUNIT_CASE_PARAM(event_route, route_gen_params),
-	KUNIT_CASE(gerror_sfm_fails_instance),
-	KUNIT_CASE(gerror_other_keeps_instance),
 	{}
 };
 
